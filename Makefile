@@ -1,0 +1,113 @@
+# kubetenant: one non-recursive Makefile.
+#
+#   make              build $(BUILD)/kubetenant
+#   make demo         install missing build dependencies, build, render examples/platform.yaml
+#   make check        build, run every test (plain and under ASan+UBSan), print "N passed, N failed"
+#   make check-fast   the same suite, plain build only
+#   make check-asan   the same suite under AddressSanitizer + UndefinedBehaviorSanitizer only
+#   make fuzz         build the libFuzzer targets with clang (fuzz-run FUZZ_TIME=60 runs them)
+#   make bench        run the benchmarks in bench/
+#   make install      PREFIX=/usr/local DESTDIR=
+#
+# Knobs: CC=clang, SANITIZE=address,undefined, BUILD=dir (objects and binaries).
+
+PKGS    := libfyaml jansson libssl libcrypto libmicrohttpd cjose libcurl
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wno-format-nonliteral
+BASIC_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS))
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+ifdef SANITIZE
+BASIC_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS      += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS  := $(sort $(wildcard lib/*/*.c))
+CMD_SRCS  := $(sort $(wildcard cmd/*.c server/*.c))
+UNIT_SRCS := $(sort $(wildcard test/unit/t_*.c))
+FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz_*.c))
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+REPLAY_BINS := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/test/replay_%)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+KT        := $(BUILD)/kubetenant
+
+all: $(KT)
+
+$(BUILD)/libkt.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(KT): $(CMD_OBJS) $(BUILD)/libkt.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkt.a $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# unit tests: cmocka, one binary per file, TAP output
+$(BUILD)/test/t_%: test/unit/t_%.c $(BUILD)/libkt.a
+	@mkdir -p $(@D)
+	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -Itest/unit -o $@ $< $(BUILD)/libkt.a $(LIBS) $$(pkg-config --libs cmocka) $(LDFLAGS)
+
+# fuzz targets built with a plain main() that replays the corpus
+$(BUILD)/test/replay_%: test/fuzz/%.c test/fuzz/replay.c $(BUILD)/libkt.a
+	@mkdir -p $(@D)
+	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -o $@ $< test/fuzz/replay.c $(BUILD)/libkt.a $(LIBS) $(LDFLAGS)
+
+$(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libkt.a
+	@mkdir -p $(@D)
+	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libkt.a $(LIBS) $(LDFLAGS)
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)
+
+test-bins: $(KT) $(UNIT_BINS) $(REPLAY_BINS)
+
+deps:
+	scripts/install-deps.sh
+
+demo: deps
+	$(MAKE) all
+	$(KT) render -f examples/platform.yaml
+
+# The whole suite twice: a plain -O2 build and an ASan+UBSan clang build.
+check: deps
+	$(MAKE) test-bins
+	$(MAKE) BUILD=$(BUILD)/asan CC=clang CFLAGS="-O1 -g" SANITIZE=address,undefined test-bins
+	test/run.sh $(BUILD) $(BUILD)/asan
+
+check-fast: test-bins
+	test/run.sh $(BUILD)
+
+check-asan:
+	$(MAKE) BUILD=$(BUILD)/asan CC=clang CFLAGS="-O1 -g" SANITIZE=address,undefined test-bins
+	test/run.sh $(BUILD)/asan
+
+FUZZ_TIME ?= 60
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  clang $(BASIC_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f \
+	    $(LIB_SRCS) $(LIBS) || exit 1; done
+
+fuzz-run: fuzz
+	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_TIME) $(BUILD)/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; done
+
+bench: $(KT) $(BENCH_BINS)
+	for b in $(sort $(wildcard bench/*.sh)); do echo "== $$b"; KT=$(KT) BUILD=$(BUILD) bash $$b || exit 1; done
+
+install: $(KT)
+	install -Dm755 $(KT) $(DESTDIR)$(PREFIX)/bin/kubetenant
+	ln -sf kubetenant $(DESTDIR)$(PREFIX)/bin/kubectl-tenant
+	for m in man/*.1; do install -Dm644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/$$(basename $$m); done
+
+clean:
+	$(RM) -r $(BUILD)
+
+.PHONY: all deps demo check check-fast check-asan test-bins fuzz fuzz-run bench install clean

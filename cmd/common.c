@@ -1,0 +1,51 @@
+/*
+ * common.c: what every subcommand shares: messages, usage, config loading.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include "kt.h"
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "kubetenant: %s: ", kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void kt_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error", fmt, ap);
+	va_end(ap);
+}
+
+void kt_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning", fmt, ap);
+	va_end(ap);
+}
+
+int kt_usage(const char *usage, int help)
+{
+	fputs(usage, help ? stdout : stderr);
+	return help ? KT_EXIT_OK : KT_EXIT_USAGE;
+}
+
+int kt_exit_for(enum kt_rc rc)
+{
+	switch (rc) {
+	case KT_OK: return KT_EXIT_OK;
+	case KT_E_INVALID: return KT_EXIT_USAGE;
+	case KT_E_IO:
+	case KT_E_PARSE: return KT_EXIT_INPUT;
+	default: return KT_EXIT_INTERNAL;
+	}
+}

@@ -1,0 +1,142 @@
+/*
+ * config.h: the tenants file, parsed and validated.
+ *
+ * The tenants file is the single source of truth (global, nodePools,
+ * tenants).  kt_config_load() either returns a fully validated, immutable
+ * configuration or reports every problem it found; no half-valid config
+ * ever reaches the renderer, the policy engine or the servers.
+ *
+ * All lists are sorted (tenants and node pools by name, string lists
+ * lexically unless order matters) so every consumer is deterministic.
+ */
+#ifndef KT_CONFIG_H
+#define KT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "kt/err.h"
+#include "kt/pss.h"
+
+/* Hard limits: the file is trusted more than a request, but still bounded. */
+#define KT_CONFIG_MAX_BYTES (64u << 20)
+#define KT_CONFIG_MAX_TENANTS 100000
+#define KT_CONFIG_MAX_POOLS 10000
+
+struct kt_strv {
+	char **v;
+	size_t n;
+};
+
+struct kt_kv {
+	char *key, *value;
+};
+
+struct kt_kvv { /* sorted by key, keys unique */
+	struct kt_kv *v;
+	size_t n;
+};
+
+struct kt_nodepool {
+	char *name;
+	struct kt_strv capacity_types; /* "on-demand", "spot", "reserved" */
+	struct kt_strv instance_types; /* "t3a.large" */
+	long long empty_ttl;           /* seconds; -1 when not set */
+	long long ttl;                 /* seconds; -1 when not set */
+	char *cost_code;
+	int line;                      /* where it is defined, for messages */
+};
+
+struct kt_limits { /* LimitRange for containers; each list may be empty */
+	struct kt_kvv def, def_request, max, min;
+};
+
+struct kt_repo { /* Flux tenant sync; url == NULL when not configured */
+	char *url, *branch, *path, *interval, *secret_ref;
+};
+
+struct kt_tenant {
+	char *name;                     /* also its namespace */
+	char *node_pool;
+	const struct kt_nodepool *pool; /* resolved; borrowed from the config */
+	char *operator_group;           /* operatorEdGroup, without prefix */
+	struct kt_strv read_groups;     /* extra read-only groups, without prefix */
+	struct kt_strv domains;         /* authorized hostnames; "*.x" allowed */
+	struct kt_pss_policy pod_security;
+	struct kt_strv allow_service_types; /* subset of NodePort, LoadBalancer */
+	struct kt_strv allow_from;      /* tenants allowed to reach this one */
+	struct kt_kvv quota;            /* ResourceQuota spec.hard */
+	struct kt_limits limits;
+	bool has_limits;
+	struct kt_repo repo;
+	/* admission allow-lists (empty = none allowed, except where noted) */
+	struct kt_strv priority_classes;
+	struct kt_strv runtime_classes;
+	struct kt_strv scheduler_names;  /* empty = default-scheduler only */
+	struct kt_strv image_registries; /* empty = any registry */
+	struct kt_strv ingress_classes;  /* empty = any class */
+	struct kt_strv cert_issuers;     /* "Kind/name"; empty = any issuer */
+	bool allow_daemonsets;
+	int line;
+};
+
+struct kt_identities { /* platform identities, exempt from managed-object rules */
+	struct kt_strv users, groups, service_accounts; /* "ns:name" */
+};
+
+struct kt_global {
+	char *cluster_hostname;
+	char *tenant_host_prefix;
+	char *cluster_name;
+	char *cluster_dns;
+	char *label_domain;       /* default "kubetenant.io" */
+	char *group_prefix;       /* default "oidc:" */
+	struct kt_strv platform_namespaces;
+	struct kt_pss_policy pod_security; /* default restricted:latest */
+	struct kt_identities platform;
+	char *image;              /* kubetenant's own image, for the webhook/proxy */
+};
+
+struct kt_config {
+	char *path;               /* as given to kt_config_load */
+	struct kt_global global;
+	struct kt_nodepool *pools; /* sorted by name */
+	size_t n_pools;
+	struct kt_tenant *tenants; /* sorted by name */
+	size_t n_tenants;
+};
+
+/* One problem found in a tenants file. */
+struct kt_diag {
+	int line, col;
+	char *msg;
+};
+
+struct kt_diags {
+	struct kt_diag *v;
+	size_t n;
+};
+void kt_diags_release(struct kt_diags *d);
+
+/*
+ * Load and validate a tenants file.  On success *out is a new config (free
+ * with kt_config_free()).  On KT_E_INVALID or KT_E_PARSE, every problem is
+ * appended to *diags (sorted by line, then column) and *out is untouched;
+ * on KT_E_IO or KT_E_NOMEM, err says why.  diags may be NULL.
+ */
+enum kt_rc kt_config_load(const char *path, struct kt_config **out, struct kt_diags *diags,
+			  struct kt_err *err);
+
+/* The same from memory; name is used in messages only. */
+enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struct kt_config **out,
+			   struct kt_diags *diags, struct kt_err *err);
+
+void kt_config_free(struct kt_config *cfg);
+
+/* Tenant owning a namespace, or NULL (binary search; borrowed). */
+const struct kt_tenant *kt_config_tenant_by_ns(const struct kt_config *cfg, const char *ns);
+const struct kt_nodepool *kt_config_pool(const struct kt_config *cfg, const char *name);
+
+/* JSON Schema (draft 2020-12) of the tenants file; static string. */
+const char *kt_config_schema(void);
+
+#endif

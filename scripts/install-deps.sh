@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kubetenant needs to build and test, only when
+# something is missing, so `make demo` and `make check` are fast when ready.
+set -eu
+pkgs=(
+	build-essential pkg-config clang libclang-rt-14-dev
+	libfyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libcjose-dev
+	libcurl4-openssl-dev libcmocka-dev
+	bats jq curl openssl nginx-light wrk
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+# node and kubectl may come from outside Debian; take Debian's only when absent
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
