@@ -94,6 +94,13 @@ struct kt_global {
 	struct kt_pss_policy pod_security; /* default restricted:latest */
 	struct kt_identities platform;
 	char *image;              /* kubetenant's own image, for the webhook/proxy */
+	struct kt_oidc {          /* the proxy; issuer_url == NULL: no proxy rendered */
+		char *issuer_url;     /* oidc.issuerURL */
+		char *client_id;      /* oidc.clientID: the token audience */
+		char *username_claim; /* oidc.usernameClaim, default "sub" */
+		char *groups_claim;   /* oidc.groupsClaim, default "groups" */
+		char *hostname;       /* oidc.proxyHostname: public name of the proxy */
+	} oidc;
 };
 
 struct kt_config {

@@ -1,0 +1,80 @@
+/*
+ * policy.h: the tenancy policy engine.
+ *
+ * AdmissionReview bytes in, decision out: a pure function of the review and
+ * the tenants file (no I/O, no clock), so the webhook (`serve`), the offline
+ * `check` and `audit`, the unit tables and the fuzzer all share one code path
+ * and can never disagree.  The HTTPS server adds transport only.
+ */
+#ifndef KT_POLICY_H
+#define KT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include "kt/buf.h"
+#include "kt/config.h"
+#include "kt/err.h"
+
+/* Inputs are bounded: larger or deeper reviews are rejected as KT_E_PARSE. */
+#define KT_POLICY_MAX_REVIEW_BYTES (3u << 20)
+#define KT_POLICY_MAX_DEPTH 64
+
+enum kt_policy_mode {
+	KT_POLICY_VALIDATE, /* decide only; never a patch */
+	KT_POLICY_MUTATE,   /* decide and, when allowed, compute the JSON patch */
+};
+
+/* One reason for a denial or a warning. */
+struct kt_finding {
+	char *rule;    /* stable id, e.g. "placement.foreign-toleration" */
+	char *message; /* what to change, e.g. "pod tolerates node pool 'b-pool' but ..." */
+	char *path;    /* field path, e.g. "spec.tolerations[1]" (may be NULL) */
+};
+
+struct kt_decision {
+	bool allowed;
+	int code;                    /* 200 allowed, 403 denied */
+	char *uid;                   /* request.uid, copied */
+	const struct kt_tenant *tenant; /* NULL outside tenant namespaces; borrowed */
+	/* what the decision is about, for the log line (copied; may be NULL) */
+	char *kind, *namespace, *name, *operation, *user;
+	struct kt_finding *denials;  /* why it is denied (empty when allowed) */
+	size_t n_denials;
+	struct kt_finding *warnings; /* allowed-but-suspicious */
+	size_t n_warnings;
+	struct kt_buf patch;         /* JSON Patch array; empty when no change */
+};
+
+/*
+ * Decide an admission.k8s.io/v1 AdmissionReview.  Returns KT_OK with *d
+ * filled (allowed or denied), KT_E_PARSE when the body is not a valid review
+ * (not JSON, wrong apiVersion/kind, no uid, too large or too deep: the
+ * server answers 400 with err->msg), KT_E_NOMEM.  Release *d with
+ * kt_decision_release() in every case.
+ */
+enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
+			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
+
+/*
+ * The same for an already decoded object (used by `check` and `audit`):
+ * `object` (borrowed) is judged as operation ("CREATE", "UPDATE", ...) in
+ * namespace ns by the given user and groups (may be NULL: a tenant user).
+ * old_object may be NULL.
+ */
+struct kt_policy_request {
+	const char *operation, *ns, *user, *sub_resource;
+	const char *const *groups; /* NULL-terminated, may be NULL */
+	json_t *object, *old_object;
+	const char *uid;
+	bool dry_run;
+};
+enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_request *req,
+			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
+
+/* The AdmissionReview response JSON for a decision (uid, allowed, status, patch, warnings). */
+enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out);
+
+void kt_decision_release(struct kt_decision *d);
+
+#endif
