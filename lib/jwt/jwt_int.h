@@ -1,0 +1,25 @@
+/*
+ * jwt_int.h: what jwks.c and verify.c share; not part of the API.
+ */
+#ifndef KT_JWT_INT_H
+#define KT_JWT_INT_H
+
+#include <stdatomic.h>
+#include <cjose/jwk.h>
+#include "kt/jwt.h"
+
+struct kt_jwk {
+	cjose_jwk_t *jwk;
+	cjose_jwk_kty_t kty;
+	int curve;  /* cjose_jwk_ec_curve for EC keys */
+	char *kid;  /* NULL when the key has none */
+	char *alg;  /* NULL when the key does not pin one */
+};
+
+struct kt_jwks {
+	atomic_size_t refs;
+	size_t n;
+	struct kt_jwk keys[];
+};
+
+#endif
