@@ -489,7 +489,7 @@ static void system_names_are_refused(void **state)
 			 KT_JWT_USERNAME);
 	assert_int_equal(std_try(STD ",\"sub\":\"\""), KT_JWT_USERNAME);
 	assert_int_equal(std_try(STD ",\"sub\":42"), KT_JWT_USERNAME);
-	/* jansson refuses \\u0000 unless asked, so the NUL never reaches make_name */
+	/* jansson refuses an escaped NUL unless asked, so it never reaches make_name */
 	assert_int_equal(std_try(STD ",\"sub\":\"a\\u0000b\""), KT_JWT_MALFORMED);
 }
 
