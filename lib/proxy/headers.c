@@ -139,7 +139,8 @@ enum kt_rc kt_proxy_filter_headers(const struct kt_hdr *in, size_t n, bool upgra
 	size_t i, j;
 	enum kt_rc rc;
 
-	*count = 0;
+	if (count)
+		*count = 0;
 	*reason = NULL;
 	/* a first pass so that nothing is emitted for a request that is refused */
 	for (i = 0; i < n; i++) {
@@ -158,6 +159,8 @@ enum kt_rc kt_proxy_filter_headers(const struct kt_hdr *in, size_t n, bool upgra
 		*reason = "bad_header";
 		return KT_E_PARSE;
 	}
+	if (!ident)
+		return KT_OK; /* only the checks were asked for */
 	for (i = 0; i < n; i++) {
 		bool drop = false;
 

@@ -1,0 +1,126 @@
+/*
+ * proxy.h: what the files of the proxy's server adapter share.
+ *
+ * server/proxy.c       daemons, signals, TLS reload, authentication, audit
+ * server/proxy_fwd.c   ordinary requests: libcurl, streamed back as they arrive
+ * server/proxy_tun.c   Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
+ * server/proxy_ops.c   metrics, health, credentials, logging
+ *
+ * Threading: libmicrohttpd runs one thread per client connection, so a
+ * watch or a `logs -f` may block its own thread while waiting for the API
+ * server, and each tunnel gets one pump thread.  Shared state is the key
+ * set (kt/oidc.h), the token cache and the counters below, all thread-safe.
+ */
+#ifndef KT_SERVER_PROXY_H
+#define KT_SERVER_PROXY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <microhttpd.h>
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include "kt/jwt.h"
+#include "kt/oidc.h"
+#include "kt/proxy.h"
+
+#define PROXY_LAT_BUCKETS 12
+#define PROXY_MAX_REASONS 32
+
+struct proxy_metrics {
+	atomic_ullong by_status[600];
+	atomic_ullong auth_fail[PROXY_MAX_REASONS];
+	const char *reason_names[PROXY_MAX_REASONS]; /* static strings; guarded by lock */
+	pthread_mutex_t lock;
+	atomic_ullong lat_bucket[PROXY_LAT_BUCKETS + 1];
+	atomic_ullong lat_count, lat_sum_us;
+	atomic_llong tunnels_open;
+	atomic_ullong tunnels_total, cache_hits, cache_misses, jwks_ok, jwks_fail;
+};
+
+struct proxy_creds {
+	const char *token_file; /* borrowed from the options */
+	pthread_mutex_t lock;
+	char *token;
+	struct timespec mtime;
+	long long ino, size, checked;
+};
+
+struct proxy_upstream {
+	char *base;      /* "https://host:port" with no trailing slash */
+	char *host;      /* for SNI and the certificate check */
+	char *hostport;  /* Host header */
+	char port[8];
+	SSL_CTX *tls;    /* for tunnels */
+	CURLSH *share;   /* TLS sessions and DNS shared by every connection */
+	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
+};
+
+struct proxy {
+	struct kt_proxy_opts *opts;
+	struct kt_jwt_policy policy;
+	struct kt_oidc *oidc;
+	struct kt_jwt_cache *cache;
+	struct proxy_metrics m;
+	struct proxy_creds creds;
+	struct proxy_upstream up;
+	atomic_bool draining;     /* SIGTERM: end streams, accept nothing new */
+	atomic_bool stop_tunnels; /* grace period over */
+	atomic_int inflight;      /* requests not yet completed, tunnels included */
+};
+
+/* Per-request state, created by the URI log callback. */
+struct preq {
+	struct proxy *p;
+	char *uri;               /* raw request target, as received */
+	const char *method;      /* borrowed from MHD */
+	char client_ip[64];
+	struct timespec start;
+	struct kt_identity id;
+	bool authed, upgrade, body_too_large, logged;
+	struct kt_buf body;
+	struct kt_buf fwd_hdrs;  /* "Name: value\0" ... */
+	size_t n_fwd_hdrs;
+	unsigned status;
+	unsigned long long bytes;
+	const char *reason;      /* refusal reason for the audit line */
+	void *fwd;               /* struct fwd * while a response streams */
+};
+
+/* Connection state: one curl handle per client connection keeps the upstream connection alive. */
+struct pconn {
+	CURL *easy;
+	CURLM *multi;
+};
+
+/* proxy_fwd.c */
+enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct preq *r,
+			      struct pconn *pc);
+void proxy_fwd_release(struct preq *r);
+void proxy_conn_release(struct pconn *pc);
+
+/* proxy_tun.c */
+enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r);
+
+/* proxy_ops.c */
+enum kt_rc proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
+			       struct kt_err *err);
+void proxy_upstream_release(struct proxy_upstream *u);
+/* "Authorization: Bearer <token>" into out (reset first), re-reading a rotated file; false if none. */
+bool proxy_creds_header(struct proxy_creds *c, struct kt_buf *out);
+void proxy_creds_release(struct proxy_creds *c);
+void proxy_metrics_init(struct proxy_metrics *m);
+void proxy_count_status(struct proxy_metrics *m, unsigned status);
+void proxy_count_auth_fail(struct proxy_metrics *m, const char *reason);
+void proxy_observe_latency(struct proxy_metrics *m, double seconds);
+char *proxy_metrics_render(struct proxy *p, size_t *len); /* malloc'd */
+double proxy_elapsed(const struct timespec *since);
+/* One JSON line on stderr: level, msg, then key/value string pairs (NULL-terminated). */
+void proxy_log(const char *level, const char *msg, ...);
+void proxy_audit(struct preq *r, const char *verb);
+/* A Kubernetes Status object as the response body. */
+struct MHD_Response *proxy_status_response(unsigned code, const char *reason,
+					   const char *message);
+
+#endif

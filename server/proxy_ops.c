@@ -1,0 +1,398 @@
+/*
+ * proxy_ops.c: the proxy's upstream settings, credentials, metrics and logs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include "kt/buf.h"
+#include "proxy.h"
+
+#define MAX_TOKEN_FILE (64u << 10)
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *cls)
+{
+	struct proxy_upstream *u = cls;
+
+	(void)h;
+	(void)a;
+	pthread_mutex_lock(&u->share_lock[d]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *cls)
+{
+	struct proxy_upstream *u = cls;
+
+	(void)h;
+	pthread_mutex_unlock(&u->share_lock[d]);
+}
+
+static enum kt_rc parse_upstream(struct proxy_upstream *u, const char *url, struct kt_err *err)
+{
+	const char *h = url + 8, *end = h + strcspn(h, "/?#"), *colon;
+	size_t hl;
+
+	if (strncmp(url, "https://", 8) || end == h || (*end && strcmp(end, "/")))
+		return kt_err_set(err, KT_E_INVALID,
+				  "upstream '%s' must be https://HOST[:PORT] with no path", url);
+	u->hostport = strndup(h, (size_t)(end - h));
+	u->base = strndup(url, (size_t)(end - url));
+	if (!u->hostport || !u->base)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	if (h[0] == '[') { /* [v6]:port */
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+
+		if (!rb)
+			return kt_err_set(err, KT_E_INVALID, "upstream '%s': bad IPv6 literal", url);
+		u->host = strndup(h + 1, (size_t)(rb - h - 1));
+		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		hl = colon ? (size_t)(colon - h) : (size_t)(end - h);
+		u->host = strndup(h, hl);
+	}
+	if (!u->host)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	snprintf(u->port, sizeof(u->port), "%.*s", colon ? (int)(end - colon - 1) : 3,
+		 colon ? colon + 1 : "443");
+	if (!u->port[0] || strspn(u->port, "0123456789") != strlen(u->port))
+		return kt_err_set(err, KT_E_INVALID, "upstream '%s': bad port", url);
+	return KT_OK;
+}
+
+static enum kt_rc tls_error(struct kt_err *err, const char *what, const char *file)
+{
+	char buf[256];
+
+	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+	return kt_err_set(err, KT_E_INVALID, "%s '%s': %s", what, file ? file : "", buf);
+}
+
+/* The tunnel's TLS client: verified like curl's, HTTP/1.1 only (SPDY needs it). */
+static enum kt_rc tls_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
+			   struct kt_err *err)
+{
+	static const unsigned char alpn[] = "\x08http/1.1";
+
+	u->tls = SSL_CTX_new(TLS_client_method());
+	if (!u->tls)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	SSL_CTX_set_min_proto_version(u->tls, TLS1_2_VERSION);
+	SSL_CTX_set_verify(u->tls, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(u->tls, SSL_MODE_ENABLE_PARTIAL_WRITE |
+					 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_alpn_protos(u->tls, alpn, sizeof(alpn) - 1);
+	if (o->upstream_ca ? SSL_CTX_load_verify_locations(u->tls, o->upstream_ca, NULL) != 1
+			   : SSL_CTX_set_default_verify_paths(u->tls) != 1)
+		return tls_error(err, "cannot load the upstream CA", o->upstream_ca);
+	if (o->client_cert &&
+	    (SSL_CTX_use_certificate_chain_file(u->tls, o->client_cert) != 1 ||
+	     SSL_CTX_use_PrivateKey_file(u->tls, o->client_key, SSL_FILETYPE_PEM) != 1))
+		return tls_error(err, "cannot load the client certificate", o->client_cert);
+	return KT_OK;
+}
+
+enum kt_rc proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
+			       struct kt_err *err)
+{
+	enum kt_rc rc;
+	int i;
+
+	memset(u, 0, sizeof(*u));
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&u->share_lock[i], NULL);
+	if ((rc = parse_upstream(u, o->upstream, err)) || (rc = tls_init(u, o, err)))
+		return rc;
+	u->share = curl_share_init();
+	if (!u->share)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	curl_share_setopt(u->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(u->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(u->share, CURLSHOPT_USERDATA, u);
+	curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return KT_OK;
+}
+
+void proxy_upstream_release(struct proxy_upstream *u)
+{
+	int i;
+
+	if (u->share)
+		curl_share_cleanup(u->share);
+	SSL_CTX_free(u->tls);
+	free(u->base);
+	free(u->host);
+	free(u->hostport);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&u->share_lock[i]);
+	memset(u, 0, sizeof(*u));
+}
+
+/*
+ * Projected service-account tokens are rotated by the kubelet (an atomic
+ * symlink swap), so the file is stat()ed at most once a second and re-read
+ * when its inode, size or mtime changed.
+ */
+static void creds_refresh(struct proxy_creds *c, long long now)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	struct stat st;
+
+	if (now == c->checked && c->token)
+		return;
+	c->checked = now;
+	if (stat(c->token_file, &st))
+		return; /* keep the last good token */
+	if (c->token && st.st_ino == (ino_t)c->ino && st.st_size == c->size &&
+	    st.st_mtim.tv_sec == c->mtime.tv_sec && st.st_mtim.tv_nsec == c->mtime.tv_nsec)
+		return;
+	if (kt_buf_read_file(&b, c->token_file, MAX_TOKEN_FILE, NULL))
+		return;
+	while (b.len && strchr(" \t\r\n", b.buf[b.len - 1]))
+		b.buf[--b.len] = 0;
+	if (!b.len || strpbrk(b.buf, "\r\n")) {
+		kt_buf_release(&b);
+		return;
+	}
+	free(c->token);
+	c->token = kt_buf_detach(&b, NULL);
+	c->ino = (long long)st.st_ino;
+	c->size = st.st_size;
+	c->mtime = st.st_mtim;
+}
+
+bool proxy_creds_header(struct proxy_creds *c, struct kt_buf *out)
+{
+	bool ok = false;
+
+	kt_buf_reset(out);
+	if (!c->token_file)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	creds_refresh(c, (long long)time(NULL));
+	if (c->token)
+		ok = !kt_buf_addf(out, "Authorization: Bearer %s", c->token);
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+void proxy_creds_release(struct proxy_creds *c)
+{
+	free(c->token);
+	c->token = NULL;
+	pthread_mutex_destroy(&c->lock);
+}
+
+static const double lat_bounds[PROXY_LAT_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+						      0.05,   0.1,   0.25,   0.5,   1,    5 };
+
+void proxy_metrics_init(struct proxy_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+}
+
+void proxy_count_status(struct proxy_metrics *m, unsigned status)
+{
+	if (status < 600)
+		atomic_fetch_add_explicit(&m->by_status[status], 1, memory_order_relaxed);
+}
+
+void proxy_count_auth_fail(struct proxy_metrics *m, const char *reason)
+{
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < PROXY_MAX_REASONS && m->reason_names[i]; i++)
+		if (!strcmp(m->reason_names[i], reason))
+			break;
+	if (i < PROXY_MAX_REASONS && !m->reason_names[i])
+		m->reason_names[i] = reason; /* reasons are static strings */
+	pthread_mutex_unlock(&m->lock);
+	if (i < PROXY_MAX_REASONS)
+		atomic_fetch_add_explicit(&m->auth_fail[i], 1, memory_order_relaxed);
+}
+
+void proxy_observe_latency(struct proxy_metrics *m, double s)
+{
+	size_t i;
+
+	for (i = 0; i < PROXY_LAT_BUCKETS && s > lat_bounds[i]; i++)
+		;
+	atomic_fetch_add_explicit(&m->lat_bucket[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->lat_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->lat_sum_us, (unsigned long long)(s * 1e6),
+				  memory_order_relaxed);
+}
+
+char *proxy_metrics_render(struct proxy *p, size_t *len)
+{
+	struct proxy_metrics *m = &p->m;
+	struct kt_buf b = KT_BUF_INIT;
+	unsigned long long cum = 0;
+	struct kt_jwks *keys;
+	size_t i;
+
+	kt_buf_adds(&b, "# HELP kubetenant_proxy_requests_total Requests answered, by HTTP status.\n"
+			"# TYPE kubetenant_proxy_requests_total counter\n");
+	for (i = 0; i < 600; i++) {
+		unsigned long long v = atomic_load(&m->by_status[i]);
+
+		if (v)
+			kt_buf_addf(&b, "kubetenant_proxy_requests_total{code=\"%zu\"} %llu\n", i, v);
+	}
+	kt_buf_adds(&b, "# HELP kubetenant_proxy_auth_failures_total Refused requests, by reason.\n"
+			"# TYPE kubetenant_proxy_auth_failures_total counter\n");
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < PROXY_MAX_REASONS && m->reason_names[i]; i++)
+		kt_buf_addf(&b, "kubetenant_proxy_auth_failures_total{reason=\"%s\"} %llu\n",
+			    m->reason_names[i], atomic_load(&m->auth_fail[i]));
+	pthread_mutex_unlock(&m->lock);
+	kt_buf_adds(&b, "# HELP kubetenant_proxy_upstream_latency_seconds Time to the API "
+			"server's response headers.\n"
+			"# TYPE kubetenant_proxy_upstream_latency_seconds histogram\n");
+	for (i = 0; i <= PROXY_LAT_BUCKETS; i++) {
+		cum += atomic_load(&m->lat_bucket[i]);
+		if (i < PROXY_LAT_BUCKETS)
+			kt_buf_addf(&b,
+				    "kubetenant_proxy_upstream_latency_seconds_bucket{le=\"%g\"} "
+				    "%llu\n",
+				    lat_bounds[i], cum);
+		else
+			kt_buf_addf(&b,
+				    "kubetenant_proxy_upstream_latency_seconds_bucket{le=\"+Inf\"} "
+				    "%llu\n",
+				    cum);
+	}
+	kt_buf_addf(&b, "kubetenant_proxy_upstream_latency_seconds_sum %.6f\n",
+		    (double)atomic_load(&m->lat_sum_us) / 1e6);
+	kt_buf_addf(&b, "kubetenant_proxy_upstream_latency_seconds_count %llu\n",
+		    atomic_load(&m->lat_count));
+	keys = kt_oidc_keys(p->oidc);
+	kt_buf_addf(&b,
+		    "# TYPE kubetenant_proxy_tunnels_open gauge\nkubetenant_proxy_tunnels_open %lld\n"
+		    "# TYPE kubetenant_proxy_tunnels_total counter\n"
+		    "kubetenant_proxy_tunnels_total %llu\n"
+		    "# TYPE kubetenant_proxy_token_cache_hits_total counter\n"
+		    "kubetenant_proxy_token_cache_hits_total %llu\n"
+		    "# TYPE kubetenant_proxy_token_cache_misses_total counter\n"
+		    "kubetenant_proxy_token_cache_misses_total %llu\n"
+		    "# TYPE kubetenant_proxy_jwks_refresh_total counter\n"
+		    "kubetenant_proxy_jwks_refresh_total{result=\"ok\"} %llu\n"
+		    "kubetenant_proxy_jwks_refresh_total{result=\"error\"} %llu\n"
+		    "# TYPE kubetenant_proxy_jwks_keys gauge\nkubetenant_proxy_jwks_keys %zu\n",
+		    atomic_load(&m->tunnels_open), atomic_load(&m->tunnels_total),
+		    atomic_load(&m->cache_hits), atomic_load(&m->cache_misses),
+		    atomic_load(&m->jwks_ok), atomic_load(&m->jwks_fail), kt_jwks_count(keys));
+	kt_jwks_unref(keys);
+	return kt_buf_detach(&b, len);
+}
+
+double proxy_elapsed(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static void emit(json_t *o)
+{
+	char ts[40];
+	struct timespec now;
+	struct tm tm;
+	char *line;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ", now.tv_nsec / 1000000);
+	json_object_set_new(o, "ts", json_string(ts));
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (line) {
+		size_t n = strlen(line);
+
+		line[n] = '\n'; /* one write(2) per line, so threads never interleave */
+		if (write(2, line, n + 1) < 0) {
+			/* nowhere left to report a logging failure */
+		}
+		free(line);
+	}
+	json_decref(o);
+}
+
+void proxy_log(const char *level, const char *msg, ...)
+{
+	json_t *o = json_object();
+	const char *k, *v;
+	va_list ap;
+
+	json_object_set_new(o, "level", json_string(level));
+	json_object_set_new(o, "component", json_string("proxy"));
+	json_object_set_new(o, "msg", json_string(msg));
+	va_start(ap, msg);
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		json_object_set_new(o, k, json_string(v ? v : ""));
+	}
+	va_end(ap);
+	emit(o);
+}
+
+/* The audit line never carries a token: only the identity it proved. */
+void proxy_audit(struct preq *r, const char *verb)
+{
+	json_t *o = json_object(), *g = json_array();
+	const char *path_end;
+	size_t i;
+
+	if (r->logged)
+		return;
+	r->logged = true;
+	path_end = r->uri ? r->uri + strcspn(r->uri, "?") : NULL;
+	json_object_set_new(o, "level", json_string("info"));
+	json_object_set_new(o, "component", json_string("proxy"));
+	json_object_set_new(o, "msg", json_string("request"));
+	json_object_set_new(o, "user", r->id.user ? json_string(r->id.user) : json_null());
+	for (i = 0; i < r->id.n_groups; i++)
+		json_array_append_new(g, json_string(r->id.groups[i]));
+	json_object_set_new(o, "groups", g);
+	json_object_set_new(o, "verb", json_string(verb));
+	json_object_set_new(o, "method", json_string(r->method ? r->method : ""));
+	json_object_set_new(o, "path", path_end ? json_stringn(r->uri, (size_t)(path_end - r->uri))
+						: json_null());
+	json_object_set_new(o, "status", json_integer(r->status));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+	json_object_set_new(o, "duration_ms", json_real(proxy_elapsed(&r->start) * 1000.0));
+	json_object_set_new(o, "client", json_string(r->client_ip));
+	if (r->reason)
+		json_object_set_new(o, "reason", json_string(r->reason));
+	emit(o);
+}
+
+struct MHD_Response *proxy_status_response(unsigned code, const char *reason,
+					   const char *message)
+{
+	json_t *o = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status",
+			      "apiVersion", "v1", "metadata", "status", "Failure", "message",
+			      message, "reason", reason, "code", (int)code);
+	char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	struct MHD_Response *resp;
+
+	json_decref(o);
+	if (!body)
+		return NULL;
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return NULL;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	return resp;
+}

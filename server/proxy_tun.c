@@ -1,0 +1,508 @@
+/*
+ * proxy_tun.c: Upgrade requests (kubectl exec, attach, port-forward, cp).
+ *
+ * kubectl asks for WebSocket (v5.channel.k8s.io) first and SPDY/3.1 after;
+ * both start as an HTTP/1.1 request with `Connection: Upgrade`.  The request
+ * goes to the API server over a TLS connection of our own (OpenSSL, the
+ * same CA and client credentials as curl), with the filtered headers and
+ * the impersonation headers, exactly like an ordinary request.  If the API
+ * server answers 101, that answer is relayed through libmicrohttpd's
+ * upgrade support and one pump thread copies bytes both ways; any other
+ * answer (403, 404, ...) is relayed as a normal response.  The identity is
+ * fixed when the tunnel opens; the stream's content is not inspected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include "proxy.h"
+
+#define TUN_HEAD_MAX (64u << 10)
+#define TUN_BODY_MAX (1u << 20)
+#define TUN_BUF_MAX (256u << 10)
+#define TUN_SETUP_MS 30000
+
+struct tun {
+	struct proxy *p;
+	SSL *ssl;
+	int ufd;
+	MHD_socket sock;
+	struct MHD_UpgradeResponseHandle *urh;
+	struct kt_buf u2d, d2u; /* upstream-to-client and client-to-upstream bytes */
+	size_t u2d_off, d2u_off, retry_len;
+	struct preq ar;         /* a copy for the audit line when the tunnel closes */
+	char method[16];
+	const char *verb;
+};
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static bool wait_fd(int fd, short ev, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = ev };
+	long long left = deadline - now_ms();
+
+	return left > 0 && poll(&pfd, 1, (int)left) > 0;
+}
+
+static int tcp_connect(const struct proxy_upstream *u, long long deadline)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	int fd = -1, e;
+	socklen_t el = sizeof(e);
+
+	if (getaddrinfo(u->host, u->port, &hints, &res))
+		return -1;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (!connect(fd, ai->ai_addr, ai->ai_addrlen) ||
+		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) &&
+		     !getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) && !e))
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Wait for what OpenSSL asked for; false on timeout or a real error. */
+static bool ssl_wait(SSL *ssl, int fd, int ret, long long deadline)
+{
+	int e = SSL_get_error(ssl, ret);
+
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(fd, POLLIN, deadline);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(fd, POLLOUT, deadline);
+	return false;
+}
+
+static SSL *tls_connect(struct proxy_upstream *u, int fd, long long deadline)
+{
+	SSL *ssl = SSL_new(u->tls);
+	int ret;
+
+	if (!ssl)
+		return NULL;
+	SSL_set_fd(ssl, fd);
+	if (strchr(u->host, ':') || strspn(u->host, "0123456789.") == strlen(u->host)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u->host) != 1)
+			goto fail;
+	} else if (!SSL_set_tlsext_host_name(ssl, u->host) || SSL_set1_host(ssl, u->host) != 1) {
+		goto fail;
+	}
+	while ((ret = SSL_connect(ssl)) != 1)
+		if (!ssl_wait(ssl, fd, ret, deadline))
+			goto fail;
+	return ssl;
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
+static bool ssl_write_all(SSL *ssl, int fd, const char *p, size_t n, long long deadline)
+{
+	int ret;
+
+	while (n) {
+		ret = SSL_write(ssl, p, (int)n);
+		if (ret > 0) {
+			p += ret;
+			n -= (size_t)ret;
+		} else if (!ssl_wait(ssl, fd, ret, deadline)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Read more bytes into b; returns 0 at EOF, -1 on error or timeout. */
+static int ssl_read_some(SSL *ssl, int fd, struct kt_buf *b, long long deadline)
+{
+	char tmp[16384];
+	int ret;
+
+	for (;;) {
+		ret = SSL_read(ssl, tmp, sizeof(tmp));
+		if (ret > 0)
+			return kt_buf_add(b, tmp, (size_t)ret) ? -1 : ret;
+		if (SSL_get_error(ssl, ret) == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		if (!ssl_wait(ssl, fd, ret, deadline))
+			return SSL_get_error(ssl, ret) == SSL_ERROR_SYSCALL ? 0 : -1;
+	}
+}
+
+struct head {
+	unsigned status;
+	size_t head_len;     /* bytes up to and including the blank line */
+	long long clen;      /* -1 when absent */
+	bool chunked;
+};
+
+static bool parse_head(const char *buf, size_t len, struct head *h)
+{
+	const char *end = memmem(buf, len, "\r\n\r\n", 4), *line;
+	char *e;
+
+	if (!end || len < 12 || memcmp(buf, "HTTP/1.", 7))
+		return false;
+	h->head_len = (size_t)(end - buf) + 4;
+	h->status = (unsigned)strtoul(buf + 9, &e, 10);
+	if (h->status < 100 || h->status > 599)
+		return false;
+	h->clen = -1;
+	h->chunked = false;
+	for (line = strstr(buf, "\r\n") + 2; line < end; line = strstr(line, "\r\n") + 2) {
+		if (!strncasecmp(line, "content-length:", 15))
+			h->clen = strtoll(line + 15, NULL, 10);
+		else if (!strncasecmp(line, "transfer-encoding:", 18))
+			h->chunked = strstr(line, "chunked") && strstr(line, "chunked") < end;
+	}
+	return true;
+}
+
+/* Decode a chunked body in place; false when incomplete or malformed. */
+static bool dechunk(const char *in, size_t len, struct kt_buf *out)
+{
+	const char *p = in, *end = in + len;
+	char *e;
+	unsigned long n;
+
+	for (;;) {
+		const char *nl = memmem(p, (size_t)(end - p), "\r\n", 2);
+
+		if (!nl)
+			return false;
+		n = strtoul(p, &e, 16);
+		if (e == p)
+			return false;
+		p = nl + 2;
+		if (!n)
+			return true;
+		if ((size_t)(end - p) < n + 2 || kt_buf_add(out, p, n))
+			return false;
+		p += n + 2;
+	}
+}
+
+static void add_headers(struct MHD_Response *resp, const char *buf, const struct head *h,
+			bool upgrade)
+{
+	const char *line = strstr(buf, "\r\n") + 2, *end = buf + h->head_len - 2;
+
+	while (line < end) {
+		const char *eol = strstr(line, "\r\n"), *colon = memchr(line, ':', (size_t)(eol - line));
+		char name[128], value[8192];
+		const char *v;
+
+		if (colon && (size_t)(colon - line) < sizeof(name)) {
+			memcpy(name, line, (size_t)(colon - line));
+			name[colon - line] = 0;
+			for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+				;
+			snprintf(value, sizeof(value), "%.*s", (int)(eol - v), v);
+			/* MHD writes Connection: Upgrade for a 101 itself */
+			if (!kt_proxy_drop_response_header(name, upgrade) &&
+			    !(upgrade && !strcasecmp(name, "connection")))
+				MHD_add_response_header(resp, name, value);
+		}
+		line = eol + 2;
+	}
+}
+
+static void tun_free(struct tun *t)
+{
+	if (t->ssl) {
+		SSL_shutdown(t->ssl);
+		SSL_free(t->ssl);
+	}
+	if (t->ufd >= 0)
+		close(t->ufd);
+	kt_buf_release(&t->u2d);
+	kt_buf_release(&t->d2u);
+	kt_identity_release(&t->ar.id);
+	free(t->ar.uri);
+	free(t);
+}
+
+/* Move bytes both ways until either side closes or the grace period ends. */
+static void pump(struct tun *t)
+{
+	char tmp[16384];
+	bool up_eof = false, cl_eof = false;
+	int ret, e;
+	ssize_t n;
+
+	fcntl(t->sock, F_SETFL, fcntl(t->sock, F_GETFL) | O_NONBLOCK);
+	while (!atomic_load(&t->p->stop_tunnels)) {
+		bool progress = false;
+		short uev = 0, cev = 0;
+
+		if (!up_eof && t->u2d.len - t->u2d_off < TUN_BUF_MAX) {
+			ret = SSL_read(t->ssl, tmp, sizeof(tmp));
+			if (ret > 0) {
+				if (kt_buf_add(&t->u2d, tmp, (size_t)ret))
+					break;
+				progress = true;
+			} else if ((e = SSL_get_error(t->ssl, ret)) == SSL_ERROR_WANT_READ) {
+				uev |= POLLIN;
+			} else if (e == SSL_ERROR_WANT_WRITE) {
+				uev |= POLLOUT;
+			} else {
+				up_eof = true;
+			}
+		}
+		if (t->u2d.len > t->u2d_off) {
+			n = send(t->sock, t->u2d.buf + t->u2d_off, t->u2d.len - t->u2d_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				t->u2d_off += (size_t)n;
+				t->ar.bytes += (unsigned long long)n;
+				if (t->u2d_off == t->u2d.len) {
+					kt_buf_reset(&t->u2d);
+					t->u2d_off = 0;
+				}
+				progress = true;
+			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				cev |= POLLOUT;
+			} else {
+				break; /* the client is gone */
+			}
+		}
+		if (!cl_eof && t->d2u.len - t->d2u_off < TUN_BUF_MAX) {
+			n = recv(t->sock, tmp, sizeof(tmp), MSG_DONTWAIT);
+			if (n > 0) {
+				if (kt_buf_add(&t->d2u, tmp, (size_t)n))
+					break;
+				progress = true;
+			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				cev |= POLLIN;
+			} else {
+				cl_eof = true;
+			}
+		}
+		if (t->d2u.len > t->d2u_off) {
+			/* a retried SSL_write must repeat the same length */
+			size_t len = t->retry_len ? t->retry_len : t->d2u.len - t->d2u_off;
+
+			ret = SSL_write(t->ssl, t->d2u.buf + t->d2u_off, (int)len);
+			if (ret > 0) {
+				t->retry_len = 0;
+				t->d2u_off += (size_t)ret;
+				if (t->d2u_off == t->d2u.len) {
+					kt_buf_reset(&t->d2u);
+					t->d2u_off = 0;
+				}
+				progress = true;
+			} else if ((e = SSL_get_error(t->ssl, ret)) == SSL_ERROR_WANT_READ ||
+				   e == SSL_ERROR_WANT_WRITE) {
+				t->retry_len = len;
+				uev |= e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+			} else {
+				break;
+			}
+		}
+		if ((up_eof && t->u2d.len == t->u2d_off) || (cl_eof && t->d2u.len == t->d2u_off))
+			break;
+		if (!progress && !SSL_pending(t->ssl)) {
+			struct pollfd pfd[2] = { { .fd = t->ufd, .events = uev },
+						 { .fd = t->sock, .events = cev } };
+
+			poll(pfd, 2, 1000);
+		}
+	}
+}
+
+static void *pump_main(void *cls)
+{
+	struct tun *t = cls;
+
+	pump(t);
+	MHD_upgrade_action(t->urh, MHD_UPGRADE_ACTION_CLOSE);
+	t->ar.status = 101;
+	proxy_audit(&t->ar, t->verb);
+	atomic_fetch_sub(&t->p->m.tunnels_open, 1);
+	atomic_fetch_sub(&t->p->inflight, 1);
+	tun_free(t);
+	return NULL;
+}
+
+static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+			size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct tun *t = cls;
+	pthread_attr_t attr;
+	pthread_t th;
+
+	(void)c;
+	(void)con_cls;
+	t->sock = sock;
+	t->urh = urh;
+	atomic_fetch_add(&t->p->m.tunnels_open, 1);
+	atomic_fetch_add(&t->p->m.tunnels_total, 1);
+	atomic_fetch_add(&t->p->inflight, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (kt_buf_add(&t->d2u, extra, extra_len) || pthread_create(&th, &attr, pump_main, t)) {
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		atomic_fetch_sub(&t->p->m.tunnels_open, 1);
+		atomic_fetch_sub(&t->p->inflight, 1);
+		tun_free(t);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static enum MHD_Result relay_error(struct MHD_Connection *c, struct preq *r, unsigned code,
+				   const char *reason, const char *msg)
+{
+	struct MHD_Response *resp = proxy_status_response(code, reason, msg);
+	enum MHD_Result ret;
+
+	r->status = code;
+	if (!resp)
+		return MHD_NO;
+	ret = MHD_queue_response(c, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A non-101 answer to an upgrade request: read its (bounded) body and relay it. */
+static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, struct tun *t,
+				   struct kt_buf *in, const struct head *h, long long deadline)
+{
+	struct kt_buf body = KT_BUF_INIT;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int got = 1;
+
+	in->max = h->head_len + TUN_BODY_MAX;
+	for (;;) {
+		size_t have = in->len - h->head_len;
+
+		if (h->chunked ? memmem(in->buf + h->head_len, have, "\r\n0\r\n", 5) ||
+					 (have >= 3 && !memcmp(in->buf + h->head_len, "0\r\n", 3))
+			       : h->clen >= 0 ? have >= (size_t)h->clen : !got)
+			break;
+		if (h->status == 204 || h->status == 304 || (got = ssl_read_some(t->ssl, t->ufd, in, deadline)) < 0)
+			break;
+		if (!got && (h->chunked || h->clen >= 0))
+			break;
+	}
+	if (h->chunked)
+		dechunk(in->buf + h->head_len, in->len - h->head_len, &body);
+	else
+		kt_buf_add(&body, in->buf + h->head_len,
+			   h->clen >= 0 && (size_t)h->clen < in->len - h->head_len
+				   ? (size_t)h->clen : in->len - h->head_len);
+	resp = MHD_create_response_from_buffer(body.len, body.buf, MHD_RESPMEM_MUST_COPY);
+	kt_buf_release(&body);
+	if (!resp)
+		return MHD_NO;
+	add_headers(resp, in->buf, h, false);
+	r->status = h->status;
+	r->bytes = in->len - h->head_len;
+	ret = MHD_queue_response(c, h->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum kt_rc build_request(struct proxy *p, struct preq *r, struct kt_buf *req)
+{
+	struct kt_buf auth = KT_BUF_INIT;
+	const char *s = r->fwd_hdrs.buf;
+	size_t i;
+
+	kt_buf_addf(req, "%s %s HTTP/1.1\r\nHost: %s\r\n", r->method, r->uri, p->up.hostport);
+	for (i = 0; i < r->n_fwd_hdrs; i++, s += strlen(s) + 1)
+		kt_buf_addf(req, "%s\r\n", s);
+	if (proxy_creds_header(&p->creds, &auth))
+		kt_buf_addf(req, "%s\r\n", auth.buf);
+	kt_buf_release(&auth);
+	return kt_buf_adds(req, "\r\n");
+}
+
+enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r)
+{
+	long long deadline = now_ms() + TUN_SETUP_MS;
+	struct kt_buf req = KT_BUF_INIT, in = KT_BUF_INIT;
+	struct MHD_Response *resp;
+	struct timespec t0;
+	enum MHD_Result ret;
+	struct head h;
+	struct tun *t;
+	int got;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return relay_error(c, r, 500, "InternalError", "out of memory");
+	t->p = p;
+	t->ufd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (build_request(p, r, &req)) {
+		ret = relay_error(c, r, 500, "InternalError", "out of memory");
+		goto out;
+	}
+	t->ufd = tcp_connect(&p->up, deadline);
+	t->ssl = t->ufd >= 0 ? tls_connect(&p->up, t->ufd, deadline) : NULL;
+	if (!t->ssl || !ssl_write_all(t->ssl, t->ufd, req.buf, req.len, deadline)) {
+		proxy_log("warn", "upstream error", "error", "cannot open the tunnel to the API server",
+			  "path", r->uri, NULL);
+		ret = relay_error(c, r, 502, "BadGateway", "the API server did not answer");
+		goto out;
+	}
+	in.max = TUN_HEAD_MAX;
+	while (!parse_head(in.buf, in.len, &h)) {
+		if ((got = ssl_read_some(t->ssl, t->ufd, &in, deadline)) <= 0) {
+			ret = relay_error(c, r, 502, "BadGateway",
+					  "the API server sent no valid response");
+			goto out;
+		}
+	}
+	proxy_observe_latency(&p->m, proxy_elapsed(&t0));
+	if (h.status != 101) {
+		ret = relay_plain(c, r, t, &in, &h, deadline);
+		goto out;
+	}
+	/* bytes that followed the 101 belong to the stream */
+	if (kt_buf_add(&t->u2d, in.buf + h.head_len, in.len - h.head_len) ||
+	    !(resp = MHD_create_response_for_upgrade(on_upgraded, t))) {
+		ret = relay_error(c, r, 500, "InternalError", "out of memory");
+		goto out;
+	}
+	add_headers(resp, in.buf, &h, true);
+	t->ar = (struct preq){ .p = p, .start = r->start, .uri = strdup(r->uri) };
+	snprintf(t->ar.client_ip, sizeof(t->ar.client_ip), "%s", r->client_ip);
+	snprintf(t->method, sizeof(t->method), "%s", r->method);
+	t->ar.method = t->method;
+	t->verb = kt_proxy_verb(r->method, r->uri, strchr(r->uri, '?'));
+	kt_identity_copy(&t->ar.id, &r->id);
+	r->status = 101;
+	r->logged = true; /* the tunnel writes its own line when it closes */
+	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		t = NULL; /* on_upgraded owns it now */
+out:
+	if (t)
+		tun_free(t);
+	kt_buf_release(&req);
+	kt_buf_release(&in);
+	return ret;
+}
