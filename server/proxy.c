@@ -90,7 +90,8 @@ static enum MHD_Result refuse(struct proxy *p, struct MHD_Connection *c, struct 
 
 	r->status = code;
 	r->reason = reason;
-	proxy_count_auth_fail(&p->m, reason);
+	if (code == 401 || code == 403)
+		proxy_count_auth_fail(&p->m, reason);
 	resp = code == 401 ? proxy_status_response(401, "Unauthorized", "Unauthorized")
 			   : proxy_status_response(code, code == 403 ? "Forbidden" : "BadRequest",
 						   code == 403 ? "impersonation headers are not "
@@ -266,7 +267,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!r->authed)
 			return MHD_YES; /* a refusal is queued */
 		if (r->upgrade) {
-			if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length") ||
+			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								     "Content-Length");
+
+			/* the tunnel sends no body, so none may be announced (SPDY sends 0) */
+			if ((cl && strcmp(cl, "0")) ||
 			    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"))
 				return refuse(p, c, r, 400, "upgrade_with_body");
 			return proxy_tunnel(p, c, r);

@@ -314,7 +314,7 @@ static void emit(json_t *o)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ", now.tv_nsec / 1000000);
 	json_object_set_new(o, "ts", json_string(ts));
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (line) {
 		size_t n = strlen(line);
 

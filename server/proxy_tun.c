@@ -34,6 +34,7 @@ struct tun {
 	SSL *ssl;
 	int ufd;
 	MHD_socket sock;
+	int cfd; /* the client's TCP socket, watched for hang-ups only */
 	struct MHD_UpgradeResponseHandle *urh;
 	struct kt_buf u2d, d2u; /* upstream-to-client and client-to-upstream bytes */
 	size_t u2d_off, d2u_off, retry_len;
@@ -322,10 +323,18 @@ static void pump(struct tun *t)
 		if ((up_eof && t->u2d.len == t->u2d_off) || (cl_eof && t->d2u.len == t->d2u_off))
 			break;
 		if (!progress && !SSL_pending(t->ssl)) {
-			struct pollfd pfd[2] = { { .fd = t->ufd, .events = uev },
-						 { .fd = t->sock, .events = cev } };
+			struct pollfd pfd[3] = { { .fd = t->ufd, .events = uev },
+						 { .fd = t->sock, .events = cev },
+						 { .fd = t->cfd, .events = POLLRDHUP } };
 
-			poll(pfd, 2, 1000);
+			/*
+			 * libmicrohttpd's TLS relay does not always pass a client's
+			 * hang-up on to our end of its socketpair, so the TCP socket
+			 * itself is watched (never read: MHD owns it)
+			 */
+			if (poll(pfd, 3, 1000) > 0 &&
+			    (pfd[2].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+				break;
 		}
 	}
 }
@@ -351,8 +360,11 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 	pthread_attr_t attr;
 	pthread_t th;
 
-	(void)c;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
 	(void)con_cls;
+	t->cfd = ci ? ci->connect_fd : -1;
 	t->sock = sock;
 	t->urh = urh;
 	atomic_fetch_add(&t->p->m.tunnels_open, 1);

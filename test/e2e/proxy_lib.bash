@@ -1,0 +1,122 @@
+# proxy_lib.bash: shared setup of the proxy's end-to-end tests (t5xxx).
+#
+# proxy_env_up starts, in $PROXY_DIR:
+#   - a private CA and certificates for 127.0.0.1,
+#   - the OIDC issuer (fixtures/issuer.js, the npm package oidc-provider),
+#   - the fake API server (fixtures/upstream.js), recording every request
+#     it receives in $REC,
+#   - kubetenant proxy itself between them,
+# and exports PROXY_PORT, METRICS_PORT, ISSUER, TOKEN (a real token from the
+# issuer) and KUBECTL (kubectl pointed at the proxy).  Processes are
+# stopped by their pid in proxy_env_down.
+
+KT_BIN=${KT_BIN:-$BATS_TEST_DIRNAME/../../build/kubetenant}
+FIXTURES=$BATS_TEST_DIRNAME/fixtures
+
+free_port() {
+	node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+wait_https() { # url [ca]
+	local i
+	for i in $(seq 1 100); do
+		curl -sf --cacert "$PROXY_DIR/ca.crt" -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "timeout waiting for $1" >&2
+	return 1
+}
+
+make_certs() {
+	local d=$PROXY_DIR n
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=kt-test-ca -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/ext"
+	for n in issuer upstream proxy proxy2; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$n" \
+			-keyout "$d/$n.key" -out "$d/$n.csr" 2>/dev/null
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 2 -extfile "$d/ext" -out "$d/$n.crt" 2>/dev/null
+	done
+}
+
+fixtures_ready() {
+	[ -d "$FIXTURES/node_modules/oidc-provider" ] ||
+		(cd "$FIXTURES" && npm ci --no-audit --no-fund >/dev/null 2>&1)
+}
+
+start_proxy() { # extra flags...
+	"$KT_BIN" proxy --issuer-url "$ISSUER" --audience kubernetes --oidc-ca "$PROXY_DIR/ca.crt" \
+		--upstream "https://127.0.0.1:$UPSTREAM_PORT" --upstream-ca "$PROXY_DIR/ca.crt" \
+		--token-file "$PROXY_DIR/sa.token" --tls-cert "$PROXY_DIR/proxy.crt" \
+		--tls-key "$PROXY_DIR/proxy.key" --listen "127.0.0.1:$PROXY_PORT" \
+		--metrics-listen "127.0.0.1:$METRICS_PORT" "$@" \
+		>>"$PROXY_DIR/proxy.log" 2>&1 &
+	echo $! >"$PROXY_DIR/proxy.pid"
+	wait_https "https://127.0.0.1:$PROXY_PORT/readyz"
+}
+
+stop_proxy() {
+	local pid
+	pid=$(cat "$PROXY_DIR/proxy.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$PROXY_DIR/proxy.pid"
+}
+
+issuer_token() { # client id
+	curl -sf --cacert "$PROXY_DIR/ca.crt" -u "${1:-kubectl-ci}:ci-secret" \
+		-d grant_type=client_credentials -d resource=urn:kubetenant:api \
+		"$ISSUER/token" | jq -r .access_token
+}
+
+mint() { # spec json
+	node "$FIXTURES/mint.js" "$PROXY_DIR/sign.jwk" "$1"
+}
+
+proxy_env_up() {
+	fixtures_ready
+	export PROXY_DIR=$BATS_FILE_TMPDIR/proxy
+	mkdir -p "$PROXY_DIR"
+	make_certs
+	node "$FIXTURES/mint.js" --genkey k1 >"$PROXY_DIR/sign.jwk"
+	node "$FIXTURES/mint.js" --genkey k2 >"$PROXY_DIR/other.jwk"
+	echo "proxy-sa-token-1" >"$PROXY_DIR/sa.token"
+	export ISSUER_PORT=$(free_port) UPSTREAM_PORT=$(free_port)
+	export PROXY_PORT=$(free_port) METRICS_PORT=$(free_port)
+	export ISSUER=https://127.0.0.1:$ISSUER_PORT REC=$PROXY_DIR/upstream.jsonl
+	: >"$REC"
+	node "$FIXTURES/issuer.js" "$ISSUER_PORT" "$PROXY_DIR/issuer.crt" "$PROXY_DIR/issuer.key" \
+		"$PROXY_DIR/sign.jwk" >"$PROXY_DIR/issuer.log" 2>&1 &
+	echo $! >"$PROXY_DIR/issuer.pid"
+	node "$FIXTURES/upstream.js" "$UPSTREAM_PORT" "$PROXY_DIR/upstream.crt" \
+		"$PROXY_DIR/upstream.key" "$REC" >"$PROXY_DIR/upstream.log" 2>&1 &
+	echo $! >"$PROXY_DIR/upstream.pid"
+	wait_https "$ISSUER/.well-known/openid-configuration"
+	wait_https "https://127.0.0.1:$UPSTREAM_PORT/version"
+	start_proxy
+	export TOKEN=$(issuer_token)
+	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
+}
+
+proxy_env_down() {
+	local f
+	stop_proxy
+	for f in issuer upstream; do
+		[ -f "$PROXY_DIR/$f.pid" ] && kill "$(cat "$PROXY_DIR/$f.pid")" 2>/dev/null
+		rm -f "$PROXY_DIR/$f.pid"
+	done
+	return 0
+}
+
+kc() { # kubectl through the proxy with $TOKEN
+	kubectl --server "https://127.0.0.1:$PROXY_PORT" --certificate-authority "$PROXY_DIR/ca.crt" \
+		--token "$TOKEN" "$@"
+}
+
+records() { wc -l <"$REC"; }
+
+# The last request the upstream recorded: its headers as "Name: value" lines.
+last_headers() {
+	tail -n 1 "$REC" | jq -r '.headers[] | "\(.[0]): \(.[1])"'
+}
