@@ -64,7 +64,7 @@ stop_proxy() {
 	rm -f "$PROXY_DIR/proxy.pid"
 }
 
-issuer_token() { # client id
+issuer_token() { # client id, form-urlencoded as OAuth 2.0 basic auth wants
 	curl -sf --cacert "$PROXY_DIR/ca.crt" -u "${1:-kubectl-ci}:ci-secret" \
 		-d grant_type=client_credentials -d resource=urn:kubetenant:api \
 		"$ISSUER/token" | jq -r .access_token
