@@ -146,6 +146,12 @@ enum kt_rc kt_proxy_opts_set(struct kt_proxy_opts *o, const char *name, const ch
 		return kt_err_set(err, KT_E_INVALID, "unknown option '%s'", name);
 	if (!value)
 		value = "";
+	if (opts[i].kind == STR && !*value && !strstr(name, "prefix")) {
+		/* "--token-file ''" unsets what a config file set; only prefixes may be empty */
+		free(*str_at(o, opts[i].off));
+		*str_at(o, opts[i].off) = NULL;
+		return KT_OK;
+	}
 	if (opts[i].kind == STR)
 		return set_str(str_at(o, opts[i].off), value, err);
 	if (!strcmp(name, "required-claim"))
@@ -238,8 +244,9 @@ out:
 enum kt_rc kt_proxy_opts_check(const struct kt_proxy_opts *o, struct kt_err *err)
 {
 	static const char *const need[] = { "issuer-url", "audience", "upstream", "tls-cert",
-					    "tls-key" };
-	const char *vals[] = { o->issuer_url, o->audience, o->upstream, o->tls_cert, o->tls_key };
+					    "tls-key", "listen" };
+	const char *vals[] = { o->issuer_url, o->audience, o->upstream,
+			       o->tls_cert,   o->tls_key,  o->listen };
 	size_t i;
 
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)

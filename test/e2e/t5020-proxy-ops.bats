@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# t5020: running the proxy: usage, config file, credentials, extras, key
+# rotation, TLS reload, readiness and graceful shutdown.
+
+load proxy_lib
+
+setup_file() {
+	proxy_env_up
+}
+
+teardown_file() {
+	proxy_env_down
+}
+
+get_pods() { # token -> HTTP code
+	curl -s -o /dev/null -w '%{http_code}' --cacert "$PROXY_DIR/ca.crt" \
+		-H "Authorization: Bearer $1" "https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods"
+}
+
+good_claims() {
+	jq -cn --arg iss "$ISSUER" '{iss: $iss, aud: "kubernetes", sub: "alice", exp: "+600"}' | jq -c "${1:-.}"
+}
+
+@test "proxy usage: --help, unknown option, missing and conflicting options" {
+	run "$KT_BIN" proxy --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--issuer-url URL"* ]]
+	run "$KT_BIN" proxy --bogus
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" proxy --audience x --upstream https://a --tls-cert c --tls-key k --token-file t
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'--issuer-url' is required"* ]]
+	run "$KT_BIN" proxy --issuer-url https://i --audience x --upstream https://a --tls-cert c \
+		--tls-key k --token-file t --client-cert c --client-key k
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"not both"* ]]
+	run "$KT_BIN" proxy --issuer-url https://i --audience x --upstream https://a --tls-cert c \
+		--tls-key k --token-file t --allowed-alg HS256
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"algorithm 'HS256' is not allowed"* ]]
+	run "$KT_BIN" proxy --issuer-url http://i --audience x --upstream https://a --tls-cert c \
+		--tls-key k --token-file t
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" proxy --issuer-url https://i --audience x --upstream https://a --tls-cert c \
+		--tls-key k --token-file t --groups-prefix system:
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" help proxy
+	[ "$status" -eq 0 ]
+}
+
+@test "proxy usage: unreadable files and busy ports fail at start with a clear message" {
+	run "$KT_BIN" proxy --issuer-url "$ISSUER" --audience kubernetes --upstream https://127.0.0.1:1 \
+		--token-file "$PROXY_DIR/sa.token" --tls-cert /nonexistent.crt --tls-key /nonexistent.key \
+		--listen 127.0.0.1:0 --metrics-listen none
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"/nonexistent.crt"* ]]
+	run "$KT_BIN" proxy --issuer-url "$ISSUER" --audience kubernetes --upstream https://127.0.0.1:1 \
+		--token-file "$PROXY_DIR/sa.token" --tls-cert "$PROXY_DIR/proxy.crt" \
+		--tls-key "$PROXY_DIR/proxy.key" --listen "127.0.0.1:$PROXY_PORT" --metrics-listen none
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"cannot listen on '127.0.0.1:$PROXY_PORT'"* ]]
+}
+
+@test "proxy: the service-account token file is re-read when it rotates" {
+	kc get pods -n team-a -o name >/dev/null
+	last_headers | grep -q "Authorization: Bearer proxy-sa-token-1"
+	echo "proxy-sa-token-2" >"$PROXY_DIR/sa.token.new"
+	mv "$PROXY_DIR/sa.token.new" "$PROXY_DIR/sa.token" # atomic, like the kubelet's swap
+	sleep 1.1
+	kc get pods -n team-a -o name >/dev/null
+	run last_headers
+	[[ "$output" == *"Authorization: Bearer proxy-sa-token-2"* ]]
+}
+
+@test "proxy: an unknown kid refreshes the key set (rate limited) and the new key works" {
+	tok=$(node "$FIXTURES/mint.js" "$PROXY_DIR/other.jwk" "$(jq -cn --argjson c "$(good_claims)" '{claims: $c}')")
+	# the issuer rotates: it now publishes k1 and k2
+	kill "$(cat "$PROXY_DIR/issuer.pid")"
+	sleep 0.3
+	node "$FIXTURES/issuer.js" "$ISSUER_PORT" "$PROXY_DIR/issuer.crt" "$PROXY_DIR/issuer.key" \
+		"$PROXY_DIR/sign.jwk,$PROXY_DIR/other.jwk" >>"$PROXY_DIR/issuer.log" 2>&1 &
+	echo $! >"$PROXY_DIR/issuer.pid"
+	wait_https "$ISSUER/jwks"
+	# the proxy fetched its keys at start; a refresh is allowed 10 s after that
+	started=$(stat -c %Y "$PROXY_DIR/proxy.log")
+	while [ $(($(date +%s) - started)) -lt 11 ]; do sleep 0.5; done
+	run get_pods "$tok"
+	[ "$output" = 200 ]
+	tail -n 1 "$REC" | jq -e '.headers | map(select(.[0] == "Impersonate-User" and .[1] == "oidc:alice")) | length == 1'
+	# a second made-up kid right after does not cause another fetch
+	before=$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | grep 'jwks_refresh_total{result="ok"}')
+	tok3=$(node "$FIXTURES/mint.js" "$PROXY_DIR/other.jwk" "$(jq -cn --argjson c "$(good_claims)" \
+		'{claims: $c, header: {alg: "RS256", kid: "made-up"}}')")
+	run get_pods "$tok3"
+	[ "$output" = 401 ]
+	after=$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | grep 'jwks_refresh_total{result="ok"}')
+	[ "$before" = "$after" ]
+}
+
+@test "proxy: SIGHUP reloads the serving certificate; open watches keep running" {
+	subject() {
+		openssl s_client -connect "127.0.0.1:$PROXY_PORT" -CAfile "$PROXY_DIR/ca.crt" </dev/null 2>/dev/null |
+			openssl x509 -noout -subject
+	}
+	[[ "$(subject)" == *"CN = proxy"* ]]
+	timeout 8 kubectl --server "https://127.0.0.1:$PROXY_PORT" --certificate-authority "$PROXY_DIR/ca.crt" \
+		--token "$TOKEN" get pods -n team-a --watch-only -o name >"$BATS_TEST_TMPDIR/watch" 2>&1 &
+	sleep 0.5
+	cp "$PROXY_DIR/proxy2.crt" "$PROXY_DIR/proxy.crt"
+	cp "$PROXY_DIR/proxy2.key" "$PROXY_DIR/proxy.key"
+	kill -HUP "$(cat "$PROXY_DIR/proxy.pid")"
+	sleep 0.5
+	[[ "$(subject)" == *"CN = proxy2"* ]]
+	run kc get pods -n team-a -o name
+	[ "$status" -eq 0 ]
+	wait
+	# the watch opened on the old certificate saw both events
+	grep -q web-watch-2 "$BATS_TEST_TMPDIR/watch"
+	grep -q '"msg":"tls certificate reloaded"' "$PROXY_DIR/proxy.log"
+}
+
+@test "proxy: options from a config file; email usernames need email_verified" {
+	stop_proxy
+	cat >"$PROXY_DIR/proxy.yaml" <<-EOF
+	issuer-url: $ISSUER
+	audience: kubernetes
+	oidc-ca: $PROXY_DIR/ca.crt
+	upstream: https://127.0.0.1:$UPSTREAM_PORT
+	upstream-ca: $PROXY_DIR/ca.crt
+	token-file: $PROXY_DIR/sa.token
+	tls-cert: $PROXY_DIR/proxy.crt
+	tls-key: $PROXY_DIR/proxy.key
+	listen: 127.0.0.1:$PROXY_PORT
+	metrics-listen: 127.0.0.1:$METRICS_PORT
+	username-claim: email
+	username-prefix: ""
+	groups-prefix: "idp:"
+	required-claim: [hd=example.org]
+	extra: ["scopes=view", "team name=a b"]
+	extra-client-ip: true
+	EOF
+	"$KT_BIN" proxy --config "$PROXY_DIR/proxy.yaml" >>"$PROXY_DIR/proxy.log" 2>&1 &
+	echo $! >"$PROXY_DIR/proxy.pid"
+	wait_https "https://127.0.0.1:$PROXY_PORT/readyz"
+	ok=$(mint "$(jq -cn --argjson c "$(good_claims '. + {email: "alice@example.org", email_verified: true, hd: "example.org", groups: ["devs"]}')" '{claims: $c}')")
+	run get_pods "$ok"
+	[ "$output" = 200 ]
+	run last_headers
+	[[ "$output" == *"Impersonate-User: alice@example.org"* ]]
+	[[ "$output" == *"Impersonate-Group: idp:devs"* ]]
+	[[ "$output" == *"Impersonate-Extra-scopes: view"* ]]
+	[[ "$output" == *"Impersonate-Extra-team%20name: a b"* ]]
+	[[ "$output" == *"Impersonate-Extra-remote-client-ip: 127.0.0.1"* ]]
+	unverified=$(mint "$(jq -cn --argjson c "$(good_claims '. + {email: "alice@example.org", hd: "example.org"}')" '{claims: $c}')")
+	run get_pods "$unverified"
+	[ "$output" = 401 ]
+	other_domain=$(mint "$(jq -cn --argjson c "$(good_claims '. + {email: "a@evil.org", email_verified: true, hd: "evil.org"}')" '{claims: $c}')")
+	run get_pods "$other_domain"
+	[ "$output" = 401 ]
+	# a bad config file is a usage error that names the file
+	printf 'issuer-url: [unclosed\n' >"$PROXY_DIR/bad.yaml"
+	run "$KT_BIN" proxy --config "$PROXY_DIR/bad.yaml"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"bad.yaml"* ]]
+	printf 'no-such-option: 1\n' >"$PROXY_DIR/bad.yaml"
+	run "$KT_BIN" proxy --config "$PROXY_DIR/bad.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown option 'no-such-option'"* ]]
+}
+
+@test "proxy: client-certificate credentials are used for requests and tunnels" {
+	stop_proxy
+	start_proxy --token-file "" --client-cert "$PROXY_DIR/proxy2.crt" --client-key "$PROXY_DIR/proxy2.key"
+	kc get pods -n team-a -o name >/dev/null
+	tail -n 1 "$REC" | jq -e '.clientCN == "proxy2"'
+	run last_headers
+	[[ "$output" != *"Authorization"* ]]
+	run kc exec web-1 -n team-a -- true
+	[ "$status" -eq 0 ]
+	tail -n 1 "$REC" | jq -e '.clientCN == "proxy2" and (.url | test("/exec"))'
+}
+
+@test "proxy: not ready until the issuer's keys are loaded" {
+	stop_proxy
+	port=$(free_port)
+	"$KT_BIN" proxy --issuer-url "https://127.0.0.1:$port" --audience kubernetes \
+		--oidc-ca "$PROXY_DIR/ca.crt" --upstream "https://127.0.0.1:$UPSTREAM_PORT" \
+		--upstream-ca "$PROXY_DIR/ca.crt" --token-file "$PROXY_DIR/sa.token" \
+		--tls-cert "$PROXY_DIR/proxy.crt" --tls-key "$PROXY_DIR/proxy.key" \
+		--listen "127.0.0.1:$PROXY_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
+		>>"$PROXY_DIR/proxy.log" 2>&1 &
+	echo $! >"$PROXY_DIR/proxy.pid"
+	wait_https "https://127.0.0.1:$PROXY_PORT/healthz"
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz"
+	[ "$output" = 503 ]
+	before=$(records)
+	run get_pods "$TOKEN"
+	[ "$output" = 401 ]
+	[ "$(records)" -eq "$before" ]
+	grep -q '"msg":"cannot load the issuer'"'"'s keys"' "$PROXY_DIR/proxy.log"
+}
+
+@test "proxy: SIGTERM ends streams and exits 0" {
+	stop_proxy
+	start_proxy
+	timeout 20 kubectl --server "https://127.0.0.1:$PROXY_PORT" --certificate-authority "$PROXY_DIR/ca.crt" \
+		--token "$TOKEN" logs -f web-1 -n team-a >"$BATS_TEST_TMPDIR/logs" 2>&1 &
+	kpid=$!
+	sleep 1
+	pid=$(cat "$PROXY_DIR/proxy.pid")
+	start=$(date +%s)
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 0 ]
+	[ $(($(date +%s) - start)) -lt 10 ]
+	wait "$kpid" || true
+	grep -q "log line 1" "$BATS_TEST_TMPDIR/logs"
+	grep -q '"msg":"shutting down"' "$PROXY_DIR/proxy.log"
+	rm -f "$PROXY_DIR/proxy.pid"
+}
