@@ -45,9 +45,9 @@ teardown_file() {
 
 @test "proxy: kubectl get --watch streams events while the API server holds the stream open" {
 	# the upstream sends one event at once, one a second later, then holds the
-	# response open for 30 s: both events can only show up within 6 s if the
+	# response open for 30 s: both events can only show up within 4 s if the
 	# proxy relays bytes as they arrive
-	run timeout 6 kubectl --server "https://127.0.0.1:$PROXY_PORT" \
+	run timeout 4 kubectl --server "https://127.0.0.1:$PROXY_PORT" \
 		--certificate-authority "$PROXY_DIR/ca.crt" --token "$TOKEN" \
 		get pods -n team-a --watch-only -o name
 	[ "$status" -eq 124 ]
@@ -56,11 +56,11 @@ teardown_file() {
 }
 
 @test "proxy: kubectl logs -f streams lines as they are written" {
-	run timeout 4 kubectl --server "https://127.0.0.1:$PROXY_PORT" \
+	run timeout 3 kubectl --server "https://127.0.0.1:$PROXY_PORT" \
 		--certificate-authority "$PROXY_DIR/ca.crt" --token "$TOKEN" logs -f web-1 -n team-a
 	[ "$status" -eq 124 ]
 	[[ "$output" == *"log line 1"* ]]
-	[[ "$output" == *"log line 4"* ]]
+	[[ "$output" == *"log line 3"* ]]
 	# 60 lines at 2 per second: most of them cannot have been sent yet
 	[[ "$output" != *"log line 40"* ]]
 }

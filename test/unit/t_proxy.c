@@ -1,0 +1,267 @@
+/*
+ * t_proxy.c: the proxy's header filter, bearer parsing, verbs and options.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "kt/proxy.h"
+
+static char *groups[] = { "oidc:devs", "oidc:ops" };
+static struct kt_identity alice = { .user = "oidc:alice", .groups = groups, .n_groups = 2 };
+
+/* Run the filter; returns the output as "line\n" text (static buffer). */
+static const char *filter(const struct kt_hdr *in, size_t n, bool upgrade, enum kt_rc *rc,
+			  const char **reason)
+{
+	static char text[8192];
+	static const struct kt_jwt_claim extra[] = { { "scopes", "view" }, { "Team Name", "a" } };
+	struct kt_proxy_ident ident = { .id = &alice, .extra = extra, .n_extra = 2,
+					.client_ip = "192.0.2.7", .extra_client_ip = true };
+	struct kt_buf out = KT_BUF_INIT;
+	size_t count = 0, i;
+	const char *s;
+
+	*rc = kt_proxy_filter_headers(in, n, upgrade, &ident, &out, &count, reason);
+	text[0] = 0;
+	for (i = 0, s = out.buf; i < count; i++, s += strlen(s) + 1) {
+		strncat(text, s, sizeof(text) - strlen(text) - 2);
+		strcat(text, "\n");
+	}
+	kt_buf_release(&out);
+	return text;
+}
+
+static void impersonation_headers_refuse_the_request(void **state)
+{
+	static const char *const names[] = { "Impersonate-User",  "impersonate-group",
+					     "IMPERSONATE-UID",   "Impersonate-Extra-Scopes",
+					     "impersonate_user",  "Impersonate-",
+					     "iMpErSoNaTe-UsEr" };
+	const char *reason;
+	enum kt_rc rc;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct kt_hdr in[] = { { "Accept", "application/json" }, { names[i], "x" } };
+
+		assert_string_equal(filter(in, 2, false, &rc, &reason), "");
+		assert_int_equal(rc, KT_E_AUTH);
+		assert_string_equal(reason, "impersonation_header");
+		/* the check-only form refuses too, before any identity exists */
+		assert_int_equal(kt_proxy_filter_headers(in, 2, false, NULL, NULL, NULL, &reason),
+				 KT_E_AUTH);
+	}
+}
+
+static void identity_headers_are_replaced(void **state)
+{
+	struct kt_hdr in[] = {
+		{ "Accept", "application/json" },     { "Authorization", "Bearer secret" },
+		{ "X-Remote-User", "system:admin" },  { "x-remote-group", "system:masters" },
+		{ "X-Remote-Extra-Foo", "bar" },      { "X-Forwarded-For", "10.0.0.1" },
+		{ "Forwarded", "for=10.0.0.1" },      { "Cookie", "a=b" },
+		{ "Proxy-Authorization", "Basic x" }, { "Connection", "keep-alive, X-Hop" },
+		{ "X-Hop", "1" },                     { "Transfer-Encoding", "chunked" },
+		{ "Host", "evil" },                   { "User-Agent", "kubectl/v1.32" },
+	};
+	const char *reason, *out;
+	enum kt_rc rc;
+
+	(void)state;
+	out = filter(in, sizeof(in) / sizeof(in[0]), false, &rc, &reason);
+	assert_int_equal(rc, KT_OK);
+	assert_string_equal(out, "Accept: application/json\n"
+				 "User-Agent: kubectl/v1.32\n"
+				 "Impersonate-User: oidc:alice\n"
+				 "Impersonate-Group: oidc:devs\n"
+				 "Impersonate-Group: oidc:ops\n"
+				 "Impersonate-Group: system:authenticated\n"
+				 "Impersonate-Extra-scopes: view\n"
+				 "Impersonate-Extra-team%20name: a\n"
+				 "Impersonate-Extra-remote-client-ip: 192.0.2.7\n"
+				 "X-Forwarded-For: 192.0.2.7\n");
+}
+
+static void upgrade_keeps_upgrade_headers(void **state)
+{
+	struct kt_hdr in[] = {
+		{ "Connection", "Upgrade" },
+		{ "Upgrade", "websocket" },
+		{ "Sec-WebSocket-Key", "abc" },
+		{ "Sec-WebSocket-Protocol", "v5.channel.k8s.io" },
+	};
+	const char *reason, *out;
+	enum kt_rc rc;
+
+	(void)state;
+	out = filter(in, 4, true, &rc, &reason);
+	assert_int_equal(rc, KT_OK);
+	assert_non_null(strstr(out, "Sec-WebSocket-Key: abc\nSec-WebSocket-Protocol: "
+				    "v5.channel.k8s.io\nUpgrade: websocket\nConnection: Upgrade\n"
+				    "Impersonate-User: oidc:alice\n"));
+	/* an upgrade without an Upgrade header is malformed */
+	out = filter(in, 1, true, &rc, &reason);
+	assert_int_equal(rc, KT_E_PARSE);
+}
+
+static void malformed_headers_are_refused(void **state)
+{
+	struct kt_hdr bad_name[] = { { "X Bad", "1" } };
+	struct kt_hdr crlf[] = { { "X-Ok", "a\r\nImpersonate-User: x" } };
+	struct kt_hdr many[KT_PROXY_MAX_HEADERS + 1];
+	const char *reason;
+	enum kt_rc rc;
+	size_t i;
+
+	(void)state;
+	filter(bad_name, 1, false, &rc, &reason);
+	assert_int_equal(rc, KT_E_PARSE);
+	assert_string_equal(reason, "bad_header");
+	filter(crlf, 1, false, &rc, &reason);
+	assert_int_equal(rc, KT_E_PARSE);
+	for (i = 0; i < KT_PROXY_MAX_HEADERS + 1; i++)
+		many[i] = (struct kt_hdr){ "X-A", "1" };
+	filter(many, KT_PROXY_MAX_HEADERS + 1, false, &rc, &reason);
+	assert_int_equal(rc, KT_E_PARSE);
+}
+
+static void bearer_parsing(void **state)
+{
+	const char *tok = NULL, *reason = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(kt_proxy_bearer("Bearer abc.def.ghi", &tok, &len, &reason), KT_OK);
+	assert_int_equal(len, 11);
+	assert_memory_equal(tok, "abc.def.ghi", 11);
+	assert_int_equal(kt_proxy_bearer("bearer   x", &tok, &len, &reason), KT_OK);
+	assert_int_equal(len, 1);
+	assert_int_equal(kt_proxy_bearer(NULL, &tok, &len, &reason), KT_E_AUTH);
+	assert_string_equal(reason, "no_token");
+	assert_int_equal(kt_proxy_bearer("Basic YWRtaW46YWRtaW4=", &tok, &len, &reason), KT_E_AUTH);
+	assert_string_equal(reason, "basic_auth");
+	assert_int_equal(kt_proxy_bearer("Bearer ", &tok, &len, &reason), KT_E_AUTH);
+	assert_string_equal(reason, "no_token");
+	assert_int_equal(kt_proxy_bearer("Bearer a b", &tok, &len, &reason), KT_E_AUTH);
+	assert_string_equal(reason, "bad_authorization");
+	assert_int_equal(kt_proxy_bearer("Negotiate x", &tok, &len, &reason), KT_E_AUTH);
+	assert_string_equal(reason, "bad_authorization");
+}
+
+static void response_headers(void **state)
+{
+	(void)state;
+	assert_true(kt_proxy_drop_response_header("Transfer-Encoding", false));
+	assert_true(kt_proxy_drop_response_header("content-length", true));
+	assert_true(kt_proxy_drop_response_header("Connection", false));
+	assert_false(kt_proxy_drop_response_header("Connection", true));
+	assert_false(kt_proxy_drop_response_header("Upgrade", true));
+	assert_false(kt_proxy_drop_response_header("Content-Type", false));
+	assert_false(kt_proxy_drop_response_header("Audit-Id", false));
+}
+
+static void verbs(void **state)
+{
+	(void)state;
+	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces/a/pods", NULL), "list");
+	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces/a/pods/p", NULL), "get");
+	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces/a/pods", "?watch=true"),
+			    "watch");
+	assert_string_equal(kt_proxy_verb("GET", "/api/v1/watch/namespaces/a/pods", NULL),
+			    "watch");
+	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces", NULL), "list");
+	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces/a", NULL), "get");
+	assert_string_equal(kt_proxy_verb("GET", "/apis/apps/v1/namespaces/a/deployments", NULL),
+			    "list");
+	assert_string_equal(kt_proxy_verb("GET", "/version", "?watch=true"), "get");
+	assert_string_equal(kt_proxy_verb("POST", "/api/v1/namespaces/a/pods", NULL), "create");
+	assert_string_equal(kt_proxy_verb("DELETE", "/api/v1/namespaces/a/pods", NULL),
+			    "deletecollection");
+	assert_string_equal(kt_proxy_verb("DELETE", "/api/v1/namespaces/a/pods/p", NULL),
+			    "delete");
+	assert_string_equal(kt_proxy_verb("PATCH", "/api/v1/namespaces/a/pods/p", NULL), "patch");
+	assert_string_equal(kt_proxy_verb("OPTIONS", "/", NULL), "unknown");
+}
+
+static void options_and_config_file(void **state)
+{
+	struct kt_proxy_opts o;
+	struct kt_jwt_policy pol;
+	struct kt_err err = { 0 };
+	char path[] = "/tmp/kt_proxy_XXXXXX";
+	static const char yaml[] = "issuer-url: https://dex.example.org\n"
+				   "audience: kubernetes\n"
+				   "upstream: https://10.0.0.1:6443\n"
+				   "token-file: /var/run/token\n"
+				   "tls-cert: c.pem\n"
+				   "tls-key: k.pem\n"
+				   "allowed-alg: [RS256, ES256]\n"
+				   "required-claim: hd=example.org\n"
+				   "extra-client-ip: true\n"
+				   "username-prefix: \"\"\n";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)sizeof(yaml) - 1);
+	close(fd);
+	assert_int_equal(kt_proxy_opts_init(&o), KT_OK);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_E_INVALID);
+	assert_non_null(strstr(err.msg, "'--issuer-url' is required"));
+	assert_int_equal(kt_proxy_opts_load(&o, path, &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_OK);
+	assert_int_equal(o.algs, KT_JWT_RS256 | KT_JWT_ES256);
+	assert_int_equal(o.n_required, 1);
+	assert_string_equal(o.required[0].name, "hd");
+	assert_string_equal(o.required[0].value, "example.org");
+	assert_true(o.extra_client_ip);
+	kt_proxy_opts_policy(&o, &pol);
+	assert_string_equal(pol.username_prefix, "");
+	assert_string_equal(pol.groups_prefix, "oidc:");
+	assert_string_equal(pol.issuer, "https://dex.example.org");
+	/* flags after the file: scalars replace, lists add */
+	assert_int_equal(kt_proxy_opts_set(&o, "audience", "other", &err), KT_OK);
+	assert_string_equal(o.audience, "other");
+	assert_int_equal(kt_proxy_opts_set(&o, "required-claim", "a=b=c", &err), KT_OK);
+	assert_string_equal(o.required[1].value, "b=c");
+	assert_int_equal(kt_proxy_opts_set(&o, "required-claim", "novalue", &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "allowed-alg", "HS256", &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "allowed-alg", "none", &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "clock-skew", "-1", &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "bogus", "1", &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "extra", "k=v\r\nX: y", &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "client-cert", "c", &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_E_INVALID); /* token and cert */
+	assert_int_equal(kt_proxy_opts_set(&o, "token-file", "", &err), KT_OK);
+	assert_null(o.token_file);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_E_INVALID); /* cert without key */
+	assert_int_equal(kt_proxy_opts_set(&o, "client-key", "k", &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_set(&o, "groups-prefix", "system:x", &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_E_INVALID);
+	kt_proxy_opts_release(&o);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(impersonation_headers_refuse_the_request),
+		cmocka_unit_test(identity_headers_are_replaced),
+		cmocka_unit_test(upgrade_keeps_upgrade_headers),
+		cmocka_unit_test(malformed_headers_are_refused),
+		cmocka_unit_test(bearer_parsing),
+		cmocka_unit_test(response_headers),
+		cmocka_unit_test(verbs),
+		cmocka_unit_test(options_and_config_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
