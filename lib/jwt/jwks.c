@@ -20,6 +20,23 @@ static void key_release(struct kt_jwk *k)
 	free(k->alg);
 }
 
+/* Every base64url member a JWK may have must be decodable before cjose sees it. */
+static bool members_ok(json_t *jk)
+{
+	static const char *const b64[] = { "n", "e", "d", "p", "q", "dp", "dq", "qi",
+					   "x", "y", "k" };
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(b64) / sizeof(b64[0]); i++) {
+		v = json_object_get(jk, b64[i]);
+		if (v && (!json_is_string(v) ||
+			  !kt_jwt_b64url_ok(json_string_value(v), json_string_length(v))))
+			return false;
+	}
+	return true;
+}
+
 /* Keep a key only when it can verify signatures: asymmetric, "sig", strong enough. */
 static enum kt_rc add_key(struct kt_jwks *set, json_t *jk)
 {
@@ -34,7 +51,7 @@ static enum kt_rc add_key(struct kt_jwks *set, json_t *jk)
 		return KT_OK; /* symmetric ("oct") or unknown keys are never used */
 	if (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig")))
 		return KT_OK;
-	if ((kid && !json_is_string(kid)) || (alg && !json_is_string(alg)))
+	if ((kid && !json_is_string(kid)) || (alg && !json_is_string(alg)) || !members_ok(jk))
 		return KT_OK;
 	k.jwk = cjose_jwk_import_json((cjose_header_t *)jk, &cerr);
 	if (!k.jwk)

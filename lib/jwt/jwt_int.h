@@ -22,4 +22,11 @@ struct kt_jwks {
 	struct kt_jwk keys[];
 };
 
+/*
+ * True when s[0..n) is base64url text that cjose can decode without
+ * aborting: cjose 0.6 assert()s (kills the process) on a length of 1 mod 4,
+ * so every string is checked here before cjose sees it.
+ */
+bool kt_jwt_b64url_ok(const char *s, size_t n);
+
 #endif

@@ -111,10 +111,12 @@ nomem:
 	return KT_E_NOMEM;
 }
 
-static bool is_b64url(const char *s, size_t n)
+bool kt_jwt_b64url_ok(const char *s, size_t n)
 {
 	size_t i;
 
+	if (n % 4 == 1)
+		return false; /* no byte string encodes to this length */
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 
@@ -176,8 +178,8 @@ static enum kt_jwt_fail split(const char *tok, size_t len, struct parts *pt)
 	pt->s = d2 + 1;
 	pt->sn = len - (size_t)(pt->s - tok);
 	/* a fourth dot (JWE, nested) fails the alphabet check */
-	if (!pt->hn || !pt->pn || !pt->sn || !is_b64url(pt->h, pt->hn) ||
-	    !is_b64url(pt->p, pt->pn) || !is_b64url(pt->s, pt->sn))
+	if (!pt->hn || !pt->pn || !pt->sn || !kt_jwt_b64url_ok(pt->h, pt->hn) ||
+	    !kt_jwt_b64url_ok(pt->p, pt->pn) || !kt_jwt_b64url_ok(pt->s, pt->sn))
 		return KT_JWT_MALFORMED;
 	return KT_JWT_OK;
 }

@@ -141,6 +141,13 @@ reason_is() {
 	reason_is too_large
 }
 
+@test "attack: a token part cjose cannot decode -> 401, and the proxy lives on" {
+	bearer "eyJhbGciOiJSUzI1NiJ9X.e30.AAAA"
+	[ "$code" = 401 ]
+	reason_is malformed
+	kill -0 "$(cat "$PROXY_DIR/proxy.pid")"
+}
+
 @test "attack: duplicate claims -> 401" {
 	raw=$(jq -cn --arg iss "$ISSUER" '{iss: $iss, aud: "kubernetes", exp: 9999999999}' |
 		sed 's/}$/,"sub":"alice","sub":"system:admin"}/')

@@ -425,6 +425,9 @@ static void tampering_and_size(void **state)
 	t.buf[3] = '+'; /* not base64url */
 	assert_int_equal(verify_str(t.buf), KT_JWT_MALFORMED);
 	assert_int_equal(verify_str("a.b"), KT_JWT_MALFORMED);
+	/* cjose would assert() (abort the proxy) on base64url of length 1 mod 4 */
+	assert_int_equal(verify_str("eyJhbGciOiJSUzI1NiJ9X.e30.AAAA"), KT_JWT_MALFORMED);
+	assert_int_equal(verify_str("eyJhbGciOiJSUzI1NiJ9.e30.AAAAA"), KT_JWT_MALFORMED);
 	assert_int_equal(verify_str(""), KT_JWT_MALFORMED);
 	/* 20 KB of claims, validly signed */
 	big = malloc(17000);
@@ -569,6 +572,7 @@ static void jwks_errors(void **state)
 		"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}",
 		"{\"keys\":[],\"keys\":[]}",
 		"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}",
+		"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAAA\",\"y\":\"AAAA\"}]}",
 	};
 	struct kt_jwks *k = NULL;
 	struct kt_err err = { 0 };

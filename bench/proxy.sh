@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# bench/proxy.sh: requests/s and latency of one API call, side by side:
+#   direct   wrk -> upstream (nginx serving a pod list over HTTPS)
+#   nginx    wrk -> nginx reverse proxy (TLS both sides, keepalive) -> upstream
+#   kt       wrk -> kubetenant proxy (token verified once, then cached) -> upstream
+# The "added p50" is each path's median latency minus the direct one.  Targets
+# (issue 6): kubetenant >= 0.8x nginx's throughput, <= 100 us added p50.
+# Short runs on loopback; figures on a shared 2-core machine are noisy.
+set -eu
+cd "$(dirname "$0")/.."
+KT=${KT:-build/kubetenant}
+DUR=${BENCH_DURATION:-5s}
+CONNS=${BENCH_CONNECTIONS:-8}
+for t in nginx wrk node openssl curl; do
+	command -v "$t" >/dev/null || { echo "bench/proxy.sh: '$t' is missing; skipped"; exit 0; }
+done
+dir=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+UP=$(port) ISS=$(port) NGX=$(port) KTP=$(port)
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=bench-ca \
+	-keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+	-keyout "$dir/srv.key" -out "$dir/srv.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$dir/ext"
+openssl x509 -req -in "$dir/srv.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 1 \
+	-extfile "$dir/ext" -out "$dir/srv.crt" 2>/dev/null
+
+# the issuer is static files: discovery and the JWKS of a key made here
+node test/e2e/fixtures/mint.js --genkey bench >"$dir/sign.jwk"
+mkdir -p "$dir/www/.well-known"
+printf '{"issuer":"https://127.0.0.1:%s","jwks_uri":"https://127.0.0.1:%s/jwks"}' "$ISS" "$ISS" \
+	>"$dir/www/.well-known/openid-configuration"
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));delete j.d;delete j.p;delete j.q;delete j.dp;delete j.dq;delete j.qi;console.log(JSON.stringify({keys:[j]}))' \
+	"$dir/sign.jwk" >"$dir/www/jwks"
+TOKEN=$(node test/e2e/fixtures/mint.js "$dir/sign.jwk" "{\"claims\":{\"iss\":\"https://127.0.0.1:$ISS\",\"aud\":\"kubernetes\",\"sub\":\"bench\",\"groups\":[\"team-a-devs\"],\"exp\":\"+3600\"}}")
+echo bench-sa-token >"$dir/sa.token"
+body='{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"web-1","namespace":"team-a"}}]}'
+
+user=
+[ "$(id -u)" -eq 0 ] && user="user root;"
+cat >"$dir/nginx.conf" <<EOF
+$user
+worker_processes 1;
+daemon on;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp;
+	fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+	ssl_certificate $dir/srv.crt;
+	ssl_certificate_key $dir/srv.key;
+	upstream api { server 127.0.0.1:$UP; keepalive 32; }
+	server { listen 127.0.0.1:$UP ssl; keepalive_requests 100000;
+		location / { default_type application/json; return 200 '$body'; } }
+	server { listen 127.0.0.1:$ISS ssl; root $dir/www;
+		location = /jwks { default_type application/json; } }
+	server { listen 127.0.0.1:$NGX ssl; keepalive_requests 100000;
+		location / { proxy_pass https://api; proxy_http_version 1.1;
+			proxy_set_header Connection ""; proxy_set_header Authorization "Bearer bench-sa-token";
+			proxy_ssl_verify on; proxy_ssl_trusted_certificate $dir/ca.crt;
+			proxy_ssl_session_reuse on; proxy_buffering off; } }
+}
+EOF
+mkdir -p "$dir/tmp"
+nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+"$KT" proxy --issuer-url "https://127.0.0.1:$ISS" --audience kubernetes --oidc-ca "$dir/ca.crt" \
+	--upstream "https://127.0.0.1:$UP" --upstream-ca "$dir/ca.crt" --token-file "$dir/sa.token" \
+	--tls-cert "$dir/srv.crt" --tls-key "$dir/srv.key" --listen "127.0.0.1:$KTP" \
+	--metrics-listen none 2>"$dir/proxy.log" &
+pids+=($!)
+for _ in $(seq 1 100); do
+	curl -sf --cacert "$dir/ca.crt" -o /dev/null "https://127.0.0.1:$KTP/readyz" && break
+	sleep 0.1
+done
+path=/api/v1/namespaces/team-a/pods
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/ca.crt" -H "Authorization: Bearer $TOKEN" \
+	"https://127.0.0.1:$KTP$path")
+[ "$code" = 200 ] || { echo "bench/proxy.sh: the proxy answered $code"; tail -n 5 "$dir/proxy.log"; exit 1; }
+
+# "Requests/sec" and the 50% latency (converted to microseconds) from wrk's report
+run() { # label port
+	local out rps p50
+	out=$(wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$2$path")
+	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+	p50=$(echo "$out" | awk '$1 == "50%" {v=$2; u=v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
+		m = (u == "us") ? 1 : (u == "ms") ? 1000 : 1000000; printf "%.0f", v * m}')
+	echo "$1 $rps $p50"
+}
+direct=$(run direct "$UP")
+viangx=$(run nginx "$NGX")
+viakt=$(run kubetenant "$KTP")
+read -r _ d_rps d_p50 <<<"$direct"
+read -r _ n_rps n_p50 <<<"$viangx"
+read -r _ k_rps k_p50 <<<"$viakt"
+printf '%-22s %12s %10s %12s\n' path requests/s p50_us added_p50_us
+printf '%-22s %12s %10s %12s\n' "direct (baseline)" "$d_rps" "$d_p50" 0
+printf '%-22s %12s %10s %12s\n' "nginx reverse proxy" "$n_rps" "$n_p50" $((n_p50 - d_p50))
+printf '%-22s %12s %10s %12s\n' "kubetenant proxy" "$k_rps" "$k_p50" $((k_p50 - d_p50))
+awk -v k="$k_rps" -v n="$n_rps" -v kp="$k_p50" -v dp="$d_p50" 'BEGIN {
+	r = k / n; a = kp - dp;
+	printf "kubetenant/nginx throughput: %.2fx (target >= 0.80: %s)\n", r, r >= 0.8 ? "met" : "missed";
+	printf "kubetenant added p50: %d us (target <= 100: %s)\n", a, a <= 100 ? "met" : "missed" }'
