@@ -16,10 +16,20 @@ done
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
-[ ${#missing[@]} -eq 0 ] && exit 0
+# the proxy's e2e tests run a real OIDC provider (npm oidc-provider, pinned by package-lock.json)
+fixtures_npm() {
+	local d
+	d="$(dirname "$0")/../test/e2e/fixtures"
+	[ -d "$d/node_modules/oidc-provider" ] || (cd "$d" && npm ci --no-audit --no-fund >/dev/null)
+}
+if [ ${#missing[@]} -eq 0 ]; then
+	fixtures_npm
+	exit 0
+fi
 echo "installing: ${missing[*]}"
 SUDO=
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fixtures_npm

@@ -142,13 +142,19 @@ enum kt_rc kt_proxy_filter_headers(const struct kt_hdr *in, size_t n, bool upgra
 	if (count)
 		*count = 0;
 	*reason = NULL;
-	/* a first pass so that nothing is emitted for a request that is refused */
+	/*
+	 * Checks first, so nothing is emitted for a refused request; an
+	 * impersonation attempt is reported as such (403) wherever it sits
+	 * among malformed headers.
+	 */
 	for (i = 0; i < n; i++) {
 		fold(in[i].name, name, sizeof(name));
 		if (starts(name, "impersonate-")) {
 			*reason = "impersonation_header";
 			return KT_E_AUTH;
 		}
+	}
+	for (i = 0; i < n; i++) {
 		if (!is_token(in[i].name) || strlen(in[i].name) >= sizeof(name) ||
 		    !value_ok(in[i].value)) {
 			*reason = "bad_header";

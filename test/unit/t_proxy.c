@@ -126,6 +126,13 @@ static void malformed_headers_are_refused(void **state)
 	assert_string_equal(reason, "bad_header");
 	filter(crlf, 1, false, &rc, &reason);
 	assert_int_equal(rc, KT_E_PARSE);
+	{
+		/* found by fuzz_headers: an impersonation attempt is reported as one (403) */
+		struct kt_hdr both[] = { { "X\xd0" "Bad", "1" }, { "Impersonate-User", "x" } };
+
+		filter(both, 2, false, &rc, &reason);
+		assert_int_equal(rc, KT_E_AUTH);
+	}
 	for (i = 0; i < KT_PROXY_MAX_HEADERS + 1; i++)
 		many[i] = (struct kt_hdr){ "X-A", "1" };
 	filter(many, KT_PROXY_MAX_HEADERS + 1, false, &rc, &reason);
