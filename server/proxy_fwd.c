@@ -282,11 +282,25 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 	const char *s = f->resp_hdrs.buf, *end = s + f->resp_hdrs.len;
 	enum MHD_Result ret;
 	uint64_t size;
+	bool whole;
 
+	/*
+	 * Most API answers arrive with their headers: sent from one buffer they
+	 * leave in one TLS record and one write, not two.
+	 */
+	if (!f->done && !f->head_only)
+		step(f, 0);
+	whole = f->head_only || (f->done && f->result == CURLE_OK);
 	curl_easy_getinfo(f->pc->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-	size = f->head_only ? 0 : cl >= 0 ? (uint64_t)cl : MHD_SIZE_UNKNOWN;
-	resp = f->head_only ? MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT)
-			    : MHD_create_response_from_callback(size, 64 * 1024, on_read, f, on_free);
+	size = cl >= 0 ? (uint64_t)cl : MHD_SIZE_UNKNOWN;
+	if (whole) {
+		size_t n = f->head_only ? 0 : f->pending.len;
+
+		resp = MHD_create_response_from_buffer(n, f->pending.buf, MHD_RESPMEM_MUST_COPY);
+		f->r->bytes += n;
+	} else {
+		resp = MHD_create_response_from_callback(size, 64 * 1024, on_read, f, on_free);
+	}
 	if (!resp) {
 		on_free(f);
 		return MHD_NO;
@@ -307,7 +321,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 	f->r->status = (unsigned)f->status;
 	ret = MHD_queue_response(c, (unsigned)f->status, resp);
 	MHD_destroy_response(resp);
-	if (f->head_only)
+	if (whole)
 		on_free(f);
 	return ret;
 }
