@@ -43,7 +43,7 @@ struct kt_nodepool {
 	long long empty_ttl;           /* seconds; -1 when not set */
 	long long ttl;                 /* seconds; -1 when not set */
 	char *cost_code;
-	int line;                      /* where it is defined, for messages */
+	int line, col;                 /* where it is defined, for messages */
 };
 
 struct kt_limits { /* LimitRange for containers; each list may be empty */
@@ -51,7 +51,11 @@ struct kt_limits { /* LimitRange for containers; each list may be empty */
 };
 
 struct kt_repo { /* Flux tenant sync; url == NULL when not configured */
-	char *url, *branch, *path, *interval, *secret_ref;
+	char *url;        /* https:// or ssh:// (git@host:path becomes ssh://git@host/path) */
+	char *branch;     /* default "main" */
+	char *path;       /* default "./" */
+	char *interval;   /* default "1m" */
+	char *secret_ref; /* NULL when not set */
 };
 
 struct kt_tenant {
@@ -76,7 +80,7 @@ struct kt_tenant {
 	struct kt_strv ingress_classes;  /* empty = any class */
 	struct kt_strv cert_issuers;     /* "Kind/name"; empty = any issuer */
 	bool allow_daemonsets;
-	int line;
+	int line, col;                  /* where it is defined, for messages */
 };
 
 struct kt_identities { /* platform identities, exempt from managed-object rules */
@@ -142,6 +146,14 @@ void kt_config_free(struct kt_config *cfg);
 /* Tenant owning a namespace, or NULL (binary search; borrowed). */
 const struct kt_tenant *kt_config_tenant_by_ns(const struct kt_config *cfg, const char *ns);
 const struct kt_nodepool *kt_config_pool(const struct kt_config *cfg, const char *name);
+
+/*
+ * Advisory findings on a loaded config, appended to *out with line:col: a
+ * node pool no tenant uses, a tenant nobody can read (no operatorEdGroup
+ * nor readOnlyGroups), a tenant whose pods run privileged.  `validate
+ * --strict` fails on them.  Returns KT_E_NOMEM only.
+ */
+enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out);
 
 /* JSON Schema (draft 2020-12) of the tenants file; static string. */
 const char *kt_config_schema(void);

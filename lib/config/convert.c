@@ -1,0 +1,1263 @@
+/*
+ * convert.c: the YAML tree -> struct kt_config, checking every key and
+ * every value on the way (unknown keys, types, names, sizes, formats).
+ *
+ * Nothing stops at the first problem: a bad value is reported and left out
+ * of the model, and the walk goes on, so one run shows every problem.  The
+ * model built from a file with problems is thrown away by the caller.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "../../cmd/version.h" /* one version for the binary and its default image */
+
+#define LABEL_RULE "at most 63 lowercase letters, digits or '-', starting and ending with a " \
+		   "letter or digit"
+#define PATH_MAX_LEN 320
+
+/* Ranges for the node pool timers, in seconds (documented in README.md). */
+#define EMPTY_TTL_MAX 2592000LL /* 30 days */
+#define TTL_MIN 60LL
+#define TTL_MAX 31536000LL      /* 365 days */
+
+#define FOR_PAIRS(map, p) \
+	for (p = (map)->u.pairs; p < (map)->u.pairs + (map)->n; p++) \
+		if (!p->dup)
+
+/* ---------------------------------------------------------------- messages */
+
+const char *kt_clip(struct kt_loader *ld, const char *s)
+{
+	char *out = ld->clip[ld->clip_next++ % 4];
+	size_t o = 0, limit = 64;
+
+	for (; *s && o < limit; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c >= 0x7f) {
+			if (o + 4 > limit)
+				break;
+			snprintf(out + o, 5, "\\x%02x", c);
+			o += 4;
+		} else if (c == '\'' || c == '\\') {
+			if (o + 2 > limit)
+				break;
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (*s) {
+		memcpy(out + o, "...", 4);
+		return out;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void kt_diag_at(struct kt_loader *ld, const struct kt_ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kt_diag_vadd(&ld->sink, n ? n->line : 1, n ? n->col : 1, fmt, ap);
+	va_end(ap);
+}
+
+#define diag kt_diag_at
+
+static char *dup(struct kt_loader *ld, const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		ld->sink.nomem = true;
+	return p;
+}
+
+/* base is a clipped path, so the result always fits; the check keeps gcc sure */
+static void pathf(char *buf, const char *base, const char *leaf)
+{
+	if (snprintf(buf, PATH_MAX_LEN, "%s%s%s", base, *base ? "." : "", leaf) >= PATH_MAX_LEN)
+		buf[PATH_MAX_LEN - 1] = '\0';
+}
+
+/* ------------------------------------------------------------------- types */
+
+static bool want_map(struct kt_loader *ld, const struct kt_ynode *n, const char *path)
+{
+	if (n->kind == KT_Y_MAP)
+		return true;
+	diag(ld, n, "'%s' must be a mapping", path);
+	return false;
+}
+
+static bool want_seq(struct kt_loader *ld, const struct kt_ynode *n, const char *path)
+{
+	if (n->kind == KT_Y_SEQ)
+		return true;
+	diag(ld, n, "'%s' must be a list", path);
+	return false;
+}
+
+/*
+ * A string value: any scalar but null.  Plain numbers are taken as their
+ * text ("costCode: 123" is "123"); the source text is kept, never a
+ * re-formatted number.
+ */
+static const char *want_str(struct kt_loader *ld, const struct kt_ynode *n, const char *path,
+			    size_t max)
+{
+	if (n->kind != KT_Y_SCALAR || kt_y_is_null(n)) {
+		diag(ld, n, "'%s' must be a string", path);
+		return NULL;
+	}
+	if (kt_has_ctl(n->u.s, n->n)) {
+		diag(ld, n, "'%s' must not contain control characters", path);
+		return NULL;
+	}
+	if (!n->n) {
+		diag(ld, n, "'%s' must not be empty", path);
+		return NULL;
+	}
+	if (n->n > max) {
+		diag(ld, n, "'%s' is longer than %zu characters", path, max);
+		return NULL;
+	}
+	return n->u.s;
+}
+
+static bool want_int(struct kt_loader *ld, const struct kt_ynode *n, const char *path,
+		     long long lo, long long hi, long long *out)
+{
+	const char *s = n->u.s;
+	long long v = 0;
+	bool neg = false, ok = n->kind == KT_Y_SCALAR && n->plain && n->n;
+
+	if (ok) {
+		if (*s == '+' || *s == '-')
+			neg = *s++ == '-';
+		ok = *s != '\0';
+		for (; ok && *s; s++) {
+			if (*s < '0' || *s > '9')
+				ok = false;
+			else if (v < LLONG_MAX / 10)
+				v = v * 10 + (*s - '0');
+			else
+				v = LLONG_MAX; /* saturate: reported as out of range below */
+		}
+	}
+	if (!ok) {
+		diag(ld, n, "'%s' must be an integer", path);
+		return false;
+	}
+	v = neg ? -v : v;
+	if (v < lo || v > hi) {
+		diag(ld, n, "'%s' must be between %lld and %lld seconds", path, lo, hi);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static void want_bool(struct kt_loader *ld, const struct kt_ynode *n, const char *path, bool *out)
+{
+	if (!kt_y_is_bool(n, out))
+		diag(ld, n, "'%s' must be true or false", path);
+}
+
+/* ------------------------------------------------------------------- keys */
+
+/*
+ * Which of keys[] a pair's key is, or -1 after reporting it (with the
+ * closest known key as a suggestion).
+ */
+static int key_of(struct kt_loader *ld, const struct kt_ypair *p, const char *const *keys,
+		  size_t n, const char *path)
+{
+	const struct kt_ynode *k = p->key;
+	const char *sug;
+	size_t i;
+
+	if (k->kind != KT_Y_SCALAR || kt_y_is_null(k)) {
+		diag(ld, k, "keys in '%s' must be strings", *path ? path : "the tenants file");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (k->n == strlen(keys[i]) && !memcmp(k->u.s, keys[i], k->n))
+			return (int)i;
+	if (k->n == 2 && !memcmp(k->u.s, "<<", 2)) {
+		diag(ld, k, "merge keys ('<<') are not supported; write the keys out");
+		return -1;
+	}
+	sug = kt_has_ctl(k->u.s, k->n) ? NULL : kt_suggest(k->u.s, keys, n);
+	if (sug)
+		diag(ld, k, "unknown key '%s%s%s'; did you mean '%s'?", path, *path ? "." : "",
+		     kt_clip(ld, k->u.s), sug);
+	else
+		diag(ld, k, "unknown key '%s%s%s'", path, *path ? "." : "", kt_clip(ld, k->u.s));
+	return -1;
+}
+
+static void require(struct kt_loader *ld, const struct kt_ynode *at, unsigned seen,
+		    unsigned required, const char *const *keys, const char *path)
+{
+	unsigned i;
+
+	for (i = 0; i < 32; i++)
+		if ((required & (1u << i)) && !(seen & (1u << i)))
+			diag(ld, at, "missing required key '%s%s%s'", path, *path ? "." : "",
+			     keys[i]);
+}
+
+/* ------------------------------------------------------------------ lists */
+
+typedef bool (*item_fn)(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			const char *path);
+
+struct strref {
+	const char *s;
+	size_t i;
+};
+
+static int strref_cmp(const void *x, const void *y)
+{
+	const struct strref *a = x, *b = y;
+	int c = strcmp(a->s, b->s);
+
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static void list_dups(struct kt_loader *ld, char **v, const struct kt_ynode **marks, size_t n,
+		      const char *path)
+{
+	struct strref *r;
+	size_t i, j;
+
+	if (n <= 16) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (!strcmp(v[i], v[j])) {
+					diag(ld, marks[i], "duplicate entry '%s' in '%s'",
+					     kt_clip(ld, v[i]), path);
+					break;
+				}
+		return;
+	}
+	r = malloc(n * sizeof(*r));
+	if (!r) {
+		ld->sink.nomem = true;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		r[i] = (struct strref){ v[i], i };
+	qsort(r, n, sizeof(*r), strref_cmp);
+	for (i = 1; i < n; i++)
+		if (!strcmp(r[i].s, r[i - 1].s))
+			diag(ld, marks[r[i].i], "duplicate entry '%s' in '%s'", kt_clip(ld, r[i].s),
+			     path);
+	free(r);
+}
+
+/*
+ * A list of strings, each checked by check (may be NULL).  Valid entries go
+ * to out; *marks (arena, may be NULL) gets the node of each, in step.
+ */
+static void get_strv(struct kt_loader *ld, const struct kt_ynode *v, const char *path,
+		     size_t maxlen, item_fn check, struct kt_strv *out,
+		     const struct kt_ynode ***marks)
+{
+	const struct kt_ynode **m;
+	size_t i;
+
+	if (!want_seq(ld, v, path))
+		return;
+	if (v->n > KT_MAX_LIST) {
+		diag(ld, v, "'%s' has more than %d entries", path, KT_MAX_LIST);
+		return;
+	}
+	out->v = calloc(v->n ? v->n : 1, sizeof(*out->v));
+	m = kt_arena_alloc(&ld->arena, (v->n ? v->n : 1) * sizeof(*m));
+	if (!out->v || !m) {
+		ld->sink.nomem = true;
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		const struct kt_ynode *item = v->u.items[i];
+		char ipath[PATH_MAX_LEN + 16];
+		const char *s;
+
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		s = want_str(ld, item, ipath, maxlen);
+		if (!s || (check && !check(ld, item, s, path)))
+			continue;
+		out->v[out->n] = dup(ld, s);
+		if (!out->v[out->n])
+			return;
+		m[out->n++] = item;
+	}
+	list_dups(ld, out->v, m, out->n, path);
+	if (marks)
+		*marks = m;
+}
+
+static bool check_label(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			const char *path)
+{
+	if (kt_is_dns_label(s))
+		return true;
+	diag(ld, n, "'%s' in '%s' must be a DNS-1123 label (" LABEL_RULE ")", kt_clip(ld, s),
+	     path);
+	return false;
+}
+
+static bool check_subdomain(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			    const char *path)
+{
+	if (kt_is_dns_subdomain(s))
+		return true;
+	diag(ld, n, "'%s' in '%s' must be a DNS-1123 subdomain (lowercase labels joined by '.', "
+		    "at most 253 characters)", kt_clip(ld, s), path);
+	return false;
+}
+
+static bool check_domain(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			 const char *path)
+{
+	const char *why = kt_domain_problem(s, true);
+
+	(void)path;
+	if (!why)
+		return true;
+	diag(ld, n, "domain '%s' %s", kt_clip(ld, s), why);
+	return false;
+}
+
+/* Tenant-facing IdP groups: a "system:" group is a Kubernetes identity. */
+static bool check_tenant_group(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			       const char *path)
+{
+	(void)path;
+	if (strncmp(s, "system:", 7))
+		return true;
+	diag(ld, n, "group '%s' is a Kubernetes system group; tenant groups must not start with "
+		    "'system:'", kt_clip(ld, s));
+	return false;
+}
+
+static bool check_platform_group(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+				 const char *path)
+{
+	(void)path;
+	if (strcmp(s, "system:authenticated") && strcmp(s, "system:unauthenticated") &&
+	    strcmp(s, "system:serviceaccounts"))
+		return true;
+	diag(ld, n, "group '%s' would make everyone a platform identity", kt_clip(ld, s));
+	return false;
+}
+
+static bool check_service_account(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+				  const char *path)
+{
+	const char *colon = strchr(s, ':');
+	char ns[64];
+
+	if (colon && (size_t)(colon - s) < sizeof(ns)) {
+		memcpy(ns, s, (size_t)(colon - s));
+		ns[colon - s] = '\0';
+		if (kt_is_dns_label(ns) && kt_is_dns_subdomain(colon + 1))
+			return true;
+	}
+	diag(ld, n, "'%s' in '%s' must be 'namespace:name'", kt_clip(ld, s), path);
+	return false;
+}
+
+static bool one_of(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+		   const char *path, const char *const *allowed, size_t count, const char *list)
+{
+	const char *sug;
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (!strcmp(s, allowed[i]))
+			return true;
+	sug = kt_suggest(s, allowed, count);
+	if (sug)
+		diag(ld, n, "'%s' in '%s' is not one of %s; did you mean '%s'?", kt_clip(ld, s),
+		     path, list, sug);
+	else
+		diag(ld, n, "'%s' in '%s' is not one of %s", kt_clip(ld, s), path, list);
+	return false;
+}
+
+static bool check_capacity(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			   const char *path)
+{
+	static const char *const v[] = { "on-demand", "spot", "reserved" };
+
+	return one_of(ld, n, s, path, v, 3, "'on-demand', 'spot' or 'reserved'");
+}
+
+static bool check_service_type(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			       const char *path)
+{
+	static const char *const v[] = { "NodePort", "LoadBalancer" };
+
+	return one_of(ld, n, s, path, v, 2, "'NodePort' or 'LoadBalancer'");
+}
+
+static bool check_ec2(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+		      const char *path)
+{
+	if (kt_is_ec2_type(s))
+		return true;
+	diag(ld, n, "'%s' in '%s' is not an EC2 instance type (like 't3a.large')", kt_clip(ld, s),
+	     path);
+	return false;
+}
+
+static bool check_priority_class(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+				 const char *path)
+{
+	if (!check_subdomain(ld, n, s, path))
+		return false;
+	if (strncmp(s, "system-", 7))
+		return true;
+	diag(ld, n, "priority class '%s' is reserved for the platform", kt_clip(ld, s));
+	return false;
+}
+
+static bool check_registry(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			   const char *path)
+{
+	if (kt_is_registry(s))
+		return true;
+	diag(ld, n, "'%s' in '%s' must be a registry host with an optional port and path, like "
+		    "'ghcr.io/acme' (no scheme, no tag)", kt_clip(ld, s), path);
+	return false;
+}
+
+static bool check_issuer(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			 const char *path)
+{
+	if ((!strncmp(s, "Issuer/", 7) && kt_is_dns_subdomain(s + 7)) ||
+	    (!strncmp(s, "ClusterIssuer/", 14) && kt_is_dns_subdomain(s + 14)))
+		return true;
+	diag(ld, n, "'%s' in '%s' must be 'Issuer/<name>' or 'ClusterIssuer/<name>'",
+	     kt_clip(ld, s), path);
+	return false;
+}
+
+static bool check_tenant_ref(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+			     const char *path)
+{
+	return check_label(ld, n, s, path); /* existence is checked once all tenants are known */
+}
+
+/* ------------------------------------------------------------- resources */
+
+/*
+ * quota or one limits section: resource name -> quantity.  vals (arena) gets
+ * the parsed quantity and node of each kept entry, in step with out.
+ */
+struct qval {
+	struct kt_quantity q;
+	const struct kt_ynode *node;
+};
+
+static void get_resources(struct kt_loader *ld, const struct kt_ynode *v, const char *path,
+			  bool quota, struct kt_kvv *out, struct qval **vals)
+{
+	const struct kt_ypair *p;
+	struct qval *qv;
+
+	if (!want_map(ld, v, path))
+		return;
+	if (v->n > KT_MAX_RESOURCES) {
+		diag(ld, v, "'%s' has more than %d entries", path, KT_MAX_RESOURCES);
+		return;
+	}
+	out->v = calloc(v->n ? v->n : 1, sizeof(*out->v));
+	qv = kt_arena_alloc(&ld->arena, (v->n ? v->n : 1) * sizeof(*qv));
+	if (!out->v || !qv) {
+		ld->sink.nomem = true;
+		return;
+	}
+	FOR_PAIRS(v, p) {
+		const char *name, *why, *text, *sug;
+		char vpath[PATH_MAX_LEN + 80];
+		struct kt_quantity q;
+
+		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key) ||
+		    kt_has_ctl(p->key->u.s, p->key->n)) {
+			diag(ld, p->key, "keys in '%s' must be resource names", path);
+			continue;
+		}
+		name = p->key->u.s;
+		why = p->key->n > 253 ? "is longer than 253 characters"
+		      : quota	      ? kt_quota_name_problem(name)
+				      : kt_limit_name_problem(name);
+		if (why) {
+			sug = strchr(name, '/') ? NULL
+			      : quota		? kt_quota_suggest(name)
+						: kt_limit_suggest(name);
+			if (sug)
+				diag(ld, p->key, "resource '%s' in '%s' %s; did you mean '%s'?",
+				     kt_clip(ld, name), path, why, sug);
+			else
+				diag(ld, p->key, "resource '%s' in '%s' %s", kt_clip(ld, name), path,
+				     why);
+			continue;
+		}
+		snprintf(vpath, sizeof(vpath), "%s.%s", path, name);
+		if (p->value->kind != KT_Y_SCALAR || kt_y_is_null(p->value)) {
+			diag(ld, p->value, "'%s' must be a quantity, like '500m' or '2Gi'", vpath);
+			continue;
+		}
+		text = p->value->u.s;
+		if (kt_has_ctl(text, p->value->n) || !kt_quantity_parse(text, &q)) {
+			diag(ld, p->value, "invalid quantity '%s' for '%s'", kt_clip(ld, text),
+			     vpath);
+			continue;
+		}
+		if (q.neg) {
+			diag(ld, p->value, "'%s' must not be negative", vpath);
+			continue;
+		}
+		if (quota && kt_quota_is_count(name) && !kt_quantity_is_integer(&q)) {
+			diag(ld, p->value, "'%s' counts objects and must be a whole number", vpath);
+			continue;
+		}
+		out->v[out->n].key = dup(ld, name);
+		out->v[out->n].value = dup(ld, text);
+		if (!out->v[out->n].key || !out->v[out->n].value) {
+			free(out->v[out->n].key);
+			free(out->v[out->n].value);
+			return;
+		}
+		qv[out->n].q = q;
+		qv[out->n].node = p->value;
+		out->n++;
+	}
+	if (vals)
+		*vals = qv;
+}
+
+/* ----------------------------------------------------------------- global */
+
+enum {
+	G_CLUSTER_HOSTNAME, G_PREFIX, G_CLUSTER_NAME, G_CLUSTER_DNS, G_LABEL_DOMAIN,
+	G_GROUP_PREFIX, G_PLATFORM_NS, G_POD_SECURITY, G_IDENTITIES, G_IMAGE, G_OIDC, G_N
+};
+static const char *const global_keys[] = {
+	"clusterHostname", "tenantHostPrefix", "clusterName", "clusterDNS", "labelDomain",
+	"groupPrefix", "platformNamespaces", "podSecurity", "platformIdentities", "image", "oidc",
+};
+
+static const char *const identity_keys[] = { "users", "groups", "serviceAccounts" };
+enum { O_ISSUER, O_CLIENT, O_USER_CLAIM, O_GROUPS_CLAIM, O_HOSTNAME, O_N };
+static const char *const oidc_keys[] = {
+	"issuerURL", "clientID", "usernameClaim", "groupsClaim", "proxyHostname",
+};
+
+/* A hostname kubetenant itself uses: no wildcard. */
+static char *get_host(struct kt_loader *ld, const struct kt_ynode *v, const char *path)
+{
+	const char *s = want_str(ld, v, path, 253), *why;
+
+	if (!s)
+		return NULL;
+	why = kt_domain_problem(s, false);
+	if (why) {
+		diag(ld, v, "'%s' '%s' %s", path, kt_clip(ld, s), why);
+		return NULL;
+	}
+	return dup(ld, s);
+}
+
+static bool cluster_name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	/* EKS cluster names: 1-100 of [0-9A-Za-z_-], starting alphanumeric */
+	if (!n || n > 100 || !((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'z') ||
+			       (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static void get_pss(struct kt_loader *ld, const struct kt_ynode *v, const char *path,
+		    struct kt_pss_policy *out)
+{
+	const char *s = want_str(ld, v, path, 64);
+	struct kt_err err = { 0 };
+
+	if (s && kt_pss_policy_parse(s, out, &err))
+		diag(ld, v, "'%s': %s", path, err.msg);
+}
+
+static void get_oidc(struct kt_loader *ld, const struct kt_ynode *key, const struct kt_ynode *v,
+		     struct kt_global *g)
+{
+	const struct kt_ypair *p;
+	const char *s;
+	unsigned seen = 0;
+
+	if (!want_map(ld, v, "global.oidc"))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, oidc_keys, O_N, "global.oidc");
+
+		if (k < 0 || kt_y_is_null(p->value))
+			continue;
+		seen |= 1u << k;
+		pathf(path, "global.oidc", oidc_keys[k]);
+		switch (k) {
+		case O_ISSUER:
+			s = want_str(ld, p->value, path, 2048);
+			if (s && !kt_is_https_url(s))
+				diag(ld, p->value, "'%s' must be an https:// URL", path);
+			else if (s)
+				g->oidc.issuer_url = dup(ld, s);
+			break;
+		case O_CLIENT:
+			s = want_str(ld, p->value, path, 256);
+			if (s)
+				g->oidc.client_id = dup(ld, s);
+			break;
+		case O_USER_CLAIM:
+		case O_GROUPS_CLAIM:
+			s = want_str(ld, p->value, path, 256);
+			if (s) {
+				char **dst = k == O_USER_CLAIM ? &g->oidc.username_claim
+							       : &g->oidc.groups_claim;
+				*dst = dup(ld, s);
+			}
+			break;
+		case O_HOSTNAME:
+			g->oidc.hostname = get_host(ld, p->value, path);
+			ld->proxy_host_node = p->value;
+			break;
+		}
+	}
+	if ((seen & (1u << O_ISSUER)) && !(seen & (1u << O_CLIENT)))
+		diag(ld, key, "missing required key 'global.oidc.clientID' (needed with 'issuerURL')");
+}
+
+static void get_identities(struct kt_loader *ld, const struct kt_ynode *v, struct kt_global *g)
+{
+	const struct kt_ypair *p;
+
+	if (!want_map(ld, v, "global.platformIdentities"))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, identity_keys, 3, "global.platformIdentities");
+
+		if (k < 0 || kt_y_is_null(p->value))
+			continue;
+		pathf(path, "global.platformIdentities", identity_keys[k]);
+		if (k == 0)
+			get_strv(ld, p->value, path, 256, NULL, &g->platform.users, NULL);
+		else if (k == 1)
+			get_strv(ld, p->value, path, 256, check_platform_group, &g->platform.groups,
+				 NULL);
+		else
+			get_strv(ld, p->value, path, 317, check_service_account,
+				 &g->platform.service_accounts, NULL);
+	}
+}
+
+static void get_global(struct kt_loader *ld, const struct kt_ynode *key, const struct kt_ynode *v)
+{
+	struct kt_global *g = &ld->cfg->global;
+	const struct kt_ypair *p;
+	unsigned seen = 0;
+	const char *s;
+
+	if (!want_map(ld, v, "global"))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, global_keys, G_N, "global");
+
+		if (k < 0)
+			continue;
+		seen |= 1u << k;
+		pathf(path, "global", global_keys[k]);
+		if (kt_y_is_null(p->value)) {
+			if (k == G_PREFIX || k == G_CLUSTER_NAME)
+				diag(ld, p->value, "'%s' must not be empty", path);
+			continue;
+		}
+		switch (k) {
+		case G_CLUSTER_HOSTNAME:
+			g->cluster_hostname = get_host(ld, p->value, path);
+			ld->cluster_host_node = p->value;
+			break;
+		case G_PREFIX:
+			g->tenant_host_prefix = get_host(ld, p->value, path);
+			ld->prefix_node = p->value;
+			/* '*.<63-char tenant>.<prefix>' must still fit in 253 */
+			if (g->tenant_host_prefix && strlen(g->tenant_host_prefix) > 187) {
+				diag(ld, p->value, "'%s' must be at most 187 characters, so that "
+						   "'*.<tenant>.<prefix>' fits in 253", path);
+				free(g->tenant_host_prefix);
+				g->tenant_host_prefix = NULL;
+			}
+			break;
+		case G_CLUSTER_NAME:
+			s = want_str(ld, p->value, path, 100);
+			if (s && !cluster_name_ok(s))
+				diag(ld, p->value, "'%s' must be 1 to 100 letters, digits, '-' or '_', "
+						   "starting with a letter or digit", path);
+			else if (s)
+				g->cluster_name = dup(ld, s);
+			break;
+		case G_CLUSTER_DNS:
+			s = want_str(ld, p->value, path, 64);
+			if (s && (!kt_is_ip_literal(s) || s[0] == '['))
+				diag(ld, p->value, "'%s' must be an IPv4 or IPv6 address", path);
+			else if (s)
+				g->cluster_dns = dup(ld, s);
+			break;
+		case G_LABEL_DOMAIN:
+			s = want_str(ld, p->value, path, 253);
+			if (s && !kt_is_dns_subdomain(s))
+				diag(ld, p->value, "'%s' must be a DNS-1123 subdomain, like "
+						   "'platform.example.org'", path);
+			else if (s)
+				g->label_domain = dup(ld, s);
+			break;
+		case G_GROUP_PREFIX:
+			/* the one string that may be empty: "" means no prefix */
+			if (p->value->kind == KT_Y_SCALAR && !p->value->n && !p->value->plain) {
+				g->group_prefix = dup(ld, "");
+				break;
+			}
+			s = want_str(ld, p->value, path, 64);
+			if (s && !strncmp(s, "system:", 7))
+				diag(ld, p->value, "'%s' must not start with 'system:'", path);
+			else if (s)
+				g->group_prefix = dup(ld, s);
+			break;
+		case G_PLATFORM_NS:
+			get_strv(ld, p->value, path, 63, check_label, &g->platform_namespaces,
+				 &ld->pns_marks);
+			break;
+		case G_POD_SECURITY:
+			get_pss(ld, p->value, path, &g->pod_security);
+			break;
+		case G_IDENTITIES:
+			get_identities(ld, p->value, g);
+			break;
+		case G_IMAGE:
+			s = want_str(ld, p->value, path, 255);
+			if (s && !kt_is_image_ref(s))
+				diag(ld, p->value, "'%s' must be an image reference, like "
+						   "'registry.example.org/kubetenant:0.1.0'", path);
+			else if (s)
+				g->image = dup(ld, s);
+			break;
+		case G_OIDC:
+			get_oidc(ld, p->key, p->value, g);
+			break;
+		}
+	}
+	require(ld, key, seen, (1u << G_PREFIX) | (1u << G_CLUSTER_NAME), global_keys, "global");
+}
+
+/* -------------------------------------------------------------- node pools */
+
+enum { P_INSTANCES, P_COST_CODE, P_N };
+static const char *const pool_keys[] = { "instances", "costCode" };
+enum { I_CAPACITY, I_TYPES, I_EMPTY_TTL, I_TTL, I_N };
+static const char *const instance_keys[] = { "capacityTypes", "instanceTypes", "emptyTtl", "ttl" };
+
+static void get_instances(struct kt_loader *ld, const struct kt_ynode *key,
+			  const struct kt_ynode *v, const char *base, struct kt_nodepool *np)
+{
+	char ipath[PATH_MAX_LEN];
+	const struct kt_ypair *p;
+	unsigned seen = 0;
+
+	pathf(ipath, base, "instances");
+	if (!want_map(ld, v, ipath))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, instance_keys, I_N, ipath);
+
+		if (k < 0)
+			continue;
+		seen |= 1u << k;
+		pathf(path, ipath, instance_keys[k]);
+		if (kt_y_is_null(p->value)) {
+			if (k == I_TYPES)
+				diag(ld, p->value, "'%s' must not be empty", path);
+			continue;
+		}
+		switch (k) {
+		case I_CAPACITY:
+			get_strv(ld, p->value, path, 16, check_capacity, &np->capacity_types, NULL);
+			if (p->value->kind == KT_Y_SEQ && !p->value->n)
+				diag(ld, p->value, "'%s' must not be empty", path);
+			break;
+		case I_TYPES:
+			get_strv(ld, p->value, path, 64, check_ec2, &np->instance_types, NULL);
+			if (p->value->kind == KT_Y_SEQ && !p->value->n)
+				diag(ld, p->value, "'%s' must not be empty", path);
+			break;
+		case I_EMPTY_TTL:
+			want_int(ld, p->value, path, 0, EMPTY_TTL_MAX, &np->empty_ttl);
+			break;
+		case I_TTL:
+			want_int(ld, p->value, path, TTL_MIN, TTL_MAX, &np->ttl);
+			break;
+		}
+	}
+	require(ld, key, seen, 1u << I_TYPES, instance_keys, ipath);
+}
+
+static void get_pool(struct kt_loader *ld, const struct kt_ypair *pair, struct kt_nodepool *np)
+{
+	const struct kt_ynode *v = pair->value;
+	char base[PATH_MAX_LEN];
+	const struct kt_ypair *p;
+	unsigned seen = 0;
+	const char *s;
+
+	snprintf(base, sizeof(base), "nodePools.%s", kt_clip(ld, pair->key->u.s));
+	if (!want_map(ld, v, base))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, pool_keys, P_N, base);
+
+		if (k < 0)
+			continue;
+		seen |= 1u << k;
+		pathf(path, base, pool_keys[k]);
+		if (kt_y_is_null(p->value)) {
+			diag(ld, p->value, "'%s' must not be empty", path);
+			continue;
+		}
+		if (k == P_INSTANCES) {
+			get_instances(ld, p->key, p->value, base, np);
+			continue;
+		}
+		s = want_str(ld, p->value, path, 63);
+		if (s && !kt_is_label_value(s))
+			diag(ld, p->value, "'%s' must be a label value (at most 63 letters, digits, "
+					   "'-', '_' or '.', starting and ending with a letter or "
+					   "digit)", path);
+		else if (s)
+			np->cost_code = dup(ld, s);
+	}
+	require(ld, pair->key, seen, (1u << P_INSTANCES) | (1u << P_COST_CODE), pool_keys, base);
+}
+
+static void get_pools(struct kt_loader *ld, const struct kt_ynode *v)
+{
+	struct kt_config *cfg = ld->cfg;
+	const struct kt_ypair *p;
+
+	if (!want_map(ld, v, "nodePools"))
+		return;
+	if (v->n > KT_CONFIG_MAX_POOLS) {
+		diag(ld, v, "'nodePools' has more than %d node pools", KT_CONFIG_MAX_POOLS);
+		return;
+	}
+	cfg->pools = calloc(v->n ? v->n : 1, sizeof(*cfg->pools));
+	if (!cfg->pools) {
+		ld->sink.nomem = true;
+		return;
+	}
+	FOR_PAIRS(v, p) {
+		struct kt_nodepool *np = &cfg->pools[cfg->n_pools];
+
+		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key)) {
+			diag(ld, p->key, "keys in 'nodePools' must be node pool names");
+			continue;
+		}
+		if (kt_has_ctl(p->key->u.s, p->key->n) || !kt_is_dns_label(p->key->u.s)) {
+			diag(ld, p->key, "node pool name '%s' must be a DNS-1123 label (" LABEL_RULE
+					 ")", kt_clip(ld, p->key->u.s));
+		}
+		np->name = dup(ld, p->key->u.s);
+		if (!np->name)
+			return;
+		np->line = p->key->line;
+		np->col = p->key->col;
+		np->empty_ttl = -1;
+		np->ttl = -1;
+		cfg->n_pools++;
+		get_pool(ld, p, np);
+		if (!np->capacity_types.n && !np->capacity_types.v) {
+			np->capacity_types.v = calloc(1, sizeof(char *));
+			if (np->capacity_types.v)
+				np->capacity_types.v[0] = dup(ld, "on-demand");
+			if (!np->capacity_types.v || !np->capacity_types.v[0])
+				ld->sink.nomem = true;
+			else
+				np->capacity_types.n = 1;
+		}
+	}
+}
+
+/* ----------------------------------------------------------------- tenants */
+
+enum {
+	T_NODE_POOL, T_OPERATOR, T_READ_GROUPS, T_DOMAINS, T_POD_SECURITY, T_SERVICE_TYPES,
+	T_ALLOW_FROM, T_QUOTA, T_LIMITS, T_REPO, T_PRIORITY, T_RUNTIME, T_SCHEDULERS,
+	T_REGISTRIES, T_INGRESS, T_ISSUERS, T_DAEMONSETS, T_N
+};
+static const char *const tenant_keys[] = {
+	"nodePool", "operatorEdGroup", "readOnlyGroups", "domains", "podSecurity",
+	"allowServiceTypes", "allowFrom", "quota", "limits", "manifestRepo", "priorityClasses",
+	"runtimeClasses", "schedulerNames", "imageRegistries", "ingressClasses", "certIssuers",
+	"allowDaemonSets",
+};
+
+enum { L_DEFAULT, L_DEFAULT_REQUEST, L_MAX, L_MIN, L_N };
+static const char *const limit_keys[] = { "default", "defaultRequest", "max", "min" };
+
+enum { R_URL, R_BRANCH, R_PATH, R_INTERVAL, R_SECRET, R_N };
+static const char *const repo_keys[] = { "url", "branch", "path", "interval", "secretRef" };
+
+/*
+ * The order Kubernetes requires within a LimitRange, per resource:
+ * min <= defaultRequest <= default <= max.
+ */
+static void check_limit_order(struct kt_loader *ld, const char *base, struct kt_kvv *sec[L_N],
+			      struct qval *vals[L_N])
+{
+	static const int pairs[][2] = {
+		{ L_MIN, L_DEFAULT_REQUEST }, { L_MIN, L_DEFAULT }, { L_MIN, L_MAX },
+		{ L_DEFAULT_REQUEST, L_DEFAULT }, { L_DEFAULT_REQUEST, L_MAX }, { L_DEFAULT, L_MAX },
+	};
+	size_t k, i, j;
+
+	for (k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+		int lo = pairs[k][0], hi = pairs[k][1];
+
+		if (!vals[lo] || !vals[hi])
+			continue;
+		for (i = 0; i < sec[lo]->n; i++)
+			for (j = 0; j < sec[hi]->n; j++)
+				if (!strcmp(sec[lo]->v[i].key, sec[hi]->v[j].key) &&
+				    kt_quantity_cmp(&vals[lo][i].q, &vals[hi][j].q) > 0)
+					diag(ld, vals[lo][i].node,
+					     "'%s.limits.%s.%s' (%s) is greater than "
+					     "'%s.limits.%s.%s' (%s)",
+					     base, limit_keys[lo], sec[lo]->v[i].key,
+					     kt_clip(ld, sec[lo]->v[i].value), base, limit_keys[hi],
+					     sec[hi]->v[j].key, kt_clip(ld, sec[hi]->v[j].value));
+	}
+}
+
+static void get_limits(struct kt_loader *ld, const struct kt_ynode *v, const char *base,
+		       struct kt_tenant *t)
+{
+	struct kt_kvv *sec[L_N] = { &t->limits.def, &t->limits.def_request, &t->limits.max,
+				    &t->limits.min };
+	struct qval *vals[L_N] = { NULL };
+	char lpath[PATH_MAX_LEN];
+	const struct kt_ypair *p;
+
+	pathf(lpath, base, "limits");
+	if (!want_map(ld, v, lpath))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, limit_keys, L_N, lpath);
+
+		if (k < 0 || kt_y_is_null(p->value))
+			continue;
+		pathf(path, lpath, limit_keys[k]);
+		get_resources(ld, p->value, path, false, sec[k], &vals[k]);
+	}
+	check_limit_order(ld, base, sec, vals);
+	t->has_limits = t->limits.def.n || t->limits.def_request.n || t->limits.max.n ||
+			t->limits.min.n;
+}
+
+static void get_repo(struct kt_loader *ld, const struct kt_ynode *key, const struct kt_ynode *v,
+		     const char *base, struct kt_repo *r)
+{
+	char rpath[PATH_MAX_LEN];
+	const struct kt_ypair *p;
+	unsigned seen = 0;
+	const char *s;
+
+	pathf(rpath, base, "manifestRepo");
+	if (!want_map(ld, v, rpath))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, repo_keys, R_N, rpath);
+
+		if (k < 0)
+			continue;
+		seen |= 1u << k;
+		pathf(path, rpath, repo_keys[k]);
+		if (kt_y_is_null(p->value)) {
+			if (k == R_URL)
+				diag(ld, p->value, "'%s' must not be empty", path);
+			continue;
+		}
+		s = want_str(ld, p->value, path, k == R_URL ? 2048 : KT_MAX_STRLEN);
+		if (!s)
+			continue;
+		switch (k) {
+		case R_URL:
+			if (!kt_is_git_url(s)) {
+				diag(ld, p->value, "'%s' must be an https:// or ssh:// URL, or "
+						   "git@host:path", path);
+			} else if (!strncmp(s, "git@", 4)) {
+				/* Flux reads only URLs: git@host:path is ssh://git@host/path */
+				const char *colon = strchr(s, ':');
+				size_t n = strlen(s) + 8;
+
+				r->url = malloc(n);
+				if (r->url)
+					snprintf(r->url, n, "ssh://%.*s/%s", (int)(colon - s), s,
+						 colon + 1);
+				else
+					ld->sink.nomem = true;
+			} else {
+				r->url = dup(ld, s);
+			}
+			break;
+		case R_BRANCH:
+			if (!kt_is_git_ref(s))
+				diag(ld, p->value, "'%s' must be a valid git branch name", path);
+			else
+				r->branch = dup(ld, s);
+			break;
+		case R_PATH:
+			if (!kt_is_repo_path(s))
+				diag(ld, p->value, "'%s' must be a relative path inside the "
+						   "repository (no leading '/', no '..')", path);
+			else
+				r->path = dup(ld, s);
+			break;
+		case R_INTERVAL:
+			if (!kt_is_duration(s))
+				diag(ld, p->value, "'%s' must be a positive duration, like '1m' or "
+						   "'1h30m'", path);
+			else
+				r->interval = dup(ld, s);
+			break;
+		case R_SECRET:
+			if (!kt_is_dns_subdomain(s))
+				diag(ld, p->value, "'%s' must be a Secret name (a DNS-1123 "
+						   "subdomain)", path);
+			else
+				r->secret_ref = dup(ld, s);
+			break;
+		}
+	}
+	require(ld, key, seen, 1u << R_URL, repo_keys, rpath);
+}
+
+static void get_tenant(struct kt_loader *ld, const struct kt_ypair *pair, struct kt_tenant *t,
+		       struct kt_tmark *tm)
+{
+	const struct kt_ynode *v = pair->value;
+	char base[PATH_MAX_LEN];
+	const struct kt_ypair *p;
+	unsigned seen = 0;
+	const char *s;
+
+	snprintf(base, sizeof(base), "tenants.%s", kt_clip(ld, pair->key->u.s));
+	if (!want_map(ld, v, base))
+		return;
+	FOR_PAIRS(v, p) {
+		char path[PATH_MAX_LEN];
+		int k = key_of(ld, p, tenant_keys, T_N, base);
+
+		if (k < 0)
+			continue;
+		seen |= 1u << k;
+		pathf(path, base, tenant_keys[k]);
+		if (kt_y_is_null(p->value)) {
+			if (k == T_NODE_POOL)
+				diag(ld, p->value, "'%s' must not be empty", path);
+			continue;
+		}
+		switch (k) {
+		case T_NODE_POOL:
+			s = want_str(ld, p->value, path, 63);
+			if (s && !kt_is_dns_label(s))
+				diag(ld, p->value, "node pool name '%s' must be a DNS-1123 label ("
+						   LABEL_RULE ")", kt_clip(ld, s));
+			else if (s) {
+				t->node_pool = dup(ld, s);
+				tm->node_pool = p->value;
+			}
+			break;
+		case T_OPERATOR:
+			s = want_str(ld, p->value, path, 256);
+			if (s && check_tenant_group(ld, p->value, s, path))
+				t->operator_group = dup(ld, s);
+			break;
+		case T_READ_GROUPS:
+			get_strv(ld, p->value, path, 256, check_tenant_group, &t->read_groups, NULL);
+			break;
+		case T_DOMAINS:
+			get_strv(ld, p->value, path, 253, check_domain, &t->domains, &tm->domains);
+			break;
+		case T_POD_SECURITY:
+			get_pss(ld, p->value, path, &t->pod_security);
+			tm->pod_security = p->value;
+			break;
+		case T_SERVICE_TYPES:
+			get_strv(ld, p->value, path, 16, check_service_type, &t->allow_service_types,
+				 NULL);
+			break;
+		case T_ALLOW_FROM:
+			get_strv(ld, p->value, path, 63, check_tenant_ref, &t->allow_from,
+				 &tm->allow_from);
+			break;
+		case T_QUOTA:
+			get_resources(ld, p->value, path, true, &t->quota, NULL);
+			break;
+		case T_LIMITS:
+			get_limits(ld, p->value, base, t);
+			break;
+		case T_REPO:
+			get_repo(ld, p->key, p->value, base, &t->repo);
+			break;
+		case T_PRIORITY:
+			get_strv(ld, p->value, path, 253, check_priority_class, &t->priority_classes,
+				 NULL);
+			break;
+		case T_RUNTIME:
+			get_strv(ld, p->value, path, 253, check_subdomain, &t->runtime_classes, NULL);
+			break;
+		case T_SCHEDULERS:
+			get_strv(ld, p->value, path, 253, check_subdomain, &t->scheduler_names, NULL);
+			break;
+		case T_REGISTRIES:
+			get_strv(ld, p->value, path, 255, check_registry, &t->image_registries, NULL);
+			break;
+		case T_INGRESS:
+			get_strv(ld, p->value, path, 253, check_subdomain, &t->ingress_classes, NULL);
+			break;
+		case T_ISSUERS:
+			get_strv(ld, p->value, path, 267, check_issuer, &t->cert_issuers, NULL);
+			break;
+		case T_DAEMONSETS:
+			want_bool(ld, p->value, path, &t->allow_daemonsets);
+			break;
+		}
+	}
+	require(ld, pair->key, seen, 1u << T_NODE_POOL, tenant_keys, base);
+}
+
+static void get_tenants(struct kt_loader *ld, const struct kt_ynode *v)
+{
+	struct kt_config *cfg = ld->cfg;
+	const struct kt_ypair *p;
+
+	if (!want_map(ld, v, "tenants"))
+		return;
+	if (v->n > KT_CONFIG_MAX_TENANTS) {
+		diag(ld, v, "'tenants' has more than %d tenants", KT_CONFIG_MAX_TENANTS);
+		return;
+	}
+	cfg->tenants = calloc(v->n ? v->n : 1, sizeof(*cfg->tenants));
+	ld->tmarks = kt_arena_alloc(&ld->arena, (v->n ? v->n : 1) * sizeof(*ld->tmarks));
+	if (!cfg->tenants || !ld->tmarks) {
+		ld->sink.nomem = true;
+		return;
+	}
+	FOR_PAIRS(v, p) {
+		struct kt_tenant *t = &cfg->tenants[cfg->n_tenants];
+		struct kt_tmark *tm = &ld->tmarks[cfg->n_tenants];
+
+		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key)) {
+			diag(ld, p->key, "keys in 'tenants' must be tenant names");
+			continue;
+		}
+		if (kt_has_ctl(p->key->u.s, p->key->n) || !kt_is_dns_label(p->key->u.s))
+			diag(ld, p->key, "tenant name '%s' must be a DNS-1123 label (" LABEL_RULE
+					 ")", kt_clip(ld, p->key->u.s));
+		memset(tm, 0, sizeof(*tm));
+		tm->key = p->key;
+		t->name = dup(ld, p->key->u.s);
+		if (!t->name)
+			return;
+		t->line = p->key->line;
+		t->col = p->key->col;
+		t->pod_security = cfg->global.pod_security;
+		cfg->n_tenants++;
+		get_tenant(ld, p, t, tm);
+	}
+}
+
+/* ------------------------------------------------------------------- root */
+
+static const char *const top_keys[] = { "global", "nodePools", "tenants" };
+
+static bool set_default(struct kt_loader *ld, char **field, const char *value)
+{
+	if (*field)
+		return true;
+	*field = dup(ld, value);
+	return *field != NULL;
+}
+
+enum kt_rc kt_convert(struct kt_loader *ld, const struct kt_ynode *root)
+{
+	const struct kt_ynode *found[3] = { NULL }, *keys[3] = { NULL };
+	struct kt_global *g = &ld->cfg->global;
+	const struct kt_ypair *p;
+
+	g->pod_security.level = KT_PSS_RESTRICTED;
+	g->pod_security.minor = KT_PSS_LATEST;
+	if (!root) {
+		kt_diag_add(&ld->sink, 1, 1, "the tenants file is empty");
+		return KT_E_INVALID;
+	}
+	if (root->kind != KT_Y_MAP) {
+		diag(ld, root, "the tenants file must be a mapping with the keys 'global', "
+			       "'nodePools' and 'tenants'");
+		return KT_E_INVALID;
+	}
+	FOR_PAIRS(root, p) {
+		int k = key_of(ld, p, top_keys, 3, "");
+
+		if (k >= 0) {
+			found[k] = p->value;
+			keys[k] = p->key;
+		}
+	}
+	/* global first: tenants inherit its podSecurity */
+	if (!found[0])
+		diag(ld, root, "missing required key 'global'");
+	else if (kt_y_is_null(found[0]))
+		diag(ld, keys[0], "'global' must not be empty");
+	else
+		get_global(ld, keys[0], found[0]);
+	if (found[1] && !kt_y_is_null(found[1]))
+		get_pools(ld, found[1]);
+	if (found[2] && !kt_y_is_null(found[2]))
+		get_tenants(ld, found[2]);
+	if (!set_default(ld, &g->label_domain, "kubetenant.io") ||
+	    !set_default(ld, &g->group_prefix, "oidc:") ||
+	    !set_default(ld, &g->image, "kubetenant/kubetenant:" KT_VERSION) ||
+	    !set_default(ld, &g->oidc.username_claim, "sub") ||
+	    !set_default(ld, &g->oidc.groups_claim, "groups"))
+		return KT_E_NOMEM;
+	return ld->sink.nomem ? KT_E_NOMEM : KT_OK;
+}
