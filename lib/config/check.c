@@ -96,6 +96,10 @@ bool kt_is_ip_literal(const char *s)
 	char tmp[64];
 	size_t n = strlen(s);
 
+	/* only digits and dots (IPv4) or a colon (IPv6) can be an address */
+	if (!strchr(s, ':') && s[strspn(s, "0123456789.")])
+		return false;
+
 	if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
 		return true;
 	if (n > 2 && n < sizeof(tmp) && s[0] == '[' && s[n - 1] == ']') {
@@ -613,39 +617,49 @@ static int lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
+/*
+ * Optimal string alignment distance: insertions, deletions, substitutions
+ * and swaps of two neighbours ("spto" -> "spot") cost one each.
+ */
 size_t kt_edit_distance(const char *a, const char *b, size_t cap)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[65];
+	size_t rows[3][65], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
 
 	if (la > 64 || lb > 64)
 		return cap + 1;
 	if ((la > lb ? la - lb : lb - la) > cap)
 		return cap + 1;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		prev[j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0], best;
+		size_t best, *t;
 
-		row[0] = i;
-		best = row[0];
+		cur[0] = best = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], v;
+			int ca = lower((unsigned char)a[i - 1]), cb = lower((unsigned char)b[j - 1]);
+			size_t v = prev[j - 1] + (ca != cb);
 
-			v = diag + (lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]));
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			diag = up;
-			row[j] = v;
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && ca == lower((unsigned char)b[j - 2]) &&
+			    lower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
 			if (v < best)
 				best = v;
 		}
-		if (best > cap)
+		/* rows only grow from here on, bar a swap one row later */
+		if (best > cap + 1)
 			return cap + 1;
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[lb] > cap ? cap + 1 : row[lb];
+	return prev[lb] > cap ? cap + 1 : prev[lb];
 }
 
 const char *kt_suggest(const char *s, const char *const *cand, size_t n)

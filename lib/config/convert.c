@@ -78,11 +78,26 @@ static char *dup(struct kt_loader *ld, const char *s)
 	return p;
 }
 
-/* base is a clipped path, so the result always fits; the check keeps gcc sure */
+/* a.sep.b into buf, cut to size; memcpy, as this runs for every key */
+static void join(char *buf, size_t size, const char *a, const char *sep, const char *b)
+{
+	size_t la = strlen(a), ls = *a ? strlen(sep) : 0, lb = strlen(b);
+
+	if (la >= size)
+		la = size - 1;
+	memcpy(buf, a, la);
+	if (ls > size - 1 - la)
+		ls = size - 1 - la;
+	memcpy(buf + la, sep, ls);
+	if (lb > size - 1 - la - ls)
+		lb = size - 1 - la - ls;
+	memcpy(buf + la + ls, b, lb);
+	buf[la + ls + lb] = '\0';
+}
+
 static void pathf(char *buf, const char *base, const char *leaf)
 {
-	if (snprintf(buf, PATH_MAX_LEN, "%s%s%s", base, *base ? "." : "", leaf) >= PATH_MAX_LEN)
-		buf[PATH_MAX_LEN - 1] = '\0';
+	join(buf, PATH_MAX_LEN, base, ".", leaf);
 }
 
 /* ------------------------------------------------------------------- types */
@@ -290,8 +305,14 @@ static void get_strv(struct kt_loader *ld, const struct kt_ynode *v, const char 
 		char ipath[PATH_MAX_LEN + 16];
 		const char *s;
 
-		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
-		s = want_str(ld, item, ipath, maxlen);
+		/* the common case first: the item's path is only needed for a message */
+		if (item->kind == KT_Y_SCALAR && item->n && item->n <= maxlen &&
+		    !kt_y_is_null(item) && !kt_has_ctl(item->u.s, item->n)) {
+			s = item->u.s;
+		} else {
+			snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+			s = want_str(ld, item, ipath, maxlen);
+		}
 		if (!s || (check && !check(ld, item, s, path)))
 			continue;
 		out->v[out->n] = dup(ld, s);
@@ -512,7 +533,7 @@ static void get_resources(struct kt_loader *ld, const struct kt_ynode *v, const 
 				     why);
 			continue;
 		}
-		snprintf(vpath, sizeof(vpath), "%s.%s", path, name);
+		join(vpath, sizeof(vpath), path, ".", name);
 		if (p->value->kind != KT_Y_SCALAR || kt_y_is_null(p->value)) {
 			diag(ld, p->value, "'%s' must be a quantity, like '500m' or '2Gi'", vpath);
 			continue;
@@ -835,7 +856,7 @@ static void get_pool(struct kt_loader *ld, const struct kt_ypair *pair, struct k
 	unsigned seen = 0;
 	const char *s;
 
-	snprintf(base, sizeof(base), "nodePools.%s", kt_clip(ld, pair->key->u.s));
+	join(base, sizeof(base), "nodePools", ".", kt_clip(ld, pair->key->u.s));
 	if (!want_map(ld, v, base))
 		return;
 	FOR_PAIRS(v, p) {
@@ -1078,7 +1099,7 @@ static void get_tenant(struct kt_loader *ld, const struct kt_ypair *pair, struct
 	unsigned seen = 0;
 	const char *s;
 
-	snprintf(base, sizeof(base), "tenants.%s", kt_clip(ld, pair->key->u.s));
+	join(base, sizeof(base), "tenants", ".", kt_clip(ld, pair->key->u.s));
 	if (!want_map(ld, v, base))
 		return;
 	FOR_PAIRS(v, p) {

@@ -3,6 +3,7 @@
  * together, and the final touches of a valid model (sorting, defaults that
  * depend on other keys, resolved node pools).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kt/buf.h"
@@ -21,11 +22,6 @@ static int kv_cmp(const void *a, const void *b)
 static int pool_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct kt_nodepool *)a)->name, ((const struct kt_nodepool *)b)->name);
-}
-
-static int tenant_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct kt_tenant *)a)->name, ((const struct kt_tenant *)b)->name);
 }
 
 static void sort_strv(struct kt_strv *v)
@@ -47,10 +43,14 @@ static bool set(char **field, const char *value)
 	return *field != NULL;
 }
 
-/* Only for a valid model: every list sorted, every tenant's pool resolved. */
-static enum kt_rc finish(struct kt_config *cfg)
+/*
+ * Only for a valid model: every list sorted, every tenant's pool resolved.
+ * Tenants are laid out in the order validation already sorted them in.
+ */
+static enum kt_rc finish(struct kt_config *cfg, const struct kt_tenant *const *by_name)
 {
 	struct kt_global *g = &cfg->global;
+	struct kt_tenant *sorted;
 	size_t i;
 
 	sort_strv(&g->platform_namespaces);
@@ -62,7 +62,13 @@ static enum kt_rc finish(struct kt_config *cfg)
 		sort_strv(&cfg->pools[i].capacity_types);
 		sort_strv(&cfg->pools[i].instance_types);
 	}
-	qsort(cfg->tenants, cfg->n_tenants, sizeof(*cfg->tenants), tenant_cmp);
+	sorted = malloc((cfg->n_tenants ? cfg->n_tenants : 1) * sizeof(*sorted));
+	if (!sorted)
+		return KT_E_NOMEM;
+	for (i = 0; i < cfg->n_tenants; i++)
+		sorted[i] = *by_name[i];
+	free(cfg->tenants);
+	cfg->tenants = sorted;
 	for (i = 0; i < cfg->n_tenants; i++) {
 		struct kt_tenant *t = &cfg->tenants[i];
 
@@ -91,6 +97,60 @@ static enum kt_rc finish(struct kt_config *cfg)
 	return KT_OK;
 }
 
+/*
+ * The file must be UTF-8 without NUL bytes: libfyaml would otherwise guess
+ * UTF-16 from a byte-order mark, or stop early, and report nothing useful.
+ * ASCII, nearly all of a tenants file, is skipped eight bytes at a time;
+ * the position is worked out only when there is a problem.
+ */
+static bool utf8_problem(const unsigned char *s, size_t n, int *line, int *col, size_t *at)
+{
+	size_t i = 0, k, chars = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		unsigned cp;
+		uint64_t w;
+
+		if (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			/* no high bit and no zero byte in the word */
+			if (!(w & 0x8080808080808080ull) &&
+			    !((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+		    : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (!c || !len || i + len > n)
+			break;
+		cp = len == 1 ? c : len == 2 ? c & 0x1fu : len == 3 ? c & 0x0fu : c & 0x07u;
+		for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		/* no truncated, overlong, surrogate or out-of-range sequences */
+		if (k < len || (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+			break;
+		i += len;
+	}
+	if (i >= n)
+		return false;
+	*at = i;
+	*line = 1;
+	for (k = 0; k < i; k++) {
+		if (s[k] == '\n') {
+			(*line)++;
+			chars = 0;
+		} else if ((s[k] & 0xc0) != 0x80) {
+			chars++;
+		}
+	}
+	*col = (int)chars + 1;
+	return true;
+}
+
 enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struct kt_config **out,
 			   struct kt_diags *diags, struct kt_err *err)
 {
@@ -117,6 +177,17 @@ enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struc
 	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
+	{
+		int line, col;
+		size_t at;
+
+		if (utf8_problem((const unsigned char *)copy, len, &line, &col, &at)) {
+			kt_diag_add(&ld.sink, line, col, "the tenants file is not UTF-8 text "
+				    "(byte 0x%02x)", (unsigned char)copy[at]);
+			rc = KT_E_PARSE;
+			goto out;
+		}
+	}
 	cfg->path = strdup(name);
 	if (!cfg->path) {
 		rc = KT_E_NOMEM;
@@ -137,7 +208,7 @@ enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struc
 		rc = KT_E_INVALID;
 		goto out;
 	}
-	rc = finish(cfg);
+	rc = finish(cfg, ld.by_name);
 	if (rc == KT_OK) {
 		*out = cfg;
 		cfg = NULL;

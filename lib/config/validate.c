@@ -9,7 +9,8 @@
  * counting as their base name ("*.app.example.org" as app.example.org).
  * Checked in O(n log n): names are keyed by their labels in reverse order
  * ("org.example.app"), sorted so that every name directly follows its
- * ancestors, and swept once with a stack of the current ancestor chain.
+ * ancestors, and swept once with a stack of the current ancestor chain
+ * (at most 127 labels deep, plus equal names).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,13 +244,18 @@ static const char *base_of(const char *d)
 }
 
 struct owned {
-	const char *key;   /* labels reversed: "org.example.app" (arena) */
+	const char *key;   /* labels reversed: "org\1example\1app" (arena) */
 	const char *name;  /* as written: "*.app.example.org" */
 	long owner;        /* tenant index, or -1 for the platform */
 	const char *what;  /* for the platform: "global.clusterHostname" */
 	const struct kt_ynode *node;
 };
 
+/*
+ * "app.example.org" -> "org\1example\1app": labels reversed, joined by a
+ * byte below every byte a name may hold, so plain strcmp() puts each name
+ * right before its subtree.
+ */
 static const char *reverse_labels(struct kt_arena *a, const char *s)
 {
 	size_t n = strlen(s), o = 0, end = n;
@@ -265,33 +271,23 @@ static const char *reverse_labels(struct kt_arena *a, const char *s)
 		memcpy(r + o, s + start, end - start);
 		o += end - start;
 		if (start > 0)
-			r[o++] = '.';
+			r[o++] = '\1';
 		end = start > 0 ? start - 1 : 0;
 	}
 	r[o] = '\0';
 	return r;
 }
 
-/* '.' sorts before every other byte, so a name's subtree follows it directly */
 static int owned_cmp(const void *x, const void *y)
 {
-	const unsigned char *a = (const unsigned char *)((const struct owned *)x)->key;
-	const unsigned char *b = (const unsigned char *)((const struct owned *)y)->key;
-
-	for (; *a && *a == *b; a++, b++)
-		;
-	if (*a == *b)
-		return 0;
-	if (!*a || !*b)
-		return *a ? 1 : -1;
-	return (*a == '.' ? 1 : *a) - (*b == '.' ? 1 : *b);
+	return strcmp(((const struct owned *)x)->key, ((const struct owned *)y)->key);
 }
 
 static bool covers_or_equal(const char *anc, const char *key)
 {
 	size_t la = strlen(anc);
 
-	return !strncmp(anc, key, la) && (key[la] == '\0' || key[la] == '.');
+	return !strncmp(anc, key, la) && (key[la] == '\0' || key[la] == '\1');
 }
 
 static bool later(const struct kt_ynode *a, const struct kt_ynode *b)
