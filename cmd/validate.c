@@ -98,7 +98,7 @@ int cmd_validate(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			path = optarg;
@@ -116,13 +116,11 @@ int cmd_validate(int argc, char **argv)
 			break;
 		case 'h':
 			return kt_usage(usage, 1);
+		case ':':
+			kt_error("option '%s' needs a value", argv[optind - 1]);
+			return kt_usage(usage, 0);
 		default:
-			if (optopt == 'f' || (optopt == 0 && argv[optind - 1] &&
-					      !strncmp(argv[optind - 1], "--f", 3) &&
-					      !strchr(argv[optind - 1], '=')))
-				kt_error("option '%s' needs a value", argv[optind - 1]);
-			else
-				kt_error("unknown option '%s'", argv[optind - 1]);
+			kt_error("unknown option '%s'", argv[optind - 1]);
 			return kt_usage(usage, 0);
 		}
 	}

@@ -593,7 +593,7 @@ static char *get_host(struct kt_loader *ld, const struct kt_ynode *v, const char
 		return NULL;
 	why = kt_domain_problem(s, false);
 	if (why) {
-		diag(ld, v, "'%s' '%s' %s", path, kt_clip(ld, s), why);
+		diag(ld, v, "'%s' is not a valid hostname: '%s' %s", path, kt_clip(ld, s), why);
 		return NULL;
 	}
 	return dup(ld, s);

@@ -204,8 +204,8 @@ static void check_namespaces(struct kt_loader *ld)
 			diag(ld, at, "tenant name '%s' is reserved: namespaces starting with 'kube-' "
 				     "belong to Kubernetes", kt_clip(ld, name));
 		else if (!strcmp(name, "default"))
-			diag(ld, at, "tenant name 'default' is reserved: it is the namespace of "
-				     "everything that names none");
+			diag(ld, at, "tenant name 'default' is reserved: objects that name no "
+				     "namespace go there");
 		else if (!strcmp(name, "kubetenant-system"))
 			diag(ld, at, "tenant name 'kubetenant-system' is reserved: kubetenant runs "
 				     "there");
