@@ -78,6 +78,34 @@ static int finish(struct report *r, int code, bool valid, const struct kt_config
 	return code;
 }
 
+/* The file is valid: its warnings, then the summary or the JSON report. */
+static int report_valid(struct report *r, struct kt_config *cfg)
+{
+	struct kt_diags warnings = { 0 };
+	size_t i;
+	int code;
+
+	if (kt_config_lint(cfg, &warnings)) {
+		kt_config_free(cfg);
+		kt_error("out of memory");
+		return finish(r, KT_EXIT_INTERNAL, false, NULL);
+	}
+	for (i = 0; i < warnings.n; i++)
+		add_problem(r, warnings.v[i].line, warnings.v[i].col, warnings.v[i].msg, true);
+	code = r->strict && warnings.n ? KT_EXIT_FINDINGS : KT_EXIT_OK;
+	if (!r->json && code == KT_EXIT_OK) {
+		printf("%s: %zu node pool%s, %zu tenant%s", r->name, cfg->n_pools,
+		       cfg->n_pools == 1 ? "" : "s", cfg->n_tenants, cfg->n_tenants == 1 ? "" : "s");
+		if (warnings.n)
+			printf(", %zu warning%s", warnings.n, warnings.n == 1 ? "" : "s");
+		putchar('\n');
+	}
+	kt_diags_release(&warnings);
+	code = finish(r, code, true, cfg);
+	kt_config_free(cfg);
+	return code;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -88,7 +116,7 @@ int cmd_validate(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report r = { 0 };
-	struct kt_diags diags = { 0 }, warnings = { 0 };
+	struct kt_diags diags = { 0 };
 	struct kt_config *cfg = NULL;
 	struct kt_err err = { 0 };
 	const char *path = NULL;
@@ -137,40 +165,21 @@ int cmd_validate(int argc, char **argv)
 	if (!r.problems)
 		return KT_EXIT_INTERNAL;
 
+	/* text: exactly what every other subcommand prints for a bad file */
+	if (!r.json) {
+		code = kt_cmd_load_config(path, &cfg);
+		return code ? finish(&r, code, false, NULL) : report_valid(&r, cfg);
+	}
 	rc = kt_config_load(path, &cfg, &diags, &err);
 	for (i = 0; i < diags.n; i++)
 		if (add_problem(&r, diags.v[i].line, diags.v[i].col, diags.v[i].msg, false))
 			rc = KT_E_NOMEM;
 	kt_diags_release(&diags);
 	if (rc != KT_OK) {
-		code = kt_exit_for(rc == KT_E_PARSE ? KT_E_INVALID : rc);
-		if (rc == KT_E_IO || !i) {
-			/* no position to show: the file itself is the problem */
-			if (r.json)
-				add_problem(&r, 0, 0, err.msg, false);
-			else
-				kt_error("%s", err.msg[0] ? err.msg : kt_rc_str(rc));
-		}
-		return finish(&r, code, false, NULL);
+		/* no position to show: the file itself is the problem */
+		if (rc == KT_E_IO || !i)
+			add_problem(&r, 0, 0, err.msg[0] ? err.msg : kt_rc_str(rc), false);
+		return finish(&r, kt_exit_for(rc == KT_E_PARSE ? KT_E_INVALID : rc), false, NULL);
 	}
-
-	if (kt_config_lint(cfg, &warnings)) {
-		kt_config_free(cfg);
-		kt_error("out of memory");
-		return finish(&r, KT_EXIT_INTERNAL, false, NULL);
-	}
-	for (i = 0; i < warnings.n; i++)
-		add_problem(&r, warnings.v[i].line, warnings.v[i].col, warnings.v[i].msg, true);
-	code = r.strict && warnings.n ? KT_EXIT_FINDINGS : KT_EXIT_OK;
-	if (!r.json && code == KT_EXIT_OK) {
-		printf("%s: %zu node pool%s, %zu tenant%s", r.name, cfg->n_pools,
-		       cfg->n_pools == 1 ? "" : "s", cfg->n_tenants, cfg->n_tenants == 1 ? "" : "s");
-		if (warnings.n)
-			printf(", %zu warning%s", warnings.n, warnings.n == 1 ? "" : "s");
-		putchar('\n');
-	}
-	kt_diags_release(&warnings);
-	code = finish(&r, code, true, cfg);
-	kt_config_free(cfg);
-	return code;
+	return report_valid(&r, cfg);
 }
