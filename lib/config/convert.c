@@ -325,24 +325,26 @@ static void get_strv(struct kt_loader *ld, const struct kt_ynode *v, const char 
 		*marks = m;
 }
 
+/* One list entry: fine when ok, else "'s' in 'path' must be <what>". */
+static bool item_ok(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
+		    const char *path, bool ok, const char *what)
+{
+	if (!ok)
+		diag(ld, n, "'%s' in '%s' must be %s", kt_clip(ld, s), path, what);
+	return ok;
+}
+
 static bool check_label(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
 			const char *path)
 {
-	if (kt_is_dns_label(s))
-		return true;
-	diag(ld, n, "'%s' in '%s' must be a DNS-1123 label (" LABEL_RULE ")", kt_clip(ld, s),
-	     path);
-	return false;
+	return item_ok(ld, n, s, path, kt_is_dns_label(s), "a DNS-1123 label (" LABEL_RULE ")");
 }
 
 static bool check_subdomain(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
 			    const char *path)
 {
-	if (kt_is_dns_subdomain(s))
-		return true;
-	diag(ld, n, "'%s' in '%s' must be a DNS-1123 subdomain (lowercase labels joined by '.', "
-		    "at most 253 characters)", kt_clip(ld, s), path);
-	return false;
+	return item_ok(ld, n, s, path, kt_is_dns_subdomain(s), "a DNS-1123 subdomain (lowercase "
+		       "labels joined by '.', at most 253 characters)");
 }
 
 static bool check_domain(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
@@ -385,15 +387,14 @@ static bool check_service_account(struct kt_loader *ld, const struct kt_ynode *n
 {
 	const char *colon = strchr(s, ':');
 	char ns[64];
+	bool ok = false;
 
 	if (colon && (size_t)(colon - s) < sizeof(ns)) {
 		memcpy(ns, s, (size_t)(colon - s));
 		ns[colon - s] = '\0';
-		if (kt_is_dns_label(ns) && kt_is_dns_subdomain(colon + 1))
-			return true;
+		ok = kt_is_dns_label(ns) && kt_is_dns_subdomain(colon + 1);
 	}
-	diag(ld, n, "'%s' in '%s' must be 'namespace:name'", kt_clip(ld, s), path);
-	return false;
+	return item_ok(ld, n, s, path, ok, "'namespace:name'");
 }
 
 static bool one_of(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
@@ -433,11 +434,7 @@ static bool check_service_type(struct kt_loader *ld, const struct kt_ynode *n, c
 static bool check_ec2(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
 		      const char *path)
 {
-	if (kt_is_ec2_type(s))
-		return true;
-	diag(ld, n, "'%s' in '%s' is not an EC2 instance type (like 't3a.large')", kt_clip(ld, s),
-	     path);
-	return false;
+	return item_ok(ld, n, s, path, kt_is_ec2_type(s), "an EC2 instance type, like 't3a.large'");
 }
 
 static bool check_priority_class(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
@@ -454,22 +451,17 @@ static bool check_priority_class(struct kt_loader *ld, const struct kt_ynode *n,
 static bool check_registry(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
 			   const char *path)
 {
-	if (kt_is_registry(s))
-		return true;
-	diag(ld, n, "'%s' in '%s' must be a registry host with an optional port and path, like "
-		    "'ghcr.io/acme' (no scheme, no tag)", kt_clip(ld, s), path);
-	return false;
+	return item_ok(ld, n, s, path, kt_is_registry(s), "a registry host with an optional port "
+		       "and path, like 'ghcr.io/acme' (no scheme, no tag)");
 }
 
 static bool check_issuer(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
 			 const char *path)
 {
-	if ((!strncmp(s, "Issuer/", 7) && kt_is_dns_subdomain(s + 7)) ||
-	    (!strncmp(s, "ClusterIssuer/", 14) && kt_is_dns_subdomain(s + 14)))
-		return true;
-	diag(ld, n, "'%s' in '%s' must be 'Issuer/<name>' or 'ClusterIssuer/<name>'",
-	     kt_clip(ld, s), path);
-	return false;
+	return item_ok(ld, n, s, path,
+		       (!strncmp(s, "Issuer/", 7) && kt_is_dns_subdomain(s + 7)) ||
+			       (!strncmp(s, "ClusterIssuer/", 14) && kt_is_dns_subdomain(s + 14)),
+		       "'Issuer/<name>' or 'ClusterIssuer/<name>'");
 }
 
 static bool check_tenant_ref(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
@@ -567,6 +559,63 @@ static void get_resources(struct kt_loader *ld, const struct kt_ynode *v, const 
 		*vals = qv;
 }
 
+/* --------------------------------------------------------- mapping walker */
+
+/* The keys a mapping may hold; bit k of required: keys[k] must be given. */
+struct section {
+	const char *const *keys;
+	int n;
+	unsigned required;
+};
+
+typedef void (*key_fn)(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+		       void *ctx);
+
+/*
+ * Hands each known key of the mapping v (at path; at is where a missing key
+ * is reported) to on_key with the key's own path.  A null value counts as
+ * not given, so an optional key may be left empty.  Returns the keys seen.
+ */
+static unsigned walk(struct kt_loader *ld, const struct kt_ynode *at, const struct kt_ynode *v,
+		     const char *path, const struct section *sec, key_fn on_key, void *ctx)
+{
+	const struct kt_ypair *p;
+	unsigned seen = 0;
+
+	if (!want_map(ld, v, path))
+		return 0;
+	FOR_PAIRS(v, p) {
+		char kpath[PATH_MAX_LEN];
+		int k = key_of(ld, p, sec->keys, (size_t)sec->n, path);
+
+		if (k < 0)
+			continue;
+		seen |= 1u << k;
+		pathf(kpath, path, sec->keys[k]);
+		if (!kt_y_is_null(p->value))
+			on_key(ld, k, p, kpath, ctx);
+		else if (sec->required & (1u << k))
+			diag(ld, p->value, "'%s' must not be empty", kpath);
+	}
+	require(ld, at, seen, sec->required, sec->keys, path);
+	return seen;
+}
+
+/* A string value that must pass ok(): "'path' must be <what>" when not. */
+static void set_str(struct kt_loader *ld, const struct kt_ynode *v, const char *path, size_t max,
+		    bool (*ok)(const char *), const char *what, char **dst)
+{
+	const char *s = want_str(ld, v, path, max);
+
+	if (!s)
+		return;
+	if (ok && !ok(s)) {
+		diag(ld, v, "'%s' must be %s", path, what);
+		return;
+	}
+	*dst = dup(ld, s);
+}
+
 /* ----------------------------------------------------------------- global */
 
 enum {
@@ -577,12 +626,19 @@ static const char *const global_keys[] = {
 	"clusterHostname", "tenantHostPrefix", "clusterName", "clusterDNS", "labelDomain",
 	"groupPrefix", "platformNamespaces", "podSecurity", "platformIdentities", "image", "oidc",
 };
+static const struct section global_section = {
+	global_keys, G_N, (1u << G_PREFIX) | (1u << G_CLUSTER_NAME)
+};
 
+enum { ID_USERS, ID_GROUPS, ID_SERVICE_ACCOUNTS, ID_N };
 static const char *const identity_keys[] = { "users", "groups", "serviceAccounts" };
+static const struct section identity_section = { identity_keys, ID_N, 0 };
+
 enum { O_ISSUER, O_CLIENT, O_USER_CLAIM, O_GROUPS_CLAIM, O_HOSTNAME, O_N };
 static const char *const oidc_keys[] = {
 	"issuerURL", "clientID", "usernameClaim", "groupsClaim", "proxyHostname",
 };
+static const struct section oidc_section = { oidc_keys, O_N, 0 };
 
 /* A hostname kubetenant itself uses: no wildcard. */
 static char *get_host(struct kt_loader *ld, const struct kt_ynode *v, const char *path)
@@ -601,17 +657,21 @@ static char *get_host(struct kt_loader *ld, const struct kt_ynode *v, const char
 
 static bool cluster_name_ok(const char *s)
 {
-	size_t i, n = strlen(s);
+	size_t n = strlen(s);
 
 	/* EKS cluster names: 1-100 of [0-9A-Za-z_-], starting alphanumeric */
-	if (!n || n > 100 || !((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'z') ||
-			       (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
-			return false;
-	return true;
+	return n && n <= 100 && s[0] != '-' && s[0] != '_' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
+static bool ip_address(const char *s)
+{
+	return s[0] != '[' && kt_is_ip_literal(s);
+}
+
+static bool https_url(const char *s)
+{
+	return kt_is_https_url(s);
 }
 
 static void get_pss(struct kt_loader *ld, const struct kt_ynode *v, const char *path,
@@ -624,314 +684,235 @@ static void get_pss(struct kt_loader *ld, const struct kt_ynode *v, const char *
 		diag(ld, v, "'%s': %s", path, err.msg);
 }
 
-static void get_oidc(struct kt_loader *ld, const struct kt_ynode *key, const struct kt_ynode *v,
-		     struct kt_global *g)
+static void on_oidc(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+		    void *ctx)
 {
-	const struct kt_ypair *p;
-	const char *s;
-	unsigned seen = 0;
+	struct kt_global *g = ctx;
 
-	if (!want_map(ld, v, "global.oidc"))
-		return;
-	FOR_PAIRS(v, p) {
-		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, oidc_keys, O_N, "global.oidc");
-
-		if (k < 0 || kt_y_is_null(p->value))
-			continue;
-		seen |= 1u << k;
-		pathf(path, "global.oidc", oidc_keys[k]);
-		switch (k) {
-		case O_ISSUER:
-			s = want_str(ld, p->value, path, 2048);
-			if (s && !kt_is_https_url(s))
-				diag(ld, p->value, "'%s' must be an https:// URL", path);
-			else if (s)
-				g->oidc.issuer_url = dup(ld, s);
-			break;
-		case O_CLIENT:
-			s = want_str(ld, p->value, path, 256);
-			if (s)
-				g->oidc.client_id = dup(ld, s);
-			break;
-		case O_USER_CLAIM:
-		case O_GROUPS_CLAIM:
-			s = want_str(ld, p->value, path, 256);
-			if (s) {
-				char **dst = k == O_USER_CLAIM ? &g->oidc.username_claim
-							       : &g->oidc.groups_claim;
-				*dst = dup(ld, s);
-			}
-			break;
-		case O_HOSTNAME:
-			g->oidc.hostname = get_host(ld, p->value, path);
-			ld->proxy_host_node = p->value;
-			break;
-		}
-	}
-	if ((seen & (1u << O_ISSUER)) && !(seen & (1u << O_CLIENT)))
-		diag(ld, key, "missing required key 'global.oidc.clientID' (needed with 'issuerURL')");
-}
-
-static void get_identities(struct kt_loader *ld, const struct kt_ynode *v, struct kt_global *g)
-{
-	const struct kt_ypair *p;
-
-	if (!want_map(ld, v, "global.platformIdentities"))
-		return;
-	FOR_PAIRS(v, p) {
-		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, identity_keys, 3, "global.platformIdentities");
-
-		if (k < 0 || kt_y_is_null(p->value))
-			continue;
-		pathf(path, "global.platformIdentities", identity_keys[k]);
-		if (k == 0)
-			get_strv(ld, p->value, path, 256, NULL, &g->platform.users, NULL);
-		else if (k == 1)
-			get_strv(ld, p->value, path, 256, check_platform_group, &g->platform.groups,
-				 NULL);
-		else
-			get_strv(ld, p->value, path, 317, check_service_account,
-				 &g->platform.service_accounts, NULL);
+	switch (k) {
+	case O_ISSUER:
+		set_str(ld, p->value, path, 2048, https_url, "an https:// URL", &g->oidc.issuer_url);
+		break;
+	case O_CLIENT:
+		set_str(ld, p->value, path, 256, NULL, NULL, &g->oidc.client_id);
+		break;
+	case O_USER_CLAIM:
+		set_str(ld, p->value, path, 256, NULL, NULL, &g->oidc.username_claim);
+		break;
+	case O_GROUPS_CLAIM:
+		set_str(ld, p->value, path, 256, NULL, NULL, &g->oidc.groups_claim);
+		break;
+	case O_HOSTNAME:
+		g->oidc.hostname = get_host(ld, p->value, path);
+		ld->proxy_host_node = p->value;
+		break;
 	}
 }
 
-static void get_global(struct kt_loader *ld, const struct kt_ynode *key, const struct kt_ynode *v)
+static void on_identity(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+			void *ctx)
 {
-	struct kt_global *g = &ld->cfg->global;
-	const struct kt_ypair *p;
-	unsigned seen = 0;
+	struct kt_identities *id = ctx;
+
+	if (k == ID_USERS)
+		get_strv(ld, p->value, path, 256, NULL, &id->users, NULL);
+	else if (k == ID_GROUPS)
+		get_strv(ld, p->value, path, 256, check_platform_group, &id->groups, NULL);
+	else
+		get_strv(ld, p->value, path, 317, check_service_account, &id->service_accounts,
+			 NULL);
+}
+
+static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+		      void *ctx)
+{
+	struct kt_global *g = ctx;
+	const struct kt_ynode *v = p->value;
 	const char *s;
 
-	if (!want_map(ld, v, "global"))
-		return;
-	FOR_PAIRS(v, p) {
-		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, global_keys, G_N, "global");
-
-		if (k < 0)
-			continue;
-		seen |= 1u << k;
-		pathf(path, "global", global_keys[k]);
-		if (kt_y_is_null(p->value)) {
-			if (k == G_PREFIX || k == G_CLUSTER_NAME)
-				diag(ld, p->value, "'%s' must not be empty", path);
-			continue;
+	switch (k) {
+	case G_CLUSTER_HOSTNAME:
+		g->cluster_hostname = get_host(ld, v, path);
+		ld->cluster_host_node = v;
+		break;
+	case G_PREFIX:
+		g->tenant_host_prefix = get_host(ld, v, path);
+		ld->prefix_node = v;
+		/* '*.<63-char tenant>.<prefix>' must still fit in 253 */
+		if (g->tenant_host_prefix && strlen(g->tenant_host_prefix) > 187) {
+			diag(ld, v, "'%s' must be at most 187 characters, so that "
+				    "'*.<tenant>.<prefix>' fits in 253", path);
+			free(g->tenant_host_prefix);
+			g->tenant_host_prefix = NULL;
 		}
-		switch (k) {
-		case G_CLUSTER_HOSTNAME:
-			g->cluster_hostname = get_host(ld, p->value, path);
-			ld->cluster_host_node = p->value;
-			break;
-		case G_PREFIX:
-			g->tenant_host_prefix = get_host(ld, p->value, path);
-			ld->prefix_node = p->value;
-			/* '*.<63-char tenant>.<prefix>' must still fit in 253 */
-			if (g->tenant_host_prefix && strlen(g->tenant_host_prefix) > 187) {
-				diag(ld, p->value, "'%s' must be at most 187 characters, so that "
-						   "'*.<tenant>.<prefix>' fits in 253", path);
-				free(g->tenant_host_prefix);
-				g->tenant_host_prefix = NULL;
-			}
-			break;
-		case G_CLUSTER_NAME:
-			s = want_str(ld, p->value, path, 100);
-			if (s && !cluster_name_ok(s))
-				diag(ld, p->value, "'%s' must be 1 to 100 letters, digits, '-' or '_', "
-						   "starting with a letter or digit", path);
-			else if (s)
-				g->cluster_name = dup(ld, s);
-			break;
-		case G_CLUSTER_DNS:
-			s = want_str(ld, p->value, path, 64);
-			if (s && (!kt_is_ip_literal(s) || s[0] == '['))
-				diag(ld, p->value, "'%s' must be an IPv4 or IPv6 address", path);
-			else if (s)
-				g->cluster_dns = dup(ld, s);
-			break;
-		case G_LABEL_DOMAIN:
-			s = want_str(ld, p->value, path, 253);
-			if (s && !kt_is_dns_subdomain(s))
-				diag(ld, p->value, "'%s' must be a DNS-1123 subdomain, like "
-						   "'platform.example.org'", path);
-			else if (s)
-				g->label_domain = dup(ld, s);
-			break;
-		case G_GROUP_PREFIX:
-			/* the one string that may be empty: "" means no prefix */
-			if (p->value->kind == KT_Y_SCALAR && !p->value->n && !p->value->plain) {
-				g->group_prefix = dup(ld, "");
-				break;
-			}
-			s = want_str(ld, p->value, path, 64);
-			if (s && !strncmp(s, "system:", 7))
-				diag(ld, p->value, "'%s' must not start with 'system:'", path);
-			else if (s)
-				g->group_prefix = dup(ld, s);
-			break;
-		case G_PLATFORM_NS:
-			get_strv(ld, p->value, path, 63, check_label, &g->platform_namespaces,
-				 &ld->pns_marks);
-			break;
-		case G_POD_SECURITY:
-			get_pss(ld, p->value, path, &g->pod_security);
-			break;
-		case G_IDENTITIES:
-			get_identities(ld, p->value, g);
-			break;
-		case G_IMAGE:
-			s = want_str(ld, p->value, path, 255);
-			if (s && !kt_is_image_ref(s))
-				diag(ld, p->value, "'%s' must be an image reference, like "
-						   "'registry.example.org/kubetenant:0.1.0'", path);
-			else if (s)
-				g->image = dup(ld, s);
-			break;
-		case G_OIDC:
-			get_oidc(ld, p->key, p->value, g);
+		break;
+	case G_CLUSTER_NAME:
+		set_str(ld, v, path, 100, cluster_name_ok, "1 to 100 letters, digits, '-' or '_', "
+			"starting with a letter or digit", &g->cluster_name);
+		break;
+	case G_CLUSTER_DNS:
+		set_str(ld, v, path, 64, ip_address, "an IPv4 or IPv6 address", &g->cluster_dns);
+		break;
+	case G_LABEL_DOMAIN:
+		set_str(ld, v, path, 253, kt_is_dns_subdomain,
+			"a DNS-1123 subdomain, like 'platform.example.org'", &g->label_domain);
+		break;
+	case G_GROUP_PREFIX:
+		/* the one string that may be empty: "" means no prefix */
+		if (v->kind == KT_Y_SCALAR && !v->n && !v->plain) {
+			g->group_prefix = dup(ld, "");
 			break;
 		}
+		s = want_str(ld, v, path, 64);
+		if (s && !strncmp(s, "system:", 7))
+			diag(ld, v, "'%s' must not start with 'system:'", path);
+		else if (s)
+			g->group_prefix = dup(ld, s);
+		break;
+	case G_PLATFORM_NS:
+		get_strv(ld, v, path, 63, check_label, &g->platform_namespaces, &ld->pns_marks);
+		break;
+	case G_POD_SECURITY:
+		get_pss(ld, v, path, &g->pod_security);
+		break;
+	case G_IDENTITIES:
+		walk(ld, p->key, v, path, &identity_section, on_identity, &g->platform);
+		break;
+	case G_IMAGE:
+		set_str(ld, v, path, 255, kt_is_image_ref,
+			"an image reference, like 'registry.example.org/kubetenant:0.1.0'",
+			&g->image);
+		break;
+	case G_OIDC:
+		if ((walk(ld, p->key, v, path, &oidc_section, on_oidc, g) & (1u << O_ISSUER)) &&
+		    g->oidc.issuer_url && !g->oidc.client_id)
+			diag(ld, p->key, "missing required key 'global.oidc.clientID' (needed with "
+					 "'issuerURL')");
+		break;
 	}
-	require(ld, key, seen, (1u << G_PREFIX) | (1u << G_CLUSTER_NAME), global_keys, "global");
 }
 
 /* -------------------------------------------------------------- node pools */
 
 enum { P_INSTANCES, P_COST_CODE, P_N };
 static const char *const pool_keys[] = { "instances", "costCode" };
+static const struct section pool_section = {
+	pool_keys, P_N, (1u << P_INSTANCES) | (1u << P_COST_CODE)
+};
+
 enum { I_CAPACITY, I_TYPES, I_EMPTY_TTL, I_TTL, I_N };
 static const char *const instance_keys[] = { "capacityTypes", "instanceTypes", "emptyTtl", "ttl" };
+static const struct section instance_section = { instance_keys, I_N, 1u << I_TYPES };
 
-static void get_instances(struct kt_loader *ld, const struct kt_ynode *key,
-			  const struct kt_ynode *v, const char *base, struct kt_nodepool *np)
+static void non_empty_strv(struct kt_loader *ld, const struct kt_ynode *v, const char *path,
+			   size_t maxlen, item_fn check, struct kt_strv *out)
 {
-	char ipath[PATH_MAX_LEN];
-	const struct kt_ypair *p;
-	unsigned seen = 0;
-
-	pathf(ipath, base, "instances");
-	if (!want_map(ld, v, ipath))
-		return;
-	FOR_PAIRS(v, p) {
-		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, instance_keys, I_N, ipath);
-
-		if (k < 0)
-			continue;
-		seen |= 1u << k;
-		pathf(path, ipath, instance_keys[k]);
-		if (kt_y_is_null(p->value)) {
-			if (k == I_TYPES)
-				diag(ld, p->value, "'%s' must not be empty", path);
-			continue;
-		}
-		switch (k) {
-		case I_CAPACITY:
-			get_strv(ld, p->value, path, 16, check_capacity, &np->capacity_types, NULL);
-			if (p->value->kind == KT_Y_SEQ && !p->value->n)
-				diag(ld, p->value, "'%s' must not be empty", path);
-			break;
-		case I_TYPES:
-			get_strv(ld, p->value, path, 64, check_ec2, &np->instance_types, NULL);
-			if (p->value->kind == KT_Y_SEQ && !p->value->n)
-				diag(ld, p->value, "'%s' must not be empty", path);
-			break;
-		case I_EMPTY_TTL:
-			want_int(ld, p->value, path, 0, EMPTY_TTL_MAX, &np->empty_ttl);
-			break;
-		case I_TTL:
-			want_int(ld, p->value, path, TTL_MIN, TTL_MAX, &np->ttl);
-			break;
-		}
-	}
-	require(ld, key, seen, 1u << I_TYPES, instance_keys, ipath);
+	get_strv(ld, v, path, maxlen, check, out, NULL);
+	if (v->kind == KT_Y_SEQ && !v->n)
+		diag(ld, v, "'%s' must not be empty", path);
 }
 
-static void get_pool(struct kt_loader *ld, const struct kt_ypair *pair, struct kt_nodepool *np)
+static void on_instances(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+			 void *ctx)
 {
-	const struct kt_ynode *v = pair->value;
-	char base[PATH_MAX_LEN];
-	const struct kt_ypair *p;
-	unsigned seen = 0;
-	const char *s;
+	struct kt_nodepool *np = ctx;
 
-	join(base, sizeof(base), "nodePools", ".", kt_clip(ld, pair->key->u.s));
-	if (!want_map(ld, v, base))
-		return;
+	switch (k) {
+	case I_CAPACITY:
+		non_empty_strv(ld, p->value, path, 16, check_capacity, &np->capacity_types);
+		break;
+	case I_TYPES:
+		non_empty_strv(ld, p->value, path, 64, check_ec2, &np->instance_types);
+		break;
+	case I_EMPTY_TTL:
+		want_int(ld, p->value, path, 0, EMPTY_TTL_MAX, &np->empty_ttl);
+		break;
+	case I_TTL:
+		want_int(ld, p->value, path, TTL_MIN, TTL_MAX, &np->ttl);
+		break;
+	}
+}
+
+static void on_pool(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+		    void *ctx)
+{
+	struct kt_nodepool *np = ctx;
+
+	if (k == P_INSTANCES)
+		walk(ld, p->key, p->value, path, &instance_section, on_instances, np);
+	else
+		set_str(ld, p->value, path, 63, kt_is_label_value, "a label value (at most 63 "
+			"letters, digits, '-', '_' or '.', starting and ending with a letter or "
+			"digit)", &np->cost_code);
+}
+
+/*
+ * The entries of nodePools or tenants: a mapping of DNS-1123 names, each
+ * checked, then handed to on_entry with its path.
+ */
+typedef void (*entry_fn)(struct kt_loader *ld, const struct kt_ypair *p, const char *path);
+
+static void named_entries(struct kt_loader *ld, const struct kt_ynode *v, const char *section,
+			  const char *what, entry_fn on_entry)
+{
+	const struct kt_ypair *p;
+
 	FOR_PAIRS(v, p) {
 		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, pool_keys, P_N, base);
 
-		if (k < 0)
-			continue;
-		seen |= 1u << k;
-		pathf(path, base, pool_keys[k]);
-		if (kt_y_is_null(p->value)) {
-			diag(ld, p->value, "'%s' must not be empty", path);
+		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key)) {
+			diag(ld, p->key, "keys in '%s' must be %s names", section, what);
 			continue;
 		}
-		if (k == P_INSTANCES) {
-			get_instances(ld, p->key, p->value, base, np);
-			continue;
-		}
-		s = want_str(ld, p->value, path, 63);
-		if (s && !kt_is_label_value(s))
-			diag(ld, p->value, "'%s' must be a label value (at most 63 letters, digits, "
-					   "'-', '_' or '.', starting and ending with a letter or "
-					   "digit)", path);
-		else if (s)
-			np->cost_code = dup(ld, s);
+		if (kt_has_ctl(p->key->u.s, p->key->n) || !kt_is_dns_label(p->key->u.s))
+			diag(ld, p->key, "%s name '%s' must be a DNS-1123 label (" LABEL_RULE ")",
+			     what, kt_clip(ld, p->key->u.s));
+		join(path, sizeof(path), section, ".", kt_clip(ld, p->key->u.s));
+		on_entry(ld, p, path);
+		if (ld->sink.nomem)
+			return;
 	}
-	require(ld, pair->key, seen, (1u << P_INSTANCES) | (1u << P_COST_CODE), pool_keys, base);
+}
+
+static void on_pool_entry(struct kt_loader *ld, const struct kt_ypair *p, const char *path)
+{
+	struct kt_config *cfg = ld->cfg;
+	struct kt_nodepool *np = &cfg->pools[cfg->n_pools];
+
+	np->name = dup(ld, p->key->u.s);
+	if (!np->name)
+		return;
+	np->line = p->key->line;
+	np->col = p->key->col;
+	np->empty_ttl = -1;
+	np->ttl = -1;
+	cfg->n_pools++;
+	walk(ld, p->key, p->value, path, &pool_section, on_pool, np);
+	if (!np->capacity_types.v) {
+		np->capacity_types.v = calloc(1, sizeof(char *));
+		if (np->capacity_types.v)
+			np->capacity_types.v[0] = dup(ld, "on-demand");
+		if (!np->capacity_types.v || !np->capacity_types.v[0])
+			ld->sink.nomem = true;
+		else
+			np->capacity_types.n = 1;
+	}
 }
 
 static void get_pools(struct kt_loader *ld, const struct kt_ynode *v)
 {
-	struct kt_config *cfg = ld->cfg;
-	const struct kt_ypair *p;
-
 	if (!want_map(ld, v, "nodePools"))
 		return;
 	if (v->n > KT_CONFIG_MAX_POOLS) {
 		diag(ld, v, "'nodePools' has more than %d node pools", KT_CONFIG_MAX_POOLS);
 		return;
 	}
-	cfg->pools = calloc(v->n ? v->n : 1, sizeof(*cfg->pools));
-	if (!cfg->pools) {
+	ld->cfg->pools = calloc(v->n ? v->n : 1, sizeof(*ld->cfg->pools));
+	if (!ld->cfg->pools) {
 		ld->sink.nomem = true;
 		return;
 	}
-	FOR_PAIRS(v, p) {
-		struct kt_nodepool *np = &cfg->pools[cfg->n_pools];
-
-		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key)) {
-			diag(ld, p->key, "keys in 'nodePools' must be node pool names");
-			continue;
-		}
-		if (kt_has_ctl(p->key->u.s, p->key->n) || !kt_is_dns_label(p->key->u.s)) {
-			diag(ld, p->key, "node pool name '%s' must be a DNS-1123 label (" LABEL_RULE
-					 ")", kt_clip(ld, p->key->u.s));
-		}
-		np->name = dup(ld, p->key->u.s);
-		if (!np->name)
-			return;
-		np->line = p->key->line;
-		np->col = p->key->col;
-		np->empty_ttl = -1;
-		np->ttl = -1;
-		cfg->n_pools++;
-		get_pool(ld, p, np);
-		if (!np->capacity_types.n && !np->capacity_types.v) {
-			np->capacity_types.v = calloc(1, sizeof(char *));
-			if (np->capacity_types.v)
-				np->capacity_types.v[0] = dup(ld, "on-demand");
-			if (!np->capacity_types.v || !np->capacity_types.v[0])
-				ld->sink.nomem = true;
-			else
-				np->capacity_types.n = 1;
-		}
-	}
+	named_entries(ld, v, "nodePools", "node pool", on_pool_entry);
 }
 
 /* ----------------------------------------------------------------- tenants */
@@ -947,19 +928,26 @@ static const char *const tenant_keys[] = {
 	"runtimeClasses", "schedulerNames", "imageRegistries", "ingressClasses", "certIssuers",
 	"allowDaemonSets",
 };
+static const struct section tenant_section = { tenant_keys, T_N, 1u << T_NODE_POOL };
 
 enum { L_DEFAULT, L_DEFAULT_REQUEST, L_MAX, L_MIN, L_N };
 static const char *const limit_keys[] = { "default", "defaultRequest", "max", "min" };
+static const struct section limit_section = { limit_keys, L_N, 0 };
 
 enum { R_URL, R_BRANCH, R_PATH, R_INTERVAL, R_SECRET, R_N };
 static const char *const repo_keys[] = { "url", "branch", "path", "interval", "secretRef" };
+static const struct section repo_section = { repo_keys, R_N, 1u << R_URL };
+
+struct limits_ctx {
+	struct kt_kvv *sec[L_N];
+	struct qval *vals[L_N];
+};
 
 /*
  * The order Kubernetes requires within a LimitRange, per resource:
  * min <= defaultRequest <= default <= max.
  */
-static void check_limit_order(struct kt_loader *ld, const char *base, struct kt_kvv *sec[L_N],
-			      struct qval *vals[L_N])
+static void check_limit_order(struct kt_loader *ld, const char *path, struct limits_ctx *c)
 {
 	static const int pairs[][2] = {
 		{ L_MIN, L_DEFAULT_REQUEST }, { L_MIN, L_DEFAULT }, { L_MIN, L_MAX },
@@ -969,261 +957,197 @@ static void check_limit_order(struct kt_loader *ld, const char *base, struct kt_
 
 	for (k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
 		int lo = pairs[k][0], hi = pairs[k][1];
+		const struct kt_kvv *a = c->sec[lo], *b = c->sec[hi];
 
-		if (!vals[lo] || !vals[hi])
+		if (!c->vals[lo] || !c->vals[hi])
 			continue;
-		for (i = 0; i < sec[lo]->n; i++)
-			for (j = 0; j < sec[hi]->n; j++)
-				if (!strcmp(sec[lo]->v[i].key, sec[hi]->v[j].key) &&
-				    kt_quantity_cmp(&vals[lo][i].q, &vals[hi][j].q) > 0)
-					diag(ld, vals[lo][i].node,
-					     "'%s.limits.%s.%s' (%s) is greater than "
-					     "'%s.limits.%s.%s' (%s)",
-					     base, limit_keys[lo], sec[lo]->v[i].key,
-					     kt_clip(ld, sec[lo]->v[i].value), base, limit_keys[hi],
-					     sec[hi]->v[j].key, kt_clip(ld, sec[hi]->v[j].value));
+		for (i = 0; i < a->n; i++)
+			for (j = 0; j < b->n; j++)
+				if (!strcmp(a->v[i].key, b->v[j].key) &&
+				    kt_quantity_cmp(&c->vals[lo][i].q, &c->vals[hi][j].q) > 0)
+					diag(ld, c->vals[lo][i].node,
+					     "'%s.%s.%s' (%s) is greater than '%s.%s.%s' (%s)", path,
+					     limit_keys[lo], a->v[i].key, kt_clip(ld, a->v[i].value),
+					     path, limit_keys[hi], b->v[j].key,
+					     kt_clip(ld, b->v[j].value));
 	}
 }
 
-static void get_limits(struct kt_loader *ld, const struct kt_ynode *v, const char *base,
+static void on_limits(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+		      void *ctx)
+{
+	struct limits_ctx *c = ctx;
+
+	get_resources(ld, p->value, path, false, c->sec[k], &c->vals[k]);
+}
+
+static void get_limits(struct kt_loader *ld, const struct kt_ypair *p, const char *path,
 		       struct kt_tenant *t)
 {
-	struct kt_kvv *sec[L_N] = { &t->limits.def, &t->limits.def_request, &t->limits.max,
-				    &t->limits.min };
-	struct qval *vals[L_N] = { NULL };
-	char lpath[PATH_MAX_LEN];
-	const struct kt_ypair *p;
+	struct limits_ctx c = {
+		{ &t->limits.def, &t->limits.def_request, &t->limits.max, &t->limits.min },
+		{ NULL },
+	};
 
-	pathf(lpath, base, "limits");
-	if (!want_map(ld, v, lpath))
-		return;
-	FOR_PAIRS(v, p) {
-		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, limit_keys, L_N, lpath);
-
-		if (k < 0 || kt_y_is_null(p->value))
-			continue;
-		pathf(path, lpath, limit_keys[k]);
-		get_resources(ld, p->value, path, false, sec[k], &vals[k]);
-	}
-	check_limit_order(ld, base, sec, vals);
+	walk(ld, p->key, p->value, path, &limit_section, on_limits, &c);
+	check_limit_order(ld, path, &c);
 	t->has_limits = t->limits.def.n || t->limits.def_request.n || t->limits.max.n ||
 			t->limits.min.n;
 }
 
-static void get_repo(struct kt_loader *ld, const struct kt_ynode *key, const struct kt_ynode *v,
-		     const char *base, struct kt_repo *r)
+static void on_repo(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+		    void *ctx)
 {
-	char rpath[PATH_MAX_LEN];
-	const struct kt_ypair *p;
-	unsigned seen = 0;
-	const char *s;
+	struct kt_repo *r = ctx;
+	const struct kt_ynode *v = p->value;
 
-	pathf(rpath, base, "manifestRepo");
-	if (!want_map(ld, v, rpath))
-		return;
-	FOR_PAIRS(v, p) {
-		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, repo_keys, R_N, rpath);
+	switch (k) {
+	case R_URL:
+		set_str(ld, v, path, 2048, kt_is_git_url,
+			"an https:// or ssh:// URL, or git@host:path", &r->url);
+		if (r->url && !strncmp(r->url, "git@", 4)) {
+			/* Flux reads only URLs: git@host:path is ssh://git@host/path */
+			const char *colon = strchr(r->url, ':');
+			size_t n = strlen(r->url) + 8;
+			char *url = malloc(n);
 
-		if (k < 0)
-			continue;
-		seen |= 1u << k;
-		pathf(path, rpath, repo_keys[k]);
-		if (kt_y_is_null(p->value)) {
-			if (k == R_URL)
-				diag(ld, p->value, "'%s' must not be empty", path);
-			continue;
+			if (url)
+				snprintf(url, n, "ssh://%.*s/%s", (int)(colon - r->url), r->url,
+					 colon + 1);
+			else
+				ld->sink.nomem = true;
+			free(r->url);
+			r->url = url;
 		}
-		s = want_str(ld, p->value, path, k == R_URL ? 2048 : KT_MAX_STRLEN);
-		if (!s)
-			continue;
-		switch (k) {
-		case R_URL:
-			if (!kt_is_git_url(s)) {
-				diag(ld, p->value, "'%s' must be an https:// or ssh:// URL, or "
-						   "git@host:path", path);
-			} else if (!strncmp(s, "git@", 4)) {
-				/* Flux reads only URLs: git@host:path is ssh://git@host/path */
-				const char *colon = strchr(s, ':');
-				size_t n = strlen(s) + 8;
-
-				r->url = malloc(n);
-				if (r->url)
-					snprintf(r->url, n, "ssh://%.*s/%s", (int)(colon - s), s,
-						 colon + 1);
-				else
-					ld->sink.nomem = true;
-			} else {
-				r->url = dup(ld, s);
-			}
-			break;
-		case R_BRANCH:
-			if (!kt_is_git_ref(s))
-				diag(ld, p->value, "'%s' must be a valid git branch name", path);
-			else
-				r->branch = dup(ld, s);
-			break;
-		case R_PATH:
-			if (!kt_is_repo_path(s))
-				diag(ld, p->value, "'%s' must be a relative path inside the "
-						   "repository (no leading '/', no '..')", path);
-			else
-				r->path = dup(ld, s);
-			break;
-		case R_INTERVAL:
-			if (!kt_is_duration(s))
-				diag(ld, p->value, "'%s' must be a positive duration, like '1m' or "
-						   "'1h30m'", path);
-			else
-				r->interval = dup(ld, s);
-			break;
-		case R_SECRET:
-			if (!kt_is_dns_subdomain(s))
-				diag(ld, p->value, "'%s' must be a Secret name (a DNS-1123 "
-						   "subdomain)", path);
-			else
-				r->secret_ref = dup(ld, s);
-			break;
-		}
+		break;
+	case R_BRANCH:
+		set_str(ld, v, path, 255, kt_is_git_ref, "a valid git branch name", &r->branch);
+		break;
+	case R_PATH:
+		set_str(ld, v, path, KT_MAX_STRLEN, kt_is_repo_path,
+			"a relative path inside the repository (no leading '/', no '..')", &r->path);
+		break;
+	case R_INTERVAL:
+		set_str(ld, v, path, 32, kt_is_duration,
+			"a positive duration, like '1m' or '1h30m'", &r->interval);
+		break;
+	case R_SECRET:
+		set_str(ld, v, path, 253, kt_is_dns_subdomain,
+			"a Secret name (a DNS-1123 subdomain)", &r->secret_ref);
+		break;
 	}
-	require(ld, key, seen, 1u << R_URL, repo_keys, rpath);
 }
 
-static void get_tenant(struct kt_loader *ld, const struct kt_ypair *pair, struct kt_tenant *t,
-		       struct kt_tmark *tm)
+struct tenant_ctx {
+	struct kt_tenant *t;
+	struct kt_tmark *tm;
+};
+
+static void on_tenant(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+		      void *ctx)
 {
-	const struct kt_ynode *v = pair->value;
-	char base[PATH_MAX_LEN];
-	const struct kt_ypair *p;
-	unsigned seen = 0;
+	struct kt_tenant *t = ((struct tenant_ctx *)ctx)->t;
+	struct kt_tmark *tm = ((struct tenant_ctx *)ctx)->tm;
+	const struct kt_ynode *v = p->value;
 	const char *s;
 
-	join(base, sizeof(base), "tenants", ".", kt_clip(ld, pair->key->u.s));
-	if (!want_map(ld, v, base))
-		return;
-	FOR_PAIRS(v, p) {
-		char path[PATH_MAX_LEN];
-		int k = key_of(ld, p, tenant_keys, T_N, base);
-
-		if (k < 0)
-			continue;
-		seen |= 1u << k;
-		pathf(path, base, tenant_keys[k]);
-		if (kt_y_is_null(p->value)) {
-			if (k == T_NODE_POOL)
-				diag(ld, p->value, "'%s' must not be empty", path);
-			continue;
+	switch (k) {
+	case T_NODE_POOL:
+		s = want_str(ld, v, path, 63);
+		if (s && !kt_is_dns_label(s))
+			diag(ld, v, "node pool name '%s' must be a DNS-1123 label (" LABEL_RULE ")",
+			     kt_clip(ld, s));
+		else if (s) {
+			t->node_pool = dup(ld, s);
+			tm->node_pool = v;
 		}
-		switch (k) {
-		case T_NODE_POOL:
-			s = want_str(ld, p->value, path, 63);
-			if (s && !kt_is_dns_label(s))
-				diag(ld, p->value, "node pool name '%s' must be a DNS-1123 label ("
-						   LABEL_RULE ")", kt_clip(ld, s));
-			else if (s) {
-				t->node_pool = dup(ld, s);
-				tm->node_pool = p->value;
-			}
-			break;
-		case T_OPERATOR:
-			s = want_str(ld, p->value, path, 256);
-			if (s && check_tenant_group(ld, p->value, s, path))
-				t->operator_group = dup(ld, s);
-			break;
-		case T_READ_GROUPS:
-			get_strv(ld, p->value, path, 256, check_tenant_group, &t->read_groups, NULL);
-			break;
-		case T_DOMAINS:
-			get_strv(ld, p->value, path, 253, check_domain, &t->domains, &tm->domains);
-			break;
-		case T_POD_SECURITY:
-			get_pss(ld, p->value, path, &t->pod_security);
-			tm->pod_security = p->value;
-			break;
-		case T_SERVICE_TYPES:
-			get_strv(ld, p->value, path, 16, check_service_type, &t->allow_service_types,
-				 NULL);
-			break;
-		case T_ALLOW_FROM:
-			get_strv(ld, p->value, path, 63, check_tenant_ref, &t->allow_from,
-				 &tm->allow_from);
-			break;
-		case T_QUOTA:
-			get_resources(ld, p->value, path, true, &t->quota, NULL);
-			break;
-		case T_LIMITS:
-			get_limits(ld, p->value, base, t);
-			break;
-		case T_REPO:
-			get_repo(ld, p->key, p->value, base, &t->repo);
-			break;
-		case T_PRIORITY:
-			get_strv(ld, p->value, path, 253, check_priority_class, &t->priority_classes,
-				 NULL);
-			break;
-		case T_RUNTIME:
-			get_strv(ld, p->value, path, 253, check_subdomain, &t->runtime_classes, NULL);
-			break;
-		case T_SCHEDULERS:
-			get_strv(ld, p->value, path, 253, check_subdomain, &t->scheduler_names, NULL);
-			break;
-		case T_REGISTRIES:
-			get_strv(ld, p->value, path, 255, check_registry, &t->image_registries, NULL);
-			break;
-		case T_INGRESS:
-			get_strv(ld, p->value, path, 253, check_subdomain, &t->ingress_classes, NULL);
-			break;
-		case T_ISSUERS:
-			get_strv(ld, p->value, path, 267, check_issuer, &t->cert_issuers, NULL);
-			break;
-		case T_DAEMONSETS:
-			want_bool(ld, p->value, path, &t->allow_daemonsets);
-			break;
-		}
+		break;
+	case T_OPERATOR:
+		s = want_str(ld, v, path, 256);
+		if (s && check_tenant_group(ld, v, s, path))
+			t->operator_group = dup(ld, s);
+		break;
+	case T_READ_GROUPS:
+		get_strv(ld, v, path, 256, check_tenant_group, &t->read_groups, NULL);
+		break;
+	case T_DOMAINS:
+		get_strv(ld, v, path, 253, check_domain, &t->domains, &tm->domains);
+		break;
+	case T_POD_SECURITY:
+		get_pss(ld, v, path, &t->pod_security);
+		tm->pod_security = v;
+		break;
+	case T_SERVICE_TYPES:
+		get_strv(ld, v, path, 16, check_service_type, &t->allow_service_types, NULL);
+		break;
+	case T_ALLOW_FROM:
+		get_strv(ld, v, path, 63, check_tenant_ref, &t->allow_from, &tm->allow_from);
+		break;
+	case T_QUOTA:
+		get_resources(ld, v, path, true, &t->quota, NULL);
+		break;
+	case T_LIMITS:
+		get_limits(ld, p, path, t);
+		break;
+	case T_REPO:
+		walk(ld, p->key, v, path, &repo_section, on_repo, &t->repo);
+		break;
+	case T_PRIORITY:
+		get_strv(ld, v, path, 253, check_priority_class, &t->priority_classes, NULL);
+		break;
+	case T_RUNTIME:
+		get_strv(ld, v, path, 253, check_subdomain, &t->runtime_classes, NULL);
+		break;
+	case T_SCHEDULERS:
+		get_strv(ld, v, path, 253, check_subdomain, &t->scheduler_names, NULL);
+		break;
+	case T_REGISTRIES:
+		get_strv(ld, v, path, 255, check_registry, &t->image_registries, NULL);
+		break;
+	case T_INGRESS:
+		get_strv(ld, v, path, 253, check_subdomain, &t->ingress_classes, NULL);
+		break;
+	case T_ISSUERS:
+		get_strv(ld, v, path, 267, check_issuer, &t->cert_issuers, NULL);
+		break;
+	case T_DAEMONSETS:
+		want_bool(ld, v, path, &t->allow_daemonsets);
+		break;
 	}
-	require(ld, pair->key, seen, 1u << T_NODE_POOL, tenant_keys, base);
+}
+
+static void on_tenant_entry(struct kt_loader *ld, const struct kt_ypair *p, const char *path)
+{
+	struct kt_config *cfg = ld->cfg;
+	struct tenant_ctx c = { &cfg->tenants[cfg->n_tenants], &ld->tmarks[cfg->n_tenants] };
+
+	memset(c.tm, 0, sizeof(*c.tm));
+	c.tm->key = p->key;
+	c.t->name = dup(ld, p->key->u.s);
+	if (!c.t->name)
+		return;
+	c.t->line = p->key->line;
+	c.t->col = p->key->col;
+	c.t->pod_security = cfg->global.pod_security;
+	cfg->n_tenants++;
+	walk(ld, p->key, p->value, path, &tenant_section, on_tenant, &c);
 }
 
 static void get_tenants(struct kt_loader *ld, const struct kt_ynode *v)
 {
-	struct kt_config *cfg = ld->cfg;
-	const struct kt_ypair *p;
-
 	if (!want_map(ld, v, "tenants"))
 		return;
 	if (v->n > KT_CONFIG_MAX_TENANTS) {
 		diag(ld, v, "'tenants' has more than %d tenants", KT_CONFIG_MAX_TENANTS);
 		return;
 	}
-	cfg->tenants = calloc(v->n ? v->n : 1, sizeof(*cfg->tenants));
+	ld->cfg->tenants = calloc(v->n ? v->n : 1, sizeof(*ld->cfg->tenants));
 	ld->tmarks = kt_arena_alloc(&ld->arena, (v->n ? v->n : 1) * sizeof(*ld->tmarks));
-	if (!cfg->tenants || !ld->tmarks) {
+	if (!ld->cfg->tenants || !ld->tmarks) {
 		ld->sink.nomem = true;
 		return;
 	}
-	FOR_PAIRS(v, p) {
-		struct kt_tenant *t = &cfg->tenants[cfg->n_tenants];
-		struct kt_tmark *tm = &ld->tmarks[cfg->n_tenants];
-
-		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key)) {
-			diag(ld, p->key, "keys in 'tenants' must be tenant names");
-			continue;
-		}
-		if (kt_has_ctl(p->key->u.s, p->key->n) || !kt_is_dns_label(p->key->u.s))
-			diag(ld, p->key, "tenant name '%s' must be a DNS-1123 label (" LABEL_RULE
-					 ")", kt_clip(ld, p->key->u.s));
-		memset(tm, 0, sizeof(*tm));
-		tm->key = p->key;
-		t->name = dup(ld, p->key->u.s);
-		if (!t->name)
-			return;
-		t->line = p->key->line;
-		t->col = p->key->col;
-		t->pod_security = cfg->global.pod_security;
-		cfg->n_tenants++;
-		get_tenant(ld, p, t, tm);
-	}
+	named_entries(ld, v, "tenants", "tenant", on_tenant_entry);
 }
 
 /* ------------------------------------------------------------------- root */
@@ -1269,7 +1193,7 @@ enum kt_rc kt_convert(struct kt_loader *ld, const struct kt_ynode *root)
 	else if (kt_y_is_null(found[0]))
 		diag(ld, keys[0], "'global' must not be empty");
 	else
-		get_global(ld, keys[0], found[0]);
+		walk(ld, keys[0], found[0], "global", &global_section, on_global, g);
 	if (found[1] && !kt_y_is_null(found[1]))
 		get_pools(ld, found[1]);
 	if (found[2] && !kt_y_is_null(found[2]))

@@ -109,7 +109,6 @@ struct kt_loader {
 	const struct kt_ynode *prefix_node, *cluster_host_node, *proxy_host_node;
 	const struct kt_ynode **pns_marks; /* parallel to global.platform_namespaces */
 	const struct kt_tenant **by_name; /* tenants sorted by name, while loading */
-	const struct kt_nodepool **pools_by_name;
 	char clip[4][96];        /* kt_clip() ring */
 	unsigned clip_next;
 };

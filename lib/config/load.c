@@ -19,11 +19,6 @@ static int kv_cmp(const void *a, const void *b)
 	return strcmp(((const struct kt_kv *)a)->key, ((const struct kt_kv *)b)->key);
 }
 
-static int pool_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct kt_nodepool *)a)->name, ((const struct kt_nodepool *)b)->name);
-}
-
 static void sort_strv(struct kt_strv *v)
 {
 	if (v->n > 1)
@@ -45,7 +40,8 @@ static bool set(char **field, const char *value)
 
 /*
  * Only for a valid model: every list sorted, every tenant's pool resolved.
- * Tenants are laid out in the order validation already sorted them in.
+ * Validation has sorted the pools already, and the tenants by pointer:
+ * they are laid out in that order here.
  */
 static enum kt_rc finish(struct kt_config *cfg, const struct kt_tenant *const *by_name)
 {
@@ -57,7 +53,6 @@ static enum kt_rc finish(struct kt_config *cfg, const struct kt_tenant *const *b
 	sort_strv(&g->platform.users);
 	sort_strv(&g->platform.groups);
 	sort_strv(&g->platform.service_accounts);
-	qsort(cfg->pools, cfg->n_pools, sizeof(*cfg->pools), pool_cmp);
 	for (i = 0; i < cfg->n_pools; i++) {
 		sort_strv(&cfg->pools[i].capacity_types);
 		sort_strv(&cfg->pools[i].instance_types);

@@ -274,19 +274,21 @@ void kt_config_free(struct kt_config *cfg)
 	free(cfg);
 }
 
-const struct kt_tenant *kt_config_tenant_by_ns(const struct kt_config *cfg, const char *ns)
+/*
+ * Binary search in an array sorted by name, of structs whose first member
+ * is `char *name` (kt_tenant, kt_nodepool).
+ */
+static const void *find_named(const void *base, size_t n, size_t size, const char *name)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi = n;
 
-	if (!cfg || !ns)
-		return NULL;
-	hi = cfg->n_tenants;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ns, cfg->tenants[mid].name);
+		const void *e = (const char *)base + mid * size;
+		int c = strcmp(name, *(char *const *)e);
 
 		if (!c)
-			return &cfg->tenants[mid];
+			return e;
 		if (c < 0)
 			hi = mid;
 		else
@@ -295,23 +297,16 @@ const struct kt_tenant *kt_config_tenant_by_ns(const struct kt_config *cfg, cons
 	return NULL;
 }
 
+const struct kt_tenant *kt_config_tenant_by_ns(const struct kt_config *cfg, const char *ns)
+{
+	if (!cfg || !ns)
+		return NULL;
+	return find_named(cfg->tenants, cfg->n_tenants, sizeof(*cfg->tenants), ns);
+}
+
 const struct kt_nodepool *kt_config_pool(const struct kt_config *cfg, const char *name)
 {
-	size_t lo = 0, hi;
-
 	if (!cfg || !name)
 		return NULL;
-	hi = cfg->n_pools;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, cfg->pools[mid].name);
-
-		if (!c)
-			return &cfg->pools[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return find_named(cfg->pools, cfg->n_pools, sizeof(*cfg->pools), name);
 }

@@ -25,10 +25,9 @@ static int tenant_ptr_cmp(const void *x, const void *y)
 		      (*(const struct kt_tenant *const *)y)->name);
 }
 
-static int pool_ptr_cmp(const void *x, const void *y)
+static int pool_cmp(const void *x, const void *y)
 {
-	return strcmp((*(const struct kt_nodepool *const *)x)->name,
-		      (*(const struct kt_nodepool *const *)y)->name);
+	return strcmp(((const struct kt_nodepool *)x)->name, ((const struct kt_nodepool *)y)->name);
 }
 
 long kt_loader_tenant(const struct kt_loader *ld, const char *name)
@@ -51,40 +50,22 @@ long kt_loader_tenant(const struct kt_loader *ld, const char *name)
 	return -1;
 }
 
-static const struct kt_nodepool *pool_by_name(const struct kt_loader *ld, const char *name)
-{
-	size_t lo = 0, hi = ld->cfg->n_pools;
-
-	while (ld->pools_by_name && lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, ld->pools_by_name[mid]->name);
-
-		if (!c)
-			return ld->pools_by_name[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
-}
-
+/*
+ * Node pools are sorted in place (nothing refers to them by position yet);
+ * tenants through pointers, as their marks are parallel to the array.
+ */
 static bool build_indexes(struct kt_loader *ld)
 {
 	struct kt_config *cfg = ld->cfg;
 	size_t i;
 
 	ld->by_name = kt_arena_alloc(&ld->arena, (cfg->n_tenants + 1) * sizeof(*ld->by_name));
-	ld->pools_by_name = kt_arena_alloc(&ld->arena,
-					   (cfg->n_pools + 1) * sizeof(*ld->pools_by_name));
-	if (!ld->by_name || !ld->pools_by_name)
+	if (!ld->by_name)
 		return false;
 	for (i = 0; i < cfg->n_tenants; i++)
 		ld->by_name[i] = &cfg->tenants[i];
-	for (i = 0; i < cfg->n_pools; i++)
-		ld->pools_by_name[i] = &cfg->pools[i];
 	qsort(ld->by_name, cfg->n_tenants, sizeof(*ld->by_name), tenant_ptr_cmp);
-	qsort(ld->pools_by_name, cfg->n_pools, sizeof(*ld->pools_by_name), pool_ptr_cmp);
+	qsort(cfg->pools, cfg->n_pools, sizeof(*cfg->pools), pool_cmp);
 	return true;
 }
 
@@ -103,7 +84,7 @@ static const char *suggest_pool(struct kt_loader *ld, const char *name)
 	if (!names)
 		return NULL;
 	for (i = 0; i < n; i++)
-		names[i] = ld->pools_by_name[i]->name;
+		names[i] = ld->cfg->pools[i].name;
 	best = kt_suggest(name, names, n);
 	free(names);
 	return best;
@@ -137,7 +118,7 @@ static void check_references(struct kt_loader *ld)
 		struct kt_tenant *t = &cfg->tenants[i];
 		struct kt_tmark *tm = &ld->tmarks[i];
 
-		if (t->node_pool && !pool_by_name(ld, t->node_pool)) {
+		if (t->node_pool && !kt_config_pool(cfg, t->node_pool)) {
 			const char *sug = suggest_pool(ld, t->node_pool);
 
 			if (sug)
