@@ -65,7 +65,8 @@ static bool build_indexes(struct kt_loader *ld)
 	for (i = 0; i < cfg->n_tenants; i++)
 		ld->by_name[i] = &cfg->tenants[i];
 	qsort(ld->by_name, cfg->n_tenants, sizeof(*ld->by_name), tenant_ptr_cmp);
-	qsort(cfg->pools, cfg->n_pools, sizeof(*cfg->pools), pool_cmp);
+	if (cfg->n_pools > 1)
+		qsort(cfg->pools, cfg->n_pools, sizeof(*cfg->pools), pool_cmp);
 	return true;
 }
 
