@@ -38,7 +38,7 @@ struct kt_kvv { /* sorted by key, keys unique */
 
 struct kt_nodepool {
 	char *name;
-	struct kt_strv capacity_types; /* "on-demand", "spot", "reserved" */
+	struct kt_strv capacity_types; /* "on-demand", "spot", "reserved"; default on-demand */
 	struct kt_strv instance_types; /* "t3a.large" */
 	long long empty_ttl;           /* seconds; -1 when not set */
 	long long ttl;                 /* seconds; -1 when not set */
@@ -62,10 +62,10 @@ struct kt_tenant {
 	char *name;                     /* also its namespace */
 	char *node_pool;
 	const struct kt_nodepool *pool; /* resolved; borrowed from the config */
-	char *operator_group;           /* operatorEdGroup, without prefix */
+	char *operator_group;           /* operatorEdGroup, without prefix; NULL when not set */
 	struct kt_strv read_groups;     /* extra read-only groups, without prefix */
 	struct kt_strv domains;         /* authorized hostnames; "*.x" allowed */
-	struct kt_pss_policy pod_security;
+	struct kt_pss_policy pod_security; /* default: global.pod_security */
 	struct kt_strv allow_service_types; /* subset of NodePort, LoadBalancer */
 	struct kt_strv allow_from;      /* tenants allowed to reach this one */
 	struct kt_kvv quota;            /* ResourceQuota spec.hard */
@@ -88,16 +88,16 @@ struct kt_identities { /* platform identities, exempt from managed-object rules 
 };
 
 struct kt_global {
-	char *cluster_hostname;
-	char *tenant_host_prefix;
-	char *cluster_name;
-	char *cluster_dns;
+	char *cluster_hostname;   /* NULL when not set */
+	char *tenant_host_prefix; /* always set */
+	char *cluster_name;       /* always set */
+	char *cluster_dns;        /* IPv4 or IPv6 literal; NULL when not set */
 	char *label_domain;       /* default "kubetenant.io" */
-	char *group_prefix;       /* default "oidc:" */
+	char *group_prefix;       /* default "oidc:"; may be "" */
 	struct kt_strv platform_namespaces;
 	struct kt_pss_policy pod_security; /* default restricted:latest */
 	struct kt_identities platform;
-	char *image;              /* kubetenant's own image, for the webhook/proxy */
+	char *image;              /* default "kubetenant/kubetenant:<version>" */
 	struct kt_oidc {          /* the proxy; issuer_url == NULL: no proxy rendered */
 		char *issuer_url;     /* oidc.issuerURL */
 		char *client_id;      /* oidc.clientID: the token audience */
@@ -108,7 +108,7 @@ struct kt_global {
 };
 
 struct kt_config {
-	char *path;               /* as given to kt_config_load */
+	char *path;               /* as given to kt_config_load ("<stdin>" for "-") */
 	struct kt_global global;
 	struct kt_nodepool *pools; /* sorted by name */
 	size_t n_pools;
