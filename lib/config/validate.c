@@ -350,7 +350,10 @@ static void check_against_prefix(struct kt_loader *ld, const struct kt_tenant *t
 		if (!strcmp(label, t->name))
 			return;
 		other = kt_loader_tenant(ld, label);
-		if (other >= 0)
+		if (other >= 0 && start == 0)
+			diag(ld, at, "domain '%s' is reserved for tenant '%s' (its host under "
+				     "'global.tenantHostPrefix')", kt_clip(ld, d), kt_clip(ld, label));
+		else if (other >= 0)
 			diag(ld, at, "domain '%s' lies under '%s.%s', the host of tenant '%s'",
 			     kt_clip(ld, d), kt_clip(ld, label), kt_clip(ld, prefix),
 			     kt_clip(ld, label));

@@ -88,6 +88,7 @@ check_bad() {
 @test "bad 50-instance-types-empty" { check_bad 50-instance-types-empty; }
 @test "bad 51-merge-key" { check_bad 51-merge-key; }
 @test "bad 52-oidc-without-client" { check_bad 52-oidc-without-client; }
+@test "bad 53-domain-is-tenant-host" { check_bad 53-domain-is-tenant-host; }
 
 @test "the blog's values file is accepted verbatim" {
 	# the fixture is the seed's last YAML block, byte for byte
