@@ -455,7 +455,8 @@ bool kt_is_git_url(const char *s)
 		/* scp-like: git@host:path (no port in this form) */
 		const char *colon = strchr(s + 4, ':');
 
-		return colon && colon[1] && colon[1] != '/' && host_port(s + 4, (size_t)(colon - s - 4));
+		return colon && colon[1] && colon[1] != '/' &&
+		       host_port(s + 4, (size_t)(colon - s - 4));
 	}
 	return false;
 }
