@@ -14,4 +14,3 @@ int cmd_render(int argc, char **argv) { (void)argc; (void)argv; return pending("
 int cmd_check(int argc, char **argv) { (void)argc; (void)argv; return pending("check"); }
 int cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return pending("audit"); }
 int cmd_serve(int argc, char **argv) { (void)argc; (void)argv; return pending("serve"); }
-int cmd_kubeconfig(int argc, char **argv) { (void)argc; (void)argv; return pending("kubeconfig"); }
