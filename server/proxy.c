@@ -350,6 +350,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		proxy_count_status(&p->m, 101);
 	}
 	proxy_fwd_release(r);
+	proxy_tunnel_abandon(r);
 	kt_identity_release(&r->id);
 	kt_buf_release(&r->body);
 	kt_buf_release(&r->fwd_hdrs);
@@ -498,7 +499,7 @@ static struct MHD_Daemon *start_main(struct server *s)
 		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_URI_LOG_CALLBACK, on_uri,
 		&s->p, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s->p,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s->p,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(96u << 10),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 2000u,
 		MHD_OPTION_END);
 }

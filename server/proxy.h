@@ -86,6 +86,7 @@ struct preq {
 	unsigned long long bytes;
 	const char *reason;      /* refusal reason for the audit line */
 	void *fwd;               /* struct fwd * while a response streams */
+	void *tun;               /* struct tun * between the 101 and its handler */
 };
 
 /* Connection state: one curl handle per client connection keeps the upstream connection alive. */
@@ -102,6 +103,8 @@ void proxy_conn_release(struct pconn *pc);
 
 /* proxy_tun.c */
 enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r);
+/* The request ends: free a tunnel whose 101 never reached the client. */
+void proxy_tunnel_abandon(struct preq *r);
 
 /* proxy_ops.c */
 enum kt_rc proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,

@@ -39,6 +39,7 @@ struct tun {
 	struct kt_buf u2d, d2u; /* upstream-to-client and client-to-upstream bytes */
 	size_t u2d_off, d2u_off, retry_len;
 	struct preq ar;         /* a copy for the audit line when the tunnel closes */
+	atomic_bool handed;     /* on_upgraded ran: the pump thread owns it */
 	char method[16];
 	const char *verb;
 };
@@ -364,6 +365,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 	(void)con_cls;
+	atomic_store(&t->handed, true);
 	t->cfd = ci ? ci->connect_fd : -1;
 	t->sock = sock;
 	t->urh = urh;
@@ -379,6 +381,21 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 		tun_free(t);
 	}
 	pthread_attr_destroy(&attr);
+}
+
+/*
+ * libmicrohttpd calls the upgrade handler only once the 101 is written; a
+ * client that hangs up before then would leak the tunnel.  The request's
+ * completion comes after the handler when it runs (con_cls is still valid
+ * inside it), so "not handed" here means it never will.
+ */
+void proxy_tunnel_abandon(struct preq *r)
+{
+	struct tun *t = r->tun;
+
+	r->tun = NULL;
+	if (t && !atomic_load(&t->handed))
+		tun_free(t);
 }
 
 static enum MHD_Result relay_error(struct MHD_Connection *c, struct preq *r, unsigned code,
@@ -509,8 +526,10 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 	r->logged = true; /* the tunnel writes its own line when it closes */
 	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
-	if (ret == MHD_YES)
-		t = NULL; /* on_upgraded owns it now */
+	if (ret == MHD_YES) {
+		r->tun = t; /* on_upgraded takes it, or proxy_tunnel_abandon frees it */
+		t = NULL;
+	}
 out:
 	if (t)
 		tun_free(t);
