@@ -287,18 +287,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->body_too_large) {
-		struct MHD_Response *resp = proxy_status_response(413, "RequestEntityTooLarge",
-								  "request body too large");
-		enum MHD_Result ret;
-
-		r->status = 413;
-		if (!resp)
-			return MHD_NO;
-		ret = MHD_queue_response(c, 413, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (r->body_too_large)
+		return proxy_queue_status(c, r, 413, "RequestEntityTooLarge",
+					  "request body too large");
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return proxy_forward(p, c, r, ci ? ci->socket_context : NULL);
 }

@@ -125,5 +125,8 @@ void proxy_audit(struct preq *r, const char *verb);
 /* A Kubernetes Status object as the response body. */
 struct MHD_Response *proxy_status_response(unsigned code, const char *reason,
 					   const char *message);
+/* Queue that Status as the answer to r (r->status is set). */
+enum MHD_Result proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
+				   const char *reason, const char *message);
 
 #endif

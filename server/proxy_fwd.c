@@ -261,20 +261,6 @@ static void setup(struct fwd *f, struct preq *r, const char *url)
 	}
 }
 
-static enum MHD_Result fail(struct MHD_Connection *c, struct preq *r, unsigned code,
-			    const char *reason, const char *msg)
-{
-	struct MHD_Response *resp = proxy_status_response(code, reason, msg);
-	enum MHD_Result ret;
-
-	r->status = code;
-	if (!resp)
-		return MHD_NO;
-	ret = MHD_queue_response(c, code, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
 static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 {
 	struct MHD_Response *resp;
@@ -335,12 +321,12 @@ enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct 
 	struct fwd *f;
 
 	if (!pc->easy && !(pc->easy = curl_easy_init()))
-		return fail(c, r, 500, "InternalError", "out of memory");
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	if (!pc->multi && !(pc->multi = curl_multi_init()))
-		return fail(c, r, 500, "InternalError", "out of memory");
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	f = calloc(1, sizeof(*f));
 	if (!f)
-		return fail(c, r, 500, "InternalError", "out of memory");
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	f->p = p;
 	f->r = r;
 	f->pc = pc;
@@ -350,7 +336,7 @@ enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct 
 	if (build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
 		kt_buf_release(&url);
 		on_free(f);
-		return fail(c, r, 500, "InternalError", "out of memory");
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
 	setup(f, r, url.buf);
 	kt_buf_release(&url);
@@ -369,7 +355,7 @@ enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct 
 			 f->done ? curl_easy_strerror(f->result) : "timeout");
 		proxy_log("warn", "upstream error", "error", msg, "path", r->uri, NULL);
 		on_free(f);
-		return fail(c, r, 502, "BadGateway", msg);
+		return proxy_queue_status(c, r, 502, "BadGateway", msg);
 	}
 	proxy_observe_latency(&p->m, proxy_elapsed(&t0));
 	r->fwd = f;

@@ -396,3 +396,17 @@ struct MHD_Response *proxy_status_response(unsigned code, const char *reason,
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	return resp;
 }
+
+enum MHD_Result proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
+				   const char *reason, const char *message)
+{
+	struct MHD_Response *resp = proxy_status_response(code, reason, message);
+	enum MHD_Result ret;
+
+	r->status = code;
+	if (!resp)
+		return MHD_NO;
+	ret = MHD_queue_response(c, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}

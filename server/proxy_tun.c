@@ -398,20 +398,6 @@ void proxy_tunnel_abandon(struct preq *r)
 		tun_free(t);
 }
 
-static enum MHD_Result relay_error(struct MHD_Connection *c, struct preq *r, unsigned code,
-				   const char *reason, const char *msg)
-{
-	struct MHD_Response *resp = proxy_status_response(code, reason, msg);
-	enum MHD_Result ret;
-
-	r->status = code;
-	if (!resp)
-		return MHD_NO;
-	ret = MHD_queue_response(c, code, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
 /* A non-101 answer to an upgrade request: read its (bounded) body and relay it. */
 static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, struct tun *t,
 				   struct kt_buf *in, const struct head *h, long long deadline)
@@ -480,12 +466,12 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return relay_error(c, r, 500, "InternalError", "out of memory");
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	t->p = p;
 	t->ufd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (build_request(p, r, &req)) {
-		ret = relay_error(c, r, 500, "InternalError", "out of memory");
+		ret = proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 		goto out;
 	}
 	t->ufd = tcp_connect(&p->up, deadline);
@@ -493,13 +479,13 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 	if (!t->ssl || !ssl_write_all(t->ssl, t->ufd, req.buf, req.len, deadline)) {
 		proxy_log("warn", "upstream error", "error", "cannot open the tunnel to the API server",
 			  "path", r->uri, NULL);
-		ret = relay_error(c, r, 502, "BadGateway", "the API server did not answer");
+		ret = proxy_queue_status(c, r, 502, "BadGateway", "the API server did not answer");
 		goto out;
 	}
 	in.max = TUN_HEAD_MAX;
 	while (!parse_head(in.buf, in.len, &h)) {
 		if ((got = ssl_read_some(t->ssl, t->ufd, &in, deadline)) <= 0) {
-			ret = relay_error(c, r, 502, "BadGateway",
+			ret = proxy_queue_status(c, r, 502, "BadGateway",
 					  "the API server sent no valid response");
 			goto out;
 		}
@@ -512,7 +498,7 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 	/* bytes that followed the 101 belong to the stream */
 	if (kt_buf_add(&t->u2d, in.buf + h.head_len, in.len - h.head_len) ||
 	    !(resp = MHD_create_response_for_upgrade(on_upgraded, t))) {
-		ret = relay_error(c, r, 500, "InternalError", "out of memory");
+		ret = proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 		goto out;
 	}
 	add_headers(resp, in.buf, &h, true);
