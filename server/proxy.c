@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include "kt/buf.h"
 #include "proxy.h"
 #include "proxy_serve.h"
@@ -40,12 +44,18 @@ struct tls_files {
 	struct timespec cert_mtime, key_mtime;
 };
 
+/* A quiesced daemon, kept with the PEM it was started from until it drains. */
+struct old_daemon {
+	struct MHD_Daemon *d;
+	struct tls_files tls;
+};
+
 struct server {
 	struct proxy p;
 	int listen_fd;
 	struct MHD_Daemon *d, *metrics;
-	struct MHD_Daemon *old[MAX_OLD_DAEMONS];
-	struct tls_files tls;
+	struct old_daemon old[MAX_OLD_DAEMONS];
+	struct tls_files tls;     /* what s->d was started from */
 	pthread_t refresher;
 	atomic_bool stop;
 };
@@ -242,6 +252,23 @@ static bool is_health(const char *uri)
 	return !strcmp(uri, "/healthz") || !strcmp(uri, "/readyz");
 }
 
+/*
+ * The target goes upstream byte for byte (and into the tunnel's request
+ * line), so only origin-form with visible ASCII passes: no absolute URLs,
+ * no spaces or control bytes that could split a request line.
+ */
+static bool target_ok(const char *uri)
+{
+	const unsigned char *u = (const unsigned char *)uri;
+
+	if (*u != '/')
+		return false;
+	for (; *u; u++)
+		if (*u <= 0x20 || *u >= 0x7f || *u == '#')
+			return false;
+	return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -256,7 +283,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_NO;
 	if (!r->method) { /* first call: headers only */
 		r->method = method;
-		if (r->uri[0] != '/')
+		if (!target_ok(r->uri) || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+						 strlen(method))
 			return refuse(p, c, r, 400, "bad_request_target");
 		if (!strcmp(method, "GET") && is_health(r->uri)) {
 			r->logged = true; /* probes are not audited */
@@ -443,50 +471,60 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* Load both files; false (and the old pair kept) when either is unreadable. */
-static bool tls_load(struct tls_files *t, const struct kt_proxy_opts *o, bool *changed,
-		     struct kt_err *err)
+static void tls_release(struct tls_files *t)
 {
-	struct kt_buf cert = KT_BUF_INIT, key = KT_BUF_INIT;
+	kt_buf_release(&t->cert);
+	kt_buf_release(&t->key);
+}
+
+/*
+ * Read the pair into *next when it differs from *cur (by mtime): 1 when
+ * read, 0 when unchanged, -1 (err set) when either file is unreadable.
+ */
+static int tls_read(const struct tls_files *cur, struct tls_files *next,
+		    const struct kt_proxy_opts *o, struct kt_err *err)
+{
 	struct stat sc, sk;
 
-	*changed = false;
 	if (stat(o->tls_cert, &sc) || stat(o->tls_key, &sk)) {
 		kt_err_set(err, KT_E_IO, "cannot read the TLS files '%s', '%s'", o->tls_cert,
 			   o->tls_key);
-		return false;
+		return -1;
 	}
-	if (t->cert.len && same_time(&sc.st_mtim, &t->cert_mtime) &&
-	    same_time(&sk.st_mtim, &t->key_mtime))
-		return true;
-	if (kt_buf_read_file(&cert, o->tls_cert, TLS_FILE_MAX, err) ||
-	    kt_buf_read_file(&key, o->tls_key, TLS_FILE_MAX, err) ||
-	    !strstr(cert.buf, "-----BEGIN") || !strstr(key.buf, "-----BEGIN")) {
-		kt_buf_release(&cert);
-		kt_buf_release(&key);
+	if (cur->cert.len && same_time(&sc.st_mtim, &cur->cert_mtime) &&
+	    same_time(&sk.st_mtim, &cur->key_mtime))
+		return 0;
+	next->cert_mtime = sc.st_mtim;
+	next->key_mtime = sk.st_mtim;
+	if (kt_buf_read_file(&next->cert, o->tls_cert, TLS_FILE_MAX, err) ||
+	    kt_buf_read_file(&next->key, o->tls_key, TLS_FILE_MAX, err) ||
+	    !strstr(next->cert.buf, "-----BEGIN") || !strstr(next->key.buf, "-----BEGIN")) {
+		tls_release(next);
 		if (err && !err->msg[0])
 			kt_err_set(err, KT_E_INVALID, "'%s' or '%s' is not PEM", o->tls_cert,
 				   o->tls_key);
-		return false;
+		return -1;
 	}
-	kt_buf_release(&t->cert);
-	kt_buf_release(&t->key);
-	t->cert = cert;
-	t->key = key;
-	t->cert_mtime = sc.st_mtim;
-	t->key_mtime = sk.st_mtim;
-	*changed = true;
-	return true;
+	return 1;
 }
 
-static struct MHD_Daemon *start_main(struct server *s)
+/*
+ * Each daemon gets its own duplicate of the listening socket: libmicrohttpd
+ * closes the socket it was given when it fails to start, and the original
+ * must survive that to serve on with the old certificate.
+ */
+static struct MHD_Daemon *start_main(struct server *s, const struct tls_files *t)
 {
+	int fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return NULL;
 	return MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
 			MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_AUTO,
-		0, NULL, NULL, on_request, &s->p, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-		MHD_OPTION_HTTPS_MEM_CERT, s->tls.cert.buf, MHD_OPTION_HTTPS_MEM_KEY,
-		s->tls.key.buf, MHD_OPTION_HTTPS_PRIORITIES,
+		0, NULL, NULL, on_request, &s->p, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_HTTPS_MEM_CERT, t->cert.buf, MHD_OPTION_HTTPS_MEM_KEY, t->key.buf,
+		MHD_OPTION_HTTPS_PRIORITIES,
 		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_URI_LOG_CALLBACK, on_uri,
 		&s->p, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s->p,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s->p,
@@ -495,37 +533,77 @@ static struct MHD_Daemon *start_main(struct server *s)
 		MHD_OPTION_END);
 }
 
-/* Quiesce the running daemon (it finishes its connections) and start a new one. */
+/* A renewal caught half-written must not replace a working pair. */
+static bool pair_ok(const struct tls_files *t)
+{
+	BIO *cb = BIO_new_mem_buf(t->cert.buf, (int)t->cert.len);
+	BIO *kb = BIO_new_mem_buf(t->key.buf, (int)t->key.len);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	bool ok = x && k && X509_check_private_key(x, k) == 1;
+
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * Quiesce the running daemon (it finishes its connections on the old
+ * certificate) and start a new one on the same socket.  A pair the TLS
+ * library rejects (a half-written renewal) leaves the old one serving.
+ */
 static void reload_tls(struct server *s)
 {
+	struct tls_files next = { 0 };
 	struct kt_err err = { 0 };
 	struct MHD_Daemon *nd;
-	bool changed;
 	size_t i;
+	int rc, qfd;
 
-	if (!tls_load(&s->tls, s->p.opts, &changed, &err)) {
+	rc = tls_read(&s->tls, &next, s->p.opts, &err);
+	if (rc < 0)
 		proxy_log("warn", "tls reload skipped", "error", err.msg, NULL);
+	if (rc <= 0)
 		return;
-	}
-	if (!changed)
-		return;
-	for (i = 0; i < MAX_OLD_DAEMONS && s->old[i]; i++)
+	for (i = 0; i < MAX_OLD_DAEMONS && s->old[i].d; i++)
 		;
-	if (i == MAX_OLD_DAEMONS) {
+	if (!pair_ok(&next)) {
+		proxy_log("error", "tls reload failed: the new certificate and key do not form a "
+				   "valid pair; keeping the old one", "cert", s->p.opts->tls_cert, NULL);
+		s->tls.cert_mtime = next.cert_mtime; /* retried when the files change again */
+		s->tls.key_mtime = next.key_mtime;
+		tls_release(&next);
+		return;
+	}
+	if (i == MAX_OLD_DAEMONS || (qfd = MHD_quiesce_daemon(s->d)) < 0) {
 		proxy_log("warn", "tls reload postponed: old connections still draining", NULL);
+		tls_release(&next);
 		return;
 	}
-	if (MHD_quiesce_daemon(s->d) < 0)
-		return;
-	nd = start_main(s);
+	close(qfd); /* that daemon's duplicate of the listening socket */
+	nd = start_main(s, &next);
 	if (!nd) {
-		proxy_log("error", "tls reload failed: certificate rejected; keeping the old one",
-			  NULL);
-		/* the quiesced daemon cannot accept again: start it anew with its own files */
-		nd = start_main(s);
+		proxy_log("error", "tls reload failed: the new key pair was rejected; keeping the "
+				   "old one", "cert", s->p.opts->tls_cert, NULL);
+		/* the quiesced daemon cannot accept again: a fresh one takes the old pair */
+		nd = start_main(s, &s->tls);
+		s->tls.cert_mtime = next.cert_mtime; /* retried when the files change again */
+		s->tls.key_mtime = next.key_mtime;
+		tls_release(&next);
+		if (!nd) {
+			proxy_log("error", "cannot restart the listener", NULL);
+			return; /* s->d keeps serving its open connections; readiness stays */
+		}
+		s->old[i] = (struct old_daemon){ .d = s->d };
+		s->d = nd;
+		return;
 	}
-	s->old[i] = s->d;
+	s->old[i] = (struct old_daemon){ .d = s->d, .tls = s->tls };
 	s->d = nd;
+	s->tls = next;
 	proxy_log("info", "tls certificate reloaded", "cert", s->p.opts->tls_cert, NULL);
 }
 
@@ -535,12 +613,13 @@ static void reap_old(struct server *s)
 	size_t i;
 
 	for (i = 0; i < MAX_OLD_DAEMONS; i++) {
-		if (!s->old[i])
+		if (!s->old[i].d)
 			continue;
-		di = MHD_get_daemon_info(s->old[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		di = MHD_get_daemon_info(s->old[i].d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		if (di && di->num_connections == 0) {
-			MHD_stop_daemon(s->old[i]);
-			s->old[i] = NULL;
+			MHD_stop_daemon(s->old[i].d);
+			tls_release(&s->old[i].tls);
+			s->old[i].d = NULL;
 		}
 	}
 }
@@ -574,10 +653,11 @@ static void shutdown_all(struct server *s)
 {
 	long long deadline = wall_now() + s->p.opts->shutdown_grace;
 	size_t i;
+	int qfd;
 
 	atomic_store(&s->p.draining, true);
-	if (s->d)
-		MHD_quiesce_daemon(s->d);
+	if (s->d && (qfd = MHD_quiesce_daemon(s->d)) >= 0)
+		close(qfd);
 	/* streams end at once (draining); tunnels and short requests get the grace period */
 	while (atomic_load(&s->p.inflight) > 0 && wall_now() < deadline)
 		usleep(50 * 1000);
@@ -587,8 +667,11 @@ static void shutdown_all(struct server *s)
 	if (s->d)
 		MHD_stop_daemon(s->d);
 	for (i = 0; i < MAX_OLD_DAEMONS; i++)
-		if (s->old[i])
-			MHD_stop_daemon(s->old[i]);
+		if (s->old[i].d) {
+			MHD_stop_daemon(s->old[i].d);
+			tls_release(&s->old[i].tls);
+			s->old[i].d = NULL;
+		}
 	if (s->metrics)
 		MHD_stop_daemon(s->metrics);
 	atomic_store(&s->stop, true);
@@ -597,7 +680,6 @@ static void shutdown_all(struct server *s)
 static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err *err)
 {
 	enum kt_rc rc;
-	bool changed;
 	int mfd;
 
 	s->p.opts = o;
@@ -621,12 +703,12 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 			return kt_err_set(err, KT_E_IO, "cannot read a token from '%s'",
 					  o->token_file);
 	}
-	if (!tls_load(&s->tls, o, &changed, err))
+	if (tls_read(&s->tls, &s->tls, o, err) < 0)
 		return err && err->rc ? err->rc : KT_E_IO;
 	s->listen_fd = listen_on(o->listen, err);
 	if (s->listen_fd < 0)
 		return err ? err->rc : KT_E_IO;
-	s->d = start_main(s);
+	s->d = start_main(s, &s->tls);
 	if (!s->d)
 		return kt_err_set(err, KT_E_INVALID,
 				  "cannot start the HTTPS server (is '%s' a valid key pair?)",
@@ -652,8 +734,7 @@ static void teardown(struct server *s)
 	kt_jwt_cache_free(s->p.cache);
 	proxy_upstream_release(&s->p.up);
 	proxy_creds_release(&s->p.creds);
-	kt_buf_release(&s->tls.cert);
-	kt_buf_release(&s->tls.key);
+	tls_release(&s->tls);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	pthread_mutex_destroy(&s->p.m.lock);

@@ -124,9 +124,11 @@ static enum kt_rc add_identity(const struct kt_proxy_ident *ident, struct kt_buf
 		rc = add(out, count, "Impersonate-Group", "system:authenticated");
 	for (i = 0; !rc && i < ident->n_extra; i++)
 		rc = add_extra(out, count, ident->extra[i].name, ident->extra[i].value);
-	if (!rc && ident->client_ip && ident->extra_client_ip)
+	if (!ident->client_ip || !*ident->client_ip)
+		return rc;
+	if (!rc && ident->extra_client_ip)
 		rc = add_extra(out, count, "remote-client-ip", ident->client_ip);
-	if (!rc && ident->client_ip)
+	if (!rc)
 		rc = add(out, count, "X-Forwarded-For", ident->client_ip);
 	return rc;
 }

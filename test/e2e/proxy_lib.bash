@@ -17,10 +17,14 @@ free_port() {
 	node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-wait_https() { # url [ca]
+wait_https() { # url [pid]: up to 30 s (node starts slowly on a loaded machine)
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		curl -sf --cacert "$PROXY_DIR/ca.crt" -o /dev/null "$1" && return 0
+		if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+			echo "the server for $1 exited" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
 	echo "timeout waiting for $1" >&2
@@ -53,7 +57,7 @@ start_proxy() { # extra flags...
 		--metrics-listen "127.0.0.1:$METRICS_PORT" "$@" \
 		>>"$PROXY_DIR/proxy.log" 2>&1 &
 	echo $! >"$PROXY_DIR/proxy.pid"
-	wait_https "https://127.0.0.1:$PROXY_PORT/readyz"
+	wait_https "https://127.0.0.1:$PROXY_PORT/readyz" $!
 }
 
 stop_proxy() {
@@ -82,18 +86,25 @@ proxy_env_up() {
 	node "$FIXTURES/mint.js" --genkey k1 >"$PROXY_DIR/sign.jwk"
 	node "$FIXTURES/mint.js" --genkey k2 >"$PROXY_DIR/other.jwk"
 	echo "proxy-sa-token-1" >"$PROXY_DIR/sa.token"
-	export ISSUER_PORT=$(free_port) UPSTREAM_PORT=$(free_port)
-	export PROXY_PORT=$(free_port) METRICS_PORT=$(free_port)
-	export ISSUER=https://127.0.0.1:$ISSUER_PORT REC=$PROXY_DIR/upstream.jsonl
+	export REC=$PROXY_DIR/upstream.jsonl
 	: >"$REC"
-	node "$FIXTURES/issuer.js" "$ISSUER_PORT" "$PROXY_DIR/issuer.crt" "$PROXY_DIR/issuer.key" \
-		"$PROXY_DIR/sign.jwk" >"$PROXY_DIR/issuer.log" 2>&1 &
-	echo $! >"$PROXY_DIR/issuer.pid"
-	node "$FIXTURES/upstream.js" "$UPSTREAM_PORT" "$PROXY_DIR/upstream.crt" \
-		"$PROXY_DIR/upstream.key" "$REC" >"$PROXY_DIR/upstream.log" 2>&1 &
-	echo $! >"$PROXY_DIR/upstream.pid"
-	wait_https "$ISSUER/.well-known/openid-configuration"
-	wait_https "https://127.0.0.1:$UPSTREAM_PORT/version"
+	# a port found free may be taken before the server binds it: try again
+	for _ in 1 2 3; do
+		export ISSUER_PORT=$(free_port)
+		export ISSUER=https://127.0.0.1:$ISSUER_PORT
+		node "$FIXTURES/issuer.js" "$ISSUER_PORT" "$PROXY_DIR/issuer.crt" \
+			"$PROXY_DIR/issuer.key" "$PROXY_DIR/sign.jwk" >"$PROXY_DIR/issuer.log" 2>&1 &
+		echo $! >"$PROXY_DIR/issuer.pid"
+		wait_https "$ISSUER/.well-known/openid-configuration" $! && break
+	done
+	for _ in 1 2 3; do
+		export UPSTREAM_PORT=$(free_port)
+		node "$FIXTURES/upstream.js" "$UPSTREAM_PORT" "$PROXY_DIR/upstream.crt" \
+			"$PROXY_DIR/upstream.key" "$REC" >"$PROXY_DIR/upstream.log" 2>&1 &
+		echo $! >"$PROXY_DIR/upstream.pid"
+		wait_https "https://127.0.0.1:$UPSTREAM_PORT/version" $! && break
+	done
+	export PROXY_PORT=$(free_port) METRICS_PORT=$(free_port)
 	start_proxy
 	export TOKEN=$(issuer_token)
 	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]

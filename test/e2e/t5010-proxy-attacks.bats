@@ -215,6 +215,19 @@ reason_is() {
 	[[ "$output" == *"Impersonate-User: oidc:kubectl-ci"* ]]
 }
 
+@test "attack: absolute-form request targets and spaces are refused, not forwarded" {
+	before=$(records)
+	run curl -s -o /dev/null -w '%{http_code}' --cacert "$PROXY_DIR/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" --request-target "https://evil.example.org/api" \
+		"https://127.0.0.1:$PROXY_PORT/"
+	[ "$output" = 400 ]
+	run curl -s -o /dev/null -w '%{http_code}' --cacert "$PROXY_DIR/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" --request-target "/api/v1/namespaces/a b/pods" \
+		"https://127.0.0.1:$PROXY_PORT/"
+	[ "$output" = 400 ]
+	[ "$(records)" -eq "$before" ]
+}
+
 @test "attack: refusals are counted by reason in /metrics" {
 	run curl -sf "http://127.0.0.1:$METRICS_PORT/metrics"
 	[[ "$output" == *'auth_failures_total{reason="expired"}'* ]]

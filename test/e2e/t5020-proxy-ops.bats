@@ -117,6 +117,15 @@ good_claims() {
 	# the watch opened on the old certificate saw both events
 	grep -q web-watch-2 "$BATS_TEST_TMPDIR/watch"
 	grep -q '"msg":"tls certificate reloaded"' "$PROXY_DIR/proxy.log"
+	# a pair that does not match (a half-written renewal) keeps the current one
+	cp "$PROXY_DIR/issuer.key" "$PROXY_DIR/proxy.key"
+	kill -HUP "$(cat "$PROXY_DIR/proxy.pid")"
+	sleep 0.5
+	grep -q '"msg":"tls reload failed' "$PROXY_DIR/proxy.log"
+	[[ "$(subject)" == *"CN = proxy2"* ]]
+	run kc get pods -n team-a -o name
+	[ "$status" -eq 0 ]
+	cp "$PROXY_DIR/proxy2.key" "$PROXY_DIR/proxy.key"
 }
 
 @test "proxy: options from a config file; email usernames need email_verified" {
