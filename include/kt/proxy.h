@@ -86,6 +86,8 @@ struct kt_proxy_ident {
  *    Forwarded, X-Real-Ip, hop-by-hop headers, Host, Content-Length,
  *    Expect and every header named in Connection are dropped; for an
  *    upgrade request Upgrade is kept and Connection becomes "Upgrade";
+ *  - bearer tokens inside Sec-WebSocket-Protocol
+ *    ("base64url.bearer.authorization.k8s.io.*") are removed;
  *  - Impersonate-User, one Impersonate-Group per group then
  *    system:authenticated, the Impersonate-Extra-* entries (keys
  *    percent-encoded as Kubernetes expects) and X-Forwarded-For follow.

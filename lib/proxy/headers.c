@@ -86,6 +86,58 @@ static enum kt_rc add(struct kt_buf *out, size_t *count, const char *name, const
 	return KT_OK;
 }
 
+static bool contains_ci(const char *s, size_t n, const char *needle)
+{
+	size_t m = strlen(needle), i;
+
+	for (i = 0; i + m <= n; i++)
+		if (!strncasecmp(s + i, needle, m))
+			return true;
+	return false;
+}
+
+/*
+ * The API server also takes a bearer token from a WebSocket subprotocol
+ * ("base64url.bearer.authorization.k8s.io.<token>", for browsers).  Such an
+ * entry would smuggle a second credential past the proxy, so every entry
+ * that mentions it anywhere is removed; the header goes only if other
+ * protocols remain.
+ */
+static enum kt_rc add_ws_protocols(struct kt_buf *out, size_t *count, const char *name,
+				   const char *value)
+{
+	static const char bearer[] = "bearer.authorization.k8s.io";
+	size_t start = out->len, kept = 0;
+	const char *p = value, *e;
+
+	if (kt_buf_addf(out, "%s: ", name))
+		return KT_E_NOMEM;
+	while (*p) {
+		const char *b, *t;
+
+		e = p + strcspn(p, ",");
+		for (b = p; b < e && (*b == ' ' || *b == '\t'); b++)
+			;
+		for (t = e; t > b && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			;
+		if (t > b && !contains_ci(b, (size_t)(t - b), bearer)) {
+			if ((kept && kt_buf_adds(out, ", ")) || kt_buf_add(out, b, (size_t)(t - b)))
+				return KT_E_NOMEM;
+			kept++;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (!kept) { /* nothing left to offer */
+		out->len = start;
+		out->buf[start] = 0;
+		return KT_OK;
+	}
+	if (kt_buf_addch(out, 0))
+		return KT_E_NOMEM;
+	(*count)++;
+	return KT_OK;
+}
+
 /* Impersonate-Extra-<key>: Kubernetes percent-decodes the key, so encode what is not a token char. */
 static enum kt_rc add_extra(struct kt_buf *out, size_t *count, const char *key,
 			    const char *value)
@@ -181,7 +233,11 @@ enum kt_rc kt_proxy_filter_headers(const struct kt_hdr *in, size_t n, bool upgra
 			drop = named_by_connection(in, n, name);
 		if (drop)
 			continue;
-		if ((rc = add(out, count, in[i].name, in[i].value)))
+		if (!strcmp(name, "sec-websocket-protocol"))
+			rc = add_ws_protocols(out, count, in[i].name, in[i].value);
+		else
+			rc = add(out, count, in[i].name, in[i].value);
+		if (rc)
 			return rc;
 	}
 	if (upgrade) {

@@ -228,6 +228,19 @@ reason_is() {
 	[ "$(records)" -eq "$before" ]
 }
 
+@test "attack: a bearer token hidden in Sec-WebSocket-Protocol never reaches the API server" {
+	curl -s -o /dev/null --max-time 3 --http1.1 --cacert "$PROXY_DIR/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" -H "Connection: Upgrade" -H "Upgrade: websocket" \
+		-H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+		-H "Sec-WebSocket-Protocol: v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.c3RvbGVu" \
+		"https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods/web-1/exec?command=true" || true
+	tail -n 1 "$REC" | jq -e '.url | test("/exec")'
+	run last_headers
+	[[ "$output" == *"Sec-WebSocket-Protocol: v5.channel.k8s.io"* ]]
+	[[ "$output" != *"c3RvbGVu"* ]]
+	[[ "$output" != *"authorization.k8s.io"* ]]
+}
+
 @test "attack: refusals are counted by reason in /metrics" {
 	run curl -sf "http://127.0.0.1:$METRICS_PORT/metrics"
 	[[ "$output" == *'auth_failures_total{reason="expired"}'* ]]

@@ -4,8 +4,8 @@
  * Input: the first byte's low bit says "upgrade request"; the rest is
  * "Name: value" lines.  Whatever comes in, what goes out must hold:
  *  - a request with any Impersonate-* header is refused, never forwarded;
- *  - no output line is Authorization, X-Remote-* or Cookie, and no line
- *    carries CR or LF;
+ *  - no output line is Authorization, X-Remote-* or Cookie, no WebSocket
+ *    subprotocol carries a bearer token, and no line carries CR or LF;
  *  - exactly one Impersonate-User line, ours, and our groups after it.
  * kt_proxy_bearer and kt_proxy_verb get the same bytes.
  */
@@ -44,6 +44,9 @@ static void check_output(const struct kt_buf *out, size_t count)
 			abort();
 		if (!strncasecmp(s, "authorization:", 14) || !strncasecmp(s, "x-remote-", 9) ||
 		    !strncasecmp(s, "cookie:", 7) || !strncasecmp(s, "host:", 5))
+			abort();
+		if (!strncasecmp(s, "sec-websocket-protocol:", 23) &&
+		    strcasestr(s, "bearer.authorization.k8s.io"))
 			abort();
 		if (!strncasecmp(s, "impersonate-user:", 17)) {
 			if (strcmp(s, "Impersonate-User: oidc:fuzz"))

@@ -106,6 +106,30 @@ static void upgrade_keeps_upgrade_headers(void **state)
 	assert_non_null(strstr(out, "Sec-WebSocket-Key: abc\nSec-WebSocket-Protocol: "
 				    "v5.channel.k8s.io\nUpgrade: websocket\nConnection: Upgrade\n"
 				    "Impersonate-User: oidc:alice\n"));
+	/* a second credential hidden in the WebSocket subprotocols never goes upstream */
+	{
+		struct kt_hdr ws[] = {
+			{ "Connection", "Upgrade" },
+			{ "Upgrade", "websocket" },
+			{ "Sec-WebSocket-Protocol",
+			  "v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.c2VjcmV0 ,"
+			  "v4.channel.k8s.io" },
+		};
+		struct kt_hdr only[] = {
+			{ "Upgrade", "websocket" },
+			{ "Sec-WebSocket-Protocol", "Base64url.Bearer.Authorization.K8s.Io.eA" },
+		};
+
+		out = filter(ws, 3, true, &rc, &reason);
+		assert_int_equal(rc, KT_OK);
+		assert_non_null(strstr(out, "Sec-WebSocket-Protocol: v5.channel.k8s.io, "
+					    "v4.channel.k8s.io\n"));
+		assert_null(strstr(out, "c2VjcmV0"));
+		out = filter(only, 2, true, &rc, &reason);
+		assert_int_equal(rc, KT_OK);
+		assert_null(strstr(out, "Sec-WebSocket-Protocol"));
+		assert_null(strstr(out, "eA"));
+	}
 	/* an upgrade without an Upgrade header is malformed */
 	out = filter(in, 1, true, &rc, &reason);
 	assert_int_equal(rc, KT_E_PARSE);
