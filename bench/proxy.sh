@@ -24,6 +24,7 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 UP=$(port) ISS=$(port) NGX=$(port) KTP=$(port)
@@ -104,7 +105,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/ca.crt" "https://12
 if [ -n "${BENCH_HOLD:-}" ]; then
 	printf 'upstream=%s nginx=%s kubetenant=%s proxy_pid=%s\ntoken=%s\n' "$UP" "$NGX" "$KTP" \
 		"${pids[0]}" "$TOKEN"
-	sleep 3600
+	sleep 3600 &
+	pids+=($!)
+	wait $!
+	exit 0
 fi
 direct=$(run direct "$UP")
 viangx=$(run nginx "$NGX")
