@@ -82,6 +82,18 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	! grep -q "log line 50" "$BATS_TEST_TMPDIR/logs"
 }
 
+@test "proxy: a client hanging up ends the API server's stream too" {
+	kubectl --server "https://127.0.0.1:$PROXY_PORT" --certificate-authority "$PROXY_DIR/ca.crt" \
+		--token "$TOKEN" logs -f web-2 -n team-a >"$BATS_TEST_TMPDIR/l" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 100); do grep -q "log line 1" "$BATS_TEST_TMPDIR/l" && break; sleep 0.1; done
+	kill "$pid"
+	wait "$pid" || true
+	# the upstream notes when its response stream closes: within ~1 s of the hang-up
+	for _ in $(seq 1 50); do grep -q '"closed":"/api/v1/namespaces/team-a/pods/web-2/log' "$REC" && break; sleep 0.1; done
+	grep -q '"closed":"/api/v1/namespaces/team-a/pods/web-2/log' "$REC"
+}
+
 @test "proxy: kubectl exec runs through the WebSocket upgrade tunnel" {
 	# stdout and stderr apart: kubectl writes each frame's bytes as they come
 	run --separate-stderr kc exec web-1 -n team-a -- echo hi there

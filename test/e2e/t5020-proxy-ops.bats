@@ -191,6 +191,28 @@ good_claims() {
 	tail -n 1 "$REC" | jq -e '.clientCN == "proxy2" and (.url | test("/exec"))'
 }
 
+@test "proxy: an unreachable API server is a 502; an oversized body a 413" {
+	stop_proxy
+	dead=$(free_port)
+	"$KT_BIN" proxy --issuer-url "$ISSUER" --audience kubernetes --oidc-ca "$PROXY_DIR/ca.crt" \
+		--upstream "https://127.0.0.1:$dead" --upstream-ca "$PROXY_DIR/ca.crt" \
+		--token-file "$PROXY_DIR/sa.token" --tls-cert "$PROXY_DIR/proxy.crt" \
+		--tls-key "$PROXY_DIR/proxy.key" --listen "127.0.0.1:$PROXY_PORT" \
+		--metrics-listen none --max-body 1000 >>"$PROXY_DIR/proxy.log" 2>&1 &
+	echo $! >"$PROXY_DIR/proxy.pid"
+	wait_https "https://127.0.0.1:$PROXY_PORT/readyz" $!
+	run get_pods "$TOKEN"
+	[ "$output" = 502 ]
+	run kc exec web-1 -n team-a -- true
+	[ "$status" -ne 0 ]
+	head -c 2000 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/big"
+	run curl -s -o /dev/null -w '%{http_code}' --cacert "$PROXY_DIR/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+		--data-binary @"$BATS_TEST_TMPDIR/big" "https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods"
+	[ "$output" = 413 ]
+	grep -q '"msg":"upstream error"' "$PROXY_DIR/proxy.log"
+}
+
 @test "proxy: not ready until the issuer's keys are loaded" {
 	stop_proxy
 	port=$(free_port)
