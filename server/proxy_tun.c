@@ -39,7 +39,7 @@ struct tun {
 	struct kt_buf u2d, d2u; /* upstream-to-client and client-to-upstream bytes */
 	size_t u2d_off, d2u_off, retry_len;
 	struct preq ar;         /* a copy for the audit line when the tunnel closes */
-	atomic_bool handed;     /* on_upgraded ran: the pump thread owns it */
+	atomic_int refs;        /* the request's, and the pump thread's while it runs */
 	char method[16];
 	const char *verb;
 };
@@ -244,6 +244,12 @@ static void tun_free(struct tun *t)
 	free(t);
 }
 
+static void tun_unref(struct tun *t)
+{
+	if (atomic_fetch_sub(&t->refs, 1) == 1)
+		tun_free(t);
+}
+
 /* Move bytes both ways until either side closes or the grace period ends. */
 static void pump(struct tun *t)
 {
@@ -350,7 +356,7 @@ static void *pump_main(void *cls)
 	proxy_audit(&t->ar, t->verb);
 	atomic_fetch_sub(&t->p->m.tunnels_open, 1);
 	atomic_fetch_sub(&t->p->inflight, 1);
-	tun_free(t);
+	tun_unref(t);
 	return NULL;
 }
 
@@ -365,7 +371,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 	(void)con_cls;
-	atomic_store(&t->handed, true);
+	atomic_fetch_add(&t->refs, 1); /* the pump's */
 	t->cfd = ci ? ci->connect_fd : -1;
 	t->sock = sock;
 	t->urh = urh;
@@ -378,24 +384,23 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 		atomic_fetch_sub(&t->p->m.tunnels_open, 1);
 		atomic_fetch_sub(&t->p->inflight, 1);
-		tun_free(t);
+		tun_unref(t);
 	}
 	pthread_attr_destroy(&attr);
 }
 
 /*
- * libmicrohttpd calls the upgrade handler only once the 101 is written; a
- * client that hangs up before then would leak the tunnel.  The request's
- * completion comes after the handler when it runs (con_cls is still valid
- * inside it), so "not handed" here means it never will.
+ * libmicrohttpd calls the upgrade handler only once the 101 is written, so a
+ * client that hangs up before then never starts a pump; and the request may
+ * complete while a pump still runs.  Whoever lets go last frees the tunnel.
  */
 void proxy_tunnel_abandon(struct preq *r)
 {
 	struct tun *t = r->tun;
 
 	r->tun = NULL;
-	if (t && !atomic_load(&t->handed))
-		tun_free(t);
+	if (t)
+		tun_unref(t);
 }
 
 /* A non-101 answer to an upgrade request: read its (bounded) body and relay it. */
@@ -469,6 +474,7 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	t->p = p;
 	t->ufd = -1;
+	atomic_init(&t->refs, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (build_request(p, r, &req)) {
 		ret = proxy_queue_status(c, r, 500, "InternalError", "out of memory");
@@ -513,7 +519,7 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	if (ret == MHD_YES) {
-		r->tun = t; /* on_upgraded takes it, or proxy_tunnel_abandon frees it */
+		r->tun = t; /* the request's reference, dropped by proxy_tunnel_abandon */
 		t = NULL;
 	}
 out:
