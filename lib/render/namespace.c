@@ -51,7 +51,7 @@ static json_t *namespace(json_t *metadata)
 
 enum kt_rc render_namespace(struct rctx *r, const struct kt_tenant *t)
 {
-	const struct kt_nodepool *p = t->pool ? t->pool : kt_config_pool(r->cfg, t->node_pool);
+	const struct kt_nodepool *p = t->pool; /* resolved by the loader */
 	json_t *labels = json_pack("{s:s, s:s, s:s, s:s*}", r->key_purpose, KT_PURPOSE_TENANT,
 				   r->key_tenant, t->name, r->key_pool, t->node_pool,
 				   r->key_cost, p ? p->cost_code : NULL);

@@ -214,12 +214,12 @@ enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *o
 		 r.key_purpose, KT_PURPOSE_TENANT);
 
 	if (opts->tenant) {
-		const struct kt_tenant *t = kt_config_tenant_by_ns(cfg, opts->tenant);
-
-		if (!t)
-			return kt_err_set(err, KT_E_INVALID, "tenant '%s' is not in the tenants file",
-					  opts->tenant);
-		return render_tenant(&r, t);
+		/* one lookup per run: a scan keeps the renderer free of the loader's index */
+		for (i = 0; i < cfg->n_tenants; i++)
+			if (!strcmp(cfg->tenants[i].name, opts->tenant))
+				return render_tenant(&r, &cfg->tenants[i]);
+		return kt_err_set(err, KT_E_INVALID, "tenant '%s' is not in the tenants file",
+				  opts->tenant);
 	}
 	rc = render_cluster(&r);
 	for (i = 0; rc == KT_OK && i < cfg->n_pools; i++)
