@@ -23,8 +23,9 @@
 
 /*
  * libfyaml 0.7.12 leaks an atom iterator buffer in fy_atom_is_number while
- * it writes JSON: that is the referee's code path, not ours, so the leak
- * checker is told to ignore exactly that function in this test binary.
+ * it writes JSON: that is the referee's code path, not ours (the renderer
+ * does not use libfyaml), so the leak checker ignores allocations made
+ * inside libfyaml in this test binary.
  */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
