@@ -30,7 +30,7 @@
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
-	return "leak:fy_atom_is_number\n";
+	return "leak:fy_atom_is_number\nleak:libfyaml.so\n";
 }
 
 /* Parse YAML with libfyaml and return it as JSON (new reference). */
