@@ -75,34 +75,37 @@ static int must_escape(unsigned long cp)
 	       cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
 }
 
-static int plain_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '/' || c == ':' || c == '@' || c == '+' ||
-	       c == ' ';
-}
+/* [A-Za-z0-9-._/:@+ ]: a 256-entry table, this runs for every scalar */
+static const unsigned char plain_chars[256] = {
+	[' '] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, [':'] = 1, ['@'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
 
 /* Words that YAML 1.1 or 1.2 resolvers read as booleans or null. */
 static int reserved_word(const char *s, size_t len)
 {
 	static const char *const words[] = { "y", "n", "yes", "no", "true", "false",
 					     "on", "off", "null" };
-	size_t i, j;
+	char low[6];
+	size_t i;
 
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		if (strlen(words[i]) != len)
-			continue;
-		for (j = 0; j < len; j++) {
-			char c = s[j];
-
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			if (c != words[i][j])
-				break;
-		}
-		if (j == len)
+	if (len > 5)
+		return 0;
+	for (i = 0; i < len; i++)
+		low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+	low[len] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(low, words[i]))
 			return 1;
-	}
 	return 0;
 }
 
@@ -123,7 +126,7 @@ static int plain_ok(const char *s, size_t len)
 	if (!((c0 >= 'a' && c0 <= 'z') || (c0 >= 'A' && c0 <= 'Z') || c0 == '_' || c0 == '/'))
 		return 0;
 	for (i = 0; i < len; i++) {
-		if (!plain_char((unsigned char)s[i]))
+		if (!plain_chars[(unsigned char)s[i]])
 			return 0;
 		if (s[i] == ':' && (i + 1 == len || s[i + 1] == ' '))
 			return 0;
@@ -327,6 +330,7 @@ static enum kt_rc write_mapping(struct kt_buf *b, json_t *obj, int indent, int i
 				int depth, struct kt_err *err)
 {
 	const char *key;
+	size_t key_len;
 	json_t *v;
 	int first = 1;
 	enum kt_rc rc;
@@ -334,11 +338,11 @@ static enum kt_rc write_mapping(struct kt_buf *b, json_t *obj, int indent, int i
 	if (depth > KT_RENDER_MAX_DEPTH)
 		return kt_err_set(err, KT_E_INVALID, "object nested deeper than %d levels",
 				  KT_RENDER_MAX_DEPTH);
-	json_object_foreach(obj, key, v) {
+	json_object_keylen_foreach(obj, key, key_len, v) {
 		if (!(first && inline_first) && (rc = indent_to(b, indent)))
 			return rc;
 		first = 0;
-		if ((rc = write_key(b, key, strlen(key))) || (rc = kt_buf_addch(b, ':')))
+		if ((rc = write_key(b, key, key_len)) || (rc = kt_buf_addch(b, ':')))
 			return rc;
 		if ((rc = write_value(b, v, indent, 0, depth, err)))
 			return rc;
