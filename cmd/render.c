@@ -227,7 +227,7 @@ static int pick(const char *flag, const char *value, int parsed, int *out)
 
 int cmd_render(int argc, char **argv)
 {
-	const char *file = NULL, *dir = NULL, *format = "yaml";
+	const char *file = NULL, *dir = NULL, *format = "yaml", *name;
 	struct kt_render_opts opts = { .default_image = "kubetenant/kubetenant:" KT_VERSION };
 	struct kt_buf text = KT_BUF_INIT;
 	struct kt_diags diags = { 0 };
@@ -283,23 +283,28 @@ int cmd_render(int argc, char **argv)
 	}
 
 	/* read once: the ConfigMap must carry exactly the bytes that were validated */
+	name = strcmp(file, "-") ? file : "<stdin>";
 	rc = kt_buf_read_file(&text, file, KT_CONFIG_MAX_BYTES, &err);
 	if (rc) {
 		kt_error("%s", err.msg[0] ? err.msg : kt_rc_str(rc));
 		status = KT_EXIT_INPUT;
 		goto out;
 	}
-	rc = kt_config_parse(text.buf, text.len, strcmp(file, "-") ? file : "<stdin>", &cfg, &diags,
-			     &err);
+	rc = kt_config_parse(text.buf, text.len, name, &cfg, &diags, &err);
 	if (rc) {
-		print_diags(strcmp(file, "-") ? file : "<stdin>", &diags);
+		/* as every subcommand reports a bad file (cmd/load_config.c) */
+		print_diags(name, &diags);
 		if (diags.n == 0)
-			kt_error("%s", err.msg[0] ? err.msg : kt_rc_str(rc));
-		status = kt_exit_for(rc);
+			kt_error("%s: %s", name, err.msg[0] ? err.msg : kt_rc_str(rc));
+		status = rc == KT_E_INVALID || rc == KT_E_PARSE ? KT_EXIT_USAGE : kt_exit_for(rc);
 		goto out;
 	}
 	opts.tenants_yaml = text.buf;
 	opts.tenants_yaml_len = text.len;
+	/* etcd refuses objects over 1 MiB: say so now rather than at apply time */
+	if (opts.enforcement == KT_ENF_WEBHOOK && !opts.tenant && text.len > 1000000)
+		kt_warning("the tenants file is %zu bytes; ConfigMap 'kubetenant-tenants' carries it "
+			   "and the API server rejects objects over 1 MiB", text.len);
 	s.want_paths = dir != NULL;
 	s.seen = json_object();
 	if (!s.seen || (s.json && kt_buf_adds(&s.out, "{\"apiVersion\":\"v1\",\"kind\":\"List\","

@@ -119,7 +119,7 @@ blog() {
 	[ "$(blog "$d.apiVersion")" = '"constraints.gatekeeper.sh/v1beta1"' ]
 	[ "$(blog "$d.spec.match.namespaces")" = '["nis-customer-portal"]' ]
 	[ "$(blog "$d.spec.match.kinds[0:2]")" = '[{"apiGroups":["extensions","networking.k8s.io"],"kinds":["Ingress"]},{"apiGroups":["cert-manager.io"],"kinds":["Certificate"]}]' ]
-	[ "$(blog "$d.spec.parameters.domains")" = '["nis-customer-portal.tenants-example.platform.it.vt.edu","*.nis-customer-portal.tenants-example.platform.it.vt.edu","sample-team.org.vt.edu","*.sample-team.org.vt.edu"]' ]
+	[ "$(blog "$d.spec.parameters.domains")" = '["nis-customer-portal.tenants-example.platform.it.vt.edu","*.nis-customer-portal.tenants-example.platform.it.vt.edu","*.sample-team.org.vt.edu","sample-team.org.vt.edu"]' ]
 	[ "$(blog '[.items[] | select(.kind == "Namespace")][0].metadata.labels["platform.it.vt.edu/purpose"]')" = '"platform-tenant"' ]
 }
 

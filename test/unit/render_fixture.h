@@ -23,7 +23,7 @@ static struct kt_nodepool fixture_pools[] = {
 static struct kt_tenant fixture_tenants[] = {
 	{ .name = "nis-customer-portal", .node_pool = "sample-team-apps",
 	  .operator_group = "team.devs.platform-access",
-	  .domains = STRV("sample-team.org.vt.edu", "*.sample-team.org.vt.edu"),
+	  .domains = STRV("*.sample-team.org.vt.edu", "sample-team.org.vt.edu"),
 	  .pod_security = { KT_PSS_RESTRICTED, KT_PSS_LATEST } },
 	{ .name = "sample-team-gitlab-ci", .node_pool = "sample-team-gitlab-jobs",
 	  .operator_group = "team.devs.platform-access",
