@@ -80,7 +80,7 @@ static const char *const tricky[] = {
 	"v1", "t3a.large", "platform.it.vt.edu/node-pool", "oidc:team.devs", "https://x.org/a",
 	"{a}", "[a]", "a,b", "|", ">", "'q'", "\"dq\"", "=", "<<", "multi\nline\n", "multi\nline",
 	"multi\n\n\n", "x\n\ny\n", "tab\there", "\tstart", "ctl\x01z", "del\x7f", "quote\"back\\slash",
-	"\xc3\xbc\xc3\xb1\xc3\xad", "a\xe2\x80\xa8" "b", "bom\xef\xbb\xbf", "x\r\ny", "  indented\nfoo",
+	"\xc3\xbc\xc3\xb1\xc3\xad", ("a\xe2\x80\xa8" "b"), "bom\xef\xbb\xbf", "x\r\ny", "  indented\nfoo",
 	"a\n  b\n", "trailing space \nx", "\nleading newline", "line\n---\nnot a document\n",
 	"line\n...\n", "package x\n\nviolation[{\"msg\": m}] {\n\tm := \"a\"\n}\n",
 	"\xc2\x85next-line", "ok with spaces", "ends with colon:",
