@@ -14,7 +14,8 @@
  * Order: cluster-scoped objects first, then each node pool (sorted by name),
  * then each tenant (sorted by name) with a fixed order inside a tenant
  * (Namespace first, so `kubectl apply` and kustomize create it before the
- * objects that live in it).
+ * objects that live in it), and last the webhook configurations, so a
+ * first apply creates every object before the webhook starts judging.
  */
 #ifndef KT_RENDER_H
 #define KT_RENDER_H

@@ -227,6 +227,8 @@ enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *o
 							      : render_nodepool(&r, &cfg->pools[i]);
 	for (i = 0; rc == KT_OK && i < cfg->n_tenants; i++)
 		rc = render_tenant(&r, &cfg->tenants[i]);
+	if (rc == KT_OK && opts->enforcement == KT_ENF_WEBHOOK)
+		rc = render_webhook_configs(&r);
 	return rc;
 }
 

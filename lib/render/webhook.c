@@ -263,9 +263,18 @@ enum kt_rc render_webhook(struct rctx *r)
 						  "name", "https", "port", 443, "targetPort", "https",
 						  "protocol", "TCP", "name", "metrics", "port", 9090,
 						  "targetPort", "metrics", "protocol", "TCP")));
-	if (rc == KT_OK)
-		rc = emit(r, mutating(r));
-	if (rc == KT_OK)
-		rc = emit(r, validating(r));
 	return rc;
+}
+
+/*
+ * The admission configurations come last in the stream: on a first
+ * `kubectl apply`, every tenant object is created before the API server
+ * starts calling a webhook whose pods are not ready yet (failurePolicy
+ * Fail would refuse them all).
+ */
+enum kt_rc render_webhook_configs(struct rctx *r)
+{
+	enum kt_rc rc = emit(r, mutating(r));
+
+	return rc ? rc : emit(r, validating(r));
 }
