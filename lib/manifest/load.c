@@ -188,10 +188,12 @@ enum kt_rc kt_manifest_parse(struct kt_manifest_set *set, const char *name, cons
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
 	rc = yaml_parse_stream(name, buf, len, ends_with(name, ".json"), on_doc, &c, err);
 	if (rc) {
-		/* all or nothing */
+		/* all or nothing: a set this call started is left with no storage at all */
 		while (set->n > start)
 			json_decref(set->objs[--set->n].obj);
 		free(set->files[--set->n_files]);
+		if (!set->n && !set->n_files)
+			kt_manifest_set_release(set);
 	}
 	return rc;
 }

@@ -40,6 +40,8 @@ struct frame {
 
 struct builder {
 	const char *name;
+	const char *buf;   /* the input, for single-quoted scalars */
+	size_t len;
 	bool json_mode;
 	struct frame stack[KT_MANIFEST_MAX_DEPTH];
 	int depth;
@@ -283,19 +285,81 @@ static enum plain_kind resolve_plain(const char *s, size_t n, bool json_mode, js
 	return kind;
 }
 
+/*
+ * A single-quoted scalar, decoded from its source text: '' is a quote and
+ * line breaks fold (one break is a space, n breaks are n-1 newlines; white
+ * space around breaks goes).  We do not ask libfyaml: 0.7.12 garbles two or
+ * more adjacent '' escapes ('a''''b' comes back as "a'''").
+ */
+static json_t *single_quoted(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t i = 0, o = 0, line = 0;
+	json_t *v;
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		unsigned breaks = 0;
+
+		if (s[i] == '\'' && i + 1 < n && s[i + 1] == '\'') {
+			out[o++] = '\'';
+			i += 2;
+			continue;
+		}
+		if (s[i] != '\n' && s[i] != '\r') {
+			out[o++] = s[i++];
+			continue;
+		}
+		while (o > line && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+			o--;
+		while (i < n && (s[i] == '\n' || s[i] == '\r')) {
+			i += (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
+			breaks++;
+			while (i < n && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+		}
+		if (breaks == 1)
+			out[o++] = ' ';
+		else
+			while (--breaks)
+				out[o++] = '\n';
+		line = o;
+	}
+	v = json_stringn(out, o);
+	free(out);
+	return v;
+}
+
 /* The value of a scalar event (new reference), or an error. */
 static enum kt_rc scalar_value(struct builder *b, struct fy_event *ev, json_t **out)
 {
 	struct fy_token *tok = ev->scalar.value, *tagtok = ev->scalar.tag;
+	enum fy_scalar_style style = fy_token_scalar_style(tok);
 	size_t n = 0, tn = 0;
-	const char *s = fy_token_get_text(tok, &n), *tag = tagtok ? fy_token_get_text(tagtok, &tn) : NULL;
-	bool plain = fy_token_scalar_style(tok) == FYSS_PLAIN;
+	const char *s, *tag = tagtok ? fy_token_get_text(tagtok, &tn) : NULL;
+	bool plain = style == FYSS_PLAIN;
 	enum plain_kind want = P_STRING, got;
+	json_t *text = NULL;
 	int line, col;
 
 	mark_of(ev, &line, &col);
-	if (!s)
-		s = "", n = 0;
+	if (style == FYSS_SINGLE_QUOTED) {
+		/* never fy_token_get_text() here: it leaks and garbles on these */
+		const struct fy_mark *from = fy_token_start_mark(tok), *to = fy_token_end_mark(tok);
+
+		if (!from || !to || to->input_pos < from->input_pos || to->input_pos > b->len)
+			return fail(b, KT_E_PARSE, line, col, "cannot locate a quoted scalar");
+		text = single_quoted(b->buf + from->input_pos, to->input_pos - from->input_pos);
+		if (!text)
+			return fail(b, KT_E_NOMEM, line, col, "out of memory");
+		s = json_string_value(text);
+		n = json_string_length(text);
+	} else {
+		s = fy_token_get_text(tok, &n);
+		if (!s)
+			s = "", n = 0;
+	}
 	if (tag && !(tn == 1 && tag[0] == '!')) {
 		static const struct { const char *name; enum plain_kind kind; } tags[] = {
 			{ "str", P_STRING }, { "binary", P_STRING }, { "timestamp", P_STRING },
@@ -307,29 +371,39 @@ static enum kt_rc scalar_value(struct builder *b, struct fy_event *ev, json_t **
 			if (tn == plen + strlen(tags[i].name) && !memcmp(tag, TAG_PREFIX, plen) &&
 			    !memcmp(tag + plen, tags[i].name, tn - plen))
 				break;
-		if (i == sizeof(tags) / sizeof(tags[0]))
+		if (i == sizeof(tags) / sizeof(tags[0])) {
+			json_decref(text);
 			return fail(b, KT_E_PARSE, line, col, "unsupported tag '%.*s'", (int)(tn > 64 ? 64 : tn), tag);
+		}
 		want = tags[i].kind;
 		plain = want != P_STRING;
 	} else if (tag) {
 		plain = false; /* the non-specific tag "!" makes a string */
 	}
 	if (plain) {
+		enum kt_rc rc = KT_OK;
+
 		got = resolve_plain(s, n, b->json_mode, out);
 		if (got == P_BAD)
-			return fail(b, KT_E_PARSE, line, col,
-				    "number '%.*s' cannot be represented in JSON", (int)(n > 64 ? 64 : n), s);
-		if (want != P_STRING && got != want && !(want == P_FLOAT && got == P_INT)) {
-			json_decref(*out);
-			return fail(b, KT_E_PARSE, line, col, "'%.*s' is not a valid %s",
-				    (int)(n > 64 ? 64 : n), s, tag + strlen(TAG_PREFIX));
+			rc = fail(b, KT_E_PARSE, line, col, "number '%.*s' cannot be represented in JSON",
+				  (int)(n > 64 ? 64 : n), s);
+		else if (want != P_STRING && got != want && !(want == P_FLOAT && got == P_INT))
+			rc = fail(b, KT_E_PARSE, line, col, "'%.*s' is not a valid %s", (int)(n > 64 ? 64 : n),
+				  s, tag + strlen(TAG_PREFIX));
+		else if (got != P_STRING && !*out)
+			rc = fail(b, KT_E_NOMEM, line, col, "out of memory");
+		if (rc || got != P_STRING) {
+			if (rc) {
+				json_decref(*out);
+				*out = NULL;
+			}
+			json_decref(text);
+			return rc;
 		}
-		if (got != P_STRING)
-			return *out ? KT_OK : fail(b, KT_E_NOMEM, line, col, "out of memory");
 	}
-	*out = json_stringn(s, n);
+	*out = text ? text : json_stringn(s, n);
 	if (!*out)
-		return fail(b, KT_E_PARSE, line, col, "string is not valid UTF-8");
+		return fail(b, KT_E_NOMEM, line, col, "out of memory");
 	return KT_OK;
 }
 
@@ -662,11 +736,74 @@ static enum kt_rc parser_error(struct builder *b, struct fy_diag *diag)
 	return kt_err_at(b->err, KT_E_PARSE, b->name, "invalid YAML");
 }
 
+/*
+ * YAML allows only printable Unicode in UTF-8 (c-printable: tab, line breaks,
+ * U+0020..U+007E, U+0085, U+00A0..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF).
+ * Checking this before libfyaml sees the bytes is also a defence: libfyaml
+ * 0.7.12 loops forever on invalid UTF-8 inside a "%" directive.
+ * Returns the offset of the first bad byte, or len.
+ */
+static size_t screen_input(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		unsigned long cp;
+		size_t n, k;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+				return i;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 4, cp = c & 0x07;
+		else
+			return i;
+		if (len - i < n)
+			return i;
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF, C1 controls, U+FFFE/F */
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f && cp != 0x85) ||
+		    cp == 0xfffe || cp == 0xffff)
+			return i;
+		i += n;
+	}
+	return len;
+}
+
+static enum kt_rc screen_error(struct builder *b, const char *buf, size_t off)
+{
+	int line = 0, col = 0;
+	size_t i;
+
+	for (i = 0; i < off; i++) {
+		if (buf[i] == '\n')
+			line++, col = 0;
+		else if (((unsigned char)buf[i] & 0xc0) != 0x80)
+			col++;
+	}
+	return fail(b, KT_E_PARSE, line, col,
+		    "byte 0x%02x is not printable UTF-8 (YAML and JSON text must be)",
+		    (unsigned char)buf[off]);
+}
+
 enum kt_rc yaml_parse_stream(const char *name, const char *buf, size_t len, bool json_mode,
 			     enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc), void *ctx,
 			     struct kt_err *err)
 {
-	struct builder b = { .name = name, .json_mode = json_mode, .err = err };
+	struct builder b = { .name = name, .buf = buf, .len = len, .json_mode = json_mode, .err = err };
 	struct fy_diag_cfg dcfg;
 	struct fy_diag *diag = NULL;
 	struct fy_parse_cfg cfg;
@@ -674,9 +811,13 @@ enum kt_rc yaml_parse_stream(const char *name, const char *buf, size_t len, bool
 	struct yaml_doc doc;
 	struct fy_event *ev;
 	enum kt_rc rc = KT_OK;
+	size_t bad;
 
 	memset(&doc, 0, sizeof(doc));
 	b.doc = &doc;
+	bad = screen_input((const unsigned char *)buf, len);
+	if (bad < len)
+		return screen_error(&b, buf, bad);
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.level = FYET_ERROR;
