@@ -144,6 +144,21 @@ static bool parse_go_int(const char *s, long long *out, bool *overflow)
 	return true;
 }
 
+/* Past an optional exponent ([eE][-+]?[0-9]+); NULL when it is malformed. */
+static const char *skip_exponent(const char *p)
+{
+	if (*p != 'e' && *p != 'E')
+		return p;
+	p++;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!(*p >= '0' && *p <= '9'))
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
 /* go-yaml's float syntax: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
 static bool is_yaml_float(const char *s)
 {
@@ -161,16 +176,8 @@ static bool is_yaml_float(const char *s)
 	}
 	if (!lead && !frac)
 		return false;
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	return !*p;
+	p = skip_exponent(p);
+	return p && !*p;
 }
 
 /* JSON's number syntax (strict mode for *.json files). */
@@ -196,17 +203,10 @@ static bool is_json_number(const char *s, bool *integer)
 		while (*p >= '0' && *p <= '9')
 			p++;
 	}
-	if (*p == 'e' || *p == 'E') {
+	if (*p == 'e' || *p == 'E')
 		*integer = false;
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	return !*p;
+	p = skip_exponent(p);
+	return p && !*p;
 }
 
 /*

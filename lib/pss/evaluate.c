@@ -140,6 +140,8 @@ void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field
 	if (c)
 		kt_buf_addf(&b, "%s[%zu]%s%s must be %s", list_path[c->list], c->index,
 			    *field ? "." : "", field, want);
+	else if (!strncmp(field, "securityContext.", 16))
+		kt_buf_addf(&b, "spec.%s must be %s", field, want); /* the pod's */
 	else
 		kt_buf_addf(&b, "%s must be %s", field, want);
 	sv_addn(e, &e->c[CK_INVALID].names, b.buf, b.len);
@@ -147,9 +149,10 @@ void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field
 }
 
 /*
- * Typed field readers.  null (or absence) is "unset", as Go decodes it into a nil pointer
- * or a zero value; any other type mismatch is a malformed pod.  A string with
- * an embedded NUL is malformed too, so strcmp() on it can never be fooled.
+ * Typed field readers.  null (or absence) is "unset", as Go decodes it into
+ * a nil pointer or a zero value; any other type mismatch is a malformed pod.
+ * A string with an embedded NUL is malformed too, so strcmp() on it can never
+ * be fooled.
  */
 static signed char get_bool(struct pss_eval *e, const struct ctr_view *c, const char *field,
 			    json_t *v)
@@ -178,23 +181,20 @@ static const char *get_str(struct pss_eval *e, const struct ctr_view *c, const c
 	return dflt;
 }
 
-static json_t *get_obj(struct pss_eval *e, const struct ctr_view *c, const char *field, json_t *v)
+/* An object or a list (want says which, for the message), or NULL. */
+static json_t *get_kind(struct pss_eval *e, const struct ctr_view *c, const char *field, json_t *v,
+			json_type type, const char *want)
 {
-	if (json_is_object(v))
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_typeof(v) == type)
 		return v;
-	if (v && !json_is_null(v))
-		pss_invalid(e, c, field, "an object");
+	pss_invalid(e, c, field, want);
 	return NULL;
 }
 
-static json_t *get_arr(struct pss_eval *e, const struct ctr_view *c, const char *field, json_t *v)
-{
-	if (json_is_array(v))
-		return v;
-	if (v && !json_is_null(v))
-		pss_invalid(e, c, field, "a list");
-	return NULL;
-}
+#define get_obj(e, c, field, v) get_kind(e, c, field, v, JSON_OBJECT, "an object")
+#define get_arr(e, c, field, v) get_kind(e, c, field, v, JSON_ARRAY, "a list")
 
 /* A list of strings (capabilities.add/drop): every element must be a string. */
 static json_t *get_str_arr(struct pss_eval *e, const struct ctr_view *c, const char *field,
@@ -229,11 +229,10 @@ static const char *profile_type(struct pss_eval *e, const struct ctr_view *c, co
 }
 
 /*
- * Read a securityContext (pod level when c is NULL).  Field names for error
- * paths are spelled out so a malformed pod names the exact field.
+ * Read a securityContext (pod level when c is NULL).  Field names are
+ * relative to the pod spec or the container, so a malformed pod names the
+ * exact field.
  */
-#define F(pod, ctr) (c ? (ctr) : (pod))
-
 static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, struct sc_view *sc)
 {
 	void *it;
@@ -247,7 +246,7 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 		switch (kl) {
 		case 7:
 			if (!c && KEYEQ(k, kl, "sysctls"))
-				sc->sysctls = get_arr(e, c, "spec.securityContext.sysctls", v);
+				sc->sysctls = get_arr(e, c, "securityContext.sysctls", v);
 			break;
 		case 9:
 			if (KEYEQ(k, kl, "runAsUser")) {
@@ -255,8 +254,7 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 					sc->has_run_as_user = true;
 					sc->run_as_user = json_integer_value(v);
 				} else if (!json_is_null(v)) {
-					pss_invalid(e, c, F("spec.securityContext.runAsUser",
-							    "securityContext.runAsUser"), "an integer");
+					pss_invalid(e, c, "securityContext.runAsUser", "an integer");
 				}
 			} else if (c && KEYEQ(k, kl, "procMount")) {
 				sc->proc_mount = get_str(e, c, "securityContext.procMount", v, NULL);
@@ -268,8 +266,7 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 			break;
 		case 12:
 			if (KEYEQ(k, kl, "runAsNonRoot")) {
-				sc->run_as_non_root = get_bool(e, c, F("spec.securityContext.runAsNonRoot",
-								       "securityContext.runAsNonRoot"), v);
+				sc->run_as_non_root = get_bool(e, c, "securityContext.runAsNonRoot", v);
 			} else if (c && KEYEQ(k, kl, "capabilities")) {
 				x = get_obj(e, c, "securityContext.capabilities", v);
 				if (!x)
@@ -290,16 +287,13 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 			break;
 		case 14:
 			if (KEYEQ(k, kl, "seccompProfile")) {
-				x = get_obj(e, c, F("spec.securityContext.seccompProfile",
-						    "securityContext.seccompProfile"), v);
+				x = get_obj(e, c, "securityContext.seccompProfile", v);
 				if (x) {
 					sc->has_seccomp = true;
-					sc->seccomp_type = profile_type(e, c, F("spec.securityContext.seccompProfile.type",
-										"securityContext.seccompProfile.type"), x);
+					sc->seccomp_type = profile_type(e, c, "securityContext.seccompProfile.type", x);
 				}
 			} else if (KEYEQ(k, kl, "seLinuxOptions")) {
-				x = get_obj(e, c, F("spec.securityContext.seLinuxOptions",
-						    "securityContext.seLinuxOptions"), v);
+				x = get_obj(e, c, "securityContext.seLinuxOptions", v);
 				if (!x)
 					break;
 				sc->has_selinux = true;
@@ -309,35 +303,28 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 					json_t *sv = json_object_iter_value(j);
 
 					if (KEYEQ(sk, skl, "type"))
-						sc->se_type = get_str(e, c, F("spec.securityContext.seLinuxOptions.type",
-									      "securityContext.seLinuxOptions.type"), sv, "");
+						sc->se_type = get_str(e, c, "securityContext.seLinuxOptions.type", sv, "");
 					else if (KEYEQ(sk, skl, "user"))
-						sc->se_user = get_str(e, c, F("spec.securityContext.seLinuxOptions.user",
-									      "securityContext.seLinuxOptions.user"), sv, "");
+						sc->se_user = get_str(e, c, "securityContext.seLinuxOptions.user", sv, "");
 					else if (KEYEQ(sk, skl, "role"))
-						sc->se_role = get_str(e, c, F("spec.securityContext.seLinuxOptions.role",
-									      "securityContext.seLinuxOptions.role"), sv, "");
+						sc->se_role = get_str(e, c, "securityContext.seLinuxOptions.role", sv, "");
 				}
 			} else if (KEYEQ(k, kl, "windowsOptions")) {
-				x = get_obj(e, c, F("spec.securityContext.windowsOptions",
-						    "securityContext.windowsOptions"), v);
+				x = get_obj(e, c, "securityContext.windowsOptions", v);
 				if (!x)
 					break;
 				for (j = json_object_iter(x); j; j = json_object_iter_next(x, j))
 					if (KEYEQ(json_object_iter_key(j), json_object_iter_key_len(j), "hostProcess"))
-						sc->host_process = get_bool(e, c, F("spec.securityContext.windowsOptions.hostProcess",
-										    "securityContext.windowsOptions.hostProcess"),
+						sc->host_process = get_bool(e, c, "securityContext.windowsOptions.hostProcess",
 									    json_object_iter_value(j));
 			}
 			break;
 		case 15:
 			if (KEYEQ(k, kl, "appArmorProfile")) {
-				x = get_obj(e, c, F("spec.securityContext.appArmorProfile",
-						    "securityContext.appArmorProfile"), v);
+				x = get_obj(e, c, "securityContext.appArmorProfile", v);
 				if (x) {
 					sc->has_apparmor = true;
-					sc->apparmor_type = profile_type(e, c, F("spec.securityContext.appArmorProfile.type",
-										 "securityContext.appArmorProfile.type"), x);
+					sc->apparmor_type = profile_type(e, c, "securityContext.appArmorProfile.type", x);
 				}
 			}
 			break;
