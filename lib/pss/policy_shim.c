@@ -37,7 +37,7 @@ enum kt_rc kt_pss_policy_parse(const char *s, struct kt_pss_policy *out, struct 
 		char *end;
 		long m = strtol(colon + 4, &end, 10);
 
-		if (!*end && m >= 0 && m <= 999 && (colon[4] != '0' || !colon[5])) {
+		if (!*end && m >= 0 && m <= KT_PSS_LATEST_MINOR && (colon[4] != '0' || !colon[5])) {
 			out->minor = (int)m;
 			return KT_OK;
 		}
