@@ -269,7 +269,7 @@ int cmd_render(int argc, char **argv)
 		return kt_usage(usage, 0);
 	}
 	if (!file) {
-		kt_error("no tenants file: use -f FILE");
+		kt_error("no tenants file given (use -f FILE)");
 		return kt_usage(usage, 0);
 	}
 	if (strcmp(format, "yaml") && strcmp(format, "json")) {
