@@ -1,0 +1,204 @@
+/*
+ * workloads.c: Pods, pod templates and ephemeral containers.
+ *
+ * Templates are judged like the pods they will create, at the moment they
+ * are applied: the built-in Pod Security admission only looks at Pods, so
+ * a bad Deployment is accepted and then silently fails to create pods.
+ * Judging the template gives the tenant the exact reason in `kubectl apply`.
+ * Pods created from a good template still pass every rule (they are also
+ * mutated), so nothing is lost by judging both.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+/* Weak until the Pod Security engine is linked in: fail closed without it. */
+enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata,
+			   json_t *pod_spec, struct kt_pss_result *res) __attribute__((weak));
+void kt_pss_result_release(struct kt_pss_result *res) __attribute__((weak));
+
+static const char *level_name(enum kt_pss_level l)
+{
+	switch (l) {
+	case KT_PSS_PRIVILEGED: return "privileged";
+	case KT_PSS_BASELINE: return "baseline";
+	case KT_PSS_RESTRICTED: return "restricted";
+	}
+	return "?";
+}
+
+static bool pss_relevant_change(const struct kt_podref *p)
+{
+	static const char *const prefixes[] = { "seccomp.security.alpha.kubernetes.io/",
+						"container.seccomp.security.alpha.kubernetes.io/",
+						"container.apparmor.security.beta.kubernetes.io/" };
+	struct kt_jv *an = kt_jv_get(p->meta, "annotations"),
+		     *oan = kt_jv_get(p->old_meta, "annotations");
+
+	if (!p->old_spec || !kt_jv_equal(p->spec, p->old_spec))
+		return true;
+	/* the annotations the standard reads, in either direction */
+	for (int pass = 0; pass < 2; pass++) {
+		kt_jv_each(m, pass ? oan : an) {
+			for (size_t i = 0; i < 3; i++)
+				if (!strncmp(m->key, prefixes[i], strlen(prefixes[i])) &&
+				    !kt_jv_equal(m, kt_jv_get(pass ? an : oan, m->key)))
+					return true;
+		}
+	}
+	return false;
+}
+
+static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
+{
+	const struct kt_pss_policy *pol = &c->t->pod_security;
+	struct kt_pss_result res = { 0 };
+	json_t *meta = NULL, *spec = NULL;
+	char ver[16], path[KT_PCTX_PATH_MAX];
+	size_t i;
+
+	if (pol->level == KT_PSS_PRIVILEGED || !pss_relevant_change(p))
+		return;
+	if (pol->minor == KT_PSS_LATEST)
+		snprintf(ver, sizeof(ver), "latest");
+	else
+		snprintf(ver, sizeof(ver), "v1.%d", pol->minor);
+	kt_pctx_path(path, sizeof(path), "%s", p->base);
+	if (!kt_pss_evaluate) {
+		kt_pctx_deny(c, "pod-security.unavailable", path,
+			     "this build has no Pod Security engine; cannot check level '%s:%s'",
+			     level_name(pol->level), ver);
+		return;
+	}
+	meta = p->meta && kt_jv_is(p->meta, KT_JV_OBJECT) ? kt_jv_to_json(p->meta) : json_object();
+	spec = kt_jv_to_json(p->spec);
+	if (!meta || !spec || kt_pss_evaluate(pol, meta, spec, &res)) {
+		c->rc = KT_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < res.n; i++) {
+		char rule[96];
+
+		snprintf(rule, sizeof(rule), "pod-security.%s", res.v[i].check);
+		kt_pctx_deny(c, rule, path, "%s violates PodSecurity \"%s:%s\": %s%s%s%s", p->what,
+			     level_name(pol->level), ver, res.v[i].reason ? res.v[i].reason : "",
+			     res.v[i].detail ? " (" : "", res.v[i].detail ? res.v[i].detail : "",
+			     res.v[i].detail ? ")" : "");
+	}
+	kt_pss_result_release(&res);
+out:
+	json_decref(meta);
+	json_decref(spec);
+}
+
+/* Every rule a pod or a template passes through. */
+static void judge_podlike(struct kt_pctx *c, const struct kt_podref *p)
+{
+	kt_placement_judge(c, p);
+	judge_pod_security(c, p);
+	kt_images_judge(c, p);
+}
+
+static bool get_spec(struct kt_pctx *c, struct kt_jv *holder, const char *path,
+		     struct kt_jv **meta, struct kt_jv **spec)
+{
+	*meta = kt_jv_get(holder, "metadata");
+	*spec = kt_jv_get(holder, "spec");
+	if (kt_jv_is(*spec, KT_JV_OBJECT) && (kt_jv_absent(*meta) ||
+					      kt_jv_is(*meta, KT_JV_OBJECT)))
+		return true;
+	kt_pctx_deny(c, "request.malformed", path, "%s must have a spec object", path);
+	return false;
+}
+
+static void judge_pod(struct kt_pctx *c)
+{
+	struct kt_podref p = { .base = "spec", .what = "pod", .is_pod = true };
+
+	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
+		return;
+	if (c->op == KT_OP_UPDATE && c->old && kt_jv_is(kt_jv_get(c->old, "spec"), KT_JV_OBJECT)) {
+		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_spec = kt_jv_get(c->old, "spec");
+	}
+	judge_podlike(c, &p);
+	if (c->op == KT_OP_CREATE && c->mode == KT_POLICY_MUTATE && !c->d->n_denials)
+		kt_placement_mutate(c, &p);
+}
+
+/*
+ * pods/ephemeralcontainers: `kubectl debug` adds a container to a running
+ * pod; its image and security context are new, nothing else changes.
+ */
+static void judge_ephemeral(struct kt_pctx *c)
+{
+	struct kt_podref p = { .base = "spec", .what = "pod", .is_pod = true };
+
+	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
+		return;
+	judge_pod_security(c, &p);
+	if (c->old && kt_jv_is(kt_jv_get(c->old, "spec"), KT_JV_OBJECT)) {
+		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_spec = kt_jv_get(c->old, "spec");
+	}
+	kt_images_judge(c, &p);
+}
+
+struct template_kind {
+	const char *group, *kind;
+	const char *const path[4]; /* object keys down to the template */
+	const char *base;          /* path of its pod spec */
+};
+
+static const struct template_kind templates[] = {
+	{ "apps", "Deployment", { "spec", "template" }, "spec.template.spec" },
+	{ "apps", "ReplicaSet", { "spec", "template" }, "spec.template.spec" },
+	{ "apps", "StatefulSet", { "spec", "template" }, "spec.template.spec" },
+	{ "apps", "DaemonSet", { "spec", "template" }, "spec.template.spec" },
+	{ "batch", "Job", { "spec", "template" }, "spec.template.spec" },
+	{ "batch", "CronJob", { "spec", "jobTemplate", "spec", "template" },
+	  "spec.jobTemplate.spec.template.spec" },
+	{ "", "ReplicationController", { "spec", "template" }, "spec.template.spec" },
+	{ "", "PodTemplate", { "template" }, "template.spec" },
+};
+
+static void judge_template(struct kt_pctx *c, const struct template_kind *k)
+{
+	struct kt_podref p = { .base = k->base, .what = "pod template" };
+	struct kt_jv *tpl = c->obj;
+	char path[KT_PCTX_PATH_MAX];
+
+	if (!strcmp(k->kind, "DaemonSet") && !c->t->allow_daemonsets)
+		kt_pctx_deny(c, "placement.daemonset", "kind",
+			     "tenant '%s' may not run DaemonSets: they place a pod on every node "
+			     "of the pool, shared with other tenants; use a Deployment",
+			     c->t->name);
+	for (size_t i = 0; i < 4 && k->path[i]; i++)
+		tpl = kt_jv_get(tpl, k->path[i]);
+	snprintf(path, sizeof(path), "%.*s", (int)(strlen(k->base) - 5), k->base);
+	if (!get_spec(c, tpl, path, &p.meta, &p.spec))
+		return;
+	judge_podlike(c, &p);
+}
+
+bool kt_workloads_dispatch(struct kt_pctx *c)
+{
+	size_t i;
+
+	if (!*c->group && !strcmp(c->kind, "Pod")) {
+		if (!*c->sub)
+			judge_pod(c);
+		else if (!strcmp(c->sub, "ephemeralcontainers"))
+			judge_ephemeral(c);
+		/* status, resize, binding...: the spec's placement is unchanged */
+		return true;
+	}
+	for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++) {
+		if (strcmp(c->group, templates[i].group) || strcmp(c->kind, templates[i].kind))
+			continue;
+		if (!*c->sub)
+			judge_template(c, &templates[i]);
+		return true; /* scale and status do not change the template */
+	}
+	return false;
+}
