@@ -113,14 +113,18 @@ enum kt_rc kt_policy_patch_apply(json_t **doc, const char *patch, size_t len, st
 
 /*
  * Judge one object of a live cluster the way `audit` does: as a CREATE by a
- * tenant user in its own namespace, after removing what the API server and
- * the controllers set (status, server metadata, a running pod's nodeName,
- * a bound pod's scheduling result) and attributing platform-rendered objects
- * (managed-by kubetenant, the tenant Namespace) to the platform.  *judged is
+ * tenant user in its own namespace, in validating mode (live pods must carry
+ * their pool's selector already), after removing what the API server and
+ * the scheduler set (status, server metadata, a bound pod's nodeName) and
+ * attributing platform-rendered objects (managed-by kubetenant, the tenant
+ * Namespace) to the platform.  node_pool is the pool label of the node a
+ * pod runs on ("" when the node has none, NULL when unknown): a pod on
+ * another pool's node is denied as placement.foreign-node.  *judged is
  * false when the object is not in a tenant namespace or is written by an
- * in-tree controller (endpoints); *d is still filled and must be released.
+ * in-tree controller (endpoints); *d is filled in every case and must be
+ * released.  object is borrowed and not modified.
  */
-enum kt_rc kt_policy_audit(const struct kt_config *cfg, json_t *object, struct kt_decision *d,
-			   bool *judged, struct kt_err *err);
+enum kt_rc kt_policy_audit(const struct kt_config *cfg, json_t *object, const char *node_pool,
+			   struct kt_decision *d, bool *judged, struct kt_err *err);
 
 #endif

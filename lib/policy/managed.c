@@ -133,8 +133,7 @@ void kt_managed_judge(struct kt_pctx *c)
 
 	if (exempt(c))
 		return;
-	if (!*c->group && !strcmp(c->kind, "Namespace"))
-		judge_namespace(c);
+	/* status writes (controllers) cannot change what the platform set */
 	if ((c->op == KT_OP_UPDATE || c->op == KT_OP_DELETE) && strcmp(c->sub, "status") &&
 	    is_managed(c->old)) {
 		kt_pctx_deny(c, "managed.protected-object", NULL,
@@ -144,6 +143,8 @@ void kt_managed_judge(struct kt_pctx *c)
 			     KT_POLICY_MANAGED_BY_VALUE, c->op == KT_OP_DELETE ? "delete" : "change");
 		return;
 	}
+	if (!*c->group && !strcmp(c->kind, "Namespace"))
+		judge_namespace(c);
 	if ((c->op == KT_OP_CREATE || c->op == KT_OP_UPDATE) && is_managed(c->obj) &&
 	    !is_managed(c->old))
 		kt_pctx_deny(c, "managed.reserved-label",
