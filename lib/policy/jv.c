@@ -62,6 +62,7 @@ void *kt_jv_alloc(struct kt_jv_arena *a, size_t n)
 		c = malloc(want);
 		if (!c) {
 			a->failed = true;
+			a->oom = true;
 			return NULL;
 		}
 		c->next = a->chunks;
@@ -499,7 +500,8 @@ enum kt_rc kt_jv_parse(struct kt_jv_arena *a, const char *text, size_t len, int 
 	copy = kt_jv_alloc(a, len + 1);
 	root = copy ? new_node(a) : NULL;
 	if (!root)
-		return kt_err_set(err, KT_E_NOMEM, "input of %zu bytes is too large to decode", len);
+		return kt_err_set(err, a->oom ? KT_E_NOMEM : KT_E_PARSE,
+				  "input of %zu bytes is too large to decode", len);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	ps.p = ps.start = copy;
@@ -514,13 +516,27 @@ enum kt_rc kt_jv_parse(struct kt_jv_arena *a, const char *text, size_t len, int 
 		}
 		fail(&ps, "trailing data after the JSON value");
 	}
+	/* a limit is a property of the input (too large); only malloc failing is ours */
+	if (ps.nomem && a->oom)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory decoding the input");
 	if (ps.nomem)
-		return kt_err_set(err, KT_E_NOMEM, "input is too large to decode: %s", ps.why);
+		return kt_err_set(err, KT_E_PARSE, "input is too large to decode: more than %u "
+						   "values or %u bytes of memory",
+				  KT_JV_MAX_NODES, KT_JV_MAX_ARENA);
 	return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %zu: %s", (size_t)(ps.p - ps.start),
 			  ps.why);
 }
 
 /* ---- conversions ---- */
+
+static enum kt_rc too_large(const struct kt_jv_arena *a, struct kt_err *err)
+{
+	if (a->oom)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory decoding the object");
+	return kt_err_set(err, KT_E_PARSE, "object is too large: more than %u values or %u bytes "
+					   "of memory",
+			  KT_JV_MAX_NODES, KT_JV_MAX_ARENA);
+}
 
 static enum kt_rc from_json(struct kt_jv_arena *a, json_t *j, int depth, struct kt_jv *v,
 			    struct kt_err *err)
@@ -543,7 +559,7 @@ number:
 		v->type = KT_JV_NUMBER;
 		v->u.s = kt_jv_strndup(a, buf, (size_t)n);
 		v->len = (uint32_t)n;
-		return v->u.s ? KT_OK : kt_err_set(err, KT_E_NOMEM, "object is too large");
+		return v->u.s ? KT_OK : too_large(a, err);
 	case JSON_STRING: {
 		size_t len = json_string_length(j);
 		const char *s = json_string_value(j);
@@ -553,7 +569,7 @@ number:
 		v->type = KT_JV_STRING;
 		v->u.s = kt_jv_strndup(a, s, len);
 		v->len = (uint32_t)len;
-		return v->u.s ? KT_OK : kt_err_set(err, KT_E_NOMEM, "object is too large");
+		return v->u.s ? KT_OK : too_large(a, err);
 	}
 	case JSON_ARRAY:
 	case JSON_OBJECT:
@@ -573,7 +589,7 @@ number:
 			json_array_foreach(j, i, e) {
 				kid = new_node(a);
 				if (!kid)
-					return kt_err_set(err, KT_E_NOMEM, "object is too large");
+					return too_large(a, err);
 				rc = from_json(a, e, depth - 1, kid, err);
 				if (rc)
 					return rc;
@@ -591,7 +607,7 @@ number:
 
 				kid = new_node(a);
 				if (!kid || !(kid->key = kt_jv_strndup(a, k, kl)))
-					return kt_err_set(err, KT_E_NOMEM, "object is too large");
+					return too_large(a, err);
 				kid->klen = (uint32_t)kl;
 				rc = from_json(a, e, depth - 1, kid, err);
 				if (rc)
@@ -613,7 +629,7 @@ enum kt_rc kt_jv_from_json(struct kt_jv_arena *a, json_t *j, int max_depth, stru
 
 	*out = NULL;
 	if (!v)
-		return kt_err_set(err, KT_E_NOMEM, "object is too large");
+		return too_large(a, err);
 	if (!j) {
 		v->type = KT_JV_NULL;
 		*out = v;

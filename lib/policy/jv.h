@@ -51,7 +51,8 @@ struct kt_jv_arena {
 	struct kt_jv_chunk *chunks; /* malloc'd chunks, newest first */
 	size_t total;           /* bytes malloc'd so far */
 	uint32_t nodes;
-	bool failed;            /* a limit was hit */
+	bool failed;            /* a limit was hit, or malloc failed */
+	bool oom;               /* malloc failed */
 };
 
 /* Start an arena on caller storage (may be NULL/0); release with kt_jv_arena_release. */
