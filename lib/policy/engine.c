@@ -17,27 +17,35 @@
 
 /* ---- findings ---- */
 
+/*
+ * A copy safe for any output: control characters and bytes that are not
+ * valid UTF-8 (a CSR's names are raw bytes; a message may cut a sequence)
+ * become '?', so responses and logs stay valid JSON and one line.
+ */
 static char *dup_clean(const char *s)
 {
-	size_t n = strlen(s), i;
+	size_t n = strlen(s), i = 0;
 	char *r = malloc(n + 1);
 
 	if (!r)
 		return NULL;
 	memcpy(r, s, n + 1);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)r[i] < 0x20 || r[i] == 0x7f)
-			r[i] = '?';
-	/* a cut may have split a UTF-8 sequence: drop the partial tail */
-	i = n;
-	while (i > 0 && ((unsigned char)r[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i > 0 && (unsigned char)r[i - 1] >= 0xc0) {
-		unsigned char lead = (unsigned char)r[i - 1];
-		size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	while (i < n) {
+		unsigned char ch = (unsigned char)r[i];
+		size_t l;
 
-		if (n - (i - 1) < want)
-			r[i - 1] = '\0';
+		if (ch < 0x80) {
+			if (ch < 0x20 || ch == 0x7f)
+				r[i] = '?';
+			i++;
+			continue;
+		}
+		l = kt_jv_utf8_len((unsigned char *)r + i, (unsigned char *)r + n);
+		if (!l) {
+			r[i++] = '?';
+			continue;
+		}
+		i += l;
 	}
 	return r;
 }
@@ -340,7 +348,8 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 	static const char *const ops[] = { "CREATE", "UPDATE", "DELETE", "CONNECT" };
 	struct kt_decision *d = c->d;
 	const char *name = c->name;
-	char key[320];
+	size_t ld;
+	char *key;
 
 	if (!*name)
 		name = kt_jv_gets(kt_jv_get(c->obj ? c->obj : c->old, "metadata"), "name");
@@ -359,10 +368,13 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 		d->code = 200;
 		return KT_OK;
 	}
-	snprintf(key, sizeof(key), "%s/node-pool", c->cfg->global.label_domain);
-	c->pool_key = kt_jv_strndup(c->a, key, strlen(key));
-	if (!c->pool_key)
+	ld = strlen(c->cfg->global.label_domain);
+	key = kt_jv_alloc(c->a, ld + sizeof("/node-pool"));
+	if (!key)
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	memcpy(key, c->cfg->global.label_domain, ld);
+	memcpy(key + ld, "/node-pool", sizeof("/node-pool"));
+	c->pool_key = key;
 	c->managed_key = KT_POLICY_MANAGED_BY_KEY;
 	judge(c);
 	finish(c);

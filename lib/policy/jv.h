@@ -99,6 +99,8 @@ bool kt_jv_true(const struct kt_jv *v);
 /* An integral number that fits a long long. */
 bool kt_jv_int(const struct kt_jv *v, long long *out);
 bool kt_jv_double(const struct kt_jv *v, double *out);
+/* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0 when invalid. */
+size_t kt_jv_utf8_len(const unsigned char *p, const unsigned char *end);
 /* Deep equality; object members compared as sets. */
 bool kt_jv_equal(const struct kt_jv *a, const struct kt_jv *b);
 

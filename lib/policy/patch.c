@@ -19,6 +19,21 @@ enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n)
 		char esc[7];
 		size_t el;
 
+		if (ch >= 0x80) {
+			size_t l = kt_jv_utf8_len((const unsigned char *)s + i,
+						  (const unsigned char *)s + n);
+
+			if (l) {
+				i += l - 1;
+				continue;
+			}
+			/* never emit invalid UTF-8: JSON readers reject it */
+			rc = kt_buf_add(b, s + start, i - start);
+			start = i + 1;
+			if (!rc)
+				rc = kt_buf_add(b, "\\ufffd", 6);
+			continue;
+		}
 		if (ch >= 0x20 && ch != '"' && ch != '\\')
 			continue;
 		rc = kt_buf_add(b, s + start, i - start);
@@ -75,6 +90,8 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, const cha
 		return;
 	for (i = 0; !rc && i < n; i++)
 		rc = add_segment(&path, ptr[i]);
+	if (!rc && !c->n_patch_ops)
+		rc = kt_buf_grow(b, 512); /* one allocation for the usual two operations */
 	if (!rc)
 		rc = kt_buf_adds(b, c->n_patch_ops ? "," : "[");
 	if (!rc)

@@ -71,6 +71,9 @@ enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out)
 
 #define ADD(s) do { if ((rc = kt_buf_adds(out, s))) return rc; } while (0)
 #define STR(s) do { if ((rc = kt_buf_add_json_str(out, s, strlen(s)))) return rc; } while (0)
+	/* one allocation in the common case: the patch grows by a third in base64 */
+	if ((rc = kt_buf_grow(out, 512 + d->patch.len / 3 * 4 + 4)))
+		return rc;
 	ADD("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"response\":"
 	    "{\"uid\":");
 	STR(d->uid ? d->uid : "");

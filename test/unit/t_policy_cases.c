@@ -354,7 +354,21 @@ static void decide_review(const struct tcase *c, json_t *obj, json_t *old,
 	struct kt_err err = { 0 };
 	char *body = build_review(c, obj, old, "case-uid-1");
 	enum kt_rc rc = kt_policy_review(kt_policy_fixture(), body, strlen(body), mode, d, &err);
+	const char *dump = getenv("KT_DUMP_CORPUS");
 
+	/* KT_DUMP_CORPUS=dir writes every review, to seed test/fuzz/corpus/fuzz_review */
+	if (dump) {
+		static unsigned seq;
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/case-%04u.json", dump, seq++);
+		f = fopen(path, "w");
+		if (f) {
+			fputs(body, f);
+			fclose(f);
+		}
+	}
 	free(body);
 	if (rc)
 		fail_msg("%s: kt_policy_review failed: %s", c->where, err.msg);
