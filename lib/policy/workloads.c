@@ -49,6 +49,128 @@ static bool pss_relevant_change(const struct kt_podref *p)
 	return false;
 }
 
+/*
+ * The Pod Security engine takes jansson values, and building a json_t tree
+ * costs a malloc per value.  It gets a copy of only the fields the standard
+ * reads (upstream k8s.io/pod-security-admission): the host namespace and
+ * user flags, os, the pod and container security contexts, container names,
+ * ports, probes and lifecycle handlers, and the volumes, whose sources it
+ * judges by kind alone, so the allowed kinds (projected token, configMap,
+ * secret...: the bulk of a pod) are passed as empty objects.  Everything
+ * else (env, resources, mounts, commands) cannot change a verdict.  A field
+ * of an unexpected type is copied as it is, for the engine to reject.
+ * t_policy_pss.c proves on every upstream fixture that this view and the
+ * whole pod get the same verdict.
+ */
+static json_t *pss_container(const struct kt_jv *ct)
+{
+	static const char *const keep[] = { "name", "ports", "lifecycle", "startupProbe",
+					    "livenessProbe", "readinessProbe", "securityContext" };
+	json_t *o, *v;
+
+	if (!kt_jv_is(ct, KT_JV_OBJECT))
+		return kt_jv_to_json(ct);
+	o = json_object();
+	kt_jv_each(m, ct) {
+		for (size_t i = 0; o && i < sizeof(keep) / sizeof(keep[0]); i++) {
+			if (strcmp(m->key, keep[i]))
+				continue;
+			v = kt_jv_to_json(m);
+			if (!v || json_object_set_new_nocheck(o, m->key, v)) {
+				json_decref(o);
+				o = NULL;
+			}
+			break;
+		}
+	}
+	return o;
+}
+
+static json_t *pss_volume(const struct kt_jv *vol)
+{
+	static const char *const allowed[] = { "configMap", "csi", "downwardAPI", "emptyDir",
+					       "ephemeral", "persistentVolumeClaim", "projected",
+					       "secret" };
+	json_t *o, *v;
+
+	if (!kt_jv_is(vol, KT_JV_OBJECT))
+		return kt_jv_to_json(vol);
+	o = json_object();
+	kt_jv_each(m, vol) {
+		bool empty = false;
+
+		if (!o)
+			break;
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+			empty = empty || (!strcmp(m->key, allowed[i]) && !kt_jv_absent(m));
+		v = empty ? json_object() : kt_jv_to_json(m);
+		if (!v || json_object_set_new_nocheck(o, m->key, v)) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+static json_t *pss_spec(const struct kt_jv *spec)
+{
+	static const char *const plain[] = { "os", "hostPID", "hostIPC", "hostNetwork", "hostUsers",
+					     "securityContext" };
+	static const char *const lists[] = { "containers", "initContainers",
+					     "ephemeralContainers", "volumes" };
+	json_t *o = json_object(), *v;
+
+	kt_jv_each(m, spec) {
+		size_t i, l = 4;
+
+		if (!o)
+			break;
+		for (i = 0; i < sizeof(plain) / sizeof(plain[0]) && strcmp(m->key, plain[i]); i++)
+			;
+		if (i == sizeof(plain) / sizeof(plain[0])) {
+			for (l = 0; l < 4 && strcmp(m->key, lists[l]); l++)
+				;
+			if (l == 4)
+				continue;
+		}
+		if (l == 4 || !kt_jv_is(m, KT_JV_ARRAY)) {
+			v = kt_jv_to_json(m);
+		} else {
+			v = json_array();
+			kt_jv_each(e, m) {
+				json_t *x = l == 3 ? pss_volume(e) : pss_container(e);
+
+				if (!v || !x || json_array_append_new(v, x)) {
+					json_decref(v);
+					v = NULL;
+					break;
+				}
+			}
+		}
+		if (!v || json_object_set_new_nocheck(o, m->key, v)) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+/* Only the annotations of the pod's metadata matter to the standard. */
+static json_t *pss_meta(const struct kt_jv *meta)
+{
+	struct kt_jv *ann = kt_jv_get(meta, "annotations");
+	json_t *o = json_object(), *v;
+
+	if (!o || kt_jv_absent(ann))
+		return o;
+	v = kt_jv_to_json(ann);
+	if (!v || json_object_set_new_nocheck(o, "annotations", v)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 {
 	const struct kt_pss_policy *pol = &c->t->pod_security;
@@ -70,8 +192,8 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 			     level_name(pol->level), ver);
 		return;
 	}
-	meta = p->meta && kt_jv_is(p->meta, KT_JV_OBJECT) ? kt_jv_to_json(p->meta) : json_object();
-	spec = kt_jv_to_json(p->spec);
+	meta = pss_meta(p->meta);
+	spec = pss_spec(p->spec);
 	if (!meta || !spec || kt_pss_evaluate(pol, meta, spec, &res)) {
 		c->rc = KT_E_NOMEM;
 		goto out;
