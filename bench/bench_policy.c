@@ -77,15 +77,40 @@ static double now(void)
 
 static volatile size_t sink;
 
+/* What /validate receives: the same review after the mutation was applied. */
+static char *mutated;
+static size_t mutated_len;
+
+static void make_mutated(const struct kt_config *cfg)
+{
+	json_t *r = json_loadb(review, sizeof(review) - 1, 0, NULL);
+	json_t *req = json_object_get(r, "request"), *obj = json_incref(json_object_get(req, "object"));
+	struct kt_decision d;
+	struct kt_err err;
+
+	if (!obj || kt_policy_review(cfg, review, sizeof(review) - 1, KT_POLICY_MUTATE, &d, &err) ||
+	    kt_policy_patch_apply(&obj, d.patch.buf, d.patch.len, &err)) {
+		fprintf(stderr, "bench_policy: cannot build the mutated review\n");
+		exit(1);
+	}
+	json_object_set_new(req, "object", obj);
+	mutated = json_dumps(r, JSON_COMPACT);
+	mutated_len = strlen(mutated);
+	json_decref(r);
+	kt_decision_release(&d);
+}
+
 static void decide_once(const struct kt_config *cfg, enum kt_policy_mode mode)
 {
 	struct kt_buf out = KT_BUF_INIT;
 	struct kt_decision d;
 	struct kt_err err;
+	const char *body = mode == KT_POLICY_MUTATE ? review : mutated;
+	size_t len = mode == KT_POLICY_MUTATE ? sizeof(review) - 1 : mutated_len;
 
-	if (kt_policy_review(cfg, review, sizeof(review) - 1, mode, &d, &err) ||
+	if (kt_policy_review(cfg, body, len, mode, &d, &err) || !d.allowed ||
 	    kt_policy_response(&d, &out)) {
-		fprintf(stderr, "bench_policy: decision failed: %s\n", err.msg);
+		fprintf(stderr, "bench_policy: decision failed or denied: %s\n", err.msg);
 		exit(1);
 	}
 	sink += out.len + d.patch.len;
@@ -140,6 +165,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kt_decision_release(&d);
+	make_mutated(cfg);
 	base = rate(jansson_once, cfg, KT_POLICY_MUTATE, secs);
 	mut = rate(decide_once, cfg, KT_POLICY_MUTATE, secs);
 	val = rate(decide_once, cfg, KT_POLICY_VALIDATE, secs);
@@ -152,8 +178,9 @@ int main(int argc, char **argv)
 	printf("%-52s %12.0f /s  %6.2f us  %.2fx baseline\n",
 	       "kubetenant /mutate: decode+decide+patch+response", mut, 1e6 / mut, mut / base);
 	printf("%-52s %12.0f /s  %6.2f us  %.2fx baseline\n",
-	       "kubetenant /validate: decode+decide+response", val, 1e6 / val, val / base);
+	       "kubetenant /validate (mutated pod): decode+decide+resp", val, 1e6 / val, val / base);
 	printf("target: >= 200000 decisions/s on one core: %s\n", mut >= 200000 ? "met" : "NOT met");
+	free(mutated);
 	kt_config_free((struct kt_config *)cfg);
 	return 0;
 }
