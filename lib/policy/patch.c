@@ -12,7 +12,26 @@ enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, start = 0;
-	enum kt_rc rc = kt_buf_addch(b, '"');
+	enum kt_rc rc;
+
+	/* the usual case: nothing to escape, one copy */
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x80)
+			break;
+	}
+	if (i == n) {
+		if ((rc = kt_buf_grow(b, n + 2)))
+			return rc;
+		b->buf[b->len] = '"';
+		memcpy(b->buf + b->len + 1, s, n);
+		b->buf[b->len + n + 1] = '"';
+		b->len += n + 2;
+		b->buf[b->len] = '\0';
+		return KT_OK;
+	}
+	rc = kt_buf_addch(b, '"');
 
 	for (i = 0; !rc && i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];

@@ -57,18 +57,19 @@ static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 	if (p->old_spec && kt_jv_equal(ns ? ns : NULL, old))
 		return;
 	kt_jv_each(m, ns) {
-		kt_pctx_path(path, sizeof(path), "%s.nodeSelector[%s]", p->base,
-			     kt_pctx_q(q1, sizeof(q1), m->key));
+#define SEL_PATH kt_pctx_path(path, sizeof(path), "%s.nodeSelector[%s]", p->base, \
+			      kt_pctx_q(q1, sizeof(q1), m->key))
 		if (!kt_jv_is(m, KT_JV_STRING)) {
-			malformed(c, path, "nodeSelector values must be strings");
+			malformed(c, SEL_PATH, "nodeSelector values must be strings");
 			continue;
 		}
 		if (is_pool_key(c, m->key) && strcmp(m->u.s, pool))
-			kt_pctx_deny(c, "placement.foreign-pool-selector", path,
+			kt_pctx_deny(c, "placement.foreign-pool-selector", SEL_PATH,
 				     "%s selects node pool '%s' but tenant '%s' may only use '%s'; "
 				     "remove the '%s' selector",
 				     p->what, kt_pctx_q(q2, sizeof(q2), m->u.s), c->t->name, pool,
 				     kt_pctx_q(q1, sizeof(q1), m->key));
+#undef SEL_PATH
 	}
 	/* a gated pod may be retargeted, but never out of its pool */
 	if (p->is_pod && c->op == KT_OP_UPDATE && kt_jv_streq(kt_jv_get(old, c->pool_key), pool) &&
@@ -108,13 +109,18 @@ static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv *req
 }
 
 static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv *terms,
-			const char *tpath, bool required)
+			bool required)
 {
-	char path[KT_PCTX_PATH_MAX], why[256];
+	char path[KT_PCTX_PATH_MAX], tpath[KT_PCTX_PATH_MAX], why[256];
 	unsigned i = 0, j;
 
+	/* paths are built only for findings: most pods have none */
+#define TPATH kt_pctx_path(tpath, sizeof(tpath), "%s.affinity.nodeAffinity.%s", p->base, \
+			   required ? "requiredDuringSchedulingIgnoredDuringExecution." \
+				      "nodeSelectorTerms" \
+				    : "preferredDuringSchedulingIgnoredDuringExecution")
 	if (!kt_jv_absent(terms) && !kt_jv_is(terms, KT_JV_ARRAY)) {
-		malformed(c, tpath, "node affinity terms must be a list");
+		malformed(c, TPATH, "node affinity terms must be a list");
 		return;
 	}
 	kt_jv_each(term, terms) {
@@ -122,41 +128,44 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 		struct kt_jv *fields = kt_jv_get(sel, "matchFields");
 
 		if (!kt_jv_is(sel, KT_JV_OBJECT)) {
-			malformed(c, kt_pctx_path(path, sizeof(path), "%s[%u]", tpath, i),
+			malformed(c, kt_pctx_path(path, sizeof(path), "%s[%u]", TPATH, i),
 				  "node affinity term must be an object");
 			i++;
 			continue;
 		}
 		if (required && kt_jv_is(fields, KT_JV_ARRAY) && fields->len)
 			kt_pctx_deny(c, "placement.node-affinity-fields",
-				     kt_pctx_path(path, sizeof(path), "%s[%u].matchFields", tpath, i),
+				     kt_pctx_path(path, sizeof(path), "%s[%u].matchFields", TPATH, i),
 				     "%s pins nodes by name with matchFields; remove it: pods of "
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
 		j = 0;
 		kt_jv_each(req, kt_jv_get(sel, "matchExpressions")) {
 			const char *key = kt_jv_gets(req, "key"), *esc;
+			unsigned e = j++;
 
-			kt_pctx_path(path, sizeof(path), "%s[%u]%s.matchExpressions[%u]", tpath, i,
-				     required ? "" : ".preference", j++);
+#define EPATH kt_pctx_path(path, sizeof(path), "%s[%u]%s.matchExpressions[%u]", TPATH, i, \
+			   required ? "" : ".preference", e)
 			if (!key) {
-				malformed(c, path, "node selector requirement has no key");
+				malformed(c, EPATH, "node selector requirement has no key");
 				continue;
 			}
 			if (!is_pool_key(c, key) || !(esc = requirement_escape(c, req, why,
 									      sizeof(why))))
 				continue;
 			if (required)
-				kt_pctx_deny(c, "placement.foreign-pool-affinity", path,
+				kt_pctx_deny(c, "placement.foreign-pool-affinity", EPATH,
 					     "%s requires nodes where '%s' %s", p->what, key, esc);
 			else
-				kt_pctx_warn(c, "placement.foreign-pool-preference", path,
+				kt_pctx_warn(c, "placement.foreign-pool-preference", EPATH,
 					     "%s prefers nodes where '%s' %s; the preference can never "
 					     "be met",
 					     p->what, key, esc);
+#undef EPATH
 		}
 		i++;
 	}
+#undef TPATH
 }
 
 static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv *pa,
@@ -174,14 +183,15 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 			struct kt_jv *nss = kt_jv_get(t, "namespaces");
 			struct kt_jv *sel = kt_jv_get(t, "namespaceSelector");
 
-			kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%u]%s", p->base, which,
-				     lists[l], i++, l ? ".podAffinityTerm" : "");
+			unsigned idx = i++;
+#define APATH kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%u]%s", p->base, which, \
+			   lists[l], idx, l ? ".podAffinityTerm" : "")
 			if (!kt_jv_absent(sel)) {
 				char p2[KT_PCTX_PATH_MAX];
 
 				kt_pctx_deny(c, "placement.cross-namespace-affinity",
 					     kt_pctx_path(p2, sizeof(p2), "%s.namespaceSelector",
-							  path),
+							  APATH),
 					     "%s %s selects pods of other namespaces with "
 					     "namespaceSelector; remove it to stay within namespace "
 					     "'%s'",
@@ -190,7 +200,7 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 			kt_jv_each(ns, nss) {
 				if (kt_jv_streq(ns, c->ns))
 					continue;
-				kt_pctx_deny(c, "placement.cross-namespace-affinity", path,
+				kt_pctx_deny(c, "placement.cross-namespace-affinity", APATH,
 					     "%s %s selects pods of namespace '%s'; tenant '%s' may only "
 					     "refer to its own namespace '%s'",
 					     p->what, which,
@@ -198,6 +208,7 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 					     c->t->name, c->ns);
 				break;
 			}
+#undef APATH
 		}
 	}
 }
@@ -217,14 +228,9 @@ static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 		return;
 	}
 	na = kt_jv_get(aff, "nodeAffinity");
-	kt_pctx_path(path, sizeof(path), "%s.affinity.nodeAffinity.requiredDuringScheduling"
-					 "IgnoredDuringExecution.nodeSelectorTerms", p->base);
 	judge_terms(c, p, kt_jv_get(kt_jv_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
-				    "nodeSelectorTerms"), path, true);
-	kt_pctx_path(path, sizeof(path), "%s.affinity.nodeAffinity.preferredDuringScheduling"
-					 "IgnoredDuringExecution", p->base);
-	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"), path,
-		    false);
+				    "nodeSelectorTerms"), true);
+	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"), false);
 	judge_pod_affinity(c, p, kt_jv_get(aff, "podAffinity"), "podAffinity");
 	judge_pod_affinity(c, p, kt_jv_get(aff, "podAntiAffinity"), "podAntiAffinity");
 }
@@ -287,9 +293,9 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 		const char *key, *op, *value, *effect, *sys;
 		unsigned idx = i++;
 
-		kt_pctx_path(path, sizeof(path), "%s.tolerations[%u]", p->base, idx);
+#define TOLPATH kt_pctx_path(path, sizeof(path), "%s.tolerations[%u]", p->base, idx)
 		if (!kt_jv_is(t, KT_JV_OBJECT)) {
-			malformed(c, path, "toleration must be an object");
+			malformed(c, TOLPATH, "toleration must be an object");
 			continue;
 		}
 		/* UPDATE: only tolerations the request adds are the sender's choice */
@@ -302,28 +308,28 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 		key = key ? key : "";
 		op = op && *op ? op : "Equal";
 		if (strcmp(op, "Equal") && strcmp(op, "Exists")) {
-			malformed(c, path, "toleration operator must be 'Equal' or 'Exists'");
+			malformed(c, TOLPATH, "toleration operator must be 'Equal' or 'Exists'");
 			continue;
 		}
 		if (!*key) {
 			if (!strcmp(op, "Exists"))
-				kt_pctx_deny(c, "placement.wildcard-toleration", path,
+				kt_pctx_deny(c, "placement.wildcard-toleration", TOLPATH,
 					     "%s tolerates every taint (empty key with operator "
 					     "Exists); tolerate specific taints instead",
 					     p->what);
 			else
-				malformed(c, path, "a toleration without key must use operator Exists");
+				malformed(c, TOLPATH, "a toleration without key must use operator Exists");
 			continue;
 		}
 		if (!strcmp(key, c->pool_key)) {
 			if (!strcmp(op, "Exists"))
-				kt_pctx_deny(c, "placement.wildcard-toleration", path,
+				kt_pctx_deny(c, "placement.wildcard-toleration", TOLPATH,
 					     "%s tolerates every node pool ('%s' with operator "
 					     "Exists); remove it, the platform adds the toleration for "
 					     "'%s'",
 					     p->what, key, pool);
 			else if (!value || strcmp(value, pool))
-				kt_pctx_deny(c, "placement.foreign-toleration", path,
+				kt_pctx_deny(c, "placement.foreign-toleration", TOLPATH,
 					     "%s tolerates node pool '%s' but tenant '%s' may only use "
 					     "'%s'",
 					     p->what, kt_pctx_q(q1, sizeof(q1), value ? value : ""),
@@ -332,9 +338,10 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 		}
 		sys = system_taint(c, key, effect);
 		if (sys)
-			kt_pctx_deny(c, "placement.system-toleration", path,
+			kt_pctx_deny(c, "placement.system-toleration", TOLPATH,
 				     "%s tolerates '%s', %s; remove the toleration", p->what,
 				     kt_pctx_q(q2, sizeof(q2), key), sys);
+#undef TOLPATH
 	}
 }
 
@@ -365,19 +372,19 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 	char path[KT_PCTX_PATH_MAX], q[80], list[256];
 	const char *s;
 
+#define FPATH kt_pctx_path(path, sizeof(path), "%s.%s", p->base, field)
 	if (kt_jv_absent(v))
 		return;
-	kt_pctx_path(path, sizeof(path), "%s.%s", p->base, field);
 	s = kt_jv_str(v);
 	if (!s) {
-		malformed(c, path, "must be a string");
+		malformed(c, FPATH, "must be a string");
 		return;
 	}
 	if (!*s || (p->old_spec && kt_jv_equal(v, kt_jv_get(p->old_spec, field))))
 		return;
 	for (; never && *never; never++)
 		if (!strcmp(s, *never)) {
-			kt_pctx_deny(c, rule, path,
+			kt_pctx_deny(c, rule, FPATH,
 				     "%s uses %s '%s', which is reserved for the cluster's system "
 				     "components",
 				     p->what, field, s);
@@ -385,9 +392,10 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 		}
 	if ((dflt && !strcmp(s, dflt)) || kt_strv_has(allowed, s))
 		return;
-	kt_pctx_deny(c, rule, path, "%s uses %s '%s', which tenant '%s' may not use; %s", p->what,
+	kt_pctx_deny(c, rule, FPATH, "%s uses %s '%s', which tenant '%s' may not use; %s", p->what,
 		     field, kt_pctx_q(q, sizeof(q), s), c->t->name,
 		     allowed_list(list, sizeof(list), dflt, allowed));
+#undef FPATH
 }
 
 static bool is_pool_toleration(const struct kt_pctx *c, const struct kt_jv *t);

@@ -54,37 +54,59 @@ static bool pss_relevant_change(const struct kt_podref *p)
  * costs a malloc per value.  It gets a copy of only the fields the standard
  * reads (upstream k8s.io/pod-security-admission): the host namespace and
  * user flags, os, the pod and container security contexts, container names,
- * ports, probes and lifecycle handlers, and the volumes, whose sources it
- * judges by kind alone, so the allowed kinds (projected token, configMap,
- * secret...: the bulk of a pod) are passed as empty objects.  Everything
- * else (env, resources, mounts, commands) cannot change a verdict.  A field
- * of an unexpected type is copied as it is, for the engine to reject.
- * t_policy_pss.c proves on every upstream fixture that this view and the
- * whole pod get the same verdict.
+ * host ports, the hosts of probes and lifecycle handlers, and the volumes,
+ * whose sources it judges by kind alone, so the allowed kinds (projected
+ * token, configMap, secret...: the bulk of a pod) are passed as empty
+ * objects.  Everything else (env, resources, mounts, commands, the rest of
+ * a probe) cannot change a verdict.  A value of an unexpected type is copied
+ * as it is, for the engine to reject.  t_policy_pss.c proves on every
+ * upstream fixture that this view and the whole pod get the same verdict.
  */
-static json_t *pss_container(const struct kt_jv *ct)
-{
-	static const char *const keep[] = { "name", "ports", "lifecycle", "startupProbe",
-					    "livenessProbe", "readinessProbe", "securityContext" };
-	json_t *o, *v;
+enum view_how { V_COPY, V_VIEW, V_LIST };
 
-	if (!kt_jv_is(ct, KT_JV_OBJECT))
-		return kt_jv_to_json(ct);
-	o = json_object();
-	kt_jv_each(m, ct) {
-		for (size_t i = 0; o && i < sizeof(keep) / sizeof(keep[0]); i++) {
-			if (strcmp(m->key, keep[i]))
-				continue;
-			v = kt_jv_to_json(m);
-			if (!v || json_object_set_new_nocheck(o, m->key, v)) {
-				json_decref(o);
-				o = NULL;
-			}
-			break;
-		}
-	}
-	return o;
-}
+struct view {
+	const char *key;
+	enum view_how how;
+	const struct view *sub; /* V_VIEW, V_LIST: what to keep of the value or elements */
+};
+
+static const struct view v_host[] = { { "host", V_COPY, NULL }, { NULL, V_COPY, NULL } };
+static const struct view v_handler[] = {
+	{ "httpGet", V_VIEW, v_host },
+	{ "tcpSocket", V_VIEW, v_host },
+	{ NULL, V_COPY, NULL },
+};
+static const struct view v_lifecycle[] = {
+	{ "postStart", V_VIEW, v_handler },
+	{ "preStop", V_VIEW, v_handler },
+	{ NULL, V_COPY, NULL },
+};
+static const struct view v_port[] = { { "hostPort", V_COPY, NULL }, { NULL, V_COPY, NULL } };
+static const struct view v_container[] = {
+	{ "name", V_COPY, NULL },
+	{ "securityContext", V_COPY, NULL },
+	{ "ports", V_LIST, v_port },
+	{ "lifecycle", V_VIEW, v_lifecycle },
+	{ "startupProbe", V_VIEW, v_handler },
+	{ "livenessProbe", V_VIEW, v_handler },
+	{ "readinessProbe", V_VIEW, v_handler },
+	{ NULL, V_COPY, NULL },
+};
+static const struct view v_spec[] = {
+	{ "os", V_COPY, NULL },
+	{ "hostPID", V_COPY, NULL },
+	{ "hostIPC", V_COPY, NULL },
+	{ "hostNetwork", V_COPY, NULL },
+	{ "hostUsers", V_COPY, NULL },
+	{ "securityContext", V_COPY, NULL },
+	{ "containers", V_LIST, v_container },
+	{ "initContainers", V_LIST, v_container },
+	{ "ephemeralContainers", V_LIST, v_container },
+	{ "volumes", V_LIST, NULL }, /* NULL: pss_volume */
+	{ NULL, V_COPY, NULL },
+};
+
+static json_t *pss_view(const struct kt_jv *v, const struct view *keep);
 
 static json_t *pss_volume(const struct kt_jv *vol)
 {
@@ -112,42 +134,58 @@ static json_t *pss_volume(const struct kt_jv *vol)
 	return o;
 }
 
-static json_t *pss_spec(const struct kt_jv *spec)
+static json_t *pss_member(const struct kt_jv *m, const struct view *k)
 {
-	static const char *const plain[] = { "os", "hostPID", "hostIPC", "hostNetwork", "hostUsers",
-					     "securityContext" };
-	static const char *const lists[] = { "containers", "initContainers",
-					     "ephemeralContainers", "volumes" };
-	json_t *o = json_object(), *v;
+	json_t *a;
 
-	kt_jv_each(m, spec) {
-		size_t i, l = 4;
+	if (k->how == V_COPY || (k->how == V_VIEW && !kt_jv_is(m, KT_JV_OBJECT)) ||
+	    (k->how == V_LIST && !kt_jv_is(m, KT_JV_ARRAY)))
+		return kt_jv_to_json(m);
+	if (k->how == V_VIEW)
+		return pss_view(m, k->sub);
+	a = json_array();
+	kt_jv_each(e, m) {
+		json_t *x = k->sub ? pss_view(e, k->sub) : pss_volume(e);
+
+		if (x && k->sub && k->sub != v_container && json_is_object(x) && !json_object_size(x)) {
+			json_decref(x); /* a port without hostPort: nothing to judge */
+			continue;
+		}
+		if (!a || !x || json_array_append_new(a, x)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *pss_view(const struct kt_jv *v, const struct view *keep)
+{
+	json_t *o, *x;
+
+	if (!kt_jv_is(v, KT_JV_OBJECT))
+		return kt_jv_to_json(v);
+	o = json_object();
+	kt_jv_each(m, v) {
+		const struct view *k;
 
 		if (!o)
 			break;
-		for (i = 0; i < sizeof(plain) / sizeof(plain[0]) && strcmp(m->key, plain[i]); i++)
+		for (k = keep; k->key && strcmp(k->key, m->key); k++)
 			;
-		if (i == sizeof(plain) / sizeof(plain[0])) {
-			for (l = 0; l < 4 && strcmp(m->key, lists[l]); l++)
-				;
-			if (l == 4)
-				continue;
+		if (!k->key)
+			continue;
+		x = pss_member(m, k);
+		/*
+		 * A probe, handler or list left empty (no host, no hostPort) is
+		 * the same to the standard as none: leave it out.
+		 */
+		if (x && k->how != V_COPY && k->sub != v_container &&
+		    (json_is_object(x) ? !json_object_size(x) : json_is_array(x) && !json_array_size(x))) {
+			json_decref(x);
+			continue;
 		}
-		if (l == 4 || !kt_jv_is(m, KT_JV_ARRAY)) {
-			v = kt_jv_to_json(m);
-		} else {
-			v = json_array();
-			kt_jv_each(e, m) {
-				json_t *x = l == 3 ? pss_volume(e) : pss_container(e);
-
-				if (!v || !x || json_array_append_new(v, x)) {
-					json_decref(v);
-					v = NULL;
-					break;
-				}
-			}
-		}
-		if (!v || json_object_set_new_nocheck(o, m->key, v)) {
+		if (!x || json_object_set_new_nocheck(o, m->key, x)) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -193,7 +231,7 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 		return;
 	}
 	meta = pss_meta(p->meta);
-	spec = pss_spec(p->spec);
+	spec = pss_view(p->spec, v_spec);
 	if (!meta || !spec || kt_pss_evaluate(pol, meta, spec, &res)) {
 		c->rc = KT_E_NOMEM;
 		goto out;
