@@ -124,11 +124,12 @@ static bool fail(struct parser *ps, const char *why)
 	return false;
 }
 
+/* The private copy ends in a NUL, which is no whitespace: no bound check needed. */
 static inline void skip_ws(struct parser *ps)
 {
 	char *p = ps->p;
 
-	while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+	while ((unsigned char)*p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	ps->p = p;
 }
