@@ -7,6 +7,7 @@ pkgs=(
 	libfyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libcjose-dev
 	libcurl4-openssl-dev libcmocka-dev
 	bats jq curl openssl nginx-light wrk
+	python3-jsonschema python3-yaml
 )
 missing=()
 for p in "${pkgs[@]}"; do
