@@ -12,20 +12,6 @@
 #include <string.h>
 #include "internal.h"
 
-/* Weak until the Pod Security engine is linked in: fail closed without it. */
-enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata,
-			   json_t *pod_spec, struct kt_pss_result *res) __attribute__((weak));
-void kt_pss_result_release(struct kt_pss_result *res) __attribute__((weak));
-
-static const char *level_name(enum kt_pss_level l)
-{
-	switch (l) {
-	case KT_PSS_PRIVILEGED: return "privileged";
-	case KT_PSS_BASELINE: return "baseline";
-	case KT_PSS_RESTRICTED: return "restricted";
-	}
-	return "?";
-}
 
 static bool pss_relevant_change(const struct kt_podref *p)
 {
@@ -224,12 +210,6 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 	else
 		snprintf(ver, sizeof(ver), "v1.%d", pol->minor);
 	kt_pctx_path(path, sizeof(path), "%s", p->base);
-	if (!kt_pss_evaluate) {
-		kt_pctx_deny(c, "pod-security.unavailable", path,
-			     "this build has no Pod Security engine; cannot check level '%s:%s'",
-			     level_name(pol->level), ver);
-		return;
-	}
 	meta = pss_meta(p->meta);
 	spec = pss_view(p->spec, v_spec);
 	if (!meta || !spec || kt_pss_evaluate(pol, meta, spec, &res)) {
@@ -241,7 +221,7 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 
 		snprintf(rule, sizeof(rule), "pod-security.%s", res.v[i].check);
 		kt_pctx_deny(c, rule, path, "%s violates PodSecurity \"%s:%s\": %s%s%s%s", p->what,
-			     level_name(pol->level), ver, res.v[i].reason ? res.v[i].reason : "",
+			     kt_pss_level_name(pol->level), ver, res.v[i].reason ? res.v[i].reason : "",
 			     res.v[i].detail ? " (" : "", res.v[i].detail ? res.v[i].detail : "",
 			     res.v[i].detail ? ")" : "");
 	}
