@@ -11,7 +11,6 @@ static int pending(const char *name)
 }
 
 int cmd_render(int argc, char **argv) { (void)argc; (void)argv; return pending("render"); }
-int cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return pending("audit"); }
 int cmd_serve(int argc, char **argv) { (void)argc; (void)argv; return pending("serve"); }
 int cmd_proxy(int argc, char **argv) { (void)argc; (void)argv; return pending("proxy"); }
 int cmd_kubeconfig(int argc, char **argv) { (void)argc; (void)argv; return pending("kubeconfig"); }
