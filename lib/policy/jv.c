@@ -91,7 +91,7 @@ char *kt_jv_strndup(struct kt_jv_arena *a, const char *s, size_t n)
 	return r;
 }
 
-static struct kt_jv *new_node(struct kt_jv_arena *a)
+static inline struct kt_jv *new_node(struct kt_jv_arena *a)
 {
 	struct kt_jv *v;
 
@@ -99,11 +99,17 @@ static struct kt_jv *new_node(struct kt_jv_arena *a)
 		a->failed = true;
 		return NULL;
 	}
-	v = kt_jv_alloc(a, sizeof(*v));
-	if (v) {
-		memset(v, 0, sizeof(*v));
-		a->nodes++;
+	/* fast path: the node fits the current chunk (sizeof is a multiple of 8) */
+	if ((size_t)(a->end - a->p) >= sizeof(*v)) {
+		v = (struct kt_jv *)(void *)a->p;
+		a->p += sizeof(*v);
+	} else {
+		v = kt_jv_alloc(a, sizeof(*v));
+		if (!v)
+			return NULL;
 	}
+	*v = (struct kt_jv){ 0 };
+	a->nodes++;
 	return v;
 }
 
@@ -402,7 +408,11 @@ static int key_cmp(const void *x, const void *y)
 	return memcmp(a->key, b->key, a->klen);
 }
 
-/* Reject duplicate keys: pairwise for small objects, sorting for large ones. */
+/*
+ * Reject duplicate keys: pairwise for objects of up to 32 members (a pod
+ * spec has about 20; comparing lengths first makes that cheaper than a
+ * sort), by sorting for larger ones, so a hostile object stays O(n log n).
+ */
 static bool check_dups(struct parser *ps, struct kt_jv *obj)
 {
 	struct kt_jv **v, *a, *b;
@@ -410,7 +420,7 @@ static bool check_dups(struct parser *ps, struct kt_jv *obj)
 
 	if (n < 2)
 		return true;
-	if (n <= 16) {
+	if (n <= 32) {
 		for (a = obj->u.kids; a; a = a->next)
 			for (b = a->next; b; b = b->next)
 				if (a->klen == b->klen && !memcmp(a->key, b->key, a->klen))

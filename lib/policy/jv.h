@@ -41,6 +41,8 @@ struct kt_jv {
 	uint8_t type;
 };
 
+_Static_assert(sizeof(struct kt_jv) % 8 == 0, "nodes keep the arena 8-aligned");
+
 /* Hard limits of one arena (one decision). */
 #define KT_JV_MAX_NODES (1u << 19)
 #define KT_JV_MAX_ARENA (48u << 20)

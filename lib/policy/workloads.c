@@ -13,11 +13,21 @@
 #include "internal.h"
 
 
-static bool pss_relevant_change(const struct kt_podref *p)
+/* The annotations the standard reads (seccomp before v1.19, AppArmor). */
+static bool pss_annotation(const char *key)
 {
 	static const char *const prefixes[] = { "seccomp.security.alpha.kubernetes.io/",
 						"container.seccomp.security.alpha.kubernetes.io/",
 						"container.apparmor.security.beta.kubernetes.io/" };
+
+	for (size_t i = 0; i < 3; i++)
+		if (!strncmp(key, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static bool pss_relevant_change(const struct kt_podref *p)
+{
 	struct kt_jv *an = kt_jv_get(p->meta, "annotations"),
 		     *oan = kt_jv_get(p->old_meta, "annotations");
 
@@ -26,10 +36,9 @@ static bool pss_relevant_change(const struct kt_podref *p)
 	/* the annotations the standard reads, in either direction */
 	for (int pass = 0; pass < 2; pass++) {
 		kt_jv_each(m, pass ? oan : an) {
-			for (size_t i = 0; i < 3; i++)
-				if (!strncmp(m->key, prefixes[i], strlen(prefixes[i])) &&
-				    !kt_jv_equal(m, kt_jv_get(pass ? an : oan, m->key)))
-					return true;
+			if (pss_annotation(m->key) &&
+			    !kt_jv_equal(m, kt_jv_get(pass ? an : oan, m->key)))
+				return true;
 		}
 	}
 	return false;
@@ -94,23 +103,45 @@ static const struct view v_spec[] = {
 
 static json_t *pss_view(const struct kt_jv *v, const struct view *keep);
 
-static json_t *pss_volume(const struct kt_jv *vol)
+static bool allowed_volume_kind(const char *k)
 {
 	static const char *const allowed[] = { "configMap", "csi", "downwardAPI", "emptyDir",
 					       "ephemeral", "persistentVolumeClaim", "projected",
 					       "secret" };
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (!strcmp(k, allowed[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A volume whose sources are all of the allowed kinds can fail no check:
+ * NULL (leave it out) unless its name is malformed, which the standard
+ * rejects.  Others keep their restricted sources whole.
+ */
+static json_t *pss_volume(const struct kt_jv *vol, bool *skip)
+{
+	bool judge = false;
 	json_t *o, *v;
 
+	*skip = false;
 	if (!kt_jv_is(vol, KT_JV_OBJECT))
 		return kt_jv_to_json(vol);
+	kt_jv_each(m, vol)
+		judge = judge || (strcmp(m->key, "name") ? !kt_jv_absent(m) &&
+							   !allowed_volume_kind(m->key)
+							 : !kt_jv_is(m, KT_JV_STRING));
+	if (!judge) {
+		*skip = true;
+		return NULL;
+	}
 	o = json_object();
 	kt_jv_each(m, vol) {
-		bool empty = false;
+		bool empty = !kt_jv_absent(m) && allowed_volume_kind(m->key);
 
 		if (!o)
 			break;
-		for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-			empty = empty || (!strcmp(m->key, allowed[i]) && !kt_jv_absent(m));
 		v = empty ? json_object() : kt_jv_to_json(m);
 		if (!v || json_object_set_new_nocheck(o, m->key, v)) {
 			json_decref(o);
@@ -131,8 +162,11 @@ static json_t *pss_member(const struct kt_jv *m, const struct view *k)
 		return pss_view(m, k->sub);
 	a = json_array();
 	kt_jv_each(e, m) {
-		json_t *x = k->sub ? pss_view(e, k->sub) : pss_volume(e);
+		bool skip = false;
+		json_t *x = k->sub ? pss_view(e, k->sub) : pss_volume(e, &skip);
 
+		if (skip)
+			continue;
 		if (x && k->sub && k->sub != v_container && json_is_object(x) && !json_object_size(x)) {
 			json_decref(x); /* a port without hostPort: nothing to judge */
 			continue;
@@ -157,7 +191,7 @@ static json_t *pss_view(const struct kt_jv *v, const struct view *keep)
 
 		if (!o)
 			break;
-		for (k = keep; k->key && strcmp(k->key, m->key); k++)
+		for (k = keep; k->key && (k->key[0] != m->key[0] || strcmp(k->key, m->key)); k++)
 			;
 		if (!k->key)
 			continue;
@@ -179,20 +213,31 @@ static json_t *pss_view(const struct kt_jv *v, const struct view *keep)
 	return o;
 }
 
-/* Only the annotations of the pod's metadata matter to the standard. */
-static json_t *pss_meta(const struct kt_jv *meta)
+/*
+ * Of the pod's metadata the standard reads only its seccomp and AppArmor
+ * annotations (values are strings: judge() checked).  *meta stays NULL when
+ * there are none, which kt_pss_evaluate() takes as "no metadata".
+ */
+static bool pss_meta(const struct kt_jv *meta, json_t **out)
 {
-	struct kt_jv *ann = kt_jv_get(meta, "annotations");
-	json_t *o = json_object(), *v;
+	json_t *ann = NULL, *v;
 
-	if (!o || kt_jv_absent(ann))
-		return o;
-	v = kt_jv_to_json(ann);
-	if (!v || json_object_set_new_nocheck(o, "annotations", v)) {
-		json_decref(o);
-		return NULL;
+	*out = NULL;
+	kt_jv_each(m, kt_jv_get(meta, "annotations")) {
+		if (!pss_annotation(m->key))
+			continue;
+		if ((!ann && !(ann = json_object())) || !(v = kt_jv_to_json(m)) ||
+		    json_object_set_new_nocheck(ann, m->key, v))
+			goto nomem;
 	}
-	return o;
+	if (ann && (!(*out = json_object()) || json_object_set_new_nocheck(*out, "annotations", ann)))
+		goto nomem;
+	return true;
+nomem:
+	json_decref(ann);
+	json_decref(*out);
+	*out = NULL;
+	return false;
 }
 
 static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
@@ -210,9 +255,8 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 	else
 		snprintf(ver, sizeof(ver), "v1.%d", pol->minor);
 	kt_pctx_path(path, sizeof(path), "%s", p->base);
-	meta = pss_meta(p->meta);
 	spec = pss_view(p->spec, v_spec);
-	if (!meta || !spec || kt_pss_evaluate(pol, meta, spec, &res)) {
+	if (!pss_meta(p->meta, &meta) || !spec || kt_pss_evaluate(pol, meta, spec, &res)) {
 		c->rc = KT_E_NOMEM;
 		goto out;
 	}
