@@ -86,7 +86,8 @@ static int collect_nodes(struct audit *a, const struct kt_manifest_set *set)
 		a->nodes[a->n_nodes].node = name;
 		a->nodes[a->n_nodes++].pool = pool ? pool : "";
 	}
-	qsort(a->nodes, a->n_nodes, sizeof(*a->nodes), cmp_node);
+	if (a->n_nodes) /* qsort(NULL, 0) is undefined */
+		qsort(a->nodes, a->n_nodes, sizeof(*a->nodes), cmp_node);
 	return 0;
 }
 
@@ -227,8 +228,10 @@ static int finish(struct audit *a)
 {
 	size_t i;
 
-	qsort(a->tenants, a->n_tenants, sizeof(*a->tenants), cmp_count);
-	qsort(a->rules, a->n_rules, sizeof(*a->rules), cmp_count);
+	if (a->n_tenants)
+		qsort(a->tenants, a->n_tenants, sizeof(*a->tenants), cmp_count);
+	if (a->n_rules)
+		qsort(a->rules, a->n_rules, sizeof(*a->rules), cmp_count);
 	if (a->format == FMT_JSON) {
 		json_t *tenants = json_object(), *rules = json_object(), *doc;
 
