@@ -319,6 +319,7 @@ int cmd_audit(int argc, char **argv)
 	struct audit a = { .format = FMT_TEXT };
 	struct kt_config *cfg = NULL;
 	const char *tenants = NULL;
+	bool json;
 	int c, rc;
 	size_t i;
 
@@ -329,14 +330,9 @@ int cmd_audit(int argc, char **argv)
 			tenants = optarg;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "text")) {
-				a.format = FMT_TEXT;
-			} else if (!strcmp(optarg, "json")) {
-				a.format = FMT_JSON;
-			} else {
-				kt_error("unknown format '%s' (want text or json)", optarg);
+			if (kt_opt_format(optarg, &json))
 				return KT_EXIT_USAGE;
-			}
+			a.format = json ? FMT_JSON : FMT_TEXT;
 			break;
 		case 'h':
 			return kt_usage(usage, 1);

@@ -434,6 +434,7 @@ int cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o = { .format = FMT_TEXT };
+	bool json;
 	int c;
 
 	optind = 1;
@@ -452,14 +453,9 @@ int cmd_check(int argc, char **argv)
 			o.show_mutations = true;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "text")) {
-				o.format = FMT_TEXT;
-			} else if (!strcmp(optarg, "json")) {
-				o.format = FMT_JSON;
-			} else {
-				kt_error("unknown format '%s' (want text or json)", optarg);
+			if (kt_opt_format(optarg, &json))
 				return KT_EXIT_USAGE;
-			}
+			o.format = json ? FMT_JSON : FMT_TEXT;
 			break;
 		case 'h':
 			return kt_usage(usage, 1);

@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "kt.h"
 #include "kt/policy.h"
 
@@ -71,4 +72,14 @@ json_t *kt_findings_json(const struct kt_finding *f, size_t n)
 		json_array_append_new(a, json_pack("{s:s, s:s?, s:s}", "rule", f[i].rule, "path",
 						   f[i].path, "message", f[i].message));
 	return a;
+}
+
+int kt_opt_format(const char *arg, bool *json)
+{
+	if (!strcmp(arg, "text") || !strcmp(arg, "json")) {
+		*json = arg[0] == 'j';
+		return KT_EXIT_OK;
+	}
+	kt_error("unknown format '%s' (want text or json)", arg);
+	return KT_EXIT_USAGE;
 }

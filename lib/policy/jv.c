@@ -256,63 +256,35 @@ static inline char *skip_plain(char *p, const char *end)
  */
 static bool parse_string(struct parser *ps, const char **out, uint32_t *len)
 {
-	char *s = ps->p, *p = s, *d, *end = ps->end;
+	char *s = ps->p, *p = s, *d = s, *q, *end = ps->end;
+	unsigned char c;
+	size_t n;
 
-	/* fast path: no escapes */
 	for (;;) {
-		p = skip_plain(p, end);
+		/* plain bytes; moved down only once an escape made the text shorter */
+		q = skip_plain(p, end);
+		if (d != p)
+			memmove(d, p, (size_t)(q - p));
+		d += q - p;
+		p = q;
 		if (p >= end)
 			return fail(ps, "unterminated string");
-		unsigned char c = (unsigned char)*p;
-		if (c == '"') {
-			*p = '\0';
-			goto done_plain;
-		}
-		if (c == '\\')
+		c = (unsigned char)*p;
+		if (c == '"')
 			break;
 		if (c < 0x20)
 			return fail(ps, "control character in string");
 		if (c >= 0x80) {
-			size_t n = kt_jv_utf8_len((unsigned char *)p, (unsigned char *)end);
-
+			n = kt_jv_utf8_len((unsigned char *)p, (unsigned char *)end);
 			if (!n)
 				return fail(ps, "invalid UTF-8 in string");
-			p += n;
-			continue;
-		}
-		p++;
-	}
-	d = p;
-	for (;;) {
-		if (p >= end)
-			return fail(ps, "unterminated string");
-		unsigned char c = (unsigned char)*p;
-		if (c == '"') {
-			*d = '\0';
-			if (d - s > (ptrdiff_t)UINT32_MAX)
-				return fail(ps, "string too long");
-			*out = s;
-			*len = (uint32_t)(d - s);
-			ps->p = p + 1;
-			return true;
-		}
-		if (c < 0x20)
-			return fail(ps, "control character in string");
-		if (c >= 0x80) {
-			size_t n = kt_jv_utf8_len((unsigned char *)p, (unsigned char *)end);
-
-			if (!n)
-				return fail(ps, "invalid UTF-8 in string");
-			memmove(d, p, n);
+			if (d != p)
+				memmove(d, p, n);
 			d += n;
 			p += n;
 			continue;
 		}
-		if (c != '\\') {
-			*d++ = (char)c;
-			p++;
-			continue;
-		}
+		/* a backslash */
 		if (p + 1 >= end)
 			return fail(ps, "unterminated string");
 		switch (p[1]) {
@@ -349,11 +321,12 @@ static bool parse_string(struct parser *ps, const char **out, uint32_t *len)
 		}
 		p += 2;
 	}
-done_plain:
-	if (p - s > (ptrdiff_t)UINT32_MAX)
+	/* the decoded text is never longer: the NUL lands at or before the quote */
+	*d = '\0';
+	if (d - s > (ptrdiff_t)UINT32_MAX)
 		return fail(ps, "string too long");
 	*out = s;
-	*len = (uint32_t)(p - s);
+	*len = (uint32_t)(d - s);
 	ps->p = p + 1;
 	return true;
 }

@@ -15,6 +15,7 @@
 #include "kt/buf.h"
 #include "kt/policy.h"
 #include "policy_fixture.h"
+#include "../../lib/policy/jv.h"
 
 #define POD_REVIEW(ns, spec)                                                                    \
 	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"    \
@@ -131,6 +132,34 @@ static void depth_and_size_are_bounded(void **state)
 	kt_decision_release(&d);
 	kt_buf_release(&b);
 	free(big);
+}
+
+/* Strings are unescaped in place: every escape, surrogate pairs, long plain runs. */
+static void strings_decode_in_place(void **state)
+{
+	static const char text[] =
+		"{\"a\":\"x\\ty\\u00e9\\ud83d\\ude00z\\\"\\/\\\\\\b\\f\\n\\r\","
+		"\"long plain key that spans more than sixteen bytes\":\"\xc3\xa9t\xc3\xa9 and "
+		"more than sixteen plain bytes\\u0041\",\"n\":-12.5e3,\"i\":9007199254740993}";
+	struct kt_jv_arena a;
+	struct kt_jv *root;
+	struct kt_err err = { 0 };
+	long long ll;
+	double d;
+
+	(void)state;
+	kt_jv_arena_init(&a, NULL, 0);
+	assert_int_equal(kt_jv_parse(&a, text, sizeof(text) - 1, 64, &root, &err), KT_OK);
+	assert_string_equal(kt_jv_gets(root, "a"), "x\ty\xc3\xa9\xf0\x9f\x98\x80z\"/\\\b\f\n\r");
+	assert_int_equal(kt_jv_get(root, "a")->len, strlen("x\ty\xc3\xa9\xf0\x9f\x98\x80z\"/\\\b\f\n\r"));
+	assert_string_equal(kt_jv_gets(root, "long plain key that spans more than sixteen bytes"),
+			    "\xc3\xa9t\xc3\xa9 and more than sixteen plain bytesA");
+	assert_true(kt_jv_double(kt_jv_get(root, "n"), &d));
+	assert_true(d == -12500.0);
+	assert_false(kt_jv_int(kt_jv_get(root, "n"), &ll));
+	assert_true(kt_jv_int(kt_jv_get(root, "i"), &ll));
+	assert_true(ll == 9007199254740993LL);
+	kt_jv_arena_release(&a);
 }
 
 static void large_objects_detect_duplicates(void **state)
@@ -410,6 +439,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hostile_reviews_are_parse_errors),
 		cmocka_unit_test(depth_and_size_are_bounded),
+		cmocka_unit_test(strings_decode_in_place),
 		cmocka_unit_test(large_objects_detect_duplicates),
 		cmocka_unit_test(escapes_are_decoded_before_judging),
 		cmocka_unit_test(findings_are_capped),
