@@ -90,13 +90,17 @@ void kt_decision_release(struct kt_decision *d);
  *    and any name starting with KT_POLICY_RESERVED_PREFIX;
  *  - the Calico isolation policy has this order; tenant Calico policies must
  *    come after it (a larger order, or none);
- *  - Flux objects of a tenant run as the ServiceAccount named after the tenant.
+ *  - Flux objects of a tenant run as the ServiceAccount the renderer creates
+ *    for the tenant's repository (KT_POLICY_FLUX_SERVICE_ACCOUNT).
  */
 #define KT_POLICY_MANAGED_BY_KEY "app.kubernetes.io/managed-by"
 #define KT_POLICY_MANAGED_BY_VALUE "kubetenant"
-#define KT_POLICY_RESERVED_NAMES { "tenant-access", "restrict-other-tenants", "platform-tenant" }
+#define KT_POLICY_RESERVED_NAMES                                                              \
+	{ "tenant-access", "tenant-isolation", "restrict-other-tenants", "tenant-quota",        \
+	  "tenant-limits", "tenant-flux", "tenant-manifests", "platform-tenant" }
 #define KT_POLICY_RESERVED_PREFIX "kubetenant"
 #define KT_POLICY_CALICO_ISOLATION_ORDER 20
+#define KT_POLICY_FLUX_SERVICE_ACCOUNT "tenant-flux"
 const char *kt_policy_flux_service_account(const struct kt_tenant *t); /* borrowed */
 
 /* Caps on findings per decision (the rest are counted in one last finding). */

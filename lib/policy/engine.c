@@ -152,7 +152,8 @@ const char *kt_meta_annotation(const struct kt_jv *obj, const char *key)
 
 const char *kt_policy_flux_service_account(const struct kt_tenant *t)
 {
-	return t->name;
+	(void)t; /* the same name in every tenant namespace, as lib/render/flux.c creates it */
+	return KT_POLICY_FLUX_SERVICE_ACCOUNT;
 }
 
 /* ---- identities ---- */

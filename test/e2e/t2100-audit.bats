@@ -98,3 +98,27 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"kubectl get <kinds> -A -o json"* ]]
 }
+
+@test "what render emits for the tenants passes audit, and a tenant could not create it" {
+	cat >"$T/tenants.yaml" <<'Y'
+global: {tenantHostPrefix: tenants.example.org, clusterName: c}
+nodePools: {p: {instances: {instanceTypes: [t3a.large]}, costCode: x}}
+tenants:
+  team-a:
+    nodePool: p
+    quota: {pods: "10"}
+    limits: {default: {cpu: 500m}}
+    manifestRepo: {url: "https://git.example.org/a.git", branch: main, path: ./deploy}
+Y
+	"$KT_BIN" render -f "$T/tenants.yaml" --network calico-crd >"$T/rendered.yaml"
+	run --separate-stderr "$KT_BIN" audit -f "$T/tenants.yaml" "$T/rendered.yaml"
+	[ "$status" -eq 0 ]
+	grep -qE '^  team-a +0/[1-9]' <<<"$output"
+	# the same objects from a tenant's repository are the platform's, not the tenant's
+	run --separate-stderr "$KT_BIN" check -f "$T/tenants.yaml" --tenant team-a "$T/rendered.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"NetworkPolicy/restrict-other-tenants: managed.reserved-label:"* ]]
+	[[ "$output" == *"NetworkPolicy/restrict-other-tenants: managed.reserved-name:"* ]]
+	[[ "$output" == *"NetworkPolicy/restrict-other-tenants: network.calico-order:"* ]]
+	[[ "$output" == *"Kustomization/tenant-manifests: managed.reserved-name:"* ]]
+}
