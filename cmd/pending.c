@@ -10,7 +10,4 @@ static int pending(const char *name)
 	return KT_EXIT_INTERNAL;
 }
 
-int cmd_render(int argc, char **argv) { (void)argc; (void)argv; return pending("render"); }
-int cmd_check(int argc, char **argv) { (void)argc; (void)argv; return pending("check"); }
-int cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return pending("audit"); }
 int cmd_serve(int argc, char **argv) { (void)argc; (void)argv; return pending("serve"); }

@@ -6,7 +6,7 @@ pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libcjose-dev
 	libcurl4-openssl-dev libcmocka-dev
-	bats jq curl openssl nginx-light wrk
+	bats jq curl openssl man-db nginx-light wrk time
 	python3-jsonschema python3-yaml
 )
 missing=()
@@ -17,20 +17,20 @@ done
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
-# the proxy's e2e tests run a real OIDC provider (npm oidc-provider, pinned by package-lock.json)
-fixtures_npm() {
-	local d
-	d="$(dirname "$0")/../test/e2e/fixtures"
-	[ -d "$d/node_modules/oidc-provider" ] || (cd "$d" && npm ci --no-audit --no-fund >/dev/null)
-}
-if [ ${#missing[@]} -eq 0 ]; then
-	fixtures_npm
-	exit 0
+if [ ${#missing[@]} -ne 0 ]; then
+	echo "installing: ${missing[*]}"
+	SUDO=
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "installing: ${missing[*]}"
-SUDO=
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fixtures_npm
+# the schema check of rendered objects (test/schema): pinned by package-lock.json
+cd "$(dirname "$0")/.."
+if [ ! -d test/schema/node_modules ]; then
+	(cd test/schema && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# the proxy's e2e tests run a real OIDC provider (npm oidc-provider): pinned by package-lock.json
+if [ ! -d test/e2e/fixtures/node_modules/oidc-provider ]; then
+	(cd test/e2e/fixtures && npm ci --no-audit --no-fund --loglevel=error)
+fi
