@@ -67,7 +67,6 @@ struct hdr_list {
 	size_t n;
 	const char *authz;
 	int n_authz;
-	bool upgrade;
 };
 
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
@@ -297,6 +296,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (r->upgrade) {
 			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 								     "Content-Length");
+			const char *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
+
+			/* only what kubectl speaks: WebSocket and SPDY (no h2c, no others) */
+			if (strcasecmp(up, "websocket") && strncasecmp(up, "SPDY/", 5))
+				return refuse(p, c, r, 400, "bad_upgrade");
 
 			/* the tunnel sends no body, so none may be announced (SPDY sends 0) */
 			if ((cl && strcmp(cl, "0")) ||

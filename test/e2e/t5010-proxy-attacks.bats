@@ -241,6 +241,12 @@ reason_is() {
 	[[ "$output" != *"authorization.k8s.io"* ]]
 }
 
+@test "attack: upgrades other than WebSocket and SPDY are refused, not forwarded" {
+	attempt -H "Authorization: Bearer $TOKEN" -H "Connection: Upgrade" -H "Upgrade: h2c"
+	[ "$code" = 400 ]
+	reason_is bad_upgrade
+}
+
 @test "attack: refusals are counted by reason in /metrics" {
 	run curl -sf "http://127.0.0.1:$METRICS_PORT/metrics"
 	[[ "$output" == *'auth_failures_total{reason="expired"}'* ]]
