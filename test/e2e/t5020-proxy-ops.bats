@@ -233,6 +233,23 @@ good_claims() {
 	grep -q '"msg":"cannot load the issuer'"'"'s keys"' "$PROXY_DIR/proxy.log"
 }
 
+@test "proxy: discovery that names another issuer is not trusted" {
+	stop_proxy
+	# the same provider reached as https://localhost:PORT says it is https://127.0.0.1:PORT
+	"$KT_BIN" proxy --issuer-url "https://localhost:$ISSUER_PORT" --audience kubernetes \
+		--oidc-ca "$PROXY_DIR/ca.crt" --upstream "https://127.0.0.1:$UPSTREAM_PORT" \
+		--upstream-ca "$PROXY_DIR/ca.crt" --token-file "$PROXY_DIR/sa.token" \
+		--tls-cert "$PROXY_DIR/proxy.crt" --tls-key "$PROXY_DIR/proxy.key" \
+		--listen "127.0.0.1:$PROXY_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
+		>>"$PROXY_DIR/proxy.log" 2>&1 &
+	echo $! >"$PROXY_DIR/proxy.pid"
+	wait_https "https://127.0.0.1:$PROXY_PORT/healthz" $!
+	for _ in $(seq 1 50); do grep -q "discovery names issuer 'https://127.0.0.1:$ISSUER_PORT'" "$PROXY_DIR/proxy.log" && break; sleep 0.1; done
+	grep -q "discovery names issuer 'https://127.0.0.1:$ISSUER_PORT', expected 'https://localhost:$ISSUER_PORT'" "$PROXY_DIR/proxy.log"
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz"
+	[ "$output" = 503 ]
+}
+
 @test "proxy: SIGTERM ends streams and exits 0" {
 	stop_proxy
 	start_proxy
