@@ -15,6 +15,5 @@ int cmd_validate(int argc, char **argv) { (void)argc; (void)argv; return pending
 int cmd_schema(int argc, char **argv) { (void)argc; (void)argv; return pending("schema"); }
 int cmd_check(int argc, char **argv) { (void)argc; (void)argv; return pending("check"); }
 int cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return pending("audit"); }
-int cmd_serve(int argc, char **argv) { (void)argc; (void)argv; return pending("serve"); }
 int cmd_proxy(int argc, char **argv) { (void)argc; (void)argv; return pending("proxy"); }
 int cmd_kubeconfig(int argc, char **argv) { (void)argc; (void)argv; return pending("kubeconfig"); }
