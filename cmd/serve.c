@@ -247,7 +247,7 @@ static void drain(struct server *sv, const struct opts *o, const sigset_t *sigs)
 {
 	uint64_t deadline = kt_http_now_us() + (uint64_t)o->drain * 1000000u;
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
-	char n[32];
+	struct kt_buf b = KT_BUF_INIT;
 	long left;
 
 	atomic_store(&sv->state.draining, true);
@@ -258,8 +258,9 @@ static void drain(struct server *sv, const struct opts *o, const sigset_t *sigs)
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}
-	snprintf(n, sizeof(n), "%ld", left);
-	kt_log(KT_LOG_INFO, "stopped", "unfinished_requests", n, NULL);
+	kt_log_begin(&b, KT_LOG_INFO, "stopped");
+	kt_log_num(&b, "unfinished_requests", left);
+	kt_log_end(&b);
 }
 
 int cmd_serve(int argc, char **argv)

@@ -16,8 +16,8 @@ struct health_handler {
 	bool ready;              /* /readyz rather than /healthz */
 };
 
-static int on_request(struct kt_handler *h, const struct kt_http_req *req,
-		      struct kt_http_resp *resp)
+static int health_on_request(struct kt_handler *h, const struct kt_http_req *req,
+			     struct kt_http_resp *resp)
 {
 	struct health_handler *self = (void *)h;
 	struct kt_conf_ref *ref;
@@ -39,7 +39,7 @@ static int on_request(struct kt_handler *h, const struct kt_http_req *req,
 	return 0;
 }
 
-static void on_dispose(struct kt_handler *h)
+static void health_on_dispose(struct kt_handler *h)
 {
 	free(h);
 }
@@ -51,8 +51,8 @@ struct kt_handler *kt_health_handler_new(struct kt_serve *s, const char *path, b
 	if (!self)
 		return NULL;
 	self->super.path = path;
-	self->super.on_request = on_request;
-	self->super.on_dispose = on_dispose;
+	self->super.on_request = health_on_request;
+	self->super.on_dispose = health_on_dispose;
 	self->s = s;
 	self->ready = ready;
 	return &self->super;

@@ -14,8 +14,8 @@ struct metrics_handler {
 	struct kt_serve *s;
 };
 
-static int on_request(struct kt_handler *h, const struct kt_http_req *req,
-		      struct kt_http_resp *resp)
+static int metrics_on_request(struct kt_handler *h, const struct kt_http_req *req,
+			      struct kt_http_resp *resp)
 {
 	struct metrics_handler *self = (void *)h;
 	struct kt_metrics_gauges g = { 0 };
@@ -35,7 +35,7 @@ static int on_request(struct kt_handler *h, const struct kt_http_req *req,
 	return 0;
 }
 
-static void on_dispose(struct kt_handler *h)
+static void metrics_on_dispose(struct kt_handler *h)
 {
 	free(h);
 }
@@ -47,8 +47,8 @@ struct kt_handler *kt_metrics_handler_new(struct kt_serve *s)
 	if (!self)
 		return NULL;
 	self->super.path = "/metrics";
-	self->super.on_request = on_request;
-	self->super.on_dispose = on_dispose;
+	self->super.on_request = metrics_on_request;
+	self->super.on_dispose = metrics_on_dispose;
 	self->s = s;
 	return &self->super;
 }

@@ -98,8 +98,8 @@ static int reject(struct webhook_handler *self, const struct kt_http_req *req,
 	return kt_http_text(resp, status, "%s", why);
 }
 
-static int on_request(struct kt_handler *h, const struct kt_http_req *req,
-		      struct kt_http_resp *resp)
+static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *req,
+			      struct kt_http_resp *resp)
 {
 	struct webhook_handler *self = (void *)h;
 	struct kt_decision d;
@@ -148,7 +148,7 @@ static int on_request(struct kt_handler *h, const struct kt_http_req *req,
 	return reject(self, req, resp, 500, KT_V_ERROR, why);
 }
 
-static void on_dispose(struct kt_handler *h)
+static void webhook_on_dispose(struct kt_handler *h)
 {
 	free(h);
 }
@@ -161,8 +161,8 @@ struct kt_handler *kt_webhook_handler_new(struct kt_serve *s, const char *path,
 	if (!self)
 		return NULL;
 	self->super.path = path;
-	self->super.on_request = on_request;
-	self->super.on_dispose = on_dispose;
+	self->super.on_request = webhook_on_request;
+	self->super.on_dispose = webhook_on_dispose;
 	self->s = s;
 	self->mode = mode;
 	self->ep = mode == KT_POLICY_MUTATE ? KT_EP_MUTATE : KT_EP_VALIDATE;

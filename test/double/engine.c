@@ -21,7 +21,7 @@ enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struc
 	struct kt_config *c;
 	const char *p;
 	(void)len; (void)err;
-	if (!strstr(text, "tenants:") || strstr(text, "INVALID")) {
+	if (!strstr(text, "tenants:") || strstr(text, "no-such-pool")) {
 		if (diags) {
 			diags->v = calloc(1, sizeof(*diags->v));
 			diags->v[0].line = 1; diags->v[0].col = 1;
