@@ -10,10 +10,6 @@ static int pending(const char *name)
 	return KT_EXIT_INTERNAL;
 }
 
-int cmd_render(int argc, char **argv) { (void)argc; (void)argv; return pending("render"); }
-int cmd_validate(int argc, char **argv) { (void)argc; (void)argv; return pending("validate"); }
-int cmd_schema(int argc, char **argv) { (void)argc; (void)argv; return pending("schema"); }
-int cmd_check(int argc, char **argv) { (void)argc; (void)argv; return pending("check"); }
 int cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return pending("audit"); }
 int cmd_proxy(int argc, char **argv) { (void)argc; (void)argv; return pending("proxy"); }
 int cmd_kubeconfig(int argc, char **argv) { (void)argc; (void)argv; return pending("kubeconfig"); }

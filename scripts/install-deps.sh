@@ -6,7 +6,8 @@ pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libgnutls28-dev libcjose-dev
 	libcurl4-openssl-dev libcmocka-dev
-	bats jq curl openssl nginx-light wrk
+	bats jq curl openssl nginx-light wrk time
+	python3-jsonschema python3-yaml
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -16,10 +17,16 @@ done
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}"
-SUDO=
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -ne 0 ]; then
+	echo "installing: ${missing[*]}"
+	SUDO=
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# the schema check of rendered objects (test/schema): pinned by package-lock.json
+cd "$(dirname "$0")/.."
+if [ ! -d test/schema/node_modules ]; then
+	(cd test/schema && npm ci --no-audit --no-fund --loglevel=error)
+fi

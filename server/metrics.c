@@ -16,13 +16,14 @@
 
 /* Sorted (strcmp), for bsearch; every kind the webhook is registered for. */
 static const char *const kinds[] = {
-	"Binding", "Certificate", "ClusterRole", "ClusterRoleBinding", "ConfigMap",
-	"CronJob", "DaemonSet", "Deployment", "GRPCRoute", "Gateway", "GitRepository",
-	"HTTPRoute", "HelmRelease", "HorizontalPodAutoscaler", "Ingress", "Issuer", "Job",
-	"Kustomization", "LimitRange", "Namespace", "NetworkPolicy", "PersistentVolume",
-	"PersistentVolumeClaim", "Pod", "PodDisruptionBudget", "ReplicaSet",
-	"ReplicationController", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
-	"ServiceAccount", "StatefulSet", "TCPRoute", "TLSRoute",
+	"Binding", "Certificate", "CertificateRequest", "ClusterRole", "ClusterRoleBinding",
+	"ConfigMap", "CronJob", "DaemonSet", "Deployment", "EndpointSlice", "Endpoints",
+	"GRPCRoute", "Gateway", "GitRepository", "HTTPRoute", "HelmRelease",
+	"HorizontalPodAutoscaler", "Ingress", "Issuer", "Job", "Kustomization", "LimitRange",
+	"ListenerSet", "Namespace", "NetworkPolicy", "PersistentVolume", "PersistentVolumeClaim",
+	"Pod", "PodDisruptionBudget", "ReplicaSet", "ReplicationController", "ResourceQuota",
+	"Role", "RoleBinding", "Secret", "Service", "ServiceAccount", "StatefulSet", "TCPRoute",
+	"TLSRoute",
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 #define KIND_OTHER N_KINDS       /* a kind not in the list */

@@ -38,12 +38,12 @@ struct kt_kvv { /* sorted by key, keys unique */
 
 struct kt_nodepool {
 	char *name;
-	struct kt_strv capacity_types; /* "on-demand", "spot", "reserved" */
+	struct kt_strv capacity_types; /* "on-demand", "spot", "reserved"; default on-demand */
 	struct kt_strv instance_types; /* "t3a.large" */
 	long long empty_ttl;           /* seconds; -1 when not set */
 	long long ttl;                 /* seconds; -1 when not set */
 	char *cost_code;
-	int line;                      /* where it is defined, for messages */
+	int line, col;                 /* where it is defined, for messages */
 };
 
 struct kt_limits { /* LimitRange for containers; each list may be empty */
@@ -51,17 +51,21 @@ struct kt_limits { /* LimitRange for containers; each list may be empty */
 };
 
 struct kt_repo { /* Flux tenant sync; url == NULL when not configured */
-	char *url, *branch, *path, *interval, *secret_ref;
+	char *url;        /* https:// or ssh:// (git@host:path becomes ssh://git@host/path) */
+	char *branch;     /* default "main" */
+	char *path;       /* default "./" */
+	char *interval;   /* default "1m" */
+	char *secret_ref; /* NULL when not set */
 };
 
 struct kt_tenant {
 	char *name;                     /* also its namespace */
 	char *node_pool;
 	const struct kt_nodepool *pool; /* resolved; borrowed from the config */
-	char *operator_group;           /* operatorEdGroup, without prefix */
+	char *operator_group;           /* operatorEdGroup, without prefix; NULL when not set */
 	struct kt_strv read_groups;     /* extra read-only groups, without prefix */
 	struct kt_strv domains;         /* authorized hostnames; "*.x" allowed */
-	struct kt_pss_policy pod_security;
+	struct kt_pss_policy pod_security; /* default: global.pod_security */
 	struct kt_strv allow_service_types; /* subset of NodePort, LoadBalancer */
 	struct kt_strv allow_from;      /* tenants allowed to reach this one */
 	struct kt_kvv quota;            /* ResourceQuota spec.hard */
@@ -76,7 +80,7 @@ struct kt_tenant {
 	struct kt_strv ingress_classes;  /* empty = any class */
 	struct kt_strv cert_issuers;     /* "Kind/name"; empty = any issuer */
 	bool allow_daemonsets;
-	int line;
+	int line, col;                  /* where it is defined, for messages */
 };
 
 struct kt_identities { /* platform identities, exempt from managed-object rules */
@@ -84,16 +88,16 @@ struct kt_identities { /* platform identities, exempt from managed-object rules 
 };
 
 struct kt_global {
-	char *cluster_hostname;
-	char *tenant_host_prefix;
-	char *cluster_name;
-	char *cluster_dns;
+	char *cluster_hostname;   /* NULL when not set */
+	char *tenant_host_prefix; /* always set */
+	char *cluster_name;       /* always set */
+	char *cluster_dns;        /* IPv4 or IPv6 literal; NULL when not set */
 	char *label_domain;       /* default "kubetenant.io" */
-	char *group_prefix;       /* default "oidc:" */
+	char *group_prefix;       /* default "oidc:"; may be "" */
 	struct kt_strv platform_namespaces;
 	struct kt_pss_policy pod_security; /* default restricted:latest */
 	struct kt_identities platform;
-	char *image;              /* kubetenant's own image, for the webhook/proxy */
+	char *image;              /* default "kubetenant/kubetenant:<version>" */
 	struct kt_oidc {          /* the proxy; issuer_url == NULL: no proxy rendered */
 		char *issuer_url;     /* oidc.issuerURL */
 		char *client_id;      /* oidc.clientID: the token audience */
@@ -104,7 +108,7 @@ struct kt_global {
 };
 
 struct kt_config {
-	char *path;               /* as given to kt_config_load */
+	char *path;               /* as given to kt_config_load ("<stdin>" for "-") */
 	struct kt_global global;
 	struct kt_nodepool *pools; /* sorted by name */
 	size_t n_pools;
@@ -142,6 +146,14 @@ void kt_config_free(struct kt_config *cfg);
 /* Tenant owning a namespace, or NULL (binary search; borrowed). */
 const struct kt_tenant *kt_config_tenant_by_ns(const struct kt_config *cfg, const char *ns);
 const struct kt_nodepool *kt_config_pool(const struct kt_config *cfg, const char *name);
+
+/*
+ * Advisory findings on a loaded config, appended to *out with line:col: a
+ * node pool no tenant uses, a tenant nobody can read (no operatorEdGroup
+ * nor readOnlyGroups), a tenant whose pods run privileged.  `validate
+ * --strict` fails on them.  Returns KT_E_NOMEM only.
+ */
+enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out);
 
 /* JSON Schema (draft 2020-12) of the tenants file; static string. */
 const char *kt_config_schema(void);

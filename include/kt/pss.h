@@ -52,12 +52,25 @@ struct kt_pss_result {
  * Evaluate a pod (metadata may be NULL; spec is the PodSpec object) at the
  * given policy.  Borrowed references only; fills *res, which the caller
  * releases with kt_pss_result_release().  Returns KT_E_NOMEM only.
+ *
+ *  - Violations come in upstream's order (baseline checks, then restricted,
+ *    each by check id), with upstream's reason and detail.
+ *  - An allowed pod allocates nothing: res->v is NULL and res->n is 0.
+ *  - A field the checks read with the wrong JSON type (or a NULL or
+ *    non-object spec) is the violation "invalidPodSpec" naming the field:
+ *    fail closed, as the API server could not decode the pod either.
+ *  - A minor newer than KT_PSS_LATEST_MINOR evaluates as the newest policy,
+ *    as upstream clamps to its newest registered version.
  */
 enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata, json_t *pod_spec,
 			   struct kt_pss_result *res);
 void kt_pss_result_release(struct kt_pss_result *res);
 
-/* "reason (detail)" joined by "; ", as the API server prints them. Caller frees. */
+/*
+ * "reason (detail)" joined by ", ", as the API server prints them after
+ * 'violates PodSecurity "restricted:latest": '.  "" when allowed.  Returns a
+ * new string; free with free(); NULL when out of memory.
+ */
 char *kt_pss_result_message(const struct kt_pss_result *res);
 
 #endif

@@ -76,7 +76,7 @@ void kt_conf_release(struct kt_conf_ref *ref);
 
 enum kt_endpoint { KT_EP_MUTATE, KT_EP_VALIDATE, KT_EP_N };
 enum kt_verdict { KT_V_ALLOWED, KT_V_MUTATED, KT_V_DENIED, KT_V_INVALID, KT_V_ERROR, KT_V_N };
-#define KT_METRICS_KINDS 40   /* room for the known kinds plus "other" and "none" */
+#define KT_METRICS_KINDS 48   /* room for the known kinds plus "other" and "none" */
 #define KT_METRICS_OPS 5      /* CREATE UPDATE DELETE CONNECT other */
 #define KT_METRICS_BUCKETS 14 /* latency buckets, plus +Inf */
 #define KT_METRICS_CODES 10   /* HTTP statuses counted, plus "other" */

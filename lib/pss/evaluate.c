@@ -1,0 +1,612 @@
+/*
+ * evaluate.c: kt_pss_evaluate(): decode the pod spec once into flat views,
+ * decide which checks the level and version put in force, run them, and only
+ * when something is violated run them again to word the messages.
+ *
+ * Upstream (k8s.io/pod-security-admission/policy) registers each check with
+ * the policy versions at which its behaviour changes; a restricted check may
+ * override a baseline one (restrictedVolumes replaces hostPathVolumes, and so
+ * on).  active_checks() is that registry, flattened into one function.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "pss_int.h"
+
+#define KEYEQ(k, kl, lit) ((kl) == sizeof(lit) - 1 && !memcmp((k), (lit), sizeof(lit) - 1))
+
+/* The checks in force at a level and (resolved) policy version. */
+static uint32_t active_checks(enum kt_pss_level level, int v)
+{
+	uint32_t m;
+
+	if (level != KT_PSS_BASELINE && level != KT_PSS_RESTRICTED)
+		return 0;
+	m = CK_BIT(CK_INVALID) | CK_BIT(CK_APPARMOR) | CK_BIT(CK_CAPS_BASELINE) |
+	    CK_BIT(CK_HOST_NAMESPACES) | CK_BIT(CK_HOSTPATH_VOLUMES) | CK_BIT(CK_HOST_PORTS) |
+	    CK_BIT(CK_PRIVILEGED) | CK_BIT(CK_PROC_MOUNT) | CK_BIT(CK_SELINUX) |
+	    CK_BIT(CK_SECCOMP_BASELINE) | CK_BIT(CK_SYSCTLS) | CK_BIT(CK_WINDOWS_HOST_PROCESS);
+	if (v >= 34)
+		m |= CK_BIT(CK_HOST_PROBES);
+	if (level == KT_PSS_BASELINE)
+		return m;
+	/* restricted: every baseline check, minus the overridden ones, plus these */
+	m |= CK_BIT(CK_RESTRICTED_VOLUMES) | CK_BIT(CK_RUN_AS_NON_ROOT);
+	m &= ~CK_BIT(CK_HOSTPATH_VOLUMES);
+	if (v >= 8)
+		m |= CK_BIT(CK_ALLOW_PRIV_ESC);
+	if (v >= 19)
+		m = (m | CK_BIT(CK_SECCOMP_RESTRICTED)) & ~CK_BIT(CK_SECCOMP_BASELINE);
+	if (v >= 22)
+		m = (m | CK_BIT(CK_CAPS_RESTRICTED)) & ~CK_BIT(CK_CAPS_BASELINE);
+	if (v >= 23)
+		m |= CK_BIT(CK_RUN_AS_USER);
+	if (v >= 35)
+		m = (m | CK_BIT(CK_PROC_MOUNT_RESTRICTED)) & ~CK_BIT(CK_PROC_MOUNT);
+	return m;
+}
+
+/*
+ * "latest" and any version newer than this build knows mean the newest
+ * policy, as upstream clamps to its newest registered version.
+ */
+static int resolve_minor(int minor)
+{
+	if (minor < 0 || minor > KT_PSS_LATEST_MINOR)
+		return KT_PSS_LATEST_MINOR;
+	return minor;
+}
+
+/* ---- string lists (slow path) ---- */
+
+void sv_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len)
+{
+	char *copy;
+
+	if (e->nomem)
+		return;
+	if (s->n == s->alloc) {
+		size_t na = s->alloc ? s->alloc * 2 : 4;
+		char **nv = realloc(s->v, na * sizeof(*nv));
+
+		if (!nv) {
+			e->nomem = true;
+			return;
+		}
+		s->v = nv;
+		s->alloc = na;
+	}
+	copy = malloc(len + 1);
+	if (!copy) {
+		e->nomem = true;
+		return;
+	}
+	memcpy(copy, str, len);
+	copy[len] = '\0';
+	s->v[s->n++] = copy;
+}
+
+void sv_add(struct pss_eval *e, struct strvec *s, const char *str)
+{
+	sv_addn(e, s, str, strlen(str));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort byte-wise and drop duplicates, as Go's sets.List() does. */
+void sv_sort_unique(struct strvec *s)
+{
+	size_t i, j;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+	for (i = 1, j = 1; i < s->n; i++) {
+		if (!strcmp(s->v[i], s->v[j - 1]))
+			free(s->v[i]);
+		else
+			s->v[j++] = s->v[i];
+	}
+	s->n = j;
+}
+
+void sv_release(struct strvec *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- malformed input ---- */
+
+static const char *const list_path[L_COUNT] = {
+	[L_INIT] = "spec.initContainers",
+	[L_MAIN] = "spec.containers",
+	[L_EPHEMERAL] = "spec.ephemeralContainers",
+};
+
+void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want)
+{
+	struct kt_buf b = KT_BUF_INIT;
+
+	e->bad |= CK_BIT(CK_INVALID);
+	if (!e->collect)
+		return;
+	if (c)
+		kt_buf_addf(&b, "%s[%zu]%s%s must be %s", list_path[c->list], c->index,
+			    *field ? "." : "", field, want);
+	else if (!strncmp(field, "securityContext.", 16))
+		kt_buf_addf(&b, "spec.%s must be %s", field, want); /* the pod's */
+	else
+		kt_buf_addf(&b, "%s must be %s", field, want);
+	sv_addn(e, &e->c[CK_INVALID].names, b.buf, b.len);
+	kt_buf_release(&b);
+}
+
+/*
+ * Typed field readers.  null (or absence) is "unset", as Go decodes it into
+ * a nil pointer or a zero value; any other type mismatch is a malformed pod.
+ * A string with an embedded NUL is malformed too, so strcmp() on it can never
+ * be fooled.
+ */
+static signed char get_bool(struct pss_eval *e, const struct ctr_view *c, const char *field,
+			    json_t *v)
+{
+	if (json_is_true(v))
+		return T_TRUE;
+	if (json_is_false(v))
+		return T_FALSE;
+	if (v && !json_is_null(v))
+		pss_invalid(e, c, field, "a boolean");
+	return T_UNSET;
+}
+
+static const char *get_str(struct pss_eval *e, const struct ctr_view *c, const char *field,
+			   json_t *v, const char *dflt)
+{
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+
+		if (strlen(s) == json_string_length(v))
+			return s;
+	} else if (!v || json_is_null(v)) {
+		return dflt;
+	}
+	pss_invalid(e, c, field, "a string");
+	return dflt;
+}
+
+/* An object or a list (want says which, for the message), or NULL. */
+static json_t *get_kind(struct pss_eval *e, const struct ctr_view *c, const char *field, json_t *v,
+			json_type type, const char *want)
+{
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_typeof(v) == type)
+		return v;
+	pss_invalid(e, c, field, want);
+	return NULL;
+}
+
+#define get_obj(e, c, field, v) get_kind(e, c, field, v, JSON_OBJECT, "an object")
+#define get_arr(e, c, field, v) get_kind(e, c, field, v, JSON_ARRAY, "a list")
+
+/* A list of strings (capabilities.add/drop): every element must be a string. */
+static json_t *get_str_arr(struct pss_eval *e, const struct ctr_view *c, const char *field,
+			   json_t *v)
+{
+	size_t i;
+	json_t *x;
+
+	v = get_arr(e, c, field, v);
+	if (!v)
+		return NULL;
+	json_array_foreach(v, i, x) {
+		if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x)) {
+			pss_invalid(e, c, field, "a list of strings");
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* "type" of a seccompProfile / appArmorProfile object. */
+static const char *profile_type(struct pss_eval *e, const struct ctr_view *c, const char *field,
+				json_t *o)
+{
+	const char *t = "";
+	void *it;
+
+	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it))
+		if (KEYEQ(json_object_iter_key(it), json_object_iter_key_len(it), "type"))
+			t = get_str(e, c, field, json_object_iter_value(it), "");
+	return t;
+}
+
+/*
+ * Read a securityContext (pod level when c is NULL).  Field names are
+ * relative to the pod spec or the container, so a malformed pod names the
+ * exact field.
+ */
+static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, struct sc_view *sc)
+{
+	void *it;
+
+	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+		const char *k = json_object_iter_key(it);
+		size_t kl = json_object_iter_key_len(it);
+		json_t *v = json_object_iter_value(it), *x;
+		void *j;
+
+		switch (kl) {
+		case 7:
+			if (!c && KEYEQ(k, kl, "sysctls"))
+				sc->sysctls = get_arr(e, c, "securityContext.sysctls", v);
+			break;
+		case 9:
+			if (KEYEQ(k, kl, "runAsUser")) {
+				if (json_is_integer(v)) {
+					sc->has_run_as_user = true;
+					sc->run_as_user = json_integer_value(v);
+				} else if (!json_is_null(v)) {
+					pss_invalid(e, c, "securityContext.runAsUser", "an integer");
+				}
+			} else if (c && KEYEQ(k, kl, "procMount")) {
+				sc->proc_mount = get_str(e, c, "securityContext.procMount", v, NULL);
+			}
+			break;
+		case 10:
+			if (c && KEYEQ(k, kl, "privileged"))
+				sc->privileged = get_bool(e, c, "securityContext.privileged", v);
+			break;
+		case 12:
+			if (KEYEQ(k, kl, "runAsNonRoot")) {
+				sc->run_as_non_root = get_bool(e, c, "securityContext.runAsNonRoot", v);
+			} else if (c && KEYEQ(k, kl, "capabilities")) {
+				x = get_obj(e, c, "securityContext.capabilities", v);
+				if (!x)
+					break;
+				sc->has_caps = true;
+				for (j = json_object_iter(x); j; j = json_object_iter_next(x, j)) {
+					const char *ck = json_object_iter_key(j);
+					size_t ckl = json_object_iter_key_len(j);
+
+					if (KEYEQ(ck, ckl, "add"))
+						sc->caps_add = get_str_arr(e, c, "securityContext.capabilities.add",
+									   json_object_iter_value(j));
+					else if (KEYEQ(ck, ckl, "drop"))
+						sc->caps_drop = get_str_arr(e, c, "securityContext.capabilities.drop",
+									    json_object_iter_value(j));
+				}
+			}
+			break;
+		case 14:
+			if (KEYEQ(k, kl, "seccompProfile")) {
+				x = get_obj(e, c, "securityContext.seccompProfile", v);
+				if (x) {
+					sc->has_seccomp = true;
+					sc->seccomp_type = profile_type(e, c, "securityContext.seccompProfile.type", x);
+				}
+			} else if (KEYEQ(k, kl, "seLinuxOptions")) {
+				x = get_obj(e, c, "securityContext.seLinuxOptions", v);
+				if (!x)
+					break;
+				sc->has_selinux = true;
+				for (j = json_object_iter(x); j; j = json_object_iter_next(x, j)) {
+					const char *sk = json_object_iter_key(j);
+					size_t skl = json_object_iter_key_len(j);
+					json_t *sv = json_object_iter_value(j);
+
+					if (KEYEQ(sk, skl, "type"))
+						sc->se_type = get_str(e, c, "securityContext.seLinuxOptions.type", sv, "");
+					else if (KEYEQ(sk, skl, "user"))
+						sc->se_user = get_str(e, c, "securityContext.seLinuxOptions.user", sv, "");
+					else if (KEYEQ(sk, skl, "role"))
+						sc->se_role = get_str(e, c, "securityContext.seLinuxOptions.role", sv, "");
+				}
+			} else if (KEYEQ(k, kl, "windowsOptions")) {
+				x = get_obj(e, c, "securityContext.windowsOptions", v);
+				if (!x)
+					break;
+				for (j = json_object_iter(x); j; j = json_object_iter_next(x, j))
+					if (KEYEQ(json_object_iter_key(j), json_object_iter_key_len(j), "hostProcess"))
+						sc->host_process = get_bool(e, c, "securityContext.windowsOptions.hostProcess",
+									    json_object_iter_value(j));
+			}
+			break;
+		case 15:
+			if (KEYEQ(k, kl, "appArmorProfile")) {
+				x = get_obj(e, c, "securityContext.appArmorProfile", v);
+				if (x) {
+					sc->has_apparmor = true;
+					sc->apparmor_type = profile_type(e, c, "securityContext.appArmorProfile.type", x);
+				}
+			}
+			break;
+		case 24:
+			if (c && KEYEQ(k, kl, "allowPrivilegeEscalation"))
+				sc->allow_priv_esc = get_bool(e, c, "securityContext.allowPrivilegeEscalation", v);
+			break;
+		}
+	}
+}
+
+static void sc_init(struct sc_view *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->privileged = sc->allow_priv_esc = sc->run_as_non_root = sc->host_process = T_UNSET;
+	sc->se_type = sc->se_user = sc->se_role = sc->seccomp_type = sc->apparmor_type = "";
+}
+
+static void scan_container(struct pss_eval *e, json_t *o, struct ctr_view *c)
+{
+	void *it;
+
+	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+		const char *k = json_object_iter_key(it);
+		size_t kl = json_object_iter_key_len(it);
+		json_t *v = json_object_iter_value(it), *x;
+		void *j;
+
+		switch (kl) {
+		case 4:
+			if (KEYEQ(k, kl, "name"))
+				c->name = get_str(e, c, "name", v, "");
+			break;
+		case 5:
+			if (KEYEQ(k, kl, "ports"))
+				c->ports = get_arr(e, c, "ports", v);
+			break;
+		case 9:
+			if (!KEYEQ(k, kl, "lifecycle"))
+				break;
+			x = get_obj(e, c, "lifecycle", v);
+			if (!x)
+				break;
+			for (j = json_object_iter(x); j; j = json_object_iter_next(x, j)) {
+				const char *hk = json_object_iter_key(j);
+				size_t hkl = json_object_iter_key_len(j);
+
+				if (KEYEQ(hk, hkl, "postStart"))
+					c->handlers[0] = get_obj(e, c, "lifecycle.postStart",
+								 json_object_iter_value(j));
+				else if (KEYEQ(hk, hkl, "preStop"))
+					c->handlers[1] = get_obj(e, c, "lifecycle.preStop",
+								 json_object_iter_value(j));
+			}
+			break;
+		case 12:
+			if (KEYEQ(k, kl, "startupProbe"))
+				c->probes[2] = get_obj(e, c, "startupProbe", v);
+			break;
+		case 13:
+			if (KEYEQ(k, kl, "livenessProbe"))
+				c->probes[0] = get_obj(e, c, "livenessProbe", v);
+			break;
+		case 14:
+			if (KEYEQ(k, kl, "readinessProbe"))
+				c->probes[1] = get_obj(e, c, "readinessProbe", v);
+			break;
+		case 15:
+			if (KEYEQ(k, kl, "securityContext")) {
+				x = get_obj(e, c, "securityContext", v);
+				if (x)
+					scan_sc(e, c, x, &c->sc);
+			}
+			break;
+		}
+	}
+}
+
+static void scan_spec(struct pss_eval *e, json_t *spec)
+{
+	struct pod_view *p = &e->pod;
+	void *it;
+
+	for (it = json_object_iter(spec); it; it = json_object_iter_next(spec, it)) {
+		const char *k = json_object_iter_key(it);
+		size_t kl = json_object_iter_key_len(it);
+		json_t *v = json_object_iter_value(it), *x;
+		void *j;
+
+		switch (kl) {
+		case 2:
+			if (!KEYEQ(k, kl, "os"))
+				break;
+			x = get_obj(e, NULL, "spec.os", v);
+			if (!x)
+				break;
+			for (j = json_object_iter(x); j; j = json_object_iter_next(x, j))
+				if (KEYEQ(json_object_iter_key(j), json_object_iter_key_len(j), "name"))
+					p->windows = !strcmp(get_str(e, NULL, "spec.os.name",
+								     json_object_iter_value(j), ""),
+							     "windows");
+			break;
+		case 7:
+			if (KEYEQ(k, kl, "hostPID"))
+				p->host_pid = get_bool(e, NULL, "spec.hostPID", v) == T_TRUE;
+			else if (KEYEQ(k, kl, "hostIPC"))
+				p->host_ipc = get_bool(e, NULL, "spec.hostIPC", v) == T_TRUE;
+			else if (KEYEQ(k, kl, "volumes"))
+				p->volumes = get_arr(e, NULL, "spec.volumes", v);
+			break;
+		case 9:
+			if (KEYEQ(k, kl, "hostUsers"))
+				p->host_users = get_bool(e, NULL, "spec.hostUsers", v);
+			break;
+		case 10:
+			if (KEYEQ(k, kl, "containers"))
+				p->lists[L_MAIN] = get_arr(e, NULL, "spec.containers", v);
+			break;
+		case 11:
+			if (KEYEQ(k, kl, "hostNetwork"))
+				p->host_network = get_bool(e, NULL, "spec.hostNetwork", v) == T_TRUE;
+			break;
+		case 14:
+			if (KEYEQ(k, kl, "initContainers"))
+				p->lists[L_INIT] = get_arr(e, NULL, "spec.initContainers", v);
+			break;
+		case 15:
+			if (KEYEQ(k, kl, "securityContext")) {
+				x = get_obj(e, NULL, "spec.securityContext", v);
+				if (x)
+					scan_sc(e, NULL, x, &p->sc);
+			}
+			break;
+		case 19:
+			if (KEYEQ(k, kl, "ephemeralContainers"))
+				p->lists[L_EPHEMERAL] = get_arr(e, NULL, "spec.ephemeralContainers", v);
+			break;
+		}
+	}
+}
+
+/* One full pass over the pod: every check in e->active. */
+static void run(struct pss_eval *e, json_t *meta, json_t *spec)
+{
+	struct pod_view *p = &e->pod;
+	struct ctr_view c;
+	json_t *x;
+	size_t i;
+	int l;
+
+	memset(p, 0, sizeof(*p));
+	p->host_users = T_UNSET;
+	sc_init(&p->sc);
+	if (meta && !json_is_null(meta)) {
+		if (!json_is_object(meta))
+			pss_invalid(e, NULL, "metadata", "an object");
+		else
+			p->annotations = get_obj(e, NULL, "metadata.annotations",
+						 json_object_get(meta, "annotations"));
+	}
+	if (!json_is_object(spec)) {
+		pss_invalid(e, NULL, "spec", "an object");
+		return;
+	}
+	scan_spec(e, spec);
+	pss_check_pod(e);
+	for (l = 0; l < L_COUNT; l++) {
+		json_array_foreach(p->lists[l], i, x) {
+			memset(&c, 0, sizeof(c));
+			c.name = "";
+			c.list = l;
+			c.index = i;
+			sc_init(&c.sc);
+			if (json_is_object(x))
+				scan_container(e, x, &c);
+			else if (!json_is_null(x)) {
+				pss_invalid(e, &c, "", "an object");
+				continue;
+			}
+			pss_check_container(e, &c);
+		}
+	}
+}
+
+static void coll_release(struct coll *c)
+{
+	sv_release(&c->names);
+	sv_release(&c->names2);
+	sv_release(&c->values);
+	sv_release(&c->values2);
+}
+
+void kt_pss_result_release(struct kt_pss_result *res)
+{
+	size_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->n; i++) {
+		free(res->v[i].reason);
+		free(res->v[i].detail);
+	}
+	free(res->v);
+	res->v = NULL;
+	res->n = 0;
+	res->allowed = true;
+}
+
+/* Second pass: word every violated check, in upstream order. */
+static enum kt_rc explain(struct pss_eval *e, json_t *meta, json_t *spec, struct kt_pss_result *res)
+{
+	struct coll c[CK_COUNT];
+	enum kt_rc rc = KT_OK;
+	int ck, n = 0;
+
+	memset(c, 0, sizeof(c));
+	e->bad = 0;
+	e->collect = true;
+	e->c = c;
+	run(e, meta, spec);
+	for (ck = 0; ck < CK_COUNT; ck++)
+		n += !!(e->bad & CK_BIT(ck));
+	res->v = calloc((size_t)n, sizeof(*res->v));
+	if (!res->v || e->nomem) {
+		rc = KT_E_NOMEM;
+		goto out;
+	}
+	for (ck = 0; ck < CK_COUNT; ck++) {
+		struct kt_pss_violation *v = &res->v[res->n];
+
+		if (!(e->bad & CK_BIT(ck)))
+			continue;
+		v->check = pss_check_id(ck);
+		if (!pss_check_format(e, ck, &v->reason, &v->detail)) {
+			free(v->reason);
+			free(v->detail);
+			rc = KT_E_NOMEM;
+			goto out;
+		}
+		res->n++;
+	}
+out:
+	for (ck = 0; ck < CK_COUNT; ck++)
+		coll_release(&c[ck]);
+	if (rc)
+		kt_pss_result_release(res);
+	res->allowed = false;
+	return rc;
+}
+
+enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata, json_t *pod_spec,
+			   struct kt_pss_result *res)
+{
+	struct pss_eval e;
+
+	res->allowed = true;
+	res->v = NULL;
+	res->n = 0;
+	memset(&e, 0, sizeof(e));
+	e.minor = resolve_minor(pol->minor);
+	e.active = active_checks(pol->level, e.minor);
+	if (!e.active)
+		return KT_OK;
+	run(&e, pod_metadata, pod_spec);
+	if (!(e.bad & e.active))
+		return KT_OK;
+	return explain(&e, pod_metadata, pod_spec, res);
+}
+
+char *kt_pss_result_message(const struct kt_pss_result *res)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		const struct kt_pss_violation *v = &res->v[i];
+
+		if (kt_buf_addf(&b, "%s%s", i ? ", " : "", v->reason) ||
+		    (v->detail && *v->detail && kt_buf_addf(&b, " (%s)", v->detail))) {
+			kt_buf_release(&b);
+			return NULL;
+		}
+	}
+	return kt_buf_detach(&b, NULL);
+}

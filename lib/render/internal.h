@@ -1,0 +1,112 @@
+/*
+ * internal.h: what the per-kind files of lib/render share.
+ *
+ * Each output kind lives in its own file and exposes one or two
+ * `render_<kind>()` functions that build objects and hand them to
+ * emit().  They never print and never keep an object: emit() passes it
+ * to the caller's callback and drops it.
+ */
+#ifndef KT_RENDER_INTERNAL_H
+#define KT_RENDER_INTERNAL_H
+
+#include <jansson.h>
+#include "kt/config.h"
+#include "kt/render.h"
+
+#define KT_MANAGED_BY_KEY "app.kubernetes.io/managed-by"
+#define KT_MANAGED_BY "kubetenant"
+#define KT_SYSTEM_NS "kubetenant-system"
+#define KT_TENANT_ROLE "platform-tenant"
+#define KT_PURPOSE_TENANT "platform-tenant"
+
+/* Label keys under the label domain; long enough for a 253-byte domain. */
+#define KT_LABEL_KEY_MAX 320
+
+struct rctx {
+	const struct kt_config *cfg;
+	const struct kt_render_opts *opts;
+	const char *group_prefix;
+	const char *image;
+	kt_render_fn fn;
+	void *fn_ctx;
+	struct kt_err *err;
+	/* <labelDomain>/purpose, /tenant, /node-pool, /cost-code */
+	char key_purpose[KT_LABEL_KEY_MAX], key_tenant[KT_LABEL_KEY_MAX];
+	char key_pool[KT_LABEL_KEY_MAX], key_cost[KT_LABEL_KEY_MAX];
+	/* "<labelDomain>/purpose == 'platform-tenant'" (Calico selector) */
+	char calico_tenant_selector[KT_LABEL_KEY_MAX + 64];
+};
+
+/* Hand obj (a new reference, may be NULL after a failed build) to the callback. */
+enum kt_rc emit(struct rctx *r, json_t *obj);
+
+/*
+ * metadata: {name, namespace (when ns != NULL), labels: {managed-by, extra}}.
+ * extra (may be NULL) is a new reference merged after managed-by.  Returns
+ * a new reference or NULL on allocation failure.
+ */
+json_t *meta(const char *name, const char *ns, json_t *extra);
+
+/* meta() plus the tenant label, for objects that belong to one tenant. */
+json_t *tenant_meta(const struct rctx *r, const char *name, const char *ns,
+		    const struct kt_tenant *t);
+
+/* A JSON array of strings (new reference), NULL on failure. */
+json_t *strv_json(const struct kt_strv *v);
+
+/* {key: value, ...} from a kt_kvv (new reference), NULL on failure. */
+json_t *kvv_json(const struct kt_kvv *v);
+
+/* "<prefix><group>" in a new JSON string. */
+json_t *group_name(const struct rctx *r, const char *group);
+
+/* Label selector {matchLabels: {<labelDomain>/purpose: platform-tenant}}. */
+json_t *tenant_ns_selector(const struct rctx *r);
+
+/* Per-kind builders, in output order. */
+enum kt_rc render_system_namespace(struct rctx *r);
+enum kt_rc render_clusterrole(struct rctx *r);
+enum kt_rc render_gatekeeper_cluster(struct rctx *r);
+enum kt_rc render_webhook(struct rctx *r);
+enum kt_rc render_webhook_configs(struct rctx *r); /* last of all: see webhook.c */
+enum kt_rc render_proxy(struct rctx *r);
+enum kt_rc render_nodepool(struct rctx *r, const struct kt_nodepool *p);
+enum kt_rc render_provisioner(struct rctx *r, const struct kt_nodepool *p);
+enum kt_rc render_namespace(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_access(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_network_kubernetes(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_network_calico(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_network_admin(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_quota(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_flux(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t);
+
+/* Names shared by the webhook and the proxy (cert-manager CA chain). */
+enum kt_rc render_ca_issuers(struct rctx *r);
+#define KT_CA_ISSUER "kubetenant-ca"
+
+/* Hardened container/pod pieces shared by the webhook and proxy Deployments. */
+json_t *hardened_container_security(void);
+json_t *hardened_pod_security(void);
+json_t *https_probe(const char *path);
+json_t *serving_certificate(const char *name, const char *secret, json_t *dns_names);
+json_t *spread_affinity(const char *app);
+
+/* kubetenant's own workloads in kubetenant-system (webhook.c). */
+json_t *kt_deployment(const struct rctx *r, const char *app, const char *container, json_t *args,
+		      json_t *ports, json_t *volumes, json_t *mounts, int automount_token);
+json_t *kt_service_account(const char *name, int automount);
+json_t *kt_pdb(const char *app);
+json_t *kt_service(const char *app, json_t *ports);
+
+/* Node pool pieces shared by both Karpenter APIs (nodepool.c). */
+json_t *pool_seconds(long long s);
+json_t *pool_labels(const struct rctx *r, const struct kt_nodepool *p);
+json_t *pool_taints(const struct rctx *r, const struct kt_nodepool *p);
+json_t *pool_requirements(const struct kt_nodepool *p);
+json_t *pool_tags(const struct kt_nodepool *p);
+
+/* {matchExpressions: [metadata.name In platform + allowFrom]}, or JSON null when both are empty. */
+json_t *allowed_namespaces_selector(const struct rctx *r, const struct kt_tenant *t);
+
+#endif

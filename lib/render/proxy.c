@@ -1,0 +1,80 @@
+/*
+ * proxy.c: `kubetenant proxy` in the cluster (tenet 3), rendered when
+ * global.oidc.issuerURL is set: ServiceAccount, the impersonation
+ * ClusterRole and its binding, the serving Certificate, Deployment,
+ * PodDisruptionBudget and Service, all named kubetenant-proxy in
+ * kubetenant-system.
+ *
+ * The proxy verifies the tenant's OIDC token and calls the API server as
+ * itself with Impersonate-User/Group headers, so its own account needs
+ * `impersonate` on users and groups, and nothing else: not on
+ * serviceaccounts (a proxy bug must never become "act as any service
+ * account"), not on uids, and not on userextras because the rendered proxy
+ * sends no extra (RBAC grants extras per key, as userextras/<key>; add the
+ * key here if you add --extra).  `--groups-prefix` is always passed with
+ * the prefix used in the tenant RoleBindings, so the two cannot disagree.
+ */
+#include <stdio.h>
+#include "internal.h"
+
+#define PX_NAME "kubetenant-proxy"
+#define PX_TLS_SECRET "kubetenant-proxy-tls"
+#define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+static json_t *args(const struct rctx *r)
+{
+	const struct kt_oidc *o = &r->cfg->global.oidc;
+
+	return json_pack("[ssssssssssssssssssssss]", "proxy", "--issuer-url", o->issuer_url,
+			 "--audience", o->client_id ? o->client_id : "kubernetes", "--upstream",
+			 "https://kubernetes.default.svc", "--upstream-ca", SA_DIR "/ca.crt",
+			 "--token-file", SA_DIR "/token", "--username-claim",
+			 o->username_claim ? o->username_claim : "sub", "--groups-claim",
+			 o->groups_claim ? o->groups_claim : "groups", "--groups-prefix",
+			 r->group_prefix, "--listen", ":8443", "--tls-cert",
+			 "/etc/kubetenant/tls/tls.crt", "--tls-key", "/etc/kubetenant/tls/tls.key");
+}
+
+enum kt_rc render_proxy(struct rctx *r)
+{
+	const char *host = r->cfg->global.oidc.hostname;
+	char svc[128];
+	json_t *dns;
+	enum kt_rc rc;
+
+	rc = emit(r, kt_service_account(PX_NAME, 1));
+	if (rc == KT_OK)
+		rc = emit(r, json_pack("{s:s, s:s, s:o, s:[{s:[s], s:[ss], s:[s]}]}", "apiVersion",
+				       "rbac.authorization.k8s.io/v1", "kind", "ClusterRole",
+				       "metadata", meta(PX_NAME, NULL, NULL), "rules", "apiGroups", "",
+				       "resources", "groups", "users", "verbs", "impersonate"));
+	if (rc == KT_OK)
+		rc = emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
+				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
+				       "ClusterRoleBinding", "metadata", meta(PX_NAME, NULL, NULL),
+				       "subjects", "kind", "ServiceAccount", "name", PX_NAME,
+				       "namespace", KT_SYSTEM_NS, "roleRef", "kind", "ClusterRole",
+				       "name", PX_NAME, "apiGroup", "rbac.authorization.k8s.io"));
+	if (rc)
+		return rc;
+	snprintf(svc, sizeof(svc), "%s.%s.svc", PX_NAME, KT_SYSTEM_NS);
+	dns = host ? json_pack("[ss]", host, svc) : json_pack("[s]", svc);
+	rc = emit(r, serving_certificate(PX_NAME, PX_TLS_SECRET, dns));
+	if (rc == KT_OK)
+		rc = emit(r, kt_deployment(
+			r, PX_NAME, "proxy", args(r),
+			json_pack("[{s:s, s:i, s:s}]", "name", "https", "containerPort", 8443,
+				  "protocol", "TCP"),
+			json_pack("[{s:s, s:{s:s}}]", "name", "tls", "secret", "secretName",
+				  PX_TLS_SECRET),
+			json_pack("[{s:s, s:s, s:b}]", "name", "tls", "mountPath",
+				  "/etc/kubetenant/tls", "readOnly", 1),
+			1));
+	if (rc == KT_OK)
+		rc = emit(r, kt_pdb(PX_NAME));
+	if (rc == KT_OK)
+		rc = emit(r, kt_service(PX_NAME, json_pack("[{s:s, s:i, s:s, s:s}]", "name", "https",
+							   "port", 443, "targetPort", "https",
+							   "protocol", "TCP")));
+	return rc;
+}

@@ -1,0 +1,299 @@
+/*
+ * render.c: the order of the objects, the profile names and the helpers
+ * every output kind shares.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static const char *const network_names[] = { "kubernetes", "calico-crd", "calico", "admin" };
+static const char *const enforcement_names[] = { "webhook", "gatekeeper" };
+static const char *const karpenter_names[] = { "v1", "v1alpha5" };
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < n; i++)
+		if (!strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+#define NAMES(a) (sizeof(a) / sizeof((a)[0]))
+
+int kt_render_network_parse(const char *s)
+{
+	return lookup(network_names, NAMES(network_names), s);
+}
+
+int kt_render_enforcement_parse(const char *s)
+{
+	return lookup(enforcement_names, NAMES(enforcement_names), s);
+}
+
+int kt_render_karpenter_parse(const char *s)
+{
+	return lookup(karpenter_names, NAMES(karpenter_names), s);
+}
+
+const char *kt_render_network_name(enum kt_render_network n)
+{
+	return (size_t)n < NAMES(network_names) ? network_names[n] : "?";
+}
+
+const char *kt_render_enforcement_name(enum kt_render_enforcement e)
+{
+	return (size_t)e < NAMES(enforcement_names) ? enforcement_names[e] : "?";
+}
+
+const char *kt_render_karpenter_name(enum kt_render_karpenter k)
+{
+	return (size_t)k < NAMES(karpenter_names) ? karpenter_names[k] : "?";
+}
+
+enum kt_rc emit(struct rctx *r, json_t *obj)
+{
+	enum kt_rc rc;
+
+	if (!obj)
+		return kt_err_set(r->err, KT_E_NOMEM, "out of memory building objects");
+	rc = r->fn(r->fn_ctx, obj, r->err);
+	json_decref(obj);
+	return rc;
+}
+
+json_t *meta(const char *name, const char *ns, json_t *extra)
+{
+	json_t *labels = json_pack("{s:s}", KT_MANAGED_BY_KEY, KT_MANAGED_BY);
+
+	if (labels && extra && json_object_update(labels, extra)) {
+		json_decref(labels);
+		labels = NULL;
+	}
+	json_decref(extra);
+	if (!labels)
+		return NULL;
+	return json_pack("{s:s, s:s*, s:o}", "name", name, "namespace", ns, "labels", labels);
+}
+
+json_t *tenant_meta(const struct rctx *r, const char *name, const char *ns,
+		    const struct kt_tenant *t)
+{
+	return meta(name, ns, json_pack("{s:s}", r->key_tenant, t->name));
+}
+
+json_t *strv_json(const struct kt_strv *v)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < v->n; i++)
+		if (json_array_append_new(a, json_string(v->v[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+json_t *kvv_json(const struct kt_kvv *v)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < v->n; i++)
+		if (json_object_set_new(o, v->v[i].key, json_string(v->v[i].value))) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+json_t *group_name(const struct rctx *r, const char *group)
+{
+	size_t lp = strlen(r->group_prefix), lg = strlen(group);
+	char *s = malloc(lp + lg + 1);
+	json_t *j;
+
+	if (!s)
+		return NULL;
+	memcpy(s, r->group_prefix, lp);
+	memcpy(s + lp, group, lg + 1);
+	j = json_stringn(s, lp + lg);
+	free(s);
+	return j;
+}
+
+json_t *tenant_ns_selector(const struct rctx *r)
+{
+	return json_pack("{s:{s:s}}", "matchLabels", r->key_purpose, KT_PURPOSE_TENANT);
+}
+
+static enum kt_rc render_cluster(struct rctx *r)
+{
+	const struct kt_render_opts *o = r->opts;
+	int system = o->enforcement == KT_ENF_WEBHOOK || r->cfg->global.oidc.issuer_url;
+	enum kt_rc rc = KT_OK;
+
+	if (system)
+		rc = render_system_namespace(r);
+	if (rc == KT_OK)
+		rc = render_clusterrole(r);
+	if (rc == KT_OK && system)
+		rc = render_ca_issuers(r);
+	if (rc == KT_OK && o->enforcement == KT_ENF_GATEKEEPER)
+		rc = render_gatekeeper_cluster(r);
+	if (rc == KT_OK && o->enforcement == KT_ENF_WEBHOOK)
+		rc = render_webhook(r);
+	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
+		rc = render_proxy(r);
+	return rc;
+}
+
+static enum kt_rc render_tenant(struct rctx *r, const struct kt_tenant *t)
+{
+	const struct kt_render_opts *o = r->opts;
+	enum kt_rc rc;
+
+	rc = render_namespace(r, t);
+	if (rc == KT_OK)
+		rc = render_access(r, t);
+	if (rc == KT_OK) {
+		switch (o->network) {
+		case KT_NET_CALICO_CRD:
+		case KT_NET_CALICO:
+			rc = render_network_calico(r, t);
+			break;
+		case KT_NET_ADMIN:
+			rc = render_network_admin(r, t);
+			break;
+		default:
+			rc = render_network_kubernetes(r, t);
+			break;
+		}
+	}
+	if (rc == KT_OK)
+		rc = render_quota(r, t);
+	if (rc == KT_OK)
+		rc = render_flux(r, t);
+	if (rc == KT_OK && o->enforcement == KT_ENF_GATEKEEPER)
+		rc = render_gatekeeper_tenant(r, t);
+	return rc;
+}
+
+static enum kt_rc label_key(char *dst, const char *domain, const char *name, struct kt_err *err)
+{
+	int n = snprintf(dst, KT_LABEL_KEY_MAX, "%s/%s", domain, name);
+
+	if (n < 0 || n >= KT_LABEL_KEY_MAX)
+		return kt_err_set(err, KT_E_INVALID, "label domain '%.64s...' is too long", domain);
+	return KT_OK;
+}
+
+enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *opts,
+		     kt_render_fn fn, void *ctx, struct kt_err *err)
+{
+	const char *ld = cfg->global.label_domain ? cfg->global.label_domain : "kubetenant.io";
+	struct rctx r = {
+		.cfg = cfg, .opts = opts, .fn = fn, .fn_ctx = ctx, .err = err,
+	};
+	enum kt_rc rc;
+	size_t i;
+
+	r.group_prefix = opts->group_prefix ? opts->group_prefix
+			 : cfg->global.group_prefix ? cfg->global.group_prefix : "oidc:";
+	r.image = cfg->global.image ? cfg->global.image
+		  : opts->default_image ? opts->default_image : "kubetenant/kubetenant:latest";
+	if ((rc = label_key(r.key_purpose, ld, "purpose", err)) ||
+	    (rc = label_key(r.key_tenant, ld, "tenant", err)) ||
+	    (rc = label_key(r.key_pool, ld, "node-pool", err)) ||
+	    (rc = label_key(r.key_cost, ld, "cost-code", err)))
+		return rc;
+	snprintf(r.calico_tenant_selector, sizeof(r.calico_tenant_selector), "%s == '%s'",
+		 r.key_purpose, KT_PURPOSE_TENANT);
+
+	if (opts->tenant) {
+		/* one lookup per run: a scan keeps the renderer free of the loader's index */
+		for (i = 0; i < cfg->n_tenants; i++)
+			if (!strcmp(cfg->tenants[i].name, opts->tenant))
+				return render_tenant(&r, &cfg->tenants[i]);
+		return kt_err_set(err, KT_E_INVALID, "tenant '%s' is not in the tenants file",
+				  opts->tenant);
+	}
+	rc = render_cluster(&r);
+	for (i = 0; rc == KT_OK && i < cfg->n_pools; i++)
+		rc = opts->karpenter == KT_KARPENTER_V1ALPHA5 ? render_provisioner(&r, &cfg->pools[i])
+							      : render_nodepool(&r, &cfg->pools[i]);
+	for (i = 0; rc == KT_OK && i < cfg->n_tenants; i++)
+		rc = render_tenant(&r, &cfg->tenants[i]);
+	if (rc == KT_OK && opts->enforcement == KT_ENF_WEBHOOK)
+		rc = render_webhook_configs(&r);
+	return rc;
+}
+
+static enum kt_rc collect(void *ctx, json_t *obj, struct kt_err *err)
+{
+	if (json_array_append(ctx, obj))
+		return kt_err_set(err, KT_E_NOMEM, "out of memory collecting objects");
+	return KT_OK;
+}
+
+enum kt_rc kt_render_list(const struct kt_config *cfg, const struct kt_render_opts *opts,
+			  json_t **out, struct kt_err *err)
+{
+	json_t *list = json_array();
+	enum kt_rc rc;
+
+	if (!list)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory collecting objects");
+	rc = kt_render(cfg, opts, collect, list, err);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return KT_OK;
+}
+
+/* A name safe as one path component: DNS-1123-ish, no "/" and no leading ".". */
+static int safe_component(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 253 || s[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+enum kt_rc kt_render_path(json_t *obj, struct kt_buf *out, struct kt_err *err)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	json_t *md = json_object_get(obj, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	enum kt_rc rc;
+	size_t i, start;
+
+	if (!kind || !name || !safe_component(kind) || !safe_component(name) ||
+	    (ns && !safe_component(ns)))
+		return kt_err_set(err, KT_E_INVALID, "object '%s' has no usable kind or name",
+				  name ? name : "?");
+	rc = kt_buf_addf(out, "%s/", ns ? ns : "_cluster");
+	start = out->len;
+	if (rc == KT_OK)
+		rc = kt_buf_addf(out, "%s-%s.yaml", kind, name);
+	if (rc)
+		return kt_err_set(err, rc, "out of memory naming files");
+	for (i = start; i < start + strlen(kind); i++)
+		if (out->buf[i] >= 'A' && out->buf[i] <= 'Z')
+			out->buf[i] = (char)(out->buf[i] - 'A' + 'a');
+	return KT_OK;
+}

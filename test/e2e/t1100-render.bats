@@ -1,0 +1,218 @@
+#!/usr/bin/env bats
+# kubetenant render: golden files for every profile, the blog's objects,
+# determinism, -o DIR, upstream schemas, and errors without partial output.
+
+setup_file() {
+	export KT_BIN=${KT_BIN:-$PWD/build/kubetenant}
+	export KT_SHARED=${KT_SHARED:-$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)/shared}
+	export ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	export EXAMPLE=$ROOT/examples/platform.yaml
+	export CASES=$ROOT/test/cases/render
+}
+
+profiles() {
+	local n e k
+	for n in kubernetes calico-crd calico admin; do
+		for e in webhook gatekeeper; do
+			for k in v1 v1alpha5; do
+				echo "$n $e $k"
+			done
+		done
+	done
+}
+
+# render ARGS... into $out and $err; the status is in $rc
+render() {
+	out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
+	rc=0
+	"$KT_BIN" render "$@" >"$out" 2>"$err" || rc=$?
+}
+
+# compare $out with a golden file, or rewrite it when KT_UPDATE_GOLDEN=1
+golden() {
+	if [ "${KT_UPDATE_GOLDEN:-}" = 1 ]; then
+		mkdir -p "$(dirname "$1")"
+		cp "$out" "$1"
+	fi
+	if ! cmp -s "$out" "$1"; then
+		diff -u "$1" "$out" | head -40
+		return 1
+	fi
+}
+
+@test "render: examples/platform.yaml matches its golden file in every profile" {
+	while read -r n e k; do
+		render -f "$EXAMPLE" --network "$n" --enforcement "$e" --karpenter "$k"
+		[ "$rc" -eq 0 ] || { cat "$err"; false; }
+		[ ! -s "$err" ]
+		golden "$CASES/$n-$e-$k/expected.yaml" || { echo "profile $n $e $k differs"; false; }
+	done < <(profiles)
+}
+
+@test "render: the defaults are kubernetes, webhook and v1" {
+	render -f "$EXAMPLE"
+	[ "$rc" -eq 0 ]
+	cmp "$out" "$CASES/kubernetes-webhook-v1/expected.yaml"
+}
+
+@test "render: every optional feature matches its golden file" {
+	render -f "$CASES/full/tenants.yaml"
+	[ "$rc" -eq 0 ] || { cat "$err"; false; }
+	golden "$CASES/full/expected.yaml"
+	render -f "$CASES/full/tenants.yaml" --network admin --enforcement gatekeeper
+	[ "$rc" -eq 0 ]
+	golden "$CASES/full/expected-admin-gatekeeper.yaml"
+}
+
+@test "render: every object of every golden file validates against its upstream schema" {
+	cd "$ROOT/test/schema"
+	if [ ! -d node_modules ]; then
+		npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	fi
+	run node validate.mjs "$KT_SHARED/schemas/crds" "$CASES"/*/expected*.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" objects valid, 0 failures" ]]
+}
+
+# jq over the JSON List of the blog profile
+blog() {
+	"$KT_BIN" render -f "$EXAMPLE" --network calico-crd --enforcement gatekeeper \
+		--karpenter v1alpha5 --format json | jq -ce "$1"
+}
+
+@test "render: gatekeeper + calico-crd + v1alpha5 has the blog's Provisioner values" {
+	p='.items[] | select(.kind == "Provisioner" and .metadata.name == "sample-team-gitlab-jobs") | .spec'
+	[ "$(blog "$p.taints")" = '[{"key":"platform.it.vt.edu/node-pool","value":"sample-team-gitlab-jobs","effect":"NoSchedule"}]' ]
+	[ "$(blog "$p.ttlSecondsAfterEmpty")" = 600 ]
+	[ "$(blog "$p.labels")" = '{"platform.it.vt.edu/node-pool":"sample-team-gitlab-jobs","platform.it.vt.edu/cost-code":"org1"}' ]
+	[ "$(blog "$p.kubeletConfiguration.clusterDNS")" = '["10.1.0.10"]' ]
+	t='.items[] | select(.kind == "AWSNodeTemplate" and .metadata.name == "sample-team-gitlab-jobs") | .spec'
+	[ "$(blog "$t.tags")" = '{"CostCode":"org1","Project":"sample-team-gitlab-jobs","NodePool":"sample-team-gitlab-jobs"}' ]
+	[ "$(blog "$t.securityGroupSelector")" = '{"kubernetes.io/cluster/vt-common-platform-dvlp-cluster":"owned"}' ]
+}
+
+@test "render: gatekeeper + calico-crd + v1alpha5 has the blog's Assign mutations" {
+	a='.items[] | select(.kind == "Assign" and .metadata.name == "nis-customer-portal-nodepool-selector")'
+	[ "$(blog "$a.apiVersion")" = '"mutations.gatekeeper.sh/v1beta1"' ]
+	[ "$(blog "$a.metadata.namespace")" = '"gatekeeper-system"' ]
+	[ "$(blog "$a.spec.applyTo")" = '[{"groups":[""],"kinds":["Pod"],"versions":["v1"]}]' ]
+	[ "$(blog "$a.spec.match")" = '{"scope":"Namespaced","kinds":[{"apiGroups":["*"],"kinds":["Pod"]}],"namespaces":["nis-customer-portal"]}' ]
+	[ "$(blog "$a.spec.location")" = '"spec.nodeSelector"' ]
+	[ "$(blog "$a.spec.parameters.assign.value")" = '{"platform.it.vt.edu/node-pool":"sample-team-apps"}' ]
+	t='.items[] | select(.kind == "Assign" and .metadata.name == "nis-customer-portal-nodepool-toleration")'
+	[ "$(blog "$t.spec.location")" = '"spec.tolerations"' ]
+	[ "$(blog "$t.spec.parameters.assign.value")" = '[{"key":"platform.it.vt.edu/node-pool","operator":"Equal","value":"sample-team-apps"}]' ]
+}
+
+@test "render: gatekeeper + calico-crd + v1alpha5 has the blog's network, access and domain policies" {
+	np='.items[] | select(.kind == "NetworkPolicy" and .metadata.namespace == "nis-customer-portal")'
+	[ "$(blog "$np.apiVersion")" = '"crd.projectcalico.org/v1"' ]
+	[ "$(blog "$np.metadata.name")" = '"restrict-other-tenants"' ]
+	[ "$(blog "$np.spec | [.order, .selector, .types]")" = '[20,"",["Ingress"]]' ]
+	[ "$(blog "$np.spec.ingress[-1]")" = "{\"action\":\"Deny\",\"source\":{\"namespaceSelector\":\"platform.it.vt.edu/purpose == 'platform-tenant'\"}}" ]
+	rb='.items[] | select(.kind == "RoleBinding" and .metadata.namespace == "nis-customer-portal")'
+	[ "$(blog "$rb.metadata.name")" = '"tenant-access"' ]
+	[ "$(blog "$rb.subjects")" = '[{"kind":"Group","name":"oidc:team.devs.platform-access","apiGroup":"rbac.authorization.k8s.io"}]' ]
+	[ "$(blog "$rb.roleRef")" = '{"kind":"ClusterRole","name":"platform-tenant","apiGroup":"rbac.authorization.k8s.io"}' ]
+	d='.items[] | select(.kind == "AuthorizedDomainPolicy" and .metadata.name == "nis-customer-portal")'
+	[ "$(blog "$d.apiVersion")" = '"constraints.gatekeeper.sh/v1beta1"' ]
+	[ "$(blog "$d.spec.match.namespaces")" = '["nis-customer-portal"]' ]
+	[ "$(blog "$d.spec.match.kinds[0:2]")" = '[{"apiGroups":["extensions","networking.k8s.io"],"kinds":["Ingress"]},{"apiGroups":["cert-manager.io"],"kinds":["Certificate"]}]' ]
+	[ "$(blog "$d.spec.parameters.domains")" = '["nis-customer-portal.tenants-example.platform.it.vt.edu","*.nis-customer-portal.tenants-example.platform.it.vt.edu","*.sample-team.org.vt.edu","sample-team.org.vt.edu"]' ]
+	[ "$(blog '[.items[] | select(.kind == "Namespace")][0].metadata.labels["platform.it.vt.edu/purpose"]')" = '"platform-tenant"' ]
+}
+
+@test "render: output is byte-for-byte deterministic" {
+	render -f "$EXAMPLE" --enforcement gatekeeper
+	cp "$out" "$BATS_TEST_TMPDIR/first"
+	render -f "$EXAMPLE" --enforcement gatekeeper
+	cmp "$out" "$BATS_TEST_TMPDIR/first"
+	# the same file through stdin gives the same bytes
+	"$KT_BIN" render -f - --enforcement gatekeeper <"$EXAMPLE" >"$BATS_TEST_TMPDIR/stdin"
+	cmp "$BATS_TEST_TMPDIR/stdin" "$BATS_TEST_TMPDIR/first"
+}
+
+@test "render: -o DIR holds the same bytes as stdout, one file per object, listed by kustomization.yaml" {
+	dir=$BATS_TEST_TMPDIR/out-dir/nested
+	render -f "$CASES/full/tenants.yaml" -o "$dir"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$out" ]
+	render -f "$CASES/full/tenants.yaml"
+	files=$(sed -n 's/^- //p' "$dir/kustomization.yaml")
+	(cd "$dir" && cat $files) >"$BATS_TEST_TMPDIR/joined"
+	cmp "$BATS_TEST_TMPDIR/joined" "$out"
+	[ "$(grep -c '^---$' "$out")" -eq "$(echo "$files" | wc -l)" ]
+	[ "$(find "$dir" -name '*.yaml' ! -name kustomization.yaml | wc -l)" -eq "$(echo "$files" | wc -l)" ]
+	[ -f "$dir/_cluster/clusterrole-platform-tenant.yaml" ]
+	[ -f "$dir/alpha/rolebinding-tenant-access.yaml" ]
+	[ -f "$dir/kubetenant-system/deployment-kubetenant-webhook.yaml" ]
+	head -3 "$dir/kustomization.yaml" | grep -qx 'kind: Kustomization'
+}
+
+@test "render: --tenant renders only that tenant" {
+	render -f "$CASES/full/tenants.yaml" --tenant beta --format json
+	[ "$rc" -eq 0 ]
+	[ "$(jq -c '[.items[] | .metadata.namespace // .metadata.name] | unique' "$out")" = '["beta"]' ]
+	[ "$(jq -r '.items[0].kind' "$out")" = Namespace ]
+	render -f "$CASES/full/tenants.yaml" --tenant nobody
+	[ "$rc" -eq 2 ]
+	[ ! -s "$out" ]
+	grep -q "tenant 'nobody' is not in the tenants file" "$err"
+}
+
+@test "render: --format json is the same objects as the YAML" {
+	render -f "$CASES/full/tenants.yaml" --format json
+	[ "$rc" -eq 0 ]
+	[ "$(jq -r '.kind' "$out")" = List ]
+	n=$(jq '.items | length' "$out")
+	render -f "$CASES/full/tenants.yaml"
+	[ "$n" -eq "$(grep -c '^---$' "$out")" ]
+}
+
+@test "render: --group-prefix overrides the file" {
+	render -f "$EXAMPLE" --group-prefix corp- --format json
+	[ "$(jq -c '[.items[] | select(.kind == "RoleBinding") | .subjects[0].name] | unique' "$out")" = '["corp-team.devs.platform-access"]' ]
+}
+
+@test "render: an invalid tenants file gives diagnostics, exit 2 and no output at all" {
+	bad=$BATS_TEST_TMPDIR/bad.yaml
+	sed 's/nodePool: sample-team-apps/nodePool: no-such-pool/' "$EXAMPLE" >"$bad"
+	render -f "$bad"
+	[ "$rc" -eq 2 ]
+	[ ! -s "$out" ]
+	grep -qE "^$bad:[0-9]+:[0-9]+: " "$err"
+	render -f "$bad" -o "$BATS_TEST_TMPDIR/never"
+	[ "$rc" -eq 2 ]
+	[ ! -e "$BATS_TEST_TMPDIR/never" ]
+}
+
+@test "render: unreadable input exits 3, usage errors exit 2" {
+	render -f "$BATS_TEST_TMPDIR/missing.yaml"
+	[ "$rc" -eq 3 ]
+	[ ! -s "$out" ]
+	render
+	[ "$rc" -eq 2 ]
+	grep -q "use -f FILE" "$err"
+	render -f "$EXAMPLE" --network flannel
+	[ "$rc" -eq 2 ]
+	grep -q "unknown network profile 'flannel'" "$err"
+	render -f "$EXAMPLE" --karpenter v1beta1
+	[ "$rc" -eq 2 ]
+	render -f "$EXAMPLE" --enforcement kyverno
+	[ "$rc" -eq 2 ]
+	render -f "$EXAMPLE" --format json -o "$BATS_TEST_TMPDIR/x"
+	[ "$rc" -eq 2 ]
+	render -f "$EXAMPLE" --bogus
+	[ "$rc" -eq 2 ]
+	grep -q "^usage: kubetenant render" "$err"
+}
+
+@test "render: --help and 'help render' print usage on stdout" {
+	render --help
+	[ "$rc" -eq 0 ]
+	grep -q "^usage: kubetenant render -f FILE" "$out"
+	run "$KT_BIN" help render
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--network PROFILE"* ]]
+}

@@ -1,0 +1,571 @@
+/*
+ * t_render.c: the renderer's tricky parts.
+ *
+ *  - The YAML writer, with libfyaml as the referee: everything we write is
+ *    parsed back and must be the same JSON, type for type; the strings a
+ *    YAML 1.1 reader would take for booleans must be quoted.
+ *  - Security properties of the objects: namespaces matched only by
+ *    kubernetes.io/metadata.name, read-only tenant role, exact proxy rights,
+ *    webhooks that cannot select system namespaces.
+ *  - Order, filters, profile names, file names, errors.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <libfyaml.h>
+#include "kt/render.h"
+#include "render_fixture.h"
+
+/*
+ * libfyaml 0.7.12 leaks an atom iterator buffer in fy_atom_is_number while
+ * it writes JSON: that is the referee's code path, not ours (the renderer
+ * does not use libfyaml), so the leak checker ignores allocations made
+ * inside libfyaml in this test binary.
+ */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:fy_atom_is_number\nleak:libfyaml.so\n";
+}
+
+/* Parse YAML with libfyaml and return it as JSON (new reference). */
+static json_t *reparse(const char *yaml, size_t len)
+{
+	struct fy_parse_cfg cfg = { .flags = FYPCF_DEFAULT_DOC };
+	struct fy_document *d = fy_document_build_from_string(&cfg, yaml, len);
+	char *s;
+	json_t *j;
+
+	assert_non_null(d);
+	s = fy_emit_document_to_string(d, FYECF_MODE_JSON_ONELINE);
+	assert_non_null(s);
+	j = json_loads(s, JSON_DECODE_ANY, NULL);
+	if (!j)
+		fprintf(stderr, "not JSON: %s\n", s);
+	assert_non_null(j);
+	free(s);
+	fy_document_destroy(d);
+	return j;
+}
+
+static void assert_round_trip(json_t *v)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	struct kt_err err = { 0 };
+	json_t *back;
+
+	assert_int_equal(kt_render_yaml(v, &b, &err), KT_OK);
+	back = reparse(b.buf, b.len);
+	if (!json_equal(v, back)) {
+		char *a = json_dumps(v, JSON_ENCODE_ANY), *c = json_dumps(back, JSON_ENCODE_ANY);
+
+		fprintf(stderr, "wrote:\n%s\nwant %s\ngot  %s\n", b.buf, a, c);
+		free(a);
+		free(c);
+		fail();
+	}
+	json_decref(back);
+	kt_buf_release(&b);
+}
+
+static const char *const tricky[] = {
+	"", "600", "true", "on", "Yes", "NO", "y", "null", "~", "a: b", "a:b", "a:", "#x", "x #y",
+	" lead", "trail ", "*.foo", "&a", "!tag", "%x", "@x", "`x", "-x", "- x", "-", "?", "? x",
+	"10.1.0.10", "2024-01-01", "0x1F", "0o17", "1e3", "+1", "-.5", ".inf", ".NaN", "12:30",
+	"v1", "t3a.large", "platform.it.vt.edu/node-pool", "oidc:team.devs", "https://x.org/a",
+	"{a}", "[a]", "a,b", "|", ">", "'q'", "\"dq\"", "=", "<<", "multi\nline\n", "multi\nline",
+	"multi\n\n\n", "x\n\ny\n", "tab\there", "\tstart", "ctl\x01z", "del\x7f", "quote\"back\\slash",
+	"\xc3\xbc\xc3\xb1\xc3\xad", ("a\xe2\x80\xa8" "b"), "bom\xef\xbb\xbf", "x\r\ny", "  indented\nfoo",
+	"a\n  b\n", "trailing space \nx", "\nleading newline", "line\n---\nnot a document\n",
+	"line\n...\n", "package x\n\nviolation[{\"msg\": m}] {\n\tm := \"a\"\n}\n",
+	"\xc2\x85next-line", "ok with spaces", "ends with colon:",
+};
+
+static void yaml_strings_round_trip(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		json_t *as_value = json_pack("{s:s}", "k", tricky[i]);
+		json_t *as_key = json_object();
+		json_t *in_seq = json_pack("{s:[s, {s:s}]}", "k", tricky[i], "x", tricky[i]);
+
+		assert_non_null(as_value);
+		assert_non_null(in_seq);
+		assert_int_equal(json_object_set_new(as_key, tricky[i], json_integer(1)), 0);
+		assert_round_trip(as_value);
+		assert_round_trip(as_key);
+		assert_round_trip(in_seq);
+		json_decref(as_value);
+		json_decref(as_key);
+		json_decref(in_seq);
+	}
+}
+
+static void yaml_types_and_nesting_round_trip(void **state)
+{
+	json_t *v = json_loads("{\"i\": 42, \"neg\": -7, \"big\": 9007199254740993, \"f\": 1.5,"
+			       " \"t\": true, \"n\": null, \"e\": {}, \"a\": [],"
+			       " \"seq\": [[1, [2, []]], {}, {\"x\": [{\"y\": {\"z\": []}}]}, \"s\"],"
+			       " \"m\": {\"deep\": {\"er\": [\"multi\\nline\\n\", {\"k\": \"v\\nw\"}]}}}",
+			       0, NULL);
+
+	(void)state;
+	assert_non_null(v);
+	assert_round_trip(v);
+	json_decref(v);
+}
+
+/* The readers Kubernetes uses are YAML 1.1: these must be quoted, not plain. */
+static void yaml_quotes_yaml11_booleans(void **state)
+{
+	static const char *const words[] = { "on", "off", "yes", "no", "y", "n", "On", "NO", "~" };
+	struct kt_buf b = KT_BUF_INIT;
+	struct kt_err err = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		json_t *v = json_pack("{s:s}", "k", words[i]);
+		char want[32];
+
+		kt_buf_reset(&b);
+		assert_int_equal(kt_render_yaml(v, &b, &err), KT_OK);
+		snprintf(want, sizeof(want), "---\nk: \"%s\"\n", words[i]);
+		assert_string_equal(b.buf, want);
+		json_decref(v);
+	}
+	kt_buf_release(&b);
+}
+
+static void yaml_layout_is_kubectl_style(void **state)
+{
+	json_t *v = json_loads("{\"a\": [{\"b\": 1, \"c\": [\"x\"]}], \"d\": {\"e\": \"l1\\nl2\\n\"}}",
+			       0, NULL);
+	struct kt_buf b = KT_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(kt_render_yaml(v, &b, NULL), KT_OK);
+	assert_string_equal(b.buf, "---\n"
+				   "a:\n"
+				   "- b: 1\n"
+				   "  c:\n"
+				   "  - x\n"
+				   "d:\n"
+				   "  e: |\n"
+				   "    l1\n"
+				   "    l2\n");
+	json_decref(v);
+	kt_buf_release(&b);
+}
+
+static void yaml_rejects_deep_nesting_and_leaves_buffer(void **state)
+{
+	json_t *v = json_array(), *cur = v;
+	struct kt_buf b = KT_BUF_INIT;
+	struct kt_err err = { 0 };
+	int i;
+
+	(void)state;
+	for (i = 0; i < KT_RENDER_MAX_DEPTH + 5; i++) {
+		json_t *next = json_array();
+
+		json_array_append_new(cur, next);
+		cur = next;
+	}
+	json_array_append_new(cur, json_string("bottom"));
+	assert_int_equal(kt_buf_adds(&b, "keep"), KT_OK);
+	assert_int_equal(kt_render_yaml(v, &b, &err), KT_E_INVALID);
+	assert_string_equal(b.buf, "keep");
+	assert_non_null(strstr(err.msg, "nested deeper"));
+	json_decref(v);
+	kt_buf_release(&b);
+}
+
+static json_t *render(struct kt_config *cfg, const char *network, const char *enforcement,
+		      const char *karpenter, const char *tenant)
+{
+	struct kt_render_opts o = { .tenant = tenant, .tenants_yaml = "global: {}\n",
+				    .tenants_yaml_len = 11 };
+	struct kt_err err = { 0 };
+	json_t *list = NULL;
+
+	o.network = kt_render_network_parse(network);
+	o.enforcement = kt_render_enforcement_parse(enforcement);
+	o.karpenter = kt_render_karpenter_parse(karpenter);
+	assert_int_equal(kt_render_list(cfg, &o, &list, &err), KT_OK);
+	return list;
+}
+
+static const char *kind_of(json_t *o)
+{
+	return json_string_value(json_object_get(o, "kind"));
+}
+
+static const char *name_of(json_t *o)
+{
+	return json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+}
+
+static json_t *find(json_t *list, const char *kind, const char *name)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(list, i, o)
+		if (!strcmp(kind_of(o), kind) && !strcmp(name_of(o), name))
+			return o;
+	return NULL;
+}
+
+static const char *const profiles[][3] = {
+	{ "kubernetes", "webhook", "v1" },      { "calico-crd", "gatekeeper", "v1alpha5" },
+	{ "calico", "webhook", "v1alpha5" },    { "admin", "gatekeeper", "v1" },
+};
+
+static void every_object_is_managed_and_namespace_comes_first(void **state)
+{
+	size_t p, i;
+
+	(void)state;
+	for (p = 0; p < sizeof(profiles) / sizeof(profiles[0]); p++) {
+		json_t *list = render(fixture_full(), profiles[p][0], profiles[p][1], profiles[p][2],
+				      NULL), *o;
+		json_t *seen = json_object();
+
+		assert_true(json_array_size(list) > 10);
+		json_array_foreach(list, i, o) {
+			json_t *md = json_object_get(o, "metadata");
+			const char *ns = json_string_value(json_object_get(md, "namespace"));
+
+			assert_string_equal(json_string_value(json_object_get(
+						    json_object_get(md, "labels"),
+						    "app.kubernetes.io/managed-by")),
+					    "kubetenant");
+			if (!strcmp(kind_of(o), "Namespace"))
+				json_object_set_new(seen, name_of(o), json_true());
+			/* never before its Namespace (gatekeeper-system is Gatekeeper's own) */
+			if (ns && strcmp(ns, "gatekeeper-system"))
+				assert_non_null(json_object_get(seen, ns));
+		}
+		json_decref(seen);
+		json_decref(list);
+	}
+}
+
+/* Walk every object for namespace selectors in the kubernetes NetworkPolicy. */
+static void network_selects_namespaces_only_by_name(void **state)
+{
+	json_t *list = render(fixture_full(), "kubernetes", "webhook", "v1", NULL);
+	json_t *np = find(list, "NetworkPolicy", "tenant-isolation"), *from, *peer;
+	size_t i;
+	int saw_ns_selector = 0;
+	char *values;
+
+	(void)state;
+	assert_non_null(np);
+	from = json_object_get(json_array_get(json_object_get(json_object_get(np, "spec"), "ingress"),
+					      0), "from");
+	json_array_foreach(from, i, peer) {
+		json_t *sel = json_object_get(peer, "namespaceSelector"), *e;
+		size_t j;
+
+		if (!sel)
+			continue;
+		saw_ns_selector = 1;
+		assert_null(json_object_get(sel, "matchLabels"));
+		json_array_foreach(json_object_get(sel, "matchExpressions"), j, e)
+			assert_string_equal(json_string_value(json_object_get(e, "key")),
+					    "kubernetes.io/metadata.name");
+	}
+	assert_true(saw_ns_selector);
+	/* alpha allows beta and the platform namespaces, in that order */
+	values = json_dumps(json_object_get(json_array_get(json_object_get(json_object_get(
+			json_array_get(from, 1), "namespaceSelector"), "matchExpressions"), 0), "values"),
+			    JSON_COMPACT);
+	assert_string_equal(values, "[\"ingress-nginx\",\"monitoring\",\"beta\"]");
+	free(values);
+	json_decref(list);
+}
+
+static void calico_keeps_the_blog_rule_last(void **state)
+{
+	json_t *list = render(fixture_blog(), "calico-crd", "gatekeeper", "v1alpha5", NULL);
+	json_t *np = find(list, "NetworkPolicy", "restrict-other-tenants");
+	json_t *spec = json_object_get(np, "spec");
+	json_t *ingress = json_object_get(spec, "ingress");
+	json_t *last = json_array_get(ingress, json_array_size(ingress) - 1);
+
+	(void)state;
+	assert_string_equal(json_string_value(json_object_get(np, "apiVersion")),
+			    "crd.projectcalico.org/v1");
+	assert_int_equal(json_integer_value(json_object_get(spec, "order")), 20);
+	assert_string_equal(json_string_value(json_object_get(spec, "selector")), "");
+	assert_string_equal(json_string_value(json_object_get(last, "action")), "Deny");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(last, "source"),
+							      "namespaceSelector")),
+			    "platform.it.vt.edu/purpose == 'platform-tenant'");
+	json_decref(list);
+}
+
+static void pod_security_labels_are_pinned(void **state)
+{
+	json_t *list = render(fixture_full(), "kubernetes", "webhook", "v1", NULL);
+	json_t *alpha = json_object_get(json_object_get(find(list, "Namespace", "alpha"), "metadata"),
+					"labels");
+	json_t *beta = json_object_get(json_object_get(find(list, "Namespace", "beta"), "metadata"),
+				       "labels");
+	char latest[16];
+
+	(void)state;
+	snprintf(latest, sizeof(latest), "v1.%d", KT_PSS_LATEST_MINOR);
+	assert_string_equal(json_string_value(json_object_get(alpha, "pod-security.kubernetes.io/enforce")),
+			    "baseline");
+	assert_string_equal(json_string_value(json_object_get(alpha,
+							       "pod-security.kubernetes.io/warn-version")),
+			    "v1.30");
+	assert_string_equal(json_string_value(json_object_get(beta, "pod-security.kubernetes.io/audit")),
+			    "privileged");
+	assert_string_equal(json_string_value(json_object_get(beta,
+							       "pod-security.kubernetes.io/enforce-version")),
+			    latest);
+	assert_string_equal(json_string_value(json_object_get(beta, "platform.it.vt.edu/purpose")),
+			    "platform-tenant");
+	json_decref(list);
+}
+
+static void tenant_role_is_read_only(void **state)
+{
+	json_t *list = render(fixture_blog(), "kubernetes", "webhook", "v1", NULL);
+	json_t *role = find(list, "ClusterRole", "platform-tenant"), *rule;
+	size_t i, j;
+
+	(void)state;
+	assert_non_null(role);
+	json_array_foreach(json_object_get(role, "rules"), i, rule) {
+		json_t *x;
+
+		json_array_foreach(json_object_get(rule, "verbs"), j, x) {
+			const char *verb = json_string_value(x);
+
+			assert_true(!strcmp(verb, "get") || !strcmp(verb, "list") ||
+				    !strcmp(verb, "watch"));
+		}
+		json_array_foreach(json_object_get(rule, "resources"), j, x) {
+			const char *res = json_string_value(x);
+
+			assert_true(strcmp(res, "secrets") && strcmp(res, "pods/exec") &&
+				    strcmp(res, "pods/attach") && strcmp(res, "pods/portforward") &&
+				    strcmp(res, "*"));
+		}
+	}
+	json_decref(list);
+}
+
+static void proxy_may_impersonate_users_and_groups_only(void **state)
+{
+	json_t *list = render(fixture_full(), "kubernetes", "webhook", "v1", NULL);
+	json_t *role = find(list, "ClusterRole", "kubetenant-proxy");
+	json_t *dep = find(list, "Deployment", "kubetenant-proxy");
+	char *rules;
+	char *args;
+
+	(void)state;
+	assert_non_null(role);
+	rules = json_dumps(json_object_get(role, "rules"), JSON_COMPACT);
+	assert_string_equal(rules, "[{\"apiGroups\":[\"\"],\"resources\":[\"groups\",\"users\"],"
+				   "\"verbs\":[\"impersonate\"]}]");
+	args = json_dumps(json_object_get(json_array_get(json_object_get(json_object_get(json_object_get(
+				json_object_get(dep, "spec"), "template"), "spec"), "containers"), 0),
+					  "args"),
+			  JSON_COMPACT);
+	assert_non_null(strstr(args, "\"--issuer-url\",\"https://dex.example.org\""));
+	assert_non_null(strstr(args, "\"--groups-prefix\",\"idp:\""));
+	assert_non_null(strstr(args, "\"--username-claim\",\"email\""));
+	free(rules);
+	free(args);
+	json_decref(list);
+	/* no issuer: no proxy */
+	list = render(fixture_blog(), "kubernetes", "webhook", "v1", NULL);
+	assert_null(find(list, "Deployment", "kubetenant-proxy"));
+	json_decref(list);
+}
+
+static void webhooks_cannot_select_system_namespaces(void **state)
+{
+	json_t *list = render(fixture_blog(), "kubernetes", "webhook", "v1", NULL);
+	const char *kinds[] = { "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration" };
+	size_t k, i;
+	json_t *h;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		json_t *cfg = find(list, kinds[k], "kubetenant");
+
+		assert_non_null(cfg);
+		assert_non_null(json_object_get(json_object_get(json_object_get(cfg, "metadata"),
+								"annotations"),
+						"cert-manager.io/inject-ca-from"));
+		json_array_foreach(json_object_get(cfg, "webhooks"), i, h) {
+			json_t *sel = json_object_get(h, "namespaceSelector");
+
+			if (!sel)
+				sel = json_object_get(h, "objectSelector");
+			assert_string_equal(json_string_value(json_object_get(
+						    json_object_get(sel, "matchLabels"),
+						    "platform.it.vt.edu/purpose")),
+					    "platform-tenant");
+			assert_string_equal(json_string_value(json_object_get(h, "failurePolicy")),
+					    "Fail");
+			assert_true(json_integer_value(json_object_get(h, "timeoutSeconds")) <= 3);
+			assert_string_equal(json_string_value(json_object_get(h, "sideEffects")),
+					    "None");
+		}
+	}
+	json_decref(list);
+}
+
+static void quotas_stay_strings_and_gatekeeper_excludes_allowed_tenants(void **state)
+{
+	json_t *list = render(fixture_full(), "kubernetes", "gatekeeper", "v1", NULL);
+	json_t *q = find(list, "ResourceQuota", "tenant-quota");
+	json_t *lb = find(list, "K8sDenyServiceType", "tenant-deny-loadbalancer");
+	json_t *np = find(list, "K8sDenyServiceType", "tenant-deny-nodeport");
+	char *s;
+
+	(void)state;
+	assert_true(json_is_string(json_object_get(json_object_get(json_object_get(q, "spec"), "hard"),
+						   "pods")));
+	s = json_dumps(json_object_get(json_object_get(json_object_get(lb, "spec"), "match"),
+				       "excludedNamespaces"),
+		       JSON_COMPACT);
+	assert_string_equal(s, "[\"alpha\",\"beta\"]");
+	free(s);
+	s = json_dumps(json_object_get(json_object_get(json_object_get(np, "spec"), "match"),
+				       "excludedNamespaces"),
+		       JSON_COMPACT);
+	assert_string_equal(s, "[\"beta\"]");
+	free(s);
+	json_decref(list);
+}
+
+static void tenant_filter_and_unknown_tenant(void **state)
+{
+	struct kt_render_opts o = { 0 };
+	struct kt_err err = { 0 };
+	json_t *list = render(fixture_full(), "kubernetes", "webhook", "v1", "beta"), *obj;
+	size_t i;
+
+	(void)state;
+	assert_string_equal(kind_of(json_array_get(list, 0)), "Namespace");
+	json_array_foreach(list, i, obj) {
+		const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+								   "namespace"));
+
+		assert_true(!ns || !strcmp(ns, "beta"));
+		assert_true(strcmp(kind_of(obj), "ClusterRole"));
+	}
+	json_decref(list);
+	list = NULL;
+	o.tenant = "nobody";
+	assert_int_equal(kt_render_list(fixture_blog(), &o, &list, &err), KT_E_INVALID);
+	assert_null(list);
+	assert_string_equal(err.msg, "tenant 'nobody' is not in the tenants file");
+}
+
+static int calls;
+static enum kt_rc stop_at_third(void *ctx, json_t *obj, struct kt_err *err)
+{
+	(void)ctx;
+	(void)obj;
+	if (++calls == 3)
+		return kt_err_set(err, KT_E_IO, "disk full");
+	return KT_OK;
+}
+
+static void callback_error_stops_render(void **state)
+{
+	struct kt_render_opts o = { 0 };
+	struct kt_err err = { 0 };
+
+	(void)state;
+	calls = 0;
+	assert_int_equal(kt_render(fixture_blog(), &o, stop_at_third, NULL, &err), KT_E_IO);
+	assert_int_equal(calls, 3);
+	assert_string_equal(err.msg, "disk full");
+}
+
+static void group_prefix_option_overrides_file(void **state)
+{
+	struct kt_render_opts o = { .group_prefix = "corp-" };
+	json_t *list = NULL;
+
+	(void)state;
+	assert_int_equal(kt_render_list(fixture_blog(), &o, &list, NULL), KT_OK);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
+					  find(list, "RoleBinding", "tenant-access"), "subjects"), 0),
+							      "name")),
+			    "corp-team.devs.platform-access");
+	json_decref(list);
+}
+
+static void profile_names_and_paths(void **state)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(kt_render_network_parse("calico-crd"), KT_NET_CALICO_CRD);
+	assert_int_equal(kt_render_network_parse("Calico"), -1);
+	assert_int_equal(kt_render_enforcement_parse("gatekeeper"), KT_ENF_GATEKEEPER);
+	assert_int_equal(kt_render_karpenter_parse("v1alpha5"), KT_KARPENTER_V1ALPHA5);
+	assert_int_equal(kt_render_karpenter_parse(NULL), -1);
+	assert_string_equal(kt_render_network_name(KT_NET_ADMIN), "admin");
+
+	o = json_pack("{s:s, s:{s:s, s:s}}", "kind", "RoleBinding", "metadata", "name",
+		      "tenant-access", "namespace", "team-a");
+	assert_int_equal(kt_render_path(o, &b, NULL), KT_OK);
+	assert_string_equal(b.buf, "team-a/rolebinding-tenant-access.yaml");
+	json_decref(o);
+	kt_buf_reset(&b);
+	o = json_pack("{s:s, s:{s:s}}", "kind", "ClusterRole", "metadata", "name", "platform-tenant");
+	assert_int_equal(kt_render_path(o, &b, NULL), KT_OK);
+	assert_string_equal(b.buf, "_cluster/clusterrole-platform-tenant.yaml");
+	json_decref(o);
+	kt_buf_reset(&b);
+	o = json_pack("{s:s, s:{s:s}}", "kind", "Secret", "metadata", "name", "../../etc/passwd");
+	assert_int_equal(kt_render_path(o, &b, NULL), KT_E_INVALID);
+	json_decref(o);
+	kt_buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(yaml_strings_round_trip),
+		cmocka_unit_test(yaml_types_and_nesting_round_trip),
+		cmocka_unit_test(yaml_quotes_yaml11_booleans),
+		cmocka_unit_test(yaml_layout_is_kubectl_style),
+		cmocka_unit_test(yaml_rejects_deep_nesting_and_leaves_buffer),
+		cmocka_unit_test(every_object_is_managed_and_namespace_comes_first),
+		cmocka_unit_test(network_selects_namespaces_only_by_name),
+		cmocka_unit_test(calico_keeps_the_blog_rule_last),
+		cmocka_unit_test(pod_security_labels_are_pinned),
+		cmocka_unit_test(tenant_role_is_read_only),
+		cmocka_unit_test(proxy_may_impersonate_users_and_groups_only),
+		cmocka_unit_test(webhooks_cannot_select_system_namespaces),
+		cmocka_unit_test(quotas_stay_strings_and_gatekeeper_excludes_allowed_tenants),
+		cmocka_unit_test(tenant_filter_and_unknown_tenant),
+		cmocka_unit_test(callback_error_stops_render),
+		cmocka_unit_test(group_prefix_option_overrides_file),
+		cmocka_unit_test(profile_names_and_paths),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
