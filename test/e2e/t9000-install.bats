@@ -1,0 +1,43 @@
+#!/usr/bin/env bats
+# make install: the binary, the kubectl plugin symlink and the man pages.
+
+bats_require_minimum_version 1.5.0
+
+KT_BIN=${KT_BIN:-$BATS_TEST_DIRNAME/../../build/kubetenant}
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+setup_file() {
+	export DEST=$(mktemp -d)
+	# install the binary under test, not a fresh build
+	make -s -C "$REPO" install BUILD="$(dirname "$KT_BIN")" DESTDIR="$DEST" PREFIX=/usr >/dev/null
+}
+
+teardown_file() {
+	rm -rf "$DEST"
+}
+
+@test "install puts kubetenant and the kubectl-tenant symlink in bin" {
+	[ -x "$DEST/usr/bin/kubetenant" ]
+	[ "$(readlink "$DEST/usr/bin/kubectl-tenant")" = kubetenant ]
+	cmp "$DEST/usr/bin/kubetenant" "$KT_BIN"
+}
+
+@test "kubectl finds the plugin and runs it as 'kubectl tenant'" {
+	PATH="$DEST/usr/bin:$PATH" run kubectl plugin list
+	[[ "$output" == *"$DEST/usr/bin/kubectl-tenant"* ]]
+	PATH="$DEST/usr/bin:$PATH" run --separate-stderr kubectl tenant --help
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "usage: kubectl tenant <command> [options]" ]
+	PATH="$DEST/usr/bin:$PATH" run kubectl tenant validate -f "$REPO/examples/platform.yaml"
+	[ "$status" -eq 0 ]
+}
+
+@test "every man page is installed and man can format it" {
+	for m in "$REPO"/man/*.1; do
+		page="$DEST/usr/share/man/man1/${m##*/}"
+		[ -f "$page" ] || { echo "missing $page"; return 1; }
+		run man -l "$page"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *NAME* ]]
+	done
+}
