@@ -39,7 +39,7 @@ static const char usage[] =
 	"                              plain-HTTP /metrics, /healthz, /readyz\n"
 	"                              (default 127.0.0.1:9090; \"off\" disables it)\n"
 	"      --threads N             worker threads (default: one per CPU)\n"
-	"      --max-connections N     concurrent connections (default 4096)\n"
+	"      --max-connections N     concurrent connections; more wait (default 1024)\n"
 	"      --timeout SECONDS       close idle or stalled connections (default 10)\n"
 	"      --drain-timeout SECONDS longest wait for in-flight requests at shutdown\n"
 	"                              (default 20)\n"
@@ -81,15 +81,19 @@ static unsigned cpus(void)
 	return n <= 0 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/*
+ * Each connection costs about 28 KiB (a 16 KiB buffer and the TLS session),
+ * so 1024 bound the worst case near 30 MB; the API server keeps a few dozen.
+ */
 static unsigned default_conn_limit(void)
 {
 	struct rlimit rl;
 
 	/* leave room for the files we read and the metrics listener */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < 4096 + 128)
+	    rl.rlim_cur < 1024 + 128)
 		return rl.rlim_cur > 256 ? (unsigned)rl.rlim_cur - 128 : 64;
-	return 4096;
+	return 1024;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -198,7 +202,7 @@ static int start(struct server *sv, const struct opts *o)
 	ho.threads = o->threads;
 	ho.conn_limit = o->max_conn;
 	ho.timeout_s = o->timeout;
-	ho.conn_memory = 32 * 1024;
+	ho.conn_memory = 16 * 1024; /* headers and I/O buffers; the body is ours */
 	ho.max_body = KT_HTTP_MAX_BODY;
 	ho.handlers = sv->handlers;
 	ho.n_handlers = 4;

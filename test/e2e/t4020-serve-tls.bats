@@ -106,3 +106,21 @@ served_serial() {
 	[ "$(metric kubetenant_tls_reloads_total)" = 1 ]
 	[ "$(metric kubetenant_tls_reload_failures_total)" = 1 ]
 }
+
+@test "connections past --max-connections wait until one closes" {
+	serve_start --max-connections 2 --threads 1 --timeout 30
+	openssl s_client -quiet -connect "127.0.0.1:$PORT" < <(sleep 20) >/dev/null 2>&1 3>&- &
+	local c1=$!
+	openssl s_client -quiet -connect "127.0.0.1:$PORT" < <(sleep 20) >/dev/null 2>&1 3>&- &
+	local c2=$!
+	sleep 1
+	# not accepted (it waits in the listen backlog): curl gives up
+	run https -m 2 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/healthz"
+	[ "$status" -eq 28 ]
+	kill "$c1"
+	wait "$c1" || true
+	run https -m 5 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/healthz"
+	[ "$output" = 200 ]
+	kill "$c2"
+	wait "$c2" || true
+}
