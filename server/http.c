@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -242,7 +243,8 @@ static enum MHD_Result answer(struct kt_http_server *s, struct req_state *r, int
 	return send_resp(s, r, &resp);
 }
 
-static bool too_long(struct kt_http_server *s, struct MHD_Connection *c)
+/* The announced body length: 0 when none, ULLONG_MAX when unreadable. */
+static unsigned long long content_length(struct MHD_Connection *c)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -250,10 +252,20 @@ static bool too_long(struct kt_http_server *s, struct MHD_Connection *c)
 	unsigned long long n;
 
 	if (!cl)
-		return false;
+		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
-	return errno || end == cl || n > s->o.max_body;
+	return errno || end == cl ? ULLONG_MAX : n;
+}
+
+static void hex16(char *out, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		out[i] = digits[v & 15];
+	out[16] = '\0';
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -263,6 +275,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	struct kt_http_server *s = cls;
 	struct req_state *r = *req_cls;
 	struct kt_http_resp resp = { .body = KT_BUF_INIT };
+	unsigned long long len;
 	uint64_t id;
 
 	(void)version;
@@ -280,15 +293,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 		r->req.header = req_header;
 		r->req.start_us = kt_http_now_us();
 		id = atomic_fetch_add_explicit(&s->next_id, 1, memory_order_relaxed);
-		snprintf(r->req.id, sizeof(r->req.id), "%016llx",
-			 (unsigned long long)(s->id_salt ^ (id * 0x9e3779b97f4a7c15ull)));
+		hex16(r->req.id, s->id_salt ^ (id * 0x9e3779b97f4a7c15ull));
 		r->body.buf = kt_buf_empty;
 		r->body.max = s->o.max_body;
 		r->h = kt_http_route(s->o.handlers, s->o.n_handlers, url);
 		if (!r->h)
 			return answer(s, r, 404, NULL, "no handler for '%s'", url);
-		if (too_long(s, c))
+		len = content_length(c);
+		if (len > s->o.max_body)
 			return answer(s, r, 413, NULL, "request body is larger than %s", "3 MiB");
+		/* one allocation for the announced body instead of doubling up to it */
+		if (len && kt_buf_grow(&r->body, (size_t)len))
+			return MHD_NO;
 		return MHD_YES;
 	}
 	if (*upload_size) {

@@ -66,19 +66,30 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Printable ASCII that JSON takes as it is. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void kt_json_escape(struct kt_buf *b, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, len;
+	size_t full = strlen(s), n = full < max ? full : max, i = 0, run, len;
 	char esc[8];
 
-	if (n > max)
-		n = max;
 	kt_buf_addch(b, '"');
 	while (i < n) {
 		unsigned char c = p[i];
 
-		if (c == '"' || c == '\\') {
+		/* the common case: a run of printable ASCII, copied at once */
+		run = i;
+		while (run < n && plain(p[run]))
+			run++;
+		if (run > i) {
+			kt_buf_add(b, p + i, run - i);
+			i = run;
+		} else if (c == '"' || c == '\\') {
 			esc[0] = '\\', esc[1] = (char)c;
 			kt_buf_add(b, esc, 2);
 			i++;
@@ -98,23 +109,55 @@ void kt_json_escape(struct kt_buf *b, const char *s, size_t max)
 			i++;
 		}
 	}
-	if (n < strlen(s))
+	if (n < full)
 		kt_buf_add(b, "...", 3);
 	kt_buf_addch(b, '"');
 }
 
+/* Decimal digits of v into out (at least 24 bytes); returns the length. */
+static size_t format_num(char *out, long long v)
+{
+	char tmp[24];
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	size_t n = 0, i = 0;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		out[i++] = '-';
+	while (n)
+		out[i++] = tmp[--n];
+	return i;
+}
+
 void kt_log_begin(struct kt_buf *b, enum kt_log_level lvl, const char *msg)
 {
+	/* the date part changes once a second: format it once per second per thread */
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char cached[32];
 	struct timespec ts;
 	struct tm tm;
-	char when[40];
+	char us[8];
+	long frac;
+	int i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_sec != cached_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S.", &tm);
+		cached_sec = ts.tv_sec;
+	}
+	for (frac = ts.tv_nsec / 1000, i = 5; i >= 0; i--, frac /= 10)
+		us[i] = (char)('0' + frac % 10);
 	kt_buf_reset(b);
-	kt_buf_addf(b, "{\"ts\":\"%s.%06ldZ\",\"level\":\"%s\",\"msg\":", when,
-		    ts.tv_nsec / 1000, level_names[lvl]);
+	kt_buf_grow(b, 512); /* most lines fit: one allocation */
+	kt_buf_adds(b, "{\"ts\":\"");
+	kt_buf_adds(b, cached);
+	kt_buf_add(b, us, 6);
+	kt_buf_adds(b, "Z\",\"level\":\"");
+	kt_buf_adds(b, level_names[lvl]);
+	kt_buf_adds(b, "\",\"msg\":");
 	kt_json_escape(b, msg, MAX_VALUE);
 }
 
@@ -131,9 +174,12 @@ void kt_log_str(struct kt_buf *b, const char *key, const char *val)
 
 void kt_log_num(struct kt_buf *b, const char *key, long long val)
 {
+	char num[32];
+
 	kt_buf_addch(b, ',');
+	num[0] = ':';
 	kt_json_escape(b, key, MAX_VALUE);
-	kt_buf_addf(b, ":%lld", val);
+	kt_buf_add(b, num, 1 + format_num(num + 1, val));
 }
 
 void kt_log_end(struct kt_buf *b)
