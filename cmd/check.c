@@ -3,9 +3,11 @@
  * a cluster (a tenant's CI, a pre-commit hook).
  *
  * Modes: --pod-security judges every Pod and workload pod template against a
- * Pod Security Standards level.  Each mode is one function below that loads
- * the manifests with load_manifests() and reports through struct report, so
- * another mode (the tenancy rules of a tenants file) slots in beside it.
+ * Pod Security Standards level; --tenant judges every object with all the
+ * tenancy rules of a tenants file, exactly as the webhook would (mutate,
+ * apply the patch, validate), through the same policy engine.  Each mode is
+ * one function below that loads the manifests with load_manifests() and
+ * reports through struct report.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,35 +15,49 @@
 #include <string.h>
 #include "kt.h"
 #include "kt/manifest.h"
+#include "kt/policy.h"
 #include "kt/pss.h"
 
 static const char usage[] =
-	"usage: kubetenant check --pod-security LEVEL[:VERSION] [--format text|json] PATH...\n"
+	"usage: kubetenant check -f TENANTS --tenant NAME [--show-mutations]\n"
+	"                        [--format text|json] PATH...\n"
+	"       kubetenant check --pod-security LEVEL[:VERSION] [--format text|json] PATH...\n"
 	"\n"
 	"Judge Kubernetes manifests offline.  PATH is a YAML or JSON file (any number\n"
 	"of documents, List kinds expanded), a directory (every *.yaml, *.yml and\n"
 	"*.json below it) or - for standard input.\n"
 	"\n"
+	"  -f, --tenants FILE  the tenants file (with --tenant)\n"
+	"  --tenant NAME       judge every object as created by tenant NAME in its\n"
+	"                      namespace, with every rule of the admission webhook:\n"
+	"                      node pool, Pod Security, services, hostnames, registries,\n"
+	"                      platform objects; an object naming another namespace\n"
+	"                      is a finding\n"
+	"  --show-mutations    also print what the webhook would change (JSON Patch)\n"
 	"  --pod-security LEVEL[:VERSION]\n"
-	"                    judge Pods and the pod templates of Deployments,\n"
-	"                    ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,\n"
-	"                    ReplicationControllers and PodTemplates against the Pod\n"
-	"                    Security Standards: LEVEL is privileged, baseline or\n"
-	"                    restricted; VERSION is v1.0 ... v1.37 or latest (default)\n"
-	"  --format FORMAT   text (default): one line per violation,\n"
-	"                    \"file:line: Kind/name: level:version: message\";\n"
-	"                    json: one report object on standard output\n"
-	"  -h, --help        show this help\n"
+	"                      judge Pods and the pod templates of Deployments,\n"
+	"                      ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,\n"
+	"                      ReplicationControllers and PodTemplates against the Pod\n"
+	"                      Security Standards only: LEVEL is privileged, baseline or\n"
+	"                      restricted; VERSION is v1.0 ... v1.37 or latest (default)\n"
+	"  --format FORMAT     text (default): one line per finding,\n"
+	"                      \"file:line: Kind/name: rule: path: message\" (--tenant)\n"
+	"                      \"file:line: Kind/name: level:version: message\"\n"
+	"                      (--pod-security); json: one report object on stdout\n"
+	"  -h, --help          show this help\n"
 	"\n"
-	"Other kinds are skipped.  A summary goes to standard error.\n"
+	"A summary goes to standard error.\n"
 	"\n"
-	"exit status: 0 every object passes, 1 an object violates the level,\n"
-	"             2 bad usage, 3 a file is unreadable or not valid YAML/JSON\n";
+	"exit status: 0 every object passes, 1 an object is denied or violates the\n"
+	"             level, 2 bad usage or an invalid tenants file, 3 a file is\n"
+	"             unreadable or not valid YAML/JSON\n";
 
 enum format { FMT_TEXT, FMT_JSON };
 
 struct check_opts {
 	const char *pod_security;
+	const char *tenants, *tenant;
+	bool show_mutations;
 	enum format format;
 	char **paths;
 	int n_paths;
@@ -53,19 +69,6 @@ struct report {
 	json_t *objects, *errors; /* JSON mode only */
 	unsigned n_objects, n_pass, n_violate, n_skipped, n_errors;
 };
-
-/* Text output must not let a hostile name rewrite the terminal or fake a line. */
-static void put_safe(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch < 0x20 || ch == 0x7f)
-			printf("\\x%02x", ch);
-		else
-			putchar(ch);
-	}
-}
 
 static void report_error(struct report *r, const struct kt_err *err)
 {
@@ -122,14 +125,14 @@ static void report_object(struct report *r, const struct kt_manifest_obj *mo, co
 	if (r->format == FMT_TEXT) {
 		for (i = 0; res && i < res->n; i++) {
 			printf("%s:%d: ", mo->file, mo->line);
-			put_safe(kind);
+			kt_put_safe(kind);
 			putchar('/');
-			put_safe(name);
+			kt_put_safe(name);
 			printf(": %s: ", policy);
-			put_safe(res->v[i].reason);
+			kt_put_safe(res->v[i].reason);
 			if (res->v[i].detail && *res->v[i].detail) {
 				printf(" (");
-				put_safe(res->v[i].detail);
+				kt_put_safe(res->v[i].detail);
 				putchar(')');
 			}
 			putchar('\n');
@@ -254,32 +257,205 @@ out:
 	return rc;
 }
 
+/* ---- --tenant: every rule of the webhook ---- */
+
+static void print_finding(const struct kt_manifest_obj *mo, const char *what,
+			  const struct kt_finding *f)
+{
+	printf("%s:%d: ", mo->file, mo->line);
+	kt_put_safe(kt_manifest_kind(mo->obj));
+	putchar('/');
+	kt_put_safe(display_name(mo->obj));
+	printf(": %s%s: ", what, f->rule);
+	if (f->path) {
+		kt_put_safe(f->path);
+		printf(": ");
+	}
+	kt_put_safe(f->message);
+	putchar('\n');
+}
+
+/* "add /spec/nodeSelector {...}", one line per operation of the patch */
+static void print_mutations(const struct kt_manifest_obj *mo, json_t *ops)
+{
+	json_t *op;
+	size_t i;
+
+	json_array_foreach(ops, i, op) {
+		char *v = json_dumps(json_object_get(op, "value"), JSON_COMPACT | JSON_ENCODE_ANY);
+
+		printf("%s:%d: ", mo->file, mo->line);
+		kt_put_safe(kt_manifest_kind(mo->obj));
+		putchar('/');
+		kt_put_safe(display_name(mo->obj));
+		printf(": mutation: %s ", json_string_value(json_object_get(op, "op")));
+		kt_put_safe(json_string_value(json_object_get(op, "path")));
+		if (v) {
+			putchar(' ');
+			kt_put_safe(v);
+		}
+		putchar('\n');
+		free(v);
+	}
+}
+
+static void report_decision(struct report *r, const struct check_opts *o,
+			    const struct kt_manifest_obj *mo, const struct kt_decision *d,
+			    json_t *ops)
+{
+	size_t i;
+
+	if (r->format == FMT_JSON) {
+		json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:o, s:o}", "file", mo->file, "line",
+				      mo->line, "kind", kt_manifest_kind(mo->obj), "name",
+				      kt_manifest_name(mo->obj), "status", d->allowed ? "pass" : "deny",
+				      "denials", kt_findings_json(d->denials, d->n_denials), "warnings",
+				      kt_findings_json(d->warnings, d->n_warnings));
+
+		if (j && o->show_mutations)
+			json_object_set(j, "patch", ops ? ops : json_array());
+		json_array_append_new(r->objects, j);
+		return;
+	}
+	for (i = 0; i < d->n_denials; i++)
+		print_finding(mo, "", &d->denials[i]);
+	for (i = 0; i < d->n_warnings; i++)
+		print_finding(mo, "warning: ", &d->warnings[i]);
+	if (o->show_mutations && ops)
+		print_mutations(mo, ops);
+}
+
+/*
+ * What the API server does with the object: the mutating webhook, its patch
+ * applied, then the validating webhook on the result.  *ops is the patch
+ * (new reference, NULL when none); *d is the deciding pass.
+ */
+static enum kt_rc judge_object(const struct kt_config *cfg, const struct kt_tenant *t,
+			       json_t *obj, struct kt_decision *d, json_t **ops,
+			       struct kt_err *err)
+{
+	struct kt_policy_request req = { .operation = "CREATE", .ns = t->name, .object = obj };
+	json_t *patched = NULL;
+	enum kt_rc rc;
+
+	*ops = NULL;
+	rc = kt_policy_decide(cfg, &req, KT_POLICY_MUTATE, d, err);
+	if (rc || !d->allowed)
+		return rc;
+	if (d->patch.len) {
+		*ops = json_loadb(d->patch.buf, d->patch.len, 0, NULL);
+		patched = json_deep_copy(obj);
+		if (!*ops || !patched)
+			rc = kt_err_set(err, KT_E_NOMEM, "out of memory");
+		else
+			rc = kt_policy_patch_apply(&patched, d->patch.buf, d->patch.len, err);
+		if (rc) {
+			json_decref(patched);
+			return rc == KT_E_NOMEM ? rc : kt_err_set(err, KT_E_INTERNAL, "%s", err->msg);
+		}
+		req.object = patched;
+	}
+	kt_decision_release(d);
+	rc = kt_policy_decide(cfg, &req, KT_POLICY_VALIDATE, d, err);
+	json_decref(patched);
+	return rc;
+}
+
+static int check_tenant(const struct check_opts *o)
+{
+	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
+	struct report r = { .format = o->format };
+	const struct kt_tenant *t;
+	struct kt_config *cfg = NULL;
+	char what[128];
+	size_t i;
+	int rc;
+
+	rc = kt_cmd_load_config(o->tenants, &cfg);
+	if (rc)
+		return rc;
+	t = kt_config_tenant_by_ns(cfg, o->tenant);
+	if (!t) {
+		kt_error("tenant '%s' is not in '%s'", o->tenant, o->tenants);
+		kt_config_free(cfg);
+		return KT_EXIT_USAGE;
+	}
+	snprintf(what, sizeof(what), "tenant '%s'", t->name);
+	if (o->format == FMT_JSON && (!(r.objects = json_array()) || !(r.errors = json_array()))) {
+		kt_error("out of memory");
+		rc = KT_EXIT_INTERNAL;
+		goto out;
+	}
+	load_manifests(o, &set, &r);
+	for (i = 0; i < set.n; i++) {
+		const struct kt_manifest_obj *mo = &set.objs[i];
+		struct kt_decision d;
+		struct kt_err err = { 0 };
+		json_t *ops = NULL;
+
+		r.n_objects++;
+		if (judge_object(cfg, t, mo->obj, &d, &ops, &err)) {
+			kt_decision_release(&d);
+			if (err.rc == KT_E_NOMEM || err.rc == KT_E_INTERNAL) {
+				kt_error("%s:%d: %s", mo->file, mo->line, err.msg);
+				rc = KT_EXIT_INTERNAL;
+				goto out;
+			}
+			snprintf(err.where, sizeof(err.where), "%s:%d", mo->file, mo->line);
+			report_error(&r, &err);
+			continue;
+		}
+		if (d.allowed)
+			r.n_pass++;
+		else
+			r.n_violate++;
+		report_decision(&r, o, mo, &d, ops);
+		json_decref(ops);
+		kt_decision_release(&d);
+	}
+	rc = finish(&r, "tenant", what);
+out:
+	json_decref(r.objects);
+	json_decref(r.errors);
+	kt_manifest_set_release(&set);
+	kt_config_free(cfg);
+	return rc;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pod-security", required_argument, NULL, 'p' },
+		{ "tenants", required_argument, NULL, 'f' },
+		{ "tenant", required_argument, NULL, 't' },
+		{ "show-mutations", no_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o = { .format = FMT_TEXT };
+	bool json;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.pod_security = optarg;
 			break;
+		case 'f':
+			o.tenants = optarg;
+			break;
+		case 't':
+			o.tenant = optarg;
+			break;
+		case 'm':
+			o.show_mutations = true;
+			break;
 		case 'F':
-			if (!strcmp(optarg, "text")) {
-				o.format = FMT_TEXT;
-			} else if (!strcmp(optarg, "json")) {
-				o.format = FMT_JSON;
-			} else {
-				kt_error("unknown format '%s' (want text or json)", optarg);
+			if (kt_opt_format(optarg, &json))
 				return KT_EXIT_USAGE;
-			}
+			o.format = json ? FMT_JSON : FMT_TEXT;
 			break;
 		case 'h':
 			return kt_usage(usage, 1);
@@ -289,13 +465,29 @@ int cmd_check(int argc, char **argv)
 	}
 	o.paths = argv + optind;
 	o.n_paths = argc - optind;
-	if (!o.pod_security) {
-		kt_error("nothing to check: give --pod-security LEVEL");
+	if (o.pod_security && (o.tenant || o.tenants)) {
+		kt_error("--pod-security and --tenant are separate modes: give one");
+		return kt_usage(usage, 0);
+	}
+	if (!o.pod_security && !o.tenant) {
+		kt_error("nothing to check: give -f TENANTS --tenant NAME, or --pod-security LEVEL");
+		return kt_usage(usage, 0);
+	}
+	if (o.tenant && !o.tenants) {
+		kt_error("--tenant needs the tenants file: give -f TENANTS");
+		return kt_usage(usage, 0);
+	}
+	if (o.tenants && !o.tenant) {
+		kt_error("-f needs --tenant NAME: whose manifests are these?");
+		return kt_usage(usage, 0);
+	}
+	if (o.show_mutations && !o.tenant) {
+		kt_error("--show-mutations needs --tenant");
 		return kt_usage(usage, 0);
 	}
 	if (!o.n_paths) {
 		kt_error("no manifests given (use - for standard input)");
 		return kt_usage(usage, 0);
 	}
-	return check_pod_security(&o);
+	return o.tenant ? check_tenant(&o) : check_pod_security(&o);
 }

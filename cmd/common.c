@@ -3,7 +3,9 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "kt.h"
+#include "kt/policy.h"
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
@@ -48,4 +50,36 @@ int kt_exit_for(enum kt_rc rc)
 	case KT_E_PARSE: return KT_EXIT_INPUT;
 	default: return KT_EXIT_INTERNAL;
 	}
+}
+
+void kt_put_safe(const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			printf("\\x%02x", ch);
+		else
+			putchar(ch);
+	}
+}
+
+json_t *kt_findings_json(const struct kt_finding *f, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:s}", "rule", f[i].rule, "path",
+						   f[i].path, "message", f[i].message));
+	return a;
+}
+
+int kt_opt_format(const char *arg, bool *json)
+{
+	if (!strcmp(arg, "text") || !strcmp(arg, "json")) {
+		*json = arg[0] == 'j';
+		return KT_EXIT_OK;
+	}
+	kt_error("unknown format '%s' (want text or json)", arg);
+	return KT_EXIT_USAGE;
 }

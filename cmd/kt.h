@@ -15,6 +15,7 @@
 #ifndef KT_CMD_H
 #define KT_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "kt/err.h"
 #include "kt/config.h"
@@ -53,5 +54,21 @@ int kt_cmd_load_config(const char *path, struct kt_config **out);
 
 /* Map a library return code to an exit status. */
 int kt_exit_for(enum kt_rc rc);
+
+/*
+ * Print s on stdout with control characters as \xNN, so a hostile name in
+ * a manifest cannot rewrite the terminal or fake an output line.
+ */
+void kt_put_safe(const char *s);
+
+/*
+ * The value of --format: "text" or "json" (*json says which).  Anything else
+ * is reported and returns KT_EXIT_USAGE; KT_EXIT_OK otherwise.
+ */
+int kt_opt_format(const char *arg, bool *json);
+
+/* [{"rule", "path", "message"}] of policy findings; a new reference (NULL on OOM). */
+struct kt_finding;
+json_t *kt_findings_json(const struct kt_finding *f, size_t n);
 
 #endif

@@ -10,6 +10,5 @@ static int pending(const char *name)
 	return KT_EXIT_INTERNAL;
 }
 
-int cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return pending("audit"); }
 int cmd_proxy(int argc, char **argv) { (void)argc; (void)argv; return pending("proxy"); }
 int cmd_kubeconfig(int argc, char **argv) { (void)argc; (void)argv; return pending("kubeconfig"); }

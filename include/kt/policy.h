@@ -68,6 +68,11 @@ struct kt_policy_request {
 	json_t *object, *old_object;
 	const char *uid;
 	bool dry_run;
+	/*
+	 * Treat the sender as a platform identity even when user/groups do not
+	 * name one (audit judges objects the platform rendered this way).
+	 */
+	bool platform;
 };
 enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_request *req,
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
@@ -76,5 +81,54 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out);
 
 void kt_decision_release(struct kt_decision *d);
+
+/*
+ * Contract with the renderer: what the engine protects and expects.
+ *  - objects labeled KT_POLICY_MANAGED_BY_KEY=KT_POLICY_MANAGED_BY_VALUE are
+ *    the platform's; tenants cannot create, change or delete them;
+ *  - names tenants may not create in their namespace: KT_POLICY_RESERVED_NAMES
+ *    and any name starting with KT_POLICY_RESERVED_PREFIX;
+ *  - the Calico isolation policy has this order; tenant Calico policies must
+ *    come after it (a larger order, or none);
+ *  - Flux objects of a tenant run as the ServiceAccount the renderer creates
+ *    for the tenant's repository (KT_POLICY_FLUX_SERVICE_ACCOUNT).
+ */
+#define KT_POLICY_MANAGED_BY_KEY "app.kubernetes.io/managed-by"
+#define KT_POLICY_MANAGED_BY_VALUE "kubetenant"
+#define KT_POLICY_RESERVED_NAMES                                                              \
+	{ "tenant-access", "tenant-isolation", "restrict-other-tenants", "tenant-quota",        \
+	  "tenant-limits", "tenant-flux", "tenant-manifests", "platform-tenant" }
+#define KT_POLICY_RESERVED_PREFIX "kubetenant"
+#define KT_POLICY_CALICO_ISOLATION_ORDER 20
+#define KT_POLICY_FLUX_SERVICE_ACCOUNT "tenant-flux"
+const char *kt_policy_flux_service_account(const struct kt_tenant *t); /* borrowed */
+
+/* Caps on findings per decision (the rest are counted in one last finding). */
+#define KT_POLICY_MAX_FINDINGS 32
+
+/*
+ * Apply an RFC 6902 JSON Patch (add, remove, replace, test, move, copy) to
+ * *doc in place (used by `check --show-mutations` and to re-judge a mutated
+ * object).  On error *doc may be partly patched.  KT_E_PARSE when the patch
+ * is not a JSON array of operations, KT_E_INVALID when an operation does not
+ * apply, KT_E_NOMEM.
+ */
+enum kt_rc kt_policy_patch_apply(json_t **doc, const char *patch, size_t len, struct kt_err *err);
+
+/*
+ * Judge one object of a live cluster the way `audit` does: as a CREATE by a
+ * tenant user in its own namespace, in validating mode (live pods must carry
+ * their pool's selector already), after removing what the API server and
+ * the scheduler set (status, server metadata, a bound pod's nodeName) and
+ * attributing platform-rendered objects (managed-by kubetenant, the tenant
+ * Namespace) to the platform.  node_pool is the pool label of the node a
+ * pod runs on ("" when the node has none, NULL when unknown): a pod on
+ * another pool's node is denied as placement.foreign-node.  *judged is
+ * false when the object is not in a tenant namespace or is written by an
+ * in-tree controller (endpoints); *d is filled in every case and must be
+ * released.  object is borrowed and not modified.
+ */
+enum kt_rc kt_policy_audit(const struct kt_config *cfg, json_t *object, const char *node_pool,
+			   struct kt_decision *d, bool *judged, struct kt_err *err);
 
 #endif

@@ -1,0 +1,186 @@
+/*
+ * bench_policy.c: in-process decisions per second for a realistic 3 KB Pod
+ * CREATE review (decode + decide + patch + response JSON), mutating and
+ * validating, against a baseline measured in the same run: jansson's
+ * json_loadb + json_dumps of the same bytes (what a webhook written around
+ * a general JSON library pays before deciding anything).
+ *
+ * usage: bench_policy [SECONDS-PER-FIGURE]   (default 1)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "kt/policy.h"
+#include "../test/unit/policy_fixture.h"
+
+/* What the API server sends when the ReplicaSet controller creates a pod. */
+static const char review[] =
+	"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{"
+	"\"uid\":\"705ab4f5-6393-11e8-b7cc-42010a800002\",\"kind\":{\"group\":\"\",\"version\":"
+	"\"v1\",\"kind\":\"Pod\"},\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":"
+	"\"pods\"},\"requestKind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+	"\"requestResource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},\"name\":"
+	"\"web-7d4b9c8f6-x2x9z\",\"namespace\":\"team-a\",\"operation\":\"CREATE\",\"userInfo\":{"
+	"\"username\":\"system:serviceaccount:kube-system:replicaset-controller\",\"uid\":"
+	"\"0d8a6c2e-1b7e-4f0e-9a3a-6b1f4d5c2e10\",\"groups\":[\"system:serviceaccounts\","
+	"\"system:serviceaccounts:kube-system\",\"system:authenticated\"]},\"object\":{\"kind\":"
+	"\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"generateName\":\"web-7d4b9c8f6-\","
+	"\"namespace\":\"team-a\",\"creationTimestamp\":null,\"labels\":{\"app\":\"web\","
+	"\"pod-template-hash\":\"7d4b9c8f6\",\"tier\":\"frontend\"},\"annotations\":{"
+	"\"kubectl.kubernetes.io/restartedAt\":\"2024-05-01T10:00:00Z\"},\"ownerReferences\":[{"
+	"\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web-7d4b9c8f6\",\"uid\":"
+	"\"9e1f2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b\",\"controller\":true,\"blockOwnerDeletion\":true}]"
+	"},\"spec\":{\"volumes\":[{\"name\":\"kube-api-access-7xk2p\",\"projected\":{\"sources\":[{"
+	"\"serviceAccountToken\":{\"expirationSeconds\":3607,\"path\":\"token\"}},{\"configMap\":{"
+	"\"name\":\"kube-root-ca.crt\",\"items\":[{\"key\":\"ca.crt\",\"path\":\"ca.crt\"}]}},{"
+	"\"downwardAPI\":{\"items\":[{\"path\":\"namespace\",\"fieldRef\":{\"apiVersion\":\"v1\","
+	"\"fieldPath\":\"metadata.namespace\"}}]}}],\"defaultMode\":420}},{\"name\":\"cache\","
+	"\"emptyDir\":{\"sizeLimit\":\"256Mi\"}}],\"containers\":[{\"name\":\"web\",\"image\":"
+	"\"ghcr.io/acme/web:1.2.3\",\"ports\":[{\"name\":\"http\",\"containerPort\":8080,"
+	"\"protocol\":\"TCP\"}],\"env\":[{\"name\":\"LOG_LEVEL\",\"value\":\"info\"},{\"name\":"
+	"\"POD_NAME\",\"valueFrom\":{\"fieldRef\":{\"apiVersion\":\"v1\",\"fieldPath\":"
+	"\"metadata.name\"}}}],\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"256Mi\"},"
+	"\"requests\":{\"cpu\":\"100m\",\"memory\":\"128Mi\"}},\"volumeMounts\":[{\"name\":"
+	"\"cache\",\"mountPath\":\"/cache\"},{\"name\":\"kube-api-access-7xk2p\",\"readOnly\":true,"
+	"\"mountPath\":\"/var/run/secrets/kubernetes.io/serviceaccount\"}],\"livenessProbe\":{"
+	"\"httpGet\":{\"path\":\"/healthz\",\"port\":\"http\",\"scheme\":\"HTTP\"},"
+	"\"initialDelaySeconds\":5,\"timeoutSeconds\":1,\"periodSeconds\":10,\"successThreshold\":1,"
+	"\"failureThreshold\":3},\"readinessProbe\":{\"httpGet\":{\"path\":\"/readyz\",\"port\":"
+	"\"http\",\"scheme\":\"HTTP\"},\"timeoutSeconds\":1,\"periodSeconds\":5,"
+	"\"successThreshold\":1,\"failureThreshold\":3},\"terminationMessagePath\":"
+	"\"/dev/termination-log\",\"terminationMessagePolicy\":\"File\",\"imagePullPolicy\":"
+	"\"IfNotPresent\",\"securityContext\":{\"capabilities\":{\"drop\":[\"ALL\"]},"
+	"\"runAsNonRoot\":true,\"readOnlyRootFilesystem\":true,\"allowPrivilegeEscalation\":false,"
+	"\"seccompProfile\":{\"type\":\"RuntimeDefault\"}}}],\"restartPolicy\":\"Always\","
+	"\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\","
+	"\"serviceAccountName\":\"default\",\"serviceAccount\":\"default\",\"securityContext\":{"
+	"\"runAsNonRoot\":true,\"runAsUser\":10001,\"fsGroup\":10001,\"seccompProfile\":{\"type\":"
+	"\"RuntimeDefault\"}},\"affinity\":{\"podAntiAffinity\":{"
+	"\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"weight\":100,\"podAffinityTerm\":"
+	"{\"labelSelector\":{\"matchLabels\":{\"app\":\"web\"}},\"topologyKey\":"
+	"\"kubernetes.io/hostname\"}}]}},\"schedulerName\":\"default-scheduler\",\"tolerations\":[{"
+	"\"key\":\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\",\"effect\":\"NoExecute\","
+	"\"tolerationSeconds\":300},{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":"
+	"\"Exists\",\"effect\":\"NoExecute\",\"tolerationSeconds\":300}],\"priority\":0,"
+	"\"enableServiceLinks\":true,\"preemptionPolicy\":\"PreemptLowerPriority\"},\"status\":{}},"
+	"\"oldObject\":null,\"dryRun\":false,\"options\":{\"kind\":\"CreateOptions\",\"apiVersion\":"
+	"\"meta.k8s.io/v1\",\"fieldManager\":\"kube-controller-manager\"}}}";
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static volatile size_t sink;
+
+/* What /validate receives: the same review after the mutation was applied. */
+static char *mutated;
+static size_t mutated_len;
+
+static void make_mutated(const struct kt_config *cfg)
+{
+	json_t *r = json_loadb(review, sizeof(review) - 1, 0, NULL);
+	json_t *req = json_object_get(r, "request"), *obj = json_incref(json_object_get(req, "object"));
+	struct kt_decision d;
+	struct kt_err err;
+
+	if (!obj || kt_policy_review(cfg, review, sizeof(review) - 1, KT_POLICY_MUTATE, &d, &err) ||
+	    kt_policy_patch_apply(&obj, d.patch.buf, d.patch.len, &err)) {
+		fprintf(stderr, "bench_policy: cannot build the mutated review\n");
+		exit(1);
+	}
+	json_object_set_new(req, "object", obj);
+	mutated = json_dumps(r, JSON_COMPACT);
+	mutated_len = strlen(mutated);
+	json_decref(r);
+	kt_decision_release(&d);
+}
+
+static void decide_once(const struct kt_config *cfg, enum kt_policy_mode mode)
+{
+	struct kt_buf out = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err;
+	const char *body = mode == KT_POLICY_MUTATE ? review : mutated;
+	size_t len = mode == KT_POLICY_MUTATE ? sizeof(review) - 1 : mutated_len;
+
+	if (kt_policy_review(cfg, body, len, mode, &d, &err) || !d.allowed ||
+	    kt_policy_response(&d, &out)) {
+		fprintf(stderr, "bench_policy: decision failed or denied: %s\n", err.msg);
+		exit(1);
+	}
+	sink += out.len + d.patch.len;
+	kt_buf_release(&out);
+	kt_decision_release(&d);
+}
+
+static void jansson_once(const struct kt_config *cfg, enum kt_policy_mode mode)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(review, sizeof(review) - 1, JSON_REJECT_DUPLICATES, &jerr);
+	char *s;
+
+	(void)cfg;
+	(void)mode;
+	if (!j)
+		exit(1);
+	s = json_dumps(j, JSON_COMPACT);
+	sink += strlen(s);
+	free(s);
+	json_decref(j);
+}
+
+static double rate(void (*fn)(const struct kt_config *, enum kt_policy_mode),
+		   const struct kt_config *cfg, enum kt_policy_mode mode, double seconds)
+{
+	double t0 = now(), t;
+	long n = 0;
+
+	do {
+		for (int i = 0; i < 256; i++)
+			fn(cfg, mode);
+		n += 256;
+		t = now() - t0;
+	} while (t < seconds);
+	return (double)n / t;
+}
+
+int main(int argc, char **argv)
+{
+	const struct kt_config *cfg = kt_policy_fixture();
+	double secs = argc > 1 ? atof(argv[1]) : 1.0, base, mut, val;
+	struct kt_decision d;
+	struct kt_err err;
+
+	if (secs <= 0)
+		secs = 1.0;
+	/* the review must be the realistic case: allowed, with a patch */
+	if (kt_policy_review(cfg, review, sizeof(review) - 1, KT_POLICY_MUTATE, &d, &err) ||
+	    !d.allowed || !d.patch.len) {
+		fprintf(stderr, "bench_policy: the benchmark review is not allowed with a patch\n");
+		return 1;
+	}
+	kt_decision_release(&d);
+	make_mutated(cfg);
+	base = rate(jansson_once, cfg, KT_POLICY_MUTATE, secs);
+	mut = rate(decide_once, cfg, KT_POLICY_MUTATE, secs);
+	val = rate(decide_once, cfg, KT_POLICY_VALIDATE, secs);
+	printf("review: %zu-byte Pod CREATE in tenant 'team-a' (podSecurity %s)\n",
+	       sizeof(review) - 1,
+	       kt_config_tenant_by_ns(cfg, "team-a")->pod_security.level == KT_PSS_RESTRICTED
+		       ? "restricted" : "baseline");
+	printf("%-52s %12.0f /s  %6.2f us\n", "baseline: jansson json_loadb + json_dumps", base,
+	       1e6 / base);
+	printf("%-52s %12.0f /s  %6.2f us  %.2fx baseline\n",
+	       "kubetenant /mutate: decode+decide+patch+response", mut, 1e6 / mut, mut / base);
+	printf("%-52s %12.0f /s  %6.2f us  %.2fx baseline\n",
+	       "kubetenant /validate (mutated pod): decode+decide+resp", val, 1e6 / val, val / base);
+	printf("target: >= 200000 decisions/s on one core: %s\n", mut >= 200000 ? "met" : "NOT met");
+	free(mutated);
+	kt_config_free((struct kt_config *)cfg);
+	return 0;
+}

@@ -1,0 +1,629 @@
+/*
+ * hostnames.c: a tenant may only claim hostnames it owns.
+ *
+ * Authorized names are the tenant's domains plus <tenant>.<tenantHostPrefix>
+ * and every name under it.  A name is compared after lowercasing and
+ * removing one trailing dot, on whole labels ("evilapp.example.org" is not
+ * under "app.example.org"), and only in ASCII LDH form (punycode), so
+ * look-alike Unicode cannot slip past.  A wildcard name "*.x" is allowed only
+ * where a wildcard domain "*.d" covers it, and never above d.  Every place
+ * that can make a proxy, a DNS controller or a CA act on a name is covered:
+ * Ingress rules and TLS, ingress-nginx aliases and snippets, external-dns
+ * annotations and DNSEndpoints, Gateway API routes, cert-manager
+ * Certificates and CertificateRequests (the CSR itself, parsed with OpenSSL).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include "internal.h"
+
+#define HOST_MAX 253
+
+/*
+ * Normalize a hostname into buf (lowercase, one trailing dot removed) and
+ * check it is ASCII LDH with an optional whole leftmost "*" label.  Returns
+ * NULL when valid, else why not.
+ */
+static const char *host_norm(const char *h, char *buf, bool allow_wild)
+{
+	size_t n = strlen(h), i, label = 0;
+
+	if (n && h[n - 1] == '.')
+		n--;
+	if (!n)
+		return "is empty";
+	if (n > HOST_MAX)
+		return "is longer than 253 characters";
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)h[i];
+
+		if (ch >= 0x80)
+			return "is not ASCII; use its punycode (xn--) form";
+		buf[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	buf[n] = '\0';
+	for (i = 0; i <= n; i++) {
+		char ch = buf[i];
+
+		if (ch == '.' || ch == '\0') {
+			if (!label)
+				return "has an empty label";
+			if (label > 63)
+				return "has a label longer than 63 characters";
+			if (buf[i - 1] == '-')
+				return "has a label ending with '-'";
+			label = 0;
+			continue;
+		}
+		if (ch == '*') {
+			if (i != 0 || (buf[1] != '.'))
+				return "has '*' other than as the whole leftmost label";
+			if (!allow_wild)
+				return "is a wildcard, which is not allowed here";
+			if (!buf[1] || !buf[2])
+				return "is a bare wildcard";
+			label++;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+			return "has a character other than letters, digits, '-' and '.'";
+		if (ch == '-' && !label)
+			return "has a label starting with '-'";
+		label++;
+	}
+	return NULL;
+}
+
+/* Is name equal to base or under it, on a label boundary? */
+static bool at_or_under(const char *name, const char *base, bool strictly_under)
+{
+	size_t n = strlen(name), b = strlen(base);
+
+	if (n == b)
+		return !strictly_under && !strcmp(name, base);
+	return n > b && name[n - b - 1] == '.' && !strcmp(name + n - b, base);
+}
+
+/* One authorized domain d ("x" or "*.x", lowercase) against a normalized name. */
+static bool domain_allows(const char *d, const char *name)
+{
+	bool dwild = d[0] == '*' && d[1] == '.', nwild = name[0] == '*' && name[1] == '.';
+
+	if (nwild)
+		return dwild && at_or_under(name + 2, d + 2, false);
+	if (dwild)
+		return at_or_under(name, d + 2, true);
+	return !strcmp(name, d);
+}
+
+static bool authorized(const struct kt_pctx *c, const char *name)
+{
+	const char *prefix = c->cfg->global.tenant_host_prefix;
+	char own[HOST_MAX + 2];
+	size_t i;
+
+	for (i = 0; i < c->t->domains.n; i++) {
+		char d[HOST_MAX + 1];
+
+		if (!host_norm(c->t->domains.v[i], d, true) && domain_allows(d, name))
+			return true;
+	}
+	if (prefix && *prefix && strlen(c->t->name) + strlen(prefix) + 1 <= HOST_MAX) {
+		/* <tenant>.<prefix> and everything under it */
+		size_t tl = strlen(c->t->name);
+
+		memcpy(own, c->t->name, tl);
+		own[tl] = '.';
+		memcpy(own + tl + 1, prefix, strlen(prefix) + 1);
+		for (i = 0; own[i]; i++)
+			own[i] = (char)(own[i] >= 'A' && own[i] <= 'Z' ? own[i] + 32 : own[i]);
+		if (own[i - 1] == '.')
+			own[i - 1] = '\0';
+		if (name[0] == '*' && name[1] == '.')
+			return at_or_under(name + 2, own, false);
+		return at_or_under(name, own, false);
+	}
+	return false;
+}
+
+/* "a, *.b, c" within size */
+static const char *authorized_list(const struct kt_pctx *c, char *buf, size_t size)
+{
+	const char *prefix = c->cfg->global.tenant_host_prefix;
+	size_t n = 0, i;
+
+	buf[0] = '\0';
+	if (prefix && *prefix)
+		n = (size_t)snprintf(buf, size, "%s.%s, *.%s.%s", c->t->name, prefix, c->t->name,
+				     prefix);
+	for (i = 0; i < c->t->domains.n && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+				      c->t->domains.v[i]);
+	return buf;
+}
+
+/* Judge one hostname; `where` says what carries it, for the message. */
+static void judge_host(struct kt_pctx *c, const char *host, bool allow_wild, const char *path,
+		       const char *where)
+{
+	char norm[HOST_MAX + 2], q[96], list[320];
+	const char *why;
+
+	if (strlen(host) > HOST_MAX + 1) {
+		kt_pctx_deny(c, "hostnames.invalid", path, "%s '%s' is longer than 253 characters",
+			     where, kt_pctx_q(q, sizeof(q), host));
+		return;
+	}
+	why = host_norm(host, norm, allow_wild);
+	if (why) {
+		kt_pctx_deny(c, "hostnames.invalid", path, "%s '%s' %s", where,
+			     kt_pctx_q(q, sizeof(q), host), why);
+		return;
+	}
+	if (!authorized(c, norm))
+		kt_pctx_deny(c, "hostnames.unauthorized", path,
+			     "%s '%s' is not authorized for tenant '%s'; use a name under: %s", where,
+			     kt_pctx_q(q, sizeof(q), host), c->t->name,
+			     authorized_list(c, list, sizeof(list)));
+}
+
+static void judge_host_jv(struct kt_pctx *c, struct kt_jv *v, bool allow_wild, const char *path,
+			  const char *where)
+{
+	if (!kt_jv_is(v, KT_JV_STRING))
+		kt_pctx_deny(c, "request.malformed", path, "%s must be a string", where);
+	else
+		judge_host(c, v->u.s, allow_wild, path, where);
+}
+
+/* A comma- or space-separated list of names in an annotation. */
+static void judge_host_list(struct kt_pctx *c, const char *list, bool allow_wild,
+			    const char *path, const char *where)
+{
+	char name[HOST_MAX + 2];
+	const char *p = list;
+	unsigned count = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ", \t\n");
+
+		if (n) {
+			if (++count > 256) {
+				kt_pctx_deny(c, "hostnames.invalid", path, "%s lists more than 256 "
+									   "names", where);
+				return;
+			}
+			if (n > HOST_MAX + 1) {
+				kt_pctx_deny(c, "hostnames.invalid", path,
+					     "%s has a name longer than 253 characters", where);
+			} else {
+				memcpy(name, p, n);
+				name[n] = '\0';
+				judge_host(c, name, allow_wild, path, where);
+			}
+		}
+		p += n;
+		p += strspn(p, ", \t\n");
+	}
+}
+
+void kt_hostnames_annotations(struct kt_pctx *c)
+{
+	static const char *const keys[] = { "external-dns.alpha.kubernetes.io/hostname",
+					    "external-dns.alpha.kubernetes.io/internal-hostname" };
+	char path[KT_PCTX_PATH_MAX];
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = kt_meta_annotation(c->obj, keys[i]);
+
+		if (v)
+			judge_host_list(c, v, true,
+					kt_pctx_path(path, sizeof(path), "metadata.annotations[%s]",
+						     keys[i]),
+					"external-dns hostname");
+	}
+}
+
+/* ---- issuers ---- */
+
+/*
+ * "Kind/name" as the tenants file lists them; an issuer of another API
+ * group than cert-manager.io is "Kind.group/name", so a look-alike kind in
+ * another group never matches a cert-manager entry.
+ */
+static void judge_issuer(struct kt_pctx *c, const char *kind, const char *group, const char *name,
+			 const char *path)
+{
+	char key[320], q[128];
+	const struct kt_strv *list = &c->t->cert_issuers;
+
+	if (!list->n || !name)
+		return;
+	if (!kind || !*kind)
+		kind = "Issuer";
+	if (group && *group && strcmp(group, "cert-manager.io"))
+		snprintf(key, sizeof(key), "%s.%s/%s", kind, group, name);
+	else
+		snprintf(key, sizeof(key), "%s/%s", kind, name);
+	if (!kt_strv_has(list, key))
+		kt_pctx_deny(c, "hostnames.certificate-issuer", path,
+			     "issuer '%s' is not one tenant '%s' may use; use one of its "
+			     "certIssuers",
+			     kt_pctx_q(q, sizeof(q), key), c->t->name);
+}
+
+static void judge_issuer_ref(struct kt_pctx *c, struct kt_jv *spec)
+{
+	struct kt_jv *ref = kt_jv_get(spec, "issuerRef");
+
+	if (kt_jv_absent(ref))
+		return;
+	if (!kt_jv_is(ref, KT_JV_OBJECT) || !kt_jv_gets(ref, "name")) {
+		kt_pctx_deny(c, "request.malformed", "spec.issuerRef", "issuerRef needs a name");
+		return;
+	}
+	judge_issuer(c, kt_jv_gets(ref, "kind"), kt_jv_gets(ref, "group"), kt_jv_gets(ref, "name"),
+		     "spec.issuerRef");
+}
+
+/* ingress-shim and gateway-shim annotations create Certificates from these */
+static void judge_issuer_annotations(struct kt_pctx *c)
+{
+	const char *v;
+
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/cluster-issuer")))
+		judge_issuer(c, "ClusterIssuer", NULL, v,
+			     "metadata.annotations[cert-manager.io/cluster-issuer]");
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/issuer")))
+		judge_issuer(c, kt_meta_annotation(c->obj, "cert-manager.io/issuer-kind"),
+			     kt_meta_annotation(c->obj, "cert-manager.io/issuer-group"), v,
+			     "metadata.annotations[cert-manager.io/issuer]");
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/common-name")))
+		judge_host(c, v, true, "metadata.annotations[cert-manager.io/common-name]",
+			   "certificate common name");
+}
+
+/* ---- Ingress ---- */
+
+static void judge_class(struct kt_pctx *c, const char *cls, const char *path)
+{
+	char q[96];
+
+	if (!cls || !c->t->ingress_classes.n || kt_strv_has(&c->t->ingress_classes, cls))
+		return;
+	kt_pctx_deny(c, "hostnames.ingress-class", path,
+		     "ingress class '%s' is not one tenant '%s' may use; use one of its "
+		     "ingressClasses",
+		     kt_pctx_q(q, sizeof(q), cls), c->t->name);
+}
+
+static void judge_ingress(struct kt_pctx *c)
+{
+	struct kt_jv *spec = kt_jv_get(c->obj, "spec"), *ann;
+	char path[KT_PCTX_PATH_MAX], q[96];
+	unsigned i = 0, j;
+
+	if (!kt_jv_is(spec, KT_JV_OBJECT)) {
+		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
+		return;
+	}
+	judge_class(c, kt_jv_gets(spec, "ingressClassName"), "spec.ingressClassName");
+	judge_class(c, kt_meta_annotation(c->obj, "kubernetes.io/ingress.class"),
+		    "metadata.annotations[kubernetes.io/ingress.class]");
+	if (!kt_jv_absent(kt_jv_get(spec, "defaultBackend")) ||
+	    !kt_jv_absent(kt_jv_get(spec, "backend")))
+		kt_pctx_deny(c, "hostnames.ingress-catch-all",
+			     kt_jv_get(spec, "defaultBackend") ? "spec.defaultBackend"
+							       : "spec.backend",
+			     "a default backend receives requests for every hostname, including "
+			     "other tenants'; remove it and give each rule a host");
+	kt_jv_each(rule, kt_jv_get(spec, "rules")) {
+		struct kt_jv *host = kt_jv_get(rule, "host");
+
+		kt_pctx_path(path, sizeof(path), "spec.rules[%u].host", i++);
+		if (kt_jv_absent(host) || kt_jv_streq(host, ""))
+			kt_pctx_deny(c, "hostnames.ingress-catch-all", path,
+				     "a rule without host matches every hostname, including other "
+				     "tenants'; set host to one of the tenant's names");
+		else
+			judge_host_jv(c, host, true, path, "ingress host");
+	}
+	i = 0;
+	kt_jv_each(tls, kt_jv_get(spec, "tls")) {
+		struct kt_jv *hosts = kt_jv_get(tls, "hosts");
+
+		if (!kt_jv_is(hosts, KT_JV_ARRAY) || !hosts->len)
+			kt_pctx_deny(c, "hostnames.ingress-catch-all",
+				     kt_pctx_path(path, sizeof(path), "spec.tls[%u].hosts", i),
+				     "a TLS entry without hosts applies to every hostname; list the "
+				     "hosts it serves");
+		j = 0;
+		kt_jv_each(h, hosts) {
+			kt_pctx_path(path, sizeof(path), "spec.tls[%u].hosts[%u]", i, j++);
+			judge_host_jv(c, h, true, path, "TLS host");
+		}
+		i++;
+	}
+	ann = kt_jv_get(kt_jv_get(c->obj, "metadata"), "annotations");
+	kt_jv_each(a, ann) {
+		size_t kl = a->klen;
+
+		kt_pctx_path(path, sizeof(path), "metadata.annotations[%s]",
+			     kt_pctx_q(q, sizeof(q), a->key));
+		if (!strcmp(a->key, "nginx.ingress.kubernetes.io/server-alias"))
+			judge_host_list(c, a->u.s, true, path, "server alias");
+		else if ((!strncmp(a->key, "nginx.ingress.kubernetes.io/", 28) && kl > 8 &&
+			  !strcmp(a->key + kl - 8, "-snippet")) ||
+			 (!strncmp(a->key, "nginx.org/", 10) && strstr(a->key, "snippets")))
+			kt_pctx_deny(c, "hostnames.nginx-snippet", path,
+				     "configuration snippets inject raw nginx configuration into the "
+				     "shared ingress controller (other tenants' hosts, secrets); "
+				     "remove the annotation");
+	}
+	judge_issuer_annotations(c);
+}
+
+/* ---- Gateway API ---- */
+
+static void judge_route(struct kt_pctx *c)
+{
+	struct kt_jv *hosts = kt_jv_get(kt_jv_get(c->obj, "spec"), "hostnames");
+	char path[KT_PCTX_PATH_MAX];
+	unsigned i = 0;
+
+	if (!kt_jv_is(hosts, KT_JV_ARRAY) || !hosts->len) {
+		kt_pctx_deny(c, "hostnames.route-without-hostnames", "spec.hostnames",
+			     "a %s without hostnames matches every hostname of the gateway, "
+			     "including other tenants'; list the tenant's hostnames",
+			     c->kind);
+		return;
+	}
+	kt_jv_each(h, hosts) {
+		kt_pctx_path(path, sizeof(path), "spec.hostnames[%u]", i++);
+		judge_host_jv(c, h, true, path, "route hostname");
+	}
+}
+
+/* ---- cert-manager ---- */
+
+static void judge_certificate(struct kt_pctx *c)
+{
+	static const char *const sans[] = { "uris", "emailAddresses", "ipAddresses", "otherNames" };
+	struct kt_jv *spec = kt_jv_get(c->obj, "spec"), *cn;
+	char path[KT_PCTX_PATH_MAX];
+	unsigned i = 0;
+
+	if (!kt_jv_is(spec, KT_JV_OBJECT)) {
+		kt_pctx_deny(c, "request.malformed", "spec", "certificate must have a spec object");
+		return;
+	}
+	kt_jv_each(n, kt_jv_get(spec, "dnsNames")) {
+		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%u]", i++);
+		judge_host_jv(c, n, true, path, "certificate DNS name");
+	}
+	cn = kt_jv_get(spec, "commonName");
+	if (!kt_jv_absent(cn))
+		judge_host_jv(c, cn, true, "spec.commonName", "certificate common name");
+	for (i = 0; i < 4; i++) {
+		struct kt_jv *v = kt_jv_get(spec, sans[i]);
+
+		if (!kt_jv_absent(v) && (!kt_jv_is(v, KT_JV_ARRAY) || v->len))
+			kt_pctx_deny(c, "hostnames.certificate-san",
+				     kt_pctx_path(path, sizeof(path), "spec.%s", sans[i]),
+				     "certificates of tenants may only name DNS hostnames; remove %s",
+				     sans[i]);
+	}
+	if (!kt_jv_absent(kt_jv_get(spec, "literalSubject")))
+		kt_pctx_deny(c, "hostnames.certificate-san", "spec.literalSubject",
+			     "a literal subject cannot be checked; use commonName");
+	if (kt_jv_true(kt_jv_get(spec, "isCA")))
+		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
+			     "a CA certificate could sign any hostname; tenants may not request one");
+	judge_issuer_ref(c, spec);
+}
+
+static bool base64_decode(const char *s, size_t n, unsigned char *out, size_t *outlen)
+{
+	unsigned acc = 0, bits = 0, pad = 0;
+	size_t o = 0, i;
+
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		int v;
+
+		if (ch == '\n' || ch == '\r' || ch == ' ')
+			continue;
+		if (ch == '=') {
+			pad++;
+			continue;
+		}
+		if (pad)
+			return false;
+		if (ch >= 'A' && ch <= 'Z')
+			v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z')
+			v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9')
+			v = ch - '0' + 52;
+		else if (ch == '+')
+			v = 62;
+		else if (ch == '/')
+			v = 63;
+		else
+			return false;
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (pad > 2)
+		return false;
+	*outlen = o;
+	return true;
+}
+
+static void csr_name(struct kt_pctx *c, const unsigned char *s, int len, const char *where)
+{
+	char name[HOST_MAX + 2];
+
+	if (len <= 0 || len > HOST_MAX + 1 || memchr(s, '\0', (size_t)len)) {
+		kt_pctx_deny(c, "hostnames.invalid", "spec.request", "%s in the CSR is not a valid "
+								     "hostname", where);
+		return;
+	}
+	memcpy(name, s, (size_t)len);
+	name[len] = '\0';
+	judge_host(c, name, true, "spec.request", where);
+}
+
+#define CSR_MAX (64u << 10)
+
+/* The names inside the CSR are what the CA signs: judge them, not the spec's copy. */
+static void judge_csr(struct kt_pctx *c, const char *b64)
+{
+	size_t n = strlen(b64), derlen = 0;
+	unsigned char *pem = NULL;
+	X509_REQ *req = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	GENERAL_NAMES *gens = NULL;
+	BASIC_CONSTRAINTS *bc = NULL;
+	X509_NAME *subj;
+	BIO *bio = NULL;
+	int i, crit;
+
+	if (n > CSR_MAX / 3 * 4 + 4) {
+		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
+			     "spec.request is larger than %u bytes", CSR_MAX);
+		return;
+	}
+	pem = malloc(n / 4 * 3 + 3);
+	if (!pem) {
+		c->rc = KT_E_NOMEM;
+		return;
+	}
+	if (!base64_decode(b64, n, pem, &derlen) || !derlen) {
+		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
+			     "spec.request is not a base64-encoded PEM certificate request");
+		goto out;
+	}
+	bio = BIO_new_mem_buf(pem, (int)derlen);
+	req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+	if (!req) {
+		const unsigned char *p = pem;
+
+		req = d2i_X509_REQ(NULL, &p, (long)derlen);
+	}
+	if (!req) {
+		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
+			     "spec.request is not a valid certificate request");
+		goto out;
+	}
+	subj = X509_REQ_get_subject_name(req);
+	for (i = -1; (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
+		ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+
+		csr_name(c, ASN1_STRING_get0_data(d), ASN1_STRING_length(d), "CSR common name");
+	}
+	if (X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, -1) >= 0)
+		kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
+			     "the CSR subject has an email address; tenants may only name DNS "
+			     "hostnames");
+	exts = X509_REQ_get_extensions(req);
+	gens = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL) : NULL;
+	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+		if (g->type == GEN_DNS)
+			csr_name(c, ASN1_STRING_get0_data(g->d.dNSName),
+				 ASN1_STRING_length(g->d.dNSName), "CSR DNS name");
+		else
+			kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
+				     "the CSR names an IP address, URI, email or other name; "
+				     "tenants may only name DNS hostnames");
+	}
+	bc = exts ? X509V3_get_d2i(exts, NID_basic_constraints, &crit, NULL) : NULL;
+	if (bc && bc->ca)
+		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.request",
+			     "the CSR asks for a CA certificate, which could sign any hostname");
+out:
+	BASIC_CONSTRAINTS_free(bc);
+	GENERAL_NAMES_free(gens);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	BIO_free(bio);
+	free(pem);
+}
+
+static void judge_certificate_request(struct kt_pctx *c)
+{
+	struct kt_jv *spec = kt_jv_get(c->obj, "spec");
+	const char *req = kt_jv_gets(spec, "request");
+
+	if (!kt_jv_is(spec, KT_JV_OBJECT) || !req) {
+		kt_pctx_deny(c, "request.malformed", "spec.request",
+			     "certificate request must have spec.request");
+		return;
+	}
+	judge_csr(c, req);
+	if (kt_jv_true(kt_jv_get(spec, "isCA")))
+		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
+			     "a CA certificate could sign any hostname; tenants may not request one");
+	judge_issuer_ref(c, spec);
+}
+
+/* ---- external-dns DNSEndpoint ---- */
+
+static void judge_dns_endpoint(struct kt_pctx *c)
+{
+	char path[KT_PCTX_PATH_MAX];
+	unsigned i = 0;
+
+	kt_jv_each(e, kt_jv_get(kt_jv_get(c->obj, "spec"), "endpoints")) {
+		kt_pctx_path(path, sizeof(path), "spec.endpoints[%u].dnsName", i++);
+		judge_host_jv(c, kt_jv_get(e, "dnsName"), true, path, "DNS endpoint name");
+	}
+}
+
+bool kt_hostnames_dispatch(struct kt_pctx *c)
+{
+	const char *g = c->group, *k = c->kind;
+
+	if (*c->sub)
+		return false;
+	if ((!strcmp(g, "networking.k8s.io") || !strcmp(g, "extensions")) && !strcmp(k, "Ingress")) {
+		judge_ingress(c);
+		return true;
+	}
+	if (!strcmp(g, "gateway.networking.k8s.io") &&
+	    (!strcmp(k, "HTTPRoute") || !strcmp(k, "GRPCRoute") || !strcmp(k, "TLSRoute"))) {
+		judge_route(c);
+		return true;
+	}
+	if ((!strcmp(g, "gateway.networking.k8s.io") || !strcmp(g, "gateway.networking.x-k8s.io")) &&
+	    (!strcmp(k, "Gateway") || !strcmp(k, "ListenerSet") || !strcmp(k, "XListenerSet"))) {
+		kt_pctx_deny(c, "hostnames.gateway", "kind",
+			     "tenants may not run their own %s: its listeners claim hostnames and "
+			     "ports for the whole cluster; attach routes to the platform's gateway",
+			     k);
+		judge_issuer_annotations(c);
+		return true;
+	}
+	if (!strcmp(g, "cert-manager.io") && !strcmp(k, "Certificate")) {
+		judge_certificate(c);
+		return true;
+	}
+	if (!strcmp(g, "cert-manager.io") && !strcmp(k, "CertificateRequest")) {
+		judge_certificate_request(c);
+		return true;
+	}
+	if (!strcmp(g, "externaldns.k8s.io") && !strcmp(k, "DNSEndpoint")) {
+		judge_dns_endpoint(c);
+		return true;
+	}
+	return false;
+}

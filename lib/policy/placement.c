@@ -1,0 +1,512 @@
+/*
+ * placement.c: tenant pods run only on their node pool.
+ *
+ * The mutation (nodeSelector + toleration of the pool) is what puts a pod
+ * in its pool; the validation is what stops it from leaving: the blog's
+ * Gatekeeper Assign only added fields, so a pod could still carry a
+ * toleration for another pool, a nodeName, an affinity term for another
+ * pool or a wildcard toleration.  Every such field is denied here with the
+ * change to make.  On a Pod UPDATE only what changed is judged (the API
+ * server allows adding tolerations, and retargeting a scheduling-gated pod),
+ * so pods admitted earlier keep working.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+#define KARPENTER_POOL_KEY "karpenter.sh/nodepool"
+
+static bool is_pool_key(const struct kt_pctx *c, const char *key)
+{
+	return !strcmp(key, c->pool_key) || !strcmp(key, KARPENTER_POOL_KEY);
+}
+
+static void malformed(struct kt_pctx *c, const char *path, const char *what)
+{
+	kt_pctx_deny(c, "request.malformed", path, "%s", what);
+}
+
+static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
+{
+	struct kt_jv *nn = kt_jv_get(p->spec, "nodeName");
+	char path[KT_PCTX_PATH_MAX], q[80];
+
+	if (kt_jv_absent(nn) || kt_jv_streq(nn, ""))
+		return;
+	if (p->old_spec && kt_jv_equal(nn, kt_jv_get(p->old_spec, "nodeName")))
+		return; /* bound by the scheduler earlier: not the sender's choice */
+	kt_pctx_deny(c, "placement.node-name", kt_pctx_path(path, sizeof(path), "%s.nodeName", p->base),
+		     "%s sets nodeName '%s'; remove it: pods of tenant '%s' are scheduled onto node "
+		     "pool '%s' only",
+		     p->what, kt_pctx_q(q, sizeof(q), kt_jv_str(nn) ? kt_jv_str(nn) : "?"),
+		     c->t->name, c->t->node_pool);
+}
+
+static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
+{
+	struct kt_jv *ns = kt_jv_get(p->spec, "nodeSelector");
+	struct kt_jv *old = p->old_spec ? kt_jv_get(p->old_spec, "nodeSelector") : NULL;
+	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
+	const char *pool = c->t->node_pool;
+
+	if (!kt_jv_absent(ns) && !kt_jv_is(ns, KT_JV_OBJECT)) {
+		malformed(c, kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
+			  "nodeSelector must be an object");
+		return;
+	}
+	if (p->old_spec && kt_jv_equal(ns ? ns : NULL, old))
+		return;
+	kt_jv_each(m, ns) {
+#define SEL_PATH kt_pctx_path(path, sizeof(path), "%s.nodeSelector[%s]", p->base, \
+			      kt_pctx_q(q1, sizeof(q1), m->key))
+		if (!kt_jv_is(m, KT_JV_STRING)) {
+			malformed(c, SEL_PATH, "nodeSelector values must be strings");
+			continue;
+		}
+		if (is_pool_key(c, m->key) && strcmp(m->u.s, pool))
+			kt_pctx_deny(c, "placement.foreign-pool-selector", SEL_PATH,
+				     "%s selects node pool '%s' but tenant '%s' may only use '%s'; "
+				     "remove the '%s' selector",
+				     p->what, kt_pctx_q(q2, sizeof(q2), m->u.s), c->t->name, pool,
+				     kt_pctx_q(q1, sizeof(q1), m->key));
+#undef SEL_PATH
+	}
+	/* a gated pod may be retargeted, but never out of its pool */
+	if (p->is_pod && c->op == KT_OP_UPDATE && kt_jv_streq(kt_jv_get(old, c->pool_key), pool) &&
+	    !kt_jv_streq(kt_jv_get(ns, c->pool_key), pool))
+		kt_pctx_deny(c, "placement.missing-pool-selector",
+			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
+			     "the update removes nodeSelector '%s: %s'; keep it", c->pool_key, pool);
+}
+
+/* Does a node selector requirement admit a node outside the pool? */
+static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv *req, char *buf,
+				      size_t size)
+{
+	const char *op = kt_jv_gets(req, "operator");
+	struct kt_jv *values = kt_jv_get(req, "values");
+	char q[80];
+
+	if (!op)
+		return "has no operator";
+	if (strcmp(op, "In")) {
+		snprintf(buf, size, "uses operator '%s', which matches nodes of other pools or of "
+				    "none; use 'In' with '%s' or leave the key to the platform",
+			 kt_pctx_q(q, sizeof(q), op), c->t->node_pool);
+		return buf;
+	}
+	if (!kt_jv_is(values, KT_JV_ARRAY) || !values->len)
+		return "has no values";
+	kt_jv_each(v, values) {
+		if (!kt_jv_streq(v, c->t->node_pool)) {
+			snprintf(buf, size, "matches node pool '%s' but tenant '%s' may only use '%s'",
+				 kt_pctx_q(q, sizeof(q), kt_jv_str(v) ? kt_jv_str(v) : "?"),
+				 c->t->name, c->t->node_pool);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv *terms,
+			bool required)
+{
+	char path[KT_PCTX_PATH_MAX], tpath[KT_PCTX_PATH_MAX], why[256];
+	unsigned i = 0, j;
+
+	/* paths are built only for findings: most pods have none */
+#define TPATH kt_pctx_path(tpath, sizeof(tpath), "%s.affinity.nodeAffinity.%s", p->base, \
+			   required ? "requiredDuringSchedulingIgnoredDuringExecution." \
+				      "nodeSelectorTerms" \
+				    : "preferredDuringSchedulingIgnoredDuringExecution")
+	if (!kt_jv_absent(terms) && !kt_jv_is(terms, KT_JV_ARRAY)) {
+		malformed(c, TPATH, "node affinity terms must be a list");
+		return;
+	}
+	kt_jv_each(term, terms) {
+		struct kt_jv *sel = required ? term : kt_jv_get(term, "preference");
+		struct kt_jv *fields = kt_jv_get(sel, "matchFields");
+
+		if (!kt_jv_is(sel, KT_JV_OBJECT)) {
+			malformed(c, kt_pctx_path(path, sizeof(path), "%s[%u]", TPATH, i),
+				  "node affinity term must be an object");
+			i++;
+			continue;
+		}
+		if (required && kt_jv_is(fields, KT_JV_ARRAY) && fields->len)
+			kt_pctx_deny(c, "placement.node-affinity-fields",
+				     kt_pctx_path(path, sizeof(path), "%s[%u].matchFields", TPATH, i),
+				     "%s pins nodes by name with matchFields; remove it: pods of "
+				     "tenant '%s' are scheduled onto node pool '%s' only",
+				     p->what, c->t->name, c->t->node_pool);
+		j = 0;
+		kt_jv_each(req, kt_jv_get(sel, "matchExpressions")) {
+			const char *key = kt_jv_gets(req, "key"), *esc;
+			unsigned e = j++;
+
+#define EPATH kt_pctx_path(path, sizeof(path), "%s[%u]%s.matchExpressions[%u]", TPATH, i, \
+			   required ? "" : ".preference", e)
+			if (!key) {
+				malformed(c, EPATH, "node selector requirement has no key");
+				continue;
+			}
+			if (!is_pool_key(c, key) || !(esc = requirement_escape(c, req, why,
+									      sizeof(why))))
+				continue;
+			if (required)
+				kt_pctx_deny(c, "placement.foreign-pool-affinity", EPATH,
+					     "%s requires nodes where '%s' %s", p->what, key, esc);
+			else
+				kt_pctx_warn(c, "placement.foreign-pool-preference", EPATH,
+					     "%s prefers nodes where '%s' %s; the preference can never "
+					     "be met",
+					     p->what, key, esc);
+#undef EPATH
+		}
+		i++;
+	}
+#undef TPATH
+}
+
+static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv *pa,
+			       const char *which)
+{
+	static const char *const lists[] = { "requiredDuringSchedulingIgnoredDuringExecution",
+					     "preferredDuringSchedulingIgnoredDuringExecution" };
+	char path[KT_PCTX_PATH_MAX], q[80];
+	unsigned i, l;
+
+	for (l = 0; l < 2; l++) {
+		i = 0;
+		kt_jv_each(term, kt_jv_get(pa, lists[l])) {
+			struct kt_jv *t = l ? kt_jv_get(term, "podAffinityTerm") : term;
+			struct kt_jv *nss = kt_jv_get(t, "namespaces");
+			struct kt_jv *sel = kt_jv_get(t, "namespaceSelector");
+
+			unsigned idx = i++;
+#define APATH kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%u]%s", p->base, which, \
+			   lists[l], idx, l ? ".podAffinityTerm" : "")
+			if (!kt_jv_absent(sel)) {
+				char p2[KT_PCTX_PATH_MAX];
+
+				kt_pctx_deny(c, "placement.cross-namespace-affinity",
+					     kt_pctx_path(p2, sizeof(p2), "%s.namespaceSelector",
+							  APATH),
+					     "%s %s selects pods of other namespaces with "
+					     "namespaceSelector; remove it to stay within namespace "
+					     "'%s'",
+					     p->what, which, c->ns);
+			}
+			kt_jv_each(ns, nss) {
+				if (kt_jv_streq(ns, c->ns))
+					continue;
+				kt_pctx_deny(c, "placement.cross-namespace-affinity", APATH,
+					     "%s %s selects pods of namespace '%s'; tenant '%s' may only "
+					     "refer to its own namespace '%s'",
+					     p->what, which,
+					     kt_pctx_q(q, sizeof(q), kt_jv_str(ns) ? kt_jv_str(ns) : "?"),
+					     c->t->name, c->ns);
+				break;
+			}
+#undef APATH
+		}
+	}
+}
+
+static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
+{
+	struct kt_jv *aff = kt_jv_get(p->spec, "affinity"), *na;
+	char path[KT_PCTX_PATH_MAX];
+
+	if (kt_jv_absent(aff))
+		return;
+	if (p->old_spec && kt_jv_equal(aff, kt_jv_get(p->old_spec, "affinity")))
+		return;
+	if (!kt_jv_is(aff, KT_JV_OBJECT)) {
+		malformed(c, kt_pctx_path(path, sizeof(path), "%s.affinity", p->base),
+			  "affinity must be an object");
+		return;
+	}
+	na = kt_jv_get(aff, "nodeAffinity");
+	judge_terms(c, p, kt_jv_get(kt_jv_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
+				    "nodeSelectorTerms"), true);
+	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"), false);
+	judge_pod_affinity(c, p, kt_jv_get(aff, "podAffinity"), "podAffinity");
+	judge_pod_affinity(c, p, kt_jv_get(aff, "podAntiAffinity"), "podAntiAffinity");
+}
+
+/*
+ * Taints a tenant pod must never tolerate: the control plane's, the
+ * critical-addons one, Karpenter's own (disrupted, unregistered, ...), a
+ * cordon, and any other platform taint under the label domain.  The
+ * not-ready/unreachable taints may be tolerated for NoExecute only: that is
+ * what the DefaultTolerationSeconds admission plugin adds to every pod.
+ */
+static const char *system_taint(const struct kt_pctx *c, const char *key, const char *effect)
+{
+	static const char *const exact[] = {
+		"node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master",
+		"CriticalAddonsOnly", "node.kubernetes.io/unschedulable",
+		"node.cloudprovider.kubernetes.io/uninitialized",
+		"node.cloudprovider.kubernetes.io/shutdown",
+	};
+	size_t i, ld = strlen(c->cfg->global.label_domain);
+
+	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (!strcmp(key, exact[i]))
+			return "a system taint";
+	if (!strncmp(key, "karpenter.sh/", 13) || !strncmp(key, "karpenter.k8s.aws/", 18))
+		return "a Karpenter system taint";
+	if (!strncmp(key, c->cfg->global.label_domain, ld) && key[ld] == '/')
+		return "a platform taint";
+	if (!strcmp(key, "node.kubernetes.io/not-ready") ||
+	    !strcmp(key, "node.kubernetes.io/unreachable"))
+		return effect && !strcmp(effect, "NoExecute") ? NULL
+			: "a node-condition taint (only effect NoExecute may be tolerated)";
+	return NULL;
+}
+
+static bool has_toleration(struct kt_jv *tols, const struct kt_jv *t)
+{
+	kt_jv_each(o, tols)
+		if (kt_jv_equal(o, t))
+			return true;
+	return false;
+}
+
+static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
+{
+	struct kt_jv *tols = kt_jv_get(p->spec, "tolerations");
+	struct kt_jv *old = p->old_spec ? kt_jv_get(p->old_spec, "tolerations") : NULL;
+	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
+	const char *pool = c->t->node_pool;
+	unsigned i = 0;
+
+	if (kt_jv_absent(tols))
+		return;
+	if (!kt_jv_is(tols, KT_JV_ARRAY)) {
+		malformed(c, kt_pctx_path(path, sizeof(path), "%s.tolerations", p->base),
+			  "tolerations must be a list");
+		return;
+	}
+	kt_jv_each(t, tols) {
+		const char *key, *op, *value, *effect, *sys;
+		unsigned idx = i++;
+
+#define TOLPATH kt_pctx_path(path, sizeof(path), "%s.tolerations[%u]", p->base, idx)
+		if (!kt_jv_is(t, KT_JV_OBJECT)) {
+			malformed(c, TOLPATH, "toleration must be an object");
+			continue;
+		}
+		/* UPDATE: only tolerations the request adds are the sender's choice */
+		if (old && has_toleration(old, t))
+			continue;
+		key = kt_jv_gets(t, "key");
+		op = kt_jv_gets(t, "operator");
+		value = kt_jv_gets(t, "value");
+		effect = kt_jv_gets(t, "effect");
+		key = key ? key : "";
+		op = op && *op ? op : "Equal";
+		if (strcmp(op, "Equal") && strcmp(op, "Exists")) {
+			malformed(c, TOLPATH, "toleration operator must be 'Equal' or 'Exists'");
+			continue;
+		}
+		if (!*key) {
+			if (!strcmp(op, "Exists"))
+				kt_pctx_deny(c, "placement.wildcard-toleration", TOLPATH,
+					     "%s tolerates every taint (empty key with operator "
+					     "Exists); tolerate specific taints instead",
+					     p->what);
+			else
+				malformed(c, TOLPATH, "a toleration without key must use operator Exists");
+			continue;
+		}
+		if (!strcmp(key, c->pool_key)) {
+			if (!strcmp(op, "Exists"))
+				kt_pctx_deny(c, "placement.wildcard-toleration", TOLPATH,
+					     "%s tolerates every node pool ('%s' with operator "
+					     "Exists); remove it, the platform adds the toleration for "
+					     "'%s'",
+					     p->what, key, pool);
+			else if (!value || strcmp(value, pool))
+				kt_pctx_deny(c, "placement.foreign-toleration", TOLPATH,
+					     "%s tolerates node pool '%s' but tenant '%s' may only use "
+					     "'%s'",
+					     p->what, kt_pctx_q(q1, sizeof(q1), value ? value : ""),
+					     c->t->name, pool);
+			continue;
+		}
+		sys = system_taint(c, key, effect);
+		if (sys)
+			kt_pctx_deny(c, "placement.system-toleration", TOLPATH,
+				     "%s tolerates '%s', %s; remove the toleration", p->what,
+				     kt_pctx_q(q2, sizeof(q2), key), sys);
+#undef TOLPATH
+	}
+}
+
+/* "allowed: 'a', 'b'" or "remove it", cut to size. */
+static const char *allowed_list(char *buf, size_t size, const char *dflt, const struct kt_strv *v)
+{
+	size_t i, n;
+
+	if (!dflt && !v->n)
+		return "remove it";
+	n = (size_t)snprintf(buf, size, "allowed:");
+	for (i = 0; i <= v->n && n < size; i++) {
+		const char *s = i == 0 ? dflt : v->v[i - 1];
+
+		if (s)
+			n += (size_t)snprintf(buf + n, size - n, "%s '%s'",
+					      n > sizeof("allowed:") - 1 ? "," : "", s);
+	}
+	return buf;
+}
+
+/* A per-tenant allow-list on one pod field; always-denied values first. */
+static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const char *field,
+			  const char *rule, const struct kt_strv *allowed, const char *dflt,
+			  const char *const *never)
+{
+	struct kt_jv *v = kt_jv_get(p->spec, field);
+	char path[KT_PCTX_PATH_MAX], q[80], list[256];
+	const char *s;
+
+#define FPATH kt_pctx_path(path, sizeof(path), "%s.%s", p->base, field)
+	if (kt_jv_absent(v))
+		return;
+	s = kt_jv_str(v);
+	if (!s) {
+		malformed(c, FPATH, "must be a string");
+		return;
+	}
+	if (!*s || (p->old_spec && kt_jv_equal(v, kt_jv_get(p->old_spec, field))))
+		return;
+	for (; never && *never; never++)
+		if (!strcmp(s, *never)) {
+			kt_pctx_deny(c, rule, FPATH,
+				     "%s uses %s '%s', which is reserved for the cluster's system "
+				     "components",
+				     p->what, field, s);
+			return;
+		}
+	if ((dflt && !strcmp(s, dflt)) || kt_strv_has(allowed, s))
+		return;
+	kt_pctx_deny(c, rule, FPATH, "%s uses %s '%s', which tenant '%s' may not use; %s", p->what,
+		     field, kt_pctx_q(q, sizeof(q), s), c->t->name,
+		     allowed_list(list, sizeof(list), dflt, allowed));
+#undef FPATH
+}
+
+static bool is_pool_toleration(const struct kt_pctx *c, const struct kt_jv *t);
+
+/*
+ * The validating pass sees the pod after the mutating one: a tenant pod
+ * without its pool's nodeSelector means the mutation did not run (webhook
+ * removed, or bypassed), and it would schedule onto any untainted node.
+ */
+static void judge_mutated(struct kt_pctx *c, const struct kt_podref *p)
+{
+	char path[KT_PCTX_PATH_MAX];
+	bool tol = false;
+
+	/* a selector for another pool is denied by judge_node_selector already */
+	if (!kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key))
+		kt_pctx_deny(c, "placement.missing-pool-selector",
+			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
+			     "%s lacks nodeSelector '%s: %s', which the mutating webhook adds; "
+			     "check that it is installed",
+			     p->what, c->pool_key, c->t->node_pool);
+	kt_jv_each(t, kt_jv_get(p->spec, "tolerations"))
+		tol = tol || is_pool_toleration(c, t);
+	if (!tol)
+		kt_pctx_warn(c, "placement.missing-pool-toleration",
+			     kt_pctx_path(path, sizeof(path), "%s.tolerations", p->base),
+			     "%s does not tolerate the taint of node pool '%s' and will not "
+			     "schedule",
+			     p->what, c->t->node_pool);
+}
+
+void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
+{
+	static const char *const critical[] = { "system-node-critical", "system-cluster-critical",
+						NULL };
+	const struct kt_tenant *t = c->t;
+
+	if (p->is_pod && c->op == KT_OP_CREATE && c->mode == KT_POLICY_VALIDATE)
+		judge_mutated(c, p);
+	judge_node_name(c, p);
+	judge_node_selector(c, p);
+	judge_affinity(c, p);
+	judge_tolerations(c, p);
+	judge_allowed(c, p, "priorityClassName", "placement.priority-class", &t->priority_classes,
+		      NULL, critical);
+	judge_allowed(c, p, "runtimeClassName", "placement.runtime-class", &t->runtime_classes, NULL,
+		      NULL);
+	judge_allowed(c, p, "schedulerName", "placement.scheduler-name", &t->scheduler_names,
+		      "default-scheduler", NULL);
+}
+
+static bool is_pool_toleration(const struct kt_pctx *c, const struct kt_jv *t)
+{
+	const char *op = kt_jv_gets(t, "operator"), *effect = kt_jv_gets(t, "effect");
+
+	return kt_jv_streq(kt_jv_get(t, "key"), c->pool_key) && (!op || !strcmp(op, "Equal")) &&
+	       kt_jv_streq(kt_jv_get(t, "value"), c->t->node_pool) &&
+	       (!effect || !*effect || !strcmp(effect, "NoSchedule"));
+}
+
+/*
+ * Pod CREATE: add the pool's nodeSelector and toleration unless present.
+ * Runs after the rules, so a selector of another pool was already denied
+ * (a silent overwrite would hide the tenant's mistake).  Idempotent: a
+ * second pass over the patched pod finds both and adds nothing.
+ */
+void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
+{
+	struct kt_jv *ns = kt_jv_get(p->spec, "nodeSelector");
+	struct kt_jv *tols = kt_jv_get(p->spec, "tolerations");
+	struct kt_buf v = KT_BUF_INIT;
+	enum kt_rc rc = KT_OK;
+	bool found = false;
+
+	if (!kt_jv_get(ns, c->pool_key)) {
+		if (kt_jv_absent(ns)) {
+			const char *ptr[] = { "spec", "nodeSelector" };
+
+			rc = kt_buf_addch(&v, '{');
+			rc = rc ? rc : kt_buf_add_json_str(&v, c->pool_key, strlen(c->pool_key));
+			rc = rc ? rc : kt_buf_addch(&v, ':');
+			rc = rc ? rc : kt_buf_add_json_str(&v, c->t->node_pool,
+							   strlen(c->t->node_pool));
+			rc = rc ? rc : kt_buf_addch(&v, '}');
+			if (!rc)
+				kt_patch_add(c, ptr, 2, v.buf);
+		} else {
+			const char *ptr[] = { "spec", "nodeSelector", c->pool_key };
+
+			rc = kt_buf_add_json_str(&v, c->t->node_pool, strlen(c->t->node_pool));
+			if (!rc)
+				kt_patch_add(c, ptr, 3, v.buf);
+		}
+	}
+	kt_buf_reset(&v);
+	kt_jv_each(t, tols)
+		found = found || is_pool_toleration(c, t);
+	if (!found && !rc) {
+		const char *whole[] = { "spec", "tolerations" }, *end[] = { "spec", "tolerations", "-" };
+		bool absent = kt_jv_absent(tols);
+
+		rc = kt_buf_adds(&v, absent ? "[{\"key\":" : "{\"key\":");
+		rc = rc ? rc : kt_buf_add_json_str(&v, c->pool_key, strlen(c->pool_key));
+		rc = rc ? rc : kt_buf_adds(&v, ",\"operator\":\"Equal\",\"value\":");
+		rc = rc ? rc : kt_buf_add_json_str(&v, c->t->node_pool, strlen(c->t->node_pool));
+		rc = rc ? rc : kt_buf_adds(&v, absent ? ",\"effect\":\"NoSchedule\"}]"
+						     : ",\"effect\":\"NoSchedule\"}");
+		if (!rc)
+			kt_patch_add(c, absent ? whole : end, 3 - absent, v.buf);
+	}
+	if (rc)
+		c->rc = rc;
+	kt_buf_release(&v);
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# kubetenant check -f TENANTS --tenant NAME: a tenant's manifests judged
+# offline with every rule of the admission webhook.  The manifests under
+# fixtures/policy were made with `kubectl create --dry-run=client -o yaml`.
+bats_require_minimum_version 1.5.0
+
+KT_BIN=${KT_BIN:-$BATS_TEST_DIRNAME/../../build/kubetenant}
+F=$BATS_TEST_DIRNAME/fixtures/policy
+
+setup() {
+	cd "$BATS_TEST_DIRNAME/fixtures/policy"
+	T=$BATS_TEST_TMPDIR
+}
+
+@test "compliant kubectl-made manifests pass: exit 0, a summary on stderr" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a good
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 8 objects: 8 pass, 0 violate, 0 skipped" ]
+}
+
+@test "every escape is a finding with file:line, kind/name, rule, path and message" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a bad/escapes.yaml
+	[ "$status" -eq 1 ]
+	expected="bad/escapes.yaml:2: Deployment/web: placement.foreign-toleration: spec.template.spec.tolerations[0]: pod template tolerates node pool 'b-pool' but tenant 'team-a' may only use 'a-pool'
+bad/escapes.yaml:27: Service/debug: services.node-port: spec.type: service type NodePort opens a port on every node of the cluster; tenant 'team-a' may not use it: use type ClusterIP and an Ingress
+bad/escapes.yaml:47: Ingress/shop: hostnames.unauthorized: spec.rules[0].host: ingress host 'shop.example.com' is not authorized for tenant 'team-a'; use a name under: team-a.tenants.example.org, *.team-a.tenants.example.org, *.app.example.org, app.example.org, exact.example.net"
+	diff <(echo "$expected") <(echo "$output")
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 3 objects: 0 pass, 3 violate, 0 skipped" ]
+}
+
+@test "an object naming another namespace is a finding, judged for the tenant anyway" {
+	run "$KT_BIN" check -f tenants.yaml --tenant team-a bad/pod.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad/pod.yaml:1: Pod/debug: request.namespace-mismatch: metadata.namespace: object names namespace 'team-b'"* ]]
+	[[ "$output" == *"Pod/debug: placement.node-name: spec.nodeName:"* ]]
+	[[ "$output" == *"Pod/debug: pod-security.privileged: spec: pod violates PodSecurity \"baseline:latest\""* ]]
+	[[ "$output" == *"Pod/debug: pod-security.hostNamespaces:"* ]]
+}
+
+@test "the tenant's own level applies: team-b is restricted" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-b good/web.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Deployment/web: pod-security.runAsNonRoot: spec.template.spec: pod template violates PodSecurity \"restricted:latest\""* ]]
+	[[ "$output" == *"Ingress/web: hostnames.unauthorized: spec.rules[0].host: ingress host 'app.example.org' is not authorized for tenant 'team-b'"* ]]
+}
+
+@test "a pod is mutated like the webhook does, then validated: it passes" {
+	# what `kubectl run web --image=... --dry-run=client -o yaml` writes (it needs a server)
+	cat >"$T/pod.yaml" <<'Y'
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: null
+  labels:
+    run: web
+  name: web
+spec:
+  containers:
+  - image: ghcr.io/acme/web:1.0
+    name: web
+    ports:
+    - containerPort: 8080
+    resources: {}
+  dnsPolicy: ClusterFirst
+  restartPolicy: Always
+status: {}
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/pod.yaml"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a --show-mutations "$T/pod.yaml"
+	[ "$status" -eq 0 ]
+	expected="$T/pod.yaml:1: Pod/web: mutation: add /spec/nodeSelector {\"kubetenant.io/node-pool\":\"a-pool\"}
+$T/pod.yaml:1: Pod/web: mutation: add /spec/tolerations [{\"key\":\"kubetenant.io/node-pool\",\"operator\":\"Equal\",\"value\":\"a-pool\",\"effect\":\"NoSchedule\"}]"
+	diff <(echo "$expected") <(echo "$output")
+}
+
+@test "--format json: one report with every object, its denials, warnings and patch" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a --format json --show-mutations bad/escapes.yaml good/list.json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .mode <<<"$output")" = tenant ]
+	[ "$(jq -r .summary.objects <<<"$output")" = 4 ]
+	[ "$(jq -r .summary.violate <<<"$output")" = 3 ]
+	[ "$(jq -r '.objects[] | select(.kind == "Service" and .name == "debug") | .denials[0].rule' <<<"$output")" = services.node-port ]
+	[ "$(jq -r '.objects[] | select(.name == "api") | .status' <<<"$output")" = pass ]
+	[ "$(jq -r '.objects[] | select(.name == "api") | .patch | length' <<<"$output")" = 0 ]
+	[ "$(jq -r '.objects[0].line' <<<"$output")" = 2 ]
+}
+
+@test "stdin, multi-document input and a List" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a - <bad/escapes.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == "-:2: Deployment/web: placement.foreign-toleration:"* ]]
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a - <good/list.json
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 1 objects: 1 pass, 0 violate, 0 skipped" ]
+}
+
+@test "warnings are printed but do not fail the check" {
+	cat >"$T/prefer.yaml" <<'Y'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      affinity:
+        nodeAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 1
+            preference: {matchExpressions: [{key: kubetenant.io/node-pool, operator: In, values: [b-pool]}]}
+      containers: [{name: web, image: ghcr.io/acme/web:1.0}]
+Y
+	run "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/prefer.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Deployment/web: warning: placement.foreign-pool-preference:"* ]]
+}
+
+@test "hostile names cannot inject lines into the report" {
+	printf 'apiVersion: v1\nkind: Service\nmetadata:\n  name: "x\\nfake.yaml:1: Pod/ok: fine"\nspec:\n  type: NodePort\n' >"$T/evil.yaml"
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/evil.yaml"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *'Service/x\x0afake.yaml:1: Pod/ok: fine: services.node-port'* ]]
+}
+
+@test "duplicate keys are an error, not a silent choice: exit 3" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a bad/dup-keys.yaml.broken
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"dup-keys.yaml.broken:7"* ]]
+}
+
+@test "unreadable input exits 3" {
+	run "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/missing.yaml"
+	[ "$status" -eq 3 ]
+}
+
+@test "usage errors exit 2: unknown tenant, missing -f, mixed modes, bad tenants file" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-z good
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "kubetenant: error: tenant 'team-z' is not in 'tenants.yaml'" ]
+	run "$KT_BIN" check --tenant team-a good
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" check -f tenants.yaml good
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" check -f tenants.yaml --tenant team-a --pod-security baseline good
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" check --pod-security baseline --show-mutations good
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" check -f tenants.yaml --tenant team-a
+	[ "$status" -eq 2 ]
+	printf 'tenants:\n  team-a:\n    nodePool: nowhere\n' >"$T/bad-tenants.yaml"
+	run "$KT_BIN" check -f "$T/bad-tenants.yaml" --tenant team-a good
+	[ "$status" -eq 2 ]
+}
+
+@test "help describes the tenant mode" {
+	run "$KT_BIN" check --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--tenant NAME"* ]]
+	[[ "$output" == *"--show-mutations"* ]]
+}

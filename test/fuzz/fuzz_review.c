@@ -1,0 +1,72 @@
+/*
+ * fuzz_review.c: AdmissionReview bytes -> decision -> response.
+ *
+ * Besides "no crash, no leak, no undefined behaviour", three properties must
+ * hold for every input: a decision is deterministic (the same bytes give the
+ * same response twice), every response is valid JSON, and a patch is a JSON
+ * array that applies to the request's object.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kt/policy.h"
+#include "../unit/policy_fixture.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void respond(const struct kt_config *cfg, const uint8_t *data, size_t size,
+		    enum kt_policy_mode mode, struct kt_buf *out, struct kt_buf *patch)
+{
+	struct kt_decision d;
+	struct kt_err err;
+
+	if (kt_policy_review(cfg, (const char *)data, size, mode, &d, &err) == KT_OK) {
+		if (kt_policy_response(&d, out))
+			abort();
+		if (d.patch.len && kt_buf_add(patch, d.patch.buf, d.patch.len))
+			abort();
+	}
+	kt_decision_release(&d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct kt_config *cfg = kt_policy_fixture();
+	struct kt_buf a = KT_BUF_INIT, b = KT_BUF_INIT, pa = KT_BUF_INIT, pb = KT_BUF_INIT;
+	json_t *resp, *review, *obj;
+	struct kt_err err;
+
+	for (int m = 0; m < 2; m++) {
+		enum kt_policy_mode mode = m ? KT_POLICY_VALIDATE : KT_POLICY_MUTATE;
+
+		kt_buf_reset(&a);
+		kt_buf_reset(&b);
+		kt_buf_reset(&pa);
+		kt_buf_reset(&pb);
+		respond(cfg, data, size, mode, &a, &pa);
+		respond(cfg, data, size, mode, &b, &pb);
+		if (a.len != b.len || memcmp(a.buf, b.buf, a.len))
+			abort(); /* not deterministic */
+		if (!a.len)
+			continue;
+		resp = json_loadb(a.buf, a.len, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(resp))
+			abort(); /* not valid JSON */
+		json_decref(resp);
+		if (!pa.len)
+			continue;
+		if (mode == KT_POLICY_VALIDATE)
+			abort(); /* validating mode never patches */
+		review = json_loadb((const char *)data, size, 0, NULL);
+		obj = json_incref(json_object_get(json_object_get(review, "request"), "object"));
+		if (obj && kt_policy_patch_apply(&obj, pa.buf, pa.len, &err))
+			abort(); /* our own patch does not apply */
+		json_decref(obj);
+		json_decref(review);
+	}
+	kt_buf_release(&a);
+	kt_buf_release(&b);
+	kt_buf_release(&pa);
+	kt_buf_release(&pb);
+	return 0;
+}

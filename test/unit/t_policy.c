@@ -1,0 +1,456 @@
+/*
+ * t_policy.c: the policy engine's edges: hostile review bytes, limits, the
+ * JSON Patch applier, the response format, the findings cap, determinism,
+ * and audit's treatment of live objects.  The rules themselves are tested
+ * by the case tables (t_policy_cases.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "kt/buf.h"
+#include "kt/policy.h"
+#include "policy_fixture.h"
+#include "../../lib/policy/jv.h"
+
+#define POD_REVIEW(ns, spec)                                                                    \
+	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"    \
+	"\"uid\":\"u-1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"         \
+	"\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},"                \
+	"\"namespace\":\"" ns "\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"dev\"}," \
+	"\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"      \
+	"\"spec\":" spec "}}}"
+
+#define PLAIN_SPEC "{\"containers\":[{\"name\":\"c\",\"image\":\"ghcr.io/acme/x:1\"}]}"
+
+static enum kt_rc review(const char *body, size_t len, enum kt_policy_mode mode,
+			 struct kt_decision *d, struct kt_err *err)
+{
+	return kt_policy_review(kt_policy_fixture(), body, len, mode, d, err);
+}
+
+static void expect_parse_error(const char *body, const char *msg)
+{
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+
+	if (review(body, strlen(body), KT_POLICY_MUTATE, &d, &err) != KT_E_PARSE)
+		fail_msg("accepted: %s", body);
+	if (!strstr(err.msg, msg))
+		fail_msg("message '%s' lacks '%s' for %s", err.msg, msg, body);
+	assert_false(d.allowed);
+	kt_decision_release(&d);
+}
+
+static void hostile_reviews_are_parse_errors(void **state)
+{
+	(void)state;
+	expect_parse_error("", "unexpected end of input");
+	expect_parse_error("not json", "invalid");
+	expect_parse_error("[]", "must be a JSON object");
+	expect_parse_error("{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":"
+			   "\"AdmissionReview\",\"request\":{}}",
+			   "expected apiVersion");
+	expect_parse_error("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}",
+			   "no request object");
+	expect_parse_error("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			   "\"request\":{\"operation\":\"CREATE\"}}",
+			   "request.uid is missing");
+	expect_parse_error("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			   "\"request\":{\"uid\":7,\"operation\":\"CREATE\"}}",
+			   "request.uid must be a string");
+	expect_parse_error("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			   "\"request\":{\"uid\":\"u\",\"operation\":\"PATCH\",\"kind\":{\"kind\":"
+			   "\"Pod\"}}}",
+			   "is not CREATE");
+	expect_parse_error("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			   "\"request\":{\"uid\":\"u\",\"operation\":\"CREATE\"}}",
+			   "request.kind must be an object");
+	/* duplicate keys: the API server never sends them; a parser picking one is a bypass */
+	expect_parse_error("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			   "\"request\":{\"uid\":\"u\",\"namespace\":\"team-a\","
+			   "\"namespace\":\"kube-system\"}}",
+			   "duplicate key");
+	expect_parse_error("{\"a\":\"\xff\"}", "invalid UTF-8");
+	expect_parse_error("{\"a\":\"\xc0\x80\"}", "invalid UTF-8");
+	expect_parse_error("{\"a\":\"\\ud800\"}", "lone high surrogate");
+	expect_parse_error("{\"a\":\"\\udc00x\"}", "lone low surrogate");
+	expect_parse_error("{\"a\":\"x\\u0000y\"}", "\\u0000");
+	expect_parse_error("{\"a\":\"tab\there\"}", "control character");
+	expect_parse_error("{\"a\":1} {}", "trailing data");
+	expect_parse_error("{\"a\":01}", "expected ','");
+	expect_parse_error("{\"a\":1.}", "invalid number");
+	expect_parse_error("{\"a\":tru}", "invalid literal");
+	expect_parse_error("{\"a\":\"\\x\"}", "invalid escape");
+}
+
+static void depth_and_size_are_bounded(void **state)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	char *big;
+	int i;
+
+	(void)state;
+	/* 64 levels parse, 65 do not */
+	for (i = 0; i < KT_POLICY_MAX_DEPTH; i++)
+		kt_buf_addch(&b, '[');
+	for (i = 0; i < KT_POLICY_MAX_DEPTH; i++)
+		kt_buf_addch(&b, ']');
+	assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "must be a JSON object"));
+	kt_decision_release(&d);
+	kt_buf_reset(&b);
+	for (i = 0; i < KT_POLICY_MAX_DEPTH + 1; i++)
+		kt_buf_addch(&b, '[');
+	for (i = 0; i < KT_POLICY_MAX_DEPTH + 1; i++)
+		kt_buf_addch(&b, ']');
+	assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "nesting too deep"));
+	kt_decision_release(&d);
+	kt_buf_release(&b);
+	/* one byte over the size limit */
+	big = malloc(KT_POLICY_MAX_REVIEW_BYTES + 1);
+	assert_non_null(big);
+	memset(big, ' ', KT_POLICY_MAX_REVIEW_BYTES + 1);
+	assert_int_equal(review(big, KT_POLICY_MAX_REVIEW_BYTES + 1, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "larger than"));
+	kt_decision_release(&d);
+	/* a flat array of a million values hits the value limit, as a parse error */
+	kt_buf_addch(&b, '[');
+	for (i = 0; i < 1000000; i++)
+		kt_buf_add(&b, "0,", 2);
+	kt_buf_add(&b, "0]", 2);
+	assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "too large"));
+	kt_decision_release(&d);
+	kt_buf_release(&b);
+	free(big);
+}
+
+/* Strings are unescaped in place: every escape, surrogate pairs, long plain runs. */
+static void strings_decode_in_place(void **state)
+{
+	static const char text[] =
+		"{\"a\":\"x\\ty\\u00e9\\ud83d\\ude00z\\\"\\/\\\\\\b\\f\\n\\r\","
+		"\"long plain key that spans more than sixteen bytes\":\"\xc3\xa9t\xc3\xa9 and "
+		"more than sixteen plain bytes\\u0041\",\"n\":-12.5e3,\"i\":9007199254740993}";
+	struct kt_jv_arena a;
+	struct kt_jv *root;
+	struct kt_err err = { 0 };
+	long long ll;
+	double d;
+
+	(void)state;
+	kt_jv_arena_init(&a, NULL, 0);
+	assert_int_equal(kt_jv_parse(&a, text, sizeof(text) - 1, 64, &root, &err), KT_OK);
+	assert_string_equal(kt_jv_gets(root, "a"), "x\ty\xc3\xa9\xf0\x9f\x98\x80z\"/\\\b\f\n\r");
+	assert_int_equal(kt_jv_get(root, "a")->len, strlen("x\ty\xc3\xa9\xf0\x9f\x98\x80z\"/\\\b\f\n\r"));
+	assert_string_equal(kt_jv_gets(root, "long plain key that spans more than sixteen bytes"),
+			    "\xc3\xa9t\xc3\xa9 and more than sixteen plain bytesA");
+	assert_true(kt_jv_double(kt_jv_get(root, "n"), &d));
+	assert_true(d == -12500.0);
+	assert_false(kt_jv_int(kt_jv_get(root, "n"), &ll));
+	assert_true(kt_jv_int(kt_jv_get(root, "i"), &ll));
+	assert_true(ll == 9007199254740993LL);
+	kt_jv_arena_release(&a);
+}
+
+static void large_objects_detect_duplicates(void **state)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	int i;
+
+	(void)state;
+	/* more than 16 members: duplicates are found by sorting */
+	kt_buf_adds(&b, "{");
+	for (i = 0; i < 200; i++)
+		kt_buf_addf(&b, "\"k%d\":%d,", i, i);
+	kt_buf_adds(&b, "\"k77\":0}");
+	assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "duplicate key"));
+	kt_decision_release(&d);
+	kt_buf_release(&b);
+}
+
+static void escapes_are_decoded_before_judging(void **state)
+{
+	/* "team\u002da" is team-a, and "\u00e4" is valid UTF-8 in a label value */
+	const char *body = POD_REVIEW("team\\u002da", "{\"containers\":[{\"name\":\"c\","
+						      "\"image\":\"x\"}],\"nodeSelector\":{"
+						      "\"kubetenant.io\\/node-pool\":\"b-pool\"}}");
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(review(body, strlen(body), KT_POLICY_MUTATE, &d, &err), KT_OK);
+	assert_non_null(d.tenant);
+	assert_string_equal(d.tenant->name, "team-a");
+	assert_false(d.allowed);
+	assert_string_equal(d.denials[0].rule, "placement.foreign-pool-selector");
+	kt_decision_release(&d);
+}
+
+static void findings_are_capped(void **state)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	int i;
+
+	(void)state;
+	kt_buf_adds(&b, POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
+						"\"tolerations\":["));
+	/* reopen the tolerations list the macro closed with "}}}" */
+	b.len -= 3;
+	b.buf[b.len] = '\0';
+	for (i = 0; i < 100; i++)
+		kt_buf_addf(&b, "%s{\"key\":\"kubetenant.io/node-pool\",\"value\":\"p%d\"}",
+			    i ? "," : "", i);
+	kt_buf_adds(&b, "]}}}}");
+	assert_int_equal(review(b.buf, b.len, KT_POLICY_MUTATE, &d, &err), KT_OK);
+	assert_false(d.allowed);
+	assert_int_equal(d.n_denials, KT_POLICY_MAX_FINDINGS);
+	assert_string_equal(d.denials[KT_POLICY_MAX_FINDINGS - 1].rule, "policy.more-findings");
+	assert_string_equal(d.denials[KT_POLICY_MAX_FINDINGS - 1].message,
+			    "69 more denials not shown");
+	assert_int_equal(d.patch.len, 0);
+	kt_decision_release(&d);
+	kt_buf_release(&b);
+}
+
+static void responses_are_deterministic_and_well_formed(void **state)
+{
+	const char *body = POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
+						"\"tolerations\":[{\"operator\":\"Exists\"}]}");
+	struct kt_buf r1 = KT_BUF_INIT, r2 = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	json_t *j, *st;
+
+	(void)state;
+	assert_int_equal(review(body, strlen(body), KT_POLICY_MUTATE, &d, &err), KT_OK);
+	assert_int_equal(kt_policy_response(&d, &r1), KT_OK);
+	kt_decision_release(&d);
+	assert_int_equal(review(body, strlen(body), KT_POLICY_MUTATE, &d, &err), KT_OK);
+	assert_int_equal(kt_policy_response(&d, &r2), KT_OK);
+	kt_decision_release(&d);
+	assert_string_equal(r1.buf, r2.buf);
+	j = json_loads(r1.buf, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "apiVersion")),
+			    "admission.k8s.io/v1");
+	st = json_object_get(json_object_get(j, "response"), "status");
+	assert_int_equal(json_integer_value(json_object_get(st, "code")), 403);
+	assert_non_null(strstr(json_string_value(json_object_get(st, "message")),
+			       "tenant 'team-a': [placement.wildcard-toleration] "
+			       "spec.tolerations[0]: pod tolerates every taint"));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(json_object_get(st, "details"),
+								   "causes"),
+						   0),
+				    "field")),
+			    "spec.tolerations[0]");
+	json_decref(j);
+	kt_buf_release(&r1);
+	kt_buf_release(&r2);
+}
+
+static void allowed_response_carries_patch_and_warnings(void **state)
+{
+	const char *body =
+		POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
+				     "\"affinity\":{\"nodeAffinity\":{\"preferredDuringScheduling"
+				     "IgnoredDuringExecution\":[{\"weight\":1,\"preference\":{"
+				     "\"matchExpressions\":[{\"key\":\"kubetenant.io/node-pool\","
+				     "\"operator\":\"In\",\"values\":[\"b-pool\"]}]}}]}}}");
+	struct kt_buf r = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	json_t *j, *resp;
+
+	(void)state;
+	assert_int_equal(review(body, strlen(body), KT_POLICY_MUTATE, &d, &err), KT_OK);
+	assert_true(d.allowed);
+	assert_int_equal(kt_policy_response(&d, &r), KT_OK);
+	j = json_loads(r.buf, 0, NULL);
+	resp = json_object_get(j, "response");
+	assert_string_equal(json_string_value(json_object_get(resp, "uid")), "u-1");
+	assert_string_equal(json_string_value(json_object_get(resp, "patchType")), "JSONPatch");
+	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(resp, "warnings"),
+								0)),
+			       "[placement.foreign-pool-preference]"));
+	assert_null(json_object_get(resp, "status"));
+	json_decref(j);
+	kt_buf_release(&r);
+	kt_decision_release(&d);
+	/* validating mode never patches */
+	assert_int_equal(review(body, strlen(body), KT_POLICY_VALIDATE, &d, &err), KT_OK);
+	assert_int_equal(d.patch.len, 0);
+	kt_decision_release(&d);
+}
+
+static void patch_apply(void **state)
+{
+	struct kt_err err = { 0 };
+	json_t *doc = json_loads("{\"a\":{\"b/c\":1,\"~x\":2},\"arr\":[1,2]}", 0, NULL), *want;
+	const char *ok = "[{\"op\":\"add\",\"path\":\"/a/new\",\"value\":{\"k\":true}},"
+			 "{\"op\":\"replace\",\"path\":\"/a/b~1c\",\"value\":10},"
+			 "{\"op\":\"remove\",\"path\":\"/a/~0x\"},"
+			 "{\"op\":\"add\",\"path\":\"/arr/-\",\"value\":3},"
+			 "{\"op\":\"add\",\"path\":\"/arr/0\",\"value\":0},"
+			 "{\"op\":\"test\",\"path\":\"/arr/3\",\"value\":3},"
+			 "{\"op\":\"copy\",\"from\":\"/arr\",\"path\":\"/arr2\"},"
+			 "{\"op\":\"move\",\"from\":\"/a/new\",\"path\":\"/moved\"}]";
+	static const char *const bad[] = {
+		"{}",
+		"[{\"op\":\"add\",\"path\":\"/missing/x\",\"value\":1}]",
+		"[{\"op\":\"replace\",\"path\":\"/nope\",\"value\":1}]",
+		"[{\"op\":\"remove\",\"path\":\"/arr/9\"}]",
+		"[{\"op\":\"add\",\"path\":\"/arr/01\",\"value\":1}]",
+		"[{\"op\":\"add\",\"path\":\"/a/~2\",\"value\":1}]",
+		"[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]",
+		"[{\"op\":\"test\",\"path\":\"/arr/0\",\"value\":99}]",
+		"[{\"op\":\"frobnicate\",\"path\":\"/a\"}]",
+		"[{\"op\":\"add\",\"path\":\"/a/x\"}]",
+	};
+
+	(void)state;
+	assert_int_equal(kt_policy_patch_apply(&doc, ok, strlen(ok), &err), KT_OK);
+	want = json_loads("{\"a\":{\"b/c\":10},\"arr\":[0,1,2,3],\"arr2\":[0,1,2,3],"
+			  "\"moved\":{\"k\":true}}",
+			  0, NULL);
+	assert_true(json_equal(doc, want));
+	json_decref(want);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *copy = json_deep_copy(doc);
+
+		if (kt_policy_patch_apply(&copy, bad[i], strlen(bad[i]), &err) == KT_OK)
+			fail_msg("patch %s applied", bad[i]);
+		json_decref(copy);
+	}
+	json_decref(doc);
+}
+
+static void decide_validates_its_request(void **state)
+{
+	struct kt_policy_request req = { 0 };
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	json_t *o = json_loads("{\"metadata\":{\"name\":\"x\"}}", 0, NULL);
+
+	(void)state;
+	req.ns = "team-a";
+	req.object = o;
+	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_INVALID);
+	kt_decision_release(&d);
+	req.operation = "CREATE";
+	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_INVALID);
+	assert_non_null(strstr(err.msg, "no apiVersion or kind"));
+	kt_decision_release(&d);
+	json_decref(o);
+}
+
+static json_t *live(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+
+	if (!j)
+		fail_msg("bad test JSON: %s", jerr.text);
+	return j;
+}
+
+static void audit_judges_live_objects(void **state)
+{
+	/* a running pod as kubectl get -o json shows it: nodeName, status, server metadata */
+	json_t *pod = live("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web\","
+			   "\"namespace\":\"team-a\",\"uid\":\"1\",\"resourceVersion\":\"9\","
+			   "\"creationTimestamp\":\"2024-01-01T00:00:00Z\",\"managedFields\":[]},"
+			   "\"spec\":{\"nodeName\":\"n1\",\"nodeSelector\":{\"kubetenant.io/"
+			   "node-pool\":\"a-pool\"},\"tolerations\":[{\"key\":\"kubetenant.io/"
+			   "node-pool\",\"operator\":\"Equal\",\"value\":\"a-pool\",\"effect\":"
+			   "\"NoSchedule\"}],\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]},"
+			   "\"status\":{\"phase\":\"Running\"}}");
+	json_t *eps = live("{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{\"name\":"
+			   "\"web\",\"namespace\":\"team-a\",\"labels\":{\"endpointslice.kubernetes."
+			   "io/skip-mirror\":\"true\"}}}");
+	json_t *mine = live("{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{\"name\":"
+			    "\"web\",\"namespace\":\"team-a\"}}");
+	json_t *rb = live("{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\","
+			  "\"metadata\":{\"name\":\"tenant-access\",\"namespace\":\"team-a\","
+			  "\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\"}},"
+			  "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"platform-tenant\"}}");
+	json_t *other = live("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\","
+			     "\"namespace\":\"kube-system\"},\"spec\":{\"nodeName\":\"n1\"}}");
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	bool judged;
+
+	(void)state;
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), pod, NULL, &d, &judged, &err), KT_OK);
+	assert_true(judged);
+	assert_true(d.allowed);
+	kt_decision_release(&d);
+	assert_non_null(json_object_get(json_object_get(pod, "spec"), "nodeName")); /* not modified */
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), pod, "a-pool", &d, &judged, &err),
+			 KT_OK);
+	assert_true(d.allowed);
+	kt_decision_release(&d);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), pod, "b-pool", &d, &judged, &err),
+			 KT_OK);
+	assert_false(d.allowed);
+	assert_string_equal(d.denials[0].rule, "placement.foreign-node");
+	assert_non_null(strstr(d.denials[0].message, "node 'n1' of node pool 'b-pool'"));
+	kt_decision_release(&d);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), eps, NULL, &d, &judged, &err), KT_OK);
+	assert_false(judged);
+	kt_decision_release(&d);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), mine, NULL, &d, &judged, &err), KT_OK);
+	assert_true(judged);
+	assert_false(d.allowed);
+	kt_decision_release(&d);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), rb, NULL, &d, &judged, &err), KT_OK);
+	assert_true(judged);
+	assert_true(d.allowed);
+	kt_decision_release(&d);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), other, NULL, &d, &judged, &err), KT_OK);
+	assert_false(judged);
+	kt_decision_release(&d);
+	json_decref(pod);
+	json_decref(eps);
+	json_decref(mine);
+	json_decref(rb);
+	json_decref(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hostile_reviews_are_parse_errors),
+		cmocka_unit_test(depth_and_size_are_bounded),
+		cmocka_unit_test(strings_decode_in_place),
+		cmocka_unit_test(large_objects_detect_duplicates),
+		cmocka_unit_test(escapes_are_decoded_before_judging),
+		cmocka_unit_test(findings_are_capped),
+		cmocka_unit_test(responses_are_deterministic_and_well_formed),
+		cmocka_unit_test(allowed_response_carries_patch_and_warnings),
+		cmocka_unit_test(patch_apply),
+		cmocka_unit_test(decide_validates_its_request),
+		cmocka_unit_test(audit_judges_live_objects),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	kt_config_free(kt_policy_fixture());
+	return rc;
+}
