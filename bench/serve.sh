@@ -6,8 +6,9 @@
 # and the same POST to nginx (TLS, same certificate, same number of
 # workers) answering a fixed body of the size kubetenant answers.  nginx
 # does no work per request but TLS and HTTP: the ratio is what the policy
-# engine and our adapter cost on top.  Targets: >= 0.8x nginx throughput,
-# p99 <= 2 ms at 16 connections, RSS <= 20 MB.
+# engine and our adapter cost on top.  A GET /healthz on both sides (half as
+# long) measures the transport alone: TLS, HTTP, the adapter.  Targets:
+# >= 0.8x nginx throughput, p99 <= 2 ms at 16 connections, RSS <= 20 MB.
 #
 # Knobs: KT=path/to/kubetenant, BENCH_SECONDS (default 10), BENCH_CONNS (16).
 set -eu
@@ -65,6 +66,10 @@ http {
 			default_type application/json;
 			return 200 '$(cat "$tmp/answer.json")';
 		}
+		location = /healthz {
+			default_type text/plain;
+			return 200 'ok\n';
+		}
 	}
 }
 CONF
@@ -87,14 +92,16 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 
-# run NAME URL PID...: wrk for $secs s; sets RPS_<NAME>, P99_<NAME> (ms),
-# BAD_<NAME> (non-200 answers), CPU_<NAME> (server CPU microseconds per request)
+# run NAME URL SCRIPT PID...: wrk for $secs s (SCRIPT "-": plain GET); sets
+# RPS_<NAME>, P99_<NAME> (ms), BAD_<NAME> (non-200 answers), CPU_<NAME> (server
+# CPU microseconds per request)
 run() {
-	local name=$1 url=$2 out t0 t1 n
-	shift 2
+	local name=$1 url=$2 script=() out t0 t1 n
+	[ "$3" = - ] || script=(-s "$3")
+	shift 3
 	t0=$(cpu_ticks "$@")
 	out=$(BODY=bench/serve-review.json wrk -t2 -c"$conns" -d"${secs}s" --latency \
-		-s bench/serve.lua "$url")
+		"${script[@]}" "$url")
 	t1=$(cpu_ticks "$@")
 	printf '%s\n' "$out" >"$tmp/wrk-$name.txt"
 	n=$(awk '/requests in/ { print $1 }' <<<"$out")
@@ -107,9 +114,13 @@ run() {
 	eval "CPU_$name=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { print t * 1e6 / hz / n }')"
 }
 # shellcheck disable=SC2046 # nginx: master and workers
-run validate "https://127.0.0.1:$kt_port/validate" "$KT_PID"
-run mutate "https://127.0.0.1:$kt_port/mutate" "$KT_PID"
-run nginx "https://127.0.0.1:$nginx_port/validate" "$nginx_pid" $(pgrep -P "$nginx_pid")
+run validate "https://127.0.0.1:$kt_port/validate" bench/serve.lua "$KT_PID"
+run mutate "https://127.0.0.1:$kt_port/mutate" bench/serve.lua "$KT_PID"
+run nginx "https://127.0.0.1:$nginx_port/validate" bench/serve.lua "$nginx_pid" $(pgrep -P "$nginx_pid")
+# transport alone: a GET answered without the policy engine, both sides
+secs=$(( secs > 1 ? secs / 2 : 1 ))
+run healthz "https://127.0.0.1:$kt_port/healthz" - "$KT_PID"
+run nginx_get "https://127.0.0.1:$nginx_port/healthz" - "$nginx_pid" $(pgrep -P "$nginx_pid")
 rss=$(rss_kb "$KT_PID")
 hwm=$(rss_kb "$KT_PID" VmHWM)
 
@@ -118,13 +129,18 @@ verdict() { # condition text
 }
 echo "kubetenant serve vs nginx: ${secs}s each, $conns connections, TLS, keep-alive,"
 echo "$(wc -c <bench/serve-review.json)-byte Pod CREATE review, 1,000 tenants, $threads threads/workers"
-printf '%-22s %11s %8s %9s %12s %8s\n' "" "requests/s" "p99 ms" "vs nginx" "CPU us/req" "non-200"
-for n in validate mutate nginx; do
+printf '%-24s %11s %8s %9s %12s %8s\n' "" "requests/s" "p99 ms" "vs nginx" "CPU us/req" "non-200"
+for n in validate mutate nginx healthz nginx_get; do
 	eval "r=\$RPS_$n p=\$P99_$n b=\$BAD_$n c=\$CPU_$n"
-	label="kubetenant /$n"
-	[ "$n" = nginx ] && label="nginx (fixed answer)"
-	printf '%-22s %11.0f %8.3f %8.2fx %12.1f %8s\n' "$label" "$r" "$p" \
-		"$(awk "BEGIN { print $r / $RPS_nginx }")" "$c" "$b"
+	base=$RPS_nginx
+	case $n in
+	nginx) label="nginx (fixed answer)" ;;
+	healthz) label="kubetenant GET /healthz" base=$RPS_nginx_get ;;
+	nginx_get) label="nginx GET /healthz" base=$RPS_nginx_get ;;
+	*) label="kubetenant /$n" ;;
+	esac
+	printf '%-24s %11.0f %8.3f %8.2fx %12.1f %8s\n' "$label" "$r" "$p" \
+		"$(awk "BEGIN { print $r / $base }")" "$c" "${b:--}"
 done
 printf 'kubetenant RSS: %.1f MB idle, %.1f MB after load (peak %.1f MB)\n' \
 	"$(awk "BEGIN { print $idle_rss / 1024 }")" "$(awk "BEGIN { print $rss / 1024 }")" \
