@@ -153,6 +153,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		kt_error("'-f', '--tls-cert' and '--tls-key' are required");
 		return kt_usage(usage, 0);
 	}
+	if (!strcmp(o->tenants, "-")) {
+		/* the file is re-read on change: standard input cannot be */
+		kt_error("'-f -' is not supported by serve: give a file it can re-read");
+		return KT_EXIT_USAGE;
+	}
 	return KT_EXIT_OK;
 }
 

@@ -20,6 +20,13 @@ teardown() { serve_stop; }
 	[[ "$output" == *"'-f', '--tls-cert' and '--tls-key' are required"* ]]
 }
 
+@test "serve needs a tenants file it can re-read, not standard input" {
+	run "$KT_BIN" serve -f - --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+		</dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'-f -' is not supported by serve"* ]]
+}
+
 @test "serve rejects an unknown option and a bad number" {
 	run "$KT_BIN" serve --bogus
 	[ "$status" -eq 2 ]
