@@ -27,18 +27,6 @@ void kt_serve_release(struct kt_serve *s)
 	kt_file_sig_release(&s->tenants_sig);
 }
 
-/* FNV-1a: tells an unchanged file from a changed one, nothing more. */
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (n--) {
-		h ^= (unsigned char)*p++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static void installed(struct kt_serve *s, struct kt_config *cfg, const char *msg)
 {
 	unsigned long n = cfg->n_tenants, gen = kt_conf_slot_set(&s->conf, cfg);
@@ -63,7 +51,7 @@ void kt_serve_set_config(struct kt_serve *s, struct kt_config *cfg)
 
 	kt_file_sig_update(s->tenants_path, &s->tenants_sig);
 	if (!kt_buf_read_file(&text, s->tenants_path, KT_CONFIG_MAX_BYTES, NULL))
-		s->tenants_hash = hash_bytes(text.buf, text.len);
+		s->tenants_hash = kt_hash_bytes(text.buf, text.len, 0);
 	kt_buf_release(&text);
 	installed(s, cfg, "tenants file loaded");
 }
@@ -125,7 +113,7 @@ enum kt_rc kt_serve_reload(struct kt_serve *s, bool force)
 		rejected(s, &err, NULL);
 		goto out;
 	}
-	h = hash_bytes(text.buf, text.len);
+	h = kt_hash_bytes(text.buf, text.len, 0);
 	if (h == s->tenants_hash) {
 		kt_log(KT_LOG_DEBUG, "tenants file unchanged", "file", s->tenants_path, NULL);
 		goto out;

@@ -32,6 +32,7 @@ struct pair {
 	unsigned n;
 	gnutls_privkey_t key;
 	unsigned long conns; /* open connections that pinned this pair */
+	uint64_t hash;       /* of the certificate and key files: unchanged files are no reload */
 	char serial[2 * 20 + 1];
 	struct pair *newer;  /* in the retired list */
 };
@@ -147,6 +148,7 @@ static enum kt_rc pair_load(const char *cert_path, const char *key_path, struct 
 		goto out;
 	}
 	read_serial(p);
+	p->hash = kt_hash_bytes(key.buf, key.len, kt_hash_bytes(cert.buf, cert.len, 0));
 	*out = p;
 	p = NULL;
 out:
@@ -223,6 +225,10 @@ enum kt_rc kt_tls_reload(struct kt_tls *tls, bool force, bool *changed, struct k
 	rc = pair_load(tls->cert_path, tls->key_path, &p, err);
 	if (rc)
 		return rc;
+	if (p->hash == tls->cur->hash) {
+		pair_free(p); /* the same files again (a SIGHUP, a kubelet re-sync) */
+		return KT_OK;
+	}
 	pthread_mutex_lock(&tls->lock);
 	old = tls->cur;
 	tls->cur = p;

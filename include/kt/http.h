@@ -114,6 +114,12 @@ enum kt_file_change { KT_FILE_SAME, KT_FILE_CHANGED, KT_FILE_GONE };
 enum kt_file_change kt_file_sig_update(const char *path, struct kt_file_sig *sig);
 void kt_file_sig_release(struct kt_file_sig *sig);
 
+/*
+ * FNV-1a over n bytes, continuing from h (0 to start): tells a file whose
+ * bytes did not change from one that did, nothing more (not for secrets).
+ */
+uint64_t kt_hash_bytes(const void *data, size_t n, uint64_t h);
+
 struct kt_http_opts {
 	const char *listen;          /* see kt_http_parse_listen */
 	struct kt_tls *tls;          /* NULL: plain HTTP; borrowed, must outlive the server */

@@ -77,6 +77,8 @@ load_check() { # count
 	kill -HUP "$SERVE_PID"
 	sleep 0.5
 	[ "$(metric kubetenant_config_generation)" = 1 ]
+	# nor does an unchanged certificate count as a rotation
+	[ "$(metric kubetenant_tls_reloads_total)" = 0 ]
 	swap v2
 	kill -HUP "$SERVE_PID"
 	wait_for '[ "$(metric kubetenant_config_generation)" = 2 ]' 20
