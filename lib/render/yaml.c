@@ -185,7 +185,10 @@ static enum kt_rc put_string(struct writer *w, const char *s, size_t len, int is
 						style == YAML_PLAIN_SCALAR_STYLE, 1, style));
 }
 
-/* 42, 1.5, true, false, null: plain, and plain_implicit only so never quoted. */
+/*
+ * 42, 1.5, true, false, null: plain with quoted_implicit = 0, so libyaml
+ * could only quote one by tagging it, never turn it into a string.
+ */
 static enum kt_rc put_typed(struct writer *w, const char *text)
 {
 	yaml_event_t ev;
