@@ -14,11 +14,11 @@
  * is merely legal: plain only for a conservative character set that no
  * YAML 1.1 (go-yaml v2, PyYAML) or 1.2 resolver turns into a number, a
  * boolean, a null or a timestamp; a literal block for multi-line text
- * (Rego, the tenants file) when it reads back exactly; double quotes for
+ * (the tenants file) when it reads back exactly; double quotes for
  * everything else.  A non-plain string is given plain_implicit = 0, so
  * libyaml itself refuses to write it plain, and libyaml moves any style it
- * cannot write faithfully (a literal block with a control character, say)
- * to double quotes.
+ * cannot write faithfully (a literal block with a tab or a control
+ * character: the Gatekeeper Rego) to double quotes.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -214,47 +214,52 @@ static void format_real(double d, char *out, size_t size)
 		snprintf(out, size, "%s.0", num);
 }
 
-static enum kt_rc put_node(struct writer *w, json_t *v, int depth)
+static enum kt_rc put_node(struct writer *w, json_t *v, int depth);
+
+/* A mapping or a sequence, in block style (libyaml writes an empty one as {} or []). */
+static enum kt_rc put_collection(struct writer *w, json_t *v, int depth)
 {
+	int map = json_is_object(v);
+	const char *key;
+	size_t key_len, i;
+	json_t *child;
 	yaml_event_t ev;
-	enum kt_rc rc = KT_OK;
-	char num[48];
+	enum kt_rc rc;
 
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		const char *key;
-		size_t key_len;
-		json_t *child;
-
-		if (depth > KT_RENDER_MAX_DEPTH)
-			return kt_err_set(w->err, KT_E_INVALID, "object nested deeper than %d levels",
-					  KT_RENDER_MAX_DEPTH);
-		/* block style; libyaml writes an empty mapping as {} */
-		rc = put(w, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-								      YAML_BLOCK_MAPPING_STYLE));
+	if (depth > KT_RENDER_MAX_DEPTH)
+		return kt_err_set(w->err, KT_E_INVALID, "object nested deeper than %d levels",
+				  KT_RENDER_MAX_DEPTH);
+	rc = put(w, &ev, map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+								    YAML_BLOCK_MAPPING_STYLE)
+			     : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+								     YAML_BLOCK_SEQUENCE_STYLE));
+	if (map) {
 		json_object_keylen_foreach(v, key, key_len, child) {
 			if (rc == KT_OK)
 				rc = put_string(w, key, key_len, 1);
 			if (rc == KT_OK)
 				rc = put_node(w, child, depth + 1);
 		}
-		return rc ? rc : put(w, &ev, yaml_mapping_end_event_initialize(&ev));
-	}
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *child;
-
-		if (depth > KT_RENDER_MAX_DEPTH)
-			return kt_err_set(w->err, KT_E_INVALID, "object nested deeper than %d levels",
-					  KT_RENDER_MAX_DEPTH);
-		rc = put(w, &ev, yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-								       YAML_BLOCK_SEQUENCE_STYLE));
+	} else {
 		json_array_foreach(v, i, child) {
 			if (rc == KT_OK)
 				rc = put_node(w, child, depth + 1);
 		}
-		return rc ? rc : put(w, &ev, yaml_sequence_end_event_initialize(&ev));
 	}
+	if (rc)
+		return rc;
+	return put(w, &ev, map ? yaml_mapping_end_event_initialize(&ev)
+			       : yaml_sequence_end_event_initialize(&ev));
+}
+
+static enum kt_rc put_node(struct writer *w, json_t *v, int depth)
+{
+	char num[48];
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		return put_collection(w, v, depth);
 	case JSON_STRING:
 		return put_string(w, json_string_value(v), json_string_length(v), 0);
 	case JSON_INTEGER:
@@ -276,7 +281,8 @@ static enum kt_rc put_node(struct writer *w, json_t *v, int depth)
  * One stream holding one document per call, so each object's bytes stand
  * alone (`-o DIR` writes them to separate files) and concatenate into a
  * multi-document stream: an explicit start ("---"), an implicit end (no
- * "...").  Width -1 is unlimited: long strings are never folded, whatever
+ * "...").  A fresh emitter per object costs about 0.3 microseconds and
+ * leaves no state behind after an error.  Width -1 is unlimited: long strings are never folded, whatever
  * their length, so the output does not depend on where a line happens to
  * reach a column.
  */
