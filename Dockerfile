@@ -4,11 +4,12 @@
 #
 #   docker build -t kubetenant/kubetenant:0.1.0 .
 
-# Build stage: Debian's -dev packages, the same as scripts/install-deps.sh.
+# Build stage: the -dev packages of the Makefile's PKGS (test/e2e/t4060 checks
+# both package lists against the Makefile and the built binary).
 FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
-      libfyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libgnutls28-dev \
+      libfyaml-dev libyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libgnutls28-dev \
       libcjose-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -19,7 +20,7 @@ RUN make -j"$(nproc)" && install -Dm755 build/kubetenant /out/kubetenant
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
-      libfyaml0 libjansson4 libssl3 libmicrohttpd12 libgnutls30 libcjose0 libcurl4 \
+      libfyaml0 libyaml-0-2 libjansson4 libssl3 libmicrohttpd12 libgnutls30 libcjose0 libcurl4 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/kubetenant /usr/bin/kubetenant
 # non-root (matches runAsUser in the rendered Deployments); nothing is written
