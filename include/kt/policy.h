@@ -16,9 +16,13 @@
 #include "kt/config.h"
 #include "kt/err.h"
 
-/* Inputs are bounded: larger or deeper reviews are rejected as KT_E_PARSE. */
+/*
+ * Inputs are bounded: larger or deeper reviews, or with more JSON values,
+ * are rejected as KT_E_PARSE (objects given to kt_policy_decide() too).
+ */
 #define KT_POLICY_MAX_REVIEW_BYTES (3u << 20)
 #define KT_POLICY_MAX_DEPTH 64
+#define KT_POLICY_MAX_VALUES (1u << 19)
 
 enum kt_policy_mode {
 	KT_POLICY_VALIDATE, /* decide only; never a patch */

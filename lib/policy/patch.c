@@ -39,8 +39,8 @@ enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n)
 		size_t el;
 
 		if (ch >= 0x80) {
-			size_t l = kt_jv_utf8_len((const unsigned char *)s + i,
-						  (const unsigned char *)s + n);
+			size_t l = kt_utf8_len((const unsigned char *)s + i,
+					       (const unsigned char *)s + n);
 
 			if (l) {
 				i += l - 1;
