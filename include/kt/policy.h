@@ -59,6 +59,13 @@ struct kt_decision {
  */
 enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
+/*
+ * The same for a review the caller decoded (borrowed, not modified): the
+ * bounds the bytes would have had (depth, values, no NUL) are checked on
+ * the tree, then the same decision.
+ */
+enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *review,
+				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
 
 /*
  * The same for an already decoded object (used by `check` and `audit`):

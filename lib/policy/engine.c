@@ -381,57 +381,41 @@ static enum kt_rc want_str(json_t *obj, const char *key, bool required, const ch
 	return KT_OK;
 }
 
-enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
-			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+/* A decoded review within the bounds: the request, then decide(). */
+static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_policy_mode mode,
+			 struct kt_decision *d, struct kt_err *err)
 {
-	json_t *root, *req, *v, *ui, *groups, *g;
+	json_t *req, *v, *ui, *groups, *g;
 	struct kt_pctx c = { 0 };
 	const char *uid, *op, *user = "", *ns, *group = "", *res = "";
-	enum kt_rc rc;
+	enum kt_rc rc = KT_E_PARSE;
 	bool plat = false;
 	size_t i;
 
-	decision_init(d);
-	rc = kt_policy_decode(body, len, &root, err);
-	if (rc)
-		return rc;
-	rc = KT_E_PARSE;
-	if (!json_is_object(root)) {
-		kt_err_set(err, rc, "AdmissionReview must be a JSON object");
-		goto out;
-	}
+	if (!json_is_object(root))
+		return kt_err_set(err, rc, "AdmissionReview must be a JSON object");
 	if (!kt_streq(json_object_get(root, "apiVersion"), "admission.k8s.io/v1") ||
-	    !kt_streq(json_object_get(root, "kind"), "AdmissionReview")) {
-		kt_err_set(err, rc, "expected apiVersion 'admission.k8s.io/v1' and kind "
-				    "'AdmissionReview'");
-		goto out;
-	}
+	    !kt_streq(json_object_get(root, "kind"), "AdmissionReview"))
+		return kt_err_set(err, rc, "expected apiVersion 'admission.k8s.io/v1' and kind "
+					   "'AdmissionReview'");
 	req = json_object_get(root, "request");
-	if (!json_is_object(req)) {
-		kt_err_set(err, rc, "AdmissionReview has no request object");
-		goto out;
-	}
+	if (!json_is_object(req))
+		return kt_err_set(err, rc, "AdmissionReview has no request object");
 	if ((rc = want_str(req, "uid", true, &uid, err)) || (rc = want_str(req, "operation", true,
 									    &op, err)) ||
 	    (rc = want_str(req, "namespace", false, &ns, err)) ||
 	    (rc = want_str(req, "name", false, &c.name, err)) ||
 	    (rc = want_str(req, "subResource", false, &c.sub, err)))
-		goto out;
+		return rc;
 	rc = KT_E_PARSE;
-	if (!*uid || strlen(uid) > 128) {
-		kt_err_set(err, rc, "request.uid must have 1 to 128 characters");
-		goto out;
-	}
-	if (!parse_op(op, &c.op)) {
-		kt_err_set(err, rc, "request.operation '%.32s' is not CREATE, UPDATE, DELETE or "
-				    "CONNECT", op);
-		goto out;
-	}
+	if (!*uid || strlen(uid) > 128)
+		return kt_err_set(err, rc, "request.uid must have 1 to 128 characters");
+	if (!parse_op(op, &c.op))
+		return kt_err_set(err, rc, "request.operation '%.32s' is not CREATE, UPDATE, DELETE "
+					   "or CONNECT", op);
 	v = json_object_get(req, "kind");
-	if (!json_is_object(v) || !kt_gets(v, "kind")) {
-		kt_err_set(err, rc, "request.kind must be an object with a kind");
-		goto out;
-	}
+	if (!json_is_object(v) || !kt_gets(v, "kind"))
+		return kt_err_set(err, rc, "request.kind must be an object with a kind");
 	c.kind = kt_gets(v, "kind");
 	group = kt_gets(v, "group");
 	c.group = group ? group : "";
@@ -441,18 +425,14 @@ enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_
 	ui = json_object_get(req, "userInfo");
 	if (!kt_absent(ui)) {
 		groups = json_object_get(ui, "groups");
-		if (!json_is_object(ui) || !(kt_absent(groups) || json_is_array(groups))) {
-			kt_err_set(err, rc, "request.userInfo is malformed");
-			goto out;
-		}
+		if (!json_is_object(ui) || !(kt_absent(groups) || json_is_array(groups)))
+			return kt_err_set(err, rc, "request.userInfo is malformed");
 		if (kt_gets(ui, "username"))
 			user = kt_gets(ui, "username");
 		plat = platform_user(cfg, user);
 		json_array_foreach(groups, i, g) {
-			if (!json_is_string(g)) {
-				kt_err_set(err, rc, "request.userInfo.groups must be strings");
-				goto out;
-			}
+			if (!json_is_string(g))
+				return kt_err_set(err, rc, "request.userInfo.groups must be strings");
 			plat = plat || platform_group(cfg, json_string_value(g));
 		}
 	}
@@ -476,10 +456,32 @@ enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_
 	if (!*c.group && !strcmp(c.kind, "Namespace") && !*res && *c.name)
 		ns = c.name;
 	c.ns = ns;
-	rc = decide(&c, uid, user, ns, err);
-out:
+	return decide(&c, uid, user, ns, err);
+}
+
+enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
+			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+{
+	json_t *root;
+	enum kt_rc rc;
+
+	decision_init(d);
+	rc = kt_policy_decode(body, len, &root, err);
+	if (rc)
+		return rc;
+	rc = review(cfg, root, mode, d, err);
 	json_decref(root);
 	return rc;
+}
+
+enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
+				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+{
+	enum kt_rc rc;
+
+	decision_init(d);
+	rc = kt_policy_bounds(root, NULL, err);
+	return rc ? rc : review(cfg, root, mode, d, err);
 }
 
 /* ---- decoded objects ---- */

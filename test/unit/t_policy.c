@@ -251,6 +251,69 @@ static void decided_objects_are_bounded(void **state)
 	json_decref(big);
 }
 
+/* A review decoded by the caller is decided exactly like its bytes, with the same bounds. */
+static void decoded_reviews_decide_alike(void **state)
+{
+	static const char *const bodies[] = {
+		POD_REVIEW("team-a", PLAIN_SPEC),
+		POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
+				     "\"tolerations\":[{\"operator\":\"Exists\"}]}"),
+		POD_REVIEW("kube-system", PLAIN_SPEC),
+		"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}",
+	};
+	struct kt_buf r1 = KT_BUF_INIT, r2 = KT_BUF_INIT, b = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	enum kt_rc rc;
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		for (int m = 0; m < 2; m++) {
+			enum kt_policy_mode mode = m ? KT_POLICY_VALIDATE : KT_POLICY_MUTATE;
+
+			kt_buf_reset(&r1);
+			kt_buf_reset(&r2);
+			rc = review(bodies[i], strlen(bodies[i]), mode, &d, &err);
+			if (!rc)
+				assert_int_equal(kt_policy_response(&d, &r1), KT_OK);
+			kt_decision_release(&d);
+			j = json_loads(bodies[i], 0, NULL);
+			assert_non_null(j);
+			assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, mode, &d, &err),
+					 rc);
+			if (!rc)
+				assert_int_equal(kt_policy_response(&d, &r2), KT_OK);
+			kt_decision_release(&d);
+			json_decref(j);
+			assert_int_equal(r1.len, r2.len);
+			if (r1.len)
+				assert_string_equal(r1.buf, r2.buf);
+		}
+	}
+	/* 65 levels: refused before deciding, as bytes would be */
+	kt_buf_adds(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			"\"request\":");
+	for (int i = 1; i < KT_POLICY_MAX_DEPTH + 1; i++)
+		kt_buf_addch(&b, '[');
+	for (int i = 1; i < KT_POLICY_MAX_DEPTH + 1; i++)
+		kt_buf_addch(&b, ']');
+	kt_buf_addch(&b, '}');
+	assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "nesting too deep"));
+	kt_decision_release(&d);
+	j = json_loadb(b.buf, b.len, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "nesting too deep"));
+	kt_decision_release(&d);
+	json_decref(j);
+	kt_buf_release(&b);
+	kt_buf_release(&r1);
+	kt_buf_release(&r2);
+}
+
 static void large_objects_detect_duplicates(void **state)
 {
 	struct kt_buf b = KT_BUF_INIT;
@@ -530,6 +593,7 @@ int main(void)
 		cmocka_unit_test(depth_and_size_are_bounded),
 		cmocka_unit_test(strings_and_numbers_decode_exactly),
 		cmocka_unit_test(decided_objects_are_bounded),
+		cmocka_unit_test(decoded_reviews_decide_alike),
 		cmocka_unit_test(large_objects_detect_duplicates),
 		cmocka_unit_test(escapes_are_decoded_before_judging),
 		cmocka_unit_test(findings_are_capped),
