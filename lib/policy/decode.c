@@ -187,33 +187,36 @@ struct walk {
 
 static enum kt_rc walk(struct walk *w, json_t *v, int depth)
 {
-	const char *k;
-	size_t i, kl;
-	json_t *e;
 	enum kt_rc rc;
+	void *it;
+	size_t i, n;
 
 	if (++w->values > KT_POLICY_MAX_VALUES)
 		return too_many(w->err, "object");
-	if (json_is_string(v)) {
-		if (memchr(json_string_value(v), '\0', json_string_length(v)))
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		if (strlen(json_string_value(v)) != json_string_length(v))
 			return kt_err_set(w->err, KT_E_PARSE, "string contains a NUL byte");
 		return KT_OK;
-	}
-	if (!json_is_array(v) && !json_is_object(v))
+	case JSON_ARRAY:
+	case JSON_OBJECT:
+		break;
+	default:
 		return KT_OK;
+	}
 	if (depth <= 0)
 		return kt_err_set(w->err, KT_E_PARSE, "nesting too deep (more than %d levels)",
 				  KT_POLICY_MAX_DEPTH);
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-			if ((rc = walk(w, e, depth - 1)))
+		for (i = 0, n = json_array_size(v); i < n; i++)
+			if ((rc = walk(w, json_array_get(v, i), depth - 1)))
 				return rc;
 		return KT_OK;
 	}
-	json_object_keylen_foreach(v, k, kl, e) {
-		if (memchr(k, '\0', kl))
+	for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+		if (strlen(json_object_iter_key(it)) != json_object_iter_key_len(it))
 			return kt_err_set(w->err, KT_E_PARSE, "object key contains a NUL byte");
-		if ((rc = walk(w, e, depth - 1)))
+		if ((rc = walk(w, json_object_iter_value(it), depth - 1)))
 			return rc;
 	}
 	return KT_OK;
