@@ -8,6 +8,8 @@
  *    (bounds walk + rules + patch + response JSON);
  *  - end to end: kt_policy_review() on the bytes + response JSON, what
  *    /mutate and /validate do per request.
+ * The last line is the decoding share of decode + decide, which noise
+ * cannot push past 100% as it can the ratio of two separate figures.
  *
  * usage: bench_policy [SECONDS-PER-FIGURE]   (default 1)
  */
@@ -171,12 +173,9 @@ static double round_rate(void (*fn)(const struct kt_config *, enum kt_policy_mod
 
 #define ROUNDS 7
 
-static void line(const char *what, double r, double base)
+static void line(const char *what, double r)
 {
-	printf("%-56s %10.0f /s  %7.2f us", what, r, 1e6 / r);
-	if (base > 0)
-		printf("  %5.1f%% decoding", 100.0 * (1e6 / base) / (1e6 / r));
-	printf("\n");
+	printf("%-56s %10.0f /s  %7.2f us\n", what, r, 1e6 / r);
 }
 
 int main(int argc, char **argv)
@@ -223,12 +222,20 @@ int main(int argc, char **argv)
 	       kt_config_tenant_by_ns(cfg, "team-a")->pod_security.level == KT_PSS_RESTRICTED
 		       ? "restricted" : "baseline",
 	       mutated_len);
-	line("baseline: decode only (jansson json_loadb)", dec[0], 0);
-	line("/mutate: decide only (decoded review; rules+patch+resp)", only[0], 0);
-	line("/mutate: end to end (decode+decide+patch+response)", full[0], dec[0]);
-	line("/validate: decode only (jansson json_loadb)", dec[1], 0);
-	line("/validate: decide only (decoded review; rules+resp)", only[1], 0);
-	line("/validate: end to end (decode+decide+response)", full[1], dec[1]);
+	for (int m = 0; m < 2; m++) {
+		const char *name = m ? "/validate" : "/mutate";
+		char what[96];
+
+		snprintf(what, sizeof(what), "%s: decode only (jansson json_loadb)%s", name,
+			 m ? "" : ", baseline");
+		line(what, dec[m]);
+		snprintf(what, sizeof(what), "%s: decide only (on the decoded review)", name);
+		line(what, only[m]);
+		snprintf(what, sizeof(what), "%s: end to end (bytes in, response out)", name);
+		line(what, full[m]);
+		printf("%-56s %9.1f%%\n", "  decoding share of decode + decide",
+		       100.0 * only[m] / (only[m] + dec[m]));
+	}
 	printf("target: >= 200000 decisions/s end to end on one core: %s\n",
 	       full[0] >= 200000 ? "met" : "NOT met");
 	json_decref(decoded[0]);
