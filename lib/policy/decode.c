@@ -12,38 +12,13 @@
  * most KT_POLICY_MAX_DEPTH levels and KT_POLICY_MAX_VALUES values.
  */
 #include <string.h>
+#include "kt/utf8.h"
 #include "internal.h"
-
-size_t kt_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t n, i;
-	unsigned cp;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 void kt_clean_text(char *s)
 {
 	size_t n = strlen(s), i = 0;
+	unsigned long cp;
 
 	while (i < n) {
 		unsigned char ch = (unsigned char)s[i];
@@ -55,7 +30,7 @@ void kt_clean_text(char *s)
 			i++;
 			continue;
 		}
-		l = kt_utf8_len((unsigned char *)s + i, (unsigned char *)s + n);
+		l = kt_utf8_decode((unsigned char *)s + i, n - i, &cp);
 		if (!l) {
 			s[i++] = '?';
 			continue;

@@ -93,8 +93,6 @@ bool kt_strv_has(const struct kt_strv *v, const char *s);
  */
 enum kt_rc kt_policy_decode(const char *text, size_t len, json_t **out, struct kt_err *err);
 enum kt_rc kt_policy_bounds(json_t *obj, json_t *old, struct kt_err *err);
-/* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0 when invalid. */
-size_t kt_utf8_len(const unsigned char *p, const unsigned char *end);
 /* Control characters and invalid UTF-8 of s become '?', in place. */
 void kt_clean_text(char *s);
 
