@@ -11,7 +11,7 @@
 #
 # Knobs: CC=clang, SANITIZE=address,undefined, BUILD=dir (objects and binaries).
 
-PKGS    := libfyaml jansson libssl libcrypto libmicrohttpd cjose libcurl
+PKGS    := libfyaml yaml-0.1 jansson libssl libcrypto libmicrohttpd gnutls cjose libcurl
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local

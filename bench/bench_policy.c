@@ -1,9 +1,15 @@
 /*
- * bench_policy.c: in-process decisions per second for a realistic 3 KB Pod
- * CREATE review (decode + decide + patch + response JSON), mutating and
- * validating, against a baseline measured in the same run: jansson's
- * json_loadb + json_dumps of the same bytes (what a webhook written around
- * a general JSON library pays before deciding anything).
+ * bench_policy.c: in-process decisions per second for a realistic 3.6 KB
+ * Pod CREATE review, mutating and validating, split in its two parts:
+ *  - decode only: jansson's json_loadb of the bytes, with the flags the
+ *    engine uses (the baseline: what any webhook built on jansson pays
+ *    before deciding anything);
+ *  - decide only: kt_policy_review_json() on the review decoded once
+ *    (bounds walk + rules + patch + response JSON);
+ *  - end to end: kt_policy_review() on the bytes + response JSON, what
+ *    /mutate and /validate do per request.
+ * The last line is the decoding share of decode + decide, which noise
+ * cannot push past 100% as it can the ratio of two separate figures.
  *
  * usage: bench_policy [SECONDS-PER-FIGURE]   (default 1)
  */
@@ -100,59 +106,83 @@ static void make_mutated(const struct kt_config *cfg)
 	kt_decision_release(&d);
 }
 
-static void decide_once(const struct kt_config *cfg, enum kt_policy_mode mode)
+/* What the webhook does with a decision: check it is the expected one, answer it. */
+static void respond(enum kt_rc rc, struct kt_decision *d, const struct kt_err *err)
 {
 	struct kt_buf out = KT_BUF_INIT;
+
+	if (rc || !d->allowed || kt_policy_response(d, &out)) {
+		fprintf(stderr, "bench_policy: decision failed or denied: %s\n", err->msg);
+		exit(1);
+	}
+	sink += out.len + d->patch.len;
+	kt_buf_release(&out);
+	kt_decision_release(d);
+}
+
+static void end_to_end(const struct kt_config *cfg, enum kt_policy_mode mode)
+{
 	struct kt_decision d;
 	struct kt_err err;
 	const char *body = mode == KT_POLICY_MUTATE ? review : mutated;
 	size_t len = mode == KT_POLICY_MUTATE ? sizeof(review) - 1 : mutated_len;
 
-	if (kt_policy_review(cfg, body, len, mode, &d, &err) || !d.allowed ||
-	    kt_policy_response(&d, &out)) {
-		fprintf(stderr, "bench_policy: decision failed or denied: %s\n", err.msg);
-		exit(1);
-	}
-	sink += out.len + d.patch.len;
-	kt_buf_release(&out);
-	kt_decision_release(&d);
+	respond(kt_policy_review(cfg, body, len, mode, &d, &err), &d, &err);
 }
 
-static void jansson_once(const struct kt_config *cfg, enum kt_policy_mode mode)
+/* The decoded reviews of decide_only() (mutate: the review, validate: the mutated one). */
+static json_t *decoded[2];
+
+static void decide_only(const struct kt_config *cfg, enum kt_policy_mode mode)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb(review, sizeof(review) - 1, JSON_REJECT_DUPLICATES, &jerr);
-	char *s;
+	struct kt_decision d;
+	struct kt_err err;
+
+	respond(kt_policy_review_json(cfg, decoded[mode == KT_POLICY_VALIDATE], mode, &d, &err), &d,
+		&err);
+}
+
+static void decode_only(const struct kt_config *cfg, enum kt_policy_mode mode)
+{
+	const char *body = mode == KT_POLICY_MUTATE ? review : mutated;
+	size_t len = mode == KT_POLICY_MUTATE ? sizeof(review) - 1 : mutated_len;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 
 	(void)cfg;
-	(void)mode;
 	if (!j)
 		exit(1);
-	s = json_dumps(j, JSON_COMPACT);
-	sink += strlen(s);
-	free(s);
+	sink += json_object_size(j);
 	json_decref(j);
 }
 
-static double rate(void (*fn)(const struct kt_config *, enum kt_policy_mode),
-		   const struct kt_config *cfg, enum kt_policy_mode mode, double seconds)
+/* Calls per second of fn over one round of the given length. */
+static double round_rate(void (*fn)(const struct kt_config *, enum kt_policy_mode),
+			 const struct kt_config *cfg, enum kt_policy_mode mode, double seconds)
 {
 	double t0 = now(), t;
 	long n = 0;
 
 	do {
-		for (int i = 0; i < 256; i++)
+		for (int i = 0; i < 64; i++)
 			fn(cfg, mode);
-		n += 256;
+		n += 64;
 		t = now() - t0;
 	} while (t < seconds);
 	return (double)n / t;
 }
 
+#define ROUNDS 7
+
+static void line(const char *what, double r)
+{
+	printf("%-56s %10.0f /s  %7.2f us\n", what, r, 1e6 / r);
+}
+
 int main(int argc, char **argv)
 {
 	const struct kt_config *cfg = kt_policy_fixture();
-	double secs = argc > 1 ? atof(argv[1]) : 1.0, base, mut, val;
+	double secs = argc > 1 ? atof(argv[1]) : 1.0, dec[2] = { 0 }, only[2] = { 0 },
+	       full[2] = { 0 };
 	struct kt_decision d;
 	struct kt_err err;
 
@@ -166,20 +196,50 @@ int main(int argc, char **argv)
 	}
 	kt_decision_release(&d);
 	make_mutated(cfg);
-	base = rate(jansson_once, cfg, KT_POLICY_MUTATE, secs);
-	mut = rate(decide_once, cfg, KT_POLICY_MUTATE, secs);
-	val = rate(decide_once, cfg, KT_POLICY_VALIDATE, secs);
-	printf("review: %zu-byte Pod CREATE in tenant 'team-a' (podSecurity %s)\n",
+	decoded[0] = json_loadb(review, sizeof(review) - 1, 0, NULL);
+	decoded[1] = json_loadb(mutated, mutated_len, 0, NULL);
+	/*
+	 * The machine is shared and noise only ever slows a round down: the
+	 * figures are measured in turn, round after round, and each keeps its
+	 * best round, so all of them had the same chances.
+	 */
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int m = 0; m < 2; m++) {
+			enum kt_policy_mode mode = m ? KT_POLICY_VALIDATE : KT_POLICY_MUTATE;
+			double x;
+
+			if ((x = round_rate(decode_only, cfg, mode, secs / ROUNDS)) > dec[m])
+				dec[m] = x;
+			if ((x = round_rate(decide_only, cfg, mode, secs / ROUNDS)) > only[m])
+				only[m] = x;
+			if ((x = round_rate(end_to_end, cfg, mode, secs / ROUNDS)) > full[m])
+				full[m] = x;
+		}
+	}
+	printf("review: %zu-byte Pod CREATE in tenant 'team-a' (podSecurity %s); /validate gets "
+	       "the mutated pod (%zu bytes)\n",
 	       sizeof(review) - 1,
 	       kt_config_tenant_by_ns(cfg, "team-a")->pod_security.level == KT_PSS_RESTRICTED
-		       ? "restricted" : "baseline");
-	printf("%-52s %12.0f /s  %6.2f us\n", "baseline: jansson json_loadb + json_dumps", base,
-	       1e6 / base);
-	printf("%-52s %12.0f /s  %6.2f us  %.2fx baseline\n",
-	       "kubetenant /mutate: decode+decide+patch+response", mut, 1e6 / mut, mut / base);
-	printf("%-52s %12.0f /s  %6.2f us  %.2fx baseline\n",
-	       "kubetenant /validate (mutated pod): decode+decide+resp", val, 1e6 / val, val / base);
-	printf("target: >= 200000 decisions/s on one core: %s\n", mut >= 200000 ? "met" : "NOT met");
+		       ? "restricted" : "baseline",
+	       mutated_len);
+	for (int m = 0; m < 2; m++) {
+		const char *name = m ? "/validate" : "/mutate";
+		char what[96];
+
+		snprintf(what, sizeof(what), "%s: decode only (jansson json_loadb)%s", name,
+			 m ? "" : ", baseline");
+		line(what, dec[m]);
+		snprintf(what, sizeof(what), "%s: decide only (on the decoded review)", name);
+		line(what, only[m]);
+		snprintf(what, sizeof(what), "%s: end to end (bytes in, response out)", name);
+		line(what, full[m]);
+		printf("%-56s %9.1f%%\n", "  decoding share of decode + decide",
+		       100.0 * only[m] / (only[m] + dec[m]));
+	}
+	printf("target: >= 200000 decisions/s end to end on one core: %s\n",
+	       full[0] >= 200000 ? "met" : "NOT met");
+	json_decref(decoded[0]);
+	json_decref(decoded[1]);
 	free(mutated);
 	kt_config_free((struct kt_config *)cfg);
 	return 0;

@@ -4,7 +4,7 @@
 set -eu
 pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
-	libfyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libcjose-dev
+	libfyaml-dev libyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libgnutls28-dev libcjose-dev
 	libcurl4-openssl-dev libcmocka-dev
 	bats jq curl openssl man-db nginx-light wrk time
 	python3-jsonschema python3-yaml

@@ -16,9 +16,13 @@
 #include "kt/config.h"
 #include "kt/err.h"
 
-/* Inputs are bounded: larger or deeper reviews are rejected as KT_E_PARSE. */
+/*
+ * Inputs are bounded: larger or deeper reviews, or with more JSON values,
+ * are rejected as KT_E_PARSE (objects given to kt_policy_decide() too).
+ */
 #define KT_POLICY_MAX_REVIEW_BYTES (3u << 20)
 #define KT_POLICY_MAX_DEPTH 64
+#define KT_POLICY_MAX_VALUES (1u << 19)
 
 enum kt_policy_mode {
 	KT_POLICY_VALIDATE, /* decide only; never a patch */
@@ -55,6 +59,13 @@ struct kt_decision {
  */
 enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
+/*
+ * The same for a review the caller decoded (borrowed, not modified): the
+ * bounds the bytes would have had (depth, values, no NUL) are checked on
+ * the tree, then the same decision.
+ */
+enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *review,
+				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
 
 /*
  * The same for an already decoded object (used by `check` and `audit`):

@@ -85,13 +85,18 @@ enum kt_rc kt_render_list(const struct kt_config *cfg, const struct kt_render_op
 			  json_t **out, struct kt_err *err);
 
 /*
- * Append obj (borrowed) to out as one YAML document, starting with "---".
- * Block style, two-space indentation, sequences at their key's indentation
- * (as kubectl writes them), keys in insertion order.  A string is written
- * plain only when no YAML 1.1 or 1.2 reader could take it for anything but
- * that string; otherwise double-quoted, or as a literal block when it spans
- * lines.  Returns KT_E_NOMEM, or KT_E_INVALID for nesting deeper than
- * KT_RENDER_MAX_DEPTH.
+ * Append obj (borrowed) to out as one YAML document, starting with "---"
+ * and without a "..." end, so successive calls make one multi-document
+ * stream.  Written by libyaml's emitter: block style, two-space
+ * indentation, sequences at their key's indentation (as kubectl writes
+ * them), keys in insertion order, no line folding; keys over 128
+ * characters come out as "? key" (libyaml's limit for simple keys).  A
+ * string is written plain only when no YAML 1.1 or 1.2 reader could take
+ * it for anything but that string; otherwise as a literal block when it
+ * spans lines and libyaml can write it as one (no tabs or control
+ * characters), else double-quoted.  Returns KT_E_NOMEM, KT_E_INVALID for
+ * nesting deeper than KT_RENDER_MAX_DEPTH, or KT_E_INTERNAL when libyaml
+ * refuses an event; on error out is as it was.
  */
 #define KT_RENDER_MAX_DEPTH 64
 enum kt_rc kt_render_yaml(json_t *obj, struct kt_buf *out, struct kt_err *err);

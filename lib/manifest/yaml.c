@@ -18,6 +18,7 @@
 #include <string.h>
 #include <libfyaml.h>
 #include "kt/buf.h"
+#include "kt/utf8.h"
 #include "manifest_int.h"
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
@@ -750,7 +751,7 @@ static size_t screen_input(const unsigned char *s, size_t len)
 	while (i < len) {
 		unsigned char c = s[i];
 		unsigned long cp;
-		size_t n, k;
+		size_t n;
 
 		if (c < 0x80) {
 			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
@@ -758,25 +759,9 @@ static size_t screen_input(const unsigned char *s, size_t len)
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 4, cp = c & 0x07;
-		else
-			return i;
-		if (len - i < n)
-			return i;
-		for (k = 1; k < n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* overlong forms, surrogates, beyond U+10FFFF, C1 controls, U+FFFE/F */
-		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f && cp != 0x85) ||
-		    cp == 0xfffe || cp == 0xffff)
+		/* not UTF-8 (overlong, surrogate, beyond U+10FFFF...), C1 controls, U+FFFE/F */
+		n = kt_utf8_decode(s + i, len - i, &cp);
+		if (!n || (cp >= 0x80 && cp <= 0x9f && cp != 0x85) || cp == 0xfffe || cp == 0xffff)
 			return i;
 		i += n;
 	}

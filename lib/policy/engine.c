@@ -24,29 +24,10 @@
  */
 static char *dup_clean(const char *s)
 {
-	size_t n = strlen(s), i = 0;
-	char *r = malloc(n + 1);
+	char *r = strdup(s);
 
-	if (!r)
-		return NULL;
-	memcpy(r, s, n + 1);
-	while (i < n) {
-		unsigned char ch = (unsigned char)r[i];
-		size_t l;
-
-		if (ch < 0x80) {
-			if (ch < 0x20 || ch == 0x7f)
-				r[i] = '?';
-			i++;
-			continue;
-		}
-		l = kt_jv_utf8_len((unsigned char *)r + i, (unsigned char *)r + n);
-		if (!l) {
-			r[i++] = '?';
-			continue;
-		}
-		i += l;
-	}
+	if (r)
+		kt_clean_text(r);
 	return r;
 }
 
@@ -140,14 +121,14 @@ bool kt_strv_has(const struct kt_strv *v, const char *s)
 	return false;
 }
 
-const char *kt_meta_label(const struct kt_jv *obj, const char *key)
+const char *kt_meta_label(const json_t *obj, const char *key)
 {
-	return kt_jv_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"), key);
+	return kt_gets(json_object_get(json_object_get(obj, "metadata"), "labels"), key);
 }
 
-const char *kt_meta_annotation(const struct kt_jv *obj, const char *key)
+const char *kt_meta_annotation(const json_t *obj, const char *key)
 {
-	return kt_jv_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "annotations"), key);
+	return kt_gets(json_object_get(json_object_get(obj, "metadata"), "annotations"), key);
 }
 
 const char *kt_policy_flux_service_account(const struct kt_tenant *t)
@@ -242,38 +223,38 @@ static bool parse_op(const char *s, enum kt_op *op)
 }
 
 /* The shape every Kubernetes object must have before any rule reads it. */
-static bool object_shape(struct kt_pctx *c, struct kt_jv *o, const char *which)
+static bool object_shape(struct kt_pctx *c, json_t *o, const char *which)
 {
-	struct kt_jv *meta;
+	json_t *meta, *labels, *ann, *m;
+	const char *k;
 
 	if (!o)
 		return true;
-	if (!kt_jv_is(o, KT_JV_OBJECT)) {
+	if (!json_is_object(o)) {
 		kt_pctx_deny(c, "request.malformed", which, "%s is not a JSON object", which);
 		return false;
 	}
-	meta = kt_jv_get(o, "metadata");
-	if (kt_jv_absent(meta))
+	meta = json_object_get(o, "metadata");
+	if (kt_absent(meta))
 		return true;
-	if (!kt_jv_is(meta, KT_JV_OBJECT) ||
-	    !(kt_jv_absent(kt_jv_get(meta, "labels")) ||
-	      kt_jv_is(kt_jv_get(meta, "labels"), KT_JV_OBJECT)) ||
-	    !(kt_jv_absent(kt_jv_get(meta, "annotations")) ||
-	      kt_jv_is(kt_jv_get(meta, "annotations"), KT_JV_OBJECT))) {
+	labels = json_object_get(meta, "labels");
+	ann = json_object_get(meta, "annotations");
+	if (!json_is_object(meta) || !(kt_absent(labels) || json_is_object(labels)) ||
+	    !(kt_absent(ann) || json_is_object(ann))) {
 		kt_pctx_deny(c, "request.malformed", "metadata",
 			     "%s metadata, labels and annotations must be objects", which);
 		return false;
 	}
 	/* label and annotation values are strings; rules compare them as such */
 	for (int i = 0; i < 2; i++) {
-		kt_jv_each(m, kt_jv_get(meta, i ? "annotations" : "labels")) {
-			if (!kt_jv_is(m, KT_JV_STRING)) {
+		json_object_foreach(i ? ann : labels, k, m) {
+			if (!json_is_string(m)) {
 				char p[KT_PCTX_PATH_MAX], q[80];
 
 				kt_pctx_deny(c, "request.malformed",
 					     kt_pctx_path(p, sizeof(p), "metadata.%s[%s]",
 							  i ? "annotations" : "labels",
-							  kt_pctx_q(q, sizeof(q), m->key)),
+							  kt_pctx_q(q, sizeof(q), k)),
 					     "%s values must be strings",
 					     i ? "annotation" : "label");
 				return false;
@@ -291,7 +272,7 @@ static void judge(struct kt_pctx *c)
 	if (!object_shape(c, c->obj, "object") || !object_shape(c, c->old, "oldObject"))
 		return;
 	/* the API server refuses a mismatch; `check` must too, with a clear reason */
-	ons = kt_jv_gets(kt_jv_get(c->obj, "metadata"), "namespace");
+	ons = kt_gets(json_object_get(c->obj, "metadata"), "namespace");
 	if (c->obj && ons && *ons && strcmp(ons, c->ns) && strcmp(c->kind, "Namespace"))
 		kt_pctx_deny(c, "request.namespace-mismatch", "metadata.namespace",
 			     "object names namespace '%s' but belongs to tenant '%s' in namespace "
@@ -349,13 +330,12 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 	static const char *const ops[] = { "CREATE", "UPDATE", "DELETE", "CONNECT" };
 	struct kt_decision *d = c->d;
 	const char *name = c->name;
-	size_t ld;
 	char *key;
 
 	if (!*name)
-		name = kt_jv_gets(kt_jv_get(c->obj ? c->obj : c->old, "metadata"), "name");
+		name = kt_gets(json_object_get(c->obj ? c->obj : c->old, "metadata"), "name");
 	if (!name)
-		name = kt_jv_gets(kt_jv_get(c->obj, "metadata"), "generateName");
+		name = kt_gets(json_object_get(c->obj, "metadata"), "generateName");
 	if (set_str(&d->uid, uid) || set_str(&d->kind, c->kind) || set_str(&d->namespace, c->ns) ||
 	    set_str(&d->name, name) || set_str(&d->operation, ops[c->op]) ||
 	    set_str(&d->user, user))
@@ -369,16 +349,14 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 		d->code = 200;
 		return KT_OK;
 	}
-	ld = strlen(c->cfg->global.label_domain);
-	key = kt_jv_alloc(c->a, ld + sizeof("/node-pool"));
-	if (!key)
+	if (asprintf(&key, "%s/node-pool", c->cfg->global.label_domain) < 0)
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
-	memcpy(key, c->cfg->global.label_domain, ld);
-	memcpy(key + ld, "/node-pool", sizeof("/node-pool"));
 	c->pool_key = key;
 	c->managed_key = KT_POLICY_MANAGED_BY_KEY;
 	judge(c);
 	finish(c);
+	c->pool_key = NULL;
+	free(key);
 	if (c->rc)
 		return kt_err_set(err, c->rc, "out of memory while deciding");
 	return KT_OK;
@@ -386,118 +364,88 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 
 /* ---- AdmissionReview bytes ---- */
 
-static enum kt_rc want_str(struct kt_jv *obj, const char *key, bool required, const char **out,
+static enum kt_rc want_str(json_t *obj, const char *key, bool required, const char **out,
 			   struct kt_err *err)
 {
-	struct kt_jv *v = kt_jv_get(obj, key);
+	json_t *v = json_object_get(obj, key);
 
 	*out = "";
-	if (kt_jv_absent(v)) {
+	if (kt_absent(v)) {
 		if (required)
 			return kt_err_set(err, KT_E_PARSE, "request.%s is missing", key);
 		return KT_OK;
 	}
-	if (!kt_jv_is(v, KT_JV_STRING))
+	if (!json_is_string(v))
 		return kt_err_set(err, KT_E_PARSE, "request.%s must be a string", key);
-	*out = v->u.s;
+	*out = json_string_value(v);
 	return KT_OK;
 }
 
-#define KT_REVIEW_STACK 32768
-
-enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
-			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+/* A decoded review within the bounds: the request, then decide(). */
+static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_policy_mode mode,
+			 struct kt_decision *d, struct kt_err *err)
 {
-	char stack[KT_REVIEW_STACK] __attribute__((aligned(16)));
-	struct kt_jv_arena a;
-	struct kt_jv *root, *req, *v, *ui;
+	json_t *req, *v, *ui, *groups, *g;
 	struct kt_pctx c = { 0 };
 	const char *uid, *op, *user = "", *ns, *group = "", *res = "";
-	enum kt_rc rc;
+	enum kt_rc rc = KT_E_PARSE;
 	bool plat = false;
+	size_t i;
 
-	decision_init(d);
-	if (len > KT_POLICY_MAX_REVIEW_BYTES)
-		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes", len,
-				  KT_POLICY_MAX_REVIEW_BYTES);
-	kt_jv_arena_init(&a, stack, sizeof(stack));
-	rc = kt_jv_parse(&a, body, len, KT_POLICY_MAX_DEPTH, &root, err);
-	if (rc)
-		goto out;
-	rc = KT_E_PARSE;
-	if (!kt_jv_is(root, KT_JV_OBJECT)) {
-		kt_err_set(err, rc, "AdmissionReview must be a JSON object");
-		goto out;
-	}
-	if (!kt_jv_streq(kt_jv_get(root, "apiVersion"), "admission.k8s.io/v1") ||
-	    !kt_jv_streq(kt_jv_get(root, "kind"), "AdmissionReview")) {
-		kt_err_set(err, rc, "expected apiVersion 'admission.k8s.io/v1' and kind "
-				    "'AdmissionReview'");
-		goto out;
-	}
-	req = kt_jv_get(root, "request");
-	if (!kt_jv_is(req, KT_JV_OBJECT)) {
-		kt_err_set(err, rc, "AdmissionReview has no request object");
-		goto out;
-	}
+	if (!json_is_object(root))
+		return kt_err_set(err, rc, "AdmissionReview must be a JSON object");
+	if (!kt_streq(json_object_get(root, "apiVersion"), "admission.k8s.io/v1") ||
+	    !kt_streq(json_object_get(root, "kind"), "AdmissionReview"))
+		return kt_err_set(err, rc, "expected apiVersion 'admission.k8s.io/v1' and kind "
+					   "'AdmissionReview'");
+	req = json_object_get(root, "request");
+	if (!json_is_object(req))
+		return kt_err_set(err, rc, "AdmissionReview has no request object");
 	if ((rc = want_str(req, "uid", true, &uid, err)) || (rc = want_str(req, "operation", true,
 									    &op, err)) ||
 	    (rc = want_str(req, "namespace", false, &ns, err)) ||
 	    (rc = want_str(req, "name", false, &c.name, err)) ||
 	    (rc = want_str(req, "subResource", false, &c.sub, err)))
-		goto out;
+		return rc;
 	rc = KT_E_PARSE;
-	if (!*uid || strlen(uid) > 128) {
-		kt_err_set(err, rc, "request.uid must have 1 to 128 characters");
-		goto out;
-	}
-	if (!parse_op(op, &c.op)) {
-		kt_err_set(err, rc, "request.operation '%.32s' is not CREATE, UPDATE, DELETE or "
-				    "CONNECT", op);
-		goto out;
-	}
-	v = kt_jv_get(req, "kind");
-	if (!kt_jv_is(v, KT_JV_OBJECT) || !kt_jv_gets(v, "kind")) {
-		kt_err_set(err, rc, "request.kind must be an object with a kind");
-		goto out;
-	}
-	c.kind = kt_jv_gets(v, "kind");
-	group = kt_jv_gets(v, "group");
+	if (!*uid || strlen(uid) > 128)
+		return kt_err_set(err, rc, "request.uid must have 1 to 128 characters");
+	if (!parse_op(op, &c.op))
+		return kt_err_set(err, rc, "request.operation '%.32s' is not CREATE, UPDATE, DELETE "
+					   "or CONNECT", op);
+	v = json_object_get(req, "kind");
+	if (!json_is_object(v) || !kt_gets(v, "kind"))
+		return kt_err_set(err, rc, "request.kind must be an object with a kind");
+	c.kind = kt_gets(v, "kind");
+	group = kt_gets(v, "group");
 	c.group = group ? group : "";
-	v = kt_jv_get(req, "resource");
-	if (kt_jv_is(v, KT_JV_OBJECT) && kt_jv_gets(v, "resource"))
-		res = kt_jv_gets(v, "resource");
-	ui = kt_jv_get(req, "userInfo");
-	if (!kt_jv_absent(ui)) {
-		struct kt_jv *groups = kt_jv_get(ui, "groups");
-
-		if (!kt_jv_is(ui, KT_JV_OBJECT) || !(kt_jv_absent(groups) ||
-						     kt_jv_is(groups, KT_JV_ARRAY))) {
-			kt_err_set(err, rc, "request.userInfo is malformed");
-			goto out;
-		}
-		if (kt_jv_gets(ui, "username"))
-			user = kt_jv_gets(ui, "username");
+	v = json_object_get(req, "resource");
+	if (json_is_object(v) && kt_gets(v, "resource"))
+		res = kt_gets(v, "resource");
+	ui = json_object_get(req, "userInfo");
+	if (!kt_absent(ui)) {
+		groups = json_object_get(ui, "groups");
+		if (!json_is_object(ui) || !(kt_absent(groups) || json_is_array(groups)))
+			return kt_err_set(err, rc, "request.userInfo is malformed");
+		if (kt_gets(ui, "username"))
+			user = kt_gets(ui, "username");
 		plat = platform_user(cfg, user);
-		kt_jv_each(g, groups) {
-			if (!kt_jv_is(g, KT_JV_STRING)) {
-				kt_err_set(err, rc, "request.userInfo.groups must be strings");
-				goto out;
-			}
-			plat = plat || platform_group(cfg, g->u.s);
+		json_array_foreach(groups, i, g) {
+			if (!json_is_string(g))
+				return kt_err_set(err, rc, "request.userInfo.groups must be strings");
+			plat = plat || platform_group(cfg, json_string_value(g));
 		}
 	}
-	c.obj = kt_jv_get(req, "object");
-	c.old = kt_jv_get(req, "oldObject");
-	if (kt_jv_absent(c.obj))
+	c.obj = json_object_get(req, "object");
+	c.old = json_object_get(req, "oldObject");
+	if (kt_absent(c.obj))
 		c.obj = NULL;
-	if (kt_jv_absent(c.old))
+	if (kt_absent(c.old))
 		c.old = NULL;
 	c.cfg = cfg;
 	c.mode = mode;
 	c.ns = ns;
 	c.platform = plat;
-	c.a = &a;
 	c.d = d;
 	/*
 	 * A Namespace is cluster-scoped: the tenant it belongs to is its name
@@ -508,10 +456,32 @@ enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_
 	if (!*c.group && !strcmp(c.kind, "Namespace") && !*res && *c.name)
 		ns = c.name;
 	c.ns = ns;
-	rc = decide(&c, uid, user, ns, err);
-out:
-	kt_jv_arena_release(&a);
+	return decide(&c, uid, user, ns, err);
+}
+
+enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
+			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+{
+	json_t *root;
+	enum kt_rc rc;
+
+	decision_init(d);
+	rc = kt_policy_decode(body, len, &root, err);
+	if (rc)
+		return rc;
+	rc = review(cfg, root, mode, d, err);
+	json_decref(root);
 	return rc;
+}
+
+enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
+				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+{
+	enum kt_rc rc;
+
+	decision_init(d);
+	rc = kt_policy_bounds(root, NULL, err);
+	return rc ? rc : review(cfg, root, mode, d, err);
 }
 
 /* ---- decoded objects ---- */
@@ -519,11 +489,10 @@ out:
 enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_request *req,
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
 {
-	char stack[8192] __attribute__((aligned(16)));
-	struct kt_jv_arena a;
 	struct kt_pctx c = { 0 };
-	struct kt_jv *src;
+	json_t *src;
 	const char *av, *slash, *ns = req->ns ? req->ns : "", *user = req->user;
+	char *group = NULL;
 	enum kt_rc rc;
 	size_t i;
 
@@ -532,27 +501,20 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 		return kt_err_set(err, KT_E_INVALID, "operation '%s' is not CREATE, UPDATE, DELETE "
 						     "or CONNECT",
 				  req->operation ? req->operation : "");
-	kt_jv_arena_init(&a, stack, sizeof(stack));
-	c.obj = c.old = NULL;
-	if (req->object && !json_is_null(req->object) &&
-	    (rc = kt_jv_from_json(&a, req->object, KT_POLICY_MAX_DEPTH, &c.obj, err)))
-		goto out;
-	if (req->old_object && !json_is_null(req->old_object) &&
-	    (rc = kt_jv_from_json(&a, req->old_object, KT_POLICY_MAX_DEPTH, &c.old, err)))
-		goto out;
+	c.obj = kt_absent(req->object) ? NULL : req->object;
+	c.old = kt_absent(req->old_object) ? NULL : req->old_object;
+	if ((rc = kt_policy_bounds(c.obj, c.old, err)))
+		return rc;
 	src = c.obj ? c.obj : c.old;
-	av = kt_jv_gets(src, "apiVersion");
-	c.kind = kt_jv_gets(src, "kind");
-	if (!av || !c.kind) {
-		rc = kt_err_set(err, KT_E_INVALID, "object has no apiVersion or kind");
-		goto out;
-	}
+	av = kt_gets(src, "apiVersion");
+	c.kind = kt_gets(src, "kind");
+	if (!av || !c.kind)
+		return kt_err_set(err, KT_E_INVALID, "object has no apiVersion or kind");
 	slash = strchr(av, '/');
-	c.group = slash ? kt_jv_strndup(&a, av, (size_t)(slash - av)) : "";
-	if (!c.group) {
-		rc = kt_err_set(err, KT_E_NOMEM, "out of memory");
-		goto out;
-	}
+	group = strndup(av, slash ? (size_t)(slash - av) : 0);
+	if (!group)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	c.group = group;
 	c.sub = req->sub_resource ? req->sub_resource : "";
 	c.name = "";
 	c.platform = req->platform || platform_user(cfg, user);
@@ -560,16 +522,14 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 		c.platform = c.platform || platform_group(cfg, req->groups[i]);
 	c.cfg = cfg;
 	c.mode = mode;
-	c.a = &a;
 	c.d = d;
 	if (!*c.group && !strcmp(c.kind, "Namespace")) {
-		const char *n = kt_jv_gets(kt_jv_get(src, "metadata"), "name");
+		const char *n = kt_gets(json_object_get(src, "metadata"), "name");
 
 		ns = n ? n : "";
 	}
 	c.ns = ns;
 	rc = decide(&c, req->uid, user, ns, err);
-out:
-	kt_jv_arena_release(&a);
+	free(group);
 	return rc;
 }

@@ -170,13 +170,13 @@ static void judge_host(struct kt_pctx *c, const char *host, bool allow_wild, con
 			     authorized_list(c, list, sizeof(list)));
 }
 
-static void judge_host_jv(struct kt_pctx *c, struct kt_jv *v, bool allow_wild, const char *path,
-			  const char *where)
+static void judge_host_value(struct kt_pctx *c, json_t *v, bool allow_wild, const char *path,
+			     const char *where)
 {
-	if (!kt_jv_is(v, KT_JV_STRING))
+	if (!json_is_string(v))
 		kt_pctx_deny(c, "request.malformed", path, "%s must be a string", where);
 	else
-		judge_host(c, v->u.s, allow_wild, path, where);
+		judge_host(c, json_string_value(v), allow_wild, path, where);
 }
 
 /* A comma- or space-separated list of names in an annotation. */
@@ -255,17 +255,17 @@ static void judge_issuer(struct kt_pctx *c, const char *kind, const char *group,
 			     kt_pctx_q(q, sizeof(q), key), c->t->name);
 }
 
-static void judge_issuer_ref(struct kt_pctx *c, struct kt_jv *spec)
+static void judge_issuer_ref(struct kt_pctx *c, json_t *spec)
 {
-	struct kt_jv *ref = kt_jv_get(spec, "issuerRef");
+	json_t *ref = json_object_get(spec, "issuerRef");
 
-	if (kt_jv_absent(ref))
+	if (kt_absent(ref))
 		return;
-	if (!kt_jv_is(ref, KT_JV_OBJECT) || !kt_jv_gets(ref, "name")) {
+	if (!json_is_object(ref) || !kt_gets(ref, "name")) {
 		kt_pctx_deny(c, "request.malformed", "spec.issuerRef", "issuerRef needs a name");
 		return;
 	}
-	judge_issuer(c, kt_jv_gets(ref, "kind"), kt_jv_gets(ref, "group"), kt_jv_gets(ref, "name"),
+	judge_issuer(c, kt_gets(ref, "kind"), kt_gets(ref, "group"), kt_gets(ref, "name"),
 		     "spec.issuerRef");
 }
 
@@ -302,62 +302,60 @@ static void judge_class(struct kt_pctx *c, const char *cls, const char *path)
 
 static void judge_ingress(struct kt_pctx *c)
 {
-	struct kt_jv *spec = kt_jv_get(c->obj, "spec"), *ann;
+	json_t *spec = json_object_get(c->obj, "spec"), *ann, *a;
+	const char *key;
 	char path[KT_PCTX_PATH_MAX], q[96];
-	unsigned i = 0, j;
 
-	if (!kt_jv_is(spec, KT_JV_OBJECT)) {
+	if (!json_is_object(spec)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
 		return;
 	}
-	judge_class(c, kt_jv_gets(spec, "ingressClassName"), "spec.ingressClassName");
+	judge_class(c, kt_gets(spec, "ingressClassName"), "spec.ingressClassName");
 	judge_class(c, kt_meta_annotation(c->obj, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
-	if (!kt_jv_absent(kt_jv_get(spec, "defaultBackend")) ||
-	    !kt_jv_absent(kt_jv_get(spec, "backend")))
+	if (!kt_absent(json_object_get(spec, "defaultBackend")) ||
+	    !kt_absent(json_object_get(spec, "backend")))
 		kt_pctx_deny(c, "hostnames.ingress-catch-all",
-			     kt_jv_get(spec, "defaultBackend") ? "spec.defaultBackend"
+			     json_object_get(spec, "defaultBackend") ? "spec.defaultBackend"
 							       : "spec.backend",
 			     "a default backend receives requests for every hostname, including "
 			     "other tenants'; remove it and give each rule a host");
-	kt_jv_each(rule, kt_jv_get(spec, "rules")) {
-		struct kt_jv *host = kt_jv_get(rule, "host");
+	kt_each(rule, json_object_get(spec, "rules")) {
+		json_t *host = json_object_get(rule.v, "host");
 
-		kt_pctx_path(path, sizeof(path), "spec.rules[%u].host", i++);
-		if (kt_jv_absent(host) || kt_jv_streq(host, ""))
+		kt_pctx_path(path, sizeof(path), "spec.rules[%zu].host", rule.i);
+		if (kt_absent(host) || kt_streq(host, ""))
 			kt_pctx_deny(c, "hostnames.ingress-catch-all", path,
 				     "a rule without host matches every hostname, including other "
 				     "tenants'; set host to one of the tenant's names");
 		else
-			judge_host_jv(c, host, true, path, "ingress host");
+			judge_host_value(c, host, true, path, "ingress host");
 	}
-	i = 0;
-	kt_jv_each(tls, kt_jv_get(spec, "tls")) {
-		struct kt_jv *hosts = kt_jv_get(tls, "hosts");
+	kt_each(tls, json_object_get(spec, "tls")) {
+		json_t *hosts = json_object_get(tls.v, "hosts");
 
-		if (!kt_jv_is(hosts, KT_JV_ARRAY) || !hosts->len)
+		if (!json_is_array(hosts) || !json_array_size(hosts))
 			kt_pctx_deny(c, "hostnames.ingress-catch-all",
-				     kt_pctx_path(path, sizeof(path), "spec.tls[%u].hosts", i),
+				     kt_pctx_path(path, sizeof(path), "spec.tls[%zu].hosts", tls.i),
 				     "a TLS entry without hosts applies to every hostname; list the "
 				     "hosts it serves");
-		j = 0;
-		kt_jv_each(h, hosts) {
-			kt_pctx_path(path, sizeof(path), "spec.tls[%u].hosts[%u]", i, j++);
-			judge_host_jv(c, h, true, path, "TLS host");
+		kt_each(h, hosts) {
+			kt_pctx_path(path, sizeof(path), "spec.tls[%zu].hosts[%zu]", tls.i, h.i);
+			judge_host_value(c, h.v, true, path, "TLS host");
 		}
-		i++;
 	}
-	ann = kt_jv_get(kt_jv_get(c->obj, "metadata"), "annotations");
-	kt_jv_each(a, ann) {
-		size_t kl = a->klen;
+	/* annotation values are strings: judge() checked */
+	ann = json_object_get(json_object_get(c->obj, "metadata"), "annotations");
+	json_object_foreach(ann, key, a) {
+		size_t kl = strlen(key);
 
 		kt_pctx_path(path, sizeof(path), "metadata.annotations[%s]",
-			     kt_pctx_q(q, sizeof(q), a->key));
-		if (!strcmp(a->key, "nginx.ingress.kubernetes.io/server-alias"))
-			judge_host_list(c, a->u.s, true, path, "server alias");
-		else if ((!strncmp(a->key, "nginx.ingress.kubernetes.io/", 28) && kl > 8 &&
-			  !strcmp(a->key + kl - 8, "-snippet")) ||
-			 (!strncmp(a->key, "nginx.org/", 10) && strstr(a->key, "snippets")))
+			     kt_pctx_q(q, sizeof(q), key));
+		if (!strcmp(key, "nginx.ingress.kubernetes.io/server-alias"))
+			judge_host_list(c, json_string_value(a), true, path, "server alias");
+		else if ((!strncmp(key, "nginx.ingress.kubernetes.io/", 28) && kl > 8 &&
+			  !strcmp(key + kl - 8, "-snippet")) ||
+			 (!strncmp(key, "nginx.org/", 10) && strstr(key, "snippets")))
 			kt_pctx_deny(c, "hostnames.nginx-snippet", path,
 				     "configuration snippets inject raw nginx configuration into the "
 				     "shared ingress controller (other tenants' hosts, secrets); "
@@ -370,20 +368,19 @@ static void judge_ingress(struct kt_pctx *c)
 
 static void judge_route(struct kt_pctx *c)
 {
-	struct kt_jv *hosts = kt_jv_get(kt_jv_get(c->obj, "spec"), "hostnames");
+	json_t *hosts = json_object_get(json_object_get(c->obj, "spec"), "hostnames");
 	char path[KT_PCTX_PATH_MAX];
-	unsigned i = 0;
 
-	if (!kt_jv_is(hosts, KT_JV_ARRAY) || !hosts->len) {
+	if (!json_is_array(hosts) || !json_array_size(hosts)) {
 		kt_pctx_deny(c, "hostnames.route-without-hostnames", "spec.hostnames",
 			     "a %s without hostnames matches every hostname of the gateway, "
 			     "including other tenants'; list the tenant's hostnames",
 			     c->kind);
 		return;
 	}
-	kt_jv_each(h, hosts) {
-		kt_pctx_path(path, sizeof(path), "spec.hostnames[%u]", i++);
-		judge_host_jv(c, h, true, path, "route hostname");
+	kt_each(h, hosts) {
+		kt_pctx_path(path, sizeof(path), "spec.hostnames[%zu]", h.i);
+		judge_host_value(c, h.v, true, path, "route hostname");
 	}
 }
 
@@ -392,34 +389,34 @@ static void judge_route(struct kt_pctx *c)
 static void judge_certificate(struct kt_pctx *c)
 {
 	static const char *const sans[] = { "uris", "emailAddresses", "ipAddresses", "otherNames" };
-	struct kt_jv *spec = kt_jv_get(c->obj, "spec"), *cn;
+	json_t *spec = json_object_get(c->obj, "spec"), *cn;
 	char path[KT_PCTX_PATH_MAX];
-	unsigned i = 0;
+	unsigned i;
 
-	if (!kt_jv_is(spec, KT_JV_OBJECT)) {
+	if (!json_is_object(spec)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "certificate must have a spec object");
 		return;
 	}
-	kt_jv_each(n, kt_jv_get(spec, "dnsNames")) {
-		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%u]", i++);
-		judge_host_jv(c, n, true, path, "certificate DNS name");
+	kt_each(n, json_object_get(spec, "dnsNames")) {
+		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
+		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
-	cn = kt_jv_get(spec, "commonName");
-	if (!kt_jv_absent(cn))
-		judge_host_jv(c, cn, true, "spec.commonName", "certificate common name");
+	cn = json_object_get(spec, "commonName");
+	if (!kt_absent(cn))
+		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
 	for (i = 0; i < 4; i++) {
-		struct kt_jv *v = kt_jv_get(spec, sans[i]);
+		json_t *v = json_object_get(spec, sans[i]);
 
-		if (!kt_jv_absent(v) && (!kt_jv_is(v, KT_JV_ARRAY) || v->len))
+		if (!kt_absent(v) && (!json_is_array(v) || json_array_size(v)))
 			kt_pctx_deny(c, "hostnames.certificate-san",
 				     kt_pctx_path(path, sizeof(path), "spec.%s", sans[i]),
 				     "certificates of tenants may only name DNS hostnames; remove %s",
 				     sans[i]);
 	}
-	if (!kt_jv_absent(kt_jv_get(spec, "literalSubject")))
+	if (!kt_absent(json_object_get(spec, "literalSubject")))
 		kt_pctx_deny(c, "hostnames.certificate-san", "spec.literalSubject",
 			     "a literal subject cannot be checked; use commonName");
-	if (kt_jv_true(kt_jv_get(spec, "isCA")))
+	if (json_is_true(json_object_get(spec, "isCA")))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -561,16 +558,16 @@ out:
 
 static void judge_certificate_request(struct kt_pctx *c)
 {
-	struct kt_jv *spec = kt_jv_get(c->obj, "spec");
-	const char *req = kt_jv_gets(spec, "request");
+	json_t *spec = json_object_get(c->obj, "spec");
+	const char *req = kt_gets(spec, "request");
 
-	if (!kt_jv_is(spec, KT_JV_OBJECT) || !req) {
+	if (!json_is_object(spec) || !req) {
 		kt_pctx_deny(c, "request.malformed", "spec.request",
 			     "certificate request must have spec.request");
 		return;
 	}
 	judge_csr(c, req);
-	if (kt_jv_true(kt_jv_get(spec, "isCA")))
+	if (json_is_true(json_object_get(spec, "isCA")))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -581,11 +578,10 @@ static void judge_certificate_request(struct kt_pctx *c)
 static void judge_dns_endpoint(struct kt_pctx *c)
 {
 	char path[KT_PCTX_PATH_MAX];
-	unsigned i = 0;
 
-	kt_jv_each(e, kt_jv_get(kt_jv_get(c->obj, "spec"), "endpoints")) {
-		kt_pctx_path(path, sizeof(path), "spec.endpoints[%u].dnsName", i++);
-		judge_host_jv(c, kt_jv_get(e, "dnsName"), true, path, "DNS endpoint name");
+	kt_each(e, json_object_get(json_object_get(c->obj, "spec"), "endpoints")) {
+		kt_pctx_path(path, sizeof(path), "spec.endpoints[%zu].dnsName", e.i);
+		judge_host_value(c, json_object_get(e.v, "dnsName"), true, path, "DNS endpoint name");
 	}
 }
 

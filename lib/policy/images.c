@@ -207,30 +207,31 @@ static bool old_has_image(const struct kt_podref *p, const char *image)
 	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
 
 	for (size_t l = 0; p->old_spec && l < 3; l++)
-		kt_jv_each(ct, kt_jv_get(p->old_spec, lists[l]))
-			if (kt_jv_streq(kt_jv_get(ct, "image"), image))
+		kt_each(ct, json_object_get(p->old_spec, lists[l]))
+			if (kt_streq(json_object_get(ct.v, "image"), image))
 				return true;
 	return false;
 }
 
-static void judge_image(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv *img,
+static void judge_image(struct kt_pctx *c, const struct kt_podref *p, json_t *img,
 			const char *path)
 {
 	const struct kt_strv *regs = &c->t->image_registries;
+	const char *image = json_string_value(img);
 	struct imgref r;
 	char q[128];
 	size_t i;
 
-	if (!kt_jv_is(img, KT_JV_STRING)) {
+	if (!image) {
 		kt_pctx_deny(c, "images.invalid-reference", path, "%s has no image", p->what);
 		return;
 	}
-	if (old_has_image(p, img->u.s))
+	if (old_has_image(p, image))
 		return; /* UPDATE: admitted before */
-	if (!parse_ref(img->u.s, &r)) {
+	if (!parse_ref(image, &r)) {
 		kt_pctx_deny(c, "images.invalid-reference", path,
 			     "image '%s' is not a valid image reference",
-			     kt_pctx_q(q, sizeof(q), img->u.s));
+			     kt_pctx_q(q, sizeof(q), image));
 		return;
 	}
 	for (i = 0; i < regs->n; i++)
@@ -239,34 +240,30 @@ static void judge_image(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 	kt_pctx_deny(c, "images.registry", path,
 		     "image '%s' (%s/%s) is not from a registry tenant '%s' may use; use one of "
 		     "its imageRegistries",
-		     kt_pctx_q(q, sizeof(q), img->u.s), r.domain, r.path, c->t->name);
+		     kt_pctx_q(q, sizeof(q), image), r.domain, r.path, c->t->name);
 }
 
 void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 {
 	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
 	char path[KT_PCTX_PATH_MAX];
-	unsigned i;
 
 	if (!c->t->image_registries.n)
 		return;
 	for (size_t l = 0; l < 3; l++) {
-		i = 0;
-		kt_jv_each(ct, kt_jv_get(p->spec, lists[l])) {
-			kt_pctx_path(path, sizeof(path), "%s.%s[%u].image", p->base, lists[l], i++);
-			judge_image(c, p, kt_jv_get(ct, "image"), path);
+		kt_each(ct, json_object_get(p->spec, lists[l])) {
+			kt_pctx_path(path, sizeof(path), "%s.%s[%zu].image", p->base, lists[l], ct.i);
+			judge_image(c, p, json_object_get(ct.v, "image"), path);
 		}
 	}
 	/* image volumes (Kubernetes 1.31+) pull images too */
-	i = 0;
-	kt_jv_each(vol, kt_jv_get(p->spec, "volumes")) {
-		struct kt_jv *iv = kt_jv_get(vol, "image");
+	kt_each(vol, json_object_get(p->spec, "volumes")) {
+		json_t *iv = json_object_get(vol.v, "image");
 
-		if (!kt_jv_absent(iv)) {
-			kt_pctx_path(path, sizeof(path), "%s.volumes[%u].image.reference", p->base,
-				     i);
-			judge_image(c, p, kt_jv_get(iv, "reference"), path);
+		if (!kt_absent(iv)) {
+			kt_pctx_path(path, sizeof(path), "%s.volumes[%zu].image.reference", p->base,
+				     vol.i);
+			judge_image(c, p, json_object_get(iv, "reference"), path);
 		}
-		i++;
 	}
 }

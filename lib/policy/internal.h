@@ -2,17 +2,18 @@
  * internal.h: what the files of lib/policy share (not installed, not API).
  *
  * One struct kt_pctx carries a decision from dispatch (engine.c) through the
- * rule files: the tenant, the request, the decoded objects (struct kt_jv in
- * the decision's arena) and the decision being filled.  Rules only ever add
- * findings and patch operations; they never fail except out of memory,
- * which is sticky in c->rc.
+ * rule files: the tenant, the request, the decoded objects (jansson values,
+ * borrowed) and the decision being filled.  Rules only ever add findings and
+ * patch operations; they never fail except out of memory, which is sticky
+ * in c->rc.
  */
 #ifndef KT_POLICY_INTERNAL_H
 #define KT_POLICY_INTERNAL_H
 
 #include <stdbool.h>
+#include <string.h>
+#include <jansson.h>
 #include "kt/policy.h"
-#include "jv.h"
 
 /* A finding's message and path are cut to these sizes (bounded allocation). */
 #define KT_PCTX_MSG_MAX 512
@@ -28,8 +29,7 @@ struct kt_pctx {
 	const char *group, *kind, *sub; /* never NULL; "" when absent */
 	const char *ns, *name;          /* never NULL */
 	bool platform;                  /* a platform identity sent the request */
-	struct kt_jv *obj, *old;        /* NULL when absent (DELETE has no obj) */
-	struct kt_jv_arena *a;
+	json_t *obj, *old;              /* NULL when absent (DELETE has no obj); borrowed */
 	struct kt_decision *d;
 	const char *pool_key;           /* "<labelDomain>/node-pool" */
 	const char *managed_key;        /* "app.kubernetes.io/managed-by" */
@@ -50,8 +50,8 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s);
 
 /* A pod or a pod template under judgement. */
 struct kt_podref {
-	struct kt_jv *meta, *spec;         /* spec is an object (checked by the caller) */
-	struct kt_jv *old_meta, *old_spec; /* Pod UPDATE only; else NULL */
+	json_t *meta, *spec;               /* spec is an object (checked by the caller) */
+	json_t *old_meta, *old_spec;       /* Pod UPDATE only; else NULL */
 	const char *base;                  /* path of spec: "spec", "spec.template.spec" */
 	const char *what;                  /* "pod", "pod template" */
 	bool is_pod;                       /* a Pod (mutated, UPDATE rules), not a template */
@@ -79,10 +79,95 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, const cha
 enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n);
 
 /* Label or annotation value of an object, or NULL. */
-const char *kt_meta_label(const struct kt_jv *obj, const char *key);
-const char *kt_meta_annotation(const struct kt_jv *obj, const char *key);
+const char *kt_meta_label(const json_t *obj, const char *key);
+const char *kt_meta_annotation(const json_t *obj, const char *key);
 
 /* Is s in the list? */
 bool kt_strv_has(const struct kt_strv *v, const char *s);
+
+/*
+ * decode.c: review bytes to a new json_t (KT_E_PARSE when too large, too
+ * deep, not JSON, with duplicate keys...; free with json_decref), and the
+ * same bounds on objects decoded by the caller (depth, values, no NUL in
+ * strings or keys; either may be NULL).
+ */
+enum kt_rc kt_policy_decode(const char *text, size_t len, json_t **out, struct kt_err *err);
+enum kt_rc kt_policy_bounds(json_t *obj, json_t *old, struct kt_err *err);
+/* Control characters and invalid UTF-8 of s become '?', in place. */
+void kt_clean_text(char *s);
+
+/*
+ * Reading jansson values the way the rules do.  Absent and JSON null are
+ * the same for Kubernetes (omitempty); a member of another type reads as
+ * NULL from the typed getters, and rules that must tell check the type.
+ * Strings never contain NUL (kt_policy_decode and kt_policy_bounds refuse
+ * them), so their C string is the whole value.
+ */
+static inline const char *kt_gets(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* The string of v, or dflt when v is not a string. */
+static inline const char *kt_str_or(const json_t *v, const char *dflt)
+{
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+static inline bool kt_absent(const json_t *v)
+{
+	return !v || json_is_null(v);
+}
+
+static inline bool kt_streq(const json_t *v, const char *s)
+{
+	const char *t = json_string_value(v);
+
+	return t && !strcmp(t, s);
+}
+
+/*
+ * The children of a list, in order: the elements of an array, and the
+ * member values of an object (a list sent as an object is still judged
+ * element by element: fail closed); none for anything else.
+ *	kt_each(e, tolerations) { ... e.v (json_t *), e.i (its position) ... }
+ * Members by name are read with json_object_foreach.
+ */
+struct kt_each {
+	json_t *parent;
+	void *iter; /* objects only */
+	size_t i;
+	json_t *v; /* NULL when done */
+};
+
+static inline struct kt_each kt_each_first(json_t *parent)
+{
+	struct kt_each e = { .parent = parent };
+
+	if (json_is_array(parent))
+		e.v = json_array_get(parent, 0);
+	else if (json_is_object(parent) && (e.iter = json_object_iter(parent)))
+		e.v = json_object_iter_value(e.iter);
+	return e;
+}
+
+static inline void kt_each_next(struct kt_each *e)
+{
+	e->i++;
+	if (e->iter) {
+		e->iter = json_object_iter_next(e->parent, e->iter);
+		e->v = e->iter ? json_object_iter_value(e->iter) : NULL;
+	} else {
+		e->v = json_array_get(e->parent, e->i);
+	}
+}
+
+#define kt_each(e, parent) for (struct kt_each e = kt_each_first(parent); e.v; kt_each_next(&e))
+
+/* Deep equality (object members as sets); two absent values are the same too. */
+static inline bool kt_same(const json_t *a, const json_t *b)
+{
+	return a == b || json_equal(a, b);
+}
 
 #endif

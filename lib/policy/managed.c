@@ -31,7 +31,7 @@ static bool exempt(const struct kt_pctx *c)
 	return false;
 }
 
-static bool is_managed(const struct kt_jv *o)
+static bool is_managed(const json_t *o)
 {
 	const char *v = kt_meta_label(o, KT_POLICY_MANAGED_BY_KEY);
 
@@ -79,30 +79,30 @@ static const char *protected_ns_key(const struct kt_pctx *c, const char *key, bo
 static void judge_namespace_meta(struct kt_pctx *c, bool label)
 {
 	const char *which = label ? "labels" : "annotations";
-	struct kt_jv *now = kt_jv_get(kt_jv_get(c->obj, "metadata"), which);
-	struct kt_jv *was = kt_jv_get(kt_jv_get(c->old, "metadata"), which);
+	json_t *now = json_object_get(json_object_get(c->obj, "metadata"), which);
+	json_t *was = json_object_get(json_object_get(c->old, "metadata"), which), *m;
 	char path[KT_PCTX_PATH_MAX], q[96];
-	const char *kind;
+	const char *kind, *key;
 
 	/* keys added or changed, then keys removed */
 	for (int pass = 0; pass < 2; pass++) {
-		kt_jv_each(m, pass ? was : now) {
-			struct kt_jv *other = kt_jv_get(pass ? now : was, m->key);
+		json_object_foreach(pass ? was : now, key, m) {
+			json_t *other = json_object_get(pass ? now : was, key);
 
 			if (pass && other)
 				continue;
-			if (!(kind = protected_ns_key(c, m->key, label)))
+			if (!(kind = protected_ns_key(c, key, label)))
 				continue;
-			if (c->op == KT_OP_UPDATE && kt_jv_equal(m, other))
+			if (c->op == KT_OP_UPDATE && kt_same(m, other))
 				continue;
 			/* the API server sets this one itself, to the name */
-			if (c->op == KT_OP_CREATE && !strcmp(m->key, "kubernetes.io/metadata.name") &&
-			    kt_jv_streq(m, c->ns))
+			if (c->op == KT_OP_CREATE && !strcmp(key, "kubernetes.io/metadata.name") &&
+			    kt_streq(m, c->ns))
 				continue;
 			kt_pctx_deny(c, label ? "namespace.platform-label"
 					      : "namespace.scheduling-annotation",
 				     kt_pctx_path(path, sizeof(path), "metadata.%s[%s]", which,
-						  kt_pctx_q(q, sizeof(q), m->key)),
+						  kt_pctx_q(q, sizeof(q), key)),
 				     "the %s %s '%s' of namespace '%s' is set by the platform; tenants "
 				     "may not %s it",
 				     kind, label ? "label" : "annotation", q, c->ns,
@@ -152,10 +152,10 @@ void kt_managed_judge(struct kt_pctx *c)
 			     "the label %s=%s marks objects of the platform; remove it",
 			     KT_POLICY_MANAGED_BY_KEY, KT_POLICY_MANAGED_BY_VALUE);
 	if (c->op == KT_OP_CREATE && strcmp(c->kind, "Namespace")) {
-		const char *name = kt_jv_gets(kt_jv_get(c->obj, "metadata"), "name");
+		const char *name = kt_gets(json_object_get(c->obj, "metadata"), "name");
 
 		if (!name)
-			name = kt_jv_gets(kt_jv_get(c->obj, "metadata"), "generateName");
+			name = kt_gets(json_object_get(c->obj, "metadata"), "generateName");
 		if (reserved_name(name))
 			kt_pctx_deny(c, "managed.reserved-name", "metadata.name",
 				     "the name '%s' is reserved for objects of the platform; choose "
@@ -168,14 +168,13 @@ void kt_managed_judge(struct kt_pctx *c)
 
 static void judge_calico(struct kt_pctx *c)
 {
-	struct kt_jv *spec = kt_jv_get(c->obj, "spec"), *order = kt_jv_get(spec, "order");
-	const char *tier = kt_jv_gets(spec, "tier");
-	double o;
+	json_t *spec = json_object_get(c->obj, "spec"), *order = json_object_get(spec, "order");
+	const char *tier = kt_gets(spec, "tier");
 
-	if (!kt_jv_absent(order)) {
-		if (!kt_jv_double(order, &o))
+	if (!kt_absent(order)) {
+		if (!json_is_number(order))
 			kt_pctx_deny(c, "request.malformed", "spec.order", "order must be a number");
-		else if (o <= KT_POLICY_CALICO_ISOLATION_ORDER)
+		else if (json_number_value(order) <= KT_POLICY_CALICO_ISOLATION_ORDER)
 			kt_pctx_deny(c, "network.calico-order", "spec.order",
 				     "Calico policies of tenants must come after the platform's "
 				     "isolation policy (order %d); use an order above %d or none",
@@ -191,9 +190,9 @@ static void judge_calico(struct kt_pctx *c)
 
 /* ---- Flux ---- */
 
-static void judge_ref_ns(struct kt_pctx *c, struct kt_jv *ref, const char *path)
+static void judge_ref_ns(struct kt_pctx *c, json_t *ref, const char *path)
 {
-	const char *ns = kt_jv_gets(ref, "namespace");
+	const char *ns = kt_gets(ref, "namespace");
 	char q[96];
 
 	if (ns && *ns && strcmp(ns, c->ns))
@@ -205,11 +204,10 @@ static void judge_ref_ns(struct kt_pctx *c, struct kt_jv *ref, const char *path)
 
 static void judge_flux(struct kt_pctx *c, bool helm)
 {
-	struct kt_jv *spec = kt_jv_get(c->obj, "spec");
-	const char *sa = kt_jv_gets(spec, "serviceAccountName");
+	json_t *spec = json_object_get(c->obj, "spec");
+	const char *sa = kt_gets(spec, "serviceAccountName");
 	const char *want = kt_policy_flux_service_account(c->t);
 	char path[KT_PCTX_PATH_MAX], q[96];
-	unsigned i = 0;
 
 	if (!sa || strcmp(sa, want))
 		kt_pctx_deny(c, "flux.service-account", "spec.serviceAccountName",
@@ -217,24 +215,24 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 			     "to '%s'%s%s%s",
 			     c->kind, want, sa ? " (not '" : "", sa ? kt_pctx_q(q, sizeof(q), sa) : "",
 			     sa ? "')" : "");
-	if (!kt_jv_absent(kt_jv_get(spec, "kubeConfig")))
+	if (!kt_absent(json_object_get(spec, "kubeConfig")))
 		kt_pctx_deny(c, "flux.kubeconfig", "spec.kubeConfig",
 			     "%s may not apply to another cluster with kubeConfig; remove it",
 			     c->kind);
 	if (helm) {
-		judge_ref_ns(c, kt_jv_get(kt_jv_get(kt_jv_get(spec, "chart"), "spec"), "sourceRef"),
+		judge_ref_ns(c, json_object_get(json_object_get(json_object_get(spec, "chart"), "spec"), "sourceRef"),
 			     "spec.chart.spec.sourceRef.namespace");
-		judge_ref_ns(c, kt_jv_get(spec, "chartRef"), "spec.chartRef.namespace");
+		judge_ref_ns(c, json_object_get(spec, "chartRef"), "spec.chartRef.namespace");
 	} else {
-		judge_ref_ns(c, kt_jv_get(spec, "sourceRef"), "spec.sourceRef.namespace");
+		judge_ref_ns(c, json_object_get(spec, "sourceRef"), "spec.sourceRef.namespace");
 	}
-	kt_jv_each(dep, kt_jv_get(spec, "dependsOn")) {
-		kt_pctx_path(path, sizeof(path), "spec.dependsOn[%u].namespace", i++);
-		judge_ref_ns(c, dep, path);
+	kt_each(dep, json_object_get(spec, "dependsOn")) {
+		kt_pctx_path(path, sizeof(path), "spec.dependsOn[%zu].namespace", dep.i);
+		judge_ref_ns(c, dep.v, path);
 	}
 	for (int k = 0; k < (helm ? 2 : 1); k++) {
 		const char *field = k ? "storageNamespace" : "targetNamespace";
-		const char *v = kt_jv_gets(spec, field);
+		const char *v = kt_gets(spec, field);
 
 		if (v && *v && strcmp(v, c->ns))
 			kt_pctx_deny(c, "flux.target-namespace",

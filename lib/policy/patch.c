@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kt/utf8.h"
 #include "internal.h"
 
 enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n)
@@ -39,8 +40,8 @@ enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n)
 		size_t el;
 
 		if (ch >= 0x80) {
-			size_t l = kt_jv_utf8_len((const unsigned char *)s + i,
-						  (const unsigned char *)s + n);
+			unsigned long cp;
+			size_t l = kt_utf8_decode((const unsigned char *)s + i, n - i, &cp);
 
 			if (l) {
 				i += l - 1;

@@ -28,63 +28,63 @@ static void malformed(struct kt_pctx *c, const char *path, const char *what)
 
 static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv *nn = kt_jv_get(p->spec, "nodeName");
+	json_t *nn = json_object_get(p->spec, "nodeName");
 	char path[KT_PCTX_PATH_MAX], q[80];
 
-	if (kt_jv_absent(nn) || kt_jv_streq(nn, ""))
+	if (kt_absent(nn) || kt_streq(nn, ""))
 		return;
-	if (p->old_spec && kt_jv_equal(nn, kt_jv_get(p->old_spec, "nodeName")))
+	if (p->old_spec && kt_same(nn, json_object_get(p->old_spec, "nodeName")))
 		return; /* bound by the scheduler earlier: not the sender's choice */
 	kt_pctx_deny(c, "placement.node-name", kt_pctx_path(path, sizeof(path), "%s.nodeName", p->base),
 		     "%s sets nodeName '%s'; remove it: pods of tenant '%s' are scheduled onto node "
 		     "pool '%s' only",
-		     p->what, kt_pctx_q(q, sizeof(q), kt_jv_str(nn) ? kt_jv_str(nn) : "?"),
+		     p->what, kt_pctx_q(q, sizeof(q), kt_str_or(nn, "?")),
 		     c->t->name, c->t->node_pool);
 }
 
 static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv *ns = kt_jv_get(p->spec, "nodeSelector");
-	struct kt_jv *old = p->old_spec ? kt_jv_get(p->old_spec, "nodeSelector") : NULL;
+	json_t *ns = json_object_get(p->spec, "nodeSelector");
+	json_t *old = p->old_spec ? json_object_get(p->old_spec, "nodeSelector") : NULL, *m;
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
-	const char *pool = c->t->node_pool;
+	const char *pool = c->t->node_pool, *key;
 
-	if (!kt_jv_absent(ns) && !kt_jv_is(ns, KT_JV_OBJECT)) {
+	if (!kt_absent(ns) && !json_is_object(ns)) {
 		malformed(c, kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			  "nodeSelector must be an object");
 		return;
 	}
-	if (p->old_spec && kt_jv_equal(ns ? ns : NULL, old))
+	if (p->old_spec && kt_same(ns, old))
 		return;
-	kt_jv_each(m, ns) {
+	json_object_foreach(ns, key, m) {
 #define SEL_PATH kt_pctx_path(path, sizeof(path), "%s.nodeSelector[%s]", p->base, \
-			      kt_pctx_q(q1, sizeof(q1), m->key))
-		if (!kt_jv_is(m, KT_JV_STRING)) {
+			      kt_pctx_q(q1, sizeof(q1), key))
+		if (!json_is_string(m)) {
 			malformed(c, SEL_PATH, "nodeSelector values must be strings");
 			continue;
 		}
-		if (is_pool_key(c, m->key) && strcmp(m->u.s, pool))
+		if (is_pool_key(c, key) && strcmp(json_string_value(m), pool))
 			kt_pctx_deny(c, "placement.foreign-pool-selector", SEL_PATH,
 				     "%s selects node pool '%s' but tenant '%s' may only use '%s'; "
 				     "remove the '%s' selector",
-				     p->what, kt_pctx_q(q2, sizeof(q2), m->u.s), c->t->name, pool,
-				     kt_pctx_q(q1, sizeof(q1), m->key));
+				     p->what, kt_pctx_q(q2, sizeof(q2), json_string_value(m)),
+				     c->t->name, pool, kt_pctx_q(q1, sizeof(q1), key));
 #undef SEL_PATH
 	}
 	/* a gated pod may be retargeted, but never out of its pool */
-	if (p->is_pod && c->op == KT_OP_UPDATE && kt_jv_streq(kt_jv_get(old, c->pool_key), pool) &&
-	    !kt_jv_streq(kt_jv_get(ns, c->pool_key), pool))
+	if (p->is_pod && c->op == KT_OP_UPDATE && kt_streq(json_object_get(old, c->pool_key), pool) &&
+	    !kt_streq(json_object_get(ns, c->pool_key), pool))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			     "the update removes nodeSelector '%s: %s'; keep it", c->pool_key, pool);
 }
 
 /* Does a node selector requirement admit a node outside the pool? */
-static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv *req, char *buf,
+static const char *requirement_escape(const struct kt_pctx *c, json_t *req, char *buf,
 				      size_t size)
 {
-	const char *op = kt_jv_gets(req, "operator");
-	struct kt_jv *values = kt_jv_get(req, "values");
+	const char *op = kt_gets(req, "operator");
+	json_t *values = json_object_get(req, "values");
 	char q[80];
 
 	if (!op)
@@ -95,62 +95,58 @@ static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv *req
 			 kt_pctx_q(q, sizeof(q), op), c->t->node_pool);
 		return buf;
 	}
-	if (!kt_jv_is(values, KT_JV_ARRAY) || !values->len)
+	if (!json_array_size(values))
 		return "has no values";
-	kt_jv_each(v, values) {
-		if (!kt_jv_streq(v, c->t->node_pool)) {
+	kt_each(v, values) {
+		if (!kt_streq(v.v, c->t->node_pool)) {
 			snprintf(buf, size, "matches node pool '%s' but tenant '%s' may only use '%s'",
-				 kt_pctx_q(q, sizeof(q), kt_jv_str(v) ? kt_jv_str(v) : "?"),
-				 c->t->name, c->t->node_pool);
+				 kt_pctx_q(q, sizeof(q), kt_str_or(v.v, "?")), c->t->name,
+				 c->t->node_pool);
 			return buf;
 		}
 	}
 	return NULL;
 }
 
-static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv *terms,
+static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *terms,
 			bool required)
 {
 	char path[KT_PCTX_PATH_MAX], tpath[KT_PCTX_PATH_MAX], why[256];
-	unsigned i = 0, j;
 
 	/* paths are built only for findings: most pods have none */
 #define TPATH kt_pctx_path(tpath, sizeof(tpath), "%s.affinity.nodeAffinity.%s", p->base, \
 			   required ? "requiredDuringSchedulingIgnoredDuringExecution." \
 				      "nodeSelectorTerms" \
 				    : "preferredDuringSchedulingIgnoredDuringExecution")
-	if (!kt_jv_absent(terms) && !kt_jv_is(terms, KT_JV_ARRAY)) {
+	if (!kt_absent(terms) && !json_is_array(terms)) {
 		malformed(c, TPATH, "node affinity terms must be a list");
 		return;
 	}
-	kt_jv_each(term, terms) {
-		struct kt_jv *sel = required ? term : kt_jv_get(term, "preference");
-		struct kt_jv *fields = kt_jv_get(sel, "matchFields");
+	kt_each(term, terms) {
+		json_t *sel = required ? term.v : json_object_get(term.v, "preference");
 
-		if (!kt_jv_is(sel, KT_JV_OBJECT)) {
-			malformed(c, kt_pctx_path(path, sizeof(path), "%s[%u]", TPATH, i),
+		if (!json_is_object(sel)) {
+			malformed(c, kt_pctx_path(path, sizeof(path), "%s[%zu]", TPATH, term.i),
 				  "node affinity term must be an object");
-			i++;
 			continue;
 		}
-		if (required && kt_jv_is(fields, KT_JV_ARRAY) && fields->len)
+		if (required && json_array_size(json_object_get(sel, "matchFields")))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
-				     kt_pctx_path(path, sizeof(path), "%s[%u].matchFields", TPATH, i),
+				     kt_pctx_path(path, sizeof(path), "%s[%zu].matchFields", TPATH,
+						  term.i),
 				     "%s pins nodes by name with matchFields; remove it: pods of "
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
-		j = 0;
-		kt_jv_each(req, kt_jv_get(sel, "matchExpressions")) {
-			const char *key = kt_jv_gets(req, "key"), *esc;
-			unsigned e = j++;
+		kt_each(req, json_object_get(sel, "matchExpressions")) {
+			const char *key = kt_gets(req.v, "key"), *esc;
 
-#define EPATH kt_pctx_path(path, sizeof(path), "%s[%u]%s.matchExpressions[%u]", TPATH, i, \
-			   required ? "" : ".preference", e)
+#define EPATH kt_pctx_path(path, sizeof(path), "%s[%zu]%s.matchExpressions[%zu]", TPATH, \
+			   term.i, required ? "" : ".preference", req.i)
 			if (!key) {
 				malformed(c, EPATH, "node selector requirement has no key");
 				continue;
 			}
-			if (!is_pool_key(c, key) || !(esc = requirement_escape(c, req, why,
+			if (!is_pool_key(c, key) || !(esc = requirement_escape(c, req.v, why,
 									      sizeof(why))))
 				continue;
 			if (required)
@@ -163,30 +159,26 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 					     p->what, key, esc);
 #undef EPATH
 		}
-		i++;
 	}
 #undef TPATH
 }
 
-static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv *pa,
+static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, json_t *pa,
 			       const char *which)
 {
 	static const char *const lists[] = { "requiredDuringSchedulingIgnoredDuringExecution",
 					     "preferredDuringSchedulingIgnoredDuringExecution" };
 	char path[KT_PCTX_PATH_MAX], q[80];
-	unsigned i, l;
+	unsigned l;
 
 	for (l = 0; l < 2; l++) {
-		i = 0;
-		kt_jv_each(term, kt_jv_get(pa, lists[l])) {
-			struct kt_jv *t = l ? kt_jv_get(term, "podAffinityTerm") : term;
-			struct kt_jv *nss = kt_jv_get(t, "namespaces");
-			struct kt_jv *sel = kt_jv_get(t, "namespaceSelector");
+		kt_each(term, json_object_get(pa, lists[l])) {
+			json_t *t = l ? json_object_get(term.v, "podAffinityTerm") : term.v;
+			json_t *sel = json_object_get(t, "namespaceSelector");
 
-			unsigned idx = i++;
-#define APATH kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%u]%s", p->base, which, \
-			   lists[l], idx, l ? ".podAffinityTerm" : "")
-			if (!kt_jv_absent(sel)) {
+#define APATH kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%zu]%s", p->base, which, \
+			   lists[l], term.i, l ? ".podAffinityTerm" : "")
+			if (!kt_absent(sel)) {
 				char p2[KT_PCTX_PATH_MAX];
 
 				kt_pctx_deny(c, "placement.cross-namespace-affinity",
@@ -197,14 +189,13 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 					     "'%s'",
 					     p->what, which, c->ns);
 			}
-			kt_jv_each(ns, nss) {
-				if (kt_jv_streq(ns, c->ns))
+			kt_each(ns, json_object_get(t, "namespaces")) {
+				if (kt_streq(ns.v, c->ns))
 					continue;
 				kt_pctx_deny(c, "placement.cross-namespace-affinity", APATH,
 					     "%s %s selects pods of namespace '%s'; tenant '%s' may only "
 					     "refer to its own namespace '%s'",
-					     p->what, which,
-					     kt_pctx_q(q, sizeof(q), kt_jv_str(ns) ? kt_jv_str(ns) : "?"),
+					     p->what, which, kt_pctx_q(q, sizeof(q), kt_str_or(ns.v, "?")),
 					     c->t->name, c->ns);
 				break;
 			}
@@ -215,24 +206,27 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 
 static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv *aff = kt_jv_get(p->spec, "affinity"), *na;
+	json_t *aff = json_object_get(p->spec, "affinity"), *na;
 	char path[KT_PCTX_PATH_MAX];
 
-	if (kt_jv_absent(aff))
+	if (kt_absent(aff))
 		return;
-	if (p->old_spec && kt_jv_equal(aff, kt_jv_get(p->old_spec, "affinity")))
+	if (p->old_spec && kt_same(aff, json_object_get(p->old_spec, "affinity")))
 		return;
-	if (!kt_jv_is(aff, KT_JV_OBJECT)) {
+	if (!json_is_object(aff)) {
 		malformed(c, kt_pctx_path(path, sizeof(path), "%s.affinity", p->base),
 			  "affinity must be an object");
 		return;
 	}
-	na = kt_jv_get(aff, "nodeAffinity");
-	judge_terms(c, p, kt_jv_get(kt_jv_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
-				    "nodeSelectorTerms"), true);
-	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"), false);
-	judge_pod_affinity(c, p, kt_jv_get(aff, "podAffinity"), "podAffinity");
-	judge_pod_affinity(c, p, kt_jv_get(aff, "podAntiAffinity"), "podAntiAffinity");
+	na = json_object_get(aff, "nodeAffinity");
+	judge_terms(c, p,
+		    json_object_get(json_object_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
+				    "nodeSelectorTerms"),
+		    true);
+	judge_terms(c, p, json_object_get(na, "preferredDuringSchedulingIgnoredDuringExecution"),
+		    false);
+	judge_pod_affinity(c, p, json_object_get(aff, "podAffinity"), "podAffinity");
+	judge_pod_affinity(c, p, json_object_get(aff, "podAntiAffinity"), "podAntiAffinity");
 }
 
 /*
@@ -266,45 +260,43 @@ static const char *system_taint(const struct kt_pctx *c, const char *key, const 
 	return NULL;
 }
 
-static bool has_toleration(struct kt_jv *tols, const struct kt_jv *t)
+static bool has_toleration(json_t *tols, const json_t *t)
 {
-	kt_jv_each(o, tols)
-		if (kt_jv_equal(o, t))
+	kt_each(o, tols)
+		if (kt_same(o.v, t))
 			return true;
 	return false;
 }
 
 static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv *tols = kt_jv_get(p->spec, "tolerations");
-	struct kt_jv *old = p->old_spec ? kt_jv_get(p->old_spec, "tolerations") : NULL;
+	json_t *tols = json_object_get(p->spec, "tolerations");
+	json_t *old = p->old_spec ? json_object_get(p->old_spec, "tolerations") : NULL;
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
 	const char *pool = c->t->node_pool;
-	unsigned i = 0;
 
-	if (kt_jv_absent(tols))
+	if (kt_absent(tols))
 		return;
-	if (!kt_jv_is(tols, KT_JV_ARRAY)) {
+	if (!json_is_array(tols)) {
 		malformed(c, kt_pctx_path(path, sizeof(path), "%s.tolerations", p->base),
 			  "tolerations must be a list");
 		return;
 	}
-	kt_jv_each(t, tols) {
+	kt_each(t, tols) {
 		const char *key, *op, *value, *effect, *sys;
-		unsigned idx = i++;
 
-#define TOLPATH kt_pctx_path(path, sizeof(path), "%s.tolerations[%u]", p->base, idx)
-		if (!kt_jv_is(t, KT_JV_OBJECT)) {
+#define TOLPATH kt_pctx_path(path, sizeof(path), "%s.tolerations[%zu]", p->base, t.i)
+		if (!json_is_object(t.v)) {
 			malformed(c, TOLPATH, "toleration must be an object");
 			continue;
 		}
 		/* UPDATE: only tolerations the request adds are the sender's choice */
-		if (old && has_toleration(old, t))
+		if (old && has_toleration(old, t.v))
 			continue;
-		key = kt_jv_gets(t, "key");
-		op = kt_jv_gets(t, "operator");
-		value = kt_jv_gets(t, "value");
-		effect = kt_jv_gets(t, "effect");
+		key = kt_gets(t.v, "key");
+		op = kt_gets(t.v, "operator");
+		value = kt_gets(t.v, "value");
+		effect = kt_gets(t.v, "effect");
 		key = key ? key : "";
 		op = op && *op ? op : "Equal";
 		if (strcmp(op, "Equal") && strcmp(op, "Exists")) {
@@ -368,19 +360,19 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 			  const char *rule, const struct kt_strv *allowed, const char *dflt,
 			  const char *const *never)
 {
-	struct kt_jv *v = kt_jv_get(p->spec, field);
+	json_t *v = json_object_get(p->spec, field);
 	char path[KT_PCTX_PATH_MAX], q[80], list[256];
 	const char *s;
 
 #define FPATH kt_pctx_path(path, sizeof(path), "%s.%s", p->base, field)
-	if (kt_jv_absent(v))
+	if (kt_absent(v))
 		return;
-	s = kt_jv_str(v);
+	s = json_string_value(v);
 	if (!s) {
 		malformed(c, FPATH, "must be a string");
 		return;
 	}
-	if (!*s || (p->old_spec && kt_jv_equal(v, kt_jv_get(p->old_spec, field))))
+	if (!*s || (p->old_spec && kt_same(v, json_object_get(p->old_spec, field))))
 		return;
 	for (; never && *never; never++)
 		if (!strcmp(s, *never)) {
@@ -398,7 +390,7 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 #undef FPATH
 }
 
-static bool is_pool_toleration(const struct kt_pctx *c, const struct kt_jv *t);
+static bool is_pool_toleration(const struct kt_pctx *c, const json_t *t);
 
 /*
  * The validating pass sees the pod after the mutating one: a tenant pod
@@ -411,14 +403,14 @@ static void judge_mutated(struct kt_pctx *c, const struct kt_podref *p)
 	bool tol = false;
 
 	/* a selector for another pool is denied by judge_node_selector already */
-	if (!kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key))
+	if (!json_object_get(json_object_get(p->spec, "nodeSelector"), c->pool_key))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			     "%s lacks nodeSelector '%s: %s', which the mutating webhook adds; "
 			     "check that it is installed",
 			     p->what, c->pool_key, c->t->node_pool);
-	kt_jv_each(t, kt_jv_get(p->spec, "tolerations"))
-		tol = tol || is_pool_toleration(c, t);
+	kt_each(t, json_object_get(p->spec, "tolerations"))
+		tol = tol || is_pool_toleration(c, t.v);
 	if (!tol)
 		kt_pctx_warn(c, "placement.missing-pool-toleration",
 			     kt_pctx_path(path, sizeof(path), "%s.tolerations", p->base),
@@ -447,12 +439,12 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 		      "default-scheduler", NULL);
 }
 
-static bool is_pool_toleration(const struct kt_pctx *c, const struct kt_jv *t)
+static bool is_pool_toleration(const struct kt_pctx *c, const json_t *t)
 {
-	const char *op = kt_jv_gets(t, "operator"), *effect = kt_jv_gets(t, "effect");
+	const char *op = kt_gets(t, "operator"), *effect = kt_gets(t, "effect");
 
-	return kt_jv_streq(kt_jv_get(t, "key"), c->pool_key) && (!op || !strcmp(op, "Equal")) &&
-	       kt_jv_streq(kt_jv_get(t, "value"), c->t->node_pool) &&
+	return kt_streq(json_object_get(t, "key"), c->pool_key) && (!op || !strcmp(op, "Equal")) &&
+	       kt_streq(json_object_get(t, "value"), c->t->node_pool) &&
 	       (!effect || !*effect || !strcmp(effect, "NoSchedule"));
 }
 
@@ -464,14 +456,14 @@ static bool is_pool_toleration(const struct kt_pctx *c, const struct kt_jv *t)
  */
 void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv *ns = kt_jv_get(p->spec, "nodeSelector");
-	struct kt_jv *tols = kt_jv_get(p->spec, "tolerations");
+	json_t *ns = json_object_get(p->spec, "nodeSelector");
+	json_t *tols = json_object_get(p->spec, "tolerations");
 	struct kt_buf v = KT_BUF_INIT;
 	enum kt_rc rc = KT_OK;
 	bool found = false;
 
-	if (!kt_jv_get(ns, c->pool_key)) {
-		if (kt_jv_absent(ns)) {
+	if (!json_object_get(ns, c->pool_key)) {
+		if (kt_absent(ns)) {
 			const char *ptr[] = { "spec", "nodeSelector" };
 
 			rc = kt_buf_addch(&v, '{');
@@ -491,11 +483,11 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 		}
 	}
 	kt_buf_reset(&v);
-	kt_jv_each(t, tols)
-		found = found || is_pool_toleration(c, t);
+	kt_each(t, tols)
+		found = found || is_pool_toleration(c, t.v);
 	if (!found && !rc) {
 		const char *whole[] = { "spec", "tolerations" }, *end[] = { "spec", "tolerations", "-" };
-		bool absent = kt_jv_absent(tols);
+		bool absent = kt_absent(tols);
 
 		rc = kt_buf_adds(&v, absent ? "[{\"key\":" : "{\"key\":");
 		rc = rc ? rc : kt_buf_add_json_str(&v, c->pool_key, strlen(c->pool_key));

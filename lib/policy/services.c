@@ -31,16 +31,16 @@ static bool endpoint_writer(const struct kt_pctx *c)
 
 static void judge_service(struct kt_pctx *c)
 {
-	struct kt_jv *spec = kt_jv_get(c->obj, "spec"), *ips;
+	json_t *spec = json_object_get(c->obj, "spec"), *ips;
 	const char *type;
 	char q[80];
 
-	if (!kt_jv_absent(spec) && !kt_jv_is(spec, KT_JV_OBJECT)) {
+	if (!kt_absent(spec) && !json_is_object(spec)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "service spec must be an object");
 		return;
 	}
-	type = kt_jv_gets(spec, "type");
-	if (!kt_jv_absent(kt_jv_get(spec, "type")) && !type) {
+	type = kt_gets(spec, "type");
+	if (!kt_absent(json_object_get(spec, "type")) && !type) {
 		kt_pctx_deny(c, "request.malformed", "spec.type", "service type must be a string");
 	} else if (type && !strcmp(type, "NodePort")) {
 		if (!kt_strv_has(&c->t->allow_service_types, "NodePort"))
@@ -63,8 +63,8 @@ static void judge_service(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec.type", "unknown service type '%s'",
 			     kt_pctx_q(q, sizeof(q), type));
 	}
-	ips = kt_jv_get(spec, "externalIPs");
-	if (!kt_jv_absent(ips) && (!kt_jv_is(ips, KT_JV_ARRAY) || ips->len))
+	ips = json_object_get(spec, "externalIPs");
+	if (!kt_absent(ips) && (!json_is_array(ips) || json_array_size(ips)))
 		kt_pctx_deny(c, "services.external-ips", "spec.externalIPs",
 			     "externalIPs capture traffic for addresses the tenant does not own "
 			     "(CVE-2020-8554); remove them");

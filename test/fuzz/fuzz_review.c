@@ -1,11 +1,14 @@
 /*
  * fuzz_review.c: AdmissionReview bytes -> decision -> response.
  *
- * Besides "no crash, no leak, no undefined behaviour", three properties must
+ * Besides "no crash, no leak, no undefined behaviour", four properties must
  * hold for every input: a decision is deterministic (the same bytes give the
- * same response twice), every response is valid JSON, and a patch is a JSON
- * array that applies to the request's object.
+ * same response twice), a review decoded by the caller gets the response
+ * its bytes get (kt_policy_review_json, same bounds), every response is
+ * valid JSON, and a patch is a JSON array that applies to the request's
+ * object.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +18,24 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void respond(const struct kt_config *cfg, const uint8_t *data, size_t size,
-		    enum kt_policy_mode mode, struct kt_buf *out, struct kt_buf *patch)
+		    enum kt_policy_mode mode, struct kt_buf *out, struct kt_buf *patch, bool decoded)
 {
 	struct kt_decision d;
 	struct kt_err err;
+	enum kt_rc rc;
 
-	if (kt_policy_review(cfg, (const char *)data, size, mode, &d, &err) == KT_OK) {
+	if (decoded) {
+		json_t *j = json_loadb((const char *)data, size,
+				       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+
+		if (!j)
+			return; /* not JSON: the bytes got no response either */
+		rc = kt_policy_review_json(cfg, j, mode, &d, &err);
+		json_decref(j);
+	} else {
+		rc = kt_policy_review(cfg, (const char *)data, size, mode, &d, &err);
+	}
+	if (rc == KT_OK) {
 		if (kt_policy_response(&d, out))
 			abort();
 		if (d.patch.len && kt_buf_add(patch, d.patch.buf, d.patch.len))
@@ -43,10 +58,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kt_buf_reset(&b);
 		kt_buf_reset(&pa);
 		kt_buf_reset(&pb);
-		respond(cfg, data, size, mode, &a, &pa);
-		respond(cfg, data, size, mode, &b, &pb);
+		respond(cfg, data, size, mode, &a, &pa, false);
+		respond(cfg, data, size, mode, &b, &pb, false);
 		if (a.len != b.len || memcmp(a.buf, b.buf, a.len))
 			abort(); /* not deterministic */
+		if (size <= KT_POLICY_MAX_REVIEW_BYTES) {
+			kt_buf_reset(&b);
+			kt_buf_reset(&pb);
+			respond(cfg, data, size, mode, &b, &pb, true);
+			if (a.len != b.len || memcmp(a.buf, b.buf, a.len))
+				abort(); /* decoded by the caller, decided differently */
+		}
 		if (!a.len)
 			continue;
 		resp = json_loadb(a.buf, a.len, JSON_REJECT_DUPLICATES, NULL);

@@ -15,7 +15,6 @@
 #include "kt/buf.h"
 #include "kt/policy.h"
 #include "policy_fixture.h"
-#include "../../lib/policy/jv.h"
 
 #define POD_REVIEW(ns, spec)                                                                    \
 	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"    \
@@ -77,14 +76,19 @@ static void hostile_reviews_are_parse_errors(void **state)
 			   "duplicate key");
 	expect_parse_error("{\"a\":\"\xff\"}", "invalid UTF-8");
 	expect_parse_error("{\"a\":\"\xc0\x80\"}", "invalid UTF-8");
-	expect_parse_error("{\"a\":\"\\ud800\"}", "lone high surrogate");
-	expect_parse_error("{\"a\":\"\\udc00x\"}", "lone low surrogate");
+	expect_parse_error("{\"a\":\"\\ud800\"}", "invalid Unicode '\\uD800'");
+	expect_parse_error("{\"a\":\"\\udc00x\"}", "invalid Unicode '\\uDC00'");
+	expect_parse_error("{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8"); /* an encoded surrogate */
 	expect_parse_error("{\"a\":\"x\\u0000y\"}", "\\u0000");
 	expect_parse_error("{\"a\":\"tab\there\"}", "control character");
 	expect_parse_error("{\"a\":1} {}", "trailing data");
-	expect_parse_error("{\"a\":01}", "expected ','");
-	expect_parse_error("{\"a\":1.}", "invalid number");
-	expect_parse_error("{\"a\":tru}", "invalid literal");
+	expect_parse_error("{\"a\":01}", "invalid token near '0'");
+	expect_parse_error("{\"a\":1.}", "invalid token near '1.'");
+	expect_parse_error("{\"a\":tru}", "invalid token near 'tru'");
+	expect_parse_error("{\"a\":1e400}", "real number overflow");
+	expect_parse_error("{\"a\\u0000\":1}", "\\u0000 in an object key");
+	/* jansson quotes the input near an error: the message stays printable */
+	expect_parse_error("{\"a\":\x1b[31m}", "invalid token near '?'");
 	expect_parse_error("{\"a\":\"\\x\"}", "invalid escape");
 }
 
@@ -134,32 +138,180 @@ static void depth_and_size_are_bounded(void **state)
 	free(big);
 }
 
-/* Strings are unescaped in place: every escape, surrogate pairs, long plain runs. */
-static void strings_decode_in_place(void **state)
+/* Every escape is decoded before judging, and what is echoed back is valid JSON again. */
+static void strings_and_numbers_decode_exactly(void **state)
 {
-	static const char text[] =
-		"{\"a\":\"x\\ty\\u00e9\\ud83d\\ude00z\\\"\\/\\\\\\b\\f\\n\\r\","
-		"\"long plain key that spans more than sixteen bytes\":\"\xc3\xa9t\xc3\xa9 and "
-		"more than sixteen plain bytes\\u0041\",\"n\":-12.5e3,\"i\":9007199254740993}";
-	struct kt_jv_arena a;
-	struct kt_jv *root;
+	static const char body[] =
+		"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+		"\"uid\":\"x\\ty\\u00e9\\ud83d\\ude00z\\\"\\/\\\\\\b\\f\\n\\r\",\"kind\":{\"group\":"
+		"\"\",\"version\":\"v1\",\"kind\":\"ConfigMap\"},\"namespace\":\"kube-system\","
+		"\"operation\":\"CREATE\",\"name\":\"\xc3\xa9t\xc3\xa9 and more than sixteen plain "
+		"bytes\\u0041\"}}";
+	static const char uid[] = "x\ty\xc3\xa9\xf0\x9f\x98\x80z\"/\\\b\f\n\r";
+	struct kt_buf r = KT_BUF_INIT, b = KT_BUF_INIT;
+	struct kt_decision d;
 	struct kt_err err = { 0 };
-	long long ll;
-	double d;
+	json_t *j;
 
 	(void)state;
-	kt_jv_arena_init(&a, NULL, 0);
-	assert_int_equal(kt_jv_parse(&a, text, sizeof(text) - 1, 64, &root, &err), KT_OK);
-	assert_string_equal(kt_jv_gets(root, "a"), "x\ty\xc3\xa9\xf0\x9f\x98\x80z\"/\\\b\f\n\r");
-	assert_int_equal(kt_jv_get(root, "a")->len, strlen("x\ty\xc3\xa9\xf0\x9f\x98\x80z\"/\\\b\f\n\r"));
-	assert_string_equal(kt_jv_gets(root, "long plain key that spans more than sixteen bytes"),
-			    "\xc3\xa9t\xc3\xa9 and more than sixteen plain bytesA");
-	assert_true(kt_jv_double(kt_jv_get(root, "n"), &d));
-	assert_true(d == -12500.0);
-	assert_false(kt_jv_int(kt_jv_get(root, "n"), &ll));
-	assert_true(kt_jv_int(kt_jv_get(root, "i"), &ll));
-	assert_true(ll == 9007199254740993LL);
-	kt_jv_arena_release(&a);
+	assert_int_equal(review(body, sizeof(body) - 1, KT_POLICY_VALIDATE, &d, &err), KT_OK);
+	assert_string_equal(d.uid, uid);
+	assert_string_equal(d.name, "\xc3\xa9t\xc3\xa9 and more than sixteen plain bytesA");
+	assert_int_equal(kt_policy_response(&d, &r), KT_OK);
+	j = json_loads(r.buf, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "response"), "uid")),
+			    uid);
+	json_decref(j);
+	kt_decision_release(&d);
+	/* numbers: a fraction with an exponent, an integer beyond double precision */
+	for (int i = 0; i < 2; i++) {
+		kt_buf_reset(&b);
+		kt_buf_addf(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+				"\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"crd.projectcalico.org\","
+				"\"version\":\"v1\",\"kind\":\"NetworkPolicy\"},\"namespace\":\"team-a\","
+				"\"operation\":\"CREATE\",\"object\":{\"apiVersion\":"
+				"\"crd.projectcalico.org/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{"
+				"\"name\":\"n\"},\"spec\":{\"order\":%s}}}}",
+			    i ? "9007199254740993" : "-12.5e3");
+		assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_OK);
+		assert_int_equal(d.allowed, i == 1);
+		if (!i)
+			assert_string_equal(d.denials[0].rule, "network.calico-order");
+		kt_decision_release(&d);
+	}
+	kt_buf_release(&b);
+	kt_buf_release(&r);
+}
+
+/* Objects decoded by the caller (check, audit) get the same bounds as review bytes. */
+static void decided_objects_are_bounded(void **state)
+{
+	struct kt_policy_request req = { .operation = "CREATE", .ns = "team-a" };
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	json_t *o, *in, *big;
+
+	(void)state;
+	/* 64 levels in all are decided, 65 are not */
+	for (int extra = 0; extra < 2; extra++) {
+		json_t *data = json_array();
+
+		in = data; /* level 2 */
+		for (int level = 3; level <= KT_POLICY_MAX_DEPTH + extra; level++) {
+			json_t *n = json_array();
+
+			json_array_append_new(in, n);
+			in = n;
+		}
+		o = json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
+			      "metadata", "name", "c", "data", data);
+		req.object = o;
+		assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d,
+						  &err),
+				 extra ? KT_E_PARSE : KT_OK);
+		if (extra)
+			assert_non_null(strstr(err.msg, "nesting too deep"));
+		kt_decision_release(&d);
+		json_decref(o);
+	}
+	/* NUL in a string or a key: C strings would read less than the value */
+	o = json_pack("{s:s, s:s, s:{s:s}, s:{s:s%}}", "apiVersion", "v1", "kind", "ConfigMap",
+		      "metadata", "name", "c", "data", "k", "a\0b", (size_t)3);
+	req.object = o;
+	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "NUL byte"));
+	kt_decision_release(&d);
+	json_object_setn_new(json_object_get(o, "data"), "k\0x", 3, json_string("v"));
+	json_object_del(json_object_get(o, "data"), "k");
+	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "NUL byte"));
+	kt_decision_release(&d);
+	json_decref(o);
+	/* object and oldObject share one budget of values */
+	big = json_array();
+	for (unsigned i = 0; i < KT_POLICY_MAX_VALUES / 2; i++)
+		json_array_append_new(big, json_null());
+	o = json_pack("{s:s, s:s, s:{s:s}, s:O}", "apiVersion", "v1", "kind", "ConfigMap",
+		      "metadata", "name", "c", "data", big);
+	req.operation = "UPDATE";
+	req.object = o;
+	req.old_object = NULL;
+	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d, &err),
+			 KT_OK);
+	kt_decision_release(&d);
+	req.old_object = o;
+	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "too large"));
+	kt_decision_release(&d);
+	json_decref(o);
+	json_decref(big);
+}
+
+/* A review decoded by the caller is decided exactly like its bytes, with the same bounds. */
+static void decoded_reviews_decide_alike(void **state)
+{
+	static const char *const bodies[] = {
+		POD_REVIEW("team-a", PLAIN_SPEC),
+		POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
+				     "\"tolerations\":[{\"operator\":\"Exists\"}]}"),
+		POD_REVIEW("kube-system", PLAIN_SPEC),
+		"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}",
+	};
+	struct kt_buf r1 = KT_BUF_INIT, r2 = KT_BUF_INIT, b = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	enum kt_rc rc;
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		for (int m = 0; m < 2; m++) {
+			enum kt_policy_mode mode = m ? KT_POLICY_VALIDATE : KT_POLICY_MUTATE;
+
+			kt_buf_reset(&r1);
+			kt_buf_reset(&r2);
+			rc = review(bodies[i], strlen(bodies[i]), mode, &d, &err);
+			if (!rc)
+				assert_int_equal(kt_policy_response(&d, &r1), KT_OK);
+			kt_decision_release(&d);
+			j = json_loads(bodies[i], 0, NULL);
+			assert_non_null(j);
+			assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, mode, &d, &err),
+					 rc);
+			if (!rc)
+				assert_int_equal(kt_policy_response(&d, &r2), KT_OK);
+			kt_decision_release(&d);
+			json_decref(j);
+			assert_int_equal(r1.len, r2.len);
+			if (r1.len)
+				assert_string_equal(r1.buf, r2.buf);
+		}
+	}
+	/* 65 levels: refused before deciding, as bytes would be */
+	kt_buf_adds(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			"\"request\":");
+	for (int i = 1; i < KT_POLICY_MAX_DEPTH + 1; i++)
+		kt_buf_addch(&b, '[');
+	for (int i = 1; i < KT_POLICY_MAX_DEPTH + 1; i++)
+		kt_buf_addch(&b, ']');
+	kt_buf_addch(&b, '}');
+	assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "nesting too deep"));
+	kt_decision_release(&d);
+	j = json_loadb(b.buf, b.len, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, KT_POLICY_VALIDATE, &d, &err),
+			 KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "nesting too deep"));
+	kt_decision_release(&d);
+	json_decref(j);
+	kt_buf_release(&b);
+	kt_buf_release(&r1);
+	kt_buf_release(&r2);
 }
 
 static void large_objects_detect_duplicates(void **state)
@@ -439,7 +591,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hostile_reviews_are_parse_errors),
 		cmocka_unit_test(depth_and_size_are_bounded),
-		cmocka_unit_test(strings_decode_in_place),
+		cmocka_unit_test(strings_and_numbers_decode_exactly),
+		cmocka_unit_test(decided_objects_are_bounded),
+		cmocka_unit_test(decoded_reviews_decide_alike),
 		cmocka_unit_test(large_objects_detect_duplicates),
 		cmocka_unit_test(escapes_are_decoded_before_judging),
 		cmocka_unit_test(findings_are_capped),

@@ -3,9 +3,9 @@
  * of the Pod Security engine, on every official fixture
  * ($KT_SHARED/conformance/pod-security/testdata/<level>/<version>/<pass|fail>).
  *
- * The engine hands kt_pss_evaluate() a reduced copy of the pod (only the
- * fields the standard reads, see workloads.c); this test is what makes that
- * safe: for each fixture, the set of pod-security.<check> denials of
+ * The engine hands kt_pss_evaluate() the pod it judges (see workloads.c),
+ * after its own rules have looked at the request; this test proves the
+ * wiring: for each fixture, the set of pod-security.<check> denials of
  * kt_policy_decide() for a tenant at that level and version must equal the
  * checks kt_pss_evaluate() reports on the whole pod, and must be empty for
  * "pass" and non-empty for "fail" fixtures.

@@ -60,6 +60,10 @@ static void assert_round_trip(json_t *v)
 	json_t *back;
 
 	assert_int_equal(kt_render_yaml(v, &b, &err), KT_OK);
+	/* one explicit document start, never a "..." end marker */
+	assert_true(!strncmp(b.buf, "---\n", 4) || !strncmp(b.buf, "--- ", 4));
+	assert_null(strstr(b.buf, "\n---"));
+	assert_null(strstr(b.buf, "\n..."));
 	back = reparse(b.buf, b.len);
 	if (!json_equal(v, back)) {
 		char *a = json_dumps(v, JSON_ENCODE_ANY), *c = json_dumps(back, JSON_ENCODE_ANY);
@@ -162,6 +166,50 @@ static void yaml_layout_is_kubectl_style(void **state)
 				   "    l1\n"
 				   "    l2\n");
 	json_decref(v);
+	kt_buf_release(&b);
+}
+
+/*
+ * The style of each scalar is our decision, the escaping libyaml's: text
+ * with tabs (the Gatekeeper Rego) or with trailing empty lines is
+ * double-quoted, so is the key "n" (a YAML 1.1 boolean), numbers stay floats for YAML 1.1 readers ("1e+22" alone
+ * is a string there), and documents concatenate into one stream.
+ */
+static void yaml_styles_and_stream(void **state)
+{
+	json_t *v = json_loads("{\"rego\": \"a\\n\\tb\\n\", \"t\": \"x\\n\\n\", \"f\": 1e22,"
+			       " \"g\": 2.5, \"i\": 7, \"n\": null, \"b\": false, \"q\": \"7\"}",
+			       0, NULL);
+	json_t *w = json_pack("{s:s}", "k", "l1\nl2");
+	struct kt_buf b = KT_BUF_INIT;
+	char key[201];
+	json_t *long_key = json_object();
+
+	(void)state;
+	assert_non_null(v);
+	assert_int_equal(kt_render_yaml(v, &b, NULL), KT_OK);
+	assert_int_equal(kt_render_yaml(w, &b, NULL), KT_OK);
+	assert_string_equal(b.buf, "---\n"
+				   "rego: \"a\\n\\tb\\n\"\n"
+				   "t: \"x\\n\\n\"\n"
+				   "f: 1.0e+22\n"
+				   "g: 2.5\n"
+				   "i: 7\n"
+				   "\"n\": null\n"
+				   "b: false\n"
+				   "q: \"7\"\n"
+				   "---\n"
+				   "k: |-\n"
+				   "  l1\n"
+				   "  l2\n");
+	/* libyaml writes keys over 128 characters as "? key": still the same mapping */
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	assert_int_equal(json_object_set_new(long_key, key, json_string("on")), 0);
+	assert_round_trip(long_key);
+	json_decref(long_key);
+	json_decref(v);
+	json_decref(w);
 	kt_buf_release(&b);
 }
 
@@ -552,6 +600,7 @@ int main(void)
 		cmocka_unit_test(yaml_types_and_nesting_round_trip),
 		cmocka_unit_test(yaml_quotes_yaml11_booleans),
 		cmocka_unit_test(yaml_layout_is_kubectl_style),
+		cmocka_unit_test(yaml_styles_and_stream),
 		cmocka_unit_test(yaml_rejects_deep_nesting_and_leaves_buffer),
 		cmocka_unit_test(every_object_is_managed_and_namespace_comes_first),
 		cmocka_unit_test(network_selects_namespaces_only_by_name),

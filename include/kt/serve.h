@@ -1,0 +1,153 @@
+/*
+ * serve.h: the admission webhook around the policy engine (server/).
+ *
+ * The webhook adds transport only: every decision is kt_policy_review()'s
+ * and every response body kt_policy_response()'s.  This header holds what
+ * the handlers share: the live tenants file (swapped atomically on reload),
+ * the metrics (atomic counters) and the JSON-lines log.
+ */
+#ifndef KT_SERVE_H
+#define KT_SERVE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "kt/buf.h"
+#include "kt/config.h"
+#include "kt/http.h"
+#include "kt/policy.h"
+
+/* ---- log: one JSON object per line on stderr ---- */
+
+enum kt_log_level { KT_LOG_DEBUG, KT_LOG_INFO, KT_LOG_WARN, KT_LOG_ERROR };
+extern enum kt_log_level kt_log_min;
+
+/* "debug", "info", "warn" or "error"; KT_E_INVALID otherwise. */
+enum kt_rc kt_log_parse_level(const char *s, enum kt_log_level *out);
+
+/*
+ * Build a line: kt_log_begin(), fields, kt_log_end() (writes it with one
+ * write(2) and releases b).  Strings are escaped and cut at 512 bytes, and
+ * invalid UTF-8 is replaced, so a hostile value can neither break the line
+ * nor grow it without bound.  A NULL string is written as null.
+ */
+void kt_log_begin(struct kt_buf *b, enum kt_log_level lvl, const char *msg);
+void kt_log_str(struct kt_buf *b, const char *key, const char *val);
+void kt_log_num(struct kt_buf *b, const char *key, long long val);
+void kt_log_end(struct kt_buf *b);
+
+/* A line with string fields: kt_log(KT_LOG_WARN, "msg", "key", "value", ..., NULL). */
+void kt_log(enum kt_log_level lvl, const char *msg, ...) __attribute__((sentinel));
+
+/* Append s as a JSON string (quotes included), at most max bytes of it. */
+void kt_json_escape(struct kt_buf *b, const char *s, size_t max);
+
+/* ---- the live tenants file ---- */
+
+/* One loaded tenants file; requests hold a reference while they use it. */
+struct kt_conf_ref {
+	struct kt_config *cfg;    /* owned */
+	unsigned long generation; /* 1 for the first file, +1 per reload */
+	atomic_long refs;
+};
+
+struct kt_conf_slot {
+	pthread_mutex_t lock;
+	struct kt_conf_ref *cur;  /* NULL until the first file loads */
+	unsigned long generation;
+};
+
+void kt_conf_slot_init(struct kt_conf_slot *slot);
+void kt_conf_slot_release(struct kt_conf_slot *slot);
+
+/*
+ * Make cfg (takes ownership) the one new requests get.  Requests running
+ * on the previous one finish with it; it is freed by whoever lets go of it
+ * last.  Returns the new generation, or 0 when out of memory (cfg freed).
+ */
+unsigned long kt_conf_slot_set(struct kt_conf_slot *slot, struct kt_config *cfg);
+
+/* The current file, referenced (NULL when none): give back with kt_conf_release(). */
+struct kt_conf_ref *kt_conf_acquire(struct kt_conf_slot *slot);
+void kt_conf_release(struct kt_conf_ref *ref);
+
+/* ---- metrics ---- */
+
+enum kt_endpoint { KT_EP_MUTATE, KT_EP_VALIDATE, KT_EP_N };
+enum kt_verdict { KT_V_ALLOWED, KT_V_MUTATED, KT_V_DENIED, KT_V_INVALID, KT_V_ERROR, KT_V_N };
+#define KT_METRICS_KINDS 48   /* room for the known kinds plus "other" and "none" */
+#define KT_METRICS_OPS 5      /* CREATE UPDATE DELETE CONNECT other */
+#define KT_METRICS_BUCKETS 14 /* latency buckets, plus +Inf */
+#define KT_METRICS_CODES 10   /* HTTP statuses counted, plus "other" */
+
+/*
+ * Counters only (relaxed atomics: a scrape may see one request counted in
+ * one series and not yet in another, never a torn value).  Label values
+ * come from fixed lists, so a hostile request cannot grow the series.
+ */
+struct kt_metrics {
+	atomic_ulong requests[KT_EP_N][KT_METRICS_KINDS][KT_METRICS_OPS][KT_V_N];
+	atomic_ulong latency[KT_EP_N][KT_METRICS_BUCKETS + 1];
+	atomic_ulong latency_sum_us[KT_EP_N];
+	atomic_ulong http[KT_METRICS_CODES + 1];
+	atomic_ulong config_reloads, config_reload_failures;
+	atomic_ulong tls_reloads, tls_reload_failures;
+	atomic_ulong config_generation, config_tenants;
+	double start_time; /* seconds since the epoch */
+};
+
+/* Gauges read at scrape time. */
+struct kt_metrics_gauges {
+	long in_flight;
+	long long rss_bytes;   /* < 0: unknown */
+	const char *version;
+};
+
+void kt_metrics_init(struct kt_metrics *m);
+void kt_metrics_request(struct kt_metrics *m, enum kt_endpoint ep, const char *kind,
+			const char *operation, enum kt_verdict v, uint64_t micros);
+void kt_metrics_http(struct kt_metrics *m, int status);
+enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauges *g,
+			     struct kt_buf *out);
+long long kt_metrics_rss(void);
+
+/* ---- the webhook ---- */
+
+struct kt_serve {
+	struct kt_conf_slot conf;
+	struct kt_metrics metrics;
+	atomic_bool draining;            /* SIGTERM: /readyz answers 503 */
+	struct kt_http_server *https;    /* for the in-flight gauge; may be NULL */
+	const char *version;
+	/* tenants file watch */
+	const char *tenants_path;
+	struct kt_file_sig tenants_sig;
+	uint64_t tenants_hash;
+};
+
+void kt_serve_init(struct kt_serve *s, const char *tenants_path, const char *version);
+void kt_serve_release(struct kt_serve *s);
+
+/*
+ * Load the tenants file when it changed (or always, with force): a valid
+ * file becomes current (logged, counted); an invalid one is logged with
+ * every diagnostic and counted, and the previous file keeps serving.
+ * Returns KT_OK when the file in use is valid and current.
+ */
+enum kt_rc kt_serve_reload(struct kt_serve *s, bool force);
+
+/* Install a config already loaded (takes ownership): the first one at startup. */
+void kt_serve_set_config(struct kt_serve *s, struct kt_config *cfg);
+
+/* Handlers (free with on_dispose): POST /mutate or /validate; GET /healthz, /readyz, /metrics. */
+struct kt_handler *kt_webhook_handler_new(struct kt_serve *s, const char *path,
+					  enum kt_policy_mode mode);
+struct kt_handler *kt_health_handler_new(struct kt_serve *s, const char *path, bool ready);
+struct kt_handler *kt_metrics_handler_new(struct kt_serve *s);
+
+/* Adapter hooks: count every answered request; route the adapter's own errors to the log. */
+void kt_serve_on_response(void *ctx, const struct kt_http_req *req, int status);
+void kt_serve_on_log(void *ctx, const char *msg);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * h_health.c: GET /healthz (the process answers) and GET /readyz (it can
+ * decide: a valid tenants file is loaded and it is not shutting down).
+ *
+ * Readiness drops at SIGTERM so the Service stops sending new work while
+ * in-flight requests finish; liveness never depends on the tenants file,
+ * so a bad ConfigMap can never make the kubelet restart a working webhook.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "kt/serve.h"
+
+struct health_handler {
+	struct kt_handler super; /* first member */
+	struct kt_serve *s;
+	bool ready;              /* /readyz rather than /healthz */
+};
+
+static int health_on_request(struct kt_handler *h, const struct kt_http_req *req,
+			     struct kt_http_resp *resp)
+{
+	struct health_handler *self = (void *)h;
+	struct kt_conf_ref *ref;
+
+	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+		resp->allow = "GET, HEAD";
+		return kt_http_text(resp, 405, "method '%.32s' is not allowed; use GET",
+				    req->method);
+	}
+	if (!self->ready)
+		return kt_http_text(resp, 200, "ok");
+	if (atomic_load(&self->s->draining))
+		return kt_http_text(resp, 503, "shutting down");
+	ref = kt_conf_acquire(&self->s->conf);
+	if (!ref)
+		return kt_http_text(resp, 503, "no valid tenants file is loaded");
+	kt_http_text(resp, 200, "ready: tenants file generation %lu", ref->generation);
+	kt_conf_release(ref);
+	return 0;
+}
+
+static void health_on_dispose(struct kt_handler *h)
+{
+	free(h);
+}
+
+struct kt_handler *kt_health_handler_new(struct kt_serve *s, const char *path, bool ready)
+{
+	struct health_handler *self = calloc(1, sizeof(*self));
+
+	if (!self)
+		return NULL;
+	self->super.path = path;
+	self->super.on_request = health_on_request;
+	self->super.on_dispose = health_on_dispose;
+	self->s = s;
+	self->ready = ready;
+	return &self->super;
+}

@@ -1,0 +1,170 @@
+/*
+ * h_webhook.c: POST /mutate and POST /validate.
+ *
+ * Transport only: the review goes to kt_policy_review() and its decision
+ * comes back through kt_policy_response().  What is decided here is only
+ * what the engine cannot see: the method, the content type, and whether a
+ * tenants file is loaded at all.  Every failure is a non-200 answer, which
+ * the API server (failurePolicy: Fail) turns into a denial: fail closed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "kt/serve.h"
+
+struct webhook_handler {
+	struct kt_handler super; /* first member */
+	struct kt_serve *s;
+	enum kt_policy_mode mode;
+	enum kt_endpoint ep;
+};
+
+/* "application/json", any case, optionally followed by parameters. */
+static bool is_json(const char *ct)
+{
+	static const char json[] = "application/json";
+	size_t n = sizeof(json) - 1;
+
+	if (!ct || strncasecmp(ct, json, n))
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return !*ct || *ct == ';';
+}
+
+static void add_rules(struct kt_buf *b, const char *key, const struct kt_finding *f, size_t n)
+{
+	size_t i;
+
+	kt_buf_addf(b, ",\"%s\":[", key);
+	for (i = 0; i < n && i < 64; i++) {
+		if (i)
+			kt_buf_addch(b, ',');
+		kt_json_escape(b, f[i].rule ? f[i].rule : "", 128);
+	}
+	kt_buf_addch(b, ']');
+}
+
+/* One line per decision: who did what to which object, and why. Never the object. */
+static void log_decision(struct webhook_handler *self, const struct kt_http_req *req,
+			 const struct kt_decision *d, const char *verdict,
+			 unsigned long generation, uint64_t micros)
+{
+	struct kt_buf b = KT_BUF_INIT;
+
+	if (KT_LOG_INFO < kt_log_min)
+		return;
+	kt_log_begin(&b, KT_LOG_INFO, "admission");
+	kt_log_str(&b, "id", req->id);
+	kt_log_str(&b, "endpoint", self->super.path + 1);
+	kt_log_str(&b, "uid", d->uid);
+	kt_log_str(&b, "tenant", d->tenant ? d->tenant->name : NULL);
+	kt_log_str(&b, "kind", d->kind);
+	kt_log_str(&b, "namespace", d->namespace);
+	kt_log_str(&b, "name", d->name);
+	kt_log_str(&b, "operation", d->operation);
+	kt_log_str(&b, "user", d->user);
+	kt_log_str(&b, "verdict", verdict);
+	add_rules(&b, "rules", d->denials, d->n_denials);
+	if (d->n_warnings)
+		add_rules(&b, "warnings", d->warnings, d->n_warnings);
+	kt_log_num(&b, "generation", (long long)generation);
+	kt_log_num(&b, "micros", (long long)micros);
+	kt_log_end(&b);
+}
+
+static void log_rejected(struct webhook_handler *self, const struct kt_http_req *req,
+			 int status, const char *why)
+{
+	struct kt_buf b = KT_BUF_INIT;
+
+	if (KT_LOG_WARN < kt_log_min)
+		return;
+	kt_log_begin(&b, KT_LOG_WARN, "admission request rejected");
+	kt_log_str(&b, "id", req->id);
+	kt_log_str(&b, "endpoint", self->super.path + 1);
+	kt_log_num(&b, "status", status);
+	kt_log_str(&b, "error", why);
+	kt_log_end(&b);
+}
+
+static int reject(struct webhook_handler *self, const struct kt_http_req *req,
+		  struct kt_http_resp *resp, int status, enum kt_verdict v, const char *why)
+{
+	kt_metrics_request(&self->s->metrics, self->ep, NULL, NULL, v,
+			   kt_http_now_us() - req->start_us);
+	log_rejected(self, req, status, why);
+	return kt_http_text(resp, status, "%s", why);
+}
+
+static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *req,
+			      struct kt_http_resp *resp)
+{
+	struct webhook_handler *self = (void *)h;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	struct kt_conf_ref *ref;
+	const char *verdict;
+	enum kt_verdict v;
+	enum kt_rc rc;
+	uint64_t micros;
+	char why[600];
+
+	if (strcmp(req->method, "POST")) {
+		resp->allow = "POST";
+		snprintf(why, sizeof(why), "method '%.32s' is not allowed on '%s'; use POST",
+			 req->method, h->path);
+		return reject(self, req, resp, 405, KT_V_INVALID, why);
+	}
+	if (!is_json(req->header(req, "Content-Type")))
+		return reject(self, req, resp, 415, KT_V_INVALID,
+			      "content type must be application/json (an AdmissionReview)");
+	ref = kt_conf_acquire(&self->s->conf);
+	if (!ref)
+		return reject(self, req, resp, 503, KT_V_ERROR, "no valid tenants file is loaded");
+	memset(&d, 0, sizeof(d));
+	rc = kt_policy_review(ref->cfg, req->body, req->body_len, self->mode, &d, &err);
+	if (rc == KT_OK && kt_policy_response(&d, &resp->body) == KT_OK) {
+		resp->status = 200;
+		resp->content_type = "application/json";
+		v = !d.allowed ? KT_V_DENIED : d.patch.len ? KT_V_MUTATED : KT_V_ALLOWED;
+		verdict = v == KT_V_DENIED ? "denied" : v == KT_V_MUTATED ? "mutated" : "allowed";
+		micros = kt_http_now_us() - req->start_us;
+		kt_metrics_request(&self->s->metrics, self->ep, d.kind, d.operation, v, micros);
+		log_decision(self, req, &d, verdict, ref->generation, micros);
+		kt_decision_release(&d);
+		kt_conf_release(ref);
+		return 0;
+	}
+	kt_decision_release(&d);
+	kt_conf_release(ref);
+	if (rc == KT_E_PARSE) {
+		snprintf(why, sizeof(why), "bad admission review: %s", err.msg);
+		return reject(self, req, resp, 400, KT_V_INVALID, why);
+	}
+	snprintf(why, sizeof(why), "internal error: %s",
+		 err.msg[0] ? err.msg : kt_rc_str(rc ? rc : KT_E_NOMEM));
+	return reject(self, req, resp, 500, KT_V_ERROR, why);
+}
+
+static void webhook_on_dispose(struct kt_handler *h)
+{
+	free(h);
+}
+
+struct kt_handler *kt_webhook_handler_new(struct kt_serve *s, const char *path,
+					  enum kt_policy_mode mode)
+{
+	struct webhook_handler *self = calloc(1, sizeof(*self));
+
+	if (!self)
+		return NULL;
+	self->super.path = path;
+	self->super.on_request = webhook_on_request;
+	self->super.on_dispose = webhook_on_dispose;
+	self->s = s;
+	self->mode = mode;
+	self->ep = mode == KT_POLICY_MUTATE ? KT_EP_MUTATE : KT_EP_VALIDATE;
+	return &self->super;
+}

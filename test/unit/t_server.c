@@ -1,0 +1,447 @@
+/*
+ * t_server.c: the webhook server without sockets: routing, listen
+ * addresses, log escaping, metrics formatting, the config swap and the
+ * handlers called with a fake request (h2o's loopback idea).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* reach the static helpers: the server is not part of libkt */
+#include "../../server/http.c"
+#include "../../server/tls.c"
+#include "../../server/filewatch.c"
+#include "../../server/log.c"
+#include "../../server/metrics.c"
+#include "../../server/conf.c"
+#include "../../server/state.c"
+#include "../../server/h_webhook.c"
+#include "../../server/h_health.c"
+#include "../../server/h_metrics.c"
+
+static const char tenants_yaml[] =
+	"global:\n"
+	"  tenantHostPrefix: tenants.example.org\n"
+	"  clusterName: test-cluster\n"
+	"nodePools:\n"
+	"  a-pool:\n"
+	"    instances:\n"
+	"      instanceTypes: [t3a.large]\n"
+	"    costCode: org1\n"
+	"tenants:\n"
+	"  team-a:\n"
+	"    nodePool: a-pool\n";
+
+static struct kt_config *load_config(void)
+{
+	struct kt_config *cfg = NULL;
+
+	assert_int_equal(kt_config_parse(tenants_yaml, strlen(tenants_yaml), "t.yaml", &cfg, NULL,
+					 NULL),
+			 KT_OK);
+	return cfg;
+}
+
+/* ---- routing and addresses ---- */
+
+static int dummy_on_request(struct kt_handler *h, const struct kt_http_req *req,
+			    struct kt_http_resp *resp)
+{
+	(void)h;
+	(void)req;
+	(void)resp;
+	return 0;
+}
+
+static void route_ignores_query_and_needs_exact_path(void **state)
+{
+	struct kt_handler a = { "/validate", dummy_on_request, NULL };
+	struct kt_handler b = { "/mutate", dummy_on_request, NULL };
+	struct kt_handler *hs[] = { &a, &b };
+
+	(void)state;
+	assert_ptr_equal(kt_http_route(hs, 2, "/validate"), &a);
+	assert_ptr_equal(kt_http_route(hs, 2, "/mutate?timeout=10s"), &b);
+	assert_ptr_equal(kt_http_route(hs, 2, "/validate#x"), &a);
+	assert_null(kt_http_route(hs, 2, "/validate/"));
+	assert_null(kt_http_route(hs, 2, "/validat"));
+	assert_null(kt_http_route(hs, 2, "/validatex?a"));
+	assert_null(kt_http_route(hs, 2, ""));
+	assert_null(kt_http_route(hs, 2, "/"));
+	assert_null(kt_http_route(hs, 0, "/mutate"));
+}
+
+static void listen_addresses(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	struct kt_err err = { 0 };
+	unsigned len;
+	static const char *const bad[] = { "nonsense:port", "1.2.3.4:70000", "1.2.3.4:",
+					   ":-1", "::1:80", "[::1]", "[::1]:x", "host.example:80",
+					   "", ":", "1.2.3.4:+80", "[::1]:80x" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kt_http_parse_listen(":8443", &ss, &len, NULL), KT_OK);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr));
+	assert_int_equal(ntohs(v6->sin6_port), 8443);
+	assert_int_equal(kt_http_parse_listen("127.0.0.1:9090", &ss, &len, NULL), KT_OK);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohl(v4->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(ntohs(v4->sin_port), 9090);
+	assert_int_equal(len, sizeof(*v4));
+	assert_int_equal(kt_http_parse_listen("[::1]:443", &ss, &len, NULL), KT_OK);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr));
+	assert_int_equal(kt_http_parse_listen("8443", &ss, &len, NULL), KT_OK);
+	assert_int_equal(ntohs(v6->sin6_port), 8443);
+	assert_int_equal(kt_http_parse_listen("localhost:0", &ss, &len, NULL), KT_OK);
+	assert_int_equal(ss.ss_family, AF_INET);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(kt_http_parse_listen(bad[i], &ss, &len, &err), KT_E_INVALID);
+		assert_non_null(strstr(err.msg, "listen address"));
+	}
+}
+
+/* ---- log ---- */
+
+static void json_escape_is_safe(void **state)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	char long_s[600];
+
+	(void)state;
+	kt_json_escape(&b, "a\"b\\c\nd\te\x01\x7f", 512);
+	assert_string_equal(b.buf, "\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f\"");
+	kt_buf_reset(&b);
+	kt_json_escape(&b, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 512); /* valid UTF-8 */
+	assert_string_equal(b.buf, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	kt_buf_reset(&b);
+	/* lone continuation, truncated sequence, overlong, surrogate */
+	kt_json_escape(&b, "\x80x\xc3 \xc0\xaf \xed\xa0\x80", 512);
+	assert_string_equal(b.buf, "\"\\ufffdx\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\"");
+	kt_buf_reset(&b);
+	memset(long_s, 'x', sizeof(long_s) - 1);
+	long_s[sizeof(long_s) - 1] = '\0';
+	kt_json_escape(&b, long_s, 10);
+	assert_string_equal(b.buf, "\"xxxxxxxxxx...\"");
+	kt_buf_release(&b);
+}
+
+static void log_levels(void **state)
+{
+	enum kt_log_level l;
+
+	(void)state;
+	assert_int_equal(kt_log_parse_level("debug", &l), KT_OK);
+	assert_int_equal(l, KT_LOG_DEBUG);
+	assert_int_equal(kt_log_parse_level("warning", &l), KT_OK);
+	assert_int_equal(l, KT_LOG_WARN);
+	assert_int_equal(kt_log_parse_level("error", &l), KT_OK);
+	assert_int_equal(l, KT_LOG_ERROR);
+	assert_int_equal(kt_log_parse_level("loud", &l), KT_E_INVALID);
+}
+
+/* ---- metrics ---- */
+
+static void metric_kinds_are_sorted(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 1; i < N_KINDS; i++)
+		assert_true(strcmp(kinds[i - 1], kinds[i]) < 0);
+	assert_string_equal(kind_name(kind_index("Pod")), "Pod");
+	assert_string_equal(kind_name(kind_index("TLSRoute")), "TLSRoute");
+	assert_string_equal(kind_name(kind_index("Binding")), "Binding");
+	assert_string_equal(kind_name(kind_index("pod")), "other");
+	assert_string_equal(kind_name(kind_index("Evil\"Kind")), "other");
+	assert_string_equal(kind_name(kind_index(NULL)), "none");
+	assert_string_equal(kind_name(kind_index("")), "none");
+	assert_string_equal(ops[op_index("DELETE")], "DELETE");
+	assert_string_equal(ops[op_index("delete")], "other");
+	assert_string_equal(ops[op_index(NULL)], "other");
+}
+
+static const char *line_of(const char *text, const char *prefix)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, prefix, strlen(prefix)))
+			return p;
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+static void metrics_format(void **state)
+{
+	struct kt_metrics *m = malloc(sizeof(*m));
+	struct kt_metrics_gauges g = { .in_flight = 2, .rss_bytes = 4096, .version = "1.2.3" };
+	struct kt_buf o = KT_BUF_INIT;
+
+	(void)state;
+	kt_metrics_init(m);
+	m->start_time = 1700000000.5;
+	kt_metrics_request(m, KT_EP_VALIDATE, "Pod", "CREATE", KT_V_DENIED, 40);
+	kt_metrics_request(m, KT_EP_VALIDATE, "Pod", "CREATE", KT_V_DENIED, 50);
+	kt_metrics_request(m, KT_EP_VALIDATE, "Pod", "CREATE", KT_V_DENIED, 120);
+	kt_metrics_request(m, KT_EP_MUTATE, "Widget", "PATCH", KT_V_MUTATED, 2000000);
+	kt_metrics_http(m, 200);
+	kt_metrics_http(m, 200);
+	kt_metrics_http(m, 418);
+	atomic_store(&m->config_generation, 3);
+	atomic_store(&m->config_reload_failures, 1);
+	assert_int_equal(kt_metrics_format(m, &g, &o), KT_OK);
+	assert_non_null(line_of(o.buf, "# TYPE kubetenant_webhook_requests_total counter\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_requests_total{endpoint=\"validate\","
+				       "kind=\"Pod\",operation=\"CREATE\",verdict=\"denied\"} 3\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_requests_total{endpoint=\"mutate\","
+				       "kind=\"other\",operation=\"other\",verdict=\"mutated\"} 1\n"));
+	/* only series that happened are listed */
+	assert_null(line_of(o.buf, "kubetenant_webhook_requests_total{endpoint=\"validate\","
+				   "kind=\"Pod\",operation=\"CREATE\",verdict=\"allowed\"}"));
+	/* buckets are cumulative; 50 us falls in le=5e-05 (upper bound included) */
+	assert_non_null(line_of(o.buf, "# TYPE kubetenant_webhook_request_duration_seconds "
+				       "histogram\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_bucket{"
+				       "endpoint=\"validate\",le=\"5e-05\"} 2\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_bucket{"
+				       "endpoint=\"validate\",le=\"0.0001\"} 2\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_bucket{"
+				       "endpoint=\"validate\",le=\"0.00025\"} 3\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_bucket{"
+				       "endpoint=\"validate\",le=\"+Inf\"} 3\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_sum{"
+				       "endpoint=\"validate\"} 0.000210\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_bucket{"
+				       "endpoint=\"mutate\",le=\"1\"} 0\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_bucket{"
+				       "endpoint=\"mutate\",le=\"+Inf\"} 1\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_request_duration_seconds_count{"
+				       "endpoint=\"mutate\"} 1\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_http_responses_total{code=\"200\"} 2\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_http_responses_total{code=\"other\"} 1\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_in_flight_requests 2\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_config_generation 3\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_config_reload_failures_total 1\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_tls_reloads_total 0\n"));
+	assert_non_null(line_of(o.buf, "process_resident_memory_bytes 4096\n"));
+	assert_non_null(line_of(o.buf, "process_start_time_seconds 1700000000.500\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_build_info{version=\"1.2.3\"} 1\n"));
+	assert_true(o.buf[o.len - 1] == '\n');
+	assert_true(kt_metrics_rss() > 0);
+	kt_buf_release(&o);
+	free(m);
+}
+
+/* ---- the config swap ---- */
+
+static void conf_slot_keeps_old_config_for_running_requests(void **state)
+{
+	struct kt_conf_slot slot;
+	struct kt_conf_ref *r1, *r2, *r3;
+
+	(void)state;
+	kt_conf_slot_init(&slot);
+	assert_null(kt_conf_acquire(&slot));
+	assert_int_equal(kt_conf_slot_set(&slot, load_config()), 1);
+	r1 = kt_conf_acquire(&slot);
+	assert_non_null(r1);
+	assert_int_equal(r1->generation, 1);
+	assert_int_equal(atomic_load(&r1->refs), 2);
+	assert_int_equal(kt_conf_slot_set(&slot, load_config()), 2);
+	/* the request that started on generation 1 still holds it, alone */
+	assert_int_equal(atomic_load(&r1->refs), 1);
+	assert_non_null(r1->cfg->tenants);
+	r2 = kt_conf_acquire(&slot);
+	assert_int_equal(r2->generation, 2);
+	kt_conf_release(r1); /* frees generation 1 (LeakSanitizer checks the rest) */
+	r3 = kt_conf_acquire(&slot);
+	assert_ptr_equal(r2, r3);
+	kt_conf_release(r2);
+	kt_conf_release(r3);
+	kt_conf_slot_release(&slot);
+}
+
+/* ---- handlers, with a fake request ---- */
+
+struct fake_req {
+	struct kt_http_req req;
+	const char *content_type;
+};
+
+static const char *fake_header(const struct kt_http_req *req, const char *name)
+{
+	const struct fake_req *f = (const void *)req;
+
+	return !strcasecmp(name, "Content-Type") ? f->content_type : NULL;
+}
+
+static struct fake_req fake(const char *method, const char *path, const char *ct,
+			    const char *body)
+{
+	struct fake_req f = { .content_type = ct };
+
+	f.req.method = method;
+	f.req.path = path;
+	f.req.body = body;
+	f.req.body_len = strlen(body);
+	f.req.header = fake_header;
+	f.req.start_us = kt_http_now_us();
+	strcpy(f.req.id, "0123456789abcdef");
+	return f;
+}
+
+static int call(struct kt_handler *h, struct fake_req f, struct kt_http_resp *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	resp->body.buf = kt_buf_empty;
+	return h->on_request(h, &f.req, resp);
+}
+
+static const char review_default[] =
+	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+	"\"uid\":\"u-1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+	"\"namespace\":\"default\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"bob\"},"
+	"\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+	"\"namespace\":\"default\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}";
+
+static void webhook_transport_rules(void **state)
+{
+	struct kt_serve *s = malloc(sizeof(*s));
+	struct kt_handler *h;
+	struct kt_http_resp resp;
+
+	(void)state;
+	kt_log_min = KT_LOG_ERROR;
+	kt_serve_init(s, "t.yaml", "test");
+	h = kt_webhook_handler_new(s, "/validate", KT_POLICY_VALIDATE);
+	/* no tenants file yet: fail closed */
+	assert_int_equal(call(h, fake("POST", "/validate", "application/json", review_default),
+			      &resp), 0);
+	assert_int_equal(resp.status, 503);
+	kt_buf_release(&resp.body);
+	kt_serve_set_config(s, load_config());
+	assert_int_equal(call(h, fake("GET", "/validate", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 405);
+	assert_string_equal(resp.allow, "POST");
+	assert_string_equal(resp.body.buf, "method 'GET' is not allowed on '/validate'; use POST\n");
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(h, fake("POST", "/validate", "text/plain", review_default), &resp),
+			 0);
+	assert_int_equal(resp.status, 415);
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(h, fake("POST", "/validate", "application/jsonx", review_default),
+			      &resp), 0);
+	assert_int_equal(resp.status, 415);
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(h, fake("POST", "/validate", NULL, review_default), &resp), 0);
+	assert_int_equal(resp.status, 415);
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(h, fake("POST", "/validate", "application/json", "{\"a\":"), &resp),
+			 0);
+	assert_int_equal(resp.status, 400);
+	assert_non_null(strstr(resp.body.buf, "bad admission review: "));
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(h, fake("POST", "/validate", "Application/JSON; charset=utf-8",
+				      review_default), &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_string_equal(resp.content_type, "application/json");
+	assert_non_null(strstr(resp.body.buf, "\"uid\":\"u-1\""));
+	assert_non_null(strstr(resp.body.buf, "\"allowed\":true"));
+	assert_null(strstr(resp.body.buf, "patch"));
+	kt_buf_release(&resp.body);
+	/* counted: 503 and 405/415x3/400 as errors and invalid, one allowed */
+	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][kind_index("Pod")]
+							 [op_index("CREATE")][KT_V_ALLOWED]), 1);
+	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KIND_NONE]
+							 [KT_METRICS_OPS - 1][KT_V_INVALID]), 5);
+	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KIND_NONE]
+							 [KT_METRICS_OPS - 1][KT_V_ERROR]), 1);
+	h->on_dispose(h);
+	kt_serve_release(s);
+	free(s);
+}
+
+static void health_and_metrics_handlers(void **state)
+{
+	struct kt_serve *s = malloc(sizeof(*s));
+	struct kt_handler *live, *ready, *metrics;
+	struct kt_http_resp resp;
+
+	(void)state;
+	kt_log_min = KT_LOG_ERROR;
+	kt_serve_init(s, "t.yaml", "test");
+	live = kt_health_handler_new(s, "/healthz", false);
+	ready = kt_health_handler_new(s, "/readyz", true);
+	metrics = kt_metrics_handler_new(s);
+	assert_int_equal(call(live, fake("GET", "/healthz", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 200);
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(ready, fake("GET", "/readyz", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 503);
+	kt_buf_release(&resp.body);
+	kt_serve_set_config(s, load_config());
+	assert_int_equal(call(ready, fake("HEAD", "/readyz", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_string_equal(resp.body.buf, "ready: tenants file generation 1\n");
+	kt_buf_release(&resp.body);
+	atomic_store(&s->draining, true);
+	assert_int_equal(call(ready, fake("GET", "/readyz", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 503);
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(live, fake("GET", "/healthz", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 200);
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(live, fake("DELETE", "/healthz", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 405);
+	kt_buf_release(&resp.body);
+	assert_int_equal(call(metrics, fake("GET", "/metrics", NULL, ""), &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_non_null(line_of(resp.body.buf, "kubetenant_config_generation 1\n"));
+	assert_non_null(line_of(resp.body.buf, "kubetenant_config_tenants 1\n"));
+	assert_non_null(line_of(resp.body.buf, "kubetenant_build_info{version=\"test\"} 1\n"));
+	kt_buf_release(&resp.body);
+	live->on_dispose(live);
+	ready->on_dispose(ready);
+	metrics->on_dispose(metrics);
+	kt_serve_release(s);
+	free(s);
+}
+
+static void http_text_fills_response(void **state)
+{
+	struct kt_http_resp resp = { .body = KT_BUF_INIT };
+
+	(void)state;
+	assert_int_equal(kt_http_text(&resp, 404, "no handler for '%s'", "/x"), 0);
+	assert_int_equal(resp.status, 404);
+	assert_string_equal(resp.content_type, "text/plain; charset=utf-8");
+	assert_string_equal(resp.body.buf, "no handler for '/x'\n");
+	kt_buf_release(&resp.body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(route_ignores_query_and_needs_exact_path),
+		cmocka_unit_test(listen_addresses),
+		cmocka_unit_test(json_escape_is_safe),
+		cmocka_unit_test(log_levels),
+		cmocka_unit_test(metric_kinds_are_sorted),
+		cmocka_unit_test(metrics_format),
+		cmocka_unit_test(conf_slot_keeps_old_config_for_running_requests),
+		cmocka_unit_test(webhook_transport_rules),
+		cmocka_unit_test(health_and_metrics_handlers),
+		cmocka_unit_test(http_text_fills_response),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
