@@ -49,7 +49,8 @@ fixtures_ready() {
 		(cd "$FIXTURES" && npm ci --no-audit --no-fund >/dev/null 2>&1)
 }
 
-start_proxy() { # extra flags...
+# Start the proxy in the background; later flags override the defaults here.
+launch_proxy() { # extra flags...
 	"$KT_BIN" proxy --issuer-url "$ISSUER" --audience kubernetes --oidc-ca "$PROXY_DIR/ca.crt" \
 		--upstream "https://127.0.0.1:$UPSTREAM_PORT" --upstream-ca "$PROXY_DIR/ca.crt" \
 		--token-file "$PROXY_DIR/sa.token" --tls-cert "$PROXY_DIR/proxy.crt" \
@@ -57,7 +58,11 @@ start_proxy() { # extra flags...
 		--metrics-listen "127.0.0.1:$METRICS_PORT" "$@" \
 		>>"$PROXY_DIR/proxy.log" 2>&1 &
 	echo $! >"$PROXY_DIR/proxy.pid"
-	wait_https "https://127.0.0.1:$PROXY_PORT/readyz" $!
+}
+
+start_proxy() { # extra flags...: launch and wait until ready
+	launch_proxy "$@"
+	wait_https "https://127.0.0.1:$PROXY_PORT/readyz" "$(cat "$PROXY_DIR/proxy.pid")"
 }
 
 stop_proxy() {

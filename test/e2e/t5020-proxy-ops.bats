@@ -194,13 +194,7 @@ good_claims() {
 @test "proxy: an unreachable API server is a 502; an oversized body a 413" {
 	stop_proxy
 	dead=$(free_port)
-	"$KT_BIN" proxy --issuer-url "$ISSUER" --audience kubernetes --oidc-ca "$PROXY_DIR/ca.crt" \
-		--upstream "https://127.0.0.1:$dead" --upstream-ca "$PROXY_DIR/ca.crt" \
-		--token-file "$PROXY_DIR/sa.token" --tls-cert "$PROXY_DIR/proxy.crt" \
-		--tls-key "$PROXY_DIR/proxy.key" --listen "127.0.0.1:$PROXY_PORT" \
-		--metrics-listen none --max-body 1000 >>"$PROXY_DIR/proxy.log" 2>&1 &
-	echo $! >"$PROXY_DIR/proxy.pid"
-	wait_https "https://127.0.0.1:$PROXY_PORT/readyz" $!
+	start_proxy --upstream "https://127.0.0.1:$dead" --max-body 1000
 	run get_pods "$TOKEN"
 	[ "$output" = 502 ]
 	run kc exec web-1 -n team-a -- true
@@ -216,14 +210,8 @@ good_claims() {
 @test "proxy: not ready until the issuer's keys are loaded" {
 	stop_proxy
 	port=$(free_port)
-	"$KT_BIN" proxy --issuer-url "https://127.0.0.1:$port" --audience kubernetes \
-		--oidc-ca "$PROXY_DIR/ca.crt" --upstream "https://127.0.0.1:$UPSTREAM_PORT" \
-		--upstream-ca "$PROXY_DIR/ca.crt" --token-file "$PROXY_DIR/sa.token" \
-		--tls-cert "$PROXY_DIR/proxy.crt" --tls-key "$PROXY_DIR/proxy.key" \
-		--listen "127.0.0.1:$PROXY_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
-		>>"$PROXY_DIR/proxy.log" 2>&1 &
-	echo $! >"$PROXY_DIR/proxy.pid"
-	wait_https "https://127.0.0.1:$PROXY_PORT/healthz"
+	launch_proxy --issuer-url "https://127.0.0.1:$port"
+	wait_https "https://127.0.0.1:$PROXY_PORT/healthz" "$(cat "$PROXY_DIR/proxy.pid")"
 	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz"
 	[ "$output" = 503 ]
 	before=$(records)
@@ -236,14 +224,8 @@ good_claims() {
 @test "proxy: discovery that names another issuer is not trusted" {
 	stop_proxy
 	# the same provider reached as https://localhost:PORT says it is https://127.0.0.1:PORT
-	"$KT_BIN" proxy --issuer-url "https://localhost:$ISSUER_PORT" --audience kubernetes \
-		--oidc-ca "$PROXY_DIR/ca.crt" --upstream "https://127.0.0.1:$UPSTREAM_PORT" \
-		--upstream-ca "$PROXY_DIR/ca.crt" --token-file "$PROXY_DIR/sa.token" \
-		--tls-cert "$PROXY_DIR/proxy.crt" --tls-key "$PROXY_DIR/proxy.key" \
-		--listen "127.0.0.1:$PROXY_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
-		>>"$PROXY_DIR/proxy.log" 2>&1 &
-	echo $! >"$PROXY_DIR/proxy.pid"
-	wait_https "https://127.0.0.1:$PROXY_PORT/healthz" $!
+	launch_proxy --issuer-url "https://localhost:$ISSUER_PORT"
+	wait_https "https://127.0.0.1:$PROXY_PORT/healthz" "$(cat "$PROXY_DIR/proxy.pid")"
 	for _ in $(seq 1 50); do grep -q "discovery names issuer 'https://127.0.0.1:$ISSUER_PORT'" "$PROXY_DIR/proxy.log" && break; sleep 0.1; done
 	grep -q "discovery names issuer 'https://127.0.0.1:$ISSUER_PORT', expected 'https://localhost:$ISSUER_PORT'" "$PROXY_DIR/proxy.log"
 	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz"
