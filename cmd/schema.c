@@ -21,6 +21,7 @@ int cmd_schema(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *schema;
 	int c;
 
 	opterr = 0;
@@ -35,7 +36,12 @@ int cmd_schema(int argc, char **argv)
 		kt_error("unexpected argument '%s'", argv[optind]);
 		return kt_usage(usage, 0);
 	}
-	if (fputs(kt_config_schema(), stdout) == EOF || fflush(stdout)) {
+	schema = kt_config_schema();
+	if (!schema) {
+		kt_error("cannot build the schema: out of memory");
+		return KT_EXIT_INTERNAL;
+	}
+	if (fputs(schema, stdout) == EOF || fflush(stdout)) {
 		kt_error("cannot write the schema to stdout");
 		return KT_EXIT_INTERNAL;
 	}

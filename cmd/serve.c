@@ -189,7 +189,7 @@ static int start(struct server *sv, const struct opts *o)
 {
 	struct kt_http_opts ho = { 0 };
 	struct kt_err err = { 0 };
-	struct kt_buf b = KT_BUF_INIT;
+	json_t *line;
 	enum kt_rc rc;
 
 	sv->handlers[0] = kt_webhook_handler_new(&sv->state, "/mutate", KT_POLICY_MUTATE);
@@ -236,14 +236,14 @@ static int start(struct server *sv, const struct opts *o)
 			return rc == KT_E_INVALID ? KT_EXIT_USAGE : kt_exit_for(rc);
 		}
 	}
-	kt_log_begin(&b, KT_LOG_INFO, "listening");
-	kt_log_str(&b, "version", KT_VERSION);
-	kt_log_str(&b, "listen", o->listen);
-	kt_log_num(&b, "port", kt_http_port(sv->https));
+	line = kt_log_begin(KT_LOG_INFO, "listening");
+	kt_log_str(line, "version", KT_VERSION);
+	kt_log_str(line, "listen", o->listen);
+	kt_log_num(line, "port", kt_http_port(sv->https));
 	if (sv->metrics)
-		kt_log_num(&b, "metrics_port", kt_http_port(sv->metrics));
-	kt_log_num(&b, "threads", o->threads);
-	kt_log_end(&b);
+		kt_log_num(line, "metrics_port", kt_http_port(sv->metrics));
+	kt_log_num(line, "threads", o->threads);
+	kt_log_end(line);
 	return KT_EXIT_OK;
 }
 
@@ -256,7 +256,7 @@ static void drain(struct server *sv, const struct opts *o, const sigset_t *sigs)
 {
 	uint64_t deadline = kt_http_now_us() + (uint64_t)o->drain * 1000000u;
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
-	struct kt_buf b = KT_BUF_INIT;
+	json_t *line;
 	long left;
 
 	atomic_store(&sv->state.draining, true);
@@ -267,9 +267,9 @@ static void drain(struct server *sv, const struct opts *o, const sigset_t *sigs)
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}
-	kt_log_begin(&b, KT_LOG_INFO, "stopped");
-	kt_log_num(&b, "unfinished_requests", left);
-	kt_log_end(&b);
+	line = kt_log_begin(KT_LOG_INFO, "stopped");
+	kt_log_num(line, "unfinished_requests", left);
+	kt_log_end(line);
 }
 
 int cmd_serve(int argc, char **argv)

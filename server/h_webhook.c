@@ -33,17 +33,13 @@ static bool is_json(const char *ct)
 	return !*ct || *ct == ';';
 }
 
-static void add_rules(struct kt_buf *b, const char *key, const struct kt_finding *f, size_t n)
+static void add_rules(json_t *line, const char *key, const struct kt_finding *f, size_t n)
 {
+	json_t *list = kt_log_list(line, key);
 	size_t i;
 
-	kt_buf_addf(b, ",\"%s\":[", key);
-	for (i = 0; i < n && i < 64; i++) {
-		if (i)
-			kt_buf_addch(b, ',');
-		kt_json_escape(b, f[i].rule ? f[i].rule : "", 128);
-	}
-	kt_buf_addch(b, ']');
+	for (i = 0; i < n && i < 64; i++)
+		kt_log_add(list, f[i].rule ? f[i].rule : "", 128);
 }
 
 /* One line per decision: who did what to which object, and why. Never the object. */
@@ -51,42 +47,42 @@ static void log_decision(struct webhook_handler *self, const struct kt_http_req 
 			 const struct kt_decision *d, const char *verdict,
 			 unsigned long generation, uint64_t micros)
 {
-	struct kt_buf b = KT_BUF_INIT;
+	json_t *line;
 
 	if (KT_LOG_INFO < kt_log_min)
 		return;
-	kt_log_begin(&b, KT_LOG_INFO, "admission");
-	kt_log_str(&b, "id", req->id);
-	kt_log_str(&b, "endpoint", self->super.path + 1);
-	kt_log_str(&b, "uid", d->uid);
-	kt_log_str(&b, "tenant", d->tenant ? d->tenant->name : NULL);
-	kt_log_str(&b, "kind", d->kind);
-	kt_log_str(&b, "namespace", d->namespace);
-	kt_log_str(&b, "name", d->name);
-	kt_log_str(&b, "operation", d->operation);
-	kt_log_str(&b, "user", d->user);
-	kt_log_str(&b, "verdict", verdict);
-	add_rules(&b, "rules", d->denials, d->n_denials);
+	line = kt_log_begin(KT_LOG_INFO, "admission");
+	kt_log_str(line, "id", req->id);
+	kt_log_str(line, "endpoint", self->super.path + 1);
+	kt_log_str(line, "uid", d->uid);
+	kt_log_str(line, "tenant", d->tenant ? d->tenant->name : NULL);
+	kt_log_str(line, "kind", d->kind);
+	kt_log_str(line, "namespace", d->namespace);
+	kt_log_str(line, "name", d->name);
+	kt_log_str(line, "operation", d->operation);
+	kt_log_str(line, "user", d->user);
+	kt_log_str(line, "verdict", verdict);
+	add_rules(line, "rules", d->denials, d->n_denials);
 	if (d->n_warnings)
-		add_rules(&b, "warnings", d->warnings, d->n_warnings);
-	kt_log_num(&b, "generation", (long long)generation);
-	kt_log_num(&b, "micros", (long long)micros);
-	kt_log_end(&b);
+		add_rules(line, "warnings", d->warnings, d->n_warnings);
+	kt_log_num(line, "generation", (long long)generation);
+	kt_log_num(line, "micros", (long long)micros);
+	kt_log_end(line);
 }
 
 static void log_rejected(struct webhook_handler *self, const struct kt_http_req *req,
 			 int status, const char *why)
 {
-	struct kt_buf b = KT_BUF_INIT;
+	json_t *line;
 
 	if (KT_LOG_WARN < kt_log_min)
 		return;
-	kt_log_begin(&b, KT_LOG_WARN, "admission request rejected");
-	kt_log_str(&b, "id", req->id);
-	kt_log_str(&b, "endpoint", self->super.path + 1);
-	kt_log_num(&b, "status", status);
-	kt_log_str(&b, "error", why);
-	kt_log_end(&b);
+	line = kt_log_begin(KT_LOG_WARN, "admission request rejected");
+	kt_log_str(line, "id", req->id);
+	kt_log_str(line, "endpoint", self->super.path + 1);
+	kt_log_num(line, "status", status);
+	kt_log_str(line, "error", why);
+	kt_log_end(line);
 }
 
 static int reject(struct webhook_handler *self, const struct kt_http_req *req,

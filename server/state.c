@@ -30,7 +30,7 @@ void kt_serve_release(struct kt_serve *s)
 static void installed(struct kt_serve *s, struct kt_config *cfg, const char *msg)
 {
 	unsigned long n = cfg->n_tenants, gen = kt_conf_slot_set(&s->conf, cfg);
-	struct kt_buf b = KT_BUF_INIT;
+	json_t *line;
 
 	if (!gen)
 		return;
@@ -38,11 +38,11 @@ static void installed(struct kt_serve *s, struct kt_config *cfg, const char *msg
 	atomic_store(&s->metrics.config_tenants, n);
 	if (KT_LOG_INFO < kt_log_min)
 		return;
-	kt_log_begin(&b, KT_LOG_INFO, msg);
-	kt_log_str(&b, "file", s->tenants_path);
-	kt_log_num(&b, "generation", (long long)gen);
-	kt_log_num(&b, "tenants", (long long)n);
-	kt_log_end(&b);
+	line = kt_log_begin(KT_LOG_INFO, msg);
+	kt_log_str(line, "file", s->tenants_path);
+	kt_log_num(line, "generation", (long long)gen);
+	kt_log_num(line, "tenants", (long long)n);
+	kt_log_end(line);
 }
 
 void kt_serve_set_config(struct kt_serve *s, struct kt_config *cfg)
@@ -58,31 +58,26 @@ void kt_serve_set_config(struct kt_serve *s, struct kt_config *cfg)
 
 static void rejected(struct kt_serve *s, const struct kt_err *err, const struct kt_diags *d)
 {
-	struct kt_buf b = KT_BUF_INIT;
-	char where[64];
+	json_t *line, *list;
 	size_t i;
 
 	atomic_fetch_add(&s->metrics.config_reload_failures, 1);
-	kt_log_begin(&b, KT_LOG_ERROR, "tenants file rejected; the previous one keeps serving");
-	kt_log_str(&b, "file", s->tenants_path);
+	line = kt_log_begin(KT_LOG_ERROR, "tenants file rejected; the previous one keeps serving");
+	kt_log_str(line, "file", s->tenants_path);
 	if (err && err->msg[0])
-		kt_log_str(&b, "error", err->msg);
+		kt_log_str(line, "error", err->msg);
 	if (d && d->n) {
-		kt_buf_adds(&b, ",\"diagnostics\":[");
-		for (i = 0; i < d->n && i < 100; i++) {
-			struct kt_buf line = KT_BUF_INIT;
+		list = kt_log_list(line, "diagnostics");
+		for (i = 0; list && i < d->n && i < 100; i++) {
+			struct kt_buf text = KT_BUF_INIT;
 
-			snprintf(where, sizeof(where), "%d:%d: ", d->v[i].line, d->v[i].col);
-			kt_buf_adds(&line, where);
-			kt_buf_adds(&line, d->v[i].msg ? d->v[i].msg : "");
-			if (i)
-				kt_buf_addch(&b, ',');
-			kt_json_escape(&b, line.buf, 1024);
-			kt_buf_release(&line);
+			if (!kt_buf_addf(&text, "%d:%d: %s", d->v[i].line, d->v[i].col,
+					 d->v[i].msg ? d->v[i].msg : ""))
+				kt_log_add(list, text.buf, 1024);
+			kt_buf_release(&text);
 		}
-		kt_buf_addch(&b, ']');
 	}
-	kt_log_end(&b);
+	kt_log_end(line);
 }
 
 enum kt_rc kt_serve_reload(struct kt_serve *s, bool force)

@@ -155,7 +155,11 @@ const struct kt_nodepool *kt_config_pool(const struct kt_config *cfg, const char
  */
 enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out);
 
-/* JSON Schema (draft 2020-12) of the tenants file; static string. */
+/*
+ * JSON Schema (draft 2020-12) of the tenants file, ending in a newline.
+ * Borrowed static string, built on the first call (thread-safe, pthread_once);
+ * NULL if that build ran out of memory.
+ */
 const char *kt_config_schema(void);
 
 #endif

@@ -3,634 +3,380 @@
  * and developer portals.  It states the shape and the per-value formats;
  * `kubetenant validate` checks more (references, reserved namespaces,
  * hostname ownership, LimitRange order), which a schema cannot express.
+ *
+ * The schema is built with jansson from small builders (one per repeated
+ * shape: quantity maps, name lists, bounded strings) rather than written out
+ * as JSON text, so that each pattern and shape is stated once.  jansson keeps
+ * insertion order, so the output reads in the order of the tenants file.
+ *
+ * Every builder returns a new reference or NULL when out of memory, and
+ * takes ownership of the json_t arguments it is given, also on failure
+ * (json_pack "o" releases its arguments on error since jansson 2.11): the
+ * builders nest without checks and one NULL anywhere makes the whole schema
+ * NULL, never a schema with a hole.
  */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <jansson.h>
 #include "kt/config.h"
 
-static const char schema[] =
-	"{\n"
-	"  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n"
-	"  \"$id\": \"https://kubetenant.io/schemas/tenants.json\",\n"
-	"  \"title\": \"kubetenant tenants file\",\n"
-	"  \"description\": \"One file describes a multi-tenant Kubernetes cluster: global "
-	"settings, Karpenter node pools and tenants (one namespace each). 'kubetenant "
-	"validate' checks more than this schema can say: references between tenants and node "
-	"pools, reserved namespaces, hostname ownership across tenants and LimitRange "
-	"ordering.\",\n"
-	"  \"type\": \"object\",\n"
-	"  \"additionalProperties\": false,\n"
-	"  \"required\": [\n"
-	"    \"global\"\n"
-	"  ],\n"
-	"  \"properties\": {\n"
-	"    \"global\": {\n"
-	"      \"type\": \"object\",\n"
-	"      \"additionalProperties\": false,\n"
-	"      \"description\": \"Settings for the whole cluster.\",\n"
-	"      \"required\": [\n"
-	"        \"tenantHostPrefix\",\n"
-	"        \"clusterName\"\n"
-	"      ],\n"
-	"      \"properties\": {\n"
-	"        \"clusterHostname\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"pattern\": "
-	"\"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\\\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\",\n"
-	"          \"maxLength\": 253,\n"
-	"          \"description\": \"Public hostname of the cluster; it belongs to the "
-	"platform and no tenant may claim it.\"\n"
-	"        },\n"
-	"        \"tenantHostPrefix\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"pattern\": "
-	"\"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\\\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\",\n"
-	"          \"maxLength\": 187,\n"
-	"          \"description\": \"DNS zone of tenant hosts: every tenant may use "
-	"'<tenant>.<prefix>' and '*.<tenant>.<prefix>'. No tenant may list a domain at, "
-	"under or above it (except its own subtree).\"\n"
-	"        },\n"
-	"        \"clusterName\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"pattern\": \"^[0-9A-Za-z][0-9A-Za-z_-]{0,99}$\",\n"
-	"          \"description\": \"EKS cluster name: Karpenter discovery tags and EC2 tags.\"\n"
-	"        },\n"
-	"        \"clusterDNS\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"description\": \"IPv4 or IPv6 address of the cluster DNS service, for the "
-	"kubelet of Karpenter nodes.\",\n"
-	"          \"anyOf\": [\n"
-	"            {\n"
-	"              \"format\": \"ipv4\"\n"
-	"            },\n"
-	"            {\n"
-	"              \"format\": \"ipv6\"\n"
-	"            }\n"
-	"          ]\n"
-	"        },\n"
-	"        \"labelDomain\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"pattern\": "
-	"\"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$\",\n"
-	"          \"maxLength\": 253,\n"
-	"          \"default\": \"kubetenant.io\",\n"
-	"          \"description\": \"Prefix of every platform label and taint key: "
-	"'<labelDomain>/node-pool', '<labelDomain>/purpose'.\"\n"
-	"        },\n"
-	"        \"groupPrefix\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"maxLength\": 64,\n"
-	"          \"not\": {\n"
-	"            \"pattern\": \"^system:\"\n"
-	"          },\n"
-	"          \"default\": \"oidc:\",\n"
-	"          \"description\": \"Prefix the API server adds to IdP groups "
-	"(--oidc-groups-prefix); prepended to every group in RoleBindings. May be empty.\"\n"
-	"        },\n"
-	"        \"platformNamespaces\": {\n"
-	"          \"type\": \"array\",\n"
-	"          \"description\": \"Namespaces of platform services (ingress controller, "
-	"monitoring) that may reach every tenant. No tenant may have one of these names.\",\n"
-	"          \"items\": {\n"
-	"            \"type\": \"string\",\n"
-	"            \"pattern\": \"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\"\n"
-	"          },\n"
-	"          \"uniqueItems\": true,\n"
-	"          \"maxItems\": 1000,\n"
-	"          \"default\": []\n"
-	"        },\n"
-	"        \"podSecurity\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"pattern\": "
-	"\"^(privileged|baseline|restricted)(:(latest|v1\\\\.(0|[1-9][0-9]{0,2})))?$\",\n"
-	"          \"default\": \"restricted:latest\",\n"
-	"          \"description\": \"Default Pod Security Standards level for tenants: "
-	"'privileged', 'baseline' or 'restricted', optionally pinned to a version with "
-	"':v1.<minor>' or ':latest'.\"\n"
-	"        },\n"
-	"        \"platformIdentities\": {\n"
-	"          \"type\": \"object\",\n"
-	"          \"additionalProperties\": false,\n"
-	"          \"description\": \"Identities exempt from the rules that protect "
-	"platform-managed objects (never from node placement or pod security).\",\n"
-	"          \"properties\": {\n"
-	"            \"users\": {\n"
-	"              \"type\": \"array\",\n"
-	"              \"description\": \"User names, as the API server sees them.\",\n"
-	"              \"items\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"minLength\": 1,\n"
-	"                \"maxLength\": 256\n"
-	"              },\n"
-	"              \"uniqueItems\": true,\n"
-	"              \"maxItems\": 1000\n"
-	"            },\n"
-	"            \"groups\": {\n"
-	"              \"type\": \"array\",\n"
-	"              \"description\": \"Group names; 'system:authenticated', "
-	"'system:unauthenticated' and 'system:serviceaccounts' are refused.\",\n"
-	"              \"items\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"minLength\": 1,\n"
-	"                \"maxLength\": 256,\n"
-	"                \"not\": {\n"
-	"                  \"enum\": [\n"
-	"                    \"system:authenticated\",\n"
-	"                    \"system:unauthenticated\",\n"
-	"                    \"system:serviceaccounts\"\n"
-	"                  ]\n"
-	"                }\n"
-	"              },\n"
-	"              \"uniqueItems\": true,\n"
-	"              \"maxItems\": 1000\n"
-	"            },\n"
-	"            \"serviceAccounts\": {\n"
-	"              \"type\": \"array\",\n"
-	"              \"description\": \"Service accounts as 'namespace:name'.\",\n"
-	"              \"items\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"pattern\": "
-	"\"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?$\"\n"
-	"              },\n"
-	"              \"uniqueItems\": true,\n"
-	"              \"maxItems\": 1000\n"
-	"            }\n"
-	"          }\n"
-	"        },\n"
-	"        \"image\": {\n"
-	"          \"type\": \"string\",\n"
-	"          \"maxLength\": 255,\n"
-	"          \"pattern\": \"^[A-Za-z0-9._/:@-]+$\",\n"
-	"          \"description\": \"Image of kubetenant itself, for the webhook and proxy "
-	"Deployments. Default 'kubetenant/kubetenant:<version>'.\"\n"
-	"        },\n"
-	"        \"oidc\": {\n"
-	"          \"type\": \"object\",\n"
-	"          \"additionalProperties\": false,\n"
-	"          \"description\": \"The OIDC-to-impersonation proxy; rendered only when "
-	"issuerURL is set.\",\n"
-	"          \"properties\": {\n"
-	"            \"issuerURL\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": \"^https://\",\n"
-	"              \"description\": \"OIDC issuer URL (https only).\"\n"
-	"            },\n"
-	"            \"clientID\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"minLength\": 1,\n"
-	"              \"maxLength\": 256,\n"
-	"              \"description\": \"The token audience; required with issuerURL.\"\n"
-	"            },\n"
-	"            \"usernameClaim\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"minLength\": 1,\n"
-	"              \"maxLength\": 256,\n"
-	"              \"default\": \"sub\",\n"
-	"              \"description\": \"Claim that names the user.\"\n"
-	"            },\n"
-	"            \"groupsClaim\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"minLength\": 1,\n"
-	"              \"maxLength\": 256,\n"
-	"              \"default\": \"groups\",\n"
-	"              \"description\": \"Claim that lists the user's groups.\"\n"
-	"            },\n"
-	"            \"proxyHostname\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": "
-	"\"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\\\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\",\n"
-	"              \"maxLength\": 253,\n"
-	"              \"description\": \"Public hostname of the proxy; it belongs to the "
-	"platform and no tenant may claim it.\"\n"
-	"            }\n"
-	"          },\n"
-	"          \"dependentRequired\": {\n"
-	"            \"issuerURL\": [\n"
-	"              \"clientID\"\n"
-	"            ]\n"
-	"          }\n"
-	"        }\n"
-	"      }\n"
-	"    },\n"
-	"    \"nodePools\": {\n"
-	"      \"type\": [\n"
-	"        \"object\",\n"
-	"        \"null\"\n"
-	"      ],\n"
-	"      \"description\": \"Karpenter node pools by name (DNS-1123 labels). Each becomes "
-	"a NodePool and an EC2NodeClass, tainted so that only its tenants' pods land there.\",\n"
-	"      \"maxProperties\": 10000,\n"
-	"      \"propertyNames\": {\n"
-	"        \"pattern\": \"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\"\n"
-	"      },\n"
-	"      \"additionalProperties\": {\n"
-	"        \"type\": \"object\",\n"
-	"        \"additionalProperties\": false,\n"
-	"        \"required\": [\n"
-	"          \"instances\",\n"
-	"          \"costCode\"\n"
-	"        ],\n"
-	"        \"properties\": {\n"
-	"          \"instances\": {\n"
-	"            \"type\": \"object\",\n"
-	"            \"additionalProperties\": false,\n"
-	"            \"description\": \"What Karpenter may launch for this pool.\",\n"
-	"            \"required\": [\n"
-	"              \"instanceTypes\"\n"
-	"            ],\n"
-	"            \"properties\": {\n"
-	"              \"capacityTypes\": {\n"
-	"                \"type\": \"array\",\n"
-	"                \"description\": \"Capacity types: 'on-demand', 'spot', 'reserved'.\",\n"
-	"                \"items\": {\n"
-	"                  \"enum\": [\n"
-	"                    \"on-demand\",\n"
-	"                    \"spot\",\n"
-	"                    \"reserved\"\n"
-	"                  ]\n"
-	"                },\n"
-	"                \"uniqueItems\": true,\n"
-	"                \"maxItems\": 1000,\n"
-	"                \"minItems\": 1,\n"
-	"                \"default\": [\n"
-	"                  \"on-demand\"\n"
-	"                ]\n"
-	"              },\n"
-	"              \"instanceTypes\": {\n"
-	"                \"type\": \"array\",\n"
-	"                \"description\": \"EC2 instance types, like 't3a.large'.\",\n"
-	"                \"items\": {\n"
-	"                  \"type\": \"string\",\n"
-	"                  \"pattern\": \"^[a-z][a-z0-9-]*\\\\.[a-z0-9-]+$\",\n"
-	"                  \"maxLength\": 64\n"
-	"                },\n"
-	"                \"uniqueItems\": true,\n"
-	"                \"maxItems\": 1000,\n"
-	"                \"minItems\": 1\n"
-	"              },\n"
-	"              \"emptyTtl\": {\n"
-	"                \"type\": \"integer\",\n"
-	"                \"minimum\": 0,\n"
-	"                \"maximum\": 2592000,\n"
-	"                \"description\": \"Seconds a node may stay empty before Karpenter "
-	"consolidates it (0 to 30 days). Unset: Karpenter's default.\"\n"
-	"              },\n"
-	"              \"ttl\": {\n"
-	"                \"type\": \"integer\",\n"
-	"                \"minimum\": 60,\n"
-	"                \"maximum\": 31536000,\n"
-	"                \"description\": \"Seconds after which a node expires and is replaced "
-	"(1 minute to 365 days). Unset: never.\"\n"
-	"              }\n"
-	"            }\n"
-	"          },\n"
-	"          \"costCode\": {\n"
-	"            \"type\": \"string\",\n"
-	"            \"pattern\": \"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$\",\n"
-	"            \"description\": \"Cost allocation code: the '<labelDomain>/cost-code' "
-	"label and the CostCode EC2 tag.\"\n"
-	"          }\n"
-	"        }\n"
-	"      }\n"
-	"    },\n"
-	"    \"tenants\": {\n"
-	"      \"type\": [\n"
-	"        \"object\",\n"
-	"        \"null\"\n"
-	"      ],\n"
-	"      \"description\": \"Tenants by name (DNS-1123 labels, also their namespaces). "
-	"Names starting with 'kube-', 'default', 'kubetenant-system' and platform namespaces "
-	"are refused.\",\n"
-	"      \"maxProperties\": 100000,\n"
-	"      \"propertyNames\": {\n"
-	"        \"pattern\": \"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\",\n"
-	"        \"not\": {\n"
-	"          \"anyOf\": [\n"
-	"            {\n"
-	"              \"pattern\": \"^kube-\"\n"
-	"            },\n"
-	"            {\n"
-	"              \"enum\": [\n"
-	"                \"default\",\n"
-	"                \"kubetenant-system\"\n"
-	"              ]\n"
-	"            }\n"
-	"          ]\n"
-	"        }\n"
-	"      },\n"
-	"      \"additionalProperties\": {\n"
-	"        \"type\": \"object\",\n"
-	"        \"additionalProperties\": false,\n"
-	"        \"required\": [\n"
-	"          \"nodePool\"\n"
-	"        ],\n"
-	"        \"properties\": {\n"
-	"          \"nodePool\": {\n"
-	"            \"type\": \"string\",\n"
-	"            \"pattern\": \"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\",\n"
-	"            \"description\": \"Node pool (a key of nodePools) where every pod of the "
-	"tenant runs.\"\n"
-	"          },\n"
-	"          \"operatorEdGroup\": {\n"
-	"            \"type\": \"string\",\n"
-	"            \"minLength\": 1,\n"
-	"            \"maxLength\": 256,\n"
-	"            \"not\": {\n"
-	"              \"pattern\": \"^system:\"\n"
-	"            },\n"
-	"            \"description\": \"IdP group with read access to the namespace (bound with "
-	"groupPrefix).\"\n"
-	"          },\n"
-	"          \"readOnlyGroups\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"More IdP groups with read access.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"minLength\": 1,\n"
-	"              \"maxLength\": 256,\n"
-	"              \"not\": {\n"
-	"                \"pattern\": \"^system:\"\n"
-	"              }\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"domains\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"Hostnames the tenant may use in Ingresses and "
-	"Certificates, besides '<tenant>.<tenantHostPrefix>' and its wildcard. '*' only as "
-	"the whole leftmost label. No two tenants may hold names where one equals or lies "
-	"under the other.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": "
-	"\"^(\\\\*\\\\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\\\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\",\n"
-	"              \"maxLength\": 253,\n"
-	"              \"not\": {\n"
-	"                \"pattern\": \"\\\\.[0-9]+$\"\n"
-	"              }\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"podSecurity\": {\n"
-	"            \"type\": \"string\",\n"
-	"            \"pattern\": "
-	"\"^(privileged|baseline|restricted)(:(latest|v1\\\\.(0|[1-9][0-9]{0,2})))?$\",\n"
-	"            \"description\": \"Pod Security Standards level of this tenant; default "
-	"global.podSecurity.\"\n"
-	"          },\n"
-	"          \"allowServiceTypes\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"Service types the tenant may create besides ClusterIP.\",\n"
-	"            \"items\": {\n"
-	"              \"enum\": [\n"
-	"                \"NodePort\",\n"
-	"                \"LoadBalancer\"\n"
-	"              ]\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"allowFrom\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"Other tenants whose pods may reach this tenant's pods.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": \"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$\"\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"quota\": {\n"
-	"            \"type\": \"object\",\n"
-	"            \"description\": \"ResourceQuota spec.hard: resource name to quantity "
-	"('requests.cpu', 'limits.memory', 'pods', 'count/deployments.apps', "
-	"'requests.nvidia.com/gpu'...).\",\n"
-	"            \"maxProperties\": 64,\n"
-	"            \"additionalProperties\": {\n"
-	"              \"type\": [\n"
-	"                \"string\",\n"
-	"                \"number\"\n"
-	"              ],\n"
-	"              \"pattern\": "
-	"\"^[+]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$\",\n"
-	"              \"description\": \"A non-negative Kubernetes quantity: '500m', '2Gi', "
-	"'1e3', '4'.\"\n"
-	"            }\n"
-	"          },\n"
-	"          \"limits\": {\n"
-	"            \"type\": \"object\",\n"
-	"            \"additionalProperties\": false,\n"
-	"            \"description\": \"LimitRange for containers; min <= defaultRequest <= "
-	"default <= max per resource.\",\n"
-	"            \"properties\": {\n"
-	"              \"default\": {\n"
-	"                \"type\": \"object\",\n"
-	"                \"description\": \"Default limits.\",\n"
-	"                \"maxProperties\": 64,\n"
-	"                \"additionalProperties\": {\n"
-	"                  \"type\": [\n"
-	"                    \"string\",\n"
-	"                    \"number\"\n"
-	"                  ],\n"
-	"                  \"pattern\": "
-	"\"^[+]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$\",\n"
-	"                  \"description\": \"A non-negative Kubernetes quantity: '500m', "
-	"'2Gi', '1e3', '4'.\"\n"
-	"                }\n"
-	"              },\n"
-	"              \"defaultRequest\": {\n"
-	"                \"type\": \"object\",\n"
-	"                \"description\": \"Default requests.\",\n"
-	"                \"maxProperties\": 64,\n"
-	"                \"additionalProperties\": {\n"
-	"                  \"type\": [\n"
-	"                    \"string\",\n"
-	"                    \"number\"\n"
-	"                  ],\n"
-	"                  \"pattern\": "
-	"\"^[+]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$\",\n"
-	"                  \"description\": \"A non-negative Kubernetes quantity: '500m', "
-	"'2Gi', '1e3', '4'.\"\n"
-	"                }\n"
-	"              },\n"
-	"              \"max\": {\n"
-	"                \"type\": \"object\",\n"
-	"                \"description\": \"Largest limits allowed.\",\n"
-	"                \"maxProperties\": 64,\n"
-	"                \"additionalProperties\": {\n"
-	"                  \"type\": [\n"
-	"                    \"string\",\n"
-	"                    \"number\"\n"
-	"                  ],\n"
-	"                  \"pattern\": "
-	"\"^[+]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$\",\n"
-	"                  \"description\": \"A non-negative Kubernetes quantity: '500m', "
-	"'2Gi', '1e3', '4'.\"\n"
-	"                }\n"
-	"              },\n"
-	"              \"min\": {\n"
-	"                \"type\": \"object\",\n"
-	"                \"description\": \"Smallest requests allowed.\",\n"
-	"                \"maxProperties\": 64,\n"
-	"                \"additionalProperties\": {\n"
-	"                  \"type\": [\n"
-	"                    \"string\",\n"
-	"                    \"number\"\n"
-	"                  ],\n"
-	"                  \"pattern\": "
-	"\"^[+]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$\",\n"
-	"                  \"description\": \"A non-negative Kubernetes quantity: '500m', "
-	"'2Gi', '1e3', '4'.\"\n"
-	"                }\n"
-	"              }\n"
-	"            }\n"
-	"          },\n"
-	"          \"manifestRepo\": {\n"
-	"            \"type\": \"object\",\n"
-	"            \"additionalProperties\": false,\n"
-	"            \"description\": \"Flux sync of the tenant's own Git repository, applied "
-	"with a service account that is admin of the tenant's namespace only.\",\n"
-	"            \"required\": [\n"
-	"              \"url\"\n"
-	"            ],\n"
-	"            \"properties\": {\n"
-	"              \"url\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"pattern\": \"^(https://|ssh://|git@)\",\n"
-	"                \"description\": \"https:// or ssh:// URL, or git@host:path (rewritten "
-	"to ssh://).\"\n"
-	"              },\n"
-	"              \"branch\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"minLength\": 1,\n"
-	"                \"maxLength\": 255,\n"
-	"                \"default\": \"main\",\n"
-	"                \"description\": \"Branch to follow.\"\n"
-	"              },\n"
-	"              \"path\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"minLength\": 1,\n"
-	"                \"maxLength\": 1024,\n"
-	"                \"pattern\": \"^[^/]\",\n"
-	"                \"not\": {\n"
-	"                  \"pattern\": \"(^|/)\\\\.\\\\.(/|$)\"\n"
-	"                },\n"
-	"                \"default\": \"./\",\n"
-	"                \"description\": \"Directory inside the repository (relative, no "
-	"'..').\"\n"
-	"              },\n"
-	"              \"interval\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"pattern\": \"^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$\",\n"
-	"                \"default\": \"1m\",\n"
-	"                \"description\": \"How often Flux checks the repository (Go duration).\"\n"
-	"              },\n"
-	"              \"secretRef\": {\n"
-	"                \"type\": \"string\",\n"
-	"                \"pattern\": "
-	"\"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$\",\n"
-	"                \"maxLength\": 253,\n"
-	"                \"description\": \"Secret in the tenant namespace with the Git "
-	"credentials.\"\n"
-	"              }\n"
-	"            }\n"
-	"          },\n"
-	"          \"priorityClasses\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"PriorityClass names the tenant's pods may use; none "
-	"when empty. Names starting with 'system-' are refused.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": "
-	"\"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$\",\n"
-	"              \"not\": {\n"
-	"                \"pattern\": \"^system-\"\n"
-	"              }\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"runtimeClasses\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"RuntimeClass names the tenant's pods may use; none when "
-	"empty.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": "
-	"\"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$\"\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"schedulerNames\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"Schedulers the tenant's pods may name besides "
-	"default-scheduler.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": "
-	"\"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$\"\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"imageRegistries\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"Registries (host[:port][/path]) images must come from; "
-	"any when empty.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"maxLength\": 255,\n"
-	"              \"pattern\": \"^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*$\"\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"ingressClasses\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"IngressClass names the tenant may use; any when empty.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": "
-	"\"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$\"\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"certIssuers\": {\n"
-	"            \"type\": \"array\",\n"
-	"            \"description\": \"cert-manager issuers as 'Issuer/<name>' or "
-	"'ClusterIssuer/<name>'; any when empty.\",\n"
-	"            \"items\": {\n"
-	"              \"type\": \"string\",\n"
-	"              \"pattern\": \"^(Cluster)?Issuer/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$\"\n"
-	"            },\n"
-	"            \"uniqueItems\": true,\n"
-	"            \"maxItems\": 1000,\n"
-	"            \"default\": []\n"
-	"          },\n"
-	"          \"allowDaemonSets\": {\n"
-	"            \"type\": \"boolean\",\n"
-	"            \"default\": false,\n"
-	"            \"description\": \"Whether the tenant may create DaemonSets.\"\n"
-	"          }\n"
-	"        }\n"
-	"      }\n"
-	"    }\n"
-	"  }\n"
-	"}\n"
-	;
+#define DNS_LABEL "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+#define DNS_SUBDOMAIN "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+#define HOST_LABELS "([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+#define HOSTNAME "^" HOST_LABELS
+#define HOSTNAME_OR_WILDCARD "^(\\*\\.)?" HOST_LABELS
+#define PSS_LEVEL "^(privileged|baseline|restricted)(:(latest|v1\\.(0|[1-9][0-9]{0,2})))?$"
+#define QUANTITY "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+#define MAX_LIST 1000
+
+/* obj with the keys packed from fmt appended after its own. */
+static json_t *with(json_t *obj, const char *fmt, ...)
+{
+	json_t *more;
+	va_list ap;
+
+	va_start(ap, fmt);
+	more = json_vpack_ex(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (obj && more && json_object_update(obj, more) == 0) {
+		json_decref(more);
+		return obj;
+	}
+	json_decref(obj);
+	json_decref(more);
+	return NULL;
+}
+
+static json_t *described(json_t *obj, const char *description)
+{
+	return with(obj, "{s:s}", "description", description);
+}
+
+static json_t *defaulted(json_t *obj, const char *value, const char *description)
+{
+	return with(obj, "{s:s, s:s}", "default", value, "description", description);
+}
+
+static json_t *not_matching(json_t *obj, const char *pattern)
+{
+	return with(obj, "{s:{s:s}}", "not", "pattern", pattern);
+}
+
+/* Groups under 'system:' are Kubernetes' own: no tenant may be bound to one. */
+static json_t *no_system(json_t *obj)
+{
+	return not_matching(obj, "^system:");
+}
+
+static json_t *str(const char *pattern)
+{
+	return json_pack("{s:s, s:s}", "type", "string", "pattern", pattern);
+}
+
+static json_t *str_max(const char *pattern, int max_length)
+{
+	return with(str(pattern), "{s:i}", "maxLength", max_length);
+}
+
+static json_t *nonempty(int max_length)
+{
+	return json_pack("{s:s, s:i, s:i}", "type", "string", "minLength", 1, "maxLength",
+			 max_length);
+}
+
+static json_t *hostname(int max_length, const char *description)
+{
+	return described(str_max(HOSTNAME, max_length), description);
+}
+
+static json_t *seconds(int minimum, int maximum, const char *description)
+{
+	return json_pack("{s:s, s:i, s:i, s:s}", "type", "integer", "minimum", minimum, "maximum",
+			 maximum, "description", description);
+}
+
+/* A set of items, bounded like every list of the loader. */
+static json_t *list(const char *description, json_t *items)
+{
+	return json_pack("{s:s, s:s, s:o, s:b, s:i}", "type", "array", "description", description,
+			 "items", items, "uniqueItems", 1, "maxItems", MAX_LIST);
+}
+
+static json_t *opt_list(const char *description, json_t *items)
+{
+	return with(list(description, items), "{s:[]}", "default");
+}
+
+/* Resource name to Kubernetes quantity: quota and each LimitRange map. */
+static json_t *quantity_map(const char *description)
+{
+	return json_pack("{s:s, s:s, s:i, s:{s:[s, s], s:s, s:s}}", "type", "object",
+			 "description", description, "maxProperties", 64, "additionalProperties",
+			 "type", "string", "number", "pattern", QUANTITY, "description",
+			 "A non-negative Kubernetes quantity: '500m', '2Gi', '1e3', '4'.");
+}
+
+/* An object with only the listed keys; description and required1/2 may be NULL. */
+static json_t *strict_object(const char *description, const char *required1,
+			     const char *required2, json_t *properties)
+{
+	json_t *obj = json_pack("{s:s, s:b, s:s*}", "type", "object", "additionalProperties", 0,
+				"description", description);
+
+	if (required1)
+		obj = with(obj, "{s:[s, s*]}", "required", required1, required2);
+	return with(obj, "{s:o}", "properties", properties);
+}
+
+/* nodePools and tenants: name -> value, null when the key is left empty. */
+static json_t *name_map(const char *description, int max, json_t *names, json_t *values)
+{
+	return json_pack("{s:[s, s], s:s, s:i, s:o, s:o}", "type", "object", "null",
+			 "description", description, "maxProperties", max, "propertyNames", names,
+			 "additionalProperties", values);
+}
+
+static json_t *platform_identities(void)
+{
+	json_t *group = with(nonempty(256), "{s:{s:[s, s, s]}}", "not", "enum",
+			     "system:authenticated", "system:unauthenticated",
+			     "system:serviceaccounts");
+
+	return strict_object(
+		"Identities exempt from the rules that protect platform-managed objects (never "
+		"from node placement or pod security).", NULL, NULL,
+		json_pack("{s:o, s:o, s:o}",
+			  "users", list("User names, as the API server sees them.", nonempty(256)),
+			  "groups", list("Group names; 'system:authenticated', "
+					 "'system:unauthenticated' and 'system:serviceaccounts' are "
+					 "refused.", group),
+			  "serviceAccounts", list("Service accounts as 'namespace:name'.",
+						  str("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:"
+						      "[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))));
+}
+
+static json_t *oidc(void)
+{
+	json_t *props = json_pack(
+		"{s:o, s:o, s:o, s:o, s:o}",
+		"issuerURL", described(str("^https://"), "OIDC issuer URL (https only)."),
+		"clientID", described(nonempty(256), "The token audience; required with issuerURL."),
+		"usernameClaim", defaulted(nonempty(256), "sub", "Claim that names the user."),
+		"groupsClaim", defaulted(nonempty(256), "groups", "Claim that lists the user's groups."),
+		"proxyHostname", hostname(253, "Public hostname of the proxy; it belongs to the "
+					  "platform and no tenant may claim it."));
+
+	return with(strict_object("The OIDC-to-impersonation proxy; rendered only when issuerURL "
+				  "is set.", NULL, NULL, props),
+		    "{s:{s:[s]}}", "dependentRequired", "issuerURL", "clientID");
+}
+
+static json_t *global(void)
+{
+	json_t *props = json_pack(
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"clusterHostname", hostname(253, "Public hostname of the cluster; it belongs to the "
+					    "platform and no tenant may claim it."),
+		"tenantHostPrefix", hostname(187, "DNS zone of tenant hosts: every tenant may use "
+					     "'<tenant>.<prefix>' and '*.<tenant>.<prefix>'. No "
+					     "tenant may list a domain at, under or above it "
+					     "(except its own subtree)."),
+		"clusterName", described(str("^[0-9A-Za-z][0-9A-Za-z_-]{0,99}$"),
+					 "EKS cluster name: Karpenter discovery tags and EC2 tags."),
+		"clusterDNS", json_pack("{s:s, s:s, s:[{s:s}, {s:s}]}", "type", "string",
+					"description", "IPv4 or IPv6 address of the cluster DNS "
+					"service, for the kubelet of Karpenter nodes.",
+					"anyOf", "format", "ipv4", "format", "ipv6"),
+		"labelDomain", defaulted(str_max(DNS_SUBDOMAIN, 253), "kubetenant.io",
+					 "Prefix of every platform label and taint key: "
+					 "'<labelDomain>/node-pool', '<labelDomain>/purpose'."),
+		"groupPrefix", defaulted(no_system(json_pack("{s:s, s:i}", "type", "string",
+							     "maxLength", 64)),
+					 "oidc:", "Prefix the API server adds to IdP groups "
+					 "(--oidc-groups-prefix); prepended to every group in "
+					 "RoleBindings. May be empty."),
+		"platformNamespaces", opt_list("Namespaces of platform services (ingress "
+					       "controller, monitoring) that may reach every "
+					       "tenant. No tenant may have one of these names.",
+					       str(DNS_LABEL)),
+		"podSecurity", defaulted(str(PSS_LEVEL), "restricted:latest",
+					 "Default Pod Security Standards level for tenants: "
+					 "'privileged', 'baseline' or 'restricted', optionally "
+					 "pinned to a version with ':v1.<minor>' or ':latest'."),
+		"platformIdentities", platform_identities(),
+		"image", json_pack("{s:s, s:i, s:s, s:s}", "type", "string", "maxLength", 255,
+				   "pattern", "^[A-Za-z0-9._/:@-]+$", "description",
+				   "Image of kubetenant itself, for the webhook and proxy "
+				   "Deployments. Default 'kubetenant/kubetenant:<version>'."),
+		"oidc", oidc());
+
+	return strict_object("Settings for the whole cluster.", "tenantHostPrefix", "clusterName",
+			     props);
+}
+
+static json_t *node_pools(void)
+{
+	json_t *instances = strict_object(
+		"What Karpenter may launch for this pool.", "instanceTypes", NULL,
+		json_pack("{s:o, s:o, s:o, s:o}",
+			  "capacityTypes",
+			  with(list("Capacity types: 'on-demand', 'spot', 'reserved'.",
+				    json_pack("{s:[s, s, s]}", "enum", "on-demand", "spot",
+					      "reserved")),
+			       "{s:i, s:[s]}", "minItems", 1, "default", "on-demand"),
+			  "instanceTypes",
+			  with(list("EC2 instance types, like 't3a.large'.",
+				    str_max("^[a-z][a-z0-9-]*\\.[a-z0-9-]+$", 64)),
+			       "{s:i}", "minItems", 1),
+			  "emptyTtl", seconds(0, 2592000, "Seconds a node may stay empty before "
+					      "Karpenter consolidates it (0 to 30 days). Unset: "
+					      "Karpenter's default."),
+			  "ttl", seconds(60, 31536000, "Seconds after which a node expires and is "
+					 "replaced (1 minute to 365 days). Unset: never.")));
+	json_t *cost_code = described(str("^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"),
+				      "Cost allocation code: the '<labelDomain>/cost-code' label "
+				      "and the CostCode EC2 tag.");
+
+	return name_map("Karpenter node pools by name (DNS-1123 labels). Each becomes a NodePool "
+			"and an EC2NodeClass, tainted so that only its tenants' pods land there.",
+			10000, json_pack("{s:s}", "pattern", DNS_LABEL),
+			strict_object(NULL, "instances", "costCode",
+				      json_pack("{s:o, s:o}", "instances", instances,
+						"costCode", cost_code)));
+}
+
+static json_t *manifest_repo(void)
+{
+	json_t *path = with(nonempty(1024), "{s:s}", "pattern", "^[^/]");
+
+	return strict_object(
+		"Flux sync of the tenant's own Git repository, applied with a service account "
+		"that is admin of the tenant's namespace only.", "url", NULL,
+		json_pack("{s:o, s:o, s:o, s:o, s:o}",
+			  "url", described(str("^(https://|ssh://|git@)"), "https:// or ssh:// "
+					   "URL, or git@host:path (rewritten to ssh://)."),
+			  "branch", defaulted(nonempty(255), "main", "Branch to follow."),
+			  "path", defaulted(not_matching(path, "(^|/)\\.\\.(/|$)"), "./",
+					    "Directory inside the repository (relative, no '..')."),
+			  "interval", defaulted(str("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"), "1m",
+						"How often Flux checks the repository (Go "
+						"duration)."),
+			  "secretRef", described(str_max(DNS_SUBDOMAIN, 253), "Secret in the "
+						 "tenant namespace with the Git credentials.")));
+}
+
+static json_t *tenant(void)
+{
+	json_t *limits = strict_object(
+		"LimitRange for containers; min <= defaultRequest <= default <= max per resource.",
+		NULL, NULL,
+		json_pack("{s:o, s:o, s:o, s:o}",
+			  "default", quantity_map("Default limits."),
+			  "defaultRequest", quantity_map("Default requests."),
+			  "max", quantity_map("Largest limits allowed."),
+			  "min", quantity_map("Smallest requests allowed.")));
+	json_t *props = json_pack(
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+		"s:o}",
+		"nodePool", described(str(DNS_LABEL), "Node pool (a key of nodePools) where every "
+				      "pod of the tenant runs."),
+		"operatorEdGroup", described(no_system(nonempty(256)), "IdP group with read access "
+					     "to the namespace (bound with groupPrefix)."),
+		"readOnlyGroups", opt_list("More IdP groups with read access.",
+					   no_system(nonempty(256))),
+		"domains", opt_list("Hostnames the tenant may use in Ingresses and Certificates, "
+				    "besides '<tenant>.<tenantHostPrefix>' and its wildcard. '*' "
+				    "only as the whole leftmost label. No two tenants may hold "
+				    "names where one equals or lies under the other.",
+				    not_matching(str_max(HOSTNAME_OR_WILDCARD, 253), "\\.[0-9]+$")),
+		"podSecurity", described(str(PSS_LEVEL), "Pod Security Standards level of this "
+					 "tenant; default global.podSecurity."),
+		"allowServiceTypes", opt_list("Service types the tenant may create besides "
+					      "ClusterIP.", json_pack("{s:[s, s]}", "enum",
+								      "NodePort", "LoadBalancer")),
+		"allowFrom", opt_list("Other tenants whose pods may reach this tenant's pods.",
+				      str(DNS_LABEL)),
+		"quota", quantity_map("ResourceQuota spec.hard: resource name to quantity "
+				      "('requests.cpu', 'limits.memory', 'pods', "
+				      "'count/deployments.apps', 'requests.nvidia.com/gpu'...)."),
+		"limits", limits,
+		"manifestRepo", manifest_repo(),
+		"priorityClasses", opt_list("PriorityClass names the tenant's pods may use; none "
+					    "when empty. Names starting with 'system-' are refused.",
+					    not_matching(str(DNS_SUBDOMAIN), "^system-")),
+		"runtimeClasses", opt_list("RuntimeClass names the tenant's pods may use; none "
+					   "when empty.", str(DNS_SUBDOMAIN)),
+		"schedulerNames", opt_list("Schedulers the tenant's pods may name besides "
+					   "default-scheduler.", str(DNS_SUBDOMAIN)),
+		"imageRegistries", opt_list("Registries (host[:port][/path]) images must come "
+					    "from; any when empty.",
+					    json_pack("{s:s, s:i, s:s}", "type", "string",
+						      "maxLength", 255, "pattern",
+						      "^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*$")),
+		"ingressClasses", opt_list("IngressClass names the tenant may use; any when empty.",
+					   str(DNS_SUBDOMAIN)),
+		"certIssuers", opt_list("cert-manager issuers as 'Issuer/<name>' or "
+					"'ClusterIssuer/<name>'; any when empty.",
+					str("^(Cluster)?Issuer/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")),
+		"allowDaemonSets", json_pack("{s:s, s:b, s:s}", "type", "boolean", "default", 0,
+					     "description",
+					     "Whether the tenant may create DaemonSets."));
+
+	return strict_object(NULL, "nodePool", NULL, props);
+}
+
+static json_t *tenants(void)
+{
+	json_t *names = json_pack("{s:s, s:{s:[{s:s}, {s:[s, s]}]}}", "pattern", DNS_LABEL, "not",
+				  "anyOf", "pattern", "^kube-", "enum", "default",
+				  "kubetenant-system");
+
+	return name_map("Tenants by name (DNS-1123 labels, also their namespaces). Names starting "
+			"with 'kube-', 'default', 'kubetenant-system' and platform namespaces are "
+			"refused.", 100000, names, tenant());
+}
+
+static char *schema_text;
+
+/* Runs once: the schema never changes, so it is built and serialized once. */
+static void build_schema(void)
+{
+	const size_t flags = JSON_INDENT(2);
+	json_t *root;
+	size_t len;
+	char *text;
+
+	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:[s], s:{s:o, s:o, s:o}}",
+			 "$schema", "https://json-schema.org/draft/2020-12/schema",
+			 "$id", "https://kubetenant.io/schemas/tenants.json",
+			 "title", "kubetenant tenants file",
+			 "description", "One file describes a multi-tenant Kubernetes cluster: "
+			 "global settings, Karpenter node pools and tenants (one namespace each). "
+			 "'kubetenant validate' checks more than this schema can say: references "
+			 "between tenants and node pools, reserved namespaces, hostname ownership "
+			 "across tenants and LimitRange ordering.",
+			 "type", "object", "additionalProperties", 0, "required", "global",
+			 "properties", "global", global(), "nodePools", node_pools(),
+			 "tenants", tenants());
+	if (!root)
+		return;
+	len = json_dumpb(root, NULL, 0, flags);
+	text = len ? malloc(len + 2) : NULL;
+	if (text && json_dumpb(root, text, len, flags) == len) {
+		text[len] = '\n';
+		text[len + 1] = '\0';
+		schema_text = text;
+	} else {
+		free(text);
+	}
+	json_decref(root);
+}
 
 const char *kt_config_schema(void)
 {
-	return schema;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, build_schema);
+	return schema_text;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kt/json.h"
 #include "internal.h"
 
 /* ---- findings ---- */
@@ -317,10 +318,12 @@ static void finish(struct kt_pctx *c)
 	}
 	d->allowed = d->n_denials == 0;
 	d->code = d->allowed ? 200 : 403;
-	if (!d->allowed || c->mode != KT_POLICY_MUTATE)
-		kt_buf_release(&d->patch);
-	else if (c->n_patch_ops && kt_buf_addch(&d->patch, ']'))
+	kt_buf_release(&d->patch);
+	if (d->allowed && c->mode == KT_POLICY_MUTATE && c->patch &&
+	    kt_json_dump(c->patch, &d->patch))
 		c->rc = KT_E_NOMEM;
+	json_decref(c->patch);
+	c->patch = NULL;
 }
 
 /* Everything both entry points share once the request is decoded. */

@@ -33,7 +33,7 @@ struct kt_pctx {
 	struct kt_decision *d;
 	const char *pool_key;           /* "<labelDomain>/node-pool" */
 	const char *managed_key;        /* "app.kubernetes.io/managed-by" */
-	size_t n_patch_ops;
+	json_t *patch;                  /* the JSON Patch operations; NULL when none */
 	unsigned dropped_denials, dropped_warnings;
 	enum kt_rc rc;                  /* KT_E_NOMEM when any allocation failed */
 };
@@ -73,10 +73,12 @@ void kt_hostnames_annotations(struct kt_pctx *c);
 void kt_managed_judge(struct kt_pctx *c);
 bool kt_managed_dispatch(struct kt_pctx *c);
 
-/* patch.c: JSON Patch operations appended to c->d->patch (MUTATE mode only) */
-void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, const char *value_json);
-/* Append s (n bytes) as a JSON string literal. */
-enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n);
+/*
+ * patch.c: an "add" operation of value (reference stolen; NULL is out of
+ * memory) at the pointer of n segments, appended to c->patch (MUTATE mode
+ * only); finish() in engine.c serializes it to c->d->patch.
+ */
+void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *value);
 
 /* Label or annotation value of an object, or NULL. */
 const char *kt_meta_label(const json_t *obj, const char *key);

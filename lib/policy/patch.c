@@ -1,86 +1,15 @@
 /*
- * patch.c: building the JSON Patch the mutating webhook answers with, and
+ * patch.c: building the JSON Patch the mutating webhook answers with (a
+ * jansson array, serialized once the decision is final), and
  * applying a JSON Patch to a jansson document (RFC 6901 pointers, RFC 6902
  * operations) so `check` and the tests can re-judge the mutated object.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kt/utf8.h"
+#include <stdint.h>
+#include "kt/json.h"
 #include "internal.h"
-
-enum kt_rc kt_buf_add_json_str(struct kt_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-	enum kt_rc rc;
-
-	/* the usual case: nothing to escape, one copy */
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x80)
-			break;
-	}
-	if (i == n) {
-		if ((rc = kt_buf_grow(b, n + 2)))
-			return rc;
-		b->buf[b->len] = '"';
-		memcpy(b->buf + b->len + 1, s, n);
-		b->buf[b->len + n + 1] = '"';
-		b->len += n + 2;
-		b->buf[b->len] = '\0';
-		return KT_OK;
-	}
-	rc = kt_buf_addch(b, '"');
-
-	for (i = 0; !rc && i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		char esc[7];
-		size_t el;
-
-		if (ch >= 0x80) {
-			unsigned long cp;
-			size_t l = kt_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-
-			if (l) {
-				i += l - 1;
-				continue;
-			}
-			/* never emit invalid UTF-8: JSON readers reject it */
-			rc = kt_buf_add(b, s + start, i - start);
-			start = i + 1;
-			if (!rc)
-				rc = kt_buf_add(b, "\\ufffd", 6);
-			continue;
-		}
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
-			continue;
-		rc = kt_buf_add(b, s + start, i - start);
-		start = i + 1;
-		esc[0] = '\\';
-		el = 2;
-		switch (ch) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			el = 6;
-		}
-		if (!rc)
-			rc = kt_buf_add(b, esc, el);
-	}
-	if (!rc)
-		rc = kt_buf_add(b, s + start, n - start);
-	if (!rc)
-		rc = kt_buf_addch(b, '"');
-	return rc;
-}
 
 /* One JSON Pointer segment: '~' -> "~0", '/' -> "~1" (RFC 6901). */
 static enum kt_rc add_segment(struct kt_buf *b, const char *s)
@@ -99,35 +28,27 @@ static enum kt_rc add_segment(struct kt_buf *b, const char *s)
 	return rc;
 }
 
-void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, const char *value_json)
+void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *value)
 {
-	struct kt_buf *b = &c->d->patch;
 	struct kt_buf path = KT_BUF_INIT;
 	enum kt_rc rc = KT_OK;
+	json_t *op;
 	size_t i;
 
-	if (c->mode != KT_POLICY_MUTATE)
+	if (c->mode != KT_POLICY_MUTATE) {
+		json_decref(value);
 		return;
+	}
 	for (i = 0; !rc && i < n; i++)
 		rc = add_segment(&path, ptr[i]);
-	if (!rc && !c->n_patch_ops)
-		rc = kt_buf_grow(b, 512); /* one allocation for the usual two operations */
-	if (!rc)
-		rc = kt_buf_adds(b, c->n_patch_ops ? "," : "[");
-	if (!rc)
-		rc = kt_buf_adds(b, "{\"op\":\"add\",\"path\":");
-	if (!rc)
-		rc = kt_buf_add_json_str(b, path.buf, path.len);
-	if (!rc)
-		rc = kt_buf_adds(b, ",\"value\":");
-	if (!rc)
-		rc = kt_buf_adds(b, value_json);
-	if (!rc)
-		rc = kt_buf_addch(b, '}');
+	if (!c->patch && !(c->patch = json_array()))
+		rc = KT_E_NOMEM;
+	op = rc ? NULL : json_pack("{s:s,s:o,s:O}", "op", "add", "path",
+				   kt_json_text(path.buf, path.len, SIZE_MAX), "value", value);
+	if (!op || json_array_append_new(c->patch, op))
+		c->rc = KT_E_NOMEM;
+	json_decref(value);
 	kt_buf_release(&path);
-	if (rc)
-		c->rc = rc;
-	c->n_patch_ops++;
 }
 
 /* ---- applying ---- */

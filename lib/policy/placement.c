@@ -11,7 +11,9 @@
  * so pods admitted earlier keep working.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include "kt/json.h"
 #include "internal.h"
 
 #define KARPENTER_POOL_KEY "karpenter.sh/nodepool"
@@ -448,6 +450,19 @@ static bool is_pool_toleration(const struct kt_pctx *c, const json_t *t)
 	       (!effect || !*effect || !strcmp(effect, "NoSchedule"));
 }
 
+/* A string of the tenants file (valid UTF-8 by the loader; made sure of anyway). */
+static json_t *cfg_str(const char *s)
+{
+	return kt_json_text(s, strlen(s), SIZE_MAX);
+}
+
+/* The pool's toleration, as the patch adds it. */
+static json_t *pool_toleration(struct kt_pctx *c)
+{
+	return json_pack("{s:o,s:s,s:o,s:s}", "key", cfg_str(c->pool_key), "operator", "Equal",
+			 "value", cfg_str(c->t->node_pool), "effect", "NoSchedule");
+}
+
 /*
  * Pod CREATE: add the pool's nodeSelector and toleration unless present.
  * Runs after the rules, so a selector of another pool was already denied
@@ -458,47 +473,32 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 {
 	json_t *ns = json_object_get(p->spec, "nodeSelector");
 	json_t *tols = json_object_get(p->spec, "tolerations");
-	struct kt_buf v = KT_BUF_INIT;
-	enum kt_rc rc = KT_OK;
 	bool found = false;
 
 	if (!json_object_get(ns, c->pool_key)) {
 		if (kt_absent(ns)) {
 			const char *ptr[] = { "spec", "nodeSelector" };
+			json_t *sel = json_object();
 
-			rc = kt_buf_addch(&v, '{');
-			rc = rc ? rc : kt_buf_add_json_str(&v, c->pool_key, strlen(c->pool_key));
-			rc = rc ? rc : kt_buf_addch(&v, ':');
-			rc = rc ? rc : kt_buf_add_json_str(&v, c->t->node_pool,
-							   strlen(c->t->node_pool));
-			rc = rc ? rc : kt_buf_addch(&v, '}');
-			if (!rc)
-				kt_patch_add(c, ptr, 2, v.buf);
+			if (sel && json_object_set_new(sel, c->pool_key, cfg_str(c->t->node_pool))) {
+				json_decref(sel);
+				sel = NULL;
+			}
+			kt_patch_add(c, ptr, 2, sel);
 		} else {
 			const char *ptr[] = { "spec", "nodeSelector", c->pool_key };
 
-			rc = kt_buf_add_json_str(&v, c->t->node_pool, strlen(c->t->node_pool));
-			if (!rc)
-				kt_patch_add(c, ptr, 3, v.buf);
+			kt_patch_add(c, ptr, 3, cfg_str(c->t->node_pool));
 		}
 	}
-	kt_buf_reset(&v);
 	kt_each(t, tols)
 		found = found || is_pool_toleration(c, t.v);
-	if (!found && !rc) {
+	if (!found) {
 		const char *whole[] = { "spec", "tolerations" }, *end[] = { "spec", "tolerations", "-" };
-		bool absent = kt_absent(tols);
 
-		rc = kt_buf_adds(&v, absent ? "[{\"key\":" : "{\"key\":");
-		rc = rc ? rc : kt_buf_add_json_str(&v, c->pool_key, strlen(c->pool_key));
-		rc = rc ? rc : kt_buf_adds(&v, ",\"operator\":\"Equal\",\"value\":");
-		rc = rc ? rc : kt_buf_add_json_str(&v, c->t->node_pool, strlen(c->t->node_pool));
-		rc = rc ? rc : kt_buf_adds(&v, absent ? ",\"effect\":\"NoSchedule\"}]"
-						     : ",\"effect\":\"NoSchedule\"}");
-		if (!rc)
-			kt_patch_add(c, absent ? whole : end, 3 - absent, v.buf);
+		if (kt_absent(tols))
+			kt_patch_add(c, whole, 2, json_pack("[o]", pool_toleration(c)));
+		else
+			kt_patch_add(c, end, 3, pool_toleration(c));
 	}
-	if (rc)
-		c->rc = rc;
-	kt_buf_release(&v);
 }

@@ -4,136 +4,117 @@
  * Denials become status 403 with one message listing every reason (kubectl
  * prints only status.message) and the same reasons as status.details.causes
  * for machines; warnings go to response.warnings, which kubectl shows as
- * "Warning: ..." even for allowed requests.
+ * "Warning: ..." even for allowed requests.  The response is built as a
+ * jansson value and serialized by jansson; members are added in a fixed
+ * order, so the same decision always gives the same bytes.
  */
-#include <string.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <openssl/evp.h>
+#include "kt/json.h"
 #include "internal.h"
 
-static enum kt_rc add_base64(struct kt_buf *b, const unsigned char *s, size_t n)
+/* A text of the decision (uid, rule, message...): never invalid UTF-8. */
+static json_t *text(const char *s, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0, out = (n + 2) / 3 * 4;
-	enum kt_rc rc = kt_buf_grow(b, out);
-	char *d;
-
-	if (rc)
-		return rc;
-	d = b->buf + b->len;
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-
-		d[o++] = tab[v >> 18];
-		d[o++] = tab[v >> 12 & 63];
-		d[o++] = tab[v >> 6 & 63];
-		d[o++] = tab[v & 63];
-	}
-	if (i < n) {
-		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0);
-
-		d[o++] = tab[v >> 18];
-		d[o++] = tab[v >> 12 & 63];
-		d[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		d[o++] = '=';
-	}
-	b->len += o;
-	b->buf[b->len] = '\0';
-	return KT_OK;
+	return kt_json_text(s, n, SIZE_MAX);
 }
 
-/* "[rule] path: message" */
-static enum kt_rc add_reason(struct kt_buf *b, const struct kt_finding *f)
+static json_t *cstr(const char *s)
+{
+	return text(s, strlen(s));
+}
+
+/* The JSON Patch in base64, as AdmissionReview wants it. */
+static json_t *patch_base64(const struct kt_buf *patch)
+{
+	unsigned char *b64;
+	json_t *v;
+	int n;
+
+	if (patch->len > (size_t)INT_MAX / 4 * 3 - 3)
+		return NULL;
+	b64 = malloc(patch->len / 3 * 4 + 5);
+	if (!b64)
+		return NULL;
+	n = EVP_EncodeBlock(b64, (const unsigned char *)patch->buf, (int)patch->len);
+	v = json_stringn_nocheck((const char *)b64, (size_t)n);
+	free(b64);
+	return v;
+}
+
+/* A warning: "[rule] path: message", or "[rule] message" without a path. */
+static json_t *reason(const struct kt_finding *f)
 {
 	struct kt_buf t = KT_BUF_INIT;
-	enum kt_rc rc;
+	bool with_path = f->path && *f->path;
+	json_t *v = NULL;
 
-	rc = kt_buf_addch(&t, '[');
-	if (!rc)
-		rc = kt_buf_adds(&t, f->rule);
-	if (!rc)
-		rc = kt_buf_adds(&t, "] ");
-	if (!rc && f->path && *f->path) {
-		rc = kt_buf_adds(&t, f->path);
-		if (!rc)
-			rc = kt_buf_adds(&t, ": ");
-	}
-	if (!rc)
-		rc = kt_buf_adds(&t, f->message);
-	if (!rc)
-		rc = kt_buf_add_json_str(b, t.buf, t.len);
+	if (!kt_buf_addf(&t, "[%s] %s%s%s", f->rule, with_path ? f->path : "",
+			 with_path ? ": " : "", f->message))
+		v = text(t.buf, t.len);
 	kt_buf_release(&t);
-	return rc;
+	return v;
+}
+
+/* status: code, reason, message (every reason in one line) and details.causes. */
+static json_t *status(const struct kt_decision *d)
+{
+	struct kt_buf msg = KT_BUF_INIT;
+	json_t *st = NULL, *causes = json_array(), *cause;
+	enum kt_rc rc = causes ? KT_OK : KT_E_NOMEM;
+	size_t i;
+
+	if (!rc && d->tenant)
+		rc = kt_buf_addf(&msg, "tenant '%s': ", d->tenant->name);
+	for (i = 0; !rc && i < d->n_denials; i++) {
+		const struct kt_finding *f = &d->denials[i];
+
+		rc = kt_buf_addf(&msg, "%s[%s] %s%s%s", i ? "; " : "", f->rule,
+				 f->path ? f->path : "", f->path ? ": " : "", f->message);
+		cause = rc ? NULL : json_object();
+		if (cause && (json_object_set_new(cause, "reason", cstr(f->rule)) ||
+			      json_object_set_new(cause, "message", cstr(f->message)) ||
+			      (f->path && json_object_set_new(cause, "field", cstr(f->path)))))
+			rc = KT_E_NOMEM;
+		if (!cause || json_array_append_new(causes, cause))
+			rc = KT_E_NOMEM;
+	}
+	if (!rc && !d->n_denials)
+		rc = kt_buf_adds(&msg, "denied");
+	if (!rc)
+		st = json_pack("{s:i,s:s,s:o,s:{s:O}}", "code", d->code ? d->code : 403, "reason",
+			       "Forbidden", "message", text(msg.buf, msg.len), "details", "causes",
+			       causes);
+	json_decref(causes);
+	kt_buf_release(&msg);
+	return st;
 }
 
 enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out)
 {
-	enum kt_rc rc;
+	json_t *review, *resp = json_object(), *warnings;
+	enum kt_rc rc = KT_E_NOMEM;
+	bool ok;
 	size_t i;
 
-#define ADD(s) do { if ((rc = kt_buf_adds(out, s))) return rc; } while (0)
-#define STR(s) do { if ((rc = kt_buf_add_json_str(out, s, strlen(s)))) return rc; } while (0)
-	/* one allocation in the common case: the patch grows by a third in base64 */
-	if ((rc = kt_buf_grow(out, 512 + d->patch.len / 3 * 4 + 4)))
-		return rc;
-	ADD("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"response\":"
-	    "{\"uid\":");
-	STR(d->uid ? d->uid : "");
-	ADD(d->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
-	if (d->allowed && d->patch.len) {
-		ADD(",\"patchType\":\"JSONPatch\",\"patch\":\"");
-		if ((rc = add_base64(out, (const unsigned char *)d->patch.buf, d->patch.len)))
-			return rc;
-		ADD("\"");
+	review = json_pack("{s:s,s:s,s:O}", "apiVersion", "admission.k8s.io/v1", "kind",
+			   "AdmissionReview", "response", resp);
+	ok = review && !json_object_set_new(resp, "uid", cstr(d->uid ? d->uid : "")) &&
+	     !json_object_set_new(resp, "allowed", json_boolean(d->allowed));
+	if (ok && d->allowed && d->patch.len)
+		ok = !json_object_set_new(resp, "patchType", json_string("JSONPatch")) &&
+		     !json_object_set_new(resp, "patch", patch_base64(&d->patch));
+	if (ok && !d->allowed)
+		ok = !json_object_set_new(resp, "status", status(d));
+	if (ok && d->n_warnings) {
+		ok = (warnings = json_array()) && !json_object_set_new(resp, "warnings", warnings);
+		for (i = 0; ok && i < d->n_warnings; i++)
+			ok = !json_array_append_new(warnings, reason(&d->warnings[i]));
 	}
-	if (!d->allowed) {
-		struct kt_buf msg = KT_BUF_INIT;
-
-		rc = KT_OK;
-		if (d->tenant)
-			rc = kt_buf_addf(&msg, "tenant '%s': ", d->tenant->name);
-		for (i = 0; !rc && i < d->n_denials; i++) {
-			const struct kt_finding *f = &d->denials[i];
-
-			rc = kt_buf_addf(&msg, "%s[%s] %s%s%s", i ? "; " : "", f->rule,
-					 f->path ? f->path : "", f->path ? ": " : "", f->message);
-		}
-		if (!rc && !d->n_denials)
-			rc = kt_buf_adds(&msg, "denied");
-		if (!rc)
-			rc = kt_buf_addf(out, ",\"status\":{\"code\":%d,\"reason\":\"Forbidden\","
-					      "\"message\":", d->code ? d->code : 403);
-		if (!rc)
-			rc = kt_buf_add_json_str(out, msg.buf, msg.len);
-		kt_buf_release(&msg);
-		if (rc)
-			return rc;
-		ADD(",\"details\":{\"causes\":[");
-		for (i = 0; i < d->n_denials; i++) {
-			const struct kt_finding *f = &d->denials[i];
-
-			ADD(i ? ",{\"reason\":" : "{\"reason\":");
-			STR(f->rule);
-			ADD(",\"message\":");
-			STR(f->message);
-			if (f->path) {
-				ADD(",\"field\":");
-				STR(f->path);
-			}
-			ADD("}");
-		}
-		ADD("]}}");
-	}
-	if (d->n_warnings) {
-		ADD(",\"warnings\":[");
-		for (i = 0; i < d->n_warnings; i++) {
-			if (i)
-				ADD(",");
-			if ((rc = add_reason(out, &d->warnings[i])))
-				return rc;
-		}
-		ADD("]");
-	}
-	ADD("}}");
-#undef ADD
-#undef STR
-	return KT_OK;
+	if (ok)
+		rc = kt_json_dump(review, out);
+	json_decref(resp);
+	json_decref(review);
+	return rc;
 }

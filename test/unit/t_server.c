@@ -109,26 +109,58 @@ static void listen_addresses(void **state)
 
 /* ---- log ---- */
 
-static void json_escape_is_safe(void **state)
+/* One value of a log line, cut at max, as the line is written. */
+static void log_value(struct kt_buf *b, const char *s, size_t max)
+{
+	json_t *line = json_object();
+
+	kt_buf_reset(b);
+	kt_log_add(kt_log_list(line, "k"), s, max);
+	assert_int_equal(kt_log_format(line, b), KT_OK);
+	json_decref(line);
+}
+
+static void log_values_are_safe(void **state)
 {
 	struct kt_buf b = KT_BUF_INIT;
 	char long_s[600];
+	json_t *line, *j;
 
 	(void)state;
-	kt_json_escape(&b, "a\"b\\c\nd\te\x01\x7f", 512);
-	assert_string_equal(b.buf, "\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f\"");
-	kt_buf_reset(&b);
-	kt_json_escape(&b, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 512); /* valid UTF-8 */
-	assert_string_equal(b.buf, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-	kt_buf_reset(&b);
-	/* lone continuation, truncated sequence, overlong, surrogate */
-	kt_json_escape(&b, "\x80x\xc3 \xc0\xaf \xed\xa0\x80", 512);
-	assert_string_equal(b.buf, "\"\\ufffdx\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\"");
-	kt_buf_reset(&b);
+	/* jansson's escapes: short forms, \u00XX for other controls, DEL as it is */
+	log_value(&b, "a\"b\\c\nd\te\x01\x7f", 512);
+	assert_string_equal(b.buf, "{\"k\":[\"a\\\"b\\\\c\\nd\\te\\u0001\x7f\"]}\n");
+	log_value(&b, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 512); /* valid UTF-8 */
+	assert_string_equal(b.buf, "{\"k\":[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]}\n");
+	/* lone continuation, truncated sequence, overlong, surrogate: U+FFFD per byte */
+	log_value(&b, "\x80x\xc3 \xc0\xaf \xed\xa0\x80", 512);
+	assert_string_equal(b.buf, "{\"k\":[\"\xef\xbf\xbdx\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd "
+				   "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"]}\n");
 	memset(long_s, 'x', sizeof(long_s) - 1);
 	long_s[sizeof(long_s) - 1] = '\0';
-	kt_json_escape(&b, long_s, 10);
-	assert_string_equal(b.buf, "\"xxxxxxxxxx...\"");
+	log_value(&b, long_s, 10);
+	assert_string_equal(b.buf, "{\"k\":[\"xxxxxxxxxx...\"]}\n");
+	/* cut in the middle of a sequence: what is left of it is invalid, so replaced */
+	log_value(&b, "ab\xc3\xa9", 3);
+	assert_string_equal(b.buf, "{\"k\":[\"ab\xef\xbf\xbd...\"]}\n");
+	/* a whole line: the fields in order, strings cut at 512 bytes, NULL as null */
+	line = kt_log_begin(KT_LOG_WARN, "m\n");
+	kt_log_str(line, "s", long_s);
+	kt_log_str(line, "none", NULL);
+	kt_log_num(line, "n", -42);
+	kt_buf_reset(&b);
+	assert_int_equal(kt_log_format(line, &b), KT_OK);
+	json_decref(line);
+	assert_non_null(strstr(b.buf, "\",\"level\":\"warn\",\"msg\":\"m\\n\",\"s\":\"xxx"));
+	assert_non_null(strstr(b.buf, "x...\",\"none\":null,\"n\":-42}\n"));
+	assert_int_equal(strncmp(b.buf, "{\"ts\":\"", 7), 0);
+	assert_ptr_equal(strchr(b.buf, '\n'), b.buf + b.len - 1);
+	j = json_loadb(b.buf, b.len, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "s"))), 512 + 3);
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "ts"))),
+			 strlen("2026-01-02T03:04:05.123456Z"));
+	json_decref(j);
 	kt_buf_release(&b);
 }
 
@@ -433,7 +465,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(route_ignores_query_and_needs_exact_path),
 		cmocka_unit_test(listen_addresses),
-		cmocka_unit_test(json_escape_is_safe),
+		cmocka_unit_test(log_values_are_safe),
 		cmocka_unit_test(log_levels),
 		cmocka_unit_test(metric_kinds_are_sorted),
 		cmocka_unit_test(metrics_format),

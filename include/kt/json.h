@@ -1,0 +1,29 @@
+/*
+ * json.h: writing JSON with jansson, the way every output of kubetenant
+ * needs it: never invalid UTF-8 (hostile input is echoed in responses and
+ * log lines), compact, and byte for byte the same for the same value
+ * (jansson keeps the members of an object in insertion order).
+ */
+#ifndef KT_JSON_H
+#define KT_JSON_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "kt/buf.h"
+#include "kt/err.h"
+
+/*
+ * A jansson string of the first max bytes of s (len bytes, NUL allowed):
+ * each byte that is not part of valid UTF-8 (kt/utf8.h) becomes U+FFFD,
+ * and "..." is appended when s was cut.  Returns a new reference; NULL
+ * when out of memory.
+ */
+json_t *kt_json_text(const char *s, size_t len, size_t max);
+
+/*
+ * Append v (borrowed) serialized compactly to out.  KT_E_NOMEM when out
+ * of memory or past out->max (out may then hold part of the text).
+ */
+enum kt_rc kt_json_dump(const json_t *v, struct kt_buf *out);
+
+#endif
