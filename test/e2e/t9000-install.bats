@@ -41,3 +41,13 @@ teardown_file() {
 		[[ "$output" == *NAME* ]]
 	done
 }
+
+@test "every subcommand listed by --help has its own man page" {
+	run "$KT_BIN" --help
+	cmds=$(sed -n '/^commands:/,/^$/p' <<<"$output" | awk 'NF > 1 { print $1 }')
+	[ -n "$cmds" ]
+	for c in $cmds; do
+		[ -f "$DEST/usr/share/man/man1/kubetenant-$c.1" ] || { echo "no page for $c"; return 1; }
+		grep -qF "kubetenant\\-$c (1)" "$REPO/man/kubetenant.1" || { echo "kubetenant(1) omits $c"; return 1; }
+	done
+}
