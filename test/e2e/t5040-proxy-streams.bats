@@ -134,35 +134,33 @@ pf_roundtrip() { # transport name as the upstream reports it
 	grep -q "{\"portforward\":\"web-1\",\"transport\":\"$1\",\"port\":80,\"path\":\"/echo\",\"bodyBytes\":20000}" "$REC"
 }
 
-@test "proxy streams: kubectl port-forward over its default WebSocket tunnel (SPDY inside WebSocket)" {
+# One port-forward session on a transport: data round-trips, the upgrade
+# request carries the identity, and the proxy logs the closed tunnel as a 101.
+# Leaves the upgrade request's record in $rec for transport-specific checks.
+pf_session() { # websockets(true|false) transport-name upgrade-method
+	local before
 	before=$(tunnel_audits portforward)
-	pf_start true 80
-	pf_roundtrip websocket
+	pf_start "$1" 80
+	pf_roundtrip "$2"
 	rec=$(upgrade_record portforward)
-	echo "$rec" | jq -e '.method == "GET"'
-	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "websocket")) | length == 1'
-	echo "$rec" | jq -e '.headers | map(select(.[0] == "Sec-WebSocket-Protocol" and (.[1] | contains("SPDY/3.1+portforward.k8s.io")))) | length == 1'
+	echo "$rec" | jq -e --arg m "$3" '.method == $m'
 	assert_impersonated "$rec"
-	# the tunnel closes with kubectl, and the proxy logs it as a 101
 	pf_stop
 	wait_tunnel_audit portforward "$before"
 	grep '"path":"/api/v1/namespaces/team-a/pods/web-1/portforward","status":101' "$PROXY_DIR/proxy.log" |
-		tail -n 1 | jq -e '.user == "oidc:kubectl-ci" and .method == "GET" and .bytes > 0'
+		tail -n 1 | jq -e --arg m "$3" '.user == "oidc:kubectl-ci" and .method == $m and .bytes > 0'
+}
+
+@test "proxy streams: kubectl port-forward over its default WebSocket tunnel (SPDY inside WebSocket)" {
+	pf_session true websocket GET
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "websocket")) | length == 1'
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "Sec-WebSocket-Protocol" and (.[1] | contains("SPDY/3.1+portforward.k8s.io")))) | length == 1'
 }
 
 @test "proxy streams: kubectl port-forward over SPDY/3.1 (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)" {
-	before=$(tunnel_audits portforward)
-	pf_start false 80
-	pf_roundtrip spdy
-	rec=$(upgrade_record portforward)
-	echo "$rec" | jq -e '.method == "POST"'
+	pf_session false spdy POST
 	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "SPDY/3.1")) | length == 1'
 	echo "$rec" | jq -e '.headers | map(select(.[0] == "X-Stream-Protocol-Version" and .[1] == "portforward.k8s.io")) | length == 1'
-	assert_impersonated "$rec"
-	pf_stop
-	wait_tunnel_audit portforward "$before"
-	grep '"path":"/api/v1/namespaces/team-a/pods/web-1/portforward","status":101' "$PROXY_DIR/proxy.log" |
-		tail -n 1 | jq -e '.user == "oidc:kubectl-ci" and .method == "POST" and .bytes > 0'
 }
 
 @test "proxy streams: a port-forward error from the pod reaches kubectl on the error stream" {
