@@ -30,7 +30,9 @@ cd "$(dirname "$0")/.."
 if [ ! -d test/schema/node_modules ]; then
 	(cd test/schema && npm ci --no-audit --no-fund --loglevel=error)
 fi
-# the proxy's e2e tests run a real OIDC provider (npm oidc-provider): pinned by package-lock.json
-if [ ! -d test/e2e/fixtures/node_modules/oidc-provider ]; then
+# the proxy's e2e tests run a real OIDC provider (npm oidc-provider) and speak
+# real SPDY/3.1 (npm spdy-transport): pinned by package-lock.json
+if [ ! -d test/e2e/fixtures/node_modules/oidc-provider ] ||
+	[ ! -d test/e2e/fixtures/node_modules/spdy-transport ]; then
 	(cd test/e2e/fixtures && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -45,7 +45,7 @@ make_certs() {
 }
 
 fixtures_ready() {
-	[ -d "$FIXTURES/node_modules/oidc-provider" ] ||
+	[ -d "$FIXTURES/node_modules/oidc-provider" ] && [ -d "$FIXTURES/node_modules/spdy-transport" ] ||
 		(cd "$FIXTURES" && npm ci --no-audit --no-fund >/dev/null 2>&1)
 }
 

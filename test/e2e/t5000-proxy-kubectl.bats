@@ -121,7 +121,7 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 
 @test "proxy: a SPDY/3.1 upgrade is tunnelled byte for byte" {
 	run node "$FIXTURES/raw-upgrade.js" "$PROXY_PORT" "$PROXY_DIR/ca.crt" "$TOKEN" \
-		"/api/v1/namespaces/team-a/pods/web-1/exec?command=sh" "SPDY/3.1" "ping-through-tunnel"
+		"/api/v1/namespaces/team-a/pods/web-1/exec?command=sh&raw=true" "SPDY/3.1" "ping-through-tunnel"
 	[ "$status" -eq 0 ]
 	[[ "$output" == "HTTP/1.1 101 Switching Protocols"* ]]
 	[[ "$output" == *"X-Stream-Protocol-Version: v4.channel.k8s.io"* ]]

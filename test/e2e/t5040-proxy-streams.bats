@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# t5040: kubectl's streaming subresources through kubetenant proxy on every
+# transport kubectl 1.32 speaks: exec over SPDY/3.1 (remotecommand v4) and
+# port-forward over SPDY/3.1, straight or inside a WebSocket.  The test
+# upstream speaks real SPDY/3.1 after the 101 (fixtures/k8s-streams.js, the
+# npm package spdy-transport), so these pass only if every byte of kubectl's
+# compressed headers and frames crosses the tunnel intact in both directions.
+
+load proxy_lib
+
+setup_file() {
+	proxy_env_up
+}
+
+teardown_file() {
+	proxy_env_down
+}
+
+teardown() {
+	if [ -n "${PF_PID:-}" ]; then
+		kill "$PF_PID" 2>/dev/null || true
+		wait "$PF_PID" 2>/dev/null || true
+	fi
+}
+
+kc_spdy() { # kubectl exec forced onto SPDY/3.1
+	KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false kc "$@"
+}
+
+# The last upgrade request the upstream recorded for a path ending in $1.
+upgrade_record() {
+	grep "\"url\":\"/api/v1/namespaces/team-a/pods/web-1/$1" "$REC" | tail -n 1
+}
+
+# Identity on the upgrade request: the user's, impersonated by the proxy's token.
+assert_impersonated() { # record json
+	echo "$1" | jq -e '.headers | map(select(.[0] == "Impersonate-User" and .[1] == "oidc:kubectl-ci")) | length == 1'
+	echo "$1" | jq -e '.headers | map(select(.[0] == "Impersonate-Group")) | map(.[1]) | sort ==
+		["oidc:auditors", "oidc:team-a-devs", "system:authenticated"]'
+	echo "$1" | jq -e '.headers | map(select(.[0] | ascii_downcase == "authorization")) | map(.[1]) ==
+		["Bearer proxy-sa-token-1"]'
+	[[ "$1" != *"$TOKEN"* ]]
+}
+
+# Wait (up to 10 s) until the proxy has written its audit line for a closed
+# tunnel on this path with status 101, beyond the first $2 such lines.
+wait_tunnel_audit() { # path-suffix count-before
+	local n
+	for _ in $(seq 1 100); do
+		n=$(grep -c "\"path\":\"/api/v1/namespaces/team-a/pods/web-1/$1\",\"status\":101" "$PROXY_DIR/proxy.log" || true)
+		[ "$n" -gt "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "no new 101 audit line for $1 (still $n)" >&2
+	return 1
+}
+
+tunnel_audits() { grep -c "\"path\":\"/api/v1/namespaces/team-a/pods/web-1/$1\",\"status\":101" "$PROXY_DIR/proxy.log" || true; }
+
+@test "proxy streams: kubectl exec over SPDY/3.1 gets stdout, stderr and status from real SPDY streams" {
+	before=$(tunnel_audits exec)
+	run --separate-stderr kc_spdy exec web-1 -n team-a -- echo hi there
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello from spdy exec: echo hi there" ]
+	[ "$stderr" = "a line on spdy stderr" ]
+	rec=$(upgrade_record "exec?command=echo&command=hi&command=there")
+	echo "$rec" | jq -e '.method == "POST"'
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "SPDY/3.1")) | length == 1'
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "X-Stream-Protocol-Version" and .[1] == "v4.channel.k8s.io")) | length == 1'
+	assert_impersonated "$rec"
+	wait_tunnel_audit exec "$before"
+}
+
+@test "proxy streams: the exit code travels back on the SPDY error stream" {
+	run kc_spdy exec web-1 -n team-a -- exit 3
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"command terminated with exit code 3"* ]]
+}
+
+@test "proxy streams: kubectl exec -i over SPDY/3.1 carries stdin, also past one flow-control window" {
+	run bash -c "printf 'from stdin\nline two\n' | KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false \
+		kubectl --server https://127.0.0.1:$PROXY_PORT --certificate-authority $PROXY_DIR/ca.crt \
+		--token $TOKEN exec -i web-1 -n team-a -- cat"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'from stdin\nline two')" ]
+	upgrade_record "exec?command=cat" | jq -e '.url | contains("stdin=true")'
+	# 96 KiB: more than SPDY's default 64 KiB window, split over many frames
+	head -c 73728 /dev/urandom | base64 -w 0 >"$BATS_TEST_TMPDIR/in"
+	KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false kc exec -i web-1 -n team-a -- cat \
+		<"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
+# Start kubectl port-forward to pod web-1 on a free local port and wait until
+# it listens; sets PF_PID and PF_PORT.
+pf_start() { # websockets(true|false) remote-port
+	local i
+	PF_PORT=$(free_port)
+	# kubectl itself in the background (not kc, a function: its pid would be a subshell's)
+	KUBECTL_PORT_FORWARD_WEBSOCKETS=$1 kubectl --server "https://127.0.0.1:$PROXY_PORT" \
+		--certificate-authority "$PROXY_DIR/ca.crt" --token "$TOKEN" port-forward \
+		--address 127.0.0.1 pod/web-1 -n team-a "$PF_PORT:$2" >"$BATS_TEST_TMPDIR/pf.log" 2>&1 &
+	PF_PID=$!
+	for i in $(seq 1 100); do
+		grep -q "Forwarding from 127.0.0.1:$PF_PORT -> $2" "$BATS_TEST_TMPDIR/pf.log" && return 0
+		kill -0 "$PF_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/pf.log"
+	return 1
+}
+
+pf_stop() {
+	kill "$PF_PID"
+	wait "$PF_PID" || true
+	PF_PID=
+}
+
+# Two connections through one port-forward: a GET and a POST whose body the
+# pod's HTTP server echoes after its first line.
+pf_roundtrip() { # transport name as the upstream reports it
+	run curl -sS -m 10 "http://127.0.0.1:$PF_PORT/hello"
+	[ "$status" -eq 0 ]
+	[ "$output" = "pod web-1 port 80 via $1: GET /hello" ]
+	head -c 20000 /dev/urandom >"$BATS_TEST_TMPDIR/body"
+	curl -sS -m 10 --data-binary "@$BATS_TEST_TMPDIR/body" "http://127.0.0.1:$PF_PORT/echo" \
+		>"$BATS_TEST_TMPDIR/reply"
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/reply")" = "pod web-1 port 80 via $1: POST /echo" ]
+	tail -c +$(($(head -n 1 "$BATS_TEST_TMPDIR/reply" | wc -c) + 1)) "$BATS_TEST_TMPDIR/reply" |
+		cmp - "$BATS_TEST_TMPDIR/body"
+	# the upstream's port 80 handler saw both requests, on this transport
+	grep -q "{\"portforward\":\"web-1\",\"transport\":\"$1\",\"port\":80,\"path\":\"/hello\"" "$REC"
+	grep -q "{\"portforward\":\"web-1\",\"transport\":\"$1\",\"port\":80,\"path\":\"/echo\",\"bodyBytes\":20000}" "$REC"
+}
+
+# One port-forward session on a transport: data round-trips, the upgrade
+# request carries the identity, and the proxy logs the closed tunnel as a 101.
+# Leaves the upgrade request's record in $rec for transport-specific checks.
+pf_session() { # websockets(true|false) transport-name upgrade-method
+	local before
+	before=$(tunnel_audits portforward)
+	pf_start "$1" 80
+	pf_roundtrip "$2"
+	rec=$(upgrade_record portforward)
+	echo "$rec" | jq -e --arg m "$3" '.method == $m'
+	assert_impersonated "$rec"
+	pf_stop
+	wait_tunnel_audit portforward "$before"
+	grep '"path":"/api/v1/namespaces/team-a/pods/web-1/portforward","status":101' "$PROXY_DIR/proxy.log" |
+		tail -n 1 | jq -e --arg m "$3" '.user == "oidc:kubectl-ci" and .method == $m and .bytes > 0'
+}
+
+@test "proxy streams: kubectl port-forward over its default WebSocket tunnel (SPDY inside WebSocket)" {
+	pf_session true websocket GET
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "websocket")) | length == 1'
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "Sec-WebSocket-Protocol" and (.[1] | contains("SPDY/3.1+portforward.k8s.io")))) | length == 1'
+}
+
+@test "proxy streams: kubectl port-forward over SPDY/3.1 (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)" {
+	pf_session false spdy POST
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "SPDY/3.1")) | length == 1'
+	echo "$rec" | jq -e '.headers | map(select(.[0] == "X-Stream-Protocol-Version" and .[1] == "portforward.k8s.io")) | length == 1'
+}
+
+@test "proxy streams: a port-forward error from the pod reaches kubectl on the error stream" {
+	pf_start false 81
+	run curl -s -m 10 "http://127.0.0.1:$PF_PORT/"
+	[ "$status" -ne 0 ]
+	for _ in $(seq 1 50); do grep -q "port 81 is not open" "$BATS_TEST_TMPDIR/pf.log" && break; sleep 0.1; done
+	grep -q "an error occurred forwarding $PF_PORT -> 81: port 81 is not open in pod web-1" "$BATS_TEST_TMPDIR/pf.log"
+}
