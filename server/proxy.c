@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "kt/buf.h"
 #include "proxy.h"
+#include "tls.h"
 #include "proxy_serve.h"
 
 #define KID_REFRESH_INTERVAL 10 /* seconds between JWKS fetches caused by unknown kids */
@@ -435,20 +436,36 @@ static int listen_on(const char *addr, struct kt_err *err)
 	return fd;
 }
 
+/* Each connection pins the certificate it was accepted with (server/tls.c). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct proxy *p = cls;
+
+	(void)c;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		*socket_ctx = kt_tls_conn_open(p->tls);
+	else if (*socket_ctx)
+		kt_tls_conn_close(p->tls, *socket_ctx);
+}
+
 /*
  * External epoll mode: the event loop (proxy_loop.c) runs the daemon, so a
  * request waiting for the API server is a suspended connection, not a
- * blocked thread.
+ * blocked thread.  The certificate comes from a callback per handshake, so
+ * a renewal needs no new daemon.
  */
-struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd, const char *cert, const char *key)
+struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd)
 {
+	kt_tls_activate(p->tls);
 	return MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME, 0,
 		NULL, NULL, on_request, p, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-		MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		MHD_OPTION_HTTPS_CERT_CALLBACK, kt_tls_retrieve,
+		MHD_OPTION_HTTPS_PRIORITIES, KT_TLS_PRIORITIES,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, p, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		p, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
+		p, MHD_OPTION_NOTIFY_CONNECTION, on_connection, p,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 2000u,
 		MHD_OPTION_END);
 }
@@ -465,7 +482,7 @@ static void *refresher(void *cls)
 
 			if (kt_oidc_refresh(s->p.oidc, now, &err)) {
 				atomic_fetch_add(&s->p.m.jwks_fail, 1);
-				proxy_log("warn", "cannot load the issuer's keys", "error", err.msg,
+				kt_log(KT_LOG_WARN, "cannot load the issuer's keys", "error", err.msg,
 					  NULL);
 				next = now + 5;
 			} else {
@@ -524,6 +541,8 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 			return kt_err_set(err, KT_E_IO, "cannot read a token from '%s'",
 					  o->token_file);
 	}
+	if ((rc = kt_tls_new(o->tls_cert, o->tls_key, &s->p.tls, err)))
+		return rc;
 	s->listen_fd = listen_on(o->listen, err);
 	if (s->listen_fd < 0)
 		return err ? err->rc : KT_E_IO;
@@ -551,6 +570,7 @@ static void teardown(struct server *s)
 	kt_jwt_cache_free(s->p.cache);
 	proxy_upstream_release(&s->p.up);
 	proxy_creds_release(&s->p.creds);
+	kt_tls_free(s->p.tls);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	pthread_mutex_destroy(&s->p.m.lock);
@@ -585,7 +605,7 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 		free(s);
 		return rc;
 	}
-	proxy_log("info", "listening", "listen", o->listen, "upstream", o->upstream, "issuer",
+	kt_log(KT_LOG_INFO, "listening", "listen", o->listen, "upstream", o->upstream, "issuer",
 		  o->issuer_url, NULL);
 	for (;;) {
 		sig = sigwaitinfo(&set, NULL);
@@ -594,7 +614,7 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 		if (sig == SIGHUP)
 			proxy_loop_reload(s->loop);
 	}
-	proxy_log("info", "shutting down", NULL);
+	kt_log(KT_LOG_INFO, "shutting down", NULL);
 	shutdown_all(s);
 	pthread_join(s->refresher, NULL);
 	teardown(s);

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include "kt/jwt.h"
+#include "kt/log.h"
 #include "kt/oidc.h"
 #include "kt/proxy.h"
 
@@ -68,6 +69,7 @@ struct proxy {
 	struct proxy_metrics m;
 	struct proxy_creds creds;
 	struct proxy_upstream up;
+	struct kt_tls *tls;       /* the serving certificate, hot-reloaded (server/tls.c) */
 	atomic_bool draining;     /* SIGTERM: end streams, accept nothing new */
 	atomic_bool stop_tunnels; /* grace period over */
 	atomic_int inflight;      /* requests not yet completed, tunnels included */
@@ -99,8 +101,8 @@ struct preq {
 };
 
 
-/* proxy.c: a daemon on listening socket fd (taken) serving the PEM pair (kept until it stops) */
-struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd, const char *cert, const char *key);
+/* proxy.c: the HTTPS daemon on listening socket fd (taken), serving p->tls */
+struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd);
 
 /* proxy_loop.c */
 struct proxy_loop;
@@ -140,8 +142,6 @@ void proxy_count_auth_fail(struct proxy_metrics *m, const char *reason);
 void proxy_observe_latency(struct proxy_metrics *m, double seconds);
 char *proxy_metrics_render(struct proxy *p, size_t *len); /* malloc'd */
 double proxy_elapsed(const struct timespec *since);
-/* One JSON line on stderr: level, msg, then key/value string pairs (NULL-terminated). */
-void proxy_log(const char *level, const char *msg, ...);
 void proxy_audit(struct preq *r, const char *verb);
 /* A Kubernetes Status object as the response body. */
 struct MHD_Response *proxy_status_response(unsigned code, const char *reason,

@@ -447,6 +447,6 @@ enum MHD_Result proxy_forward_resume(struct MHD_Connection *c, struct preq *r)
 	}
 	snprintf(msg, sizeof(msg), "the API server did not answer: %s",
 		 curl_easy_strerror(f->result));
-	proxy_log("warn", "upstream error", "error", msg, "path", r->uri, NULL);
+	kt_log(KT_LOG_WARN, "upstream error", "error", msg, "path", r->uri, NULL);
 	return proxy_queue_status(c, r, 502, "BadGateway", msg);
 }

@@ -565,7 +565,7 @@ enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
 	enum MHD_Result ret;
 
 	if (t->fail) {
-		proxy_log("warn", "upstream error", "error", t->fail, "path", r->uri, NULL);
+		kt_log(KT_LOG_WARN, "upstream error", "error", t->fail, "path", r->uri, NULL);
 		return proxy_queue_status(c, r, 502, "BadGateway", t->fail);
 	}
 	if (t->h.status != 101)

@@ -130,8 +130,8 @@ good_claims() {
 @test "proxy: unchanged TLS files are not reloaded" {
 	local pid
 	pid=$(cat "$PROXY_DIR/proxy.pid")
-	# the files are looked at every 5 s
-	while [ "$(ps -o etimes= -p "$pid")" -lt 11 ]; do sleep 0.5; done
+	# the files are looked at every second
+	while [ "$(ps -o etimes= -p "$pid")" -lt 3 ]; do sleep 0.5; done
 	! grep -q '"msg":"tls certificate reloaded"' "$PROXY_DIR/proxy.log"
 }
 
