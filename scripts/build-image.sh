@@ -68,9 +68,9 @@ rootfs() {
 	touch "$CACHE/rootfs.done"
 }
 
-# Remove what dpkg is told not to install in -slim (these lines follow
-# Debian's own slim images: no docs but the copyrights, no man, info or
-# locales).
+# Remove what dpkg is told not to install in -slim, as debuerreotype (the
+# tool behind Debian's official images) slims them: no docs but the
+# copyrights, no man pages, info or locales.
 slim_dpkg_cfg='path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
 path-exclude /usr/share/groff/*
@@ -113,6 +113,7 @@ make_base() {
 	"${bh[@]}" commit --quiet --rm "$ctr" "$ref" >/dev/null
 }
 
+start=$(date +%s)
 for pair in "$BASE full" "$SLIM slim"; do
 	set -- $pair
 	if [ -z "${REBUILD_BASE:-}" ] && have_image "$1"; then
@@ -123,6 +124,8 @@ for pair in "$BASE full" "$SLIM slim"; do
 	"${bh[@]}" rmi -f "$1" >/dev/null 2>&1 || true
 	make_base "$1" "$2"
 done
+
+base_secs=$(( $(date +%s) - start ))
 
 say "building $IMAGE from ./Dockerfile (buildah build --pull=never, isolation $BUILDAH_ISOLATION)"
 start=$(date +%s)
@@ -250,5 +253,5 @@ fi
 
 size=$("${bh[@]}" images --format '{{.Size}}' "$IMAGE" | head -1)
 slim=$("${bh[@]}" images --format '{{.Size}}' "$SLIM" | head -1)
-say "image $IMAGE: $size (base $SLIM: $slim); build ${build_secs}s"
+say "image $IMAGE: $size (base $SLIM: $slim); base images ${base_secs}s, build ${build_secs}s"
 echo "ok: $IMAGE built and verified"
