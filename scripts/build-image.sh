@@ -24,7 +24,8 @@
 # KT_IMAGE_CACHE (the debootstrapped tree, default /var/cache/kubetenant-image),
 # BUILDAH_ISOLATION (default chroot: no user namespace or OCI runtime needed),
 # STORAGE_DRIVER (buildah's default unless set; vfs where overlay mounts are
-# denied), REBUILD_BASE=1 (make the base images again), SKIP_SERVE=1.
+# denied), REBUILD_BASE=1 (commit the base images again from the cached tree;
+# remove KT_IMAGE_CACHE to debootstrap afresh), SKIP_SERVE=1 (no serve check).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
