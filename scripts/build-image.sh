@@ -200,32 +200,26 @@ say "runtime image: no compiler, linker, make or -dev package ($pkgs packages in
 if [ -n "${SKIP_SERVE:-}" ]; then
 	say "SKIP_SERVE set: not starting serve"
 else
-	scripts/gen-test-certs.sh "$tmp/etc/tls" >/dev/null
-	scripts/gen-tenants.sh 20 >"$tmp/etc/tenants.yaml"
-	chmod 0755 "$tmp/etc" "$tmp/etc/tls"
-	chmod 0644 "$tmp"/etc/tls/* "$tmp/etc/tenants.yaml" # read by uid 65532; throw-away keys
-	# chroot isolation shares the host's network: port 0 picks free ports,
-	# the log line "listening" says which
-	"${bh[@]}" run -v "$tmp/etc:/etc/kubetenant:ro" "$ctr" -- /usr/bin/kubetenant serve \
-		-f /etc/kubetenant/tenants.yaml --tls-cert /etc/kubetenant/tls/server.pem \
-		--tls-key /etc/kubetenant/tls/server.key --listen 127.0.0.1:0 \
-		--metrics-listen 127.0.0.1:0 --threads 1 2>"$tmp/serve.log" &
-	srv_pid=$!
-	for _ in $(seq 100); do
-		grep -q '"msg":"listening"' "$tmp/serve.log" && break
-		kill -0 "$srv_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	port=$(jq -r 'select(.msg == "listening") | .port' "$tmp/serve.log" 2>/dev/null || true)
-	mport=$(jq -r 'select(.msg == "listening") | .metrics_port' "$tmp/serve.log" 2>/dev/null || true)
-	[ -n "$port" ] || { cat "$tmp/serve.log" >&2; fail "serve did not start in the image"; }
+	# scripts/serve-lib.sh starts the server through $KT: here a wrapper that
+	# runs it in the image with $tmp mounted at the same path.  chroot
+	# isolation shares the host's network, so the ports it logs are ours.
+	. scripts/serve-lib.sh
+	scripts/gen-test-certs.sh "$tmp/certs" >/dev/null
+	chmod 0755 "$tmp" "$tmp/certs"
+	chmod 0644 "$tmp"/certs/* # read by uid 65532; throw-away keys
+	printf '#!/bin/sh\nexec %s run -v "%s:%s:ro" "%s" -- /usr/bin/kubetenant "$@"\n' \
+		"${bh[*]}" "$tmp" "$tmp" "$ctr" >"$tmp/in-image"
+	chmod +x "$tmp/in-image"
+	KT=$tmp/in-image serve_launch "$tmp" 20 --threads 1 ||
+		fail "serve did not start in the image"
+	srv_pid=$KT_PID port=$KT_PORT mport=$KT_MPORT
 	# buildah run does not forward signals, so SIGTERM goes to the server
 	# itself: the kubetenant process below our own buildah run
 	kt_pid=$(server_pid "$srv_pid") || fail "no kubetenant process under buildah run"
 	kt_uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$kt_pid/status")
 	[ "$kt_uid" = 65532 ] || fail "serve runs as uid $kt_uid, want 65532"
 	say "serve in the image: pid $kt_pid, uid $kt_uid, ports $port (HTTPS) and $mport (metrics)"
-	c=(curl -sS --max-time 5 --cacert "$tmp/etc/tls/ca.pem")
+	c=(curl -sS --max-time 5 --cacert "$tmp/certs/ca.pem")
 	[ "$("${c[@]}" "https://127.0.0.1:$port/healthz")" = ok ] || fail "/healthz did not answer ok"
 	say "serve in the image: GET https://127.0.0.1:$port/healthz -> ok (certificate verified)"
 	code=$("${c[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/readyz")
