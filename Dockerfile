@@ -3,6 +3,7 @@
 # subcommand and its flags as args.
 #
 #   docker build -t kubetenant/kubetenant:0.1.0 .
+#   make image     (no engine: buildah from Debian, then checks the image; see README)
 
 # Build stage: the -dev packages of the Makefile's PKGS (test/e2e/t4060 checks
 # both package lists against the Makefile and the built binary).

@@ -7,6 +7,7 @@
 #   make check-asan   the same suite under AddressSanitizer + UndefinedBehaviorSanitizer only
 #   make fuzz         build the libFuzzer targets with clang (fuzz-run FUZZ_TIME=60 runs them)
 #   make bench        run the benchmarks in bench/
+#   make image        build ./Dockerfile with buildah (no Docker engine) and verify the image (root)
 #   make install      PREFIX=/usr/local DESTDIR=
 #
 # Knobs: CC=clang, SANITIZE=address,undefined, BUILD=dir (objects and binaries).
@@ -102,6 +103,10 @@ fuzz-run: fuzz
 bench: $(KT) $(BENCH_BINS)
 	for b in $(sort $(wildcard bench/*.sh)); do echo "== $$b"; KT=$(KT) BUILD=$(BUILD) bash $$b || exit 1; done
 
+# Not part of check: minutes on the first run, needs buildah, debootstrap, root.
+image:
+	scripts/build-image.sh
+
 install: $(KT)
 	install -Dm755 $(KT) $(DESTDIR)$(PREFIX)/bin/kubetenant
 	ln -sf kubetenant $(DESTDIR)$(PREFIX)/bin/kubectl-tenant
@@ -110,4 +115,4 @@ install: $(KT)
 clean:
 	$(RM) -r $(BUILD)
 
-.PHONY: all deps demo check check-fast check-asan test-bins fuzz fuzz-run bench install clean
+.PHONY: all deps demo check check-fast check-asan test-bins fuzz fuzz-run bench image install clean

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# The Dockerfile cannot be built here (no container engine), so check what
-# can go stale: its package lists against the Makefile and the binary.
+# Building the image takes minutes (make image, scripts/build-image.sh), so
+# make check only checks what can go stale: the Dockerfile's package lists
+# against the Makefile and the binary.
 
 : "${KT_BIN:=$BATS_TEST_DIRNAME/../../build/kubetenant}"
 ROOT=$BATS_TEST_DIRNAME/../..
