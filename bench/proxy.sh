@@ -20,7 +20,7 @@ dir=$(mktemp -d)
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	[ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+	for f in "$dir"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -48,13 +48,18 @@ TOKEN=$(node test/e2e/fixtures/mint.js "$dir/sign.jwk" "{\"claims\":{\"iss\":\"h
 echo bench-sa-token >"$dir/sa.token"
 body='{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"web-1","namespace":"team-a"}}]}'
 
+# Two nginx processes, one worker each: the API server stand-in (with the
+# issuer's files), and the reverse proxy under test.  Kept apart so that
+# nginx's hop to the upstream crosses processes as kubetenant's does: one
+# worker playing both roles would answer itself without a wake-up.
 user=
 [ "$(id -u)" -eq 0 ] && user="user root;"
-cat >"$dir/nginx.conf" <<EOF
+nginx_conf() { # name server-blocks
+	cat >"$dir/$1.conf" <<EOF
 $user
 worker_processes 1;
 daemon on;
-pid $dir/nginx.pid;
+pid $dir/$1.pid;
 error_log $dir/error.log warn;
 events { worker_connections 1024; }
 http {
@@ -63,20 +68,22 @@ http {
 	fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
 	ssl_certificate $dir/srv.crt;
 	ssl_certificate_key $dir/srv.key;
-	upstream api { server 127.0.0.1:$UP; keepalive 32; }
-	server { listen 127.0.0.1:$UP ssl; keepalive_requests 100000;
-		location / { default_type application/json; return 200 '$body'; } }
-	server { listen 127.0.0.1:$ISS ssl; root $dir/www;
-		location = /jwks { default_type application/json; } }
-	server { listen 127.0.0.1:$NGX ssl; keepalive_requests 100000;
-		location / { proxy_pass https://api; proxy_http_version 1.1;
-			proxy_set_header Connection ""; proxy_set_header Authorization "Bearer bench-sa-token";
-			proxy_ssl_verify on; proxy_ssl_trusted_certificate $dir/ca.crt; proxy_ssl_name 127.0.0.1;
-			proxy_ssl_session_reuse on; proxy_buffering off; } }
+	$2
 }
 EOF
+	nginx -p "$dir" -c "$dir/$1.conf" -e "$dir/error.log"
+}
 mkdir -p "$dir/tmp"
-nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+nginx_conf api "server { listen 127.0.0.1:$UP ssl; keepalive_requests 100000;
+		location / { default_type application/json; return 200 '$body'; } }
+	server { listen 127.0.0.1:$ISS ssl; root $dir/www;
+		location = /jwks { default_type application/json; } }"
+nginx_conf rp "upstream api { server 127.0.0.1:$UP; keepalive 32; }
+	server { listen 127.0.0.1:$NGX ssl; keepalive_requests 100000;
+		location / { proxy_pass https://api; proxy_http_version 1.1;
+			proxy_set_header Connection \"\"; proxy_set_header Authorization \"Bearer bench-sa-token\";
+			proxy_ssl_verify on; proxy_ssl_trusted_certificate $dir/ca.crt; proxy_ssl_name 127.0.0.1;
+			proxy_ssl_session_reuse on; proxy_buffering off; } }"
 "$KT" proxy --issuer-url "https://127.0.0.1:$ISS" --audience kubernetes --oidc-ca "$dir/ca.crt" \
 	--upstream "https://127.0.0.1:$UP" --upstream-ca "$dir/ca.crt" --token-file "$dir/sa.token" \
 	--tls-cert "$dir/srv.crt" --tls-key "$dir/srv.key" --listen "127.0.0.1:$KTP" \
@@ -86,19 +93,34 @@ for _ in $(seq 1 100); do
 	curl -sf --cacert "$dir/ca.crt" -o /dev/null "https://127.0.0.1:$KTP/readyz" && break
 	sleep 0.1
 done
+curl -sf --cacert "$dir/ca.crt" -o /dev/null "https://127.0.0.1:$KTP/readyz" || { echo "bench/proxy.sh: the proxy did not start"; tail -n 5 "$dir/proxy.log"; exit 1; }
 path=/api/v1/namespaces/team-a/pods
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/ca.crt" -H "Authorization: Bearer $TOKEN" \
 	"https://127.0.0.1:$KTP$path")
 [ "$code" = 200 ] || { echo "bench/proxy.sh: the proxy answered $code"; tail -n 5 "$dir/proxy.log"; exit 1; }
 
-# "Requests/sec" and the 50% latency (converted to microseconds) from wrk's report
-run() { # label port
-	local out rps p50
-	out=$(wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$2$path")
+# CPU time (user + system, clock ticks) of processes and their threads
+cpu_ticks() {
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+# "Requests/sec", the 50% latency (in microseconds) and the proxy's CPU
+# microseconds per request (what holds when other jobs share the machine)
+run() { # label port pid...
+	local label=$1 port=$2 out rps p50 n t0 t1
+	shift 2
+	t0=$(cpu_ticks "$@")
+	out=$(wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$port$path")
+	t1=$(cpu_ticks "$@")
 	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+	n=$(echo "$out" | awk '/requests in/ {print $1}')
 	p50=$(echo "$out" | awk '$1 == "50%" {v=$2; u=v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
 		m = (u == "us") ? 1 : (u == "ms") ? 1000 : 1000000; printf "%.0f", v * m}')
-	echo "$1 $rps $p50"
+	echo "$label $rps $p50 $(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
 }
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/ca.crt" "https://127.0.0.1:$NGX$path")
 [ "$code" = 200 ] || { echo "bench/proxy.sh: nginx answered $code"; tail -n 5 "$dir/error.log"; exit 1; }
@@ -110,17 +132,21 @@ if [ -n "${BENCH_HOLD:-}" ]; then
 	wait $!
 	exit 0
 fi
-direct=$(run direct "$UP")
-viangx=$(run nginx "$NGX")
-viakt=$(run kubetenant "$KTP")
-read -r _ d_rps d_p50 <<<"$direct"
-read -r _ n_rps n_p50 <<<"$viangx"
-read -r _ k_rps k_p50 <<<"$viakt"
-printf '%-22s %12s %10s %12s\n' path requests/s p50_us added_p50_us
-printf '%-22s %12s %10s %12s\n' "direct (baseline)" "$d_rps" "$d_p50" 0
-printf '%-22s %12s %10s %12s\n' "nginx reverse proxy" "$n_rps" "$n_p50" $((n_p50 - d_p50))
-printf '%-22s %12s %10s %12s\n' "kubetenant proxy" "$k_rps" "$k_p50" $((k_p50 - d_p50))
-awk -v k="$k_rps" -v n="$n_rps" -v kp="$k_p50" -v dp="$d_p50" 'BEGIN {
+ngx_pids=$(cat "$dir/rp.pid"; pgrep -P "$(cat "$dir/rp.pid")")
+# shellcheck disable=SC2046,SC2086 # nginx: master and worker
+direct=$(run direct "$UP" $(cat "$dir/api.pid"))
+# shellcheck disable=SC2086
+viangx=$(run nginx "$NGX" $ngx_pids)
+viakt=$(run kubetenant "$KTP" "${pids[0]}")
+read -r _ d_rps d_p50 _ <<<"$direct"
+read -r _ n_rps n_p50 n_cpu <<<"$viangx"
+read -r _ k_rps k_p50 k_cpu <<<"$viakt"
+printf '%-22s %12s %10s %12s %14s\n' path requests/s p50_us added_p50_us proxy_cpu_us/req
+printf '%-22s %12s %10s %12s %14s\n' "direct (baseline)" "$d_rps" "$d_p50" 0 -
+printf '%-22s %12s %10s %12s %14s\n' "nginx reverse proxy" "$n_rps" "$n_p50" $((n_p50 - d_p50)) "$n_cpu"
+printf '%-22s %12s %10s %12s %14s\n' "kubetenant proxy" "$k_rps" "$k_p50" $((k_p50 - d_p50)) "$k_cpu"
+awk -v k="$k_rps" -v n="$n_rps" -v kp="$k_p50" -v dp="$d_p50" -v kc="$k_cpu" -v nc="$n_cpu" 'BEGIN {
 	r = k / n; a = kp - dp;
 	printf "kubetenant/nginx throughput: %.2fx (target >= 0.80: %s)\n", r, (r >= 0.8 ? "met" : "missed");
-	printf "kubetenant added p50: %d us (target <= 100: %s)\n", a, (a <= 100 ? "met" : "missed") }'
+	printf "kubetenant added p50: %d us (target <= 100: %s)\n", a, (a <= 100 ? "met" : "missed");
+	printf "CPU per proxied request: kubetenant %.1f us, nginx %.1f us (%.2fx)\n", kc, nc, kc / nc }'

@@ -10,13 +10,10 @@
  * the identity as impersonation headers.  Paths are never looked at for a
  * decision: the API server authorizes the impersonated user.
  *
- * TLS reload: the certificate files are watched; on a change the running
- * daemon is quiesced (it keeps serving its open connections, tunnels and
- * watches included) and a new one takes over the listening socket.
+ * The event loop, the daemons and TLS reload live in proxy_loop.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,38 +21,21 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include "kt/buf.h"
 #include "proxy.h"
+#include "tls.h"
 #include "proxy_serve.h"
 
 #define KID_REFRESH_INTERVAL 10 /* seconds between JWKS fetches caused by unknown kids */
 #define JWKS_REFRESH_INTERVAL 300
-#define MAX_OLD_DAEMONS 8
-#define TLS_FILE_MAX (1u << 20)
-
-struct tls_files {
-	struct kt_buf cert, key;
-	struct timespec cert_mtime, key_mtime;
-};
-
-/* A quiesced daemon, kept with the PEM it was started from until it drains. */
-struct old_daemon {
-	struct MHD_Daemon *d;
-	struct tls_files tls;
-};
 
 struct server {
 	struct proxy p;
 	int listen_fd;
-	struct MHD_Daemon *d, *metrics;
-	struct old_daemon old[MAX_OLD_DAEMONS];
-	struct tls_files tls;     /* what s->d was started from */
+	struct proxy_loop *loop;
+	struct MHD_Daemon *metrics;
 	pthread_t refresher;
 	atomic_bool stop;
 };
@@ -274,7 +254,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct proxy *p = cls;
 	struct preq *r = *con_cls;
-	const union MHD_ConnectionInfo *ci;
 
 	(void)url;
 	(void)version;
@@ -311,6 +290,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->body.max = (size_t)p->opts->max_body;
 		return MHD_YES;
 	}
+	if (r->tun)
+		return proxy_tunnel_answer(c, r);
+	if (r->fwd)
+		return proxy_forward_resume(c, r);
 	if (!r->authed || r->status)
 		return MHD_YES; /* refused already: discard the body */
 	if (*upload_size) {
@@ -322,8 +305,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->body_too_large)
 		return proxy_queue_status(c, r, 413, "RequestEntityTooLarge",
 					  "request body too large");
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return proxy_forward(p, c, r, ci ? ci->socket_context : NULL);
+	return proxy_forward(p, c, r);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -380,22 +362,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->uri);
 	free(r);
 	atomic_fetch_sub(&p->inflight, 1);
-}
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
-{
-	struct pconn *pc = *socket_context;
-
-	(void)cls;
-	(void)c;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct pconn));
-	} else if (pc) {
-		proxy_conn_release(pc);
-		free(pc);
-		*socket_context = NULL;
-	}
 }
 
 /* ---- metrics listener ---- */
@@ -470,162 +436,38 @@ static int listen_on(const char *addr, struct kt_err *err)
 	return fd;
 }
 
-static bool same_time(const struct timespec *a, const struct timespec *b)
+/* Each connection pins the certificate it was accepted with (server/tls.c). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
 {
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
+	struct proxy *p = cls;
 
-static void tls_release(struct tls_files *t)
-{
-	kt_buf_release(&t->cert);
-	kt_buf_release(&t->key);
-}
-
-/*
- * Read the pair into *next when it differs from *cur (by mtime): 1 when
- * read, 0 when unchanged, -1 (err set) when either file is unreadable.
- */
-static int tls_read(const struct tls_files *cur, struct tls_files *next,
-		    const struct kt_proxy_opts *o, struct kt_err *err)
-{
-	struct stat sc, sk;
-
-	if (stat(o->tls_cert, &sc) || stat(o->tls_key, &sk)) {
-		kt_err_set(err, KT_E_IO, "cannot read the TLS files '%s', '%s'", o->tls_cert,
-			   o->tls_key);
-		return -1;
-	}
-	if (cur->cert.len && same_time(&sc.st_mtim, &cur->cert_mtime) &&
-	    same_time(&sk.st_mtim, &cur->key_mtime))
-		return 0;
-	next->cert_mtime = sc.st_mtim;
-	next->key_mtime = sk.st_mtim;
-	if (kt_buf_read_file(&next->cert, o->tls_cert, TLS_FILE_MAX, err) ||
-	    kt_buf_read_file(&next->key, o->tls_key, TLS_FILE_MAX, err) ||
-	    !strstr(next->cert.buf, "-----BEGIN") || !strstr(next->key.buf, "-----BEGIN")) {
-		tls_release(next);
-		if (err && !err->msg[0])
-			kt_err_set(err, KT_E_INVALID, "'%s' or '%s' is not PEM", o->tls_cert,
-				   o->tls_key);
-		return -1;
-	}
-	return 1;
+	(void)c;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		*socket_ctx = kt_tls_conn_open(p->tls);
+	else if (*socket_ctx)
+		kt_tls_conn_close(p->tls, *socket_ctx);
 }
 
 /*
- * Each daemon gets its own duplicate of the listening socket: libmicrohttpd
- * closes the socket it was given when it fails to start, and the original
- * must survive that to serve on with the old certificate.
+ * External epoll mode: the event loop (proxy_loop.c) runs the daemon, so a
+ * request waiting for the API server is a suspended connection, not a
+ * blocked thread.  The certificate comes from a callback per handshake, so
+ * a renewal needs no new daemon.
  */
-static struct MHD_Daemon *start_main(struct server *s, const struct tls_files *t)
+struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd)
 {
-	int fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
-
-	if (fd < 0)
-		return NULL;
+	kt_tls_activate(p->tls);
 	return MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
-			MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_AUTO,
-		0, NULL, NULL, on_request, &s->p, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_HTTPS_MEM_CERT, t->cert.buf, MHD_OPTION_HTTPS_MEM_KEY, t->key.buf,
-		MHD_OPTION_HTTPS_PRIORITIES,
-		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-		&s->p, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s->p,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s->p,
+		MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME, 0,
+		NULL, NULL, on_request, p, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_HTTPS_CERT_CALLBACK, kt_tls_retrieve,
+		MHD_OPTION_HTTPS_PRIORITIES, KT_TLS_PRIORITIES,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, p, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		p, MHD_OPTION_NOTIFY_CONNECTION, on_connection, p,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 2000u,
 		MHD_OPTION_END);
-}
-
-/* A renewal caught half-written must not replace a working pair. */
-static bool pair_ok(const struct tls_files *t)
-{
-	BIO *cb = BIO_new_mem_buf(t->cert.buf, (int)t->cert.len);
-	BIO *kb = BIO_new_mem_buf(t->key.buf, (int)t->key.len);
-	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
-	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
-	bool ok = x && k && X509_check_private_key(x, k) == 1;
-
-	X509_free(x);
-	EVP_PKEY_free(k);
-	BIO_free(cb);
-	BIO_free(kb);
-	ERR_clear_error();
-	return ok;
-}
-
-/*
- * Quiesce the running daemon (it finishes its connections on the old
- * certificate) and start a new one on the same socket.  A pair the TLS
- * library rejects (a half-written renewal) leaves the old one serving.
- */
-static void reload_tls(struct server *s)
-{
-	struct tls_files next = { 0 };
-	struct kt_err err = { 0 };
-	struct MHD_Daemon *nd;
-	size_t i;
-	int rc, qfd;
-
-	rc = tls_read(&s->tls, &next, s->p.opts, &err);
-	if (rc < 0)
-		proxy_log("warn", "tls reload skipped", "error", err.msg, NULL);
-	if (rc <= 0)
-		return;
-	for (i = 0; i < MAX_OLD_DAEMONS && s->old[i].d; i++)
-		;
-	if (!pair_ok(&next)) {
-		proxy_log("error", "tls reload failed: the new certificate and key do not form a "
-				   "valid pair; keeping the old one", "cert", s->p.opts->tls_cert, NULL);
-		s->tls.cert_mtime = next.cert_mtime; /* retried when the files change again */
-		s->tls.key_mtime = next.key_mtime;
-		tls_release(&next);
-		return;
-	}
-	if (i == MAX_OLD_DAEMONS || (qfd = MHD_quiesce_daemon(s->d)) < 0) {
-		proxy_log("warn", "tls reload postponed: old connections still draining", NULL);
-		tls_release(&next);
-		return;
-	}
-	close(qfd); /* that daemon's duplicate of the listening socket */
-	nd = start_main(s, &next);
-	if (!nd) {
-		proxy_log("error", "tls reload failed: the new key pair was rejected; keeping the "
-				   "old one", "cert", s->p.opts->tls_cert, NULL);
-		/* the quiesced daemon cannot accept again: a fresh one takes the old pair */
-		nd = start_main(s, &s->tls);
-		s->tls.cert_mtime = next.cert_mtime; /* retried when the files change again */
-		s->tls.key_mtime = next.key_mtime;
-		tls_release(&next);
-		if (!nd) {
-			proxy_log("error", "cannot restart the listener", NULL);
-			return; /* s->d keeps serving its open connections; readiness stays */
-		}
-		s->old[i] = (struct old_daemon){ .d = s->d };
-		s->d = nd;
-		return;
-	}
-	s->old[i] = (struct old_daemon){ .d = s->d, .tls = s->tls };
-	s->d = nd;
-	s->tls = next;
-	proxy_log("info", "tls certificate reloaded", "cert", s->p.opts->tls_cert, NULL);
-}
-
-static void reap_old(struct server *s)
-{
-	const union MHD_DaemonInfo *di;
-	size_t i;
-
-	for (i = 0; i < MAX_OLD_DAEMONS; i++) {
-		if (!s->old[i].d)
-			continue;
-		di = MHD_get_daemon_info(s->old[i].d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if (di && di->num_connections == 0) {
-			MHD_stop_daemon(s->old[i].d);
-			tls_release(&s->old[i].tls);
-			s->old[i].d = NULL;
-		}
-	}
 }
 
 static void *refresher(void *cls)
@@ -640,7 +482,7 @@ static void *refresher(void *cls)
 
 			if (kt_oidc_refresh(s->p.oidc, now, &err)) {
 				atomic_fetch_add(&s->p.m.jwks_fail, 1);
-				proxy_log("warn", "cannot load the issuer's keys", "error", err.msg,
+				kt_log(KT_LOG_WARN, "cannot load the issuer's keys", "error", err.msg,
 					  NULL);
 				next = now + 5;
 			} else {
@@ -657,25 +499,17 @@ static void shutdown_all(struct server *s)
 {
 	long long deadline = wall_now() + s->p.opts->shutdown_grace;
 	size_t i;
-	int qfd;
 
 	atomic_store(&s->p.draining, true);
-	if (s->d && (qfd = MHD_quiesce_daemon(s->d)) >= 0)
-		close(qfd);
+	proxy_loop_drain(s->loop);
 	/* streams end at once (draining); tunnels and short requests get the grace period */
 	while (atomic_load(&s->p.inflight) > 0 && wall_now() < deadline)
 		usleep(50 * 1000);
 	atomic_store(&s->p.stop_tunnels, true);
 	for (i = 0; i < 60 && atomic_load(&s->p.m.tunnels_open) > 0; i++)
 		usleep(50 * 1000);
-	if (s->d)
-		MHD_stop_daemon(s->d);
-	for (i = 0; i < MAX_OLD_DAEMONS; i++)
-		if (s->old[i].d) {
-			MHD_stop_daemon(s->old[i].d);
-			tls_release(&s->old[i].tls);
-			s->old[i].d = NULL;
-		}
+	proxy_loop_stop(s->loop);
+	s->loop = NULL;
 	if (s->metrics)
 		MHD_stop_daemon(s->metrics);
 	atomic_store(&s->stop, true);
@@ -707,16 +541,14 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 			return kt_err_set(err, KT_E_IO, "cannot read a token from '%s'",
 					  o->token_file);
 	}
-	if (tls_read(&s->tls, &s->tls, o, err) < 0)
-		return err && err->rc ? err->rc : KT_E_IO;
+	if ((rc = kt_tls_new(o->tls_cert, o->tls_key, &s->p.tls, err)))
+		return rc;
 	s->listen_fd = listen_on(o->listen, err);
 	if (s->listen_fd < 0)
 		return err ? err->rc : KT_E_IO;
-	s->d = start_main(s, &s->tls);
-	if (!s->d)
-		return kt_err_set(err, KT_E_INVALID,
-				  "cannot start the HTTPS server (is '%s' a valid key pair?)",
-				  o->tls_cert);
+	s->loop = proxy_loop_start(&s->p, s->listen_fd, err);
+	if (!s->loop)
+		return err && err->rc ? err->rc : KT_E_IO;
 	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "none")) {
 		mfd = listen_on(o->metrics_listen, err);
 		if (mfd < 0)
@@ -738,7 +570,7 @@ static void teardown(struct server *s)
 	kt_jwt_cache_free(s->p.cache);
 	proxy_upstream_release(&s->p.up);
 	proxy_creds_release(&s->p.creds);
-	tls_release(&s->tls);
+	kt_tls_free(s->p.tls);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	pthread_mutex_destroy(&s->p.m.lock);
@@ -747,10 +579,9 @@ static void teardown(struct server *s)
 enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 {
 	struct server *s = calloc(1, sizeof(*s));
-	struct timespec tick = { .tv_sec = 1 };
 	sigset_t set;
 	enum kt_rc rc;
-	int sig, n = 0;
+	int sig;
 
 	if (!s)
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
@@ -767,25 +598,23 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 		atomic_store(&s->stop, true);
 		if (s->refresher)
 			pthread_join(s->refresher, NULL);
-		if (s->d)
-			MHD_stop_daemon(s->d);
+		proxy_loop_stop(s->loop);
 		if (s->metrics)
 			MHD_stop_daemon(s->metrics);
 		teardown(s);
 		free(s);
 		return rc;
 	}
-	proxy_log("info", "listening", "listen", o->listen, "upstream", o->upstream, "issuer",
+	kt_log(KT_LOG_INFO, "listening", "listen", o->listen, "upstream", o->upstream, "issuer",
 		  o->issuer_url, NULL);
 	for (;;) {
-		sig = sigtimedwait(&set, NULL, &tick);
+		sig = sigwaitinfo(&set, NULL);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP || ++n % 5 == 0)
-			reload_tls(s);
-		reap_old(s);
+		if (sig == SIGHUP)
+			proxy_loop_reload(s->loop);
 	}
-	proxy_log("info", "shutting down", NULL);
+	kt_log(KT_LOG_INFO, "shutting down", NULL);
 	shutdown_all(s);
 	pthread_join(s->refresher, NULL);
 	teardown(s);

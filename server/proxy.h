@@ -5,11 +5,14 @@
  * server/proxy_fwd.c   ordinary requests: libcurl, streamed back as they arrive
  * server/proxy_tun.c   Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
  * server/proxy_ops.c   metrics, health, credentials, logging
+ * server/proxy_loop.c  the event loop: HTTPS daemons, libcurl sockets, TLS reload
  *
- * Threading: libmicrohttpd runs one thread per client connection, so a
- * watch or a `logs -f` may block its own thread while waiting for the API
- * server, and each tunnel gets one pump thread.  Shared state is the key
- * set (kt/oidc.h), the token cache and the counters below, all thread-safe.
+ * Threading: one event-loop thread runs libmicrohttpd (external epoll mode)
+ * and every upstream transfer; a request waiting for the API server is a
+ * suspended connection, not a blocked thread.  Each tunnel gets a thread
+ * for its set-up and its pump.  Shared state is the key set (kt/oidc.h),
+ * the token cache and the counters below, all thread-safe; the fields
+ * marked "loop thread" are touched by the event loop only.
  */
 #ifndef KT_SERVER_PROXY_H
 #define KT_SERVER_PROXY_H
@@ -22,6 +25,7 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include "kt/jwt.h"
+#include "kt/log.h"
 #include "kt/oidc.h"
 #include "kt/proxy.h"
 
@@ -65,9 +69,16 @@ struct proxy {
 	struct proxy_metrics m;
 	struct proxy_creds creds;
 	struct proxy_upstream up;
+	struct kt_tls *tls;       /* the serving certificate, hot-reloaded (server/tls.c) */
 	atomic_bool draining;     /* SIGTERM: end streams, accept nothing new */
 	atomic_bool stop_tunnels; /* grace period over */
 	atomic_int inflight;      /* requests not yet completed, tunnels included */
+	atomic_int tun_setups;    /* tunnels connecting upstream, their connection suspended */
+	CURLM *multi;             /* loop thread: every forwarded request */
+	bool loop_dirty;          /* loop thread: a connection was resumed, run the daemons */
+	struct fwd *fwds;         /* loop thread: every forwarded request, for the sweeps */
+	CURL *easy_pool[32];      /* loop thread: finished handles, ready for reuse */
+	size_t n_easy;
 };
 
 /* Per-request state, created by the URI log callback. */
@@ -85,24 +96,36 @@ struct preq {
 	unsigned status;
 	unsigned long long bytes;
 	const char *reason;      /* refusal reason for the audit line */
-	void *fwd;               /* struct fwd * while a response streams */
-	void *tun;               /* struct tun * between the 101 and its handler */
+	struct fwd *fwd;         /* from forwarding to the end of the response */
+	struct tun *tun;         /* from the tunnel's set-up to its upgrade handler */
 };
 
-/* Connection state: one curl handle per client connection keeps the upstream connection alive. */
-struct pconn {
-	CURL *easy;
-	CURLM *multi;
-};
 
-/* proxy_fwd.c */
-enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct preq *r,
-			      struct pconn *pc);
+/* proxy.c: the HTTPS daemon on listening socket fd (taken), serving p->tls */
+struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd);
+
+/* proxy_loop.c */
+struct proxy_loop;
+/* Start the loop thread and its first daemon on listen_fd (borrowed). */
+struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, struct kt_err *err);
+void proxy_loop_reload(struct proxy_loop *l); /* re-read the TLS files now (SIGHUP) */
+void proxy_loop_drain(struct proxy_loop *l);  /* stop accepting, end streams */
+void proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
+
+/* proxy_fwd.c (loop thread only) */
+/* Start forwarding r (the connection waits suspended); answer it when resumed. */
+enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct preq *r);
+enum MHD_Result proxy_forward_resume(struct MHD_Connection *c, struct preq *r);
 void proxy_fwd_release(struct preq *r);
-void proxy_conn_release(struct pconn *pc);
+void proxy_fwd_collect(struct proxy *p);      /* finished transfers */
+void proxy_fwd_sweep(struct proxy *p);        /* each second: hang-ups, header timeouts */
+void proxy_fwd_wake_streams(struct proxy *p); /* draining: streams end */
+void proxy_fwd_cancel_all(struct proxy *p);   /* stopping: every transfer ends */
+void proxy_fwd_free_pool(struct proxy *p);
 
-/* proxy_tun.c */
+/* proxy_tun.c: the set-up runs on a thread of its own; the answer is queued on resume */
 enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r);
+enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r);
 /* The request ends: free a tunnel whose 101 never reached the client. */
 void proxy_tunnel_abandon(struct preq *r);
 
@@ -119,8 +142,6 @@ void proxy_count_auth_fail(struct proxy_metrics *m, const char *reason);
 void proxy_observe_latency(struct proxy_metrics *m, double seconds);
 char *proxy_metrics_render(struct proxy *p, size_t *len); /* malloc'd */
 double proxy_elapsed(const struct timespec *since);
-/* One JSON line on stderr: level, msg, then key/value string pairs (NULL-terminated). */
-void proxy_log(const char *level, const char *msg, ...);
 void proxy_audit(struct preq *r, const char *verb);
 /* A Kubernetes Status object as the response body. */
 struct MHD_Response *proxy_status_response(unsigned code, const char *reason,

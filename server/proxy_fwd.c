@@ -1,13 +1,16 @@
 /*
  * proxy_fwd.c: ordinary requests, forwarded with libcurl and streamed back.
  *
- * The response body is never collected: libmicrohttpd pulls it through
- * on_read(), which drives this connection's curl multi handle until the
- * API server sends the next bytes.  A watch or `logs -f` therefore reaches
- * kubectl as each event arrives, for as long as the API server keeps the
- * stream open; no idle timer runs while the thread waits in curl.  At most
- * FWD_PENDING_MAX bytes wait between curl and the client: past that curl is
- * paused, so a slow client slows the API server instead of filling memory.
+ * Everything here runs on the event loop's thread (proxy_loop.c).  A
+ * forwarded request suspends its connection until the API server's
+ * response headers arrive; a small answer that is complete by then leaves
+ * in one buffer (one TLS record, one write).  Anything longer, a watch or
+ * `logs -f`, is pulled by libmicrohttpd through on_read(), which suspends
+ * the connection whenever it has nothing to send and is resumed by the
+ * next bytes, so events reach kubectl as they arrive and an idle watch
+ * costs no thread and no timer.  At most FWD_PENDING_MAX bytes wait between
+ * curl and the client: past that the transfer is paused, so a slow client
+ * slows the API server instead of filling memory.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,26 +26,72 @@
 
 struct fwd {
 	struct proxy *p;
-	struct preq *r;
-	struct pconn *pc;
+	struct preq *r;           /* NULL once the request has ended */
+	struct MHD_Connection *c;
+	CURL *e;
+	struct fwd *prev, *next;  /* p->fwds */
 	struct curl_slist *hdrs;
 	struct kt_buf resp_hdrs;  /* "Name: value\0" of the current response */
 	struct kt_buf pending;    /* body bytes curl gave us, not yet sent */
 	size_t off;
 	long status;
-	int client_fd;
-	bool head_done, done, paused, attached, head_only;
+	int client_fd, refs;      /* the request's, and the streaming response's */
+	struct timespec t0;
+	bool head_done, done, paused, attached, head_only, suspended, cancelled;
 	CURLcode result;
 };
 
-void proxy_conn_release(struct pconn *pc)
+/* The connection waits for the API server: take it out of the daemon's loop. */
+static void suspend(struct fwd *f)
 {
-	if (pc->multi)
-		curl_multi_cleanup(pc->multi);
-	if (pc->easy)
-		curl_easy_cleanup(pc->easy);
-	pc->multi = NULL;
-	pc->easy = NULL;
+	f->suspended = true;
+	MHD_suspend_connection(f->c);
+}
+
+/* Something happened that the waiting connection must see. */
+static void wake(struct fwd *f)
+{
+	if (!f->suspended)
+		return;
+	f->suspended = false;
+	MHD_resume_connection(f->c);
+	f->p->loop_dirty = true;
+}
+
+/* The transfer ends here; the handle goes back to the pool (its connection stays cached). */
+static void detach(struct fwd *f)
+{
+	struct proxy *p = f->p;
+
+	if (f->attached)
+		curl_multi_remove_handle(p->multi, f->e);
+	f->attached = false;
+	if (!f->e)
+		return;
+	if (p->n_easy < sizeof(p->easy_pool) / sizeof(p->easy_pool[0])) {
+		curl_easy_reset(f->e);
+		p->easy_pool[p->n_easy++] = f->e;
+	} else {
+		curl_easy_cleanup(f->e);
+	}
+	f->e = NULL;
+}
+
+static void unref(struct fwd *f)
+{
+	if (--f->refs)
+		return;
+	detach(f);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		f->p->fwds = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	curl_slist_free_all(f->hdrs);
+	kt_buf_release(&f->resp_hdrs);
+	kt_buf_release(&f->pending);
+	free(f);
 }
 
 static size_t on_header(char *line, size_t size, size_t n, void *cls)
@@ -58,9 +107,12 @@ static size_t on_header(char *line, size_t size, size_t n, void *cls)
 	while (end && (line[end - 1] == '\r' || line[end - 1] == '\n'))
 		end--;
 	if (!end) {
-		curl_easy_getinfo(f->pc->easy, CURLINFO_RESPONSE_CODE, &f->status);
-		if (f->status >= 200)
+		curl_easy_getinfo(f->e, CURLINFO_RESPONSE_CODE, &f->status);
+		if (f->status >= 200) {
 			f->head_done = true;
+			proxy_observe_latency(&f->p->m, proxy_elapsed(&f->t0));
+			wake(f);
+		}
 		return len;
 	}
 	colon = memchr(line, ':', end);
@@ -82,26 +134,29 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 	}
 	if (kt_buf_add(&f->pending, data, len))
 		return 0;
+	wake(f);
 	return len;
 }
 
-/* One round of curl work; waits up to wait_ms for sockets when nothing happened. */
-static void step(struct fwd *f, int wait_ms)
+void proxy_fwd_collect(struct proxy *p)
 {
+	struct fwd *f;
 	CURLMsg *msg;
-	int running = 0, left;
+	int left;
 
-	curl_multi_perform(f->pc->multi, &running);
-	while ((msg = curl_multi_info_read(f->pc->multi, &left)))
-		if (msg->msg == CURLMSG_DONE) {
-			f->done = true;
-			f->result = msg->data.result;
-		}
-	if (!f->done && wait_ms && f->pending.len == f->off)
-		curl_multi_poll(f->pc->multi, NULL, 0, wait_ms, NULL);
+	while ((msg = curl_multi_info_read(p->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE ||
+		    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f) != CURLE_OK)
+			continue;
+		f->done = true;
+		f->result = msg->data.result;
+		curl_multi_remove_handle(p->multi, f->e);
+		f->attached = false;
+		wake(f);
+	}
 }
 
-/* The client hung up (FIN or reset), so an idle watch must stop too. */
+/* The client hung up (FIN or reset): a suspended connection cannot notice by itself. */
 static bool client_gone(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
@@ -111,70 +166,107 @@ static bool client_gone(int fd)
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+/* End the transfer now: the connection is answered (502) or closed when it resumes. */
+static void stop(struct fwd *f, bool hangup)
+{
+	f->cancelled = hangup;
+	if (f->attached) {
+		curl_multi_remove_handle(f->p->multi, f->e);
+		f->attached = false;
+	}
+	if (!f->done) {
+		f->done = true;
+		f->result = hangup ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
+	}
+	wake(f);
+}
+
+void proxy_fwd_sweep(struct proxy *p)
+{
+	struct fwd *f, *next;
+
+	for (f = p->fwds; f; f = next) {
+		next = f->next;
+		if (f->suspended && client_gone(f->client_fd))
+			stop(f, true);
+		else if (!f->head_done && !f->done && proxy_elapsed(&f->t0) > FWD_HEADER_TIMEOUT)
+			stop(f, false);
+	}
+}
+
+void proxy_fwd_wake_streams(struct proxy *p)
+{
+	struct fwd *f;
+
+	for (f = p->fwds; f; f = f->next)
+		if (f->head_done)
+			wake(f);
+}
+
+void proxy_fwd_cancel_all(struct proxy *p)
+{
+	struct fwd *f, *next;
+
+	for (f = p->fwds; f; f = next) {
+		next = f->next;
+		stop(f, true);
+	}
+}
+
+void proxy_fwd_free_pool(struct proxy *p)
+{
+	while (p->n_easy)
+		curl_easy_cleanup(p->easy_pool[--p->n_easy]);
+}
+
 static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct fwd *f = cls;
 	size_t n;
 
 	(void)pos;
-	for (;;) {
-		if (f->pending.len > f->off) {
-			n = f->pending.len - f->off;
-			if (n > max)
-				n = max;
-			memcpy(buf, f->pending.buf + f->off, n);
-			f->off += n;
-			if (f->off == f->pending.len) {
-				kt_buf_reset(&f->pending);
-				f->off = 0;
-				if (f->paused) {
-					f->paused = false;
-					curl_easy_pause(f->pc->easy, CURLPAUSE_CONT);
-				}
+	if (f->pending.len > f->off) {
+		n = f->pending.len - f->off;
+		if (n > max)
+			n = max;
+		memcpy(buf, f->pending.buf + f->off, n);
+		f->off += n;
+		if (f->off == f->pending.len) {
+			kt_buf_reset(&f->pending);
+			f->off = 0;
+			if (f->paused && f->e) {
+				f->paused = false;
+				curl_easy_pause(f->e, CURLPAUSE_CONT);
 			}
-			f->r->bytes += n;
-			return (ssize_t)n;
 		}
-		if (f->done)
-			return f->result == CURLE_OK ? MHD_CONTENT_READER_END_OF_STREAM
-						     : MHD_CONTENT_READER_END_WITH_ERROR;
-		/* SIGTERM: long streams end so clients reconnect to another replica */
-		if (atomic_load(&f->p->draining) || client_gone(f->client_fd))
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		step(f, 1000);
+		if (f->r)
+			f->r->bytes += n;
+		return (ssize_t)n;
 	}
-}
-
-static void detach(struct fwd *f)
-{
-	if (!f->attached)
-		return;
-	/* let a finished transfer complete so the upstream connection is reused */
-	if (!f->done && f->pending.len == f->off)
-		step(f, 0);
-	curl_multi_remove_handle(f->pc->multi, f->pc->easy);
-	f->attached = false;
+	if (f->done)
+		return f->result == CURLE_OK && !f->cancelled ? MHD_CONTENT_READER_END_OF_STREAM
+							       : MHD_CONTENT_READER_END_WITH_ERROR;
+	/* SIGTERM: long streams end so clients reconnect to another replica */
+	if (atomic_load(&f->p->draining))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	suspend(f); /* resumed by the next bytes, the end, a hang-up or a drain */
+	return 0;
 }
 
 static void on_free(void *cls)
 {
-	struct fwd *f = cls;
-
-	detach(f);
-	curl_slist_free_all(f->hdrs);
-	kt_buf_release(&f->resp_hdrs);
-	kt_buf_release(&f->pending);
-	if (f->r)
-		f->r->fwd = NULL;
-	free(f);
+	unref(cls);
 }
 
 void proxy_fwd_release(struct preq *r)
 {
 	struct fwd *f = r->fwd;
 
-	if (f)
-		f->r = NULL;
+	r->fwd = NULL;
+	if (!f)
+		return;
+	f->r = NULL;
+	unref(f);
 }
 
 static bool has_header(const struct kt_buf *b, size_t n, const char *name)
@@ -223,9 +315,8 @@ nomem:
 static void setup(struct fwd *f, struct preq *r, const char *url)
 {
 	const struct kt_proxy_opts *o = f->p->opts;
-	CURL *e = f->pc->easy;
+	CURL *e = f->e;
 
-	curl_easy_reset(e); /* keeps the live upstream connection */
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_SHARE, f->p->up.share);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
@@ -241,6 +332,7 @@ static void setup(struct fwd *f, struct preq *r, const char *url)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 	if (o->upstream_ca)
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->upstream_ca);
 	if (o->client_cert) {
@@ -268,16 +360,9 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 	const char *s = f->resp_hdrs.buf, *end = s + f->resp_hdrs.len;
 	enum MHD_Result ret;
 	uint64_t size;
-	bool whole;
+	bool whole = f->head_only || (f->done && f->result == CURLE_OK);
 
-	/*
-	 * Most API answers arrive with their headers: sent from one buffer they
-	 * leave in one TLS record and one write, not two.
-	 */
-	if (!f->done && !f->head_only)
-		step(f, 0);
-	whole = f->head_only || (f->done && f->result == CURLE_OK);
-	curl_easy_getinfo(f->pc->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+	curl_easy_getinfo(f->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 	size = cl >= 0 ? (uint64_t)cl : MHD_SIZE_UNKNOWN;
 	if (whole) {
 		size_t n = f->head_only ? 0 : f->pending.len;
@@ -286,11 +371,11 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 		f->r->bytes += n;
 	} else {
 		resp = MHD_create_response_from_callback(size, 64 * 1024, on_read, f, on_free);
+		if (resp)
+			f->refs++; /* the response's */
 	}
-	if (!resp) {
-		on_free(f);
+	if (!resp)
 		return MHD_NO;
-	}
 	for (; s < end; s += strlen(s) + 1) {
 		const char *colon = strchr(s, ':'), *v;
 		char name[128];
@@ -308,56 +393,60 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 	ret = MHD_queue_response(c, (unsigned)f->status, resp);
 	MHD_destroy_response(resp);
 	if (whole)
-		on_free(f);
+		proxy_fwd_release(f->r);
 	return ret;
 }
 
-enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct preq *r,
-			      struct pconn *pc)
+enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct preq *r)
 {
 	const union MHD_ConnectionInfo *ci;
 	struct kt_buf url = KT_BUF_INIT;
-	struct timespec t0;
-	struct fwd *f;
+	struct fwd *f = calloc(1, sizeof(*f));
 
-	if (!pc->easy && !(pc->easy = curl_easy_init()))
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
-	if (!pc->multi && !(pc->multi = curl_multi_init()))
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
-	f = calloc(1, sizeof(*f));
 	if (!f)
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	f->p = p;
 	f->r = r;
-	f->pc = pc;
+	f->c = c;
+	f->refs = 1;
 	f->resp_hdrs.max = FWD_HEADERS_MAX;
+	f->next = p->fwds;
+	if (p->fwds)
+		p->fwds->prev = f;
+	p->fwds = f;
+	r->fwd = f;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	f->client_fd = ci ? ci->connect_fd : -1;
-	if (build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
+	f->e = p->n_easy ? p->easy_pool[--p->n_easy] : curl_easy_init();
+	if (!f->e || build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
 		kt_buf_release(&url);
-		on_free(f);
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
 	setup(f, r, url.buf);
 	kt_buf_release(&url);
-	curl_multi_add_handle(pc->multi, pc->easy);
+	clock_gettime(CLOCK_MONOTONIC, &f->t0);
+	if (curl_multi_add_handle(p->multi, f->e) != CURLM_OK)
+		return proxy_queue_status(c, r, 500, "InternalError", "cannot start the transfer");
 	f->attached = true;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!f->head_done && !f->done) {
-		if (proxy_elapsed(&t0) > FWD_HEADER_TIMEOUT || atomic_load(&p->stop_tunnels))
-			break;
-		step(f, 1000);
-	}
-	if (!f->head_done) {
-		char msg[CURL_ERROR_SIZE + 64];
+	suspend(f);
+	return MHD_YES;
+}
 
-		snprintf(msg, sizeof(msg), "the API server did not answer: %s",
-			 f->done ? curl_easy_strerror(f->result) : "timeout");
-		proxy_log("warn", "upstream error", "error", msg, "path", r->uri, NULL);
-		on_free(f);
-		return proxy_queue_status(c, r, 502, "BadGateway", msg);
+enum MHD_Result proxy_forward_resume(struct MHD_Connection *c, struct preq *r)
+{
+	struct fwd *f = r->fwd;
+	char msg[CURL_ERROR_SIZE + 64];
+
+	if (f->cancelled && !f->head_done)
+		return MHD_NO; /* the client is gone, or the server stops */
+	if (f->head_done)
+		return respond(c, f);
+	if (!f->done) {
+		suspend(f);
+		return MHD_YES;
 	}
-	proxy_observe_latency(&p->m, proxy_elapsed(&t0));
-	r->fwd = f;
-	return respond(c, f);
+	snprintf(msg, sizeof(msg), "the API server did not answer: %s",
+		 curl_easy_strerror(f->result));
+	kt_log(KT_LOG_WARN, "upstream error", "error", msg, "path", r->uri, NULL);
+	return proxy_queue_status(c, r, 502, "BadGateway", msg);
 }

@@ -1,7 +1,6 @@
 /*
  * proxy_ops.c: the proxy's upstream settings, credentials, metrics and logs.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,121 +301,35 @@ double proxy_elapsed(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
-static void emit(json_t *o)
-{
-	char ts[40];
-	struct timespec now;
-	struct tm tm;
-	char *line;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ", now.tv_nsec / 1000000);
-	json_object_set_new(o, "ts", json_string(ts));
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	if (line) {
-		size_t n = strlen(line);
-
-		line[n] = '\n'; /* one write(2) per line, so threads never interleave */
-		if (write(2, line, n + 1) < 0) {
-			/* nowhere left to report a logging failure */
-		}
-		free(line);
-	}
-	json_decref(o);
-}
-
-void proxy_log(const char *level, const char *msg, ...)
-{
-	json_t *o = json_object();
-	const char *k, *v;
-	va_list ap;
-
-	json_object_set_new(o, "level", json_string(level));
-	json_object_set_new(o, "component", json_string("proxy"));
-	json_object_set_new(o, "msg", json_string(msg));
-	va_start(ap, msg);
-	while ((k = va_arg(ap, const char *))) {
-		v = va_arg(ap, const char *);
-		json_object_set_new(o, k, json_string(v ? v : ""));
-	}
-	va_end(ap);
-	emit(o);
-}
-
-/* A JSON string; names and paths were validated upstream, so only escapes are needed. */
-static void json_str(struct kt_buf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	kt_buf_addch(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			kt_buf_addf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			kt_buf_addf(b, "\\u%04x", c);
-		else
-			kt_buf_addch(b, (char)c);
-	}
-	kt_buf_addch(b, '"');
-}
-
-/*
- * The audit line never carries a token: only the identity it proved.  It is
- * formatted by hand into one buffer and one write(2): it runs for every
- * request, and jansson's object building cost more than the rest of the
- * bookkeeping together.
- */
+/* The audit line: the identity the token proved, never the token. */
 void proxy_audit(struct preq *r, const char *verb)
 {
-	struct kt_buf b = KT_BUF_INIT;
-	struct timespec now;
-	struct tm tm;
+	json_t *line, *groups;
+	char *path;
 	size_t i;
 
 	if (r->logged)
 		return;
 	r->logged = true;
-	kt_buf_grow(&b, 1024);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	kt_buf_adds(&b, "{\"level\":\"info\",\"component\":\"proxy\",\"msg\":\"request\",\"user\":");
-	if (r->id.user)
-		json_str(&b, r->id.user, strlen(r->id.user));
-	else
-		kt_buf_adds(&b, "null");
-	kt_buf_adds(&b, ",\"groups\":[");
-	for (i = 0; i < r->id.n_groups; i++) {
-		if (i)
-			kt_buf_addch(&b, ',');
-		json_str(&b, r->id.groups[i], strlen(r->id.groups[i]));
-	}
-	kt_buf_adds(&b, "],\"verb\":");
-	json_str(&b, verb, strlen(verb));
-	kt_buf_adds(&b, ",\"method\":");
-	json_str(&b, r->method ? r->method : "", r->method ? strlen(r->method) : 0);
-	kt_buf_adds(&b, ",\"path\":");
-	if (r->uri)
-		json_str(&b, r->uri, strcspn(r->uri, "?"));
-	else
-		kt_buf_adds(&b, "null");
-	kt_buf_addf(&b, ",\"status\":%u,\"bytes\":%llu,\"duration_ms\":%.3f,\"client\":", r->status,
-		    r->bytes, proxy_elapsed(&r->start) * 1000.0);
-	json_str(&b, r->client_ip, strlen(r->client_ip));
-	if (r->reason) {
-		kt_buf_adds(&b, ",\"reason\":");
-		json_str(&b, r->reason, strlen(r->reason));
-	}
-	kt_buf_addf(&b, ",\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"}\n", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		    now.tv_nsec / 1000000);
-	if (write(2, b.buf, b.len) < 0) {
-		/* nowhere left to report a logging failure */
-	}
-	kt_buf_release(&b);
+	if (KT_LOG_INFO < kt_log_min)
+		return;
+	line = kt_log_begin(KT_LOG_INFO, "request");
+	kt_log_str(line, "user", r->id.user);
+	groups = kt_log_list(line, "groups");
+	for (i = 0; i < r->id.n_groups; i++)
+		kt_log_add(groups, r->id.groups[i], 256);
+	kt_log_str(line, "verb", verb);
+	kt_log_str(line, "method", r->method ? r->method : "");
+	path = r->uri ? strndup(r->uri, strcspn(r->uri, "?")) : NULL; /* never the query */
+	kt_log_str(line, "path", path);
+	free(path);
+	kt_log_num(line, "status", r->status);
+	kt_log_num(line, "bytes", (long long)r->bytes);
+	kt_log_num(line, "micros", (long long)(proxy_elapsed(&r->start) * 1e6));
+	kt_log_str(line, "client", r->client_ip);
+	if (r->reason)
+		kt_log_str(line, "reason", r->reason);
+	kt_log_end(line);
 }
 
 struct MHD_Response *proxy_status_response(unsigned code, const char *reason,

@@ -10,6 +10,10 @@
  * upgrade support and one pump thread copies bytes both ways; any other
  * answer (403, 404, ...) is relayed as a normal response.  The identity is
  * fixed when the tunnel opens; the stream's content is not inspected.
+ *
+ * Connecting to the API server may take seconds, so it runs on the
+ * tunnel's own thread while the client's connection waits suspended; the
+ * event loop only queues the answer once the thread resumes it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +33,19 @@
 #define TUN_BUF_MAX (256u << 10)
 #define TUN_SETUP_MS 30000
 
+struct head {
+	unsigned status;
+	size_t head_len;     /* bytes up to and including the blank line */
+	long long clen;      /* -1 when absent */
+	bool chunked;
+};
+
 struct tun {
 	struct proxy *p;
+	struct MHD_Connection *c; /* suspended while the set-up thread runs */
+	struct kt_buf req, in;    /* our request; the API server's answer (head and plain body) */
+	struct head h;
+	const char *fail;         /* set-up failed: the message for the 502 */
 	SSL *ssl;
 	int ufd;
 	MHD_socket sock;
@@ -52,15 +67,28 @@ static long long now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static bool wait_fd(int fd, short ev, long long deadline)
+/* The set-up's time limit, and the server's stop that cuts it short. */
+struct dl {
+	long long at;
+	const atomic_bool *stop;
+};
+
+/* Wait in short slices, so a stopping server never waits for a slow API server. */
+static bool wait_fd(int fd, short ev, const struct dl *dl)
 {
 	struct pollfd pfd = { .fd = fd, .events = ev };
-	long long left = deadline - now_ms();
+	long long left;
+	int n;
 
-	return left > 0 && poll(&pfd, 1, (int)left) > 0;
+	while ((left = dl->at - now_ms()) > 0 && !atomic_load(dl->stop)) {
+		n = poll(&pfd, 1, left > 200 ? 200 : (int)left);
+		if (n)
+			return n > 0;
+	}
+	return false;
 }
 
-static int tcp_connect(const struct proxy_upstream *u, long long deadline)
+static int tcp_connect(const struct proxy_upstream *u, const struct dl *dl)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	int fd = -1, e;
@@ -73,7 +101,7 @@ static int tcp_connect(const struct proxy_upstream *u, long long deadline)
 		if (fd < 0)
 			continue;
 		if (!connect(fd, ai->ai_addr, ai->ai_addrlen) ||
-		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) &&
+		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, dl) &&
 		     !getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) && !e))
 			break;
 		close(fd);
@@ -84,18 +112,18 @@ static int tcp_connect(const struct proxy_upstream *u, long long deadline)
 }
 
 /* Wait for what OpenSSL asked for; false on timeout or a real error. */
-static bool ssl_wait(SSL *ssl, int fd, int ret, long long deadline)
+static bool ssl_wait(SSL *ssl, int fd, int ret, const struct dl *dl)
 {
 	int e = SSL_get_error(ssl, ret);
 
 	if (e == SSL_ERROR_WANT_READ)
-		return wait_fd(fd, POLLIN, deadline);
+		return wait_fd(fd, POLLIN, dl);
 	if (e == SSL_ERROR_WANT_WRITE)
-		return wait_fd(fd, POLLOUT, deadline);
+		return wait_fd(fd, POLLOUT, dl);
 	return false;
 }
 
-static SSL *tls_connect(struct proxy_upstream *u, int fd, long long deadline)
+static SSL *tls_connect(struct proxy_upstream *u, int fd, const struct dl *dl)
 {
 	SSL *ssl = SSL_new(u->tls);
 	int ret;
@@ -110,7 +138,7 @@ static SSL *tls_connect(struct proxy_upstream *u, int fd, long long deadline)
 		goto fail;
 	}
 	while ((ret = SSL_connect(ssl)) != 1)
-		if (!ssl_wait(ssl, fd, ret, deadline))
+		if (!ssl_wait(ssl, fd, ret, dl))
 			goto fail;
 	return ssl;
 fail:
@@ -118,7 +146,7 @@ fail:
 	return NULL;
 }
 
-static bool ssl_write_all(SSL *ssl, int fd, const char *p, size_t n, long long deadline)
+static bool ssl_write_all(SSL *ssl, int fd, const char *p, size_t n, const struct dl *dl)
 {
 	int ret;
 
@@ -127,7 +155,7 @@ static bool ssl_write_all(SSL *ssl, int fd, const char *p, size_t n, long long d
 		if (ret > 0) {
 			p += ret;
 			n -= (size_t)ret;
-		} else if (!ssl_wait(ssl, fd, ret, deadline)) {
+		} else if (!ssl_wait(ssl, fd, ret, dl)) {
 			return false;
 		}
 	}
@@ -135,7 +163,7 @@ static bool ssl_write_all(SSL *ssl, int fd, const char *p, size_t n, long long d
 }
 
 /* Read more bytes into b; returns 0 at EOF, -1 on error or timeout. */
-static int ssl_read_some(SSL *ssl, int fd, struct kt_buf *b, long long deadline)
+static int ssl_read_some(SSL *ssl, int fd, struct kt_buf *b, const struct dl *dl)
 {
 	char tmp[16384];
 	int ret;
@@ -146,17 +174,10 @@ static int ssl_read_some(SSL *ssl, int fd, struct kt_buf *b, long long deadline)
 			return kt_buf_add(b, tmp, (size_t)ret) ? -1 : ret;
 		if (SSL_get_error(ssl, ret) == SSL_ERROR_ZERO_RETURN)
 			return 0;
-		if (!ssl_wait(ssl, fd, ret, deadline))
+		if (!ssl_wait(ssl, fd, ret, dl))
 			return SSL_get_error(ssl, ret) == SSL_ERROR_SYSCALL ? 0 : -1;
 	}
 }
-
-struct head {
-	unsigned status;
-	size_t head_len;     /* bytes up to and including the blank line */
-	long long clen;      /* -1 when absent */
-	bool chunked;
-};
 
 static bool parse_head(const char *buf, size_t len, struct head *h)
 {
@@ -239,6 +260,8 @@ static void tun_free(struct tun *t)
 		close(t->ufd);
 	kt_buf_release(&t->u2d);
 	kt_buf_release(&t->d2u);
+	kt_buf_release(&t->req);
+	kt_buf_release(&t->in);
 	kt_identity_release(&t->ar.id);
 	free(t->ar.uri);
 	free(t);
@@ -403,41 +426,49 @@ void proxy_tunnel_abandon(struct preq *r)
 		tun_unref(t);
 }
 
-/* A non-101 answer to an upgrade request: read its (bounded) body and relay it. */
-static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, struct tun *t,
-				   struct kt_buf *in, const struct head *h, long long deadline)
+/* A non-101 answer to an upgrade request: read its (bounded) body into t->in. */
+static void read_plain(struct tun *t, const struct dl *dl)
 {
-	struct kt_buf body = KT_BUF_INIT;
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
+	const struct head *h = &t->h;
 	int got = 1;
 
-	in->max = h->head_len + TUN_BODY_MAX;
+	t->in.max = h->head_len + TUN_BODY_MAX;
 	for (;;) {
-		size_t have = in->len - h->head_len;
+		size_t have = t->in.len - h->head_len;
 
-		if (h->chunked ? memmem(in->buf + h->head_len, have, "\r\n0\r\n", 5) ||
-					 (have >= 3 && !memcmp(in->buf + h->head_len, "0\r\n", 3))
+		if (h->chunked ? memmem(t->in.buf + h->head_len, have, "\r\n0\r\n", 5) ||
+					 (have >= 3 && !memcmp(t->in.buf + h->head_len, "0\r\n", 3))
 			       : h->clen >= 0 ? have >= (size_t)h->clen : !got)
 			break;
-		if (h->status == 204 || h->status == 304 || (got = ssl_read_some(t->ssl, t->ufd, in, deadline)) < 0)
+		if (h->status == 204 || h->status == 304 ||
+		    (got = ssl_read_some(t->ssl, t->ufd, &t->in, dl)) < 0)
 			break;
 		if (!got && (h->chunked || h->clen >= 0))
 			break;
 	}
+}
+
+/* ...and relay it as an ordinary response. */
+static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, struct tun *t)
+{
+	const struct head *h = &t->h;
+	struct kt_buf body = KT_BUF_INIT;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
 	if (h->chunked)
-		dechunk(in->buf + h->head_len, in->len - h->head_len, &body);
+		dechunk(t->in.buf + h->head_len, t->in.len - h->head_len, &body);
 	else
-		kt_buf_add(&body, in->buf + h->head_len,
-			   h->clen >= 0 && (size_t)h->clen < in->len - h->head_len
-				   ? (size_t)h->clen : in->len - h->head_len);
+		kt_buf_add(&body, t->in.buf + h->head_len,
+			   h->clen >= 0 && (size_t)h->clen < t->in.len - h->head_len
+				   ? (size_t)h->clen : t->in.len - h->head_len);
 	resp = MHD_create_response_from_buffer(body.len, body.buf, MHD_RESPMEM_MUST_COPY);
 	kt_buf_release(&body);
 	if (!resp)
 		return MHD_NO;
-	add_headers(resp, in->buf, h, false);
+	add_headers(resp, t->in.buf, h, false);
 	r->status = h->status;
-	r->bytes = in->len - h->head_len;
+	r->bytes = t->in.len - h->head_len;
 	ret = MHD_queue_response(c, h->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -458,57 +489,93 @@ static enum kt_rc build_request(struct proxy *p, struct preq *r, struct kt_buf *
 	return kt_buf_adds(req, "\r\n");
 }
 
-enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r)
+/* The set-up thread: connect, send the request, read the answer's head (and a plain body). */
+static void *setup_main(void *cls)
 {
-	long long deadline = now_ms() + TUN_SETUP_MS;
-	struct kt_buf req = KT_BUF_INIT, in = KT_BUF_INIT;
-	struct MHD_Response *resp;
+	struct tun *t = cls;
+	struct dl dl = { now_ms() + TUN_SETUP_MS, &t->p->stop_tunnels };
 	struct timespec t0;
-	enum MHD_Result ret;
-	struct head h;
-	struct tun *t;
 	int got;
 
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
-	t->p = p;
-	t->ufd = -1;
-	atomic_init(&t->refs, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (build_request(p, r, &req)) {
-		ret = proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+	t->ufd = tcp_connect(&t->p->up, &dl);
+	t->ssl = t->ufd >= 0 ? tls_connect(&t->p->up, t->ufd, &dl) : NULL;
+	if (!t->ssl || !ssl_write_all(t->ssl, t->ufd, t->req.buf, t->req.len, &dl)) {
+		t->fail = "the API server did not answer";
 		goto out;
 	}
-	t->ufd = tcp_connect(&p->up, deadline);
-	t->ssl = t->ufd >= 0 ? tls_connect(&p->up, t->ufd, deadline) : NULL;
-	if (!t->ssl || !ssl_write_all(t->ssl, t->ufd, req.buf, req.len, deadline)) {
-		proxy_log("warn", "upstream error", "error", "cannot open the tunnel to the API server",
-			  "path", r->uri, NULL);
-		ret = proxy_queue_status(c, r, 502, "BadGateway", "the API server did not answer");
-		goto out;
-	}
-	in.max = TUN_HEAD_MAX;
-	while (!parse_head(in.buf, in.len, &h)) {
-		if ((got = ssl_read_some(t->ssl, t->ufd, &in, deadline)) <= 0) {
-			ret = proxy_queue_status(c, r, 502, "BadGateway",
-					  "the API server sent no valid response");
+	t->in.max = TUN_HEAD_MAX;
+	while (!parse_head(t->in.buf, t->in.len, &t->h)) {
+		if ((got = ssl_read_some(t->ssl, t->ufd, &t->in, &dl)) <= 0) {
+			t->fail = "the API server sent no valid response";
 			goto out;
 		}
 	}
-	proxy_observe_latency(&p->m, proxy_elapsed(&t0));
-	if (h.status != 101) {
-		ret = relay_plain(c, r, t, &in, &h, deadline);
-		goto out;
+	proxy_observe_latency(&t->p->m, proxy_elapsed(&t0));
+	if (t->h.status != 101)
+		read_plain(t, &dl);
+out:
+	kt_buf_release(&t->req);
+	MHD_resume_connection(t->c);
+	atomic_fetch_sub(&t->p->tun_setups, 1);
+	tun_unref(t);
+	return NULL;
+}
+
+enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r)
+{
+	struct tun *t = calloc(1, sizeof(*t));
+	pthread_attr_t attr;
+	pthread_t th;
+	int e;
+
+	if (!t)
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+	t->p = p;
+	t->c = c;
+	t->ufd = -1;
+	t->req = t->in = (struct kt_buf)KT_BUF_INIT;
+	atomic_init(&t->refs, 2); /* the request's and the set-up thread's */
+	if (build_request(p, r, &t->req)) {
+		tun_free(t);
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
+	atomic_fetch_add(&p->tun_setups, 1);
+	MHD_suspend_connection(c); /* before the thread can resume it */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	e = pthread_create(&th, &attr, setup_main, t);
+	pthread_attr_destroy(&attr);
+	if (e) {
+		t->fail = "cannot start a thread";
+		MHD_resume_connection(c);
+		atomic_fetch_sub(&p->tun_setups, 1);
+		atomic_store(&t->refs, 1);
+		p->loop_dirty = true;
+	}
+	r->tun = t; /* the request's reference, dropped by proxy_tunnel_abandon */
+	return MHD_YES;
+}
+
+/* On resume: the set-up is over; relay its outcome. */
+enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
+{
+	struct tun *t = r->tun;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (t->fail) {
+		kt_log(KT_LOG_WARN, "upstream error", "error", t->fail, "path", r->uri, NULL);
+		return proxy_queue_status(c, r, 502, "BadGateway", t->fail);
+	}
+	if (t->h.status != 101)
+		return relay_plain(c, r, t);
 	/* bytes that followed the 101 belong to the stream */
-	if (kt_buf_add(&t->u2d, in.buf + h.head_len, in.len - h.head_len) ||
-	    !(resp = MHD_create_response_for_upgrade(on_upgraded, t))) {
-		ret = proxy_queue_status(c, r, 500, "InternalError", "out of memory");
-		goto out;
-	}
-	add_headers(resp, in.buf, &h, true);
-	t->ar = (struct preq){ .p = p, .start = r->start, .uri = strdup(r->uri) };
+	if (kt_buf_add(&t->u2d, t->in.buf + t->h.head_len, t->in.len - t->h.head_len) ||
+	    !(resp = MHD_create_response_for_upgrade(on_upgraded, t)))
+		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+	add_headers(resp, t->in.buf, &t->h, true);
+	t->ar = (struct preq){ .p = t->p, .start = r->start, .uri = strdup(r->uri) };
 	snprintf(t->ar.client_ip, sizeof(t->ar.client_ip), "%s", r->client_ip);
 	snprintf(t->method, sizeof(t->method), "%s", r->method);
 	t->ar.method = t->method;
@@ -518,14 +585,7 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 	r->logged = true; /* the tunnel writes its own line when it closes */
 	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
-	if (ret == MHD_YES) {
-		r->tun = t; /* the request's reference, dropped by proxy_tunnel_abandon */
-		t = NULL;
-	}
-out:
-	if (t)
-		tun_free(t);
-	kt_buf_release(&req);
-	kt_buf_release(&in);
+	if (ret != MHD_YES)
+		r->logged = false;
 	return ret;
 }

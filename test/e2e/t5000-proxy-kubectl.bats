@@ -150,7 +150,7 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	run grep '"msg":"request"' "$PROXY_DIR/proxy.log"
 	[ "$status" -eq 0 ]
 	line=$(grep '"path":"/api/v1/namespaces/team-a/pods"' "$PROXY_DIR/proxy.log" | grep '"verb":"list"' | tail -n 1)
-	echo "$line" | jq -e '.user == "oidc:kubectl-ci" and (.groups | index("oidc:team-a-devs")) and .status == 200 and .bytes > 0 and .duration_ms >= 0'
+	echo "$line" | jq -e '.user == "oidc:kubectl-ci" and (.groups | index("oidc:team-a-devs")) and .status == 200 and .bytes > 0 and .micros >= 0'
 	run grep -c -- "$TOKEN" "$PROXY_DIR/proxy.log"
 	[ "$output" -eq 0 ]
 	grep '"verb":"watch"' "$PROXY_DIR/proxy.log" | head -n 1 | jq -e '.status == 200'

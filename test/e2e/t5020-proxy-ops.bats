@@ -97,6 +97,44 @@ good_claims() {
 	[ "$before" = "$after" ]
 }
 
+@test "proxy: 200 open watches take no thread each, and a hang-up ends each one upstream" {
+	local pid before during urls=() i
+	pid=$(cat "$PROXY_DIR/proxy.pid")
+	before=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")
+	for i in $(seq 1 200); do
+		urls+=("https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods?watch=true&n=$i")
+	done
+	curl -sN --parallel --parallel-max 200 --cacert "$PROXY_DIR/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" "${urls[@]}" >"$BATS_TEST_TMPDIR/w" 2>&1 &
+	cpid=$!
+	for _ in $(seq 1 150); do
+		[ "$(grep -c web-watch-1 "$BATS_TEST_TMPDIR/w")" -ge 200 ] && break
+		sleep 0.1
+	done
+	during=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")
+	# ordinary requests go on beside them
+	[ "$(get_pods "$TOKEN")" = 200 ]
+	kill "$cpid"
+	wait "$cpid" || true
+	echo "threads: $before before, $during with 200 watches open"
+	[ "$(grep -c web-watch-1 "$BATS_TEST_TMPDIR/w")" -ge 200 ]
+	[ "$during" -le $((before + 1)) ]
+	# an idle watch notices its client is gone within the 1 s sweep
+	for _ in $(seq 1 50); do
+		[ "$(grep -c '"closed":"/api/v1/namespaces/team-a/pods?watch=true&n=' "$REC")" -ge 200 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '"closed":"/api/v1/namespaces/team-a/pods?watch=true&n=' "$REC")" -ge 200 ]
+}
+
+@test "proxy: unchanged TLS files are not reloaded" {
+	local pid
+	pid=$(cat "$PROXY_DIR/proxy.pid")
+	# the files are looked at every second
+	while [ "$(ps -o etimes= -p "$pid")" -lt 3 ]; do sleep 0.5; done
+	! grep -q '"msg":"tls certificate reloaded"' "$PROXY_DIR/proxy.log"
+}
+
 @test "proxy: SIGHUP reloads the serving certificate; open watches keep running" {
 	subject() {
 		openssl s_client -connect "127.0.0.1:$PROXY_PORT" -CAfile "$PROXY_DIR/ca.crt" </dev/null 2>/dev/null |
