@@ -1,23 +1,37 @@
-# Sourced by bench/serve.sh and scripts/soak.sh: a kubetenant webhook on a
-# random port with throw-away certificates and a generated tenants file.
-#   serve_launch TMPDIR TENANTS [serve args...]  sets KT_PID and KT_PORT
-#   rss_kb PID [VmRSS|VmHWM]                     resident memory in KiB
+# Sourced by bench/serve.sh, scripts/soak.sh, scripts/build-image.sh and the
+# bats helper test/e2e/serve-lib.bash: a kubetenant webhook on random ports.
+#   serve_run LOG TENANTS CERT KEY [serve args...] sets KT_PID, KT_PORT, KT_MPORT
+#   serve_launch TMPDIR N [serve args...]          the same with throw-away
+#                                                  certificates and N generated tenants
+#   rss_kb PID [VmRSS|VmHWM]                       resident memory in KiB
+# The binary is $KT (default build/kubetenant).
+serve_run() {
+	local log=$1 tenants=$2 cert=$3 key=$4 i
+	shift 4
+	# empty first: the background redirection may open LOG after the first grep
+	: >"$log"
+	# fd 3 closed: bats waits for every holder of its fd 3 before it reports
+	"${KT:-build/kubetenant}" serve -f "$tenants" --tls-cert "$cert" --tls-key "$key" \
+		--listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 "$@" 2>"$log" 3>&- &
+	KT_PID=$!
+	for i in $(seq 200); do
+		grep -q '"msg":"listening"' "$log" && break
+		kill -0 "$KT_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	# explicit failures: callers may run this with errexit off (`|| ...`)
+	KT_PORT=$(jq -r 'select(.msg == "listening") | .port' "$log") &&
+		KT_MPORT=$(jq -r 'select(.msg == "listening") | .metrics_port' "$log") &&
+		[ -n "$KT_PORT" ] || { cat "$log" >&2; return 1; }
+}
+
 serve_launch() {
 	local tmp=$1 n=$2
 	shift 2
 	[ -f "$tmp/certs/server.pem" ] || scripts/gen-test-certs.sh "$tmp/certs" >/dev/null
 	scripts/gen-tenants.sh "$n" >"$tmp/tenants.yaml"
-	"${KT:-build/kubetenant}" serve -f "$tmp/tenants.yaml" --tls-cert "$tmp/certs/server.pem" \
-		--tls-key "$tmp/certs/server.key" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
-		"$@" 2>"$tmp/serve.log" &
-	KT_PID=$!
-	for _ in $(seq 100); do
-		grep -q '"msg":"listening"' "$tmp/serve.log" && break
-		sleep 0.1
-	done
-	KT_PORT=$(jq -r 'select(.msg == "listening") | .port' "$tmp/serve.log")
-	KT_MPORT=$(jq -r 'select(.msg == "listening") | .metrics_port' "$tmp/serve.log")
-	[ -n "$KT_PORT" ] || { cat "$tmp/serve.log" >&2; return 1; }
+	serve_run "$tmp/serve.log" "$tmp/tenants.yaml" "$tmp/certs/server.pem" \
+		"$tmp/certs/server.key" "$@"
 }
 
 rss_kb() {

@@ -5,6 +5,8 @@
 : "${KT_SHARED:=$BATS_TEST_DIRNAME/../../../shared}"
 SERVE_FIXTURES=$BATS_TEST_DIRNAME/fixtures/serve
 SCRIPTS=$BATS_TEST_DIRNAME/../../scripts
+# serve_run: the launch loop bench/serve.sh and scripts/soak.sh use too
+source "$SCRIPTS/serve-lib.sh"
 
 # Certificates for the whole file: a CA and server.pem/server.key.
 serve_certs() {
@@ -14,24 +16,14 @@ serve_certs() {
 
 # serve_start [extra args...]: tenants file in $TENANTS (default: the fixture),
 # certificate in $CERT/$KEY (default: $CERTS/server.*).  Sets PORT, MPORT,
-# SERVE_PID and SERVE_LOG.
+# SERVE_PID and SERVE_LOG, also when the server did not come up (serve_stop).
 serve_start() {
-	local i
+	local rc=0
 	SERVE_LOG=$BATS_TEST_TMPDIR/serve.log
-	: >"$SERVE_LOG"
-	"$KT_BIN" serve -f "${TENANTS:-$SERVE_FIXTURES/tenants.yaml}" \
-		--tls-cert "${CERT:-$CERTS/server.pem}" --tls-key "${KEY:-$CERTS/server.key}" \
-		--listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 "$@" \
-		2>"$SERVE_LOG" 3>&- &
-	SERVE_PID=$!
-	for i in $(seq 200); do
-		grep -q '"msg":"listening"' "$SERVE_LOG" && break
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	PORT=$(jq -r 'select(.msg=="listening") | .port' "$SERVE_LOG")
-	MPORT=$(jq -r 'select(.msg=="listening") | .metrics_port' "$SERVE_LOG")
-	[ -n "$PORT" ] || { cat "$SERVE_LOG" >&2; return 1; }
+	KT=$KT_BIN serve_run "$SERVE_LOG" "${TENANTS:-$SERVE_FIXTURES/tenants.yaml}" \
+		"${CERT:-$CERTS/server.pem}" "${KEY:-$CERTS/server.key}" "$@" || rc=$?
+	SERVE_PID=$KT_PID PORT=$KT_PORT MPORT=$KT_MPORT
+	return $rc
 }
 
 # Stop the server (if running) and return its exit status.

@@ -35,50 +35,42 @@ teardown() { serve_stop; }
 	[[ "$output" == *"invalid value '0' for '--threads'"* ]]
 }
 
+# refused STATUS TEXT [serve args...]: serve on $TENANTS, $CERT, $KEY (default:
+# the good fixture and certificate) and --listen ${LISTEN:-127.0.0.1:0} exits
+# with STATUS, and its output contains TEXT.
+refused() {
+	local want=$1 text=$2
+	shift 2
+	run "$KT_BIN" serve -f "${TENANTS:-$SERVE_FIXTURES/tenants.yaml}" \
+		--tls-cert "${CERT:-$CERTS/server.pem}" --tls-key "${KEY:-$CERTS/server.key}" \
+		--listen "${LISTEN:-127.0.0.1:0}" "$@"
+	[ "$status" -eq "$want" ]
+	[[ "$output" == *"$text"* ]]
+}
+
 @test "serve refuses to start on an invalid tenants file (exit 2)" {
-	run "$KT_BIN" serve -f "$SERVE_FIXTURES/tenants-invalid.yaml" \
-		--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" --listen 127.0.0.1:0
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"tenants-invalid.yaml:"* ]]
+	TENANTS=$SERVE_FIXTURES/tenants-invalid.yaml refused 2 "tenants-invalid.yaml:"
 }
 
 @test "serve refuses to start on a missing tenants file (exit 3)" {
-	run "$KT_BIN" serve -f "$BATS_TEST_TMPDIR/none.yaml" \
-		--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" --listen 127.0.0.1:0
-	[ "$status" -eq 3 ]
+	TENANTS=$BATS_TEST_TMPDIR/none.yaml refused 3 ""
 }
 
 @test "serve refuses an unreadable certificate or key (exit 3)" {
-	run "$KT_BIN" serve -f "$SERVE_FIXTURES/tenants.yaml" \
-		--tls-cert "$BATS_TEST_TMPDIR/none.pem" --tls-key "$CERTS/server.key" --listen 127.0.0.1:0
-	[ "$status" -eq 3 ]
-	[[ "$output" == *"none.pem"* ]]
+	CERT=$BATS_TEST_TMPDIR/none.pem refused 3 "none.pem"
 	echo "not a certificate" >"$BATS_TEST_TMPDIR/junk.pem"
-	run "$KT_BIN" serve -f "$SERVE_FIXTURES/tenants.yaml" \
-		--tls-cert "$BATS_TEST_TMPDIR/junk.pem" --tls-key "$CERTS/server.key" --listen 127.0.0.1:0
-	[ "$status" -eq 3 ]
-	[[ "$output" == *"not a PEM certificate chain"* ]]
+	CERT=$BATS_TEST_TMPDIR/junk.pem refused 3 "not a PEM certificate chain"
 }
 
 @test "serve refuses a key that does not belong to the certificate (exit 3)" {
 	"$SCRIPTS/gen-test-certs.sh" "$CERTS" other
-	run "$KT_BIN" serve -f "$SERVE_FIXTURES/tenants.yaml" \
-		--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/other.key" --listen 127.0.0.1:0
-	[ "$status" -eq 3 ]
-	[[ "$output" == *"is not the key of certificate"* ]]
+	KEY=$CERTS/other.key refused 3 "is not the key of certificate"
 }
 
 @test "serve rejects a malformed listen address (exit 2) and a busy port (exit 3)" {
-	run "$KT_BIN" serve -f "$SERVE_FIXTURES/tenants.yaml" \
-		--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" --listen 'nonsense:port'
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"listen address 'nonsense:port'"* ]]
+	LISTEN=nonsense:port refused 2 "listen address 'nonsense:port'"
 	serve_start
-	run "$KT_BIN" serve -f "$SERVE_FIXTURES/tenants.yaml" \
-		--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
-		--listen "127.0.0.1:$PORT" --metrics-listen off
-	[ "$status" -eq 3 ]
-	[[ "$output" == *"cannot listen on '127.0.0.1:$PORT'"* ]]
+	LISTEN=127.0.0.1:$PORT refused 3 "cannot listen on '127.0.0.1:$PORT'" --metrics-listen off
 }
 
 @test "serve logs JSON lines and says where it listens" {

@@ -6,13 +6,8 @@ bats_require_minimum_version 1.5.0
 
 load proxy_lib
 
-setup_file() {
-	proxy_env_up
-}
-
-teardown_file() {
-	proxy_env_down
-}
+setup_file() { proxy_env_up; }
+teardown_file() { proxy_env_down; }
 
 @test "proxy: kubectl get pods lists through the proxy with the issuer's token" {
 	run kc get pods -n team-a

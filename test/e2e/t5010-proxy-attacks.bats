@@ -5,13 +5,8 @@
 
 load proxy_lib
 
-setup_file() {
-	proxy_env_up
-}
-
-teardown_file() {
-	proxy_env_down
-}
+setup_file() { proxy_env_up; }
+teardown_file() { proxy_env_down; }
 
 # A token signed with the issuer's own key; $1 is jq applied to good claims.
 signed() {

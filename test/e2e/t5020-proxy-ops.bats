@@ -4,13 +4,8 @@
 
 load proxy_lib
 
-setup_file() {
-	proxy_env_up
-}
-
-teardown_file() {
-	proxy_env_down
-}
+setup_file() { proxy_env_up; }
+teardown_file() { proxy_env_down; }
 
 get_pods() { # token -> HTTP code
 	curl -s -o /dev/null -w '%{http_code}' --cacert "$PROXY_DIR/ca.crt" \

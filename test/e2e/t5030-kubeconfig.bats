@@ -29,9 +29,7 @@ setup_file() {
 	EOF
 }
 
-teardown_file() {
-	proxy_env_down
-}
+teardown_file() { proxy_env_down; }
 
 @test "kubeconfig: --help, missing tenant, unknown option" {
 	run "$KT_BIN" kubeconfig --help

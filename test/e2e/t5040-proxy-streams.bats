@@ -9,13 +9,8 @@ bats_require_minimum_version 1.5.0
 
 load proxy_lib
 
-setup_file() {
-	proxy_env_up
-}
-
-teardown_file() {
-	proxy_env_down
-}
+setup_file() { proxy_env_up; }
+teardown_file() { proxy_env_down; }
 
 teardown() {
 	if [ -n "${PF_PID:-}" ]; then
