@@ -71,6 +71,11 @@ stop_proxy() {
 	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	rm -f "$PROXY_DIR/proxy.pid"
+	# a sanitizer report (leak, overflow, undefined behaviour) fails the test
+	if grep -qE '^(==[0-9]+==ERROR|.*runtime error:)' "$PROXY_DIR/proxy.log"; then
+		cat "$PROXY_DIR/proxy.log" >&2
+		return 99
+	fi
 }
 
 issuer_token() { # client id, form-urlencoded as OAuth 2.0 basic auth wants
