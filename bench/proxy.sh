@@ -99,14 +99,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/ca.crt" -H "Authori
 	"https://127.0.0.1:$KTP$path")
 [ "$code" = 200 ] || { echo "bench/proxy.sh: the proxy answered $code"; tail -n 5 "$dir/proxy.log"; exit 1; }
 
-# CPU time (user + system, clock ticks) of processes and their threads
-cpu_ticks() {
-	local p t=0
-	for p in "$@"; do
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-	done
-	echo "$t"
-}
+. scripts/proc-lib.sh
 # "Requests/sec", the 50% latency (in microseconds) and the proxy's CPU
 # microseconds per request (what holds when other jobs share the machine)
 run() { # label port pid...

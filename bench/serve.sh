@@ -82,14 +82,6 @@ CONF
 done
 [ -n "$nginx_pid" ] || { cat "$tmp/nginx/start.log" >&2; exit 1; }
 
-# CPU time (user + system) of processes, in clock ticks
-cpu_ticks() {
-	local p t=0
-	for p in "$@"; do
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-	done
-	echo "$t"
-}
 hz=$(getconf CLK_TCK)
 
 # run NAME URL SCRIPT PID...: wrk for $secs s (SCRIPT "-": plain GET); sets

@@ -3,8 +3,9 @@
 #   serve_run LOG TENANTS CERT KEY [serve args...] sets KT_PID, KT_PORT, KT_MPORT
 #   serve_launch TMPDIR N [serve args...]          the same with throw-away
 #                                                  certificates and N generated tenants
-#   rss_kb PID [VmRSS|VmHWM]                       resident memory in KiB
-# The binary is $KT (default build/kubetenant).
+# The binary is $KT (default build/kubetenant); rss_kb and cpu_ticks come
+# from scripts/proc-lib.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/proc-lib.sh"
 serve_run() {
 	local log=$1 tenants=$2 cert=$3 key=$4 i
 	shift 4
@@ -32,8 +33,4 @@ serve_launch() {
 	scripts/gen-tenants.sh "$n" >"$tmp/tenants.yaml"
 	serve_run "$tmp/serve.log" "$tmp/tenants.yaml" "$tmp/certs/server.pem" \
 		"$tmp/certs/server.key" "$@"
-}
-
-rss_kb() {
-	awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status"
 }
