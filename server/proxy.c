@@ -482,8 +482,8 @@ static void *refresher(void *cls)
 
 			if (kt_oidc_refresh(s->p.oidc, now, &err)) {
 				atomic_fetch_add(&s->p.m.jwks_fail, 1);
-				kt_log(KT_LOG_WARN, "cannot load the issuer's keys", "error", err.msg,
-					  NULL);
+				kt_log(KT_LOG_WARN, "cannot load the issuer's keys", "error",
+				       err.msg, NULL);
 				next = now + 5;
 			} else {
 				atomic_fetch_add(&s->p.m.jwks_ok, 1);
@@ -606,7 +606,7 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 		return rc;
 	}
 	kt_log(KT_LOG_INFO, "listening", "listen", o->listen, "upstream", o->upstream, "issuer",
-		  o->issuer_url, NULL);
+	       o->issuer_url, NULL);
 	for (;;) {
 		sig = sigwaitinfo(&set, NULL);
 		if (sig == SIGTERM || sig == SIGINT)

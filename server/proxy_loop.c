@@ -57,11 +57,11 @@ static void reload_tls(struct proxy_loop *l, bool force)
 
 	if (kt_tls_reload(l->p->tls, force, &changed, &err)) {
 		kt_log(KT_LOG_ERROR, "tls reload failed: the old certificate keeps serving", "error",
-			  err.msg, NULL);
+		       err.msg, NULL);
 	} else if (changed) {
 		kt_tls_serial(l->p->tls, serial, sizeof(serial));
 		kt_log(KT_LOG_INFO, "tls certificate reloaded", "cert", l->p->opts->tls_cert, "serial",
-			  serial, NULL);
+		       serial, NULL);
 	}
 }
 
@@ -156,8 +156,9 @@ static void *loop_main(void *cls)
 			int v = (int)(uint32_t)ev[i].data.u64;
 
 			if (kind == TAG_WAKE) {
-				if (read(l->wake, &junk, sizeof(junk)) < 0 && errno != EAGAIN)
-					break;
+				if (read(l->wake, &junk, sizeof(junk)) < 0) {
+					/* nothing to drain: the flags say what to do */
+				}
 			} else if (kind == TAG_DAEMON) {
 				l->p->loop_dirty = true;
 			} else {
