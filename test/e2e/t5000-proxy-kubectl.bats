@@ -124,6 +124,33 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	tail -n 1 "$REC" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "SPDY/3.1")) | length == 1'
 }
 
+@test "proxy: a slow API server holds up only its own requests, tunnels included" {
+	# one request whose answer takes 3 s, one upgrade whose 101 takes 3 s...
+	curl -sS --cacert "$PROXY_DIR/ca.crt" -H "Authorization: Bearer $TOKEN" \
+		"https://127.0.0.1:$PROXY_PORT/slow?ms=3000" >"$BATS_TEST_TMPDIR/slow" 2>&1 &
+	local slow=$!
+	node "$FIXTURES/raw-upgrade.js" "$PROXY_PORT" "$PROXY_DIR/ca.crt" "$TOKEN" \
+		"/api/v1/namespaces/team-a/pods/web-1/exec?command=sh&raw=true&delay=3000" "SPDY/3.1" \
+		"late-ping" >"$BATS_TEST_TMPDIR/tunnel" 2>&1 &
+	local tunnel=$!
+	# both have reached the API server, which sits on them
+	for _ in $(seq 1 50); do
+		grep -q 'slow?ms=3000' "$REC" && grep -q 'delay=3000' "$REC" && break
+		sleep 0.05
+	done
+	grep -q 'slow?ms=3000' "$REC" && grep -q 'delay=3000' "$REC"
+	# ...and meanwhile the proxy answers everyone else at once (not after 3 s)
+	run curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert "$PROXY_DIR/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods"
+	echo "$output"
+	[ "${output%% *}" = 200 ]
+	awk -v t="${output#* }" 'BEGIN { exit !(t < 1.5) }'
+	wait "$slow"
+	wait "$tunnel"
+	grep -q '"slow":true' "$BATS_TEST_TMPDIR/slow"
+	grep -q 'HTTP/1.1 101 Switching Protocols' "$BATS_TEST_TMPDIR/tunnel"
+}
+
 @test "proxy: request bodies are forwarded" {
 	run bash -c "printf '{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"new-pod\"},\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"busybox\"}]}}' |
 		kubectl --server https://127.0.0.1:$PROXY_PORT --certificate-authority $PROXY_DIR/ca.crt \
