@@ -409,6 +409,7 @@ enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct 
 	f->r = r;
 	f->c = c;
 	f->refs = 1;
+	f->resp_hdrs = f->pending = (struct kt_buf)KT_BUF_INIT;
 	f->resp_hdrs.max = FWD_HEADERS_MAX;
 	f->next = p->fwds;
 	if (p->fwds)
