@@ -152,7 +152,7 @@ bad:
 			  "listen address '%s' is not ADDR:PORT, [IPV6]:PORT or :PORT", spec);
 }
 
-static int open_listener(const char *spec, unsigned *port, struct kt_err *err)
+int kt_http_listen(const char *spec, unsigned *port, struct kt_err *err)
 {
 	struct sockaddr_storage ss;
 	unsigned len;
@@ -401,7 +401,7 @@ enum kt_rc kt_http_start(const struct kt_http_opts *o, struct kt_http_server **o
 		s->o.max_body = KT_HTTP_MAX_BODY;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->id_salt = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid();
-	s->listen_fd = open_listener(o->listen, &s->port, err);
+	s->listen_fd = kt_http_listen(o->listen, &s->port, err);
 	if (s->listen_fd < 0) {
 		free(s);
 		return err ? err->rc : KT_E_IO;

@@ -13,8 +13,6 @@
  * The event loop, the daemons and TLS reload live in proxy_loop.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,42 +398,6 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
 
 /* ---- sockets, TLS files, daemons ---- */
 
-static int listen_on(const char *addr, struct kt_err *err)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
-	const char *colon = strrchr(addr, ':');
-	char host[256];
-	int fd = -1, one = 1, e;
-
-	if (!colon || !colon[1])
-		return kt_err_set(err, KT_E_INVALID, "listen address '%s' is not ADDR:PORT", addr),
-		       -1;
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = 0;
-	}
-	e = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
-	if (e)
-		return kt_err_set(err, KT_E_INVALID, "listen address '%s': %s", addr,
-				  gai_strerror(e)),
-		       -1;
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 512)) {
-			kt_err_set(err, KT_E_IO, "cannot listen on '%s': %s", addr,
-				   strerror(errno));
-			close(fd);
-			fd = -1;
-		}
-	} else {
-		kt_err_set(err, KT_E_IO, "cannot listen on '%s': %s", addr, strerror(errno));
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
 /* Each connection pins the certificate it was accepted with (server/tls.c). */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
@@ -517,6 +479,7 @@ static void shutdown_all(struct server *s)
 
 static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err *err)
 {
+	unsigned port;
 	enum kt_rc rc;
 	int mfd;
 
@@ -543,14 +506,14 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	}
 	if ((rc = kt_tls_new(o->tls_cert, o->tls_key, &s->p.tls, err)))
 		return rc;
-	s->listen_fd = listen_on(o->listen, err);
+	s->listen_fd = kt_http_listen(o->listen, &port, err);
 	if (s->listen_fd < 0)
 		return err ? err->rc : KT_E_IO;
 	s->loop = proxy_loop_start(&s->p, s->listen_fd, err);
 	if (!s->loop)
 		return err && err->rc ? err->rc : KT_E_IO;
 	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "none")) {
-		mfd = listen_on(o->metrics_listen, err);
+		mfd = kt_http_listen(o->metrics_listen, &port, err);
 		if (mfd < 0)
 			return err ? err->rc : KT_E_IO;
 		s->metrics = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL,

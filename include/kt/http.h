@@ -66,6 +66,12 @@ struct kt_handler *kt_http_route(struct kt_handler *const *handlers, size_t n, c
 struct sockaddr_storage;
 enum kt_rc kt_http_parse_listen(const char *spec, struct sockaddr_storage *ss, unsigned *len,
 				struct kt_err *err);
+/*
+ * A listening TCP socket (non-blocking, close-on-exec) on spec; *port is the
+ * port it got (spec may ask for 0).  -1 with err set ("cannot listen on ...")
+ * on failure.
+ */
+int kt_http_listen(const char *spec, unsigned *port, struct kt_err *err);
 
 /* Monotonic microseconds. */
 uint64_t kt_http_now_us(void);
