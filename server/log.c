@@ -64,6 +64,7 @@ json_t *kt_log_begin(enum kt_log_level lvl, const char *msg)
 	char ts[64];
 
 	timestamp(ts);
+	kt_json_arena_begin();
 	return json_pack("{s:s,s:s,s:o}", "ts", ts, "level", level_names[lvl], "msg",
 			 value(msg, MAX_VALUE));
 }
@@ -123,6 +124,7 @@ void kt_log_end(json_t *line)
 	}
 	kt_buf_release(&b);
 	json_decref(line);
+	kt_json_arena_end();
 }
 
 void kt_log(enum kt_log_level lvl, const char *msg, ...)

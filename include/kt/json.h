@@ -26,4 +26,13 @@ json_t *kt_json_text(const char *s, size_t len, size_t max);
  */
 enum kt_rc kt_json_dump(const json_t *v, struct kt_buf *out);
 
+/*
+ * Between begin and end, this thread's jansson allocations come from one
+ * per-thread block (lib/util/json_arena.c) and are all taken back at end:
+ * for trees built and freed in between, such as a decoded review.  A value
+ * that outlives the scope is a use after free.  Scopes nest.
+ */
+void kt_json_arena_begin(void);
+void kt_json_arena_end(void);
+
 #endif

@@ -21,6 +21,9 @@ enum kt_rc kt_log_parse_level(const char *s, enum kt_log_level *out);
  * write(2) and frees it).  Strings are cut at 512 bytes ("..." appended)
  * and invalid UTF-8 becomes U+FFFD, so a hostile value can neither break
  * the line nor grow it without bound.  A NULL string is written as null.
+ * Between the two, this thread's jansson values come from its arena
+ * (kt/json.h): every begin must meet its end, and no value made in between
+ * may outlive the line.
  */
 json_t *kt_log_begin(enum kt_log_level lvl, const char *msg);
 void kt_log_str(json_t *line, const char *key, const char *val);

@@ -469,11 +469,14 @@ enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_
 	enum kt_rc rc;
 
 	decision_init(d);
+	/* the tree dies here and the decision holds copies: one arena for it all */
+	kt_json_arena_begin();
 	rc = kt_policy_decode(body, len, &root, err);
-	if (rc)
-		return rc;
-	rc = review(cfg, root, mode, d, err);
-	json_decref(root);
+	if (!rc) {
+		rc = review(cfg, root, mode, d, err);
+		json_decref(root);
+	}
+	kt_json_arena_end();
 	return rc;
 }
 

@@ -93,11 +93,13 @@ static json_t *status(const struct kt_decision *d)
 
 enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out)
 {
-	json_t *review, *resp = json_object(), *warnings;
+	json_t *review, *resp, *warnings;
 	enum kt_rc rc = KT_E_NOMEM;
 	bool ok;
 	size_t i;
 
+	kt_json_arena_begin(); /* the response lives until it is text */
+	resp = json_object();
 	review = json_pack("{s:s,s:s,s:O}", "apiVersion", "admission.k8s.io/v1", "kind",
 			   "AdmissionReview", "response", resp);
 	ok = review && !json_object_set_new(resp, "uid", cstr(d->uid ? d->uid : "")) &&
@@ -116,5 +118,6 @@ enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out)
 		rc = kt_json_dump(review, out);
 	json_decref(resp);
 	json_decref(review);
+	kt_json_arena_end();
 	return rc;
 }
