@@ -7,9 +7,16 @@ KT_BIN=${KT_BIN:-$BATS_TEST_DIRNAME/../../build/kubetenant}
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
 setup_file() {
+	local build
 	export DEST=$(mktemp -d)
-	# install the binary under test, not a fresh build
-	make -s -C "$REPO" install BUILD="$(dirname "$KT_BIN")" DESTDIR="$DEST" PREFIX=/usr >/dev/null
+	# Install the binary under test, never a fresh build (-o).  BUILD is given
+	# as the Makefile names it (relative): with an absolute one the compiler's
+	# dependency files, rewritten by a rebuild, would name targets that the
+	# next plain `make` does not know, and a changed header would no longer
+	# rebuild the objects that include it.
+	build=$(realpath --relative-to="$REPO" "$(dirname "$KT_BIN")")
+	make -s -C "$REPO" install BUILD="$build" -o "$build/kubetenant" DESTDIR="$DEST" \
+		PREFIX=/usr >/dev/null
 }
 
 teardown_file() {
