@@ -421,7 +421,7 @@ struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd)
 {
 	kt_tls_activate(p->tls);
 	return MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME, 0,
+		MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME, 0,
 		NULL, NULL, on_request, p, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_HTTPS_CERT_CALLBACK, kt_tls_retrieve,
 		MHD_OPTION_HTTPS_PRIORITIES, KT_TLS_PRIORITIES,

@@ -73,7 +73,8 @@ struct proxy {
 	atomic_bool draining;     /* SIGTERM: end streams, accept nothing new */
 	atomic_bool stop_tunnels; /* grace period over */
 	atomic_int inflight;      /* requests not yet completed, tunnels included */
-	atomic_int tun_setups;    /* tunnels connecting upstream, their connection suspended */
+	atomic_int tun_held;      /* tunnels holding their connection suspended (set-up, pump) */
+	int wake_fd;              /* the loop's eventfd: proxy_loop_wake() */
 	CURLM *multi;             /* loop thread: every forwarded request */
 	bool loop_dirty;          /* loop thread: a connection was resumed, run the daemons */
 	struct fwd *fwds;         /* loop thread: every forwarded request, for the sweeps */
@@ -97,7 +98,7 @@ struct preq {
 	unsigned long long bytes;
 	const char *reason;      /* refusal reason for the audit line */
 	struct fwd *fwd;         /* from forwarding to the end of the response */
-	struct tun *tun;         /* from the tunnel's set-up to its upgrade handler */
+	struct tun *tun;         /* the tunnel, from its set-up until the pump ends */
 };
 
 
@@ -111,6 +112,12 @@ struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, struct kt_er
 void proxy_loop_reload(struct proxy_loop *l); /* re-read the TLS files now (SIGHUP) */
 void proxy_loop_drain(struct proxy_loop *l);  /* stop accepting, end streams */
 void proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
+/*
+ * From another thread, after MHD_resume_connection(): in external epoll
+ * mode libmicrohttpd wakes nobody, so without this a resumed connection
+ * waits for the loop's next tick.
+ */
+void proxy_loop_wake(struct proxy *p);
 
 /* proxy_fwd.c (loop thread only) */
 /* Start forwarding r (the connection waits suspended); answer it when resumed. */

@@ -159,6 +159,7 @@ static void *loop_main(void *cls)
 				if (read(l->wake, &junk, sizeof(junk)) < 0) {
 					/* nothing to drain: the flags say what to do */
 				}
+				l->p->loop_dirty = true; /* maybe a resumed connection */
 			} else if (kind == TAG_DAEMON) {
 				l->p->loop_dirty = true;
 			} else {
@@ -191,7 +192,7 @@ static void *loop_main(void *cls)
 	for (i = 0; i < 100; i++) {
 		proxy_fwd_cancel_all(l->p);
 		run_daemon(l);
-		if (!atomic_load(&l->p->tun_setups))
+		if (!atomic_load(&l->p->tun_held))
 			break;
 		usleep(20 * 1000);
 	}
@@ -213,7 +214,7 @@ struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, struct kt_er
 	l->p = p;
 	l->curl_due = -1;
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
-	l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->wake = p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (l->ep < 0 || l->wake < 0 || epoll_ctl(l->ep, EPOLL_CTL_ADD, l->wake, &ev) ||
 	    !(p->multi = curl_multi_init())) {
 		kt_err_set(err, KT_E_IO, "cannot set up the event loop");
@@ -252,12 +253,22 @@ fail:
 	return NULL;
 }
 
-static void poke(struct proxy_loop *l)
+static void wake(int fd)
 {
 	uint64_t one = 1;
 
-	if (write(l->wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		kt_log(KT_LOG_WARN, "cannot wake the event loop", NULL);
+}
+
+static void poke(struct proxy_loop *l)
+{
+	wake(l->wake);
+}
+
+void proxy_loop_wake(struct proxy *p)
+{
+	wake(p->wake_fd);
 }
 
 void proxy_loop_reload(struct proxy_loop *l)

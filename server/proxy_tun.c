@@ -6,17 +6,25 @@
  * goes to the API server over a TLS connection of our own (OpenSSL, the
  * same CA and client credentials as curl), with the filtered headers and
  * the impersonation headers, exactly like an ordinary request.  If the API
- * server answers 101, that answer is relayed through libmicrohttpd's
- * upgrade support and one pump thread copies bytes both ways; any other
- * answer (403, 404, ...) is relayed as a normal response.  The identity is
- * fixed when the tunnel opens; the stream's content is not inspected.
+ * server answers 101, one pump thread relays that answer and then copies
+ * bytes both ways; any other answer (403, 404, ...) is relayed as a normal
+ * response.  The identity is fixed when the tunnel opens; the stream's
+ * content is not inspected.
  *
  * Connecting to the API server may take seconds, so it runs on the
  * tunnel's own thread while the client's connection waits suspended; the
  * event loop only queues the answer once the thread resumes it.
+ *
+ * Why the pump speaks TLS to the client itself: libmicrohttpd 0.9.75's own
+ * upgrade relay moves TLS streams through an 8-byte emergency buffer (its
+ * response-header buffer keeps the whole connection pool), about 250 kB/s.
+ * Instead the connection stays suspended for the tunnel's life, which
+ * takes it out of the daemon's epoll set and timeouts, and the pump uses
+ * the connection's GnuTLS session (MHD_CONNECTION_INFO_GNUTLS_SESSION) and
+ * socket directly; when the tunnel ends it resumes the connection, and the
+ * handler's MHD_NO has the daemon close it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -24,6 +32,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <gnutls/gnutls.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include "proxy.h"
@@ -48,11 +59,13 @@ struct tun {
 	const char *fail;         /* set-up failed: the message for the 502 */
 	SSL *ssl;
 	int ufd;
-	MHD_socket sock;
-	int cfd; /* the client's TCP socket, watched for hang-ups only */
-	struct MHD_UpgradeResponseHandle *urh;
-	struct kt_buf u2d, d2u; /* upstream-to-client and client-to-upstream bytes */
+	gnutls_session_t tls; /* the client's session and socket: the pump's while it runs */
+	int cfd;
+	bool pumped;          /* the pump has run: the connection is to be closed */
+	struct kt_buf u2d, d2u; /* upstream-to-client (the 101 first) and client-to-upstream bytes */
 	size_t u2d_off, d2u_off, retry_len;
+	size_t head_left;       /* bytes of our 101 still in u2d: not counted as stream bytes */
+	size_t tls_retry;       /* a gnutls_record_send() to finish (GNUTLS_E_AGAIN) */
 	struct preq ar;         /* a copy for the audit line when the tunnel closes */
 	atomic_int refs;        /* the request's, and the pump thread's while it runs */
 	char method[16];
@@ -108,6 +121,9 @@ static int tcp_connect(const struct proxy_upstream *u, const struct dl *dl)
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	/* SPDY and WebSocket frames are small, and window updates wait on them: no Nagle */
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	return fd;
 }
 
@@ -179,17 +195,21 @@ static int ssl_read_some(SSL *ssl, int fd, struct kt_buf *b, const struct dl *dl
 	}
 }
 
-static bool parse_head(const char *buf, size_t len, struct head *h)
+/* The answer's head: 1 parsed, 0 incomplete, -1 not HTTP (or a NUL in it). */
+static int parse_head(const char *buf, size_t len, struct head *h)
 {
 	const char *end = memmem(buf, len, "\r\n\r\n", 4), *line;
 	char *e;
 
-	if (!end || len < 12 || memcmp(buf, "HTTP/1.", 7))
-		return false;
+	if (!end)
+		return len >= 7 && memcmp(buf, "HTTP/1.", 7) ? -1 : 0;
 	h->head_len = (size_t)(end - buf) + 4;
+	/* no NUL: the line walks below and in head_101() are string functions */
+	if (h->head_len < 16 || memcmp(buf, "HTTP/1.", 7) || memchr(buf, 0, h->head_len))
+		return -1;
 	h->status = (unsigned)strtoul(buf + 9, &e, 10);
 	if (h->status < 100 || h->status > 599)
-		return false;
+		return -1;
 	h->clen = -1;
 	h->chunked = false;
 	for (line = strstr(buf, "\r\n") + 2; line < end; line = strstr(line, "\r\n") + 2) {
@@ -198,7 +218,7 @@ static bool parse_head(const char *buf, size_t len, struct head *h)
 		else if (!strncasecmp(line, "transfer-encoding:", 18))
 			h->chunked = strstr(line, "chunked") && strstr(line, "chunked") < end;
 	}
-	return true;
+	return 1;
 }
 
 /* Decode a chunked body in place; false when incomplete or malformed. */
@@ -225,8 +245,7 @@ static bool dechunk(const char *in, size_t len, struct kt_buf *out)
 	}
 }
 
-static void add_headers(struct MHD_Response *resp, const char *buf, const struct head *h,
-			bool upgrade)
+static void add_headers(struct MHD_Response *resp, const char *buf, const struct head *h)
 {
 	const char *line = strstr(buf, "\r\n") + 2, *end = buf + h->head_len - 2;
 
@@ -241,9 +260,7 @@ static void add_headers(struct MHD_Response *resp, const char *buf, const struct
 			for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 				;
 			snprintf(value, sizeof(value), "%.*s", (int)(eol - v), v);
-			/* MHD writes Connection: Upgrade for a 101 itself */
-			if (!kt_proxy_drop_response_header(name, upgrade) &&
-			    !(upgrade && !strcasecmp(name, "connection")))
+			if (!kt_proxy_drop_response_header(name, false))
 				MHD_add_response_header(resp, name, value);
 		}
 		line = eol + 2;
@@ -273,15 +290,63 @@ static void tun_unref(struct tun *t)
 		tun_free(t);
 }
 
+/* Client to buffer: false when the client is done (EOF, hang-up, fatal TLS error). */
+static bool client_read(struct tun *t, char *tmp, size_t size, short *cev, bool *progress)
+{
+	ssize_t n = gnutls_record_recv(t->tls, tmp, size);
+
+	if (n > 0) {
+		if (kt_buf_add(&t->d2u, tmp, (size_t)n))
+			return false;
+		*progress = true;
+	} else if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		*cev |= gnutls_record_get_direction(t->tls) ? POLLOUT : POLLIN;
+	} else if (n == 0 || gnutls_error_is_fatal((int)n)) {
+		return false;
+	}
+	return true;
+}
+
+/* Buffer to client; false when the client is gone. */
+static bool client_write(struct tun *t, short *cev, bool *progress)
+{
+	size_t len = t->u2d.len - t->u2d_off, skip;
+	ssize_t n;
+
+	/* a send cut short by GNUTLS_E_AGAIN is finished with (NULL, 0) */
+	n = t->tls_retry ? gnutls_record_send(t->tls, NULL, 0)
+			 : gnutls_record_send(t->tls, t->u2d.buf + t->u2d_off, len);
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		if (!t->tls_retry)
+			t->tls_retry = len;
+		*cev |= POLLOUT;
+		return true;
+	}
+	if (n <= 0)
+		return false;
+	t->tls_retry = 0;
+	t->u2d_off += (size_t)n;
+	skip = (size_t)n < t->head_left ? (size_t)n : t->head_left;
+	t->head_left -= skip;
+	t->ar.bytes += (unsigned long long)n - skip;
+	if (t->u2d_off == t->u2d.len) {
+		kt_buf_reset(&t->u2d);
+		t->u2d_off = 0;
+	}
+	*progress = true;
+	return true;
+}
+
 /* Move bytes both ways until either side closes or the grace period ends. */
 static void pump(struct tun *t)
 {
 	char tmp[16384];
 	bool up_eof = false, cl_eof = false;
-	int ret, e;
-	ssize_t n;
+	int ret, e, one = 1, zero = 0;
 
-	fcntl(t->sock, F_SETFL, fcntl(t->sock, F_GETFL) | O_NONBLOCK);
+	/* libmicrohttpd corks its TLS sockets between responses */
+	setsockopt(t->cfd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	setsockopt(t->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	while (!atomic_load(&t->p->stop_tunnels)) {
 		bool progress = false;
 		short uev = 0, cev = 0;
@@ -300,35 +365,11 @@ static void pump(struct tun *t)
 				up_eof = true;
 			}
 		}
-		if (t->u2d.len > t->u2d_off) {
-			n = send(t->sock, t->u2d.buf + t->u2d_off, t->u2d.len - t->u2d_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n > 0) {
-				t->u2d_off += (size_t)n;
-				t->ar.bytes += (unsigned long long)n;
-				if (t->u2d_off == t->u2d.len) {
-					kt_buf_reset(&t->u2d);
-					t->u2d_off = 0;
-				}
-				progress = true;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				cev |= POLLOUT;
-			} else {
-				break; /* the client is gone */
-			}
-		}
-		if (!cl_eof && t->d2u.len - t->d2u_off < TUN_BUF_MAX) {
-			n = recv(t->sock, tmp, sizeof(tmp), MSG_DONTWAIT);
-			if (n > 0) {
-				if (kt_buf_add(&t->d2u, tmp, (size_t)n))
-					break;
-				progress = true;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				cev |= POLLIN;
-			} else {
-				cl_eof = true;
-			}
-		}
+		if (t->u2d.len > t->u2d_off && !client_write(t, &cev, &progress))
+			break; /* the client is gone */
+		if (!cl_eof && t->d2u.len - t->d2u_off < TUN_BUF_MAX &&
+		    !client_read(t, tmp, sizeof(tmp), &cev, &progress))
+			cl_eof = true;
 		if (t->d2u.len > t->d2u_off) {
 			/* a retried SSL_write must repeat the same length */
 			size_t len = t->retry_len ? t->retry_len : t->d2u.len - t->d2u_off;
@@ -352,18 +393,13 @@ static void pump(struct tun *t)
 		}
 		if ((up_eof && t->u2d.len == t->u2d_off) || (cl_eof && t->d2u.len == t->d2u_off))
 			break;
-		if (!progress && !SSL_pending(t->ssl)) {
-			struct pollfd pfd[3] = { { .fd = t->ufd, .events = uev },
-						 { .fd = t->sock, .events = cev },
-						 { .fd = t->cfd, .events = POLLRDHUP } };
+		if (!progress && !SSL_pending(t->ssl) && !gnutls_record_check_pending(t->tls)) {
+			struct pollfd pfd[2] = { { .fd = t->ufd, .events = uev },
+						 { .fd = t->cfd, .events = cev } };
 
-			/*
-			 * libmicrohttpd's TLS relay does not always pass a client's
-			 * hang-up on to our end of its socketpair, so the TCP socket
-			 * itself is watched (never read: MHD owns it)
-			 */
-			if (poll(pfd, 3, 1000) > 0 &&
-			    (pfd[2].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			/* a hang-up with nothing to read or write is still an end */
+			if (poll(pfd, 2, 1000) > 0 && (pfd[1].revents & (POLLHUP | POLLERR)) &&
+			    !(pfd[1].revents & POLLIN))
 				break;
 		}
 	}
@@ -374,7 +410,11 @@ static void *pump_main(void *cls)
 	struct tun *t = cls;
 
 	pump(t);
-	MHD_upgrade_action(t->urh, MHD_UPGRADE_ACTION_CLOSE);
+	gnutls_bye(t->tls, GNUTLS_SHUT_WR); /* one try: the socket is non-blocking */
+	/* the session and the socket are the daemon's again from here on */
+	MHD_resume_connection(t->c);
+	proxy_loop_wake(t->p);
+	atomic_fetch_sub(&t->p->tun_held, 1);
 	t->ar.status = 101;
 	proxy_audit(&t->ar, t->verb);
 	atomic_fetch_sub(&t->p->m.tunnels_open, 1);
@@ -383,39 +423,36 @@ static void *pump_main(void *cls)
 	return NULL;
 }
 
-static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
-			size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+/* The 101 as the API server sent it, less hop-by-hop headers; then the stream's first bytes. */
+static enum kt_rc head_101(struct tun *t)
 {
-	struct tun *t = cls;
-	pthread_attr_t attr;
-	pthread_t th;
+	const char *buf = t->in.buf, *line = strstr(buf, "\r\n") + 2, *end = buf + t->h.head_len - 2;
+	enum kt_rc rc = kt_buf_adds(&t->u2d, "HTTP/1.1 101 Switching Protocols\r\n");
 
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	while (!rc && line < end) {
+		const char *eol = strstr(line, "\r\n"), *colon = memchr(line, ':', (size_t)(eol - line));
+		char name[128];
 
-	(void)con_cls;
-	atomic_fetch_add(&t->refs, 1); /* the pump's */
-	t->cfd = ci ? ci->connect_fd : -1;
-	t->sock = sock;
-	t->urh = urh;
-	atomic_fetch_add(&t->p->m.tunnels_open, 1);
-	atomic_fetch_add(&t->p->m.tunnels_total, 1);
-	atomic_fetch_add(&t->p->inflight, 1);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (kt_buf_add(&t->d2u, extra, extra_len) || pthread_create(&th, &attr, pump_main, t)) {
-		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-		atomic_fetch_sub(&t->p->m.tunnels_open, 1);
-		atomic_fetch_sub(&t->p->inflight, 1);
-		tun_unref(t);
+		/* no name, a long one, or a stray CR or LF: not relayed */
+		if (colon && (size_t)(colon - line) < sizeof(name) &&
+		    strcspn(line, "\r\n") == (size_t)(eol - line)) {
+			memcpy(name, line, (size_t)(colon - line));
+			name[colon - line] = 0;
+			if (!kt_proxy_drop_response_header(name, true))
+				rc = kt_buf_add(&t->u2d, line, (size_t)(eol - line + 2));
+		}
+		line = eol + 2;
 	}
-	pthread_attr_destroy(&attr);
+	if (!rc)
+		rc = kt_buf_adds(&t->u2d, "\r\n");
+	t->head_left = t->u2d.len;
+	return rc ? rc : kt_buf_add(&t->u2d, t->in.buf + t->h.head_len, t->in.len - t->h.head_len);
 }
 
 /*
- * libmicrohttpd calls the upgrade handler only once the 101 is written, so a
- * client that hangs up before then never starts a pump; and the request may
- * complete while a pump still runs.  Whoever lets go last frees the tunnel.
+ * The request and the pump each hold the tunnel; the request completes
+ * after the pump resumed the connection, or earlier when the set-up never
+ * reached it.  Whoever lets go last frees the tunnel.
  */
 void proxy_tunnel_abandon(struct preq *r)
 {
@@ -466,7 +503,7 @@ static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, str
 	kt_buf_release(&body);
 	if (!resp)
 		return MHD_NO;
-	add_headers(resp, t->in.buf, h, false);
+	add_headers(resp, t->in.buf, h);
 	r->status = h->status;
 	r->bytes = t->in.len - h->head_len;
 	ret = MHD_queue_response(c, h->status, resp);
@@ -495,7 +532,7 @@ static void *setup_main(void *cls)
 	struct tun *t = cls;
 	struct dl dl = { now_ms() + TUN_SETUP_MS, &t->p->stop_tunnels };
 	struct timespec t0;
-	int got;
+	int got, ok;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	t->ufd = tcp_connect(&t->p->up, &dl);
@@ -505,8 +542,8 @@ static void *setup_main(void *cls)
 		goto out;
 	}
 	t->in.max = TUN_HEAD_MAX;
-	while (!parse_head(t->in.buf, t->in.len, &t->h)) {
-		if ((got = ssl_read_some(t->ssl, t->ufd, &t->in, &dl)) <= 0) {
+	while ((ok = parse_head(t->in.buf, t->in.len, &t->h)) <= 0) {
+		if (ok < 0 || (got = ssl_read_some(t->ssl, t->ufd, &t->in, &dl)) <= 0) {
 			t->fail = "the API server sent no valid response";
 			goto out;
 		}
@@ -517,17 +554,29 @@ static void *setup_main(void *cls)
 out:
 	kt_buf_release(&t->req);
 	MHD_resume_connection(t->c);
-	atomic_fetch_sub(&t->p->tun_setups, 1);
+	proxy_loop_wake(t->p);
+	atomic_fetch_sub(&t->p->tun_held, 1);
 	tun_unref(t);
 	return NULL;
+}
+
+/* A detached thread; non-zero when none could be started. */
+static int spawn(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	int e;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	e = pthread_create(&th, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return e;
 }
 
 enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r)
 {
 	struct tun *t = calloc(1, sizeof(*t));
-	pthread_attr_t attr;
-	pthread_t th;
-	int e;
 
 	if (!t)
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
@@ -540,16 +589,12 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 		tun_free(t);
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
-	atomic_fetch_add(&p->tun_setups, 1);
+	atomic_fetch_add(&p->tun_held, 1);
 	MHD_suspend_connection(c); /* before the thread can resume it */
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	e = pthread_create(&th, &attr, setup_main, t);
-	pthread_attr_destroy(&attr);
-	if (e) {
+	if (spawn(setup_main, t)) {
 		t->fail = "cannot start a thread";
 		MHD_resume_connection(c);
-		atomic_fetch_sub(&p->tun_setups, 1);
+		atomic_fetch_sub(&p->tun_held, 1);
 		atomic_store(&t->refs, 1);
 		p->loop_dirty = true;
 	}
@@ -561,20 +606,22 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
 {
 	struct tun *t = r->tun;
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
+	const union MHD_ConnectionInfo *ci, *fd;
 
+	if (t->pumped)
+		return MHD_NO; /* the tunnel is over: the daemon closes the connection */
 	if (t->fail) {
 		kt_log(KT_LOG_WARN, "upstream error", "error", t->fail, "path", r->uri, NULL);
 		return proxy_queue_status(c, r, 502, "BadGateway", t->fail);
 	}
 	if (t->h.status != 101)
 		return relay_plain(c, r, t);
-	/* bytes that followed the 101 belong to the stream */
-	if (kt_buf_add(&t->u2d, t->in.buf + t->h.head_len, t->in.len - t->h.head_len) ||
-	    !(resp = MHD_create_response_for_upgrade(on_upgraded, t)))
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci || !fd || head_101(t))
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
-	add_headers(resp, t->in.buf, &t->h, true);
+	t->tls = (gnutls_session_t)ci->tls_session;
+	t->cfd = fd->connect_fd;
 	t->ar = (struct preq){ .p = t->p, .start = r->start, .uri = strdup(r->uri) };
 	snprintf(t->ar.client_ip, sizeof(t->ar.client_ip), "%s", r->client_ip);
 	snprintf(t->method, sizeof(t->method), "%s", r->method);
@@ -583,9 +630,24 @@ enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
 	kt_identity_copy(&t->ar.id, &r->id);
 	r->status = 101;
 	r->logged = true; /* the tunnel writes its own line when it closes */
-	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-	MHD_destroy_response(resp);
-	if (ret != MHD_YES)
+	t->pumped = true;
+	/* suspended for the tunnel's life: the daemon leaves socket and session alone */
+	atomic_fetch_add(&t->refs, 1); /* the pump's */
+	atomic_fetch_add(&t->p->tun_held, 1);
+	atomic_fetch_add(&t->p->m.tunnels_open, 1);
+	atomic_fetch_add(&t->p->m.tunnels_total, 1);
+	atomic_fetch_add(&t->p->inflight, 1);
+	MHD_suspend_connection(c);
+	if (spawn(pump_main, t)) {
+		kt_log(KT_LOG_ERROR, "cannot start a tunnel thread", "path", r->uri, NULL);
+		MHD_resume_connection(c); /* and closed at once: see above */
+		atomic_fetch_sub(&t->p->tun_held, 1);
+		atomic_fetch_sub(&t->p->m.tunnels_open, 1);
+		atomic_fetch_sub(&t->p->inflight, 1);
+		atomic_fetch_sub(&t->refs, 1);
 		r->logged = false;
-	return ret;
+		r->status = 500;
+		t->p->loop_dirty = true;
+	}
+	return MHD_YES;
 }
