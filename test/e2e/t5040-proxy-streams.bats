@@ -13,6 +13,7 @@ setup_file() { proxy_env_up; }
 teardown_file() { proxy_env_down; }
 
 teardown() {
+	kill "${KPID:-}" "${FEEDER:-}" 2>/dev/null || true
 	if [ -n "${PF_PID:-}" ]; then
 		kill "$PF_PID" 2>/dev/null || true
 		wait "$PF_PID" 2>/dev/null || true
@@ -192,4 +193,58 @@ pf_session() { # websockets(true|false) transport-name upgrade-method
 	[ "$status" -ne 0 ]
 	for _ in $(seq 1 50); do grep -q "port 81 is not open" "$BATS_TEST_TMPDIR/pf.log" && break; sleep 0.1; done
 	grep -q "an error occurred forwarding $PF_PORT -> 81: port 81 is not open in pod web-1" "$BATS_TEST_TMPDIR/pf.log"
+}
+
+# kubectl exec -i whose stdin stays open: an idle, live tunnel.  Sets KPID and FEEDER.
+open_idle_exec() {
+	mkfifo "$BATS_TEST_TMPDIR/stdin"
+	sleep 30 >"$BATS_TEST_TMPDIR/stdin" &
+	FEEDER=$!
+	KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false kubectl --server "https://127.0.0.1:$PROXY_PORT" \
+		--certificate-authority "$PROXY_DIR/ca.crt" --token "$TOKEN" exec -i web-1 -n team-a -- cat \
+		<"$BATS_TEST_TMPDIR/stdin" >"$BATS_TEST_TMPDIR/exec.out" 2>&1 &
+	KPID=$!
+	tunnels_open_is 1
+}
+
+tunnels_open_is() { # n: wait up to 10 s for the gauge
+	for _ in $(seq 1 100); do
+		curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep -qx "kubetenant_proxy_tunnels_open $1" && return 0
+		sleep 0.1
+	done
+	curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep tunnels_open
+	return 1
+}
+
+@test "proxy streams: a client that vanishes from an open tunnel closes it" {
+	local before
+	before=$(tunnel_audits exec)
+	open_idle_exec
+	kill -KILL "$KPID"
+	tunnels_open_is 0
+	kill "$FEEDER" 2>/dev/null || true
+	[ "$(tunnel_audits exec)" -gt "$before" ]
+}
+
+@test "proxy streams: SIGTERM ends an open exec tunnel after the grace period; the proxy exits 0" {
+	local before pid rc t0 t1
+	stop_proxy
+	start_proxy --shutdown-grace 1
+	before=$(tunnel_audits exec)
+	open_idle_exec
+	pid=$(cat "$PROXY_DIR/proxy.pid")
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	t1=$(date +%s%N)
+	kill "$FEEDER" 2>/dev/null || true
+	rm -f "$PROXY_DIR/proxy.pid"
+	echo "exit $rc after $(((t1 - t0) / 1000000)) ms"
+	[ "$rc" -eq 0 ]
+	# the 1 s grace, then the pump's next look at the stop flag: well within 6 s
+	[ $(((t1 - t0) / 1000000)) -lt 6000 ]
+	[ "$(tunnel_audits exec)" -gt "$before" ]
+	! grep -qE '^(==[0-9]+==ERROR|.*runtime error:)' "$PROXY_DIR/proxy.log"
+	start_proxy
 }
