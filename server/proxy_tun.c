@@ -65,7 +65,7 @@ struct tun {
 	struct kt_buf u2d, d2u; /* upstream-to-client (the 101 first) and client-to-upstream bytes */
 	size_t u2d_off, d2u_off, retry_len;
 	size_t head_left;       /* bytes of our 101 still in u2d: not counted as stream bytes */
-	size_t tls_retry;       /* a gnutls_record_send() to finish (GNUTLS_E_AGAIN) */
+	bool tls_retry;         /* a gnutls_record_send() to finish (GNUTLS_E_AGAIN) */
 	struct preq ar;         /* a copy for the audit line when the tunnel closes */
 	atomic_int refs;        /* the request's, and the pump thread's while it runs */
 	char method[16];
@@ -317,14 +317,13 @@ static bool client_write(struct tun *t, short *cev, bool *progress)
 	n = t->tls_retry ? gnutls_record_send(t->tls, NULL, 0)
 			 : gnutls_record_send(t->tls, t->u2d.buf + t->u2d_off, len);
 	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-		if (!t->tls_retry)
-			t->tls_retry = len;
+		t->tls_retry = true;
 		*cev |= POLLOUT;
 		return true;
 	}
 	if (n <= 0)
 		return false;
-	t->tls_retry = 0;
+	t->tls_retry = false;
 	t->u2d_off += (size_t)n;
 	skip = (size_t)n < t->head_left ? (size_t)n : t->head_left;
 	t->head_left -= skip;

@@ -102,97 +102,19 @@ tunnel_audits() { grep -c "\"path\":\"/api/v1/namespaces/team-a/pods/web-1/$1\",
 @test "proxy streams: a tunnel opens as soon as the API server has answered" {
 	# The set-up thread resumes the client's connection; nothing else is going
 	# on, so unless it wakes the event loop the 101 waits for the loop's next
-	# one-second tick.  Five tunnels in a row then take seconds, not a fraction.
+	# one-second tick (half a second on average): eight tunnels in a row then
+	# take about four seconds more than the fraction of one they need.
 	local t0 t1
 	t0=$(date +%s%N)
-	for i in 1 2 3 4 5; do
+	for i in 1 2 3 4 5 6 7 8; do
 		node "$FIXTURES/raw-upgrade.js" "$PROXY_PORT" "$PROXY_DIR/ca.crt" "$TOKEN" \
 			"/api/v1/namespaces/team-a/pods/web-1/exec?command=sh&raw=true" "SPDY/3.1" "ping-$i" \
 			>"$BATS_TEST_TMPDIR/tunnel"
 		grep -q "spdy-hello.*ping-$i" "$BATS_TEST_TMPDIR/tunnel"
 	done
 	t1=$(date +%s%N)
-	echo "five tunnels: $(((t1 - t0) / 1000000)) ms"
-	[ $(((t1 - t0) / 1000000)) -lt 2500 ]
-}
-
-# Start kubectl port-forward to pod web-1 on a free local port and wait until
-# it listens; sets PF_PID and PF_PORT.
-pf_start() { # websockets(true|false) remote-port
-	local i
-	PF_PORT=$(free_port)
-	# kubectl itself in the background (not kc, a function: its pid would be a subshell's)
-	KUBECTL_PORT_FORWARD_WEBSOCKETS=$1 kubectl --server "https://127.0.0.1:$PROXY_PORT" \
-		--certificate-authority "$PROXY_DIR/ca.crt" --token "$TOKEN" port-forward \
-		--address 127.0.0.1 pod/web-1 -n team-a "$PF_PORT:$2" >"$BATS_TEST_TMPDIR/pf.log" 2>&1 &
-	PF_PID=$!
-	for i in $(seq 1 100); do
-		grep -q "Forwarding from 127.0.0.1:$PF_PORT -> $2" "$BATS_TEST_TMPDIR/pf.log" && return 0
-		kill -0 "$PF_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/pf.log"
-	return 1
-}
-
-pf_stop() {
-	kill "$PF_PID"
-	wait "$PF_PID" || true
-	PF_PID=
-}
-
-# Two connections through one port-forward: a GET and a POST whose body the
-# pod's HTTP server echoes after its first line.
-pf_roundtrip() { # transport name as the upstream reports it
-	run curl -sS -m 10 "http://127.0.0.1:$PF_PORT/hello"
-	[ "$status" -eq 0 ]
-	[ "$output" = "pod web-1 port 80 via $1: GET /hello" ]
-	head -c 20000 /dev/urandom >"$BATS_TEST_TMPDIR/body"
-	curl -sS -m 10 --data-binary "@$BATS_TEST_TMPDIR/body" "http://127.0.0.1:$PF_PORT/echo" \
-		>"$BATS_TEST_TMPDIR/reply"
-	[ "$(head -n 1 "$BATS_TEST_TMPDIR/reply")" = "pod web-1 port 80 via $1: POST /echo" ]
-	tail -c +$(($(head -n 1 "$BATS_TEST_TMPDIR/reply" | wc -c) + 1)) "$BATS_TEST_TMPDIR/reply" |
-		cmp - "$BATS_TEST_TMPDIR/body"
-	# the upstream's port 80 handler saw both requests, on this transport
-	grep -q "{\"portforward\":\"web-1\",\"transport\":\"$1\",\"port\":80,\"path\":\"/hello\"" "$REC"
-	grep -q "{\"portforward\":\"web-1\",\"transport\":\"$1\",\"port\":80,\"path\":\"/echo\",\"bodyBytes\":20000}" "$REC"
-}
-
-# One port-forward session on a transport: data round-trips, the upgrade
-# request carries the identity, and the proxy logs the closed tunnel as a 101.
-# Leaves the upgrade request's record in $rec for transport-specific checks.
-pf_session() { # websockets(true|false) transport-name upgrade-method
-	local before
-	before=$(tunnel_audits portforward)
-	pf_start "$1" 80
-	pf_roundtrip "$2"
-	rec=$(upgrade_record portforward)
-	echo "$rec" | jq -e --arg m "$3" '.method == $m'
-	assert_impersonated "$rec"
-	pf_stop
-	wait_tunnel_audit portforward "$before"
-	grep '"path":"/api/v1/namespaces/team-a/pods/web-1/portforward","status":101' "$PROXY_DIR/proxy.log" |
-		tail -n 1 | jq -e --arg m "$3" '.user == "oidc:kubectl-ci" and .method == $m and .bytes > 0'
-}
-
-@test "proxy streams: kubectl port-forward over its default WebSocket tunnel (SPDY inside WebSocket)" {
-	pf_session true websocket GET
-	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "websocket")) | length == 1'
-	echo "$rec" | jq -e '.headers | map(select(.[0] == "Sec-WebSocket-Protocol" and (.[1] | contains("SPDY/3.1+portforward.k8s.io")))) | length == 1'
-}
-
-@test "proxy streams: kubectl port-forward over SPDY/3.1 (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)" {
-	pf_session false spdy POST
-	echo "$rec" | jq -e '.headers | map(select(.[0] == "Upgrade" and .[1] == "SPDY/3.1")) | length == 1'
-	echo "$rec" | jq -e '.headers | map(select(.[0] == "X-Stream-Protocol-Version" and .[1] == "portforward.k8s.io")) | length == 1'
-}
-
-@test "proxy streams: a port-forward error from the pod reaches kubectl on the error stream" {
-	pf_start false 81
-	run curl -s -m 10 "http://127.0.0.1:$PF_PORT/"
-	[ "$status" -ne 0 ]
-	for _ in $(seq 1 50); do grep -q "port 81 is not open" "$BATS_TEST_TMPDIR/pf.log" && break; sleep 0.1; done
-	grep -q "an error occurred forwarding $PF_PORT -> 81: port 81 is not open in pod web-1" "$BATS_TEST_TMPDIR/pf.log"
+	echo "eight tunnels: $(((t1 - t0) / 1000000)) ms"
+	[ $(((t1 - t0) / 1000000)) -lt 3000 ]
 }
 
 # kubectl exec -i whose stdin stays open: an idle, live tunnel.  Sets KPID and FEEDER.
