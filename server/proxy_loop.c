@@ -32,7 +32,7 @@ enum { TAG_WAKE = 1, TAG_DAEMON, TAG_CURL };
 struct proxy_loop {
 	struct proxy *p;
 	struct MHD_Daemon *d;
-	int ep, wake;
+	int ep, wake; /* the epoll set; the eventfd that wakes it (also p->wake_fd) */
 	pthread_t th;
 	long long curl_due; /* CLOCK_MONOTONIC ms; -1 when curl wants no timer */
 	long long mhd_due;  /* when the daemon's timeouts want it run */
@@ -253,34 +253,24 @@ fail:
 	return NULL;
 }
 
-static void wake(int fd)
+void proxy_loop_wake(struct proxy *p)
 {
 	uint64_t one = 1;
 
-	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(p->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		kt_log(KT_LOG_WARN, "cannot wake the event loop", NULL);
-}
-
-static void poke(struct proxy_loop *l)
-{
-	wake(l->wake);
-}
-
-void proxy_loop_wake(struct proxy *p)
-{
-	wake(p->wake_fd);
 }
 
 void proxy_loop_reload(struct proxy_loop *l)
 {
 	atomic_store(&l->hup, true);
-	poke(l);
+	proxy_loop_wake(l->p);
 }
 
 void proxy_loop_drain(struct proxy_loop *l)
 {
 	atomic_store(&l->drain, true);
-	poke(l);
+	proxy_loop_wake(l->p);
 }
 
 void proxy_loop_stop(struct proxy_loop *l)
@@ -288,7 +278,7 @@ void proxy_loop_stop(struct proxy_loop *l)
 	if (!l)
 		return;
 	atomic_store(&l->stop, true);
-	poke(l);
+	proxy_loop_wake(l->p);
 	pthread_join(l->th, NULL);
 	proxy_fwd_free_pool(l->p);
 	curl_multi_cleanup(l->p->multi);
