@@ -29,7 +29,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -44,18 +43,11 @@
 #define TUN_BUF_MAX (256u << 10)
 #define TUN_SETUP_MS 30000
 
-struct head {
-	unsigned status;
-	size_t head_len;     /* bytes up to and including the blank line */
-	long long clen;      /* -1 when absent */
-	bool chunked;
-};
-
 struct tun {
 	struct proxy *p;
 	struct MHD_Connection *c; /* suspended while the set-up thread runs */
 	struct kt_buf req, in;    /* our request; the API server's answer (head and plain body) */
-	struct head h;
+	struct kt_http_head h;
 	const char *fail;         /* set-up failed: the message for the 502 */
 	SSL *ssl;
 	int ufd;
@@ -195,76 +187,16 @@ static int ssl_read_some(SSL *ssl, int fd, struct kt_buf *b, const struct dl *dl
 	}
 }
 
-/* The answer's head: 1 parsed, 0 incomplete, -1 not HTTP (or a NUL in it). */
-static int parse_head(const char *buf, size_t len, struct head *h)
+static void add_header(const char *name, const char *line, size_t line_len, const char *value,
+		       size_t value_len, void *resp)
 {
-	const char *end = memmem(buf, len, "\r\n\r\n", 4), *line;
-	char *e;
+	char v[8192];
 
-	if (!end)
-		return len >= 7 && memcmp(buf, "HTTP/1.", 7) ? -1 : 0;
-	h->head_len = (size_t)(end - buf) + 4;
-	/* no NUL: the line walks below and in head_101() are string functions */
-	if (h->head_len < 16 || memcmp(buf, "HTTP/1.", 7) || memchr(buf, 0, h->head_len))
-		return -1;
-	h->status = (unsigned)strtoul(buf + 9, &e, 10);
-	if (h->status < 100 || h->status > 599)
-		return -1;
-	h->clen = -1;
-	h->chunked = false;
-	for (line = strstr(buf, "\r\n") + 2; line < end; line = strstr(line, "\r\n") + 2) {
-		if (!strncasecmp(line, "content-length:", 15))
-			h->clen = strtoll(line + 15, NULL, 10);
-		else if (!strncasecmp(line, "transfer-encoding:", 18))
-			h->chunked = strstr(line, "chunked") && strstr(line, "chunked") < end;
-	}
-	return 1;
-}
-
-/* Decode a chunked body in place; false when incomplete or malformed. */
-static bool dechunk(const char *in, size_t len, struct kt_buf *out)
-{
-	const char *p = in, *end = in + len;
-	char *e;
-	unsigned long n;
-
-	for (;;) {
-		const char *nl = memmem(p, (size_t)(end - p), "\r\n", 2);
-
-		if (!nl)
-			return false;
-		n = strtoul(p, &e, 16);
-		if (e == p)
-			return false;
-		p = nl + 2;
-		if (!n)
-			return true;
-		if ((size_t)(end - p) < n + 2 || kt_buf_add(out, p, n))
-			return false;
-		p += n + 2;
-	}
-}
-
-static void add_headers(struct MHD_Response *resp, const char *buf, const struct head *h)
-{
-	const char *line = strstr(buf, "\r\n") + 2, *end = buf + h->head_len - 2;
-
-	while (line < end) {
-		const char *eol = strstr(line, "\r\n"), *colon = memchr(line, ':', (size_t)(eol - line));
-		char name[128], value[8192];
-		const char *v;
-
-		if (colon && (size_t)(colon - line) < sizeof(name)) {
-			memcpy(name, line, (size_t)(colon - line));
-			name[colon - line] = 0;
-			for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-				;
-			snprintf(value, sizeof(value), "%.*s", (int)(eol - v), v);
-			if (!kt_proxy_drop_response_header(name, false))
-				MHD_add_response_header(resp, name, value);
-		}
-		line = eol + 2;
-	}
+	(void)line;
+	(void)line_len;
+	snprintf(v, sizeof(v), "%.*s", (int)value_len, value);
+	if (!kt_proxy_drop_response_header(name, false))
+		MHD_add_response_header(resp, name, v);
 }
 
 static void tun_free(struct tun *t)
@@ -425,25 +357,8 @@ static void *pump_main(void *cls)
 /* The 101 as the API server sent it, less hop-by-hop headers; then the stream's first bytes. */
 static enum kt_rc head_101(struct tun *t)
 {
-	const char *buf = t->in.buf, *line = strstr(buf, "\r\n") + 2, *end = buf + t->h.head_len - 2;
-	enum kt_rc rc = kt_buf_adds(&t->u2d, "HTTP/1.1 101 Switching Protocols\r\n");
+	enum kt_rc rc = kt_proxy_head_101(t->in.buf, &t->h, &t->u2d);
 
-	while (!rc && line < end) {
-		const char *eol = strstr(line, "\r\n"), *colon = memchr(line, ':', (size_t)(eol - line));
-		char name[128];
-
-		/* no name, a long one, or a stray CR or LF: not relayed */
-		if (colon && (size_t)(colon - line) < sizeof(name) &&
-		    strcspn(line, "\r\n") == (size_t)(eol - line)) {
-			memcpy(name, line, (size_t)(colon - line));
-			name[colon - line] = 0;
-			if (!kt_proxy_drop_response_header(name, true))
-				rc = kt_buf_add(&t->u2d, line, (size_t)(eol - line + 2));
-		}
-		line = eol + 2;
-	}
-	if (!rc)
-		rc = kt_buf_adds(&t->u2d, "\r\n");
 	t->head_left = t->u2d.len;
 	return rc ? rc : kt_buf_add(&t->u2d, t->in.buf + t->h.head_len, t->in.len - t->h.head_len);
 }
@@ -465,7 +380,7 @@ void proxy_tunnel_abandon(struct preq *r)
 /* A non-101 answer to an upgrade request: read its (bounded) body into t->in. */
 static void read_plain(struct tun *t, const struct dl *dl)
 {
-	const struct head *h = &t->h;
+	const struct kt_http_head *h = &t->h;
 	int got = 1;
 
 	t->in.max = h->head_len + TUN_BODY_MAX;
@@ -487,13 +402,13 @@ static void read_plain(struct tun *t, const struct dl *dl)
 /* ...and relay it as an ordinary response. */
 static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, struct tun *t)
 {
-	const struct head *h = &t->h;
+	const struct kt_http_head *h = &t->h;
 	struct kt_buf body = KT_BUF_INIT;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
 	if (h->chunked)
-		dechunk(t->in.buf + h->head_len, t->in.len - h->head_len, &body);
+		kt_proxy_dechunk(t->in.buf + h->head_len, t->in.len - h->head_len, &body);
 	else
 		kt_buf_add(&body, t->in.buf + h->head_len,
 			   h->clen >= 0 && (size_t)h->clen < t->in.len - h->head_len
@@ -502,7 +417,7 @@ static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, str
 	kt_buf_release(&body);
 	if (!resp)
 		return MHD_NO;
-	add_headers(resp, t->in.buf, h);
+	kt_proxy_head_fields(t->in.buf, h, add_header, resp);
 	r->status = h->status;
 	r->bytes = t->in.len - h->head_len;
 	ret = MHD_queue_response(c, h->status, resp);
@@ -541,7 +456,7 @@ static void *setup_main(void *cls)
 		goto out;
 	}
 	t->in.max = TUN_HEAD_MAX;
-	while ((ok = parse_head(t->in.buf, t->in.len, &t->h)) <= 0) {
+	while ((ok = kt_proxy_parse_head(t->in.buf, t->in.len, &t->h)) <= 0) {
 		if (ok < 0 || (got = ssl_read_some(t->ssl, t->ufd, &t->in, &dl)) <= 0) {
 			t->fail = "the API server sent no valid response";
 			goto out;

@@ -110,6 +110,33 @@ bool kt_proxy_drop_response_header(const char *name, bool upgrade);
 enum kt_rc kt_proxy_bearer(const char *value, const char **tok, size_t *len,
 			   const char **reason);
 
+/*
+ * The API server's answer to an upgrade request, read off a TLS connection
+ * of the proxy's own (lib/proxy/upstream.c).  kt_proxy_parse_head: 1 with
+ * *h filled, 0 when buf holds no whole head yet, -1 when it is not an
+ * HTTP/1.x response head (a NUL, a bad status line or Content-Length).
+ */
+struct kt_http_head {
+	unsigned status;
+	size_t head_len;  /* bytes up to and including the blank line */
+	long long clen;   /* Content-Length, -1 when absent */
+	bool chunked;
+};
+int kt_proxy_parse_head(const char *buf, size_t len, struct kt_http_head *h);
+/* Append a chunked body's data to out; false when incomplete or malformed. */
+bool kt_proxy_dechunk(const char *in, size_t len, struct kt_buf *out);
+/*
+ * Call fn for each header line of a parsed head that has a name (under 128
+ * bytes) and no stray CR or LF; value is the line's value, leading blanks
+ * skipped.  Others are left out.
+ */
+void kt_proxy_head_fields(const char *buf, const struct kt_http_head *h,
+			  void (*fn)(const char *name, const char *line, size_t line_len,
+				     const char *value, size_t value_len, void *arg),
+			  void *arg);
+/* The 101 to relay to the client: status line, headers less hop-by-hop ones, blank line. */
+enum kt_rc kt_proxy_head_101(const char *buf, const struct kt_http_head *h, struct kt_buf *out);
+
 /* Kubernetes verb of a request, for the audit log only: "get", "list", "watch", ... */
 const char *kt_proxy_verb(const char *method, const char *path, const char *query);
 
