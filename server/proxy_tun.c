@@ -47,6 +47,7 @@ struct tun {
 	struct proxy *p;
 	struct MHD_Connection *c; /* suspended while the set-up thread runs */
 	struct kt_buf req, in;    /* our request; the API server's answer (head and plain body) */
+	struct kt_buf body;       /* a plain answer's body, de-chunked */
 	struct kt_http_head h;
 	const char *fail;         /* set-up failed: the message for the 502 */
 	SSL *ssl;
@@ -211,6 +212,7 @@ static void tun_free(struct tun *t)
 	kt_buf_release(&t->d2u);
 	kt_buf_release(&t->req);
 	kt_buf_release(&t->in);
+	kt_buf_release(&t->body);
 	kt_identity_release(&t->ar.id);
 	free(t->ar.uri);
 	free(t);
@@ -377,7 +379,11 @@ void proxy_tunnel_abandon(struct preq *r)
 		tun_unref(t);
 }
 
-/* A non-101 answer to an upgrade request: read its (bounded) body into t->in. */
+/*
+ * A non-101 answer to an upgrade request: read its (bounded) body into
+ * t->in and leave it, de-chunked and cut at Content-Length, in t->body.
+ * A chunked body is complete when the de-chunker reads its last chunk.
+ */
 static void read_plain(struct tun *t, const struct dl *dl)
 {
 	const struct kt_http_head *h = &t->h;
@@ -386,10 +392,17 @@ static void read_plain(struct tun *t, const struct dl *dl)
 	t->in.max = h->head_len + TUN_BODY_MAX;
 	for (;;) {
 		size_t have = t->in.len - h->head_len;
+		bool done;
 
-		if (h->chunked ? memmem(t->in.buf + h->head_len, have, "\r\n0\r\n", 5) ||
-					 (have >= 3 && !memcmp(t->in.buf + h->head_len, "0\r\n", 3))
-			       : h->clen >= 0 ? have >= (size_t)h->clen : !got)
+		kt_buf_reset(&t->body);
+		if (h->chunked) {
+			done = kt_proxy_dechunk(t->in.buf + h->head_len, have, &t->body);
+		} else {
+			done = h->clen >= 0 ? have >= (size_t)h->clen : !got;
+			kt_buf_add(&t->body, t->in.buf + h->head_len,
+				   h->clen >= 0 && (size_t)h->clen < have ? (size_t)h->clen : have);
+		}
+		if (done)
 			break;
 		if (h->status == 204 || h->status == 304 ||
 		    (got = ssl_read_some(t->ssl, t->ufd, &t->in, dl)) < 0)
@@ -403,18 +416,10 @@ static void read_plain(struct tun *t, const struct dl *dl)
 static enum MHD_Result relay_plain(struct MHD_Connection *c, struct preq *r, struct tun *t)
 {
 	const struct kt_http_head *h = &t->h;
-	struct kt_buf body = KT_BUF_INIT;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	if (h->chunked)
-		kt_proxy_dechunk(t->in.buf + h->head_len, t->in.len - h->head_len, &body);
-	else
-		kt_buf_add(&body, t->in.buf + h->head_len,
-			   h->clen >= 0 && (size_t)h->clen < t->in.len - h->head_len
-				   ? (size_t)h->clen : t->in.len - h->head_len);
-	resp = MHD_create_response_from_buffer(body.len, body.buf, MHD_RESPMEM_MUST_COPY);
-	kt_buf_release(&body);
+	resp = MHD_create_response_from_buffer(t->body.len, t->body.buf, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	kt_proxy_head_fields(t->in.buf, h, add_header, resp);
@@ -497,7 +502,7 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 	t->p = p;
 	t->c = c;
 	t->ufd = -1;
-	t->req = t->in = (struct kt_buf)KT_BUF_INIT;
+	t->req = t->in = t->body = (struct kt_buf)KT_BUF_INIT;
 	atomic_init(&t->refs, 2); /* the request's and the set-up thread's */
 	if (build_request(p, r, &t->req)) {
 		tun_free(t);

@@ -114,6 +114,12 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	[[ "$output" == *'pods "forbidden" is forbidden: exec denied by the test upstream'* ]]
 }
 
+@test "proxy: a refused upgrade's chunked answer is relayed whole" {
+	run kc exec chunked-refusal -n team-a -- ls
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'pods "chunked-refusal" is forbidden: a chunked answer, relayed whole'* ]]
+}
+
 @test "proxy: a SPDY/3.1 upgrade is tunnelled byte for byte" {
 	run node "$FIXTURES/raw-upgrade.js" "$PROXY_PORT" "$PROXY_DIR/ca.crt" "$TOKEN" \
 		"/api/v1/namespaces/team-a/pods/web-1/exec?command=sh&raw=true" "SPDY/3.1" "ping-through-tunnel"
