@@ -264,7 +264,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return refuse(p, c, r, 400, "bad_request_target");
 		if (!strcmp(method, "GET") && is_health(r->uri)) {
 			r->logged = true; /* probes are not audited */
-			return health(p, c, r, r->uri);
+			r->probe = true;
+			return MHD_YES;
 		}
 		if (check(p, c, r) != MHD_YES)
 			return MHD_NO;
@@ -287,6 +288,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		r->body.max = (size_t)p->opts->max_body;
 		return MHD_YES;
+	}
+	if (r->probe) { /* answered when the whole request is in: the connection stays open */
+		if (*upload_size) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return r->status ? MHD_YES : health(p, c, r, r->uri);
 	}
 	if (r->tun)
 		return proxy_tunnel_answer(c, r);
@@ -352,6 +360,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	} else if (r->status == 101) {
 		proxy_count_status(&p->m, 101);
 	}
+	proxy_fwd_uncork(r);
 	proxy_fwd_release(r);
 	proxy_tunnel_abandon(r);
 	kt_identity_release(&r->id);

@@ -80,6 +80,8 @@ struct proxy {
 	struct fwd *fwds;         /* loop thread: every forwarded request, for the sweeps */
 	CURL *easy_pool[32];      /* loop thread: finished handles, ready for reuse */
 	size_t n_easy;
+	struct preq *corked[64];  /* loop thread: answers held for one TLS record (proxy_fwd.c) */
+	size_t n_corked;
 };
 
 /* Per-request state, created by the URI log callback. */
@@ -91,6 +93,7 @@ struct preq {
 	struct timespec start;
 	struct kt_identity id;
 	bool authed, upgrade, body_too_large, logged;
+	bool probe;              /* /healthz or /readyz: answered once the request is read */
 	struct kt_buf body;
 	struct kt_buf fwd_hdrs;  /* "Name: value\0" ... */
 	size_t n_fwd_hdrs;
@@ -99,6 +102,8 @@ struct preq {
 	const char *reason;      /* refusal reason for the audit line */
 	struct fwd *fwd;         /* from forwarding to the end of the response */
 	struct tun *tun;         /* the tunnel, from its set-up until the pump ends */
+	void *cork;              /* the client's TLS session while its answer is corked */
+	int cork_fd;             /* and its socket */
 };
 
 
@@ -129,6 +134,9 @@ void proxy_fwd_sweep(struct proxy *p);        /* each second: hang-ups, header t
 void proxy_fwd_wake_streams(struct proxy *p); /* draining: streams end */
 void proxy_fwd_cancel_all(struct proxy *p);   /* stopping: every transfer ends */
 void proxy_fwd_free_pool(struct proxy *p);
+/* Send what respond() corked: after each daemon run, and when a request ends first. */
+void proxy_fwd_uncork_all(struct proxy *p);
+void proxy_fwd_uncork(struct preq *r);
 
 /* proxy_tun.c: the set-up runs on a thread of its own; the answer is queued on resume */
 enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r);

@@ -17,12 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
+#include <gnutls/gnutls.h>
 #include "proxy.h"
 
 #define FWD_PENDING_MAX (256u << 10)
 #define FWD_HEADERS_MAX (64u << 10)
 #define FWD_HEADER_TIMEOUT 300.0 /* seconds to wait for the API server's response headers */
+#define FWD_CORK_MAX (8u << 10)  /* answers up to this size leave as one TLS record */
 
 struct fwd {
 	struct proxy *p;
@@ -353,6 +359,60 @@ static void setup(struct fwd *f, struct preq *r, const char *url)
 	}
 }
 
+/*
+ * libmicrohttpd writes an answer's head and body as two TLS records, two
+ * TCP segments and two wake-ups of the client.  A small whole answer is
+ * corked instead: both land in GnuTLS's buffer and leave as one record
+ * when the daemon's run ends, or when the request ends if that is sooner
+ * (before any close).  Only a socket with nothing queued is corked, so the
+ * record always fits; should it not, the connection is reset rather than
+ * left holding an answer the daemon believes sent.
+ */
+static void cork(struct MHD_Connection *c, struct preq *r)
+{
+	struct proxy *p = r->p;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *fd =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int queued = -1;
+
+	if (!ci || !ci->tls_session || !fd || r->cork ||
+	    p->n_corked == sizeof(p->corked) / sizeof(p->corked[0]) ||
+	    ioctl(fd->connect_fd, SIOCOUTQ, &queued) || queued)
+		return;
+	r->cork = ci->tls_session;
+	r->cork_fd = fd->connect_fd;
+	gnutls_record_cork((gnutls_session_t)r->cork);
+	p->corked[p->n_corked++] = r;
+}
+
+void proxy_fwd_uncork(struct preq *r)
+{
+	struct proxy *p = r->p;
+	size_t i;
+
+	if (!r->cork)
+		return;
+	if (gnutls_record_uncork((gnutls_session_t)r->cork, 0) < 0 &&
+	    gnutls_record_check_corked((gnutls_session_t)r->cork) > 0)
+		shutdown(r->cork_fd, SHUT_RDWR); /* the daemon sees the error and closes */
+	else /* the daemon pushes with TCP_NODELAY (it keeps TCP_CORK on), before this record */
+		setsockopt(r->cork_fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	r->cork = NULL;
+	for (i = 0; i < p->n_corked; i++)
+		if (p->corked[i] == r) {
+			p->corked[i] = p->corked[--p->n_corked];
+			break;
+		}
+}
+
+void proxy_fwd_uncork_all(struct proxy *p)
+{
+	while (p->n_corked)
+		proxy_fwd_uncork(p->corked[p->n_corked - 1]);
+}
+
 static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 {
 	struct MHD_Response *resp;
@@ -369,6 +429,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 
 		resp = MHD_create_response_from_buffer(n, f->pending.buf, MHD_RESPMEM_MUST_COPY);
 		f->r->bytes += n;
+		if (resp && n <= FWD_CORK_MAX)
+			cork(c, f->r);
 	} else {
 		resp = MHD_create_response_from_callback(size, 64 * 1024, on_read, f, on_free);
 		if (resp)

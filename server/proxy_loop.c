@@ -69,6 +69,7 @@ static void run_daemon(struct proxy_loop *l)
 {
 	l->p->loop_dirty = false;
 	MHD_run(l->d);
+	proxy_fwd_uncork_all(l->p);
 }
 
 /* ---- libcurl's sockets and timer ---- */

@@ -173,6 +173,22 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	[ "$output" -eq $((16 << 20)) ]
 }
 
+@test "proxy: small answers on one kept-alive connection arrive whole and at once" {
+	local url=https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods/web-1 urls=() t0 t1
+	for _ in $(seq 1 40); do urls+=("$url"); done
+	t0=$(date +%s%N)
+	run curl -s --cacert "$PROXY_DIR/ca.crt" -H "Authorization: Bearer $TOKEN" \
+		-w '\n%{num_connects}\n' "${urls[@]}"
+	t1=$(date +%s%N)
+	[ "$status" -eq 0 ]
+	# 40 whole pods, on the one connection opened for the first
+	[ "$(echo "$output" | jq -s '[.[] | objects | select(.metadata.name == "web-1")] | length')" -eq 40 ]
+	[ "$(echo "$output" | jq -s '[.[] | numbers] | add')" -eq 1 ]
+	# an answer held back (a corked record never pushed) costs 200 ms each: 8 s in all
+	echo "took $(((t1 - t0) / 1000000)) ms"
+	[ $(((t1 - t0) / 1000000)) -lt 4000 ]
+}
+
 @test "proxy: one audit line per request, with the identity and never the token" {
 	kc get pods -n team-a -o name >/dev/null
 	run grep '"msg":"request"' "$PROXY_DIR/proxy.log"
@@ -203,4 +219,12 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	run curl -sf "http://127.0.0.1:$METRICS_PORT/healthz"
 	[ "$status" -eq 0 ]
 	[ "$output" = "ok" ]
+}
+
+@test "proxy: probes keep their connection open" {
+	run curl -sv --cacert "$PROXY_DIR/ca.crt" "https://127.0.0.1:$PROXY_PORT/healthz" \
+		"https://127.0.0.1:$PROXY_PORT/readyz"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Re-using existing connection"* ]]
+	[[ "$output" != *"Connection: close"* ]]
 }
