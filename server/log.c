@@ -5,6 +5,7 @@
  * single write(2), so lines from different worker threads never interleave.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -107,20 +108,51 @@ enum kt_rc kt_log_format(const json_t *line, struct kt_buf *out)
 	return rc ? rc : kt_buf_addch(out, '\n');
 }
 
-void kt_log_end(json_t *line)
+#define HOLD_MAX (64u << 10)
+
+static _Thread_local bool holding;
+static _Thread_local struct kt_buf held = KT_BUF_INIT;
+
+static void write_all(const char *p, size_t len)
 {
-	struct kt_buf b = KT_BUF_INIT;
 	size_t off = 0;
 	ssize_t n;
 
-	/* most lines fit: one allocation */
-	if (line && !kt_buf_grow(&b, 512) && !kt_log_format(line, &b)) {
-		while (off < b.len) {
-			n = write(STDERR_FILENO, b.buf + off, b.len - off);
-			if (n <= 0)
-				break; /* nowhere to report a failing stderr */
-			off += (size_t)n;
-		}
+	while (off < len) {
+		n = write(STDERR_FILENO, p + off, len - off);
+		if (n <= 0)
+			break; /* nowhere to report a failing stderr */
+		off += (size_t)n;
+	}
+}
+
+void kt_log_flush(void)
+{
+	write_all(held.buf, held.len);
+	kt_buf_reset(&held);
+}
+
+void kt_log_hold(bool on)
+{
+	holding = on;
+	if (!on) {
+		kt_log_flush();
+		kt_buf_release(&held);
+	}
+}
+
+void kt_log_end(json_t *line)
+{
+	struct kt_buf b = KT_BUF_INIT;
+	size_t mark = held.len;
+
+	if (holding && line && !kt_log_format(line, &held)) {
+		if (held.len >= HOLD_MAX)
+			kt_log_flush();
+	} else if (holding) {
+		held.len = mark; /* a line cut short is dropped whole */
+	} else if (line && !kt_buf_grow(&b, 512) && !kt_log_format(line, &b)) {
+		write_all(b.buf, b.len); /* most lines fit: one allocation */
 	}
 	kt_buf_release(&b);
 	json_decref(line);

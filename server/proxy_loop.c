@@ -150,7 +150,9 @@ static void *loop_main(void *cls)
 	uint64_t junk;
 	int n, i, running, mask;
 
+	kt_log_hold(true); /* audit lines: one write per pass */
 	while (!atomic_load(&l->stop)) {
+		kt_log_flush();
 		n = epoll_wait(l->ep, ev, 64, wait_ms(l, next_tick));
 		for (i = 0; i < n; i++) {
 			uint32_t kind = (uint32_t)(ev[i].data.u64 >> 32);
@@ -198,6 +200,7 @@ static void *loop_main(void *cls)
 		usleep(20 * 1000);
 	}
 	MHD_stop_daemon(l->d);
+	kt_log_hold(false);
 	return NULL;
 }
 

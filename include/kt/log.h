@@ -4,6 +4,7 @@
 #ifndef KT_LOG_H
 #define KT_LOG_H
 
+#include <stdbool.h>
 #include <jansson.h>
 #include "kt/buf.h"
 #include "kt/err.h"
@@ -34,6 +35,15 @@ void kt_log_add(json_t *list, const char *s, size_t max);
 /* The line as it is written: compact JSON and a newline, appended to out. */
 enum kt_rc kt_log_format(const json_t *line, struct kt_buf *out);
 void kt_log_end(json_t *line);
+
+/*
+ * An event loop that ends many requests per pass holds this thread's lines
+ * (kt_log_hold(true)) and writes them with one write(2) in kt_log_flush(),
+ * before it waits again.  Held lines are written at once past 64 KiB; other
+ * threads' lines are never held.  kt_log_hold(false) flushes.
+ */
+void kt_log_hold(bool on);
+void kt_log_flush(void);
 
 /* A line with string fields: kt_log(KT_LOG_WARN, "msg", "key", "value", ..., NULL). */
 void kt_log(enum kt_log_level lvl, const char *msg, ...) __attribute__((sentinel));

@@ -164,6 +164,52 @@ static void log_values_are_safe(void **state)
 	kt_buf_release(&b);
 }
 
+/* stderr's bytes since the last call: stderr is a temporary file while a test holds it */
+static size_t stderr_grew(int fd, off_t *seen)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	size_t n = (size_t)(end - *seen);
+
+	*seen = end;
+	return n;
+}
+
+static void log_hold_batches_one_thread(void **state)
+{
+	char path[] = "/tmp/t_server_log_XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), i;
+	off_t seen = 0;
+	size_t one;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	unlink(path);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	kt_log(KT_LOG_INFO, "plain", NULL); /* not held: written at once */
+	one = stderr_grew(fd, &seen);
+	assert_true(one > 0);
+	kt_log_hold(true);
+	kt_log(KT_LOG_INFO, "plain", NULL);
+	kt_log(KT_LOG_INFO, "plain", NULL);
+	assert_int_equal(stderr_grew(fd, &seen), 0);
+	kt_log_flush();
+	assert_int_equal(stderr_grew(fd, &seen), 2 * one);
+	kt_log_flush(); /* nothing held: nothing written */
+	assert_int_equal(stderr_grew(fd, &seen), 0);
+	/* past 64 KiB the held lines go at once */
+	for (i = 0; (size_t)i * one < (64u << 10) + one; i++)
+		kt_log(KT_LOG_INFO, "plain", NULL);
+	assert_true(stderr_grew(fd, &seen) >= (64u << 10));
+	kt_log(KT_LOG_INFO, "plain", NULL);
+	kt_log_hold(false); /* flushes what is held */
+	assert_true(stderr_grew(fd, &seen) > 0);
+	kt_log(KT_LOG_INFO, "plain", NULL);
+	assert_int_equal(stderr_grew(fd, &seen), one);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+}
+
 static void log_levels(void **state)
 {
 	enum kt_log_level l;
@@ -466,6 +512,7 @@ int main(void)
 		cmocka_unit_test(route_ignores_query_and_needs_exact_path),
 		cmocka_unit_test(listen_addresses),
 		cmocka_unit_test(log_values_are_safe),
+		cmocka_unit_test(log_hold_batches_one_thread),
 		cmocka_unit_test(log_levels),
 		cmocka_unit_test(metric_kinds_are_sorted),
 		cmocka_unit_test(metrics_format),
