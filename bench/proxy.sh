@@ -5,12 +5,18 @@
 #   kt       wrk -> kubetenant proxy (token verified once, then cached) -> upstream
 # The "added p50" is each path's median latency minus the direct one.  Targets
 # (issue 6): kubetenant >= 0.8x nginx's throughput, <= 100 us added p50.
+# Two floors follow, the libraries the proxy is built on doing only their
+# part: its listener answering /healthz (libmicrohttpd + GnuTLS, no
+# upstream), and build/bench/bench_curl doing the upstream hop with the
+# proxy's libcurl options and nothing else.  Their CPU per request, summed,
+# is what kubetenant cannot go below however little its own code costs.
 # Short runs on loopback; figures on a shared 2-core machine are noisy.
 # BENCH_HOLD=1 starts everything, prints the ports and token, and waits (for
 # profiling with perf or strace) instead of running wrk.
 set -eu
 cd "$(dirname "$0")/.."
 KT=${KT:-build/kubetenant}
+BUILD=${BUILD:-build}
 DUR=${BENCH_DURATION:-5s}
 CONNS=${BENCH_CONNECTIONS:-8}
 for t in nginx wrk node openssl curl; do
@@ -131,6 +137,11 @@ direct=$(run direct "$UP" $(cat "$dir/api.pid"))
 # shellcheck disable=SC2086
 viangx=$(run nginx "$NGX" $ngx_pids)
 viakt=$(run kubetenant "$KTP" "${pids[0]}")
+health=$(path=/healthz run "listener alone" "$KTP" "${pids[0]}")
+curlfloor=
+if [ -x "$BUILD/bench/bench_curl" ]; then
+	curlfloor=$("$BUILD/bench/bench_curl" "https://127.0.0.1:$UP$path" "$dir/ca.crt" "$CONNS" "${DUR%s}")
+fi
 read -r _ d_rps d_p50 _ <<<"$direct"
 read -r _ n_rps n_p50 n_cpu <<<"$viangx"
 read -r _ k_rps k_p50 k_cpu <<<"$viakt"
@@ -138,6 +149,16 @@ printf '%-22s %12s %10s %12s %14s\n' path requests/s p50_us added_p50_us proxy_c
 printf '%-22s %12s %10s %12s %14s\n' "direct (baseline)" "$d_rps" "$d_p50" 0 -
 printf '%-22s %12s %10s %12s %14s\n' "nginx reverse proxy" "$n_rps" "$n_p50" $((n_p50 - d_p50)) "$n_cpu"
 printf '%-22s %12s %10s %12s %14s\n' "kubetenant proxy" "$k_rps" "$k_p50" $((k_p50 - d_p50)) "$k_cpu"
+read -r _ _ h_rps _ h_cpu <<<"$health"
+printf '%-22s %12s %10s %12s %14s\n' "floor: listener alone" "$h_rps" - - "$h_cpu"
+if [ -n "$curlfloor" ]; then
+	read -r c_rps c_cpu <<<"$curlfloor"
+	printf '%-22s %12s %10s %12s %14s\n' "floor: libcurl alone" "$c_rps" - - "$c_cpu"
+	awk -v h="$h_cpu" -v c="$c_cpu" -v nc="$n_cpu" 'BEGIN {
+		printf "libraries alone: %.1f us per request; nginx proxies one in %.1f us\n", h + c, nc }'
+else
+	echo "floor: libcurl alone: build/bench/bench_curl not built (make bench builds it)"
+fi
 awk -v k="$k_rps" -v n="$n_rps" -v kp="$k_p50" -v dp="$d_p50" -v kc="$k_cpu" -v nc="$n_cpu" 'BEGIN {
 	r = k / n; a = kp - dp;
 	printf "kubetenant/nginx throughput: %.2fx (target >= 0.80: %s)\n", r, (r >= 0.8 ? "met" : "missed");
