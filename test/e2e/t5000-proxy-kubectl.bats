@@ -189,6 +189,15 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	[ $(((t1 - t0) / 1000000)) -lt 4000 ]
 }
 
+@test "proxy: an answer on a connection that closes after it arrives whole" {
+	local url=https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods/web-1 opt
+	for opt in --http1.0 "-HConnection: close"; do
+		run curl -s --cacert "$PROXY_DIR/ca.crt" -H "Authorization: Bearer $TOKEN" "$opt" "$url"
+		[ "$status" -eq 0 ]
+		echo "$output" | jq -e '.metadata.name == "web-1"'
+	done
+}
+
 @test "proxy: one audit line per request, with the identity and never the token" {
 	kc get pods -n team-a -o name >/dev/null
 	run grep '"msg":"request"' "$PROXY_DIR/proxy.log"
