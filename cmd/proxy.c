@@ -45,6 +45,7 @@ static const char usage[] =
 	"  --shutdown-grace SECONDS time open requests and tunnels get after SIGTERM\n"
 	"                           (default 25)\n"
 	"  --max-body BYTES         largest request body (default 3145728)\n"
+	"  --threads N              event loops, at most 256 (default 0: one per CPU)\n"
 	"  --config FILE            read options from a YAML file of the same names\n"
 	"                           (flags given too override it; lists add up)\n"
 	"  -h, --help               show this help\n";
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
 	{ "metrics-listen", required_argument, NULL, 0 },
 	{ "shutdown-grace", required_argument, NULL, 0 },
 	{ "max-body", required_argument, NULL, 0 },
+	{ "threads", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },

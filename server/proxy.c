@@ -250,7 +250,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	struct proxy *p = cls;
+	struct proxy *p = ((struct proxy_worker *)cls)->p;
 	struct preq *r = *con_cls;
 
 	(void)url;
@@ -284,7 +284,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			if ((cl && strcmp(cl, "0")) ||
 			    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"))
 				return refuse(p, c, r, 400, "upgrade_with_body");
-			return proxy_tunnel(p, c, r);
+			return proxy_tunnel(c, r);
 		}
 		r->body.max = (size_t)p->opts->max_body;
 		return MHD_YES;
@@ -311,12 +311,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->body_too_large)
 		return proxy_queue_status(c, r, 413, "RequestEntityTooLarge",
 					  "request body too large");
-	return proxy_forward(p, c, r);
+	return proxy_forward(c, r);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	struct proxy *p = cls;
+	struct proxy_worker *w = cls;
+	struct proxy *p = w->p;
 	const union MHD_ConnectionInfo *ci;
 	struct preq *r = calloc(1, sizeof(*r));
 	const struct sockaddr *sa;
@@ -324,6 +325,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	if (!r)
 		return NULL;
 	r->p = p;
+	r->w = w;
 	r->uri = strdup(uri);
 	if (!r->uri) {
 		free(r);
@@ -345,7 +347,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct proxy *p = cls;
+	struct proxy *p = ((struct proxy_worker *)cls)->p;
 	struct preq *r = *con_cls;
 
 	(void)c;
@@ -411,7 +413,7 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	struct proxy *p = cls;
+	struct proxy *p = ((struct proxy_worker *)cls)->p;
 
 	(void)c;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED)
@@ -423,19 +425,19 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 /*
  * External epoll mode: the event loop (proxy_loop.c) runs the daemon, so a
  * request waiting for the API server is a suspended connection, not a
- * blocked thread.  The certificate comes from a callback per handshake, so
- * a renewal needs no new daemon.
+ * blocked thread.  The loop hands it its connections (MHD_add_connection),
+ * so every loop gets its share.  The certificate comes from a callback per
+ * handshake, so a renewal needs no new daemon.
  */
-struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd)
+struct MHD_Daemon *proxy_daemon_start(struct proxy_worker *w)
 {
-	kt_tls_activate(p->tls);
+	kt_tls_activate(w->p->tls);
 	return MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME, 0,
-		NULL, NULL, on_request, p, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_HTTPS_CERT_CALLBACK, kt_tls_retrieve,
+		MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET, 0,
+		NULL, NULL, on_request, w, MHD_OPTION_HTTPS_CERT_CALLBACK, kt_tls_retrieve,
 		MHD_OPTION_HTTPS_PRIORITIES, KT_TLS_PRIORITIES,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, p, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		p, MHD_OPTION_NOTIFY_CONNECTION, on_connection, p,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 2000u,
 		MHD_OPTION_END);
@@ -518,7 +520,7 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	s->listen_fd = kt_http_listen(o->listen, &port, err);
 	if (s->listen_fd < 0)
 		return err ? err->rc : KT_E_IO;
-	s->loop = proxy_loop_start(&s->p, s->listen_fd, err);
+	s->loop = proxy_loop_start(&s->p, s->listen_fd, (unsigned)o->threads, err);
 	if (!s->loop)
 		return err && err->rc ? err->rc : KT_E_IO;
 	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "none")) {

@@ -7,12 +7,13 @@
  * server/proxy_ops.c   metrics, health, credentials, logging
  * server/proxy_loop.c  the event loop: HTTPS daemons, libcurl sockets, TLS reload
  *
- * Threading: one event-loop thread runs libmicrohttpd (external epoll mode)
- * and every upstream transfer; a request waiting for the API server is a
- * suspended connection, not a blocked thread.  Each tunnel gets a thread
- * for its set-up and its pump.  Shared state is the key set (kt/oidc.h),
- * the token cache and the counters below, all thread-safe; the fields
- * marked "loop thread" are touched by the event loop only.
+ * Threading: each event-loop thread (one per CPU unless --threads says)
+ * runs its own libmicrohttpd daemon (external epoll mode) and every
+ * upstream transfer of its connections; a request waiting for the API
+ * server is a suspended connection, not a blocked thread.  Each tunnel gets
+ * a thread for its set-up and its pump.  Shared state is the key set
+ * (kt/oidc.h), the token cache and struct proxy's counters, all
+ * thread-safe; struct proxy_worker is its loop's alone.
  */
 #ifndef KT_SERVER_PROXY_H
 #define KT_SERVER_PROXY_H
@@ -41,6 +42,8 @@ struct proxy_metrics {
 	atomic_ullong lat_count, lat_sum_us;
 	atomic_llong tunnels_open;
 	atomic_ullong tunnels_total, cache_hits, cache_misses, jwks_ok, jwks_fail;
+	atomic_uint loops;                 /* event loops running (proxy_loop.c) */
+	atomic_ullong loop_conns[256];     /* connections each loop was dealt */
 };
 
 struct proxy_creds {
@@ -74,19 +77,29 @@ struct proxy {
 	atomic_bool stop_tunnels; /* grace period over */
 	atomic_int inflight;      /* requests not yet completed, tunnels included */
 	atomic_int tun_held;      /* tunnels holding their connection suspended (set-up, pump) */
-	int wake_fd;              /* the loop's eventfd: proxy_loop_wake() */
-	CURLM *multi;             /* loop thread: every forwarded request */
-	bool loop_dirty;          /* loop thread: a connection was resumed, run the daemons */
-	struct fwd *fwds;         /* loop thread: every forwarded request, for the sweeps */
-	CURL *easy_pool[32];      /* loop thread: finished handles, ready for reuse */
+};
+
+/*
+ * One event loop's own state (proxy_loop.c): its daemon's connections and
+ * transfers live here and are touched by its thread only; other threads
+ * only write to wake_fd (proxy_loop_wake).
+ */
+struct proxy_worker {
+	struct proxy *p;
+	int wake_fd;              /* the loop's eventfd */
+	CURLM *multi;             /* every request this loop forwards */
+	bool dirty;               /* a connection was resumed: run the daemon */
+	struct fwd *fwds;         /* every forwarded request, for the sweeps */
+	CURL *easy_pool[32];      /* finished handles, ready for reuse */
 	size_t n_easy;
-	struct preq *corked[64];  /* loop thread: answers held for one TLS record (proxy_fwd.c) */
+	struct preq *corked[64];  /* answers held for one TLS record (proxy_fwd.c) */
 	size_t n_corked;
 };
 
 /* Per-request state, created by the URI log callback. */
 struct preq {
 	struct proxy *p;
+	struct proxy_worker *w;  /* the loop that serves its connection */
 	char *uri;               /* raw request target, as received */
 	const char *method;      /* borrowed from MHD */
 	char client_ip[64];
@@ -107,13 +120,17 @@ struct preq {
 };
 
 
-/* proxy.c: the HTTPS daemon on listening socket fd (taken), serving p->tls */
-struct MHD_Daemon *proxy_daemon_start(struct proxy *p, int fd);
+/* proxy.c: a loop's HTTPS daemon, serving p->tls; its connections come from proxy_loop.c */
+struct MHD_Daemon *proxy_daemon_start(struct proxy_worker *w);
 
 /* proxy_loop.c */
 struct proxy_loop;
-/* Start the loop thread and its first daemon on listen_fd (borrowed). */
-struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, struct kt_err *err);
+/*
+ * Start n loop threads (0: one per CPU); the first accepts on listen_fd
+ * (borrowed) and deals the connections out in turn.
+ */
+struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
+				    struct kt_err *err);
 void proxy_loop_reload(struct proxy_loop *l); /* re-read the TLS files now (SIGHUP) */
 void proxy_loop_drain(struct proxy_loop *l);  /* stop accepting, end streams */
 void proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
@@ -122,24 +139,24 @@ void proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
  * mode libmicrohttpd wakes nobody, so without this a resumed connection
  * waits for the loop's next tick.
  */
-void proxy_loop_wake(struct proxy *p);
+void proxy_loop_wake(struct proxy_worker *w);
 
 /* proxy_fwd.c (loop thread only) */
 /* Start forwarding r (the connection waits suspended); answer it when resumed. */
-enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct preq *r);
+enum MHD_Result proxy_forward(struct MHD_Connection *c, struct preq *r);
 enum MHD_Result proxy_forward_resume(struct MHD_Connection *c, struct preq *r);
 void proxy_fwd_release(struct preq *r);
-void proxy_fwd_collect(struct proxy *p);      /* finished transfers */
-void proxy_fwd_sweep(struct proxy *p);        /* each second: hang-ups, header timeouts */
-void proxy_fwd_wake_streams(struct proxy *p); /* draining: streams end */
-void proxy_fwd_cancel_all(struct proxy *p);   /* stopping: every transfer ends */
-void proxy_fwd_free_pool(struct proxy *p);
+void proxy_fwd_collect(struct proxy_worker *w);      /* finished transfers */
+void proxy_fwd_sweep(struct proxy_worker *w);        /* each second: hang-ups, header timeouts */
+void proxy_fwd_wake_streams(struct proxy_worker *w); /* draining: streams end */
+void proxy_fwd_cancel_all(struct proxy_worker *w);   /* stopping: every transfer ends */
+void proxy_fwd_free_pool(struct proxy_worker *w);
 /* Send what respond() corked: after each daemon run, and when a request ends first. */
-void proxy_fwd_uncork_all(struct proxy *p);
+void proxy_fwd_uncork_all(struct proxy_worker *w);
 void proxy_fwd_uncork(struct preq *r);
 
 /* proxy_tun.c: the set-up runs on a thread of its own; the answer is queued on resume */
-enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r);
+enum MHD_Result proxy_tunnel(struct MHD_Connection *c, struct preq *r);
 enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r);
 /* The request ends: free a tunnel whose 101 never reached the client. */
 void proxy_tunnel_abandon(struct preq *r);

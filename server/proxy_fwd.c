@@ -1,7 +1,7 @@
 /*
  * proxy_fwd.c: ordinary requests, forwarded with libcurl and streamed back.
  *
- * Everything here runs on the event loop's thread (proxy_loop.c).  A
+ * Everything here runs on the thread of the request's event loop (proxy_loop.c).  A
  * forwarded request suspends its connection until the API server's
  * response headers arrive; a small answer that is complete by then leaves
  * in one buffer (one TLS record, one write).  Anything longer, a watch or
@@ -32,10 +32,11 @@
 
 struct fwd {
 	struct proxy *p;
+	struct proxy_worker *w;   /* the loop it runs on */
 	struct preq *r;           /* NULL once the request has ended */
 	struct MHD_Connection *c;
 	CURL *e;
-	struct fwd *prev, *next;  /* p->fwds */
+	struct fwd *prev, *next;  /* w->fwds */
 	struct curl_slist *hdrs;
 	struct kt_buf resp_hdrs;  /* "Name: value\0" of the current response */
 	struct kt_buf pending;    /* body bytes curl gave us, not yet sent */
@@ -61,22 +62,22 @@ static void wake(struct fwd *f)
 		return;
 	f->suspended = false;
 	MHD_resume_connection(f->c);
-	f->p->loop_dirty = true;
+	f->w->dirty = true;
 }
 
 /* The transfer ends here; the handle goes back to the pool (its connection stays cached). */
 static void detach(struct fwd *f)
 {
-	struct proxy *p = f->p;
+	struct proxy_worker *w = f->w;
 
 	if (f->attached)
-		curl_multi_remove_handle(p->multi, f->e);
+		curl_multi_remove_handle(w->multi, f->e);
 	f->attached = false;
 	if (!f->e)
 		return;
-	if (p->n_easy < sizeof(p->easy_pool) / sizeof(p->easy_pool[0])) {
+	if (w->n_easy < sizeof(w->easy_pool) / sizeof(w->easy_pool[0])) {
 		curl_easy_reset(f->e);
-		p->easy_pool[p->n_easy++] = f->e;
+		w->easy_pool[w->n_easy++] = f->e;
 	} else {
 		curl_easy_cleanup(f->e);
 	}
@@ -91,7 +92,7 @@ static void unref(struct fwd *f)
 	if (f->prev)
 		f->prev->next = f->next;
 	else
-		f->p->fwds = f->next;
+		f->w->fwds = f->next;
 	if (f->next)
 		f->next->prev = f->prev;
 	curl_slist_free_all(f->hdrs);
@@ -144,19 +145,19 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 	return len;
 }
 
-void proxy_fwd_collect(struct proxy *p)
+void proxy_fwd_collect(struct proxy_worker *w)
 {
 	struct fwd *f;
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(p->multi, &left))) {
+	while ((msg = curl_multi_info_read(w->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE ||
 		    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f) != CURLE_OK)
 			continue;
 		f->done = true;
 		f->result = msg->data.result;
-		curl_multi_remove_handle(p->multi, f->e);
+		curl_multi_remove_handle(w->multi, f->e);
 		f->attached = false;
 		wake(f);
 	}
@@ -177,7 +178,7 @@ static void stop(struct fwd *f, bool hangup)
 {
 	f->cancelled = hangup;
 	if (f->attached) {
-		curl_multi_remove_handle(f->p->multi, f->e);
+		curl_multi_remove_handle(f->w->multi, f->e);
 		f->attached = false;
 	}
 	if (!f->done) {
@@ -187,11 +188,11 @@ static void stop(struct fwd *f, bool hangup)
 	wake(f);
 }
 
-void proxy_fwd_sweep(struct proxy *p)
+void proxy_fwd_sweep(struct proxy_worker *w)
 {
 	struct fwd *f, *next;
 
-	for (f = p->fwds; f; f = next) {
+	for (f = w->fwds; f; f = next) {
 		next = f->next;
 		if (f->suspended && client_gone(f->client_fd))
 			stop(f, true);
@@ -200,29 +201,29 @@ void proxy_fwd_sweep(struct proxy *p)
 	}
 }
 
-void proxy_fwd_wake_streams(struct proxy *p)
+void proxy_fwd_wake_streams(struct proxy_worker *w)
 {
 	struct fwd *f;
 
-	for (f = p->fwds; f; f = f->next)
+	for (f = w->fwds; f; f = f->next)
 		if (f->head_done)
 			wake(f);
 }
 
-void proxy_fwd_cancel_all(struct proxy *p)
+void proxy_fwd_cancel_all(struct proxy_worker *w)
 {
 	struct fwd *f, *next;
 
-	for (f = p->fwds; f; f = next) {
+	for (f = w->fwds; f; f = next) {
 		next = f->next;
 		stop(f, true);
 	}
 }
 
-void proxy_fwd_free_pool(struct proxy *p)
+void proxy_fwd_free_pool(struct proxy_worker *w)
 {
-	while (p->n_easy)
-		curl_easy_cleanup(p->easy_pool[--p->n_easy]);
+	while (w->n_easy)
+		curl_easy_cleanup(w->easy_pool[--w->n_easy]);
 }
 
 static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -370,7 +371,7 @@ static void setup(struct fwd *f, struct preq *r, const char *url)
  */
 static void cork(struct MHD_Connection *c, struct preq *r)
 {
-	struct proxy *p = r->p;
+	struct proxy_worker *w = r->w;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const union MHD_ConnectionInfo *fd =
@@ -378,18 +379,18 @@ static void cork(struct MHD_Connection *c, struct preq *r)
 	int queued = -1;
 
 	if (!ci || !ci->tls_session || !fd || r->cork ||
-	    p->n_corked == sizeof(p->corked) / sizeof(p->corked[0]) ||
+	    w->n_corked == sizeof(w->corked) / sizeof(w->corked[0]) ||
 	    ioctl(fd->connect_fd, SIOCOUTQ, &queued) || queued)
 		return;
 	r->cork = ci->tls_session;
 	r->cork_fd = fd->connect_fd;
 	gnutls_record_cork((gnutls_session_t)r->cork);
-	p->corked[p->n_corked++] = r;
+	w->corked[w->n_corked++] = r;
 }
 
 void proxy_fwd_uncork(struct preq *r)
 {
-	struct proxy *p = r->p;
+	struct proxy_worker *w = r->w;
 	size_t i;
 
 	if (!r->cork)
@@ -400,17 +401,17 @@ void proxy_fwd_uncork(struct preq *r)
 	else /* the daemon pushes with TCP_NODELAY (it keeps TCP_CORK on), before this record */
 		setsockopt(r->cork_fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	r->cork = NULL;
-	for (i = 0; i < p->n_corked; i++)
-		if (p->corked[i] == r) {
-			p->corked[i] = p->corked[--p->n_corked];
+	for (i = 0; i < w->n_corked; i++)
+		if (w->corked[i] == r) {
+			w->corked[i] = w->corked[--w->n_corked];
 			break;
 		}
 }
 
-void proxy_fwd_uncork_all(struct proxy *p)
+void proxy_fwd_uncork_all(struct proxy_worker *w)
 {
-	while (p->n_corked)
-		proxy_fwd_uncork(p->corked[p->n_corked - 1]);
+	while (w->n_corked)
+		proxy_fwd_uncork(w->corked[w->n_corked - 1]);
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
@@ -459,8 +460,10 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 	return ret;
 }
 
-enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct preq *r)
+enum MHD_Result proxy_forward(struct MHD_Connection *c, struct preq *r)
 {
+	struct proxy *p = r->p;
+	struct proxy_worker *w = r->w;
 	const union MHD_ConnectionInfo *ci;
 	struct kt_buf url = KT_BUF_INIT;
 	struct fwd *f = calloc(1, sizeof(*f));
@@ -468,19 +471,20 @@ enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct 
 	if (!f)
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	f->p = p;
+	f->w = w;
 	f->r = r;
 	f->c = c;
 	f->refs = 1;
 	f->resp_hdrs = f->pending = (struct kt_buf)KT_BUF_INIT;
 	f->resp_hdrs.max = FWD_HEADERS_MAX;
-	f->next = p->fwds;
-	if (p->fwds)
-		p->fwds->prev = f;
-	p->fwds = f;
+	f->next = w->fwds;
+	if (w->fwds)
+		w->fwds->prev = f;
+	w->fwds = f;
 	r->fwd = f;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	f->client_fd = ci ? ci->connect_fd : -1;
-	f->e = p->n_easy ? p->easy_pool[--p->n_easy] : curl_easy_init();
+	f->e = w->n_easy ? w->easy_pool[--w->n_easy] : curl_easy_init();
 	if (!f->e || build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
 		kt_buf_release(&url);
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
@@ -488,7 +492,7 @@ enum MHD_Result proxy_forward(struct proxy *p, struct MHD_Connection *c, struct 
 	setup(f, r, url.buf);
 	kt_buf_release(&url);
 	clock_gettime(CLOCK_MONOTONIC, &f->t0);
-	if (curl_multi_add_handle(p->multi, f->e) != CURLM_OK)
+	if (curl_multi_add_handle(w->multi, f->e) != CURLM_OK)
 		return proxy_queue_status(c, r, 500, "InternalError", "cannot start the transfer");
 	f->attached = true;
 	suspend(f);

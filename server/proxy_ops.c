@@ -290,6 +290,12 @@ char *proxy_metrics_render(struct proxy *p, size_t *len)
 		    atomic_load(&m->cache_hits), atomic_load(&m->cache_misses),
 		    atomic_load(&m->jwks_ok), atomic_load(&m->jwks_fail), kt_jwks_count(keys));
 	kt_jwks_unref(keys);
+	kt_buf_adds(&b, "# HELP kubetenant_proxy_loop_connections_total Connections dealt to "
+			"each event loop.\n"
+			"# TYPE kubetenant_proxy_loop_connections_total counter\n");
+	for (i = 0; i < atomic_load(&m->loops); i++)
+		kt_buf_addf(&b, "kubetenant_proxy_loop_connections_total{loop=\"%zu\"} %llu\n", i,
+			    atomic_load(&m->loop_conns[i]));
 	return kt_buf_detach(&b, len);
 }
 

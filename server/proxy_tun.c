@@ -45,6 +45,7 @@
 
 struct tun {
 	struct proxy *p;
+	struct proxy_worker *w;   /* the loop of its connection */
 	struct MHD_Connection *c; /* suspended while the set-up thread runs */
 	struct kt_buf req, in;    /* our request; the API server's answer (head and plain body) */
 	struct kt_buf body;       /* a plain answer's body, de-chunked */
@@ -346,7 +347,7 @@ static void *pump_main(void *cls)
 	gnutls_bye(t->tls, GNUTLS_SHUT_WR); /* one try: the socket is non-blocking */
 	/* the session and the socket are the daemon's again from here on */
 	MHD_resume_connection(t->c);
-	proxy_loop_wake(t->p);
+	proxy_loop_wake(t->w);
 	atomic_fetch_sub(&t->p->tun_held, 1);
 	t->ar.status = 101;
 	proxy_audit(&t->ar, t->verb);
@@ -473,7 +474,7 @@ static void *setup_main(void *cls)
 out:
 	kt_buf_release(&t->req);
 	MHD_resume_connection(t->c);
-	proxy_loop_wake(t->p);
+	proxy_loop_wake(t->w);
 	atomic_fetch_sub(&t->p->tun_held, 1);
 	tun_unref(t);
 	return NULL;
@@ -493,13 +494,15 @@ static int spawn(void *(*fn)(void *), void *arg)
 	return e;
 }
 
-enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct preq *r)
+enum MHD_Result proxy_tunnel(struct MHD_Connection *c, struct preq *r)
 {
+	struct proxy *p = r->p;
 	struct tun *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	t->p = p;
+	t->w = r->w;
 	t->c = c;
 	t->ufd = -1;
 	t->req = t->in = t->body = (struct kt_buf)KT_BUF_INIT;
@@ -515,7 +518,7 @@ enum MHD_Result proxy_tunnel(struct proxy *p, struct MHD_Connection *c, struct p
 		MHD_resume_connection(c);
 		atomic_fetch_sub(&p->tun_held, 1);
 		atomic_store(&t->refs, 1);
-		p->loop_dirty = true;
+		t->w->dirty = true;
 	}
 	r->tun = t; /* the request's reference, dropped by proxy_tunnel_abandon */
 	return MHD_YES;
@@ -541,7 +544,7 @@ enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
 		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	t->tls = (gnutls_session_t)ci->tls_session;
 	t->cfd = fd->connect_fd;
-	t->ar = (struct preq){ .p = t->p, .start = r->start, .uri = strdup(r->uri) };
+	t->ar = (struct preq){ .p = t->p, .w = t->w, .start = r->start, .uri = strdup(r->uri) };
 	snprintf(t->ar.client_ip, sizeof(t->ar.client_ip), "%s", r->client_ip);
 	snprintf(t->method, sizeof(t->method), "%s", r->method);
 	t->ar.method = t->method;
@@ -566,7 +569,7 @@ enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
 		atomic_fetch_sub(&t->refs, 1);
 		r->logged = false;
 		r->status = 500;
-		t->p->loop_dirty = true;
+		t->w->dirty = true;
 	}
 	return MHD_YES;
 }

@@ -33,6 +33,7 @@ struct kt_proxy_opts {
 	bool extra_client_ip;       /* Impersonate-Extra-Remote-Client-Ip */
 	long long shutdown_grace;   /* seconds tunnels may run after SIGTERM */
 	long long max_body;         /* bytes of a request body */
+	long long threads;          /* event loops; 0 = one per CPU */
 };
 
 /* Defaults: listen 0.0.0.0:8443, metrics 0.0.0.0:9090, claims sub/groups, prefixes "oidc:". */

@@ -30,7 +30,7 @@ static const struct opt opts[] = {
 	S("groups-claim", groups_claim), S("groups-prefix", groups_prefix),
 	{ "required-claim", LIST, 0 }, { "extra", LIST, 0 }, { "allowed-alg", LIST, 0 },
 	{ "extra-client-ip", FLAG, 0 }, { "clock-skew", NUM, 0 },
-	{ "shutdown-grace", NUM, 0 }, { "max-body", NUM, 0 },
+	{ "shutdown-grace", NUM, 0 }, { "max-body", NUM, 0 }, { "threads", NUM, 0 },
 };
 #undef S
 
@@ -178,6 +178,8 @@ enum kt_rc kt_proxy_opts_set(struct kt_proxy_opts *o, const char *name, const ch
 		return set_num(name, value, &o->skew, err);
 	if (!strcmp(name, "shutdown-grace"))
 		return set_num(name, value, &o->shutdown_grace, err);
+	if (!strcmp(name, "threads"))
+		return set_num(name, value, &o->threads, err);
 	return set_num(name, value, &o->max_body, err);
 }
 
@@ -272,6 +274,8 @@ enum kt_rc kt_proxy_opts_check(const struct kt_proxy_opts *o, struct kt_err *err
 		return kt_err_set(err, KT_E_INVALID, "prefixes must be printable");
 	if (!strncmp(o->username_prefix, "system:", 7) || !strncmp(o->groups_prefix, "system:", 7))
 		return kt_err_set(err, KT_E_INVALID, "prefixes must not start with 'system:'");
+	if (o->threads > 256)
+		return kt_err_set(err, KT_E_INVALID, "'--threads' must be at most 256");
 	return KT_OK;
 }
 

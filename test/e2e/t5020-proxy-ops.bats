@@ -39,6 +39,14 @@ good_claims() {
 	run "$KT_BIN" proxy --issuer-url https://i --audience x --upstream https://a --tls-cert c \
 		--tls-key k --token-file t --groups-prefix system:
 	[ "$status" -eq 2 ]
+	run "$KT_BIN" proxy --issuer-url https://i --audience x --upstream https://a --tls-cert c \
+		--tls-key k --token-file t --threads 257
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'--threads' must be at most 256"* ]]
+	run "$KT_BIN" proxy --issuer-url https://i --audience x --upstream https://a --tls-cert c \
+		--tls-key k --token-file t --threads two
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"option 'threads' wants a number, not 'two'"* ]]
 	run "$KT_BIN" help proxy
 	[ "$status" -eq 0 ]
 }
@@ -222,6 +230,31 @@ good_claims() {
 	run kc exec web-1 -n team-a -- true
 	[ "$status" -eq 0 ]
 	tail -n 1 "$REC" | jq -e '.clientCN == "proxy2" and (.url | test("/exec"))'
+}
+
+@test "proxy: --threads N runs N event loops, and connections are dealt to all of them" {
+	local pid i curls=()
+	stop_proxy
+	start_proxy --threads 3
+	pid=$(cat "$PROXY_DIR/proxy.pid")
+	[ "$(cat /proc/"$pid"/task/*/comm | grep -c '^kt-loop-')" -eq 3 ]
+	# 30 clients at once, each on its own connection: every one is answered
+	for i in $(seq 1 30); do
+		curl -s -o /dev/null -w '%{http_code}\n' --cacert "$PROXY_DIR/ca.crt" \
+			-H "Authorization: Bearer $TOKEN" \
+			"https://127.0.0.1:$PROXY_PORT/api/v1/namespaces/team-a/pods" \
+			>>"$BATS_TEST_TMPDIR/codes" &
+		curls+=($!)
+	done
+	wait "${curls[@]}"
+	[ "$(grep -c '^200$' "$BATS_TEST_TMPDIR/codes")" -eq 30 ]
+	# dealt in turn: each loop took a third of the connections
+	run curl -sf "http://127.0.0.1:$METRICS_PORT/metrics"
+	for i in 0 1 2; do
+		echo "$output" | grep -E "^kubetenant_proxy_loop_connections_total\{loop=\"$i\"\} (1[0-9]|[2-9][0-9])$"
+	done
+	run kc exec web-1 -n team-a -- true
+	[ "$status" -eq 0 ]
 }
 
 @test "proxy: an unreachable API server is a 502; an oversized body a 413" {
