@@ -423,7 +423,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 }
 
 /*
- * External epoll mode: the event loop (proxy_loop.c) runs the daemon, so a
+ * External epoll mode: its event loop (proxy_loop.c) runs the daemon, so a
  * request waiting for the API server is a suspended connection, not a
  * blocked thread.  The loop hands it its connections (MHD_add_connection),
  * so every loop gets its share.  The certificate comes from a callback per

@@ -5,7 +5,7 @@
  * server/proxy_fwd.c   ordinary requests: libcurl, streamed back as they arrive
  * server/proxy_tun.c   Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
  * server/proxy_ops.c   metrics, health, credentials, logging
- * server/proxy_loop.c  the event loop: HTTPS daemons, libcurl sockets, TLS reload
+ * server/proxy_loop.c  the event loops: HTTPS daemons, libcurl sockets, TLS reload
  *
  * Threading: each event-loop thread (one per CPU unless --threads says)
  * runs its own libmicrohttpd daemon (external epoll mode) and every
