@@ -61,6 +61,7 @@ struct loop {
 struct proxy_loop {
 	struct proxy *p;
 	int listen_fd; /* the first loop's (a duplicate); -1 once it drains */
+	bool paused;   /* out of file descriptors: not accepting until the next tick */
 	unsigned n, turn;
 	atomic_bool hup, drain, stop;
 	struct loop loops[];
@@ -157,19 +158,33 @@ static void accept_some(struct loop *l)
 		h.fd = accept4(l->g->listen_fd, (struct sockaddr *)&h.addr, &h.len,
 			       SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (h.fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
+			/* the socket stays readable: stop watching it for a second, not spin */
+			if ((errno == EMFILE || errno == ENFILE) && !l->g->paused) {
 				kt_log(KT_LOG_WARN, "cannot accept: out of file descriptors", NULL);
-			return; /* EAGAIN: all taken; otherwise the next event retries */
+				epoll_ctl(l->ep, EPOLL_CTL_DEL, l->g->listen_fd, NULL);
+				l->g->paused = true;
+			}
+			return; /* EAGAIN: all taken */
 		}
 		deal(l, &h);
 	}
+}
+
+static void resume_accepting(struct loop *l)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, 0) };
+
+	if (l->g->paused && l->g->listen_fd >= 0 &&
+	    !epoll_ctl(l->ep, EPOLL_CTL_ADD, l->g->listen_fd, &ev))
+		l->g->paused = false;
 }
 
 static void stop_accepting(struct loop *l)
 {
 	if (l->g->listen_fd < 0)
 		return;
-	epoll_ctl(l->ep, EPOLL_CTL_DEL, l->g->listen_fd, NULL);
+	if (!l->g->paused)
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, l->g->listen_fd, NULL);
 	close(l->g->listen_fd);
 	l->g->listen_fd = -1;
 }
@@ -289,8 +304,10 @@ static void *loop_main(void *cls)
 			l->drained = true;
 		}
 		if (mono_ms() >= next_tick) {
-			if (first && !l->drained)
+			if (first && !l->drained) {
 				reload_tls(g->p, false);
+				resume_accepting(l);
+			}
 			proxy_fwd_sweep(&l->w);
 			next_tick = mono_ms() + 1000;
 		}

@@ -257,6 +257,35 @@ good_claims() {
 	[ "$status" -eq 0 ]
 }
 
+@test "proxy: out of file descriptors, it pauses accepting instead of spinning, then recovers" {
+	local pid t0 t1 i
+	stop_proxy
+	(ulimit -n 64 && start_proxy --threads 1)
+	pid=$(cat "$PROXY_DIR/proxy.pid")
+	# 80 idle TLS clients for 4 s: more than the descriptors left
+	for i in $(seq 1 80); do
+		(sleep 4 | openssl s_client -quiet -connect "127.0.0.1:$PROXY_PORT" >/dev/null 2>&1 &)
+	done
+	sleep 1
+	t0=$(awk '{ print $14 + $15 }' /proc/"$pid"/stat)
+	sleep 2
+	t1=$(awk '{ print $14 + $15 }' /proc/"$pid"/stat)
+	echo "CPU ticks in 2 s: $((t1 - t0))"
+	[ $((t1 - t0)) -lt 60 ] # a spinning loop would use the whole 2 s (200)
+	grep -q '"msg":"cannot accept: out of file descriptors"' "$PROXY_DIR/proxy.log"
+	[ "$(grep -c '"msg":"cannot accept: out of file descriptors"' "$PROXY_DIR/proxy.log")" -le 5 ]
+	# the clients leave; within a tick or two new connections are served again
+	sleep 3
+	for i in $(seq 1 30); do
+		curl -sf --cacert "$PROXY_DIR/ca.crt" -o /dev/null "https://127.0.0.1:$PROXY_PORT/readyz" && break
+		sleep 0.2
+	done
+	run get_pods "$TOKEN"
+	[ "$output" = 200 ]
+	stop_proxy
+	start_proxy
+}
+
 @test "proxy: an unreachable API server is a 502; an oversized body a 413" {
 	stop_proxy
 	dead=$(free_port)
