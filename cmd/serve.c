@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,18 +68,6 @@ static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return true;
 }
 
-static unsigned cpus(void)
-{
-	cpu_set_t set;
-	int n = 0;
-
-	if (!sched_getaffinity(0, sizeof(set), &set))
-		n = CPU_COUNT(&set);
-	if (n <= 0)
-		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	return n <= 0 ? 1 : n > 64 ? 64 : (unsigned)n;
-}
-
 /*
  * Each connection costs about 28 KiB (a 16 KiB buffer and the TLS session),
  * so 1024 bound the worst case near 30 MB; the API server keeps a few dozen.
@@ -118,7 +105,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .listen = ":8443", .metrics_listen = "127.0.0.1:9090",
-			    .threads = cpus(), .max_conn = default_conn_limit(), .timeout = 10,
+			    .threads = kt_http_cpus(64), .max_conn = default_conn_limit(), .timeout = 10,
 			    .drain = 20, .interval = 2 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -475,4 +476,74 @@ void kt_http_free(struct kt_http_server *s)
 	if (s->quiesced)
 		close(s->listen_fd); /* given back to us by MHD_quiesce_daemon */
 	free(s);
+}
+
+/* ---- how many threads a server should run ---- */
+
+unsigned kt_http_cpu_quota(const char *text)
+{
+	unsigned long long quota, period;
+	char *end;
+
+	if (!text || *text < '0' || *text > '9') /* "max", or not a count */
+		return 0;
+	errno = 0;
+	quota = strtoull(text, &end, 10);
+	if (errno || *end != ' ' || end[1] < '0' || end[1] > '9')
+		return 0;
+	period = strtoull(end + 1, &end, 10);
+	if (errno || !quota || !period || (*end && *end != '\n'))
+		return 0;
+	quota = quota / period + (quota % period != 0);
+	return quota > UINT_MAX ? UINT_MAX : (unsigned)quota;
+}
+
+/* The lowest cpu.max quota from this process's cgroup (v2) up to the root; 0 when none. */
+static unsigned cgroup_quota(void)
+{
+	char line[4096], path[4200], text[64];
+	unsigned best = 0, q;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char *cg = NULL, *slash;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			cg = line + 3;
+			cg[strcspn(cg, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+	while (cg && *cg == '/') {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max", cg);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(text, sizeof(text), f) && (q = kt_http_cpu_quota(text)) &&
+			    (!best || q < best))
+				best = q;
+			fclose(f);
+		}
+		slash = strrchr(cg, '/');
+		if (slash == cg)
+			break; /* the root has no cpu.max */
+		*slash = '\0';
+	}
+	return best;
+}
+
+unsigned kt_http_cpus(unsigned max)
+{
+	cpu_set_t set;
+	int n = 0;
+	unsigned cpus, quota;
+
+	if (!sched_getaffinity(0, sizeof(set), &set))
+		n = CPU_COUNT(&set);
+	if (n <= 0)
+		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	cpus = n <= 0 ? 1 : (unsigned)n;
+	quota = cgroup_quota();
+	if (quota && quota < cpus)
+		cpus = quota;
+	return cpus > max ? max : cpus;
 }

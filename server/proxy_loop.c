@@ -364,13 +364,6 @@ static void loop_release(struct loop *l)
 	pthread_mutex_destroy(&l->lock);
 }
 
-static unsigned cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > MAX_LOOPS ? MAX_LOOPS : (unsigned)n;
-}
-
 struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 				    struct kt_err *err)
 {
@@ -379,7 +372,7 @@ struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 	unsigned i;
 
 	if (!n)
-		n = cpus();
+		n = kt_http_cpus(MAX_LOOPS);
 	if (n > MAX_LOOPS)
 		n = MAX_LOOPS;
 	g = calloc(1, sizeof(*g) + n * sizeof(g->loops[0]));

@@ -77,6 +77,16 @@ int kt_http_listen(const char *spec, unsigned *port, struct kt_err *err);
 uint64_t kt_http_now_us(void);
 
 /*
+ * How many threads a server should run: the CPUs this process may use (its
+ * affinity mask), lowered to the cgroup v2 CPU quota (cpu.max) of its
+ * cgroup or any parent, so a container limited to one CPU on a 64-core node
+ * runs one thread, not 64.  At least 1, at most max.
+ */
+unsigned kt_http_cpus(unsigned max);
+/* CPUs in cpu.max text ("150000 100000" -> 2, rounded up); 0 for "max" or anything else. */
+unsigned kt_http_cpu_quota(const char *text);
+
+/*
  * TLS identity loaded from a certificate chain and a private key in PEM
  * files, re-read on change.  New handshakes use the newest pair; existing
  * connections keep theirs, and a retired pair is freed only once no

@@ -255,6 +255,15 @@ good_claims() {
 	done
 	run kc exec web-1 -n team-a -- true
 	[ "$status" -eq 0 ]
+	# by default, one loop per CPU it may use: pinned to one, it runs one
+	stop_proxy
+	(command -v taskset >/dev/null && taskset -c 0 bash -c "$(declare -f launch_proxy); launch_proxy") ||
+		skip "taskset is missing"
+	wait_https "https://127.0.0.1:$PROXY_PORT/readyz" "$(cat "$PROXY_DIR/proxy.pid")"
+	pid=$(cat "$PROXY_DIR/proxy.pid")
+	[ "$(cat /proc/"$pid"/task/*/comm | grep -c '^kt-loop-')" -eq 1 ]
+	stop_proxy
+	start_proxy
 }
 
 @test "proxy: out of file descriptors, it pauses accepting instead of spinning, then recovers" {

@@ -107,6 +107,30 @@ static void listen_addresses(void **state)
 	}
 }
 
+/* ---- thread counts ---- */
+
+static void cpu_quota_text(void **state)
+{
+	(void)state;
+	assert_int_equal(kt_http_cpu_quota("max 100000\n"), 0);
+	assert_int_equal(kt_http_cpu_quota("100000 100000\n"), 1);
+	assert_int_equal(kt_http_cpu_quota("150000 100000\n"), 2); /* 1.5 CPUs: rounded up */
+	assert_int_equal(kt_http_cpu_quota("50000 100000"), 1);
+	assert_int_equal(kt_http_cpu_quota("400000 100000"), 4);
+	assert_int_equal(kt_http_cpu_quota("0 100000"), 0);
+	assert_int_equal(kt_http_cpu_quota("100000 0"), 0);
+	assert_int_equal(kt_http_cpu_quota("100000"), 0);
+	assert_int_equal(kt_http_cpu_quota("100000 100000 7"), 0);
+	assert_int_equal(kt_http_cpu_quota("-1 100000"), 0);
+	assert_int_equal(kt_http_cpu_quota("100000 -1"), 0);
+	assert_int_equal(kt_http_cpu_quota("18446744073709551615 1"), UINT_MAX);
+	assert_int_equal(kt_http_cpu_quota("99999999999999999999 1"), 0); /* out of range */
+	assert_int_equal(kt_http_cpu_quota(""), 0);
+	assert_int_equal(kt_http_cpu_quota(NULL), 0);
+	assert_int_equal(kt_http_cpus(1), 1);
+	assert_true(kt_http_cpus(256) >= 1);
+}
+
 /* ---- log ---- */
 
 /* One value of a log line, cut at max, as the line is written. */
@@ -511,6 +535,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(route_ignores_query_and_needs_exact_path),
 		cmocka_unit_test(listen_addresses),
+		cmocka_unit_test(cpu_quota_text),
 		cmocka_unit_test(log_values_are_safe),
 		cmocka_unit_test(log_hold_batches_one_thread),
 		cmocka_unit_test(log_levels),
