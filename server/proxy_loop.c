@@ -62,6 +62,7 @@ struct proxy_loop {
 	struct proxy *p;
 	int listen_fd; /* the first loop's (a duplicate); -1 once it drains */
 	bool paused;   /* out of file descriptors: not accepting until the next tick */
+	bool starved;  /* said so in the log; cleared by the next accept that works */
 	unsigned n, turn;
 	atomic_bool hup, drain, stop;
 	struct loop loops[];
@@ -160,12 +161,15 @@ static void accept_some(struct loop *l)
 		if (h.fd < 0) {
 			/* the socket stays readable: stop watching it for a second, not spin */
 			if ((errno == EMFILE || errno == ENFILE) && !l->g->paused) {
-				kt_log(KT_LOG_WARN, "cannot accept: out of file descriptors", NULL);
+				if (!l->g->starved)
+					kt_log(KT_LOG_WARN, "cannot accept: out of file descriptors",
+					       NULL);
 				epoll_ctl(l->ep, EPOLL_CTL_DEL, l->g->listen_fd, NULL);
-				l->g->paused = true;
+				l->g->paused = l->g->starved = true;
 			}
 			return; /* EAGAIN: all taken */
 		}
+		l->g->starved = false;
 		deal(l, &h);
 	}
 }
