@@ -32,6 +32,7 @@
 
 #define PROXY_LAT_BUCKETS 12
 #define PROXY_MAX_REASONS 32
+#define PROXY_MAX_LOOPS 256 /* event loops (--threads) */
 
 struct proxy_metrics {
 	atomic_ullong by_status[600];
@@ -43,7 +44,7 @@ struct proxy_metrics {
 	atomic_llong tunnels_open;
 	atomic_ullong tunnels_total, cache_hits, cache_misses, jwks_ok, jwks_fail;
 	atomic_uint loops;                 /* event loops running (proxy_loop.c) */
-	atomic_ullong loop_conns[256];     /* connections each loop was dealt */
+	atomic_ullong loop_conns[PROXY_MAX_LOOPS]; /* connections each loop was dealt */
 };
 
 struct proxy_creds {

@@ -369,21 +369,20 @@ static void setup(struct fwd *f, struct preq *r, const char *url)
  * record always fits; should it not, the connection is reset rather than
  * left holding an answer the daemon believes sent.
  */
-static void cork(struct MHD_Connection *c, struct preq *r)
+static void cork(struct MHD_Connection *c, struct fwd *f)
 {
-	struct proxy_worker *w = r->w;
+	struct preq *r = f->r;
+	struct proxy_worker *w = f->w;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	const union MHD_ConnectionInfo *fd =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	int queued = -1;
 
-	if (!ci || !ci->tls_session || !fd || r->cork ||
+	if (!ci || !ci->tls_session || f->client_fd < 0 ||
 	    w->n_corked == sizeof(w->corked) / sizeof(w->corked[0]) ||
-	    ioctl(fd->connect_fd, SIOCOUTQ, &queued) || queued)
+	    ioctl(f->client_fd, SIOCOUTQ, &queued) || queued)
 		return;
 	r->cork = ci->tls_session;
-	r->cork_fd = fd->connect_fd;
+	r->cork_fd = f->client_fd;
 	gnutls_record_cork((gnutls_session_t)r->cork);
 	w->corked[w->n_corked++] = r;
 }
@@ -431,7 +430,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 		resp = MHD_create_response_from_buffer(n, f->pending.buf, MHD_RESPMEM_MUST_COPY);
 		f->r->bytes += n;
 		if (resp && n <= FWD_CORK_MAX)
-			cork(c, f->r);
+			cork(c, f);
 	} else {
 		resp = MHD_create_response_from_callback(size, 64 * 1024, on_read, f, on_free);
 		if (resp)

@@ -34,7 +34,6 @@
 
 enum { TAG_WAKE = 1, TAG_DAEMON, TAG_CURL, TAG_LISTEN };
 #define TAG(kind, v) (((uint64_t)(kind) << 32) | (uint32_t)(v))
-#define MAX_LOOPS 256 /* = the length of struct proxy_metrics' loop_conns */
 #define INBOX_MAX 256   /* connections dealt to a loop that has not taken them yet */
 #define ACCEPT_BURST 64 /* connections accepted per pass: the rest wait for the next */
 
@@ -376,9 +375,9 @@ struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 	unsigned i;
 
 	if (!n)
-		n = kt_http_cpus(MAX_LOOPS);
-	if (n > MAX_LOOPS)
-		n = MAX_LOOPS;
+		n = kt_http_cpus(PROXY_MAX_LOOPS);
+	if (n > PROXY_MAX_LOOPS)
+		n = PROXY_MAX_LOOPS;
 	g = calloc(1, sizeof(*g) + n * sizeof(g->loops[0]));
 	if (!g) {
 		kt_err_set(err, KT_E_NOMEM, "out of memory");
