@@ -54,7 +54,7 @@ $(BUILD)/%.o: %.c
 # unit tests: cmocka, one binary per file, TAP output
 $(BUILD)/test/t_%: test/unit/t_%.c $(BUILD)/libkt.a
 	@mkdir -p $(@D)
-	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -Itest/unit -o $@ $< $(BUILD)/libkt.a $(LIBS) $$(pkg-config --libs cmocka) $(LDFLAGS)
+	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -Itest/unit -MMD -MP -MF $@.d -o $@ $< $(BUILD)/libkt.a $(LIBS) $$(pkg-config --libs cmocka) $(LDFLAGS)
 
 # fuzz targets built with a plain main() that replays the corpus
 $(BUILD)/test/replay_%: test/fuzz/%.c test/fuzz/replay.c $(BUILD)/libkt.a
@@ -65,7 +65,8 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libkt.a
 	@mkdir -p $(@D)
 	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libkt.a $(LIBS) $(LDFLAGS)
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)
+# t_server.c includes server/*.c: a unit test is rebuilt when what it includes changes
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 test-bins: $(KT) $(UNIT_BINS) $(REPLAY_BINS)
 

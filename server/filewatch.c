@@ -57,16 +57,3 @@ void kt_file_sig_release(struct kt_file_sig *sig)
 	free(sig->target);
 	memset(sig, 0, sizeof(*sig));
 }
-
-uint64_t kt_hash_bytes(const void *data, size_t n, uint64_t h)
-{
-	const unsigned char *p = data;
-
-	if (!h)
-		h = 0xcbf29ce484222325ull; /* FNV-1a offset basis */
-	while (n--) {
-		h ^= *p++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}

@@ -45,14 +45,15 @@ static void installed(struct kt_serve *s, struct kt_config *cfg, const char *msg
 	kt_log_end(line);
 }
 
+/*
+ * The file is not read again here: it may have changed since cfg was read,
+ * and hashing the new bytes would mark them as loaded.  The hash is the one
+ * of the text cfg came from, and the file's signature stays unknown, so the
+ * first poll reads the file and reloads it if it differs.
+ */
 void kt_serve_set_config(struct kt_serve *s, struct kt_config *cfg)
 {
-	struct kt_buf text = KT_BUF_INIT;
-
-	kt_file_sig_update(s->tenants_path, &s->tenants_sig);
-	if (!kt_buf_read_file(&text, s->tenants_path, KT_CONFIG_MAX_BYTES, NULL))
-		s->tenants_hash = kt_hash_bytes(text.buf, text.len, 0);
-	kt_buf_release(&text);
+	s->tenants_hash = cfg->hash;
 	installed(s, cfg, "tenants file loaded");
 }
 

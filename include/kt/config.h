@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "kt/err.h"
 #include "kt/pss.h"
 
@@ -109,6 +110,7 @@ struct kt_global {
 
 struct kt_config {
 	char *path;               /* as given to kt_config_load ("<stdin>" for "-") */
+	uint64_t hash;            /* kt_hash_bytes() of the text it was parsed from */
 	struct kt_global global;
 	struct kt_nodepool *pools; /* sorted by name */
 	size_t n_pools;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include "kt/buf.h"
 #include "kt/err.h"
+#include "kt/hash.h"
 
 /* The webhook and proxy both take at most this much request body. */
 #define KT_HTTP_MAX_BODY (3u << 20)
@@ -129,12 +130,6 @@ enum kt_file_change { KT_FILE_SAME, KT_FILE_CHANGED, KT_FILE_GONE };
  */
 enum kt_file_change kt_file_sig_update(const char *path, struct kt_file_sig *sig);
 void kt_file_sig_release(struct kt_file_sig *sig);
-
-/*
- * FNV-1a over n bytes, continuing from h (0 to start): tells a file whose
- * bytes did not change from one that did, nothing more (not for secrets).
- */
-uint64_t kt_hash_bytes(const void *data, size_t n, uint64_t h);
 
 struct kt_http_opts {
 	const char *listen;          /* see kt_http_parse_listen */

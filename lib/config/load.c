@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt/buf.h"
+#include "kt/hash.h"
 #include "internal.h"
 
 static int str_cmp(const void *a, const void *b)
@@ -183,6 +184,7 @@ enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struc
 			goto out;
 		}
 	}
+	cfg->hash = kt_hash_bytes(text, len, 0);
 	cfg->path = strdup(name);
 	if (!cfg->path) {
 		rc = KT_E_NOMEM;

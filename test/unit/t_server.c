@@ -472,6 +472,45 @@ static void webhook_transport_rules(void **state)
 	free(s);
 }
 
+/*
+ * The file changes between serve's first read and its start: the first
+ * poll must load the new bytes, not take them for the ones already loaded.
+ */
+static void reload_sees_a_file_swapped_after_the_first_read(void **state)
+{
+	char path[] = "/tmp/kt-reload-XXXXXX";
+	struct kt_serve *s = malloc(sizeof(*s));
+	struct kt_config *cfg = NULL;
+	struct kt_conf_ref *c;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	kt_log_min = KT_LOG_ERROR;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(tenants_yaml, f);
+	fclose(f);
+	assert_int_equal(kt_config_load(path, &cfg, NULL, NULL), KT_OK);
+	f = fopen(path, "a");
+	fputs("  team-b:\n    nodePool: a-pool\n", f);
+	fclose(f);
+	kt_serve_init(s, path, "test");
+	kt_serve_set_config(s, cfg);
+	assert_int_equal(kt_serve_reload(s, false), KT_OK);
+	c = kt_conf_acquire(&s->conf);
+	assert_int_equal(c->generation, 2);
+	assert_int_equal(c->cfg->n_tenants, 2);
+	kt_conf_release(c);
+	/* and the next poll of the same bytes changes nothing */
+	assert_int_equal(kt_serve_reload(s, true), KT_OK);
+	assert_int_equal(atomic_load(&s->metrics.config_generation), 2);
+	kt_serve_release(s);
+	free(s);
+	unlink(path);
+}
+
 static void health_and_metrics_handlers(void **state)
 {
 	struct kt_serve *s = malloc(sizeof(*s));
@@ -543,6 +582,7 @@ int main(void)
 		cmocka_unit_test(metrics_format),
 		cmocka_unit_test(conf_slot_keeps_old_config_for_running_requests),
 		cmocka_unit_test(webhook_transport_rules),
+		cmocka_unit_test(reload_sees_a_file_swapped_after_the_first_read),
 		cmocka_unit_test(health_and_metrics_handlers),
 		cmocka_unit_test(http_text_fills_response),
 	};
