@@ -18,8 +18,12 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wno-format-nonliteral
-BASIC_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(shell pkg-config --cflags $(PKGS))
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# pkg-config runs on first use, once: `make demo` on a fresh machine installs
+# the packages (deps) before anything asks for their flags.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+BASIC_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(PKG_CFLAGS)
+LIBS    = $(PKG_LIBS) -lpthread -lm
 ifdef SANITIZE
 BASIC_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS      += -fsanitize=$(SANITIZE)

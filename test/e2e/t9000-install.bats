@@ -58,3 +58,10 @@ teardown_file() {
 		grep -qF "kubetenant\\-$c (1)" "$REPO/man/kubetenant.1" || { echo "kubetenant(1) omits $c"; return 1; }
 	done
 }
+
+@test "make demo asks pkg-config nothing before its dependencies are installed" {
+	# a package that is not there yet stands for a fresh machine's
+	run -0 make -n -C "$REPO" deps PKGS="libfyaml kt-not-installed-yet"
+	[[ "$output" != *"was not found"* ]]
+	[[ "$output" == *install-deps.sh* ]]
+}
