@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt.h"
-#include "version.h"
+#include "kt/version.h"
 
 const char *kt_progname = "kubetenant";
 

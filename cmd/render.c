@@ -14,7 +14,7 @@
 #include "kt.h"
 #include "kt/buf.h"
 #include "kt/render.h"
-#include "version.h"
+#include "kt/version.h"
 
 static const char usage[] =
 	"usage: kubetenant render -f FILE [-o DIR] [--tenant NAME] [--network PROFILE]\n"

@@ -19,7 +19,7 @@
 #include "kt.h"
 #include "kt/http.h"
 #include "kt/serve.h"
-#include "version.h"
+#include "kt/version.h"
 
 static const char usage[] =
 	"usage: kubetenant serve -f TENANTS --tls-cert FILE --tls-key FILE [options]\n"

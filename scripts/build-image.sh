@@ -13,7 +13,7 @@
 #    documentation, man pages and locales and keeps dpkg from installing them
 #    again, as the official -slim does.  Images already there are reused.
 # 2. The build: `buildah build --pull=never` of the unmodified Dockerfile,
-#    tagged kubetenant/kubetenant:<version> (cmd/version.h).
+#    tagged kubetenant/kubetenant:<version> (include/kt/version.h).
 # 3. The proof: the binary runs in the image (--version and ldd), as uid
 #    65532; the image holds no compiler; `kubetenant serve` started in it with
 #    throw-away certificates and a generated tenants file answers /healthz,
@@ -47,8 +47,8 @@ command -v buildah >/dev/null ||
 bh=(buildah)
 [ -z "${STORAGE_DRIVER:-}" ] || bh+=(--storage-driver "$STORAGE_DRIVER")
 
-version=$(sed -n 's/^#define KT_VERSION "\(.*\)"$/\1/p' cmd/version.h)
-[ -n "$version" ] || die "no KT_VERSION in cmd/version.h"
+version=$(sed -n 's/^#define KT_VERSION "\(.*\)"$/\1/p' include/kt/version.h)
+[ -n "$version" ] || die "no KT_VERSION in include/kt/version.h"
 IMAGE=kubetenant/kubetenant:$version
 
 have_image() { "${bh[@]}" inspect --type image "$1" >/dev/null 2>&1; }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
-#include "../../cmd/version.h" /* one version for the binary and its default image */
+#include "kt/version.h"
 
 #define LABEL_RULE "at most 63 lowercase letters, digits or '-', starting and ending with a " \
 		   "letter or digit"

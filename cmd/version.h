@@ -1,3 +1,0 @@
-#ifndef KT_VERSION
-#define KT_VERSION "0.1.0"
-#endif
