@@ -163,3 +163,23 @@ Y
 	[[ "$output" == *"--tenant NAME"* ]]
 	[[ "$output" == *"--show-mutations"* ]]
 }
+
+@test "extensions/v1beta1 workloads are judged as --pod-security reads them (one table)" {
+	cat >"$T/ext.yaml" <<'Y'
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: old}
+spec:
+  template:
+    metadata: {labels: {app: old}}
+    spec:
+      hostNetwork: true
+      containers: [{name: old, image: ghcr.io/acme/web:1.0}]
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/ext.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$T/ext.yaml:1: Deployment/old: pod-security.hostNamespaces: spec.template.spec: pod template violates"* ]]
+	run --separate-stderr "$KT_BIN" check --pod-security baseline "$T/ext.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$T/ext.yaml:1: Deployment/old: baseline:latest: host namespaces"* ]]
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# kubetenant serve: what `check` must not pass silently is not passed by the
+# webhook either: workloads of every API group that carries a pod, wrong JSON
+# types in the fields the rules read, and ingress-nginx annotations that
+# would inject configuration or reach another namespace.
+
+load serve-lib
+
+setup_file() { serve_certs; }
+setup() {
+	serve_certs
+	TENANTS=$BATS_TEST_DIRNAME/fixtures/policy/tenants.yaml
+	serve_start
+}
+teardown() { serve_stop; }
+
+# gvr_review UID GROUP VERSION RESOURCE OBJECT-JSON: a CREATE by a tenant user in team-a.
+gvr_review() {
+	jq -cn --arg uid "$1" --arg g "$2" --arg v "$3" --arg r "$4" --argjson obj "$5" '{
+		apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+		request: {
+			uid: $uid,
+			kind: {group: $g, version: $v, kind: $obj.kind},
+			resource: {group: $g, version: $v, resource: $r},
+			requestKind: {group: $g, version: $v, kind: $obj.kind},
+			requestResource: {group: $g, version: $v, resource: $r},
+			name: $obj.metadata.name, namespace: "team-a", operation: "CREATE",
+			userInfo: {username: "alice@example.org",
+				groups: ["oidc:team-a.devs", "system:authenticated"]},
+			object: $obj, oldObject: null, dryRun: false,
+			options: {apiVersion: "meta.k8s.io/v1", kind: "CreateOptions"}
+		}}' >"$BATS_TEST_TMPDIR/r.json"
+}
+
+# verdict -> "allowed" or the denial's rules and message on stdout
+verdict() {
+	run post_review /validate "$BATS_TEST_TMPDIR/r.json"
+	[ "$status" -eq 0 ]
+	jq -r 'if .response.allowed then "allowed" else .response.status.message end' <<<"$output"
+}
+
+@test "an extensions/v1beta1 Deployment is judged like apps/v1" {
+	gvr_review u-ext extensions v1beta1 deployments '{
+		"apiVersion": "extensions/v1beta1", "kind": "Deployment",
+		"metadata": {"name": "old", "namespace": "team-a"},
+		"spec": {"template": {"metadata": {"labels": {"app": "old"}}, "spec": {
+			"hostNetwork": true, "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
+			"terminationGracePeriodSeconds": 30, "schedulerName": "default-scheduler",
+			"securityContext": {},
+			"containers": [{"name": "old", "image": "ghcr.io/acme/web:1.0",
+				"terminationMessagePath": "/dev/termination-log",
+				"terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}]}}}}'
+	run verdict
+	[[ "$output" == *"hostNetwork=true"* ]]
+	logq 'any(.uid == "u-ext" and .verdict == "denied" and (.rules | index("pod-security.hostNamespaces")))'
+}
