@@ -8,9 +8,10 @@
  * look-alike Unicode cannot slip past.  A wildcard name "*.x" is allowed only
  * where a wildcard domain "*.d" covers it, and never above d.  Every place
  * that can make a proxy, a DNS controller or a CA act on a name is covered:
- * Ingress rules and TLS, ingress-nginx aliases and snippets, external-dns
- * annotations and DNSEndpoints, Gateway API routes, cert-manager
- * Certificates and CertificateRequests (the CSR itself, parsed with OpenSSL).
+ * Ingress rules and TLS, ingress-nginx aliases (its other annotations are
+ * annotations.c's), external-dns annotations and DNSEndpoints, Gateway API
+ * routes, cert-manager Certificates and CertificateRequests (the CSR
+ * itself, parsed with OpenSSL).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -302,11 +303,18 @@ static void judge_class(struct kt_pctx *c, const char *cls, const char *path)
 		     kt_pctx_q(q, sizeof(q), cls), c->t->name);
 }
 
+static void judge_aliases(struct kt_pctx *c, const char *v)
+{
+	if (v)
+		judge_host_list(c, v, true,
+				"metadata.annotations[nginx.ingress.kubernetes.io/server-alias]",
+				"server alias");
+}
+
 static void judge_ingress(struct kt_pctx *c)
 {
-	json_t *spec = json_object_get(c->obj, "spec"), *ann, *a;
-	const char *key;
-	char path[KT_PCTX_PATH_MAX], q[96];
+	json_t *spec = json_object_get(c->obj, "spec");
+	char path[KT_PCTX_PATH_MAX];
 
 	if (!json_is_object(spec)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
@@ -347,22 +355,8 @@ static void judge_ingress(struct kt_pctx *c)
 		}
 	}
 	/* annotation values are strings: judge() checked */
-	ann = json_object_get(json_object_get(c->obj, "metadata"), "annotations");
-	json_object_foreach(ann, key, a) {
-		size_t kl = strlen(key);
-
-		kt_pctx_path(path, sizeof(path), "metadata.annotations[%s]",
-			     kt_pctx_q(q, sizeof(q), key));
-		if (!strcmp(key, "nginx.ingress.kubernetes.io/server-alias"))
-			judge_host_list(c, json_string_value(a), true, path, "server alias");
-		else if ((!strncmp(key, "nginx.ingress.kubernetes.io/", 28) && kl > 8 &&
-			  !strcmp(key + kl - 8, "-snippet")) ||
-			 (!strncmp(key, "nginx.org/", 10) && strstr(key, "snippets")))
-			kt_pctx_deny(c, "hostnames.nginx-snippet", path,
-				     "configuration snippets inject raw nginx configuration into the "
-				     "shared ingress controller (other tenants' hosts, secrets); "
-				     "remove the annotation");
-	}
+	judge_aliases(c, kt_meta_annotation(c->obj, "nginx.ingress.kubernetes.io/server-alias"));
+	kt_annotations_ingress(c);
 	judge_issuer_annotations(c);
 }
 

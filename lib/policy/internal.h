@@ -69,6 +69,9 @@ bool kt_services_dispatch(struct kt_pctx *c);
 /* hostnames.c */
 bool kt_hostnames_dispatch(struct kt_pctx *c);
 void kt_hostnames_annotations(struct kt_pctx *c);
+/* annotations.c: ingress-nginx annotations of an Ingress */
+void kt_annotations_ingress(struct kt_pctx *c);
+bool kt_annotations_rules_sorted(void); /* the table's order, for the tests */
 /* managed.c: managed-by objects, reserved names, the namespace, Calico, Flux */
 void kt_managed_judge(struct kt_pctx *c);
 bool kt_managed_dispatch(struct kt_pctx *c);

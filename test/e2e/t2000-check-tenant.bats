@@ -183,3 +183,36 @@ Y
 	[ "$status" -eq 1 ]
 	[[ "$output" == "$T/ext.yaml:1: Deployment/old: baseline:latest: host namespaces"* ]]
 }
+
+@test "ingress-nginx annotations: injection and other namespaces' secrets are findings, own secrets pass" {
+	cat >"$T/ing.yaml" <<'Y'
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: evil
+  annotations:
+    nginx.ingress.kubernetes.io/auth-url: "http://auth.example.com/#;\n}\nserver { listen 81; }\n"
+    nginx.ingress.kubernetes.io/auth-tls-secret: kube-system/ca
+spec:
+  ingressClassName: nginx
+  rules: [{host: app.example.org, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: good
+  annotations:
+    nginx.ingress.kubernetes.io/auth-type: basic
+    nginx.ingress.kubernetes.io/auth-secret: team-a/basic-auth
+    nginx.ingress.kubernetes.io/auth-url: "https://$host/oauth2/auth"
+spec:
+  ingressClassName: nginx
+  rules: [{host: app.example.org, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/ing.yaml"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "$T/ing.yaml:1: Ingress/evil: ingress.annotation-injection: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]: nginx.ingress.kubernetes.io/auth-url has '#' at offset 24"* ]]
+	[[ "${lines[1]}" == "$T/ing.yaml:1: Ingress/evil: ingress.annotation-cross-namespace: metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-secret]: nginx.ingress.kubernetes.io/auth-tls-secret names Secret 'kube-system/ca' of another namespace"* ]]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 2 objects: 1 pass, 1 violate, 0 skipped" ]
+}

@@ -54,3 +54,38 @@ verdict() {
 	[[ "$output" == *"hostNetwork=true"* ]]
 	logq 'any(.uid == "u-ext" and .verdict == "denied" and (.rules | index("pod-security.hostNamespaces")))'
 }
+
+ingress() { # annotations-json
+	jq -cn --argjson ann "$1" '{
+		apiVersion: "networking.k8s.io/v1", kind: "Ingress",
+		metadata: {name: "web", namespace: "team-a", annotations: $ann},
+		spec: {ingressClassName: "nginx", rules: [{host: "app.example.org", http: {paths: [
+			{path: "/", pathType: "Prefix",
+			 backend: {service: {name: "web", port: {number: 80}}}}]}}]}}'
+}
+
+@test "ingress-nginx: the IngressNightmare annotations are denied (CVE-2025-1097, -1098, -24514)" {
+	gvr_review u-n1 networking.k8s.io v1 ingresses "$(ingress '{
+		"nginx.ingress.kubernetes.io/auth-url": "http://x.example.com/#;\n}\n}\nserver {\n#",
+		"nginx.ingress.kubernetes.io/auth-tls-match-cn": "CN=abc #(\n){}\n }}\nssl_engine foo;\n#",
+		"nginx.ingress.kubernetes.io/mirror-target": "https://m.example.com$request_uri;\nload_module /tmp/x.so;\n#"}')"
+	run verdict
+	[[ "$output" == *"nginx.ingress.kubernetes.io/auth-url has '#'"* ]]
+	logq 'any(.uid == "u-n1" and .verdict == "denied" and .rules == ["ingress.annotation-injection", "ingress.annotation-injection", "ingress.annotation-injection"])'
+}
+
+@test "ingress-nginx: another namespace's secret is denied, the tenant's own is allowed" {
+	gvr_review u-n2 networking.k8s.io v1 ingresses "$(ingress '{
+		"nginx.ingress.kubernetes.io/auth-type": "basic",
+		"nginx.ingress.kubernetes.io/auth-secret": "team-b/basic-auth"}')"
+	run verdict
+	[[ "$output" == *"names Secret 'team-b/basic-auth' of another namespace"* ]]
+	gvr_review u-n3 networking.k8s.io v1 ingresses "$(ingress '{
+		"nginx.ingress.kubernetes.io/auth-type": "basic",
+		"nginx.ingress.kubernetes.io/auth-secret": "team-a/basic-auth",
+		"nginx.ingress.kubernetes.io/proxy-ssl-secret": "backend-ca",
+		"nginx.ingress.kubernetes.io/auth-tls-secret": "team-a/ca",
+		"nginx.ingress.kubernetes.io/auth-tls-match-cn": "CN=client\\.app\\.example\\.org"}')"
+	run verdict
+	[ "$output" = allowed ]
+}
