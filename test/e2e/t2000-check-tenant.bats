@@ -216,3 +216,26 @@ Y
 	[[ "${lines[1]}" == "$T/ing.yaml:1: Ingress/evil: ingress.annotation-cross-namespace: metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-secret]: nginx.ingress.kubernetes.io/auth-tls-secret names Secret 'kube-system/ca' of another namespace"* ]]
 	[ "$stderr" = "kubetenant: check tenant 'team-a': 2 objects: 1 pass, 1 violate, 0 skipped" ]
 }
+
+@test "a List nested in a List is expanded and judged, never passed unjudged" {
+	cat >"$T/nested.yaml" <<'Y'
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: List
+  items:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: debug}
+    spec: {type: NodePort, ports: [{port: 80}]}
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/nested.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$T/nested.yaml:4: Service/debug: services.node-port: spec.type:"* ]]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 1 objects: 0 pass, 1 violate, 0 skipped" ]
+	printf 'apiVersion: v1\nkind: List\nitems: {a: {apiVersion: v1, kind: Service, metadata: {name: x}, spec: {type: NodePort}}}\n' >"$T/bad-items.yaml"
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/bad-items.yaml"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"bad-items.yaml:1"*"document 1 is a List whose 'items' is not a sequence"* ]]
+}
