@@ -87,6 +87,21 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *v
 const char *kt_meta_label(const json_t *obj, const char *key);
 const char *kt_meta_annotation(const json_t *obj, const char *key);
 
+/*
+ * Typed reads that fail closed: v (absent or JSON null: NULL, false) as the
+ * type a rule reads; any other type is denied as request.malformed at the
+ * path fmt names (built only then) and reads as NULL or false.  A rule that
+ * walked a string as an empty list would pass what it never judged.
+ */
+json_t *kt_as_list(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+json_t *kt_as_object(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Is s in the list? */
 bool kt_strv_has(const struct kt_strv *v, const char *s);
 

@@ -239,3 +239,36 @@ Y
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"bad-items.yaml:1"*"document 1 is a List whose 'items' is not a sequence"* ]]
 }
+
+@test "wrong JSON types are request.malformed findings, never a silent pass" {
+	cat >"$T/types.yaml" <<'Y'
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: web}
+spec:
+  secretName: web-tls
+  dnsNames: shop.example.com
+  issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: ca}
+spec:
+  secretName: ca
+  dnsNames: [app.example.org]
+  isCA: "true"
+  issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec: {rules: x}
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/types.yaml"
+	[ "$status" -eq 1 ]
+	expected="$T/types.yaml:1: Certificate/web: request.malformed: spec.dnsNames: spec.dnsNames must be a list, not a string
+$T/types.yaml:9: Certificate/ca: request.malformed: spec.isCA: spec.isCA must be true or false, not a string
+$T/types.yaml:18: Ingress/web: request.malformed: spec.rules: spec.rules must be a list, not a string"
+	diff <(echo "$expected") <(echo "$output")
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 3 objects: 0 pass, 3 violate, 0 skipped" ]
+}

@@ -89,3 +89,27 @@ ingress() { # annotations-json
 	run verdict
 	[ "$output" = allowed ]
 }
+
+@test "wrong JSON types in fields the rules read are request.malformed, not a pass" {
+	gvr_review u-t1 cert-manager.io v1 certificates '{
+		"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+		"metadata": {"name": "web", "namespace": "team-a"},
+		"spec": {"secretName": "web-tls", "dnsNames": "shop.example.com",
+			"issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}}}'
+	run verdict
+	[[ "$output" == *"[request.malformed] spec.dnsNames: spec.dnsNames must be a list, not a string"* ]]
+	gvr_review u-t2 cert-manager.io v1 certificates '{
+		"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+		"metadata": {"name": "ca", "namespace": "team-a"},
+		"spec": {"secretName": "ca", "dnsNames": ["app.example.org"], "isCA": "true",
+			"issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}}}'
+	run verdict
+	[[ "$output" == *"spec.isCA must be true or false"* ]]
+	gvr_review u-t3 networking.k8s.io v1 ingresses '{
+		"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+		"metadata": {"name": "web", "namespace": "team-a"}, "spec": {"rules": "x"}}'
+	run verdict
+	[[ "$output" == *"spec.rules must be a list"* ]]
+	logq '[.[] | select(.uid == "u-t1" or .uid == "u-t2" or .uid == "u-t3")] | length == 3 and
+		all(.verdict == "denied" and .rules == ["request.malformed"])'
+}
