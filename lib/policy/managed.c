@@ -192,8 +192,17 @@ static void judge_calico(struct kt_pctx *c)
 
 static void judge_ref_ns(struct kt_pctx *c, json_t *ref, const char *path)
 {
-	const char *ns = kt_as_string(c, json_object_get(ref, "namespace"), "%s", path);
+	const char *ns;
 	char q[96];
+
+	if (!kt_absent(ref) && !json_is_object(ref)) { /* path ends with ".namespace" */
+		char rp[KT_PCTX_PATH_MAX];
+
+		kt_pctx_path(rp, sizeof(rp), "%.*s", (int)(strlen(path) - 10), path);
+		kt_pctx_deny(c, "request.malformed", rp, "%s must be an object", rp);
+		return;
+	}
+	ns = kt_as_string(c, json_object_get(ref, "namespace"), "%s", path);
 
 	if (ns && *ns && strcmp(ns, c->ns))
 		kt_pctx_deny(c, "flux.cross-namespace-ref", path,
