@@ -92,10 +92,10 @@ struct kt_manifest_pod {
 };
 
 /*
- * Find the pod an object would create: Pod (spec); Deployment, ReplicaSet,
- * StatefulSet, DaemonSet (apps, extensions), Job (batch),
- * ReplicationController (v1): spec.template; CronJob (batch):
- * spec.jobTemplate.spec.template; PodTemplate (v1): template.  Kinds of
+ * Find the pod an object would create, for the kinds of kt/podkinds.h (the
+ * table the policy engine reads too): Pod (spec); Deployment, ReplicaSet,
+ * StatefulSet, DaemonSet, Job, ReplicationController: spec.template;
+ * CronJob: spec.jobTemplate.spec.template; PodTemplate: template.  Kinds of
  * other API groups (a CRD named "Job") carry no pod.  Returns KT_OK with
  * out->spec set, or NULL for a kind without a pod; KT_E_INVALID when a
  * workload kind lacks its pod spec (or it is not an object).

@@ -110,45 +110,72 @@ static bool is_list_kind(const char *kind)
 	return n >= 4 && !strcmp(kind + n - 4, "List");
 }
 
+/* Lists in lists: kubectl expands them; deeper than this is no manifest anyone writes. */
+#define LIST_MAX_DEPTH 8
+
+/*
+ * The items of a List object, each pushed, a List among them expanded in
+ * turn: an object of kind List is never judged itself, so none may be left
+ * (it would pass having judged nothing).  Items of the document's own list
+ * have their lines in d; deeper ones take their list's line.
+ */
+static enum kt_rc expand_list(struct parse_ctx *c, struct yaml_doc *d, json_t *list, int line,
+			      int item, int depth, const char *what, int n)
+{
+	const char *kind = kt_manifest_kind(list), *api = str_field(list, "apiVersion");
+	json_t *items = json_object_get(list, "items"), *it;
+	enum kt_rc rc;
+	size_t i;
+
+	if (depth > LIST_MAX_DEPTH)
+		return not_object(c, line, "%s %d nests Lists more than 8 deep", what, n);
+	if (!json_is_array(items) && !json_is_null(items))
+		return not_object(c, line, "%s %d is a List whose 'items' is not a sequence", what,
+				  n);
+	json_array_foreach(items, i, it) {
+		int l = line;
+
+		if (!depth && d->n_item_lines == json_array_size(items))
+			l = d->item_lines[i];
+		/* PodList items may omit kind and apiVersion: they are Pods of the list's version */
+		if (json_is_object(it) && strcmp(kind, "List")) {
+			char typed[256];
+
+			snprintf(typed, sizeof(typed), "%.*s", (int)(strlen(kind) - 4), kind);
+			if ((!json_object_get(it, "kind") &&
+			     json_object_set_new(it, "kind", json_string(typed))) ||
+			    (!json_object_get(it, "apiVersion") &&
+			     json_object_set_new(it, "apiVersion", json_string(api))))
+				return kt_err_set(c->err, KT_E_NOMEM, "out of memory");
+		}
+		rc = check_object(c, it, l, "list item", (int)i + 1);
+		if (rc)
+			return rc;
+		if (is_list_kind(kt_manifest_kind(it)) && json_object_get(it, "items"))
+			rc = expand_list(c, d, it, l, depth ? item : (int)i, depth + 1, "list item",
+					 (int)i + 1);
+		else
+			rc = push_obj(c, it, l, d->index, depth ? item : (int)i);
+		if (rc)
+			return rc;
+	}
+	return KT_OK;
+}
+
 static enum kt_rc on_doc(void *ctx, struct yaml_doc *d)
 {
 	struct parse_ctx *c = ctx;
-	json_t *items, *item;
-	const char *kind, *api;
 	enum kt_rc rc;
-	size_t i;
 
 	if (!d->root || json_is_null(d->root))
 		return KT_OK; /* an empty document, as kubectl skips it */
 	rc = check_object(c, d->root, d->line, "document", d->index + 1);
 	if (rc)
 		return rc;
-	kind = kt_manifest_kind(d->root);
-	items = json_object_get(d->root, "items");
-	if (!is_list_kind(kind) || !json_is_array(items))
+	/* a kind ending in List without items may be a CRD's own kind: judged as an object */
+	if (!is_list_kind(kt_manifest_kind(d->root)) || !json_object_get(d->root, "items"))
 		return push_obj(c, d->root, d->line, d->index, -1);
-	/* PodList items may omit kind and apiVersion: they are Pods of the list's version */
-	api = str_field(d->root, "apiVersion");
-	json_array_foreach(items, i, item) {
-		int line = d->n_item_lines == json_array_size(items) ? d->item_lines[i] : d->line;
-
-		if (json_is_object(item) && strcmp(kind, "List")) {
-			char typed[256];
-
-			snprintf(typed, sizeof(typed), "%.*s", (int)(strlen(kind) - 4), kind);
-			if ((!json_object_get(item, "kind") &&
-			     json_object_set_new(item, "kind", json_string(typed))) ||
-			    (!json_object_get(item, "apiVersion") &&
-			     json_object_set_new(item, "apiVersion", json_string(api))))
-				return kt_err_set(c->err, KT_E_NOMEM, "out of memory");
-		}
-		rc = check_object(c, item, line, "list item", (int)i + 1);
-		if (!rc)
-			rc = push_obj(c, item, line, d->index, (int)i);
-		if (rc)
-			return rc;
-	}
-	return KT_OK;
+	return expand_list(c, d, d->root, d->line, -1, 0, "document", d->index + 1);
 }
 
 static bool ends_with(const char *s, const char *suffix)

@@ -112,6 +112,59 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s)
 	return buf;
 }
 
+/* A wrong JSON type where a rule reads: the rule would read nothing, so deny. */
+static void wrong_type(struct kt_pctx *c, const json_t *v, const char *want, const char *fmt,
+		       va_list ap)
+{
+	static const char *const types[] = { "an object", "a list",    "a string", "an integer",
+					     "a number",  "true",      "false",    "null" };
+	char path[KT_PCTX_PATH_MAX];
+
+	vsnprintf(path, sizeof(path), fmt, ap);
+	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want,
+		     types[json_typeof(v)]);
+}
+
+#define AS(test, want, result)                         \
+	do {                                           \
+		va_list ap;                            \
+		if (kt_absent(v) || (test))            \
+			return (result);               \
+		va_start(ap, fmt);                     \
+		wrong_type(c, v, want, fmt, ap);       \
+		va_end(ap);                            \
+		return NULL;                           \
+	} while (0)
+
+json_t *kt_as_list(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	AS(json_is_array(v), "a list", kt_absent(v) ? NULL : v);
+}
+
+json_t *kt_as_object(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	AS(json_is_object(v), "an object", kt_absent(v) ? NULL : v);
+}
+
+const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	AS(json_is_string(v), "a string", json_string_value(v));
+}
+
+#undef AS
+
+bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (kt_absent(v) || json_is_boolean(v))
+		return json_is_true(v);
+	va_start(ap, fmt);
+	wrong_type(c, v, "true or false", fmt, ap);
+	va_end(ap);
+	return false;
+}
+
 bool kt_strv_has(const struct kt_strv *v, const char *s)
 {
 	size_t i;
@@ -245,6 +298,14 @@ static bool object_shape(struct kt_pctx *c, json_t *o, const char *which)
 		kt_pctx_deny(c, "request.malformed", "metadata",
 			     "%s metadata, labels and annotations must be objects", which);
 		return false;
+	}
+	/* names decide the tenant, reserved names and messages: strings or nothing */
+	for (int i = 0; i < 3; i++) {
+		static const char *const names[] = { "name", "generateName", "namespace" };
+
+		if (!kt_as_string(c, json_object_get(meta, names[i]), "metadata.%s", names[i]) &&
+		    !kt_absent(json_object_get(meta, names[i])))
+			return false;
 	}
 	/* label and annotation values are strings; rules compare them as such */
 	for (int i = 0; i < 2; i++) {

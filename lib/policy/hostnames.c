@@ -8,9 +8,10 @@
  * look-alike Unicode cannot slip past.  A wildcard name "*.x" is allowed only
  * where a wildcard domain "*.d" covers it, and never above d.  Every place
  * that can make a proxy, a DNS controller or a CA act on a name is covered:
- * Ingress rules and TLS, ingress-nginx aliases and snippets, external-dns
- * annotations and DNSEndpoints, Gateway API routes, cert-manager
- * Certificates and CertificateRequests (the CSR itself, parsed with OpenSSL).
+ * Ingress rules and TLS, ingress-nginx aliases (its other annotations are
+ * annotations.c's), external-dns annotations and DNSEndpoints, Gateway API
+ * routes, cert-manager Certificates and CertificateRequests (the CSR
+ * itself, parsed with OpenSSL).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -267,8 +268,9 @@ static void judge_issuer_ref(struct kt_pctx *c, json_t *spec)
 		kt_pctx_deny(c, "request.malformed", "spec.issuerRef", "issuerRef needs a name");
 		return;
 	}
-	judge_issuer(c, kt_gets(ref, "kind"), kt_gets(ref, "group"), kt_gets(ref, "name"),
-		     "spec.issuerRef");
+	judge_issuer(c, kt_as_string(c, json_object_get(ref, "kind"), "spec.issuerRef.kind"),
+		     kt_as_string(c, json_object_get(ref, "group"), "spec.issuerRef.group"),
+		     kt_gets(ref, "name"), "spec.issuerRef");
 }
 
 /* ingress-shim and gateway-shim annotations create Certificates from these */
@@ -302,17 +304,26 @@ static void judge_class(struct kt_pctx *c, const char *cls, const char *path)
 		     kt_pctx_q(q, sizeof(q), cls), c->t->name);
 }
 
+static void judge_aliases(struct kt_pctx *c, const char *v)
+{
+	if (v)
+		judge_host_list(c, v, true,
+				"metadata.annotations[nginx.ingress.kubernetes.io/server-alias]",
+				"server alias");
+}
+
 static void judge_ingress(struct kt_pctx *c)
 {
-	json_t *spec = json_object_get(c->obj, "spec"), *ann, *a;
-	const char *key;
-	char path[KT_PCTX_PATH_MAX], q[96];
+	json_t *spec = json_object_get(c->obj, "spec");
+	char path[KT_PCTX_PATH_MAX];
 
 	if (!json_is_object(spec)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
 		return;
 	}
-	judge_class(c, kt_gets(spec, "ingressClassName"), "spec.ingressClassName");
+	judge_class(c, kt_as_string(c, json_object_get(spec, "ingressClassName"),
+				    "spec.ingressClassName"),
+		    "spec.ingressClassName");
 	judge_class(c, kt_meta_annotation(c->obj, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
 	if (!kt_absent(json_object_get(spec, "defaultBackend")) ||
@@ -322,7 +333,7 @@ static void judge_ingress(struct kt_pctx *c)
 							       : "spec.backend",
 			     "a default backend receives requests for every hostname, including "
 			     "other tenants'; remove it and give each rule a host");
-	kt_each(rule, json_object_get(spec, "rules")) {
+	kt_each(rule, kt_as_list(c, json_object_get(spec, "rules"), "spec.rules")) {
 		json_t *host = json_object_get(rule.v, "host");
 
 		kt_pctx_path(path, sizeof(path), "spec.rules[%zu].host", rule.i);
@@ -333,7 +344,7 @@ static void judge_ingress(struct kt_pctx *c)
 		else
 			judge_host_value(c, host, true, path, "ingress host");
 	}
-	kt_each(tls, json_object_get(spec, "tls")) {
+	kt_each(tls, kt_as_list(c, json_object_get(spec, "tls"), "spec.tls")) {
 		json_t *hosts = json_object_get(tls.v, "hosts");
 
 		if (!json_is_array(hosts) || !json_array_size(hosts))
@@ -347,22 +358,8 @@ static void judge_ingress(struct kt_pctx *c)
 		}
 	}
 	/* annotation values are strings: judge() checked */
-	ann = json_object_get(json_object_get(c->obj, "metadata"), "annotations");
-	json_object_foreach(ann, key, a) {
-		size_t kl = strlen(key);
-
-		kt_pctx_path(path, sizeof(path), "metadata.annotations[%s]",
-			     kt_pctx_q(q, sizeof(q), key));
-		if (!strcmp(key, "nginx.ingress.kubernetes.io/server-alias"))
-			judge_host_list(c, json_string_value(a), true, path, "server alias");
-		else if ((!strncmp(key, "nginx.ingress.kubernetes.io/", 28) && kl > 8 &&
-			  !strcmp(key + kl - 8, "-snippet")) ||
-			 (!strncmp(key, "nginx.org/", 10) && strstr(key, "snippets")))
-			kt_pctx_deny(c, "hostnames.nginx-snippet", path,
-				     "configuration snippets inject raw nginx configuration into the "
-				     "shared ingress controller (other tenants' hosts, secrets); "
-				     "remove the annotation");
-	}
+	judge_aliases(c, kt_meta_annotation(c->obj, "nginx.ingress.kubernetes.io/server-alias"));
+	kt_annotations_ingress(c);
 	judge_issuer_annotations(c);
 }
 
@@ -399,7 +396,7 @@ static void judge_certificate(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec", "certificate must have a spec object");
 		return;
 	}
-	kt_each(n, json_object_get(spec, "dnsNames")) {
+	kt_each(n, kt_as_list(c, json_object_get(spec, "dnsNames"), "spec.dnsNames")) {
 		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
 		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
@@ -418,7 +415,7 @@ static void judge_certificate(struct kt_pctx *c)
 	if (!kt_absent(json_object_get(spec, "literalSubject")))
 		kt_pctx_deny(c, "hostnames.certificate-san", "spec.literalSubject",
 			     "a literal subject cannot be checked; use commonName");
-	if (json_is_true(json_object_get(spec, "isCA")))
+	if (kt_as_true(c, json_object_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -548,7 +545,7 @@ static void judge_certificate_request(struct kt_pctx *c)
 		return;
 	}
 	judge_csr(c, req);
-	if (json_is_true(json_object_get(spec, "isCA")))
+	if (kt_as_true(c, json_object_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -560,7 +557,9 @@ static void judge_dns_endpoint(struct kt_pctx *c)
 {
 	char path[KT_PCTX_PATH_MAX];
 
-	kt_each(e, json_object_get(json_object_get(c->obj, "spec"), "endpoints")) {
+	json_t *spec = kt_as_object(c, json_object_get(c->obj, "spec"), "spec");
+
+	kt_each(e, kt_as_list(c, json_object_get(spec, "endpoints"), "spec.endpoints")) {
 		kt_pctx_path(path, sizeof(path), "spec.endpoints[%zu].dnsName", e.i);
 		judge_host_value(c, json_object_get(e.v, "dnsName"), true, path, "DNS endpoint name");
 	}

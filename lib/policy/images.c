@@ -251,13 +251,14 @@ void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 	if (!c->t->image_registries.n)
 		return;
 	for (size_t l = 0; l < 3; l++) {
-		kt_each(ct, json_object_get(p->spec, lists[l])) {
+		kt_each(ct, kt_as_list(c, json_object_get(p->spec, lists[l]), "%s.%s", p->base,
+				       lists[l])) {
 			kt_pctx_path(path, sizeof(path), "%s.%s[%zu].image", p->base, lists[l], ct.i);
 			judge_image(c, p, json_object_get(ct.v, "image"), path);
 		}
 	}
 	/* image volumes (Kubernetes 1.31+) pull images too */
-	kt_each(vol, json_object_get(p->spec, "volumes")) {
+	kt_each(vol, kt_as_list(c, json_object_get(p->spec, "volumes"), "%s.volumes", p->base)) {
 		json_t *iv = json_object_get(vol.v, "image");
 
 		if (!kt_absent(iv)) {

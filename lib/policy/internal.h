@@ -69,6 +69,9 @@ bool kt_services_dispatch(struct kt_pctx *c);
 /* hostnames.c */
 bool kt_hostnames_dispatch(struct kt_pctx *c);
 void kt_hostnames_annotations(struct kt_pctx *c);
+/* annotations.c: ingress-nginx annotations of an Ingress */
+void kt_annotations_ingress(struct kt_pctx *c);
+bool kt_annotations_rules_sorted(void); /* the table's order, for the tests */
 /* managed.c: managed-by objects, reserved names, the namespace, Calico, Flux */
 void kt_managed_judge(struct kt_pctx *c);
 bool kt_managed_dispatch(struct kt_pctx *c);
@@ -83,6 +86,21 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *v
 /* Label or annotation value of an object, or NULL. */
 const char *kt_meta_label(const json_t *obj, const char *key);
 const char *kt_meta_annotation(const json_t *obj, const char *key);
+
+/*
+ * Typed reads that fail closed: v (absent or JSON null: NULL, false) as the
+ * type a rule reads; any other type is denied as request.malformed at the
+ * path fmt names (built only then) and reads as NULL or false.  A rule that
+ * walked a string as an empty list would pass what it never judged.
+ */
+json_t *kt_as_list(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+json_t *kt_as_object(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Is s in the list? */
 bool kt_strv_has(const struct kt_strv *v, const char *s);

@@ -169,7 +169,7 @@ void kt_managed_judge(struct kt_pctx *c)
 static void judge_calico(struct kt_pctx *c)
 {
 	json_t *spec = json_object_get(c->obj, "spec"), *order = json_object_get(spec, "order");
-	const char *tier = kt_gets(spec, "tier");
+	const char *tier = kt_as_string(c, json_object_get(spec, "tier"), "spec.tier");
 
 	if (!kt_absent(order)) {
 		if (!json_is_number(order))
@@ -192,8 +192,17 @@ static void judge_calico(struct kt_pctx *c)
 
 static void judge_ref_ns(struct kt_pctx *c, json_t *ref, const char *path)
 {
-	const char *ns = kt_gets(ref, "namespace");
+	const char *ns;
 	char q[96];
+
+	if (!kt_absent(ref) && !json_is_object(ref)) { /* path ends with ".namespace" */
+		char rp[KT_PCTX_PATH_MAX];
+
+		kt_pctx_path(rp, sizeof(rp), "%.*s", (int)(strlen(path) - 10), path);
+		kt_pctx_deny(c, "request.malformed", rp, "%s must be an object", rp);
+		return;
+	}
+	ns = kt_as_string(c, json_object_get(ref, "namespace"), "%s", path);
 
 	if (ns && *ns && strcmp(ns, c->ns))
 		kt_pctx_deny(c, "flux.cross-namespace-ref", path,
@@ -226,13 +235,13 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 	} else {
 		judge_ref_ns(c, json_object_get(spec, "sourceRef"), "spec.sourceRef.namespace");
 	}
-	kt_each(dep, json_object_get(spec, "dependsOn")) {
+	kt_each(dep, kt_as_list(c, json_object_get(spec, "dependsOn"), "spec.dependsOn")) {
 		kt_pctx_path(path, sizeof(path), "spec.dependsOn[%zu].namespace", dep.i);
 		judge_ref_ns(c, dep.v, path);
 	}
 	for (int k = 0; k < (helm ? 2 : 1); k++) {
 		const char *field = k ? "storageNamespace" : "targetNamespace";
-		const char *v = kt_gets(spec, field);
+		const char *v = kt_as_string(c, json_object_get(spec, field), "spec.%s", field);
 
 		if (v && *v && strcmp(v, c->ns))
 			kt_pctx_deny(c, "flux.target-namespace",

@@ -132,14 +132,18 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *te
 				  "node affinity term must be an object");
 			continue;
 		}
-		if (required && json_array_size(json_object_get(sel, "matchFields")))
+		if (required &&
+		    json_array_size(kt_as_list(c, json_object_get(sel, "matchFields"),
+					       "%s[%zu].matchFields", TPATH, term.i)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
 				     kt_pctx_path(path, sizeof(path), "%s[%zu].matchFields", TPATH,
 						  term.i),
 				     "%s pins nodes by name with matchFields; remove it: pods of "
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
-		kt_each(req, json_object_get(sel, "matchExpressions")) {
+		kt_each(req, kt_as_list(c, json_object_get(sel, "matchExpressions"),
+					"%s[%zu]%s.matchExpressions", TPATH, term.i,
+					required ? "" : ".preference")) {
 			const char *key = kt_gets(req.v, "key"), *esc;
 
 #define EPATH kt_pctx_path(path, sizeof(path), "%s[%zu]%s.matchExpressions[%zu]", TPATH, \
@@ -173,8 +177,10 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, jso
 	char path[KT_PCTX_PATH_MAX], q[80];
 	unsigned l;
 
+	pa = kt_as_object(c, pa, "%s.affinity.%s", p->base, which);
 	for (l = 0; l < 2; l++) {
-		kt_each(term, json_object_get(pa, lists[l])) {
+		kt_each(term, kt_as_list(c, json_object_get(pa, lists[l]), "%s.affinity.%s.%s",
+					 p->base, which, lists[l])) {
 			json_t *t = l ? json_object_get(term.v, "podAffinityTerm") : term.v;
 			json_t *sel = json_object_get(t, "namespaceSelector");
 
@@ -191,7 +197,12 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, jso
 					     "'%s'",
 					     p->what, which, c->ns);
 			}
-			kt_each(ns, json_object_get(t, "namespaces")) {
+			if (!json_is_object(t)) {
+				malformed(c, APATH, "pod affinity term must be an object");
+				continue;
+			}
+			kt_each(ns, kt_as_list(c, json_object_get(t, "namespaces"), "%s.namespaces",
+					       APATH)) {
 				if (kt_streq(ns.v, c->ns))
 					continue;
 				kt_pctx_deny(c, "placement.cross-namespace-affinity", APATH,
@@ -220,9 +231,12 @@ static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 			  "affinity must be an object");
 		return;
 	}
-	na = json_object_get(aff, "nodeAffinity");
+	na = kt_as_object(c, json_object_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity",
+			  p->base);
 	judge_terms(c, p,
-		    json_object_get(json_object_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
+		    json_object_get(kt_as_object(c, json_object_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
+						 "%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+						 p->base),
 				    "nodeSelectorTerms"),
 		    true);
 	judge_terms(c, p, json_object_get(na, "preferredDuringSchedulingIgnoredDuringExecution"),

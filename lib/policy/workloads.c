@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "kt/podkinds.h"
 #include "internal.h"
 
 /* The annotations the standard reads (seccomp before v1.19, AppArmor). */
@@ -126,27 +127,9 @@ static void judge_ephemeral(struct kt_pctx *c)
 	kt_images_judge(c, &p);
 }
 
-struct template_kind {
-	const char *group, *kind;
-	const char *const path[4]; /* object keys down to the template */
-	const char *base;          /* path of its pod spec */
-};
-
-static const struct template_kind templates[] = {
-	{ "apps", "Deployment", { "spec", "template" }, "spec.template.spec" },
-	{ "apps", "ReplicaSet", { "spec", "template" }, "spec.template.spec" },
-	{ "apps", "StatefulSet", { "spec", "template" }, "spec.template.spec" },
-	{ "apps", "DaemonSet", { "spec", "template" }, "spec.template.spec" },
-	{ "batch", "Job", { "spec", "template" }, "spec.template.spec" },
-	{ "batch", "CronJob", { "spec", "jobTemplate", "spec", "template" },
-	  "spec.jobTemplate.spec.template.spec" },
-	{ "", "ReplicationController", { "spec", "template" }, "spec.template.spec" },
-	{ "", "PodTemplate", { "template" }, "template.spec" },
-};
-
-static void judge_template(struct kt_pctx *c, const struct template_kind *k)
+static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 {
-	struct kt_podref p = { .base = k->base, .what = "pod template" };
+	struct kt_podref p = { .base = k->path, .what = "pod template" };
 	json_t *tpl = c->obj;
 	char path[KT_PCTX_PATH_MAX];
 
@@ -155,9 +138,9 @@ static void judge_template(struct kt_pctx *c, const struct template_kind *k)
 			     "tenant '%s' may not run DaemonSets: they place a pod on every node "
 			     "of the pool, shared with other tenants; use a Deployment",
 			     c->t->name);
-	for (size_t i = 0; i < 4 && k->path[i]; i++)
-		tpl = json_object_get(tpl, k->path[i]);
-	snprintf(path, sizeof(path), "%.*s", (int)(strlen(k->base) - 5), k->base);
+	for (size_t i = 0; k->keys[i]; i++)
+		tpl = json_object_get(tpl, k->keys[i]);
+	snprintf(path, sizeof(path), "%.*s", (int)(strlen(k->path) - 5), k->path);
 	if (!get_spec(c, tpl, path, &p.meta, &p.spec))
 		return;
 	judge_podlike(c, &p);
@@ -165,9 +148,11 @@ static void judge_template(struct kt_pctx *c, const struct template_kind *k)
 
 bool kt_workloads_dispatch(struct kt_pctx *c)
 {
-	size_t i;
+	const struct kt_podkind *k = kt_podkind_find(c->group, c->kind);
 
-	if (!*c->group && !strcmp(c->kind, "Pod")) {
+	if (!k)
+		return false;
+	if (!k->keys[0]) { /* a Pod */
 		if (!*c->sub)
 			judge_pod(c);
 		else if (!strcmp(c->sub, "ephemeralcontainers"))
@@ -175,12 +160,7 @@ bool kt_workloads_dispatch(struct kt_pctx *c)
 		/* status, resize, binding...: the spec's placement is unchanged */
 		return true;
 	}
-	for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++) {
-		if (strcmp(c->group, templates[i].group) || strcmp(c->kind, templates[i].kind))
-			continue;
-		if (!*c->sub)
-			judge_template(c, &templates[i]);
-		return true; /* scale and status do not change the template */
-	}
-	return false;
+	if (!*c->sub)
+		judge_template(c, k);
+	return true; /* scale and status do not change the template */
 }

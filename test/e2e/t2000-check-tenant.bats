@@ -163,3 +163,112 @@ Y
 	[[ "$output" == *"--tenant NAME"* ]]
 	[[ "$output" == *"--show-mutations"* ]]
 }
+
+@test "extensions/v1beta1 workloads are judged as --pod-security reads them (one table)" {
+	cat >"$T/ext.yaml" <<'Y'
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: old}
+spec:
+  template:
+    metadata: {labels: {app: old}}
+    spec:
+      hostNetwork: true
+      containers: [{name: old, image: ghcr.io/acme/web:1.0}]
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/ext.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$T/ext.yaml:1: Deployment/old: pod-security.hostNamespaces: spec.template.spec: pod template violates"* ]]
+	run --separate-stderr "$KT_BIN" check --pod-security baseline "$T/ext.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$T/ext.yaml:1: Deployment/old: baseline:latest: host namespaces"* ]]
+}
+
+@test "ingress-nginx annotations: injection and other namespaces' secrets are findings, own secrets pass" {
+	cat >"$T/ing.yaml" <<'Y'
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: evil
+  annotations:
+    nginx.ingress.kubernetes.io/auth-url: "http://auth.example.com/#;\n}\nserver { listen 81; }\n"
+    nginx.ingress.kubernetes.io/auth-tls-secret: kube-system/ca
+spec:
+  ingressClassName: nginx
+  rules: [{host: app.example.org, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: good
+  annotations:
+    nginx.ingress.kubernetes.io/auth-type: basic
+    nginx.ingress.kubernetes.io/auth-secret: team-a/basic-auth
+    nginx.ingress.kubernetes.io/auth-url: "https://$host/oauth2/auth"
+spec:
+  ingressClassName: nginx
+  rules: [{host: app.example.org, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/ing.yaml"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "$T/ing.yaml:1: Ingress/evil: ingress.annotation-injection: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]: nginx.ingress.kubernetes.io/auth-url has '#' at offset 24"* ]]
+	[[ "${lines[1]}" == "$T/ing.yaml:1: Ingress/evil: ingress.annotation-cross-namespace: metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-secret]: nginx.ingress.kubernetes.io/auth-tls-secret names Secret 'kube-system/ca' of another namespace"* ]]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 2 objects: 1 pass, 1 violate, 0 skipped" ]
+}
+
+@test "a List nested in a List is expanded and judged, never passed unjudged" {
+	cat >"$T/nested.yaml" <<'Y'
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: List
+  items:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: debug}
+    spec: {type: NodePort, ports: [{port: 80}]}
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/nested.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$T/nested.yaml:4: Service/debug: services.node-port: spec.type:"* ]]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 1 objects: 0 pass, 1 violate, 0 skipped" ]
+	printf 'apiVersion: v1\nkind: List\nitems: {a: {apiVersion: v1, kind: Service, metadata: {name: x}, spec: {type: NodePort}}}\n' >"$T/bad-items.yaml"
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/bad-items.yaml"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"bad-items.yaml:1"*"document 1 is a List whose 'items' is not a sequence"* ]]
+}
+
+@test "wrong JSON types are request.malformed findings, never a silent pass" {
+	cat >"$T/types.yaml" <<'Y'
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: web}
+spec:
+  secretName: web-tls
+  dnsNames: shop.example.com
+  issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: ca}
+spec:
+  secretName: ca
+  dnsNames: [app.example.org]
+  isCA: "true"
+  issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec: {rules: x}
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/types.yaml"
+	[ "$status" -eq 1 ]
+	expected="$T/types.yaml:1: Certificate/web: request.malformed: spec.dnsNames: spec.dnsNames must be a list, not a string
+$T/types.yaml:9: Certificate/ca: request.malformed: spec.isCA: spec.isCA must be true or false, not a string
+$T/types.yaml:18: Ingress/web: request.malformed: spec.rules: spec.rules must be a list, not a string"
+	diff <(echo "$expected") <(echo "$output")
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 3 objects: 0 pass, 3 violate, 0 skipped" ]
+}

@@ -122,6 +122,12 @@ EOF
 	run --separate-stderr "$KT_BIN" check --pod-security baseline "$T/list.yaml"
 	[ "$status" -eq 1 ]
 	[ "$output" = "$T/list.yaml:4: Pod/p: baseline:latest: host namespaces (hostPID=true)" ]
+
+	# a List in a List is expanded, not skipped as a kind without a pod
+	printf 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n    spec:\n      hostPID: true\n      containers: [{name: c}]\n' >"$T/nested.yaml"
+	run --separate-stderr "$KT_BIN" check --pod-security baseline "$T/nested.yaml"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$T/nested.yaml:4: Pod/p: baseline:latest: host namespaces (hostPID=true)" ]
 }
 
 @test "JSON manifests and the official fixtures" {

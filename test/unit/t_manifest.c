@@ -110,6 +110,58 @@ static void lists_expand_with_item_lines(void **state)
 	kt_manifest_set_release(&set);
 }
 
+/* a List in a List is expanded, never passed on as an object nobody judges */
+static void nested_lists_expand(void **state)
+{
+	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
+	struct kt_err err;
+	char deep[1024];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(parse(&set, "n.yaml",
+			       "apiVersion: v1\n"
+			       "kind: List\n"
+			       "items:\n"
+			       "- apiVersion: v1\n"
+			       "  kind: ConfigMap\n"
+			       "  metadata: {name: a}\n"
+			       "- apiVersion: v1\n"
+			       "  kind: List\n"
+			       "  items:\n"
+			       "  - apiVersion: v1\n"
+			       "    kind: PodList\n"
+			       "    items: [{metadata: {name: p}, spec: {hostPID: true}}]\n", &err), KT_OK);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(kt_manifest_kind(set.objs[1].obj), "Pod");
+	assert_string_equal(kt_manifest_name(set.objs[1].obj), "p");
+	assert_int_equal(set.objs[1].line, 7);
+	assert_int_equal(set.objs[1].item, 1);
+	kt_manifest_set_release(&set);
+	/* items that are not a sequence are an error, not an object that passes */
+	assert_int_equal(parse(&set, "n.yaml", "apiVersion: v1\nkind: List\nitems: {a: b}\n", &err),
+			 KT_E_PARSE);
+	assert_string_equal(err.msg, "document 1 is a List whose 'items' is not a sequence");
+	assert_int_equal(parse(&set, "n.yaml",
+			       "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: x}\n",
+			       &err), KT_E_PARSE);
+	assert_string_equal(err.msg, "list item 1 is a List whose 'items' is not a sequence");
+	/* depth is bounded */
+	for (int i = 0; i < 10; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{apiVersion: v1, kind: List, items: [");
+	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{apiVersion: v1, kind: Pod}");
+	for (int i = 0; i < 10; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "]}");
+	assert_int_equal(parse(&set, "d.yaml", deep, &err), KT_E_PARSE);
+	assert_string_equal(err.msg, "list item 1 nests Lists more than 8 deep");
+	assert_int_equal(set.n, 0);
+	/* a kind ending in List without items may be a CRD's: an object */
+	assert_int_equal(parse(&set, "c.yaml", "apiVersion: example.com/v1\nkind: AllowList\nspec: {}\n",
+			       &err), KT_OK);
+	assert_int_equal(set.n, 1);
+	kt_manifest_set_release(&set);
+}
+
 static void scalars_resolve_as_kubectl_does(void **state)
 {
 	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
@@ -450,6 +502,7 @@ int main(void)
 		cmocka_unit_test(a_bad_file_leaves_nothing_behind),
 		cmocka_unit_test(directories_are_walked_in_order),
 		cmocka_unit_test(pod_specs_of_workloads),
+		cmocka_unit_test(nested_lists_expand),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -586,6 +586,15 @@ static void audit_judges_live_objects(void **state)
 	json_decref(other);
 }
 
+/* lib/policy/annotations.c looks annotations up by bsearch: its table must stay sorted */
+bool kt_annotations_rules_sorted(void);
+
+static void annotation_table_is_sorted(void **state)
+{
+	(void)state;
+	assert_true(kt_annotations_rules_sorted());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +611,7 @@ int main(void)
 		cmocka_unit_test(patch_apply),
 		cmocka_unit_test(decide_validates_its_request),
 		cmocka_unit_test(audit_judges_live_objects),
+		cmocka_unit_test(annotation_table_is_sorted),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
