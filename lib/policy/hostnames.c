@@ -10,7 +10,8 @@
  * that can make a proxy, a DNS controller or a CA act on a name is covered:
  * Ingress rules and TLS, ingress-nginx aliases and snippets, external-dns
  * annotations and DNSEndpoints, Gateway API routes, cert-manager
- * Certificates and CertificateRequests (the CSR itself, parsed with OpenSSL).
+ * Certificates and CertificateRequests (the CSR itself, parsed with OpenSSL),
+ * and the ACME Orders and Challenges only cert-manager may write.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -554,6 +555,23 @@ static void judge_certificate_request(struct kt_pctx *c)
 	judge_issuer_ref(c, spec);
 }
 
+/*
+ * ACME Orders and Challenges are cert-manager's own bookkeeping: it makes an
+ * Order from a CertificateRequest it has judged, and Challenges from the
+ * Order.  Written by anyone else they skip the request (and its issuer
+ * allow-list): an Order names any host against any ClusterIssuer, a
+ * Challenge picks the solver that holds the issuer's DNS credentials.
+ */
+static void judge_acme(struct kt_pctx *c)
+{
+	if (kt_managed_exempt(c))
+		return;
+	kt_pctx_deny(c, "hostnames.acme-object", "kind",
+		     "ACME %ss are created by cert-manager from a CertificateRequest; tenants may "
+		     "not write them: request a Certificate instead",
+		     c->kind);
+}
+
 /* ---- external-dns DNSEndpoint ---- */
 
 static void judge_dns_endpoint(struct kt_pctx *c)
@@ -596,6 +614,10 @@ bool kt_hostnames_dispatch(struct kt_pctx *c)
 	}
 	if (!strcmp(g, "cert-manager.io") && !strcmp(k, "CertificateRequest")) {
 		judge_certificate_request(c);
+		return true;
+	}
+	if (!strcmp(g, "acme.cert-manager.io") && (!strcmp(k, "Order") || !strcmp(k, "Challenge"))) {
+		judge_acme(c);
 		return true;
 	}
 	if (!strcmp(g, "externaldns.k8s.io") && !strcmp(k, "DNSEndpoint")) {

@@ -72,6 +72,8 @@ void kt_hostnames_annotations(struct kt_pctx *c);
 /* managed.c: managed-by objects, reserved names, the namespace, Calico, Flux */
 void kt_managed_judge(struct kt_pctx *c);
 bool kt_managed_dispatch(struct kt_pctx *c);
+/* A platform identity, or a Kubernetes controller that cleans up after one. */
+bool kt_managed_exempt(const struct kt_pctx *c);
 
 /*
  * patch.c: an "add" operation of value (reference stolen; NULL is out of

@@ -21,7 +21,7 @@ static const char *const system_writers[] = {
 	"system:kube-controller-manager",
 };
 
-static bool exempt(const struct kt_pctx *c)
+bool kt_managed_exempt(const struct kt_pctx *c)
 {
 	if (c->platform)
 		return true;
@@ -131,7 +131,7 @@ void kt_managed_judge(struct kt_pctx *c)
 {
 	char q[96];
 
-	if (exempt(c))
+	if (kt_managed_exempt(c))
 		return;
 	/* status writes (controllers) cannot change what the platform set */
 	if ((c->op == KT_OP_UPDATE || c->op == KT_OP_DELETE) && strcmp(c->sub, "status") &&
@@ -250,13 +250,13 @@ bool kt_managed_dispatch(struct kt_pctx *c)
 		return false;
 	if ((!strcmp(g, "crd.projectcalico.org") || !strcmp(g, "projectcalico.org")) &&
 	    !strcmp(c->kind, "NetworkPolicy")) {
-		if (!exempt(c))
+		if (!kt_managed_exempt(c))
 			judge_calico(c);
 		return true;
 	}
 	if ((!strcmp(g, "kustomize.toolkit.fluxcd.io") && !strcmp(c->kind, "Kustomization")) ||
 	    (!strcmp(g, "helm.toolkit.fluxcd.io") && !strcmp(c->kind, "HelmRelease"))) {
-		if (!exempt(c))
+		if (!kt_managed_exempt(c))
 			judge_flux(c, g[0] == 'h');
 		return true;
 	}

@@ -109,6 +109,7 @@ static const struct {
 } judged[] = {
 	{ "", { "endpoints", "pods", "pods/ephemeralcontainers", "replicationcontrollers",
 		"services", "services/status" } },
+	{ "acme.cert-manager.io", { "challenges", "orders" } },
 	{ "apps", { "daemonsets", "deployments", "replicasets", "statefulsets" } },
 	{ "batch", { "cronjobs", "jobs" } },
 	{ "cert-manager.io", { "certificaterequests", "certificates" } },

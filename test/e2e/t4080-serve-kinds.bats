@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# kubetenant serve: the kinds a tenant can write through the aggregated
+# `admin` role (docs/tenant-kinds.md), judged over HTTPS by /validate and
+# /mutate alike: each bypass denied with its rule, its legitimate twin
+# allowed.
+
+load serve-lib
+
+setup_file() { serve_certs; }
+setup() {
+	serve_certs
+	serve_start
+}
+teardown() { serve_stop; }
+
+# kreview UID GROUP/VERSION KIND RESOURCE OBJECT-JSON [USER] [GROUPS-JSON]:
+# a CREATE review in team-a as the API server sends it.
+kreview() {
+	local gv=$2 group=${2%/*} version=${2#*/}
+	[ "$group" != "$gv" ] || group=
+	jq -cn --arg uid "$1" --arg g "$group" --arg v "$version" --arg kind "$3" \
+		--arg res "$4" --argjson obj "$5" \
+		--arg user "${6:-system:serviceaccount:team-a:tenant-flux}" \
+		--argjson groups "${7:-[\"system:serviceaccounts\", \"system:serviceaccounts:team-a\", \"system:authenticated\"]}" '{
+		apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+		request: {
+			uid: $uid,
+			kind: {group: $g, version: $v, kind: $kind},
+			resource: {group: $g, version: $v, resource: $res},
+			requestKind: {group: $g, version: $v, kind: $kind},
+			requestResource: {group: $g, version: $v, resource: $res},
+			name: $obj.metadata.name, namespace: "team-a", operation: "CREATE",
+			userInfo: {username: $user, groups: $groups},
+			object: ($obj + {metadata: ($obj.metadata + {namespace: "team-a"})}),
+			oldObject: null, dryRun: false,
+			options: {apiVersion: "meta.k8s.io/v1", kind: "CreateOptions"}
+		}}'
+}
+
+# verdict FILE ENDPOINT: "allowed" or the denial message
+verdict() {
+	run post_review "/$2" "$1" -w '\n%{http_code}'
+	[ "${lines[1]}" = 200 ]
+	if [ "$(jq -r .response.allowed <<<"${lines[0]}")" = true ]; then
+		echo allowed
+	else
+		jq -r .response.status.message <<<"${lines[0]}"
+	fi
+}
+
+# expect_denied FILE RULE MESSAGE-SUBSTRING (both endpoints)
+expect_denied() {
+	local ep v
+	for ep in validate mutate; do
+		v=$(verdict "$1" "$ep")
+		[[ "$v" == *"$3"* ]] || { echo "$ep: $v" >&2; return 1; }
+	done
+	logq "[.[] | select(.msg == \"admission\" and .verdict == \"denied\"
+		and (.rules | index(\"$2\")))] | length >= 2"
+}
+
+expect_allowed() {
+	local ep v
+	for ep in validate mutate; do
+		v=$(verdict "$1" "$ep")
+		[ "$v" = allowed ] || { echo "$ep: $v" >&2; return 1; }
+	done
+}
+
+@test "ACME: a tenant's Order and Challenge are denied; cert-manager's Order is allowed" {
+	order='{"apiVersion":"acme.cert-manager.io/v1","kind":"Order","metadata":{"name":"shop-1"},
+		"spec":{"request":"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K",
+		"issuerRef":{"group":"cert-manager.io","kind":"ClusterIssuer","name":"letsencrypt-dns"},
+		"dnsNames":["shop.team-b.tenants.example.org"]}}'
+	kreview uid-o acme.cert-manager.io/v1 Order orders "$order" >"$BATS_TEST_TMPDIR/o.json"
+	expect_denied "$BATS_TEST_TMPDIR/o.json" hostnames.acme-object "ACME Orders are created by cert-manager"
+	challenge='{"apiVersion":"acme.cert-manager.io/v1","kind":"Challenge","metadata":{"name":"shop-1-1"},
+		"spec":{"dnsName":"shop.team-b.tenants.example.org","type":"DNS-01","token":"dG9r","key":"a2V5",
+		"url":"https://acme-v02.api.letsencrypt.org/acme/chall-v3/1/x",
+		"authorizationURL":"https://acme-v02.api.letsencrypt.org/acme/authz-v3/1",
+		"issuerRef":{"group":"cert-manager.io","kind":"ClusterIssuer","name":"letsencrypt-dns"},
+		"solver":{"dns01":{"route53":{"region":"eu-west-1"}}},"wildcard":false}}'
+	kreview uid-c acme.cert-manager.io/v1 Challenge challenges "$challenge" >"$BATS_TEST_TMPDIR/c.json"
+	expect_denied "$BATS_TEST_TMPDIR/c.json" hostnames.acme-object "ACME Challenges are created by cert-manager"
+	kreview uid-p acme.cert-manager.io/v1 Order orders "$order" \
+		system:serviceaccount:cert-manager:cert-manager \
+		'["system:serviceaccounts","system:serviceaccounts:cert-manager","system:authenticated"]' \
+		>"$BATS_TEST_TMPDIR/p.json"
+	expect_allowed "$BATS_TEST_TMPDIR/p.json"
+}
