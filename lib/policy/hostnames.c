@@ -369,11 +369,24 @@ static void judge_ingress(struct kt_pctx *c)
 
 /* ---- Gateway API ---- */
 
+/*
+ * A route without hostnames matches every hostname its listener serves.
+ * TCPRoute and UDPRoute have no hostnames at all: each takes a whole
+ * listener port of the shared gateway.  The platform exposes such a port
+ * with a route of its own, outside the tenant namespaces.
+ */
 static void judge_route(struct kt_pctx *c)
 {
 	json_t *hosts = json_object_get(json_object_get(c->obj, "spec"), "hostnames");
 	char path[KT_PCTX_PATH_MAX];
 
+	if (!strcmp(c->kind, "TCPRoute") || !strcmp(c->kind, "UDPRoute")) {
+		kt_pctx_deny(c, "hostnames.route-without-hostnames", "kind",
+			     "a %s has no hostnames: it takes a whole listener port of the gateway, "
+			     "for every tenant; ask the platform to expose the port",
+			     c->kind);
+		return;
+	}
 	if (!json_is_array(hosts) || !json_array_size(hosts)) {
 		kt_pctx_deny(c, "hostnames.route-without-hostnames", "spec.hostnames",
 			     "a %s without hostnames matches every hostname of the gateway, "
@@ -595,7 +608,8 @@ bool kt_hostnames_dispatch(struct kt_pctx *c)
 		return true;
 	}
 	if (!strcmp(g, "gateway.networking.k8s.io") &&
-	    (!strcmp(k, "HTTPRoute") || !strcmp(k, "GRPCRoute") || !strcmp(k, "TLSRoute"))) {
+	    (!strcmp(k, "HTTPRoute") || !strcmp(k, "GRPCRoute") || !strcmp(k, "TLSRoute") ||
+	     !strcmp(k, "TCPRoute") || !strcmp(k, "UDPRoute"))) {
 		judge_route(c);
 		return true;
 	}

@@ -116,7 +116,7 @@ static const struct {
 	{ "crd.projectcalico.org", { "networkpolicies" } },
 	{ "discovery.k8s.io", { "endpointslices" } },
 	{ "gateway.networking.k8s.io", { "gateways", "grpcroutes", "httproutes", "listenersets",
-					 "tlsroutes" } },
+					 "tcproutes", "tlsroutes", "udproutes" } },
 	{ "helm.toolkit.fluxcd.io", { "helmreleases" } },
 	{ "kustomize.toolkit.fluxcd.io", { "kustomizations" } },
 	{ "networking.k8s.io", { "ingresses" } },

@@ -88,3 +88,21 @@ expect_allowed() {
 		>"$BATS_TEST_TMPDIR/p.json"
 	expect_allowed "$BATS_TEST_TMPDIR/p.json"
 }
+
+@test "Gateway API: TCPRoute and UDPRoute take a whole port and are denied; an HTTPRoute with the tenant's name is allowed" {
+	tcp='{"apiVersion":"gateway.networking.k8s.io/v1alpha2","kind":"TCPRoute","metadata":{"name":"db"},
+		"spec":{"parentRefs":[{"group":"gateway.networking.k8s.io","kind":"Gateway","name":"shared",
+		"namespace":"gateway-system","sectionName":"tcp-5432"}],
+		"rules":[{"backendRefs":[{"group":"","kind":"Service","name":"db","port":5432,"weight":1}]}]}}'
+	kreview uid-t gateway.networking.k8s.io/v1alpha2 TCPRoute tcproutes "$tcp" >"$BATS_TEST_TMPDIR/t.json"
+	expect_denied "$BATS_TEST_TMPDIR/t.json" hostnames.route-without-hostnames "a TCPRoute has no hostnames"
+	udp=$(jq -c '.kind = "UDPRoute"' <<<"$tcp")
+	kreview uid-u gateway.networking.k8s.io/v1alpha2 UDPRoute udproutes "$udp" >"$BATS_TEST_TMPDIR/u.json"
+	expect_denied "$BATS_TEST_TMPDIR/u.json" hostnames.route-without-hostnames "a UDPRoute has no hostnames"
+	http='{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"web"},
+		"spec":{"parentRefs":[{"name":"shared","namespace":"gateway-system"}],
+		"hostnames":["web.team-a.tenants.example.org"],
+		"rules":[{"backendRefs":[{"name":"web","port":80}]}]}}'
+	kreview uid-h gateway.networking.k8s.io/v1 HTTPRoute httproutes "$http" >"$BATS_TEST_TMPDIR/h.json"
+	expect_allowed "$BATS_TEST_TMPDIR/h.json"
+}
