@@ -118,9 +118,12 @@ static const struct {
 	{ "gateway.networking.k8s.io", { "gateways", "grpcroutes", "httproutes", "listenersets",
 					 "tcproutes", "tlsroutes", "udproutes" } },
 	{ "helm.toolkit.fluxcd.io", { "helmreleases" } },
+	{ "image.toolkit.fluxcd.io", { "imagepolicies", "imageupdateautomations" } },
 	{ "kustomize.toolkit.fluxcd.io", { "kustomizations" } },
 	{ "networking.k8s.io", { "ingresses" } },
+	{ "notification.toolkit.fluxcd.io", { "alerts", "receivers" } },
 	{ "projectcalico.org", { "networkpolicies" } },
+	{ "source.extensions.fluxcd.io", { "artifactgenerators" } },
 };
 
 static json_t *judged_rules(void)

@@ -106,3 +106,27 @@ expect_allowed() {
 	kreview uid-h gateway.networking.k8s.io/v1 HTTPRoute httproutes "$http" >"$BATS_TEST_TMPDIR/h.json"
 	expect_allowed "$BATS_TEST_TMPDIR/h.json"
 }
+
+@test "Flux: Alert, Receiver and ImageUpdateAutomation referring to another namespace are denied" {
+	alert='{"apiVersion":"notification.toolkit.fluxcd.io/v1beta3","kind":"Alert","metadata":{"name":"spy"},
+		"spec":{"providerRef":{"name":"webhook"},"eventSeverity":"info",
+		"eventSources":[{"kind":"HelmRelease","name":"*","namespace":"team-b"}]}}'
+	kreview uid-a notification.toolkit.fluxcd.io/v1beta3 Alert alerts "$alert" >"$BATS_TEST_TMPDIR/a.json"
+	expect_denied "$BATS_TEST_TMPDIR/a.json" flux.cross-namespace-ref "reference to namespace 'team-b'"
+	receiver='{"apiVersion":"notification.toolkit.fluxcd.io/v1","kind":"Receiver","metadata":{"name":"hook"},
+		"spec":{"type":"github","events":["push"],"secretRef":{"name":"token"},
+		"resources":[{"kind":"GitRepository","name":"flux-system","namespace":"flux-system"}]}}'
+	kreview uid-r notification.toolkit.fluxcd.io/v1 Receiver receivers "$receiver" >"$BATS_TEST_TMPDIR/r.json"
+	expect_denied "$BATS_TEST_TMPDIR/r.json" flux.cross-namespace-ref "reference to namespace 'flux-system'"
+	iua='{"apiVersion":"image.toolkit.fluxcd.io/v1beta2","kind":"ImageUpdateAutomation","metadata":{"name":"bump"},
+		"spec":{"interval":"30m","sourceRef":{"kind":"GitRepository","name":"platform","namespace":"flux-system"},
+		"git":{"commit":{"author":{"email":"bot@example.org","name":"bot"}}},
+		"update":{"path":"./","strategy":"Setters"}}}'
+	kreview uid-i image.toolkit.fluxcd.io/v1beta2 ImageUpdateAutomation imageupdateautomations "$iua" \
+		>"$BATS_TEST_TMPDIR/i.json"
+	expect_denied "$BATS_TEST_TMPDIR/i.json" flux.cross-namespace-ref "reference to namespace 'flux-system'"
+	own=$(jq -c 'del(.spec.sourceRef.namespace)' <<<"$iua")
+	kreview uid-o image.toolkit.fluxcd.io/v1beta2 ImageUpdateAutomation imageupdateautomations "$own" \
+		>"$BATS_TEST_TMPDIR/o.json"
+	expect_allowed "$BATS_TEST_TMPDIR/o.json"
+}
