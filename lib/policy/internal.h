@@ -69,6 +69,8 @@ bool kt_services_dispatch(struct kt_pctx *c);
 /* hostnames.c */
 bool kt_hostnames_dispatch(struct kt_pctx *c);
 void kt_hostnames_annotations(struct kt_pctx *c);
+/* rbac.c: the subjects and roles of a tenant's RoleBindings */
+bool kt_rbac_dispatch(struct kt_pctx *c);
 /* managed.c: managed-by objects, reserved names, the namespace, Calico, Flux */
 void kt_managed_judge(struct kt_pctx *c);
 bool kt_managed_dispatch(struct kt_pctx *c);

@@ -123,6 +123,7 @@ static const struct {
 	{ "networking.k8s.io", { "ingresses" } },
 	{ "notification.toolkit.fluxcd.io", { "alerts", "receivers" } },
 	{ "projectcalico.org", { "networkpolicies" } },
+	{ "rbac.authorization.k8s.io", { "rolebindings" } },
 	{ "source.extensions.fluxcd.io", { "artifactgenerators" } },
 };
 

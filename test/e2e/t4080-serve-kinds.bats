@@ -130,3 +130,23 @@ expect_allowed() {
 		>"$BATS_TEST_TMPDIR/o.json"
 	expect_allowed "$BATS_TEST_TMPDIR/o.json"
 }
+
+@test "RBAC: a tenant RoleBinding may bind only the tenant's service accounts and groups" {
+	rb='{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"open"},
+		"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+		"subjects":[{"kind":"Group","name":"system:authenticated","apiGroup":"rbac.authorization.k8s.io"}]}'
+	kreview uid-1 rbac.authorization.k8s.io/v1 RoleBinding rolebindings "$rb" >"$BATS_TEST_TMPDIR/1.json"
+	expect_denied "$BATS_TEST_TMPDIR/1.json" rbac.foreign-subject "Group 'system:authenticated' is not of tenant 'team-a'"
+	other=$(jq -c '.subjects = [{kind: "ServiceAccount", name: "default", namespace: "team-b"},
+		{kind: "Group", name: "oidc:team-b.devs", apiGroup: "rbac.authorization.k8s.io"}]' <<<"$rb")
+	kreview uid-2 rbac.authorization.k8s.io/v1 RoleBinding rolebindings "$other" >"$BATS_TEST_TMPDIR/2.json"
+	expect_denied "$BATS_TEST_TMPDIR/2.json" rbac.foreign-subject "ServiceAccount 'default' of namespace team-b"
+	root=$(jq -c '.roleRef.name = "cluster-admin" | .subjects = [{kind: "ServiceAccount", name: "ci"}]' <<<"$rb")
+	kreview uid-3 rbac.authorization.k8s.io/v1 RoleBinding rolebindings "$root" >"$BATS_TEST_TMPDIR/3.json"
+	expect_denied "$BATS_TEST_TMPDIR/3.json" rbac.cluster-role "ClusterRole 'cluster-admin' is not one a tenant may bind"
+	own=$(jq -c '.roleRef.name = "edit" | .subjects = [{kind: "ServiceAccount", name: "ci"},
+		{kind: "Group", name: "oidc:team-a.devs", apiGroup: "rbac.authorization.k8s.io"},
+		{kind: "Group", name: "system:serviceaccounts:team-a", apiGroup: "rbac.authorization.k8s.io"}]' <<<"$rb")
+	kreview uid-4 rbac.authorization.k8s.io/v1 RoleBinding rolebindings "$own" >"$BATS_TEST_TMPDIR/4.json"
+	expect_allowed "$BATS_TEST_TMPDIR/4.json"
+}
