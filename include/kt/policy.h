@@ -112,6 +112,8 @@ void kt_decision_release(struct kt_decision *d);
 #define KT_POLICY_RESERVED_PREFIX "kubetenant"
 #define KT_POLICY_CALICO_ISOLATION_ORDER 20
 #define KT_POLICY_FLUX_SERVICE_ACCOUNT "tenant-flux"
+/* the read-only ClusterRole the renderer makes for tenants; bindable like admin, edit, view */
+#define KT_POLICY_TENANT_ROLE "platform-tenant"
 const char *kt_policy_flux_service_account(const struct kt_tenant *t); /* borrowed */
 
 /* Caps on findings per decision (the rest are counted in one last finding). */

@@ -350,7 +350,8 @@ static void judge(struct kt_pctx *c)
 		return;
 	}
 	kt_hostnames_annotations(c);
-	if (kt_workloads_dispatch(c) || kt_services_dispatch(c) || kt_hostnames_dispatch(c))
+	if (kt_workloads_dispatch(c) || kt_services_dispatch(c) || kt_hostnames_dispatch(c) ||
+	    kt_rbac_dispatch(c))
 		return;
 	kt_managed_dispatch(c);
 }

@@ -11,7 +11,8 @@
  * Ingress rules and TLS, ingress-nginx aliases (its other annotations are
  * annotations.c's), external-dns annotations and DNSEndpoints, Gateway API
  * routes, cert-manager Certificates and CertificateRequests (the CSR
- * itself, parsed with OpenSSL).
+ * itself, parsed with OpenSSL), and the ACME Orders and Challenges only
+ * cert-manager may write.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -365,11 +366,24 @@ static void judge_ingress(struct kt_pctx *c)
 
 /* ---- Gateway API ---- */
 
+/*
+ * A route without hostnames matches every hostname its listener serves.
+ * TCPRoute and UDPRoute have no hostnames at all: each takes a whole
+ * listener port of the shared gateway.  The platform exposes such a port
+ * with a route of its own, outside the tenant namespaces.
+ */
 static void judge_route(struct kt_pctx *c)
 {
 	json_t *hosts = json_object_get(json_object_get(c->obj, "spec"), "hostnames");
 	char path[KT_PCTX_PATH_MAX];
 
+	if (!strcmp(c->kind, "TCPRoute") || !strcmp(c->kind, "UDPRoute")) {
+		kt_pctx_deny(c, "hostnames.route-without-hostnames", "kind",
+			     "a %s has no hostnames: it takes a whole listener port of the gateway, "
+			     "for every tenant; ask the platform to expose the port",
+			     c->kind);
+		return;
+	}
 	if (!json_is_array(hosts) || !json_array_size(hosts)) {
 		kt_pctx_deny(c, "hostnames.route-without-hostnames", "spec.hostnames",
 			     "a %s without hostnames matches every hostname of the gateway, "
@@ -551,6 +565,23 @@ static void judge_certificate_request(struct kt_pctx *c)
 	judge_issuer_ref(c, spec);
 }
 
+/*
+ * ACME Orders and Challenges are cert-manager's own bookkeeping: it makes an
+ * Order from a CertificateRequest it has judged, and Challenges from the
+ * Order.  Written by anyone else they skip the request (and its issuer
+ * allow-list): an Order names any host against any ClusterIssuer, a
+ * Challenge picks the solver that holds the issuer's DNS credentials.
+ */
+static void judge_acme(struct kt_pctx *c)
+{
+	if (kt_managed_exempt(c))
+		return;
+	kt_pctx_deny(c, "hostnames.acme-object", "kind",
+		     "ACME %ss are created by cert-manager from a CertificateRequest; tenants may "
+		     "not write them: request a Certificate instead",
+		     c->kind);
+}
+
 /* ---- external-dns DNSEndpoint ---- */
 
 static void judge_dns_endpoint(struct kt_pctx *c)
@@ -576,7 +607,8 @@ bool kt_hostnames_dispatch(struct kt_pctx *c)
 		return true;
 	}
 	if (!strcmp(g, "gateway.networking.k8s.io") &&
-	    (!strcmp(k, "HTTPRoute") || !strcmp(k, "GRPCRoute") || !strcmp(k, "TLSRoute"))) {
+	    (!strcmp(k, "HTTPRoute") || !strcmp(k, "GRPCRoute") || !strcmp(k, "TLSRoute") ||
+	     !strcmp(k, "TCPRoute") || !strcmp(k, "UDPRoute"))) {
 		judge_route(c);
 		return true;
 	}
@@ -595,6 +627,10 @@ bool kt_hostnames_dispatch(struct kt_pctx *c)
 	}
 	if (!strcmp(g, "cert-manager.io") && !strcmp(k, "CertificateRequest")) {
 		judge_certificate_request(c);
+		return true;
+	}
+	if (!strcmp(g, "acme.cert-manager.io") && (!strcmp(k, "Order") || !strcmp(k, "Challenge"))) {
+		judge_acme(c);
 		return true;
 	}
 	if (!strcmp(g, "externaldns.k8s.io") && !strcmp(k, "DNSEndpoint")) {

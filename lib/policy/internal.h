@@ -72,9 +72,13 @@ void kt_hostnames_annotations(struct kt_pctx *c);
 /* annotations.c: ingress-nginx annotations of an Ingress */
 void kt_annotations_ingress(struct kt_pctx *c);
 bool kt_annotations_rules_sorted(void); /* the table's order, for the tests */
+/* rbac.c: the subjects and roles of a tenant's RoleBindings */
+bool kt_rbac_dispatch(struct kt_pctx *c);
 /* managed.c: managed-by objects, reserved names, the namespace, Calico, Flux */
 void kt_managed_judge(struct kt_pctx *c);
 bool kt_managed_dispatch(struct kt_pctx *c);
+/* A platform identity, or a Kubernetes controller that cleans up after one. */
+bool kt_managed_exempt(const struct kt_pctx *c);
 
 /*
  * patch.c: an "add" operation of value (reference stolen; NULL is out of

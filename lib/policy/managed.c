@@ -4,12 +4,12 @@
  * RBAC cannot say "tenants may edit RoleBindings, except the one the
  * platform made": these rules can.  Objects labeled managed-by kubetenant,
  * the tenant Namespace's platform labels and scheduling annotations, the
- * order of Calico policies relative to the platform's isolation policy, and
- * the identity Flux applies a tenant's repository with.  Platform identities
- * from the tenants file are exempt from these rules (and only these), and
- * so are the Kubernetes controllers that must delete or update such objects
- * (namespace deletion, garbage collection, quota status), which no tenant
- * can act as.
+ * order of Calico policies relative to the platform's isolation policy, the
+ * identity Flux applies a tenant's repository with and the namespaces Flux
+ * objects may refer to.  Platform identities from the tenants file are
+ * exempt from these rules (and only these), and so are the Kubernetes
+ * controllers that must delete or update such objects (namespace deletion,
+ * garbage collection, quota status), which no tenant can act as.
  */
 #include <string.h>
 #include "internal.h"
@@ -21,7 +21,7 @@ static const char *const system_writers[] = {
 	"system:kube-controller-manager",
 };
 
-static bool exempt(const struct kt_pctx *c)
+bool kt_managed_exempt(const struct kt_pctx *c)
 {
 	if (c->platform)
 		return true;
@@ -131,7 +131,7 @@ void kt_managed_judge(struct kt_pctx *c)
 {
 	char q[96];
 
-	if (exempt(c))
+	if (kt_managed_exempt(c))
 		return;
 	/* status writes (controllers) cannot change what the platform set */
 	if ((c->op == KT_OP_UPDATE || c->op == KT_OP_DELETE) && strcmp(c->sub, "status") &&
@@ -251,6 +251,40 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 	}
 }
 
+/*
+ * Other Flux kinds that refer to objects by namespace: an Alert forwards
+ * the events of its sources (another tenant's, if it may name them), a
+ * Receiver triggers its resources, an ImageUpdateAutomation pushes to its
+ * source's repository, an ImagePolicy reads its repository's tags, an
+ * ArtifactGenerator copies its sources' artifacts.  The field is a
+ * reference or, when list is set, a list of them.
+ */
+static const struct {
+	const char *group, *kind, *field;
+	bool list;
+} flux_refs[] = {
+	{ "notification.toolkit.fluxcd.io", "Alert", "eventSources", true },
+	{ "notification.toolkit.fluxcd.io", "Receiver", "resources", true },
+	{ "image.toolkit.fluxcd.io", "ImageUpdateAutomation", "sourceRef", false },
+	{ "image.toolkit.fluxcd.io", "ImagePolicy", "imageRepositoryRef", false },
+	{ "source.extensions.fluxcd.io", "ArtifactGenerator", "sources", true },
+};
+
+static void judge_flux_refs(struct kt_pctx *c, const char *field, bool list)
+{
+	json_t *v = json_object_get(json_object_get(c->obj, "spec"), field);
+	char path[KT_PCTX_PATH_MAX];
+
+	if (!list) {
+		judge_ref_ns(c, v, kt_pctx_path(path, sizeof(path), "spec.%s.namespace", field));
+		return;
+	}
+	kt_each(ref, v) {
+		kt_pctx_path(path, sizeof(path), "spec.%s[%zu].namespace", field, ref.i);
+		judge_ref_ns(c, ref.v, path);
+	}
+}
+
 bool kt_managed_dispatch(struct kt_pctx *c)
 {
 	const char *g = c->group;
@@ -259,14 +293,21 @@ bool kt_managed_dispatch(struct kt_pctx *c)
 		return false;
 	if ((!strcmp(g, "crd.projectcalico.org") || !strcmp(g, "projectcalico.org")) &&
 	    !strcmp(c->kind, "NetworkPolicy")) {
-		if (!exempt(c))
+		if (!kt_managed_exempt(c))
 			judge_calico(c);
 		return true;
 	}
 	if ((!strcmp(g, "kustomize.toolkit.fluxcd.io") && !strcmp(c->kind, "Kustomization")) ||
 	    (!strcmp(g, "helm.toolkit.fluxcd.io") && !strcmp(c->kind, "HelmRelease"))) {
-		if (!exempt(c))
+		if (!kt_managed_exempt(c))
 			judge_flux(c, g[0] == 'h');
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(flux_refs) / sizeof(flux_refs[0]); i++) {
+		if (strcmp(g, flux_refs[i].group) || strcmp(c->kind, flux_refs[i].kind))
+			continue;
+		if (!kt_managed_exempt(c))
+			judge_flux_refs(c, flux_refs[i].field, flux_refs[i].list);
 		return true;
 	}
 	return false;

@@ -11,6 +11,9 @@
  *  - AuthorizedDomainPolicy `<tenant>`: the hostnames the tenant may use,
  *    `<tenant>.<tenantHostPrefix>`, `*.<tenant>.<tenantHostPrefix>` and its
  *    `domains`.
+ *  - K8sTenantKinds `<tenant>`: the kinds `admin` lets a tenant write that
+ *    the webhook judges without a pod or a hostname (ACME, port routes,
+ *    Flux references, RoleBindings), with the tenant's groups.
  * Cluster-wide: the AuthorizedDomainPolicy ConstraintTemplate, and the
  * K8sDenyServiceType template with one constraint per denied type
  * (NodePort, LoadBalancer) over tenant namespaces, minus the tenants whose
@@ -119,6 +122,175 @@ static const char service_rego[] =
 	"reached through the ingress controller\", [svc_type, input.review.namespace])\n"
 	"}\n";
 
+/*
+ * K8sTenantKinds, one constraint per tenant (docs/tenant-kinds.md): what
+ * the webhook judges of the kinds `admin` lets a tenant write, as far as
+ * Rego over one object can say it.  ACME Orders and Challenges are
+ * cert-manager's; TCPRoute and UDPRoute take a whole gateway port, and an
+ * HTTP, GRPC or TLS route without hostnames every hostname; Flux objects
+ * refer to the tenant's namespace only; a RoleBinding binds only the
+ * namespace's service accounts and the tenant's groups, to a Role or to
+ * admin, edit, view or platform-tenant.  The platform identities (users,
+ * service accounts as users, groups) are exempt from all but the routes,
+ * as in the webhook.
+ */
+static const char kinds_rego[] =
+	"package k8stenantkinds\n"
+	"\n"
+	"import future.keywords.contains\n"
+	"import future.keywords.if\n"
+	"import future.keywords.in\n"
+	"\n"
+	"writes if {\n"
+	"    input.review.operation in {\"CREATE\", \"UPDATE\"}\n"
+	"}\n"
+	"\n"
+	"platform if {\n"
+	"    input.review.userInfo.username in input.parameters.platformUsers\n"
+	"}\n"
+	"\n"
+	"platform if {\n"
+	"    some g in input.review.userInfo.groups\n"
+	"    g in input.parameters.platformGroups\n"
+	"}\n"
+	"\n"
+	"violation contains {\"msg\": msg} if {\n"
+	"    writes\n"
+	"    input.review.kind.group == \"acme.cert-manager.io\"\n"
+	"    input.review.kind.kind in {\"Order\", \"Challenge\"}\n"
+	"    not platform\n"
+	"    msg := sprintf(\"ACME %vs are created by cert-manager from a CertificateRequest; "
+	"tenants may not write them: request a Certificate instead\", [input.review.kind.kind])\n"
+	"}\n"
+	"\n"
+	"violation contains {\"msg\": msg} if {\n"
+	"    writes\n"
+	"    input.review.kind.group == \"gateway.networking.k8s.io\"\n"
+	"    input.review.kind.kind in {\"TCPRoute\", \"UDPRoute\"}\n"
+	"    msg := sprintf(\"a %v has no hostnames: it takes a whole listener port of the gateway, "
+	"for every tenant; ask the platform to expose the port\", [input.review.kind.kind])\n"
+	"}\n"
+	"\n"
+	"violation contains {\"msg\": msg} if {\n"
+	"    writes\n"
+	"    input.review.kind.group == \"gateway.networking.k8s.io\"\n"
+	"    input.review.kind.kind in {\"HTTPRoute\", \"GRPCRoute\", \"TLSRoute\"}\n"
+	"    not has_hostnames\n"
+	"    msg := sprintf(\"a %v without hostnames matches every hostname of the gateway, "
+	"including other tenants'; list the tenant's hostnames\", [input.review.kind.kind])\n"
+	"}\n"
+	"\n"
+	"has_hostnames if {\n"
+	"    count(input.review.object.spec.hostnames) > 0\n"
+	"}\n"
+	"\n"
+	"ref_lists := {\n"
+	"    \"notification.toolkit.fluxcd.io/Alert\": [\"eventSources\"],\n"
+	"    \"notification.toolkit.fluxcd.io/Receiver\": [\"resources\"],\n"
+	"    \"source.extensions.fluxcd.io/ArtifactGenerator\": [\"sources\"],\n"
+	"    \"kustomize.toolkit.fluxcd.io/Kustomization\": [\"dependsOn\"],\n"
+	"    \"helm.toolkit.fluxcd.io/HelmRelease\": [\"dependsOn\"]\n"
+	"}\n"
+	"\n"
+	"ref_fields := {\n"
+	"    \"image.toolkit.fluxcd.io/ImageUpdateAutomation\": [\"sourceRef\"],\n"
+	"    \"image.toolkit.fluxcd.io/ImagePolicy\": [\"imageRepositoryRef\"],\n"
+	"    \"kustomize.toolkit.fluxcd.io/Kustomization\": [\"sourceRef\"],\n"
+	"    \"helm.toolkit.fluxcd.io/HelmRelease\": [\"chartRef\"]\n"
+	"}\n"
+	"\n"
+	"flux_kind := sprintf(\"%v/%v\", [input.review.kind.group, input.review.kind.kind])\n"
+	"\n"
+	"refs contains [path, ref] if {\n"
+	"    some f in ref_lists[flux_kind]\n"
+	"    some i\n"
+	"    ref := input.review.object.spec[f][i]\n"
+	"    path := sprintf(\"spec.%v[%v]\", [f, i])\n"
+	"}\n"
+	"\n"
+	"refs contains [path, ref] if {\n"
+	"    some f in ref_fields[flux_kind]\n"
+	"    ref := input.review.object.spec[f]\n"
+	"    path := sprintf(\"spec.%v\", [f])\n"
+	"}\n"
+	"\n"
+	"refs contains [\"spec.chart.spec.sourceRef\", ref] if {\n"
+	"    flux_kind == \"helm.toolkit.fluxcd.io/HelmRelease\"\n"
+	"    ref := input.review.object.spec.chart.spec.sourceRef\n"
+	"}\n"
+	"\n"
+	"violation contains {\"msg\": msg} if {\n"
+	"    writes\n"
+	"    not platform\n"
+	"    some r in refs\n"
+	"    ns := r[1].namespace\n"
+	"    ns != \"\"\n"
+	"    ns != input.review.namespace\n"
+	"    msg := sprintf(\"%v: reference to namespace '%v'; the tenant may only refer to objects "
+	"in namespace '%v'\", [r[0], ns, input.review.namespace])\n"
+	"}\n"
+	"\n"
+	"rolebinding if {\n"
+	"    writes\n"
+	"    input.review.kind.group == \"rbac.authorization.k8s.io\"\n"
+	"    input.review.kind.kind == \"RoleBinding\"\n"
+	"    not platform\n"
+	"}\n"
+	"\n"
+	"violation contains {\"msg\": msg} if {\n"
+	"    rolebinding\n"
+	"    some s in input.review.object.subjects\n"
+	"    not own_subject(s)\n"
+	"    msg := sprintf(\"subject %v is not of the tenant: a tenant's RoleBindings may bind only "
+	"the service accounts of namespace '%v' and the tenant's groups\", [s, "
+	"input.review.namespace])\n"
+	"}\n"
+	"\n"
+	"violation contains {\"msg\": msg} if {\n"
+	"    rolebinding\n"
+	"    ref := input.review.object.roleRef\n"
+	"    ref.kind != \"Role\"\n"
+	"    not bindable(ref.name)\n"
+	"    msg := sprintf(\"ClusterRole '%v' is not one a tenant may bind; bind admin, edit, view, "
+	"platform-tenant or a Role of the namespace\", [ref.name])\n"
+	"}\n"
+	"\n"
+	"bindable(name) if {\n"
+	"    name in {\"admin\", \"edit\", \"view\", \"platform-tenant\"}\n"
+	"}\n"
+	"\n"
+	"own_subject(s) if {\n"
+	"    s.kind == \"ServiceAccount\"\n"
+	"    s.name != \"\"\n"
+	"    not s.namespace\n"
+	"}\n"
+	"\n"
+	"own_subject(s) if {\n"
+	"    s.kind == \"ServiceAccount\"\n"
+	"    s.name != \"\"\n"
+	"    s.namespace in {\"\", input.review.namespace}\n"
+	"}\n"
+	"\n"
+	"own_subject(s) if {\n"
+	"    s.kind == \"Group\"\n"
+	"    s.name == concat(\"\", [\"system:serviceaccounts:\", input.review.namespace])\n"
+	"}\n"
+	"\n"
+	"own_subject(s) if {\n"
+	"    s.kind == \"Group\"\n"
+	"    s.name in input.parameters.groups\n"
+	"}\n"
+	"\n"
+	"own_subject(s) if {\n"
+	"    s.kind == \"User\"\n"
+	"    parts := split(s.name, \":\")\n"
+	"    count(parts) == 4\n"
+	"    parts[0] == \"system\"\n"
+	"    parts[1] == \"serviceaccount\"\n"
+	"    parts[2] == input.review.namespace\n"
+	"    parts[3] != \"\"\n"
+	"}\n";
+
 static json_t *template(const char *name, const char *kind, json_t *params, const char *rego)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:{s:{s:{s:s}, s:{s:{s:s, s:o}}}}, s:[{s:s, s:s}]}}",
@@ -174,6 +346,15 @@ enum kt_rc render_gatekeeper_cluster(struct rctx *r)
 						"NodePort", "LoadBalancer"),
 				      service_rego));
 	if (rc == KT_OK)
+		rc = emit(r, template("k8stenantkinds", "K8sTenantKinds",
+				      json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}, "
+						"s:{s:s, s:{s:s}}}",
+						"groups", "type", "array", "items", "type",
+						"string", "platformUsers", "type", "array",
+						"items", "type", "string", "platformGroups",
+						"type", "array", "items", "type", "string"),
+				      kinds_rego));
+	if (rc == KT_OK)
 		rc = emit(r, service_constraint(r, "tenant-deny-nodeport", "NodePort"));
 	if (rc == KT_OK)
 		rc = emit(r, service_constraint(r, "tenant-deny-loadbalancer", "LoadBalancer"));
@@ -220,6 +401,54 @@ fail:
 	return NULL;
 }
 
+/* The tenant's groups as the proxy sends them, and the platform identities. */
+static json_t *kinds_parameters(const struct rctx *r, const struct kt_tenant *t)
+{
+	const struct kt_identities *id = &r->cfg->global.platform;
+	json_t *groups = json_array(), *users = json_array(), *pgroups = json_array();
+	char sa[600];
+	size_t i;
+	int bad = !groups || !users || !pgroups;
+
+	if (!bad && t->operator_group)
+		bad = json_array_append_new(groups, group_name(r, t->operator_group));
+	for (i = 0; !bad && i < t->read_groups.n; i++)
+		bad = json_array_append_new(groups, group_name(r, t->read_groups.v[i]));
+	for (i = 0; !bad && i < id->users.n; i++)
+		bad = json_array_append_new(users, json_string(id->users.v[i]));
+	for (i = 0; !bad && i < id->service_accounts.n; i++) {
+		snprintf(sa, sizeof(sa), "system:serviceaccount:%s", id->service_accounts.v[i]);
+		bad = json_array_append_new(users, json_string(sa));
+	}
+	for (i = 0; !bad && i < id->groups.n; i++)
+		bad = json_array_append_new(pgroups, json_string(id->groups.v[i]));
+	if (bad) {
+		json_decref(groups);
+		json_decref(users);
+		json_decref(pgroups);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o, s:o}", "groups", groups, "platformUsers", users,
+			 "platformGroups", pgroups);
+}
+
+static json_t *kinds_constraint(const struct rctx *r, const struct kt_tenant *t)
+{
+	return json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:[{s:[s], s:[ss]}, {s:[s], s:[sssss]}, "
+			 "{s:[sssss], s:[sssssss]}, {s:[s], s:[s]}]}, s:o}}",
+			 "apiVersion", "constraints.gatekeeper.sh/v1beta1", "kind", "K8sTenantKinds",
+			 "metadata", tenant_meta(r, t->name, NULL, t), "spec", "match",
+			 "namespaces", t->name, "kinds", "apiGroups", "acme.cert-manager.io", "kinds",
+			 "Challenge", "Order", "apiGroups", "gateway.networking.k8s.io", "kinds",
+			 "GRPCRoute", "HTTPRoute", "TCPRoute", "TLSRoute", "UDPRoute", "apiGroups",
+			 "helm.toolkit.fluxcd.io", "image.toolkit.fluxcd.io",
+			 "kustomize.toolkit.fluxcd.io", "notification.toolkit.fluxcd.io",
+			 "source.extensions.fluxcd.io", "kinds", "Alert", "ArtifactGenerator",
+			 "HelmRelease", "ImagePolicy", "ImageUpdateAutomation", "Kustomization",
+			 "Receiver", "apiGroups", "rbac.authorization.k8s.io", "kinds", "RoleBinding",
+			 "parameters", kinds_parameters(r, t));
+}
+
 enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
 {
 	enum kt_rc rc;
@@ -230,6 +459,8 @@ enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
 		rc = emit(r, assign(r, t, "nodepool-toleration", "spec.tolerations",
 				    json_pack("[{s:s, s:s, s:s}]", "key", r->key_pool, "operator",
 					      "Equal", "value", t->node_pool)));
+	if (rc == KT_OK)
+		rc = emit(r, kinds_constraint(r, t));
 	if (rc)
 		return rc;
 	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:[{s:[ss], s:[s]}, {s:[s], "

@@ -109,17 +109,22 @@ static const struct {
 } judged[] = {
 	{ "", { "endpoints", "pods", "pods/ephemeralcontainers", "replicationcontrollers",
 		"services", "services/status" } },
+	{ "acme.cert-manager.io", { "challenges", "orders" } },
 	{ "apps", { "daemonsets", "deployments", "replicasets", "statefulsets" } },
 	{ "batch", { "cronjobs", "jobs" } },
 	{ "cert-manager.io", { "certificaterequests", "certificates" } },
 	{ "crd.projectcalico.org", { "networkpolicies" } },
 	{ "discovery.k8s.io", { "endpointslices" } },
 	{ "gateway.networking.k8s.io", { "gateways", "grpcroutes", "httproutes", "listenersets",
-					 "tlsroutes" } },
+					 "tcproutes", "tlsroutes", "udproutes" } },
 	{ "helm.toolkit.fluxcd.io", { "helmreleases" } },
+	{ "image.toolkit.fluxcd.io", { "imagepolicies", "imageupdateautomations" } },
 	{ "kustomize.toolkit.fluxcd.io", { "kustomizations" } },
 	{ "networking.k8s.io", { "ingresses" } },
+	{ "notification.toolkit.fluxcd.io", { "alerts", "receivers" } },
 	{ "projectcalico.org", { "networkpolicies" } },
+	{ "rbac.authorization.k8s.io", { "rolebindings" } },
+	{ "source.extensions.fluxcd.io", { "artifactgenerators" } },
 };
 
 static json_t *judged_rules(void)

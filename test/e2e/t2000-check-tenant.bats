@@ -29,6 +29,17 @@ bad/escapes.yaml:47: Ingress/shop: hostnames.unauthorized: spec.rules[0].host: i
 	[ "$stderr" = "kubetenant: check tenant 'team-a': 3 objects: 0 pass, 3 violate, 0 skipped" ]
 }
 
+@test "kinds admin lets a tenant write: ACME Order, TCPRoute, a cross-namespace Alert, an open RoleBinding" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a bad/kinds.yaml
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[0]}" == "bad/kinds.yaml:3: Order/shop-1: hostnames.acme-object: kind: ACME Orders are created by cert-manager"* ]]
+	[[ "${lines[1]}" == "bad/kinds.yaml:16: TCPRoute/db: hostnames.route-without-hostnames: kind: a TCPRoute has no hostnames"* ]]
+	[[ "${lines[2]}" == "bad/kinds.yaml:30: Alert/spy: flux.cross-namespace-ref: spec.eventSources[0].namespace: reference to namespace 'team-b'"* ]]
+	[[ "${lines[3]}" == "bad/kinds.yaml:42: RoleBinding/open: rbac.foreign-subject: subjects[0]: Group 'system:authenticated' is not of tenant 'team-a'"* ]]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 4 objects: 0 pass, 4 violate, 0 skipped" ]
+}
+
 @test "an object naming another namespace is a finding, judged for the tenant anyway" {
 	run "$KT_BIN" check -f tenants.yaml --tenant team-a bad/pod.yaml
 	[ "$status" -eq 1 ]

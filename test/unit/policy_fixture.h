@@ -20,7 +20,7 @@ static const char kt_policy_fixture_yaml[] =
 	"  platformIdentities:\n"
 	"    users: [admin@example.org]\n"
 	"    groups: [platform-admins]\n"
-	"    serviceAccounts: [\"flux-system:kustomize-controller\"]\n"
+	"    serviceAccounts: [\"flux-system:kustomize-controller\", \"cert-manager:cert-manager\"]\n"
 	"nodePools:\n"
 	"  a-pool:\n"
 	"    instances: {instanceTypes: [t3a.large]}\n"
