@@ -10,16 +10,10 @@
  * that can make a proxy, a DNS controller or a CA act on a name is covered:
  * Ingress rules and TLS, ingress-nginx aliases and snippets, external-dns
  * annotations and DNSEndpoints, Gateway API routes, cert-manager
- * Certificates and CertificateRequests (the CSR itself, parsed with OpenSSL).
+ * Certificates and CertificateRequests (the names inside the CSR, csr.c).
  */
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include "internal.h"
 
 #define HOST_MAX 253
@@ -424,117 +418,42 @@ static void judge_certificate(struct kt_pctx *c)
 	judge_issuer_ref(c, spec);
 }
 
-/*
- * spec.request in base64 (padded; newlines and spaces ignored) to out
- * (at least n / 4 * 3 + 3 bytes): OpenSSL's decoder.
- */
-static bool base64_decode(const char *s, size_t n, unsigned char *out, size_t *outlen)
-{
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	int a = 0, b = 0;
-	bool ok;
-
-	if (!ctx)
-		return false;
-	EVP_DecodeInit(ctx);
-	ok = n <= INT_MAX &&
-	     EVP_DecodeUpdate(ctx, out, &a, (const unsigned char *)s, (int)n) >= 0 &&
-	     EVP_DecodeFinal(ctx, out + a, &b) > 0;
-	EVP_ENCODE_CTX_free(ctx);
-	*outlen = ok ? (size_t)a + (size_t)b : 0;
-	return ok;
-}
-
-static void csr_name(struct kt_pctx *c, const unsigned char *s, int len, const char *where)
-{
-	char name[HOST_MAX + 2];
-
-	if (len <= 0 || len > HOST_MAX + 1 || memchr(s, '\0', (size_t)len)) {
-		kt_pctx_deny(c, "hostnames.invalid", "spec.request", "%s in the CSR is not a valid "
-								     "hostname", where);
-		return;
-	}
-	memcpy(name, s, (size_t)len);
-	name[len] = '\0';
-	judge_host(c, name, true, "spec.request", where);
-}
-
-#define CSR_MAX (64u << 10)
-
 /* The names inside the CSR are what the CA signs: judge them, not the spec's copy. */
 static void judge_csr(struct kt_pctx *c, const char *b64)
 {
-	size_t n = strlen(b64), derlen = 0;
-	unsigned char *pem = NULL;
-	X509_REQ *req = NULL;
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	GENERAL_NAMES *gens = NULL;
-	BASIC_CONSTRAINTS *bc = NULL;
-	X509_NAME *subj;
-	BIO *bio = NULL;
-	int i, crit;
+	struct kt_csr csr;
+	char why[256];
+	bool other = false;
 
-	if (n > CSR_MAX / 3 * 4 + 4) {
-		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
-			     "spec.request is larger than %u bytes", CSR_MAX);
-		return;
-	}
-	pem = malloc(n / 4 * 3 + 3);
-	if (!pem) {
+	switch (kt_csr_read(b64, strlen(b64), &csr, why, sizeof(why))) {
+	case KT_OK:
+		break;
+	case KT_E_NOMEM:
 		c->rc = KT_E_NOMEM;
 		return;
-	}
-	if (!base64_decode(b64, n, pem, &derlen) || !derlen) {
+	default:
 		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
-			     "spec.request is not a base64-encoded PEM certificate request");
-		goto out;
+			     "spec.request is refused: %s", why);
+		return;
 	}
-	bio = BIO_new_mem_buf(pem, (int)derlen);
-	req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
-	if (!req) {
-		const unsigned char *p = pem;
-
-		req = d2i_X509_REQ(NULL, &p, (long)derlen);
-	}
-	if (!req) {
-		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
-			     "spec.request is not a valid certificate request");
-		goto out;
-	}
-	subj = X509_REQ_get_subject_name(req);
-	for (i = -1; (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
-		ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-
-		csr_name(c, ASN1_STRING_get0_data(d), ASN1_STRING_length(d), "CSR common name");
-	}
-	if (X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, -1) >= 0)
+	/* the common name is one of the DNS names (kt_csr_read), judged with them */
+	for (size_t i = 0; i < csr.n; i++)
+		if (csr.names[i].kind == KT_CSR_DNS)
+			judge_host(c, csr.names[i].value, true, "spec.request", "CSR DNS name");
+		else if (csr.names[i].kind != KT_CSR_CN)
+			other = true;
+	if (other)
+		kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
+			     "the CSR names an IP address, URI or email; tenants may only name DNS "
+			     "hostnames");
+	if (csr.subject_email)
 		kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
 			     "the CSR subject has an email address; tenants may only name DNS "
 			     "hostnames");
-	exts = X509_REQ_get_extensions(req);
-	gens = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL) : NULL;
-	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-
-		if (g->type == GEN_DNS)
-			csr_name(c, ASN1_STRING_get0_data(g->d.dNSName),
-				 ASN1_STRING_length(g->d.dNSName), "CSR DNS name");
-		else
-			kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
-				     "the CSR names an IP address, URI, email or other name; "
-				     "tenants may only name DNS hostnames");
-	}
-	bc = exts ? X509V3_get_d2i(exts, NID_basic_constraints, &crit, NULL) : NULL;
-	if (bc && bc->ca)
+	if (csr.ca)
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.request",
 			     "the CSR asks for a CA certificate, which could sign any hostname");
-out:
-	BASIC_CONSTRAINTS_free(bc);
-	GENERAL_NAMES_free(gens);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(req);
-	BIO_free(bio);
-	free(pem);
+	kt_csr_release(&csr);
 }
 
 static void judge_certificate_request(struct kt_pctx *c)
