@@ -277,7 +277,7 @@ static void judge_issuer_annotations(struct kt_pctx *c)
 		judge_issuer(c, kt_meta_annotation(c->obj, "cert-manager.io/issuer-kind"),
 			     kt_meta_annotation(c->obj, "cert-manager.io/issuer-group"), v,
 			     "metadata.annotations[cert-manager.io/issuer]");
-	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/common-name")))
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/common-name")) && *v)
 		judge_host(c, v, true, "metadata.annotations[cert-manager.io/common-name]",
 			   "certificate common name");
 }
@@ -397,8 +397,9 @@ static void judge_certificate(struct kt_pctx *c)
 		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
 		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
+	/* "" is no common name to cert-manager (omitempty) */
 	cn = json_object_get(spec, "commonName");
-	if (!kt_absent(cn))
+	if (!kt_absent(cn) && !kt_streq(cn, ""))
 		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
 	for (i = 0; i < 4; i++) {
 		json_t *v = json_object_get(spec, sans[i]);
@@ -475,13 +476,44 @@ static void judge_certificate_request(struct kt_pctx *c)
 
 /* ---- external-dns DNSEndpoint ---- */
 
+/*
+ * SRV and TXT records live under "_name" labels ("_sip._tcp.app.example.org",
+ * "_dmarc.app.example.org"): a leading run of them is the owner's to write,
+ * and the name under it is judged.  The length of that run, or 0 when there
+ * is none or it is malformed (then the whole name is judged, and refused).
+ * Only DNS records: a hostname that a proxy or a CA acts on has no '_'.
+ */
+static size_t underscore_labels(const char *h)
+{
+	size_t n = 0;
+
+	while (h[n] == '_') {
+		size_t l = 1 + strspn(h + n + 1, "abcdefghijklmnopqrstuvwxyz"
+						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+
+		if (l < 2 || l > 63 || h[n + l] != '.')
+			return 0;
+		n += l + 1;
+	}
+	return n;
+}
+
 static void judge_dns_endpoint(struct kt_pctx *c)
 {
-	char path[KT_PCTX_PATH_MAX];
+	char path[KT_PCTX_PATH_MAX], where[96];
 
 	kt_each(e, json_object_get(json_object_get(c->obj, "spec"), "endpoints")) {
+		json_t *name = json_object_get(e.v, "dnsName");
+		const char *s = json_string_value(name);
+		size_t skip = s ? underscore_labels(s) : 0;
+
 		kt_pctx_path(path, sizeof(path), "spec.endpoints[%zu].dnsName", e.i);
-		judge_host_value(c, json_object_get(e.v, "dnsName"), true, path, "DNS endpoint name");
+		if (!skip) {
+			judge_host_value(c, name, true, path, "DNS endpoint name");
+			continue;
+		}
+		snprintf(where, sizeof(where), "DNS record '%.*s' under the name", (int)skip, s);
+		judge_host(c, s + skip, false, path, where);
 	}
 }
 

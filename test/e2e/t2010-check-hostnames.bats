@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# kubetenant check on cert-manager CertificateRequests: the names judged are
-# the ones the CA signs, read from spec.request as cert-manager's Go reads
-# it; requests that readers read differently are refused (issue 13).  The
-# CSRs are the crafted ones of test/cases/csr.
+# kubetenant check on the names a tenant claims through cert-manager and
+# external-dns.  A CertificateRequest is judged by the names the CA signs,
+# read from spec.request as cert-manager's Go reads it; requests that
+# readers read differently are refused (issue 13, with the crafted CSRs of
+# test/cases/csr).  DNS records may live under "_name" labels.
 bats_require_minimum_version 1.5.0
 
 KT_BIN=${KT_BIN:-$BATS_TEST_DIRNAME/../../build/kubetenant}
@@ -75,4 +76,48 @@ Y
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "kubetenant: check tenant 'team-a': $n objects: 0 pass, $n violate, 0 skipped" ]
 	[ "$(grep -c ': hostnames.invalid-csr: ' <<<"$output")" -eq "$n" ]
+}
+
+@test "issue 13: SRV and TXT records under the tenant's names pass, and an empty commonName is no name" {
+	cat >"$T/dns.yaml" <<'Y'
+apiVersion: externaldns.k8s.io/v1alpha1
+kind: DNSEndpoint
+metadata:
+  name: sip
+  namespace: team-a
+spec:
+  endpoints:
+  - dnsName: _sip._tcp.app.example.org
+    recordTTL: 300
+    recordType: SRV
+    targets:
+    - 10 60 5060 sip.app.example.org
+  - dnsName: _dmarc.app.example.org
+    recordType: TXT
+    targets:
+    - v=DMARC1; p=none
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: web
+  namespace: team-a
+spec:
+  commonName: ""
+  dnsNames:
+  - app.example.org
+  issuerRef:
+    kind: ClusterIssuer
+    name: letsencrypt
+  secretName: web-tls
+Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/dns.yaml"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 2 objects: 2 pass, 0 violate, 0 skipped" ]
+	# another tenant's name stays refused behind the "_" labels
+	sed -i 's/_sip._tcp.app.example.org/_sip._tcp.b.example.com/' "$T/dns.yaml"
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/dns.yaml"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$T/dns.yaml:1: DNSEndpoint/sip: hostnames.unauthorized: spec.endpoints[0].dnsName: DNS record '_sip._tcp.' under the name 'b.example.com' is not authorized for tenant 'team-a'; use a name under: team-a.tenants.example.org, *.team-a.tenants.example.org, *.app.example.org, app.example.org, exact.example.net" ]
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# kubetenant serve: cert-manager CertificateRequests over HTTPS.  The
-# requests that readers read differently (issue 13) are refused by /validate
-# and /mutate alike; the CSRs are the crafted ones of test/cases/csr.
+# kubetenant serve: names claimed through cert-manager and external-dns,
+# over HTTPS.  The CertificateRequests that readers read differently (issue
+# 13) are refused by /validate and /mutate alike (the crafted CSRs of
+# test/cases/csr); DNS records may live under "_name" labels.
 
 load serve-lib
 
@@ -80,4 +81,49 @@ verdict() {
 	[[ "$output" == *"requests extension 2.5.29.17 more than once"* ]]
 	logq '[.[] | select(.msg == "admission" and (.uid | startswith("v")))] | length == 3 and
 		all(.verdict == "denied" and .rules == ["hostnames.invalid-csr"])'
+}
+
+# object_review UID GROUP VERSION KIND RESOURCE OBJECT-JSON: a tenant's CREATE
+object_review() {
+	jq -cn --arg uid "$1" --arg g "$2" --arg v "$3" --arg k "$4" --arg r "$5" --argjson obj "$6" '{
+		apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+		request: {
+			uid: $uid,
+			kind: {group: $g, version: $v, kind: $k},
+			resource: {group: $g, version: $v, resource: $r},
+			requestKind: {group: $g, version: $v, kind: $k},
+			requestResource: {group: $g, version: $v, resource: $r},
+			name: $obj.metadata.name, namespace: "team-a", operation: "CREATE",
+			userInfo: {username: "alice@example.org", groups: ["oidc:team-a.devs", "system:authenticated"]},
+			object: $obj, oldObject: null, dryRun: false,
+			options: {apiVersion: "meta.k8s.io/v1", kind: "CreateOptions"}
+		}}'
+}
+
+@test "issue 13: SRV records under the tenant's names and an empty commonName are allowed" {
+	local dns cert ep
+	dns='{"apiVersion":"externaldns.k8s.io/v1alpha1","kind":"DNSEndpoint",
+		"metadata":{"name":"sip","namespace":"team-a","generation":1},
+		"spec":{"endpoints":[{"dnsName":"_sip._tcp.app.example.org","recordType":"SRV",
+			"recordTTL":300,"targets":["10 60 5060 sip.app.example.org"]}]}}'
+	cert='{"apiVersion":"cert-manager.io/v1","kind":"Certificate",
+		"metadata":{"name":"web","namespace":"team-a","generation":1},
+		"spec":{"commonName":"","dnsNames":["app.example.org"],"secretName":"web-tls",
+			"issuerRef":{"kind":"ClusterIssuer","name":"letsencrypt"}}}'
+	object_review d1 externaldns.k8s.io v1alpha1 DNSEndpoint dnsendpoints "$dns" \
+		>"$BATS_TEST_TMPDIR/dns.json"
+	object_review c1 cert-manager.io v1 Certificate certificates "$cert" >"$BATS_TEST_TMPDIR/cert.json"
+	for ep in validate mutate; do
+		run post_review "/$ep" "$BATS_TEST_TMPDIR/dns.json"
+		[ "$(jq -r .response.uid <<<"$output")" = d1 ]
+		[ "$(jq -r .response.allowed <<<"$output")" = true ]
+		run post_review "/$ep" "$BATS_TEST_TMPDIR/cert.json"
+		[ "$(jq -r .response.uid <<<"$output")" = c1 ]
+		[ "$(jq -r .response.allowed <<<"$output")" = true ]
+	done
+	# another tenant's name behind the "_" labels is still denied
+	sed -i 's/_sip._tcp.app.example.org/_sip._tcp.b.example.com/' "$BATS_TEST_TMPDIR/dns.json"
+	run post_review /validate "$BATS_TEST_TMPDIR/dns.json"
+	[ "$(jq -r .response.allowed <<<"$output")" = false ]
+	[[ "$(jq -r .response.status.message <<<"$output")" == *"DNS record '_sip._tcp.' under the name 'b.example.com' is not authorized"* ]]
 }
