@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "internal.h"
 
 #define HOST_MAX 253
@@ -399,8 +400,19 @@ static void judge_certificate(struct kt_pctx *c)
 	}
 	/* "" is no common name to cert-manager (omitempty) */
 	cn = json_object_get(spec, "commonName");
-	if (!kt_absent(cn) && !kt_streq(cn, ""))
+	if (!kt_absent(cn) && !kt_streq(cn, "")) {
+		bool listed = false;
+
 		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
+		kt_each(n, json_object_get(spec, "dnsNames"))
+			listed |= json_is_string(n.v) && json_is_string(cn) &&
+				  !strcasecmp(json_string_value(n.v), json_string_value(cn));
+		/* cert-manager puts it in the CSR's subject only: csr.c refuses that */
+		if (json_is_string(cn) && !listed)
+			kt_pctx_warn(c, "hostnames.common-name-not-listed", "spec.commonName",
+				     "commonName is not among dnsNames: the CertificateRequest made "
+				     "from it will be refused; list it in dnsNames too");
+	}
 	for (i = 0; i < 4; i++) {
 		json_t *v = json_object_get(spec, sans[i]);
 
