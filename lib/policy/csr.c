@@ -173,11 +173,11 @@ static enum kt_rc pem_one(const unsigned char *p, size_t n, unsigned char **der,
 
 	while (s < e && is_space(*s))
 		s++;
+	if (s == e)
+		return fail(why, size, "it is empty");
 	/* the BEGIN line starts a line, as Go's reader requires */
 	while (s > p && s[-1] != '\n')
 		s--;
-	if (s == e)
-		return fail(why, size, "it is empty");
 	l = line_at(s, e, &next);
 	if (l < strlen(BEGIN) || memcmp(s, BEGIN, strlen(BEGIN)))
 		return fail(why, size, "it does not start with a PEM BEGIN line");

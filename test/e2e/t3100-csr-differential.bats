@@ -69,3 +69,16 @@ setup() {
 	[ "$bad" -eq 0 ]
 	[ "$same" -ge 10 ] && [ "$refused" -ge 30 ]
 }
+
+@test "requests made as cert-manager makes them (Go, RSA, ECDSA, Ed25519) are read as Go reads them" {
+	local f
+	mkdir "$BATS_TEST_TMPDIR/go"
+	"$CSRNAMES" -make "$BATS_TEST_TMPDIR/go"
+	for f in "$BATS_TEST_TMPDIR"/go/ok-go-*.pem; do
+		run "$T_CSR" --names "$f"
+		[ "$output" = "$("$CSRNAMES" "$f")" ]
+		[ "${lines[1]}" = cn:app.example.org ]
+		[ "${#lines[@]}" -eq 4 ]
+	done
+	[ "$(ls "$BATS_TEST_TMPDIR"/go/ok-go-*.pem | wc -l)" -eq 3 ]
+}

@@ -8,6 +8,8 @@
 //	cn:NAME | dns:NAME | email:ADDRESS | ip:ADDRESS | uri:URI
 //	error: WHY            (cert-manager would refuse the request)
 //
+// csrnames -make DIR writes requests made as cert-manager makes them.
+//
 // Test-only: standard library, no network.
 package main
 
@@ -49,6 +51,13 @@ func names(data []byte) ([]string, error) {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-make" {
+		if err := makeCSRs(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		return
+	}
 	status := 0
 	for _, f := range os.Args[1:] {
 		data, err := os.ReadFile(f)
