@@ -218,6 +218,8 @@ def corpus(tmp):
         dns(OWN), tlv(0xA4, name((CN, UTF8, FOREIGN))))))))
     c["bad-constructed-dns"] = pem(csr(seq(), attrs(extreq(san(
         dns(OWN), tlv(0xA2, tlv(IA5, FOREIGN.encode())))))))
+    c["bad-uri-upper-scheme"] = pem(csr(seq(), attrs(extreq(san(dns(OWN), uri("SPIFFE://x/y"))))))
+    c["bad-uri-space"] = pem(csr(seq(), attrs(extreq(san(dns(OWN), uri("https://x/a b"))))))
     c["bad-ip-5-bytes"] = pem(csr(seq(), attrs(extreq(san(dns(OWN), ip(b"\x0a\0\0\x01\x01"))))))
     c["bad-dns-nul"] = pem(csr(seq(), attrs(extreq(san(dns(FOREIGN.encode() + b"\0." + OWN.encode()))))))
     c["bad-dns-utf8"] = pem(csr(seq(), attrs(extreq(san(dns("bücher." + OWN))))))

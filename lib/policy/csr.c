@@ -352,6 +352,26 @@ static bool printable(const unsigned char *s, size_t n)
 	return true;
 }
 
+/*
+ * A URI Go's url.Parse and String() give back unchanged: a lowercase scheme
+ * and the characters of RFC 3986 only.
+ */
+static bool uri_plain(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && ((s[i] >= 'a' && s[i] <= 'z') ||
+			 (i && ((s[i] >= '0' && s[i] <= '9') || strchr("+-.", s[i])))))
+		i++;
+	if (!i || i == n || s[i] != ':')
+		return false;
+	for (; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("-._~:/?#[]@!$&'()*+,;=%", s[i])))
+			return false;
+	return true;
+}
+
 static bool printable_string(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -457,6 +477,10 @@ static enum kt_rc read_san(struct kt_csr *csr, const ASN1_OCTET_STRING *v, char 
 		if (!printable(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)))
 			rc = fail(why, size, "it has a %s name with a character other than printable "
 					     "ASCII", kind == KT_CSR_DNS ? "DNS" : kind == KT_CSR_URI ? "URI" : "email");
+		else if (kind == KT_CSR_URI && !uri_plain(ASN1_STRING_get0_data(s),
+							  (size_t)ASN1_STRING_length(s)))
+			rc = fail(why, size, "it has a URI that readers may rewrite (a scheme "
+					     "other than lowercase, or characters URIs do not have)");
 		else
 			rc = add_name(csr, kind, (const char *)ASN1_STRING_get0_data(s),
 				      (size_t)ASN1_STRING_length(s));
