@@ -8,6 +8,9 @@ pkgs=(
 	libcurl4-openssl-dev libcmocka-dev
 	bats jq curl openssl man-db nginx-light wrk time
 	python3-jsonschema python3-yaml
+	# test-only: the CSR reader is compared with Go's crypto/x509 (t3100),
+	# and scripts/gen-csr-corpus.py crafts its requests
+	golang-go python3-cryptography
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -10,18 +10,13 @@
  * that can make a proxy, a DNS controller or a CA act on a name is covered:
  * Ingress rules and TLS, ingress-nginx aliases (its other annotations are
  * annotations.c's), external-dns annotations and DNSEndpoints, Gateway API
- * routes, cert-manager Certificates and CertificateRequests (the CSR
- * itself, parsed with OpenSSL), and the ACME Orders and Challenges only
+ * routes, cert-manager Certificates and CertificateRequests (the names
+ * inside the CSR, csr.c), and the ACME Orders and Challenges only
  * cert-manager may write.
  */
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+#include <strings.h>
 #include "internal.h"
 
 #define HOST_MAX 253
@@ -286,7 +281,7 @@ static void judge_issuer_annotations(struct kt_pctx *c)
 		judge_issuer(c, kt_meta_annotation(c->obj, "cert-manager.io/issuer-kind"),
 			     kt_meta_annotation(c->obj, "cert-manager.io/issuer-group"), v,
 			     "metadata.annotations[cert-manager.io/issuer]");
-	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/common-name")))
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/common-name")) && *v)
 		judge_host(c, v, true, "metadata.annotations[cert-manager.io/common-name]",
 			   "certificate common name");
 }
@@ -414,9 +409,21 @@ static void judge_certificate(struct kt_pctx *c)
 		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
 		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
+	/* "" is no common name to cert-manager (omitempty) */
 	cn = json_object_get(spec, "commonName");
-	if (!kt_absent(cn))
+	if (!kt_absent(cn) && !kt_streq(cn, "")) {
+		bool listed = false;
+
 		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
+		kt_each(n, json_object_get(spec, "dnsNames"))
+			listed |= json_is_string(n.v) && json_is_string(cn) &&
+				  !strcasecmp(json_string_value(n.v), json_string_value(cn));
+		/* cert-manager puts it in the CSR's subject only: csr.c refuses that */
+		if (json_is_string(cn) && !listed)
+			kt_pctx_warn(c, "hostnames.common-name-not-listed", "spec.commonName",
+				     "commonName is not among dnsNames: the CertificateRequest made "
+				     "from it will be refused; list it in dnsNames too");
+	}
 	for (i = 0; i < 4; i++) {
 		json_t *v = json_object_get(spec, sans[i]);
 
@@ -435,117 +442,42 @@ static void judge_certificate(struct kt_pctx *c)
 	judge_issuer_ref(c, spec);
 }
 
-/*
- * spec.request in base64 (padded; newlines and spaces ignored) to out
- * (at least n / 4 * 3 + 3 bytes): OpenSSL's decoder.
- */
-static bool base64_decode(const char *s, size_t n, unsigned char *out, size_t *outlen)
-{
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	int a = 0, b = 0;
-	bool ok;
-
-	if (!ctx)
-		return false;
-	EVP_DecodeInit(ctx);
-	ok = n <= INT_MAX &&
-	     EVP_DecodeUpdate(ctx, out, &a, (const unsigned char *)s, (int)n) >= 0 &&
-	     EVP_DecodeFinal(ctx, out + a, &b) > 0;
-	EVP_ENCODE_CTX_free(ctx);
-	*outlen = ok ? (size_t)a + (size_t)b : 0;
-	return ok;
-}
-
-static void csr_name(struct kt_pctx *c, const unsigned char *s, int len, const char *where)
-{
-	char name[HOST_MAX + 2];
-
-	if (len <= 0 || len > HOST_MAX + 1 || memchr(s, '\0', (size_t)len)) {
-		kt_pctx_deny(c, "hostnames.invalid", "spec.request", "%s in the CSR is not a valid "
-								     "hostname", where);
-		return;
-	}
-	memcpy(name, s, (size_t)len);
-	name[len] = '\0';
-	judge_host(c, name, true, "spec.request", where);
-}
-
-#define CSR_MAX (64u << 10)
-
 /* The names inside the CSR are what the CA signs: judge them, not the spec's copy. */
 static void judge_csr(struct kt_pctx *c, const char *b64)
 {
-	size_t n = strlen(b64), derlen = 0;
-	unsigned char *pem = NULL;
-	X509_REQ *req = NULL;
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	GENERAL_NAMES *gens = NULL;
-	BASIC_CONSTRAINTS *bc = NULL;
-	X509_NAME *subj;
-	BIO *bio = NULL;
-	int i, crit;
+	struct kt_csr csr;
+	char why[256];
+	bool other = false;
 
-	if (n > CSR_MAX / 3 * 4 + 4) {
-		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
-			     "spec.request is larger than %u bytes", CSR_MAX);
-		return;
-	}
-	pem = malloc(n / 4 * 3 + 3);
-	if (!pem) {
+	switch (kt_csr_read(b64, strlen(b64), &csr, why, sizeof(why))) {
+	case KT_OK:
+		break;
+	case KT_E_NOMEM:
 		c->rc = KT_E_NOMEM;
 		return;
-	}
-	if (!base64_decode(b64, n, pem, &derlen) || !derlen) {
+	default:
 		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
-			     "spec.request is not a base64-encoded PEM certificate request");
-		goto out;
+			     "spec.request is refused: %s", why);
+		return;
 	}
-	bio = BIO_new_mem_buf(pem, (int)derlen);
-	req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
-	if (!req) {
-		const unsigned char *p = pem;
-
-		req = d2i_X509_REQ(NULL, &p, (long)derlen);
-	}
-	if (!req) {
-		kt_pctx_deny(c, "hostnames.invalid-csr", "spec.request",
-			     "spec.request is not a valid certificate request");
-		goto out;
-	}
-	subj = X509_REQ_get_subject_name(req);
-	for (i = -1; (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
-		ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-
-		csr_name(c, ASN1_STRING_get0_data(d), ASN1_STRING_length(d), "CSR common name");
-	}
-	if (X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, -1) >= 0)
+	/* the common name is one of the DNS names (kt_csr_read), judged with them */
+	for (size_t i = 0; i < csr.n; i++)
+		if (csr.names[i].kind == KT_CSR_DNS)
+			judge_host(c, csr.names[i].value, true, "spec.request", "CSR DNS name");
+		else if (csr.names[i].kind != KT_CSR_CN)
+			other = true;
+	if (other)
+		kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
+			     "the CSR names an IP address, URI or email; tenants may only name DNS "
+			     "hostnames");
+	if (csr.subject_email)
 		kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
 			     "the CSR subject has an email address; tenants may only name DNS "
 			     "hostnames");
-	exts = X509_REQ_get_extensions(req);
-	gens = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL) : NULL;
-	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-
-		if (g->type == GEN_DNS)
-			csr_name(c, ASN1_STRING_get0_data(g->d.dNSName),
-				 ASN1_STRING_length(g->d.dNSName), "CSR DNS name");
-		else
-			kt_pctx_deny(c, "hostnames.certificate-san", "spec.request",
-				     "the CSR names an IP address, URI, email or other name; "
-				     "tenants may only name DNS hostnames");
-	}
-	bc = exts ? X509V3_get_d2i(exts, NID_basic_constraints, &crit, NULL) : NULL;
-	if (bc && bc->ca)
+	if (csr.ca)
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.request",
 			     "the CSR asks for a CA certificate, which could sign any hostname");
-out:
-	BASIC_CONSTRAINTS_free(bc);
-	GENERAL_NAMES_free(gens);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(req);
-	BIO_free(bio);
-	free(pem);
+	kt_csr_release(&csr);
 }
 
 static void judge_certificate_request(struct kt_pctx *c)
@@ -584,15 +516,46 @@ static void judge_acme(struct kt_pctx *c)
 
 /* ---- external-dns DNSEndpoint ---- */
 
+/*
+ * SRV and TXT records live under "_name" labels ("_sip._tcp.app.example.org",
+ * "_dmarc.app.example.org"): a leading run of them is the owner's to write,
+ * and the name under it is judged.  The length of that run, or 0 when there
+ * is none or it is malformed (then the whole name is judged, and refused).
+ * Only DNS records: a hostname that a proxy or a CA acts on has no '_'.
+ */
+static size_t underscore_labels(const char *h)
+{
+	size_t n = 0;
+
+	while (h[n] == '_') {
+		size_t l = 1 + strspn(h + n + 1, "abcdefghijklmnopqrstuvwxyz"
+						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+
+		if (l < 2 || l > 63 || h[n + l] != '.')
+			return 0;
+		n += l + 1;
+	}
+	return n;
+}
+
 static void judge_dns_endpoint(struct kt_pctx *c)
 {
-	char path[KT_PCTX_PATH_MAX];
+	char path[KT_PCTX_PATH_MAX], where[96];
 
 	json_t *spec = kt_as_object(c, json_object_get(c->obj, "spec"), "spec");
 
 	kt_each(e, kt_as_list(c, json_object_get(spec, "endpoints"), "spec.endpoints")) {
+		json_t *name = json_object_get(e.v, "dnsName");
+		const char *s = json_string_value(name);
+		size_t skip = s ? underscore_labels(s) : 0;
+
 		kt_pctx_path(path, sizeof(path), "spec.endpoints[%zu].dnsName", e.i);
-		judge_host_value(c, json_object_get(e.v, "dnsName"), true, path, "DNS endpoint name");
+		if (!skip) {
+			judge_host_value(c, name, true, path, "DNS endpoint name");
+			continue;
+		}
+		snprintf(where, sizeof(where), "DNS record '%.*s' under the name", (int)skip, s);
+		judge_host(c, s + skip, false, path, where);
 	}
 }
 

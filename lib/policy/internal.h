@@ -74,6 +74,31 @@ void kt_annotations_ingress(struct kt_pctx *c);
 bool kt_annotations_rules_sorted(void); /* the table's order, for the tests */
 /* rbac.c: the subjects and roles of a tenant's RoleBindings */
 bool kt_rbac_dispatch(struct kt_pctx *c);
+/*
+ * csr.c: the names a CA would sign from a CertificateRequest, read the way
+ * every plausible reader reads them, or why the request is refused.
+ * kt_csr_read takes spec.request (base64 of one PEM block),
+ * kt_csr_read_pem the PEM itself.  KT_OK fills *csr (free with
+ * kt_csr_release); KT_E_PARSE writes the reason to why ("it has ...");
+ * KT_E_NOMEM.  On failure *csr holds nothing to release.
+ */
+#define KT_CSR_MAX (64u << 10)
+#define KT_CSR_NAMES_MAX 256
+enum kt_csr_kind { KT_CSR_CN, KT_CSR_DNS, KT_CSR_IP, KT_CSR_URI, KT_CSR_EMAIL };
+struct kt_csr_name {
+	enum kt_csr_kind kind;
+	char *value; /* printable ASCII; an IP address in text form */
+};
+struct kt_csr {
+	struct kt_csr_name *names; /* SANs in order, then the common name (one of the DNS names) */
+	size_t n;
+	bool ca;            /* basic constraints cA */
+	bool subject_email; /* an emailAddress in the subject */
+};
+enum kt_rc kt_csr_read(const char *b64, size_t len, struct kt_csr *csr, char *why, size_t size);
+enum kt_rc kt_csr_read_pem(const unsigned char *pem, size_t len, struct kt_csr *csr, char *why,
+			   size_t size);
+void kt_csr_release(struct kt_csr *csr);
 /* managed.c: managed-by objects, reserved names, the namespace, Calico, Flux */
 void kt_managed_judge(struct kt_pctx *c);
 bool kt_managed_dispatch(struct kt_pctx *c);

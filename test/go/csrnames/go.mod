@@ -1,0 +1,3 @@
+module kubetenant.test/csrnames
+
+go 1.19
