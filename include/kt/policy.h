@@ -99,8 +99,9 @@ void kt_decision_release(struct kt_decision *d);
  *    the platform's; tenants cannot create, change or delete them;
  *  - names tenants may not create in their namespace: KT_POLICY_RESERVED_NAMES
  *    and any name starting with KT_POLICY_RESERVED_PREFIX;
- *  - the Calico isolation policy has this order; tenant Calico policies must
- *    come after it (a larger order, or none);
+ *  - the Calico isolation policy has this order, after the tenant's own
+ *    policies (Kubernetes NetworkPolicies are order 1000 in Calico): a
+ *    tenant opens its own door with any order below it (docs/network.md);
  *  - Flux objects of a tenant run as the ServiceAccount the renderer creates
  *    for the tenant's repository (KT_POLICY_FLUX_SERVICE_ACCOUNT).
  */
@@ -110,7 +111,7 @@ void kt_decision_release(struct kt_decision *d);
 	{ "tenant-access", "tenant-isolation", "restrict-other-tenants", "tenant-quota",        \
 	  "tenant-limits", "tenant-flux", "tenant-manifests", "platform-tenant" }
 #define KT_POLICY_RESERVED_PREFIX "kubetenant"
-#define KT_POLICY_CALICO_ISOLATION_ORDER 20
+#define KT_POLICY_CALICO_ISOLATION_ORDER 10000
 #define KT_POLICY_FLUX_SERVICE_ACCOUNT "tenant-flux"
 const char *kt_policy_flux_service_account(const struct kt_tenant *t); /* borrowed */
 

@@ -109,7 +109,7 @@ blog() {
 	np='.items[] | select(.kind == "NetworkPolicy" and .metadata.namespace == "nis-customer-portal")'
 	[ "$(blog "$np.apiVersion")" = '"crd.projectcalico.org/v1"' ]
 	[ "$(blog "$np.metadata.name")" = '"restrict-other-tenants"' ]
-	[ "$(blog "$np.spec | [.order, .selector, .types]")" = '[20,"",["Ingress"]]' ]
+	[ "$(blog "$np.spec | [.order, .selector, .types]")" = '[10000,"",["Ingress"]]' ]
 	[ "$(blog "$np.spec.ingress[-1]")" = "{\"action\":\"Deny\",\"source\":{\"namespaceSelector\":\"platform.it.vt.edu/purpose == 'platform-tenant'\"}}" ]
 	rb='.items[] | select(.kind == "RoleBinding" and .metadata.namespace == "nis-customer-portal")'
 	[ "$(blog "$rb.metadata.name")" = '"tenant-access"' ]
