@@ -115,6 +115,40 @@ void kt_decision_release(struct kt_decision *d);
 #define KT_POLICY_FLUX_SERVICE_ACCOUNT "tenant-flux"
 const char *kt_policy_flux_service_account(const struct kt_tenant *t); /* borrowed */
 
+/*
+ * The kinds the engine judges (lib/policy/kinds.c), the one table the
+ * webhook configurations (lib/render/webhook.c) and Gatekeeper's
+ * constraints (lib/render/gatekeeper.c) are rendered from.  The engine
+ * judges a request only when the rendered webhooks would send it: its
+ * kind is in the table (the object itself, or one of the subresources
+ * listed, with one of the operations), or the old or new object is
+ * labelled managed-by kubetenant (any namespaced kind, any operation but
+ * CONNECT, no subresource).  Anything else the cluster admits unseen, and
+ * so does `check`.
+ */
+#define KT_KIND_CREATE 1u
+#define KT_KIND_UPDATE 2u
+#define KT_KIND_DELETE 4u
+/* what Gatekeeper's rendered constraints check for a kind (--enforcement gatekeeper) */
+#define KT_GK_DOMAINS 1u       /* AuthorizedDomainPolicy: hostnames in the spec */
+#define KT_GK_SERVICE_TYPES 2u /* K8sDenyServiceType: NodePort, LoadBalancer */
+
+struct kt_pctx;
+struct kt_kind {
+	const char *group, *resource, *kind;
+	const char *subresources[3]; /* judged besides the object; NULL-terminated */
+	unsigned ops;                /* KT_KIND_* */
+	bool cluster;                /* cluster-scoped: selected by the object's labels */
+	bool mutate;                 /* Pod CREATE also goes to /mutate */
+	unsigned gatekeeper;         /* KT_GK_* */
+	/* the rule file's dispatch; NULL: only the rules every object shares */
+	bool (*judge)(struct kt_pctx *c);
+};
+extern const struct kt_kind kt_policy_kinds[];
+extern const size_t kt_policy_n_kinds;
+/* The row judging group/kind (and subresource sub, "" for none), or NULL. */
+const struct kt_kind *kt_policy_kind(const char *group, const char *kind, const char *sub);
+
 /* Caps on findings per decision (the rest are counted in one last finding). */
 #define KT_POLICY_MAX_FINDINGS 32
 

@@ -11,6 +11,10 @@
  *  - AuthorizedDomainPolicy `<tenant>`: the hostnames the tenant may use,
  *    `<tenant>.<tenantHostPrefix>`, `*.<tenant>.<tenantHostPrefix>` and its
  *    `domains`.
+ * The kinds both constraints match come from the engine's table of judged
+ * kinds (lib/policy/kinds.c, its Gatekeeper column), so the two profiles
+ * name the same kinds; what this profile does not enforce is listed in
+ * docs/enforcement.md and reported by `check --enforcement gatekeeper`.
  * Cluster-wide: the AuthorizedDomainPolicy ConstraintTemplate, and the
  * K8sDenyServiceType template with one constraint per denied type
  * (NodePort, LoadBalancer) over tenant namespaces, minus the tenants whose
@@ -21,6 +25,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "kt/policy.h"
 #include "internal.h"
 
 #define GK_NS "gatekeeper-system"
@@ -128,6 +133,36 @@ static json_t *template(const char *name, const char *kind, json_t *params, cons
 			 params, "targets", "target", GK_TARGET, "rego", rego);
 }
 
+/*
+ * The match kinds of a constraint: the judged kinds (lib/policy/kinds.c)
+ * whose Gatekeeper column has the bit, one entry per API group.
+ */
+static json_t *gk_kinds(unsigned bit)
+{
+	json_t *out = json_array(), *e = NULL;
+	const char *group = NULL;
+	size_t i;
+
+	for (i = 0; out && i < kt_policy_n_kinds; i++) {
+		const struct kt_kind *k = &kt_policy_kinds[i];
+
+		if (!(k->gatekeeper & bit))
+			continue;
+		if (!group || strcmp(group, k->group)) {
+			e = json_pack("{s:[s], s:[]}", "apiGroups", k->group, "kinds");
+			group = k->group;
+			if (json_array_append_new(out, e))
+				goto fail;
+		}
+		if (json_array_append_new(json_object_get(e, "kinds"), json_string(k->kind)))
+			goto fail;
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
 /* Tenants that do not get svc_type in allowServiceTypes stay covered; the rest are excluded. */
 static json_t *service_constraint(const struct rctx *r, const char *name, const char *svc_type)
 {
@@ -145,7 +180,7 @@ static json_t *service_constraint(const struct rctx *r, const char *name, const 
 				break;
 			}
 	}
-	match = json_pack("{s:[{s:[s], s:[s]}], s:o}", "kinds", "apiGroups", "", "kinds", "Service",
+	match = json_pack("{s:o, s:o}", "kinds", gk_kinds(KT_GK_SERVICE_TYPES),
 			  "namespaceSelector", tenant_ns_selector(r));
 	if (match && excluded && json_array_size(excluded) &&
 	    json_object_set(match, "excludedNamespaces", excluded)) {
@@ -232,14 +267,10 @@ enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
 					      "Equal", "value", t->node_pool)));
 	if (rc)
 		return rc;
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:[{s:[ss], s:[s]}, {s:[s], "
-				 "s:[s]}, {s:[s], s:[sssss]}]}, s:{s:o}}}",
+	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:{s:o}}}",
 				 "apiVersion", "constraints.gatekeeper.sh/v1beta1", "kind",
 				 "AuthorizedDomainPolicy", "metadata", tenant_meta(r, t->name, NULL, t),
-				 "spec", "match", "namespaces", t->name, "kinds", "apiGroups",
-				 "extensions", "networking.k8s.io", "kinds", "Ingress", "apiGroups",
-				 "cert-manager.io", "kinds", "Certificate", "apiGroups",
-				 "gateway.networking.k8s.io", "kinds", "Gateway", "GRPCRoute",
-				 "HTTPRoute", "ListenerSet", "TLSRoute", "parameters", "domains",
+				 "spec", "match", "namespaces", t->name, "kinds",
+				 gk_kinds(KT_GK_DOMAINS), "parameters", "domains",
 				 tenant_domains(r, t)));
 }

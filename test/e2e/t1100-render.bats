@@ -118,7 +118,7 @@ blog() {
 	d='.items[] | select(.kind == "AuthorizedDomainPolicy" and .metadata.name == "nis-customer-portal")'
 	[ "$(blog "$d.apiVersion")" = '"constraints.gatekeeper.sh/v1beta1"' ]
 	[ "$(blog "$d.spec.match.namespaces")" = '["nis-customer-portal"]' ]
-	[ "$(blog "$d.spec.match.kinds[0:2]")" = '[{"apiGroups":["extensions","networking.k8s.io"],"kinds":["Ingress"]},{"apiGroups":["cert-manager.io"],"kinds":["Certificate"]}]' ]
+	[ "$(blog "[$d.spec.match.kinds[] | .apiGroups[0] + \"/\" + .kinds[]] | sort | join(\" \")")" = '"cert-manager.io/Certificate extensions/Ingress gateway.networking.k8s.io/GRPCRoute gateway.networking.k8s.io/Gateway gateway.networking.k8s.io/HTTPRoute gateway.networking.k8s.io/ListenerSet gateway.networking.k8s.io/TLSRoute networking.k8s.io/Ingress"' ]
 	[ "$(blog "$d.spec.parameters.domains")" = '["nis-customer-portal.tenants-example.platform.it.vt.edu","*.nis-customer-portal.tenants-example.platform.it.vt.edu","*.sample-team.org.vt.edu","sample-team.org.vt.edu"]' ]
 	[ "$(blog '[.items[] | select(.kind == "Namespace")][0].metadata.labels["platform.it.vt.edu/purpose"]')" = '"platform-tenant"' ]
 }
