@@ -149,6 +149,18 @@ extern const size_t kt_policy_n_kinds;
 /* The row judging group/kind (and subresource sub, "" for none), or NULL. */
 const struct kt_kind *kt_policy_kind(const char *group, const char *kind, const char *sub);
 
+/*
+ * What the enforcement profile (enum kt_render_enforcement) enforces of a
+ * decision about group/kind (subresource sub, may be NULL): under the
+ * gatekeeper profile each denial Gatekeeper and the API server would not
+ * make becomes a warning "not enforced by gatekeeper (why): ...", the
+ * verdict follows, and the patch is dropped (Gatekeeper's Assign mutates
+ * instead).  The webhook profile enforces everything.  KT_E_NOMEM leaves
+ * *d consistent, with the unconverted denials kept.  docs/enforcement.md.
+ */
+enum kt_rc kt_policy_enforcement(int enforcement, const char *group, const char *sub,
+				 struct kt_decision *d);
+
 /* Caps on findings per decision (the rest are counted in one last finding). */
 #define KT_POLICY_MAX_FINDINGS 32
 
