@@ -7,6 +7,8 @@
  *  - Security properties of the objects: namespaces matched only by
  *    kubernetes.io/metadata.name, read-only tenant role, exact proxy rights,
  *    webhooks that cannot select system namespaces.
+ *  - Seams: every kind the engine judges is routed in every profile; Calico
+ *    evaluated over the rendered orders (a tenant opens its own door only).
  *  - Order, filters, profile names, file names, errors.
  */
 #include <stdarg.h>
