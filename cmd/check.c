@@ -14,13 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt.h"
+#include "kt/json.h"
 #include "kt/manifest.h"
 #include "kt/policy.h"
 #include "kt/pss.h"
+#include "kt/render.h"
 
 static const char usage[] =
-	"usage: kubetenant check -f TENANTS --tenant NAME [--show-mutations]\n"
-	"                        [--format text|json] PATH...\n"
+	"usage: kubetenant check -f TENANTS --tenant NAME [--enforcement PROFILE]\n"
+	"                        [--show-mutations] [--format text|json] PATH...\n"
 	"       kubetenant check --pod-security LEVEL[:VERSION] [--format text|json] PATH...\n"
 	"\n"
 	"Judge Kubernetes manifests offline.  PATH is a YAML or JSON file (any number\n"
@@ -33,7 +35,14 @@ static const char usage[] =
 	"                      node pool, Pod Security, services, hostnames, registries,\n"
 	"                      platform objects; an object naming another namespace\n"
 	"                      is a finding\n"
-	"  --show-mutations    also print what the webhook would change (JSON Patch)\n"
+	"  --enforcement PROFILE\n"
+	"                      what the cluster enforces, as `render --enforcement`:\n"
+	"                      webhook (default) denies by every rule above;\n"
+	"                      gatekeeper applies its pool Assign to Pods and reports\n"
+	"                      rules it does not enforce as warnings \"not enforced\n"
+	"                      by gatekeeper\" (docs/enforcement.md)\n"
+	"  --show-mutations    also print what the webhook (or Gatekeeper's Assign)\n"
+	"                      would change (JSON Patch)\n"
 	"  --pod-security LEVEL[:VERSION]\n"
 	"                      judge Pods and the pod templates of Deployments,\n"
 	"                      ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,\n"
@@ -57,6 +66,7 @@ enum format { FMT_TEXT, FMT_JSON };
 struct check_opts {
 	const char *pod_security;
 	const char *tenants, *tenant;
+	int enforcement; /* enum kt_render_enforcement */
 	bool show_mutations;
 	enum format format;
 	char **paths;
@@ -325,30 +335,80 @@ static void report_decision(struct report *r, const struct check_opts *o,
 		print_mutations(mo, ops);
 }
 
+static bool str_is(const json_t *v, const char *s)
+{
+	return json_is_string(v) && !strcmp(json_string_value(v), s);
+}
+
 /*
- * What the API server does with the object: the mutating webhook, its patch
- * applied, then the validating webhook on the result.  *ops is the patch
+ * What Gatekeeper's rendered Assign mutations (lib/render/gatekeeper.c) do
+ * to a Pod of the tenant: spec.nodeSelector and spec.tolerations replaced
+ * by the pool's.  NULL when the object is not a Pod with a spec.
+ */
+static json_t *gatekeeper_assign(const struct kt_config *cfg, const struct kt_tenant *t,
+				 json_t *obj)
+{
+	char key[320];
+
+	if (strcmp(kt_manifest_kind(obj), "Pod") ||
+	    !json_is_object(json_object_get(obj, "spec")) ||
+	    !str_is(json_object_get(obj, "apiVersion"), "v1"))
+		return NULL;
+	snprintf(key, sizeof(key), "%s/node-pool", cfg->global.label_domain);
+	return json_pack("[{s:s, s:s, s:{s:s}}, {s:s, s:s, s:[{s:s, s:s, s:s}]}]", "op", "add",
+			 "path", "/spec/nodeSelector", "value", key, t->node_pool, "op", "add",
+			 "path", "/spec/tolerations", "value", "key", key, "operator", "Equal",
+			 "value", t->node_pool);
+}
+
+/* "apps" of "apps/v1", "" of "v1" */
+static void group_of(json_t *obj, char *buf, size_t size)
+{
+	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+	const char *slash = av ? strchr(av, '/') : NULL;
+
+	snprintf(buf, size, "%.*s", slash ? (int)(slash - av) : 0, av ? av : "");
+}
+
+/*
+ * What the API server does with the object: the mutating webhook (or
+ * Gatekeeper's Assign), its patch applied, then the validating webhook on
+ * the result, and what the profile enforces of it.  *ops is the patch
  * (new reference, NULL when none); *d is the deciding pass.
  */
 static enum kt_rc judge_object(const struct kt_config *cfg, const struct kt_tenant *t,
-			       json_t *obj, struct kt_decision *d, json_t **ops,
+			       int enforcement, json_t *obj, struct kt_decision *d, json_t **ops,
 			       struct kt_err *err)
 {
 	struct kt_policy_request req = { .operation = "CREATE", .ns = t->name, .object = obj };
+	struct kt_buf patch = KT_BUF_INIT;
 	json_t *patched = NULL;
+	char group[256];
 	enum kt_rc rc;
 
 	*ops = NULL;
-	rc = kt_policy_decide(cfg, &req, KT_POLICY_MUTATE, d, err);
-	if (rc || !d->allowed)
-		return rc;
-	if (d->patch.len) {
-		*ops = json_loadb(d->patch.buf, d->patch.len, 0, NULL);
+	if (enforcement == KT_ENF_GATEKEEPER) {
+		*d = (struct kt_decision){ .patch = KT_BUF_INIT };
+		*ops = gatekeeper_assign(cfg, t, obj);
+		rc = *ops && kt_json_dump(*ops, &patch) ? KT_E_NOMEM : KT_OK;
+	} else {
+		rc = kt_policy_decide(cfg, &req, KT_POLICY_MUTATE, d, err);
+		if (rc || !d->allowed)
+			return rc;
+		if (d->patch.len) {
+			*ops = json_loadb(d->patch.buf, d->patch.len, 0, NULL);
+			rc = *ops ? kt_buf_add(&patch, d->patch.buf, d->patch.len) : KT_E_NOMEM;
+		}
+	}
+	if (rc)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	if (patch.len) {
 		patched = json_deep_copy(obj);
-		if (!*ops || !patched)
+		if (!patched)
 			rc = kt_err_set(err, KT_E_NOMEM, "out of memory");
 		else
-			rc = kt_policy_patch_apply(&patched, d->patch.buf, d->patch.len, err);
+			rc = kt_policy_patch_apply(&patched, patch.buf, patch.len, err);
+		kt_buf_release(&patch);
 		if (rc) {
 			json_decref(patched);
 			return rc == KT_E_NOMEM ? rc : kt_err_set(err, KT_E_INTERNAL, "%s", err->msg);
@@ -358,6 +418,9 @@ static enum kt_rc judge_object(const struct kt_config *cfg, const struct kt_tena
 	kt_decision_release(d);
 	rc = kt_policy_decide(cfg, &req, KT_POLICY_VALIDATE, d, err);
 	json_decref(patched);
+	group_of(obj, group, sizeof(group));
+	if (rc == KT_OK && kt_policy_enforcement(enforcement, group, NULL, d))
+		rc = kt_err_set(err, KT_E_NOMEM, "out of memory");
 	return rc;
 }
 
@@ -380,7 +443,8 @@ static int check_tenant(const struct check_opts *o)
 		kt_config_free(cfg);
 		return KT_EXIT_USAGE;
 	}
-	snprintf(what, sizeof(what), "tenant '%s'", t->name);
+	snprintf(what, sizeof(what), "tenant '%s'%s", t->name,
+		 o->enforcement == KT_ENF_GATEKEEPER ? " under gatekeeper" : "");
 	if (o->format == FMT_JSON && (!(r.objects = json_array()) || !(r.errors = json_array()))) {
 		kt_error("out of memory");
 		rc = KT_EXIT_INTERNAL;
@@ -394,7 +458,7 @@ static int check_tenant(const struct check_opts *o)
 		json_t *ops = NULL;
 
 		r.n_objects++;
-		if (judge_object(cfg, t, mo->obj, &d, &ops, &err)) {
+		if (judge_object(cfg, t, o->enforcement, mo->obj, &d, &ops, &err)) {
 			kt_decision_release(&d);
 			if (err.rc == KT_E_NOMEM || err.rc == KT_E_INTERNAL) {
 				kt_error("%s:%d: %s", mo->file, mo->line, err.msg);
@@ -429,11 +493,12 @@ int cmd_check(int argc, char **argv)
 		{ "tenants", required_argument, NULL, 'f' },
 		{ "tenant", required_argument, NULL, 't' },
 		{ "show-mutations", no_argument, NULL, 'm' },
+		{ "enforcement", required_argument, NULL, 'e' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct check_opts o = { .format = FMT_TEXT };
+	struct check_opts o = { .format = FMT_TEXT, .enforcement = -1 };
 	bool json;
 	int c;
 
@@ -451,6 +516,14 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'm':
 			o.show_mutations = true;
+			break;
+		case 'e':
+			o.enforcement = kt_render_enforcement_parse(optarg);
+			if (o.enforcement < 0) {
+				kt_error("unknown enforcement '%s' (expected 'webhook' or "
+					 "'gatekeeper')", optarg);
+				return kt_usage(usage, 0);
+			}
 			break;
 		case 'F':
 			if (kt_opt_format(optarg, &json))
@@ -485,6 +558,12 @@ int cmd_check(int argc, char **argv)
 		kt_error("--show-mutations needs --tenant");
 		return kt_usage(usage, 0);
 	}
+	if (o.enforcement >= 0 && !o.tenant) {
+		kt_error("--enforcement needs --tenant");
+		return kt_usage(usage, 0);
+	}
+	if (o.enforcement < 0)
+		o.enforcement = KT_ENF_WEBHOOK;
 	if (!o.n_paths) {
 		kt_error("no manifests given (use - for standard input)");
 		return kt_usage(usage, 0);

@@ -106,6 +106,7 @@ struct kt_global {
 		char *groups_claim;   /* oidc.groupsClaim, default "groups" */
 		char *hostname;       /* oidc.proxyHostname: public name of the proxy */
 	} oidc;
+	int line, col;            /* of the 'global' key, for messages */
 };
 
 struct kt_config {
@@ -152,7 +153,8 @@ const struct kt_nodepool *kt_config_pool(const struct kt_config *cfg, const char
 /*
  * Advisory findings on a loaded config, appended to *out with line:col: a
  * node pool no tenant uses, a tenant nobody can read (no operatorEdGroup
- * nor readOnlyGroups), a tenant whose pods run privileged.  `validate
+ * nor readOnlyGroups), a tenant whose pods run privileged, tenants and no
+ * platformNamespaces (nothing outside a tenant can reach it).  `validate
  * --strict` fails on them.  Returns KT_E_NOMEM only.
  */
 enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out);

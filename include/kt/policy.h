@@ -99,8 +99,9 @@ void kt_decision_release(struct kt_decision *d);
  *    the platform's; tenants cannot create, change or delete them;
  *  - names tenants may not create in their namespace: KT_POLICY_RESERVED_NAMES
  *    and any name starting with KT_POLICY_RESERVED_PREFIX;
- *  - the Calico isolation policy has this order; tenant Calico policies must
- *    come after it (a larger order, or none);
+ *  - the Calico isolation policy has this order, after the tenant's own
+ *    policies (Kubernetes NetworkPolicies are order 1000 in Calico): a
+ *    tenant opens its own door with any order below it (docs/network.md);
  *  - Flux objects of a tenant run as the ServiceAccount the renderer creates
  *    for the tenant's repository (KT_POLICY_FLUX_SERVICE_ACCOUNT).
  */
@@ -110,11 +111,58 @@ void kt_decision_release(struct kt_decision *d);
 	{ "tenant-access", "tenant-isolation", "restrict-other-tenants", "tenant-quota",        \
 	  "tenant-limits", "tenant-flux", "tenant-manifests", "platform-tenant" }
 #define KT_POLICY_RESERVED_PREFIX "kubetenant"
-#define KT_POLICY_CALICO_ISOLATION_ORDER 20
+#define KT_POLICY_CALICO_ISOLATION_ORDER 10000
 #define KT_POLICY_FLUX_SERVICE_ACCOUNT "tenant-flux"
 /* the read-only ClusterRole the renderer makes for tenants; bindable like admin, edit, view */
 #define KT_POLICY_TENANT_ROLE "platform-tenant"
 const char *kt_policy_flux_service_account(const struct kt_tenant *t); /* borrowed */
+
+/*
+ * The kinds the engine judges (lib/policy/kinds.c), the one table the
+ * webhook configurations (lib/render/webhook.c) and Gatekeeper's
+ * constraints (lib/render/gatekeeper.c) are rendered from.  The engine
+ * judges a request only when the rendered webhooks would send it: its
+ * kind is in the table (the object itself, or one of the subresources
+ * listed, with one of the operations), or the old or new object is
+ * labelled managed-by kubetenant (any namespaced kind, any operation but
+ * CONNECT, no subresource).  Anything else the cluster admits unseen, and
+ * so does `check`.
+ */
+#define KT_KIND_CREATE 1u
+#define KT_KIND_UPDATE 2u
+#define KT_KIND_DELETE 4u
+/* what Gatekeeper's rendered constraints check for a kind (--enforcement gatekeeper) */
+#define KT_GK_DOMAINS 1u       /* AuthorizedDomainPolicy: hostnames in the spec */
+#define KT_GK_SERVICE_TYPES 2u /* K8sDenyServiceType: NodePort, LoadBalancer */
+#define KT_GK_KINDS 4u         /* K8sTenantKinds: ACME, routes, Flux references, RoleBindings */
+
+struct kt_pctx;
+struct kt_kind {
+	const char *group, *resource, *kind;
+	const char *subresources[3]; /* judged besides the object; NULL-terminated */
+	unsigned ops;                /* KT_KIND_* */
+	bool cluster;                /* cluster-scoped: selected by the object's labels */
+	bool mutate;                 /* Pod CREATE also goes to /mutate */
+	unsigned gatekeeper;         /* KT_GK_* */
+	/* the rule file's dispatch; NULL: only the rules every object shares */
+	bool (*judge)(struct kt_pctx *c);
+};
+extern const struct kt_kind kt_policy_kinds[];
+extern const size_t kt_policy_n_kinds;
+/* The row judging group/kind (and subresource sub, "" for none), or NULL. */
+const struct kt_kind *kt_policy_kind(const char *group, const char *kind, const char *sub);
+
+/*
+ * What the enforcement profile (enum kt_render_enforcement) enforces of a
+ * decision about group/kind (subresource sub, may be NULL): under the
+ * gatekeeper profile each denial Gatekeeper and the API server would not
+ * make becomes a warning "not enforced by gatekeeper (why): ...", the
+ * verdict follows, and the patch is dropped (Gatekeeper's Assign mutates
+ * instead).  The webhook profile enforces everything.  KT_E_NOMEM leaves
+ * *d consistent, with the unconverted denials kept.  docs/enforcement.md.
+ */
+enum kt_rc kt_policy_enforcement(int enforcement, const char *group, const char *sub,
+				 struct kt_decision *d);
 
 /* Caps on findings per decision (the rest are counted in one last finding). */
 #define KT_POLICY_MAX_FINDINGS 32

@@ -1194,6 +1194,10 @@ enum kt_rc kt_convert(struct kt_loader *ld, const struct kt_ynode *root)
 		diag(ld, keys[0], "'global' must not be empty");
 	else
 		walk(ld, keys[0], found[0], "global", &global_section, on_global, g);
+	if (keys[0]) {
+		g->line = keys[0]->line;
+		g->col = keys[0]->col;
+	}
 	if (found[1] && !kt_y_is_null(found[1]))
 		get_pools(ld, found[1]);
 	if (found[2] && !kt_y_is_null(found[2]))

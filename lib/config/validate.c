@@ -458,6 +458,12 @@ enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out)
 	used = calloc(cfg->n_pools + 1, sizeof(*used));
 	if (!used)
 		return KT_E_NOMEM;
+	/* no default: a guessed namespace name would open every tenant to whoever owns it */
+	if (cfg->n_tenants && !cfg->global.platform_namespaces.n)
+		kt_diag_add(&sink, cfg->global.line, cfg->global.col,
+			    "global.platformNamespaces is empty: the network policy of every tenant "
+			    "admits only the tenant itself, so the ingress controller and monitoring "
+			    "cannot reach any tenant; list their namespaces (docs/network.md)");
 	for (i = 0; i < cfg->n_tenants; i++) {
 		const struct kt_tenant *t = &cfg->tenants[i];
 

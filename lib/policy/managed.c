@@ -4,9 +4,9 @@
  * RBAC cannot say "tenants may edit RoleBindings, except the one the
  * platform made": these rules can.  Objects labeled managed-by kubetenant,
  * the tenant Namespace's platform labels and scheduling annotations, the
- * order of Calico policies relative to the platform's isolation policy, the
- * identity Flux applies a tenant's repository with and the namespaces Flux
- * objects may refer to.  Platform identities from the tenants file are
+ * tier of Calico policies (the platform's isolation policy is in default),
+ * the identity Flux applies a tenant's repository with and the namespaces
+ * Flux objects may refer to.  Platform identities from the tenants file are
  * exempt from these rules (and only these), and so are the Kubernetes
  * controllers that must delete or update such objects (namespace deletion,
  * garbage collection, quota status), which no tenant can act as.
@@ -166,21 +166,27 @@ void kt_managed_judge(struct kt_pctx *c)
 
 /* ---- Calico ---- */
 
+/*
+ * The isolation policy is the tenant's default, last in the default tier:
+ * any order a tenant picks only decides for its own pods (a namespaced
+ * policy selects nothing elsewhere), so no order is refused.  One after
+ * the isolation policy (or with none: Calico runs those last) can no
+ * longer admit other tenants, which is worth a warning.  Other tiers run
+ * before the default tier and are the platform's.
+ */
 static void judge_calico(struct kt_pctx *c)
 {
 	json_t *spec = json_object_get(c->obj, "spec"), *order = json_object_get(spec, "order");
 	const char *tier = kt_as_string(c, json_object_get(spec, "tier"), "spec.tier");
 
-	if (!kt_absent(order)) {
-		if (!json_is_number(order))
-			kt_pctx_deny(c, "request.malformed", "spec.order", "order must be a number");
-		else if (json_number_value(order) <= KT_POLICY_CALICO_ISOLATION_ORDER)
-			kt_pctx_deny(c, "network.calico-order", "spec.order",
-				     "Calico policies of tenants must come after the platform's "
-				     "isolation policy (order %d); use an order above %d or none",
-				     KT_POLICY_CALICO_ISOLATION_ORDER,
-				     KT_POLICY_CALICO_ISOLATION_ORDER);
-	}
+	if (!kt_absent(order) && !json_is_number(order))
+		kt_pctx_deny(c, "request.malformed", "spec.order", "order must be a number");
+	else if (kt_absent(order) || json_number_value(order) >= KT_POLICY_CALICO_ISOLATION_ORDER)
+		kt_pctx_warn(c, "network.calico-order", "spec.order",
+			     "this policy runs after the platform's isolation policy (order %d): "
+			     "it cannot admit traffic from other tenants; use an order below %d "
+			     "to open your namespace to them",
+			     KT_POLICY_CALICO_ISOLATION_ORDER, KT_POLICY_CALICO_ISOLATION_ORDER);
 	if (tier && *tier && strcmp(tier, "default"))
 		kt_pctx_deny(c, "network.calico-tier", "spec.tier",
 			     "Calico tier '%s' is evaluated before the platform's isolation policy; "

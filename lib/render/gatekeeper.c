@@ -14,6 +14,10 @@
  *  - K8sTenantKinds `<tenant>`: the kinds `admin` lets a tenant write that
  *    the webhook judges without a pod or a hostname (ACME, port routes,
  *    Flux references, RoleBindings), with the tenant's groups.
+ * The kinds the constraints match come from the engine's table of judged
+ * kinds (lib/policy/kinds.c, its Gatekeeper column), so the two profiles
+ * name the same kinds; what this profile does not enforce is listed in
+ * docs/enforcement.md and reported by `check --enforcement gatekeeper`.
  * Cluster-wide: the AuthorizedDomainPolicy ConstraintTemplate, and the
  * K8sDenyServiceType template with one constraint per denied type
  * (NodePort, LoadBalancer) over tenant namespaces, minus the tenants whose
@@ -24,6 +28,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "kt/policy.h"
 #include "internal.h"
 
 #define GK_NS "gatekeeper-system"
@@ -300,6 +305,36 @@ static json_t *template(const char *name, const char *kind, json_t *params, cons
 			 params, "targets", "target", GK_TARGET, "rego", rego);
 }
 
+/*
+ * The match kinds of a constraint: the judged kinds (lib/policy/kinds.c)
+ * whose Gatekeeper column has the bit, one entry per API group.
+ */
+static json_t *gk_kinds(unsigned bit)
+{
+	json_t *out = json_array(), *e = NULL;
+	const char *group = NULL;
+	size_t i;
+
+	for (i = 0; out && i < kt_policy_n_kinds; i++) {
+		const struct kt_kind *k = &kt_policy_kinds[i];
+
+		if (!(k->gatekeeper & bit))
+			continue;
+		if (!group || strcmp(group, k->group)) {
+			e = json_pack("{s:[s], s:[]}", "apiGroups", k->group, "kinds");
+			group = k->group;
+			if (json_array_append_new(out, e))
+				goto fail;
+		}
+		if (json_array_append_new(json_object_get(e, "kinds"), json_string(k->kind)))
+			goto fail;
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
 /* Tenants that do not get svc_type in allowServiceTypes stay covered; the rest are excluded. */
 static json_t *service_constraint(const struct rctx *r, const char *name, const char *svc_type)
 {
@@ -317,7 +352,7 @@ static json_t *service_constraint(const struct rctx *r, const char *name, const 
 				break;
 			}
 	}
-	match = json_pack("{s:[{s:[s], s:[s]}], s:o}", "kinds", "apiGroups", "", "kinds", "Service",
+	match = json_pack("{s:o, s:o}", "kinds", gk_kinds(KT_GK_SERVICE_TYPES),
 			  "namespaceSelector", tenant_ns_selector(r));
 	if (match && excluded && json_array_size(excluded) &&
 	    json_object_set(match, "excludedNamespaces", excluded)) {
@@ -434,19 +469,10 @@ static json_t *kinds_parameters(const struct rctx *r, const struct kt_tenant *t)
 
 static json_t *kinds_constraint(const struct rctx *r, const struct kt_tenant *t)
 {
-	return json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:[{s:[s], s:[ss]}, {s:[s], s:[sssss]}, "
-			 "{s:[sssss], s:[sssssss]}, {s:[s], s:[s]}]}, s:o}}",
-			 "apiVersion", "constraints.gatekeeper.sh/v1beta1", "kind", "K8sTenantKinds",
-			 "metadata", tenant_meta(r, t->name, NULL, t), "spec", "match",
-			 "namespaces", t->name, "kinds", "apiGroups", "acme.cert-manager.io", "kinds",
-			 "Challenge", "Order", "apiGroups", "gateway.networking.k8s.io", "kinds",
-			 "GRPCRoute", "HTTPRoute", "TCPRoute", "TLSRoute", "UDPRoute", "apiGroups",
-			 "helm.toolkit.fluxcd.io", "image.toolkit.fluxcd.io",
-			 "kustomize.toolkit.fluxcd.io", "notification.toolkit.fluxcd.io",
-			 "source.extensions.fluxcd.io", "kinds", "Alert", "ArtifactGenerator",
-			 "HelmRelease", "ImagePolicy", "ImageUpdateAutomation", "Kustomization",
-			 "Receiver", "apiGroups", "rbac.authorization.k8s.io", "kinds", "RoleBinding",
-			 "parameters", kinds_parameters(r, t));
+	return json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:o}}", "apiVersion",
+			 "constraints.gatekeeper.sh/v1beta1", "kind", "K8sTenantKinds", "metadata",
+			 tenant_meta(r, t->name, NULL, t), "spec", "match", "namespaces", t->name,
+			 "kinds", gk_kinds(KT_GK_KINDS), "parameters", kinds_parameters(r, t));
 }
 
 enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
@@ -463,14 +489,10 @@ enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
 		rc = emit(r, kinds_constraint(r, t));
 	if (rc)
 		return rc;
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:[{s:[ss], s:[s]}, {s:[s], "
-				 "s:[s]}, {s:[s], s:[sssss]}]}, s:{s:o}}}",
+	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:{s:o}}}",
 				 "apiVersion", "constraints.gatekeeper.sh/v1beta1", "kind",
 				 "AuthorizedDomainPolicy", "metadata", tenant_meta(r, t->name, NULL, t),
-				 "spec", "match", "namespaces", t->name, "kinds", "apiGroups",
-				 "extensions", "networking.k8s.io", "kinds", "Ingress", "apiGroups",
-				 "cert-manager.io", "kinds", "Certificate", "apiGroups",
-				 "gateway.networking.k8s.io", "kinds", "Gateway", "GRPCRoute",
-				 "HTTPRoute", "ListenerSet", "TLSRoute", "parameters", "domains",
+				 "spec", "match", "namespaces", t->name, "kinds",
+				 gk_kinds(KT_GK_DOMAINS), "parameters", "domains",
 				 tenant_domains(r, t)));
 }

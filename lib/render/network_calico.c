@@ -2,7 +2,7 @@
  * network_calico.c: --network calico-crd and --network calico, the blog's
  * `restrict-other-tenants` Calico NetworkPolicy in each tenant namespace.
  *
- * The blog's rule (order 20: Deny ingress from namespaces labelled
+ * The blog's rule (Deny ingress from namespaces labelled
  * `<labelDomain>/purpose == 'platform-tenant'`) is kept verbatim and last.
  * Before it come the Allow rules the blog's cluster needed elsewhere:
  * the tenant's own namespace (its namespace carries the purpose label too,
@@ -12,11 +12,22 @@
  * cannot be forged, labels could).  Deny by label is safe: tenants cannot
  * edit their Namespace, so none can drop the label to slip through.
  *
+ * Order: the blog used 20, meaning "tenants may open their own door with a
+ * higher order"; but Calico runs lower orders first, so every tenant
+ * policy ran after the Deny and could never admit another tenant.  The
+ * policy sits in the default tier at KT_POLICY_CALICO_ISOLATION_ORDER,
+ * after the tenant's own Calico policies (any order below it) and after
+ * its Kubernetes NetworkPolicies (Calico gives them order 1000): the
+ * isolation is the default a tenant can open for itself only, since a
+ * namespaced policy selects pods of its own namespace only.  Evaluation
+ * order per profile: docs/network.md.
+ *
  * calico-crd writes crd.projectcalico.org/v1 (what the blog applied; the
  * storage API of a default Calico install), calico writes the supported
  * projectcalico.org/v3 API (aggregated API server or native v3 CRDs).
  */
 #include <string.h>
+#include "kt/policy.h"
 #include "internal.h"
 
 /* "kubernetes.io/metadata.name in {'a', 'b'}" for platform namespaces + allowFrom */
@@ -61,5 +72,5 @@ enum kt_rc render_network_calico(struct rctx *r, const struct kt_tenant *t)
 	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:o}}", "apiVersion", api,
 				 "kind", "NetworkPolicy", "metadata",
 				 tenant_meta(r, "restrict-other-tenants", t->name, t), "spec", "order",
-				 20, "selector", "", "types", "Ingress", "ingress", rules));
+				 KT_POLICY_CALICO_ISOLATION_ORDER, "selector", "", "types", "Ingress", "ingress", rules));
 }

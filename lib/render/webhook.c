@@ -10,6 +10,10 @@
  * come through one projected volume, so kubelet swaps them atomically and
  * serve's hot reload sees a whole new file or none.
  *
+ * What is routed: exactly the engine's table of judged kinds
+ * (lib/policy/kinds.c), so no rule can judge what the cluster never sends;
+ * t_render proves it for every profile.
+ *
  * Why the webhooks cannot lock the cluster: every webhook selects only
  * tenant namespaces (namespaceSelector on the tenant purpose label, or for
  * Namespace objects an objectSelector on the same label), so kube-system,
@@ -19,6 +23,8 @@
  * with maxUnavailable 0 keep one serving.
  */
 #include <stdio.h>
+#include <string.h>
+#include "kt/policy.h"
 #include "internal.h"
 
 #define WH_NAME "kubetenant-webhook"
@@ -102,51 +108,76 @@ static json_t *rule(const char *group, json_t *ops, json_t *resources, const cha
 			 "operations", ops, "resources", resources, "scope", scope);
 }
 
-/* Every kind the policy engine judges, with CREATE and UPDATE. */
-static const struct {
-	const char *group;
-	const char *resources[8];
-} judged[] = {
-	{ "", { "endpoints", "pods", "pods/ephemeralcontainers", "replicationcontrollers",
-		"services", "services/status" } },
-	{ "acme.cert-manager.io", { "challenges", "orders" } },
-	{ "apps", { "daemonsets", "deployments", "replicasets", "statefulsets" } },
-	{ "batch", { "cronjobs", "jobs" } },
-	{ "cert-manager.io", { "certificaterequests", "certificates" } },
-	{ "crd.projectcalico.org", { "networkpolicies" } },
-	{ "discovery.k8s.io", { "endpointslices" } },
-	{ "gateway.networking.k8s.io", { "gateways", "grpcroutes", "httproutes", "listenersets",
-					 "tcproutes", "tlsroutes", "udproutes" } },
-	{ "helm.toolkit.fluxcd.io", { "helmreleases" } },
-	{ "image.toolkit.fluxcd.io", { "imagepolicies", "imageupdateautomations" } },
-	{ "kustomize.toolkit.fluxcd.io", { "kustomizations" } },
-	{ "networking.k8s.io", { "ingresses" } },
-	{ "notification.toolkit.fluxcd.io", { "alerts", "receivers" } },
-	{ "projectcalico.org", { "networkpolicies" } },
-	{ "rbac.authorization.k8s.io", { "rolebindings" } },
-	{ "source.extensions.fluxcd.io", { "artifactgenerators" } },
-};
-
-static json_t *judged_rules(void)
+static json_t *ops_json(unsigned ops)
 {
-	json_t *rules = json_array(), *ops = json_pack("[ss]", "CREATE", "UPDATE");
-	size_t i, j;
+	json_t *a = json_array();
 
-	for (i = 0; rules && ops && i < sizeof(judged) / sizeof(judged[0]); i++) {
-		json_t *res = json_array();
+	if (a && (ops & KT_KIND_CREATE) && json_array_append_new(a, json_string("CREATE")))
+		goto fail;
+	if (a && (ops & KT_KIND_UPDATE) && json_array_append_new(a, json_string("UPDATE")))
+		goto fail;
+	if (a && (ops & KT_KIND_DELETE) && json_array_append_new(a, json_string("DELETE")))
+		goto fail;
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
 
-		for (j = 0; res && judged[i].resources[j]; j++)
-			if (json_array_append_new(res, json_string(judged[i].resources[j]))) {
-				json_decref(res);
-				res = NULL;
-			}
-		if (json_array_append_new(rules, rule(judged[i].group, ops, res, "Namespaced"))) {
-			json_decref(rules);
-			rules = NULL;
+/* Adds s to the array, or frees it and returns -1. */
+static int append_str(json_t *a, const char *s)
+{
+	return json_array_append_new(a, json_string(s));
+}
+
+/*
+ * The rules of one webhook from the judged kinds (lib/policy/kinds.c):
+ * the rows that are cluster-scoped or not, or only those that mutate (Pod
+ * CREATE, no subresource).  Rows of one group with the same operations
+ * share a rule, in table order.
+ */
+static json_t *kind_rules(bool cluster, bool mutate)
+{
+	json_t *rules = json_array(), *groups = json_array(), *opsv = json_array();
+	size_t i, j, n;
+	int bad = !rules || !groups || !opsv;
+
+	for (i = 0; !bad && i < kt_policy_n_kinds; i++) {
+		const struct kt_kind *k = &kt_policy_kinds[i];
+		unsigned ops = mutate ? KT_KIND_CREATE : k->ops;
+		json_t *res = NULL;
+
+		if (k->cluster != cluster || (mutate && !k->mutate))
+			continue;
+		n = json_array_size(rules);
+		for (j = 0; j < n; j++)
+			if (!strcmp(json_string_value(json_array_get(groups, j)), k->group) &&
+			    json_integer_value(json_array_get(opsv, j)) == (json_int_t)ops)
+				res = json_object_get(json_array_get(rules, j), "resources");
+		if (!res) {
+			json_t *o = ops_json(ops);
+
+			res = json_array();
+			bad = !o || !res ||
+			      json_array_append_new(rules, rule(k->group, o, res,
+								cluster ? "Cluster" : "Namespaced")) ||
+			      append_str(groups, k->group) ||
+			      json_array_append_new(opsv, json_integer(ops));
+			json_decref(o);
+			if (bad)
+				break;
+		}
+		bad = append_str(res, k->resource);
+		for (j = 0; !bad && !mutate && k->subresources[j]; j++) {
+			char sub[128];
+
+			snprintf(sub, sizeof(sub), "%s/%s", k->resource, k->subresources[j]);
+			bad = append_str(res, sub);
 		}
 	}
-	json_decref(ops);
-	if (!ops) {
+	json_decref(groups);
+	json_decref(opsv);
+	if (bad) {
 		json_decref(rules);
 		return NULL;
 	}
@@ -170,11 +201,8 @@ static json_t *webhook_config(const char *kind, json_t *hooks)
 
 static json_t *mutating(const struct rctx *r)
 {
-	json_t *ops = json_pack("[s]", "CREATE");
-	json_t *h = hook("pods.mutate.kubetenant.io", "/mutate",
-			 json_pack("[o]", rule("", ops, json_pack("[s]", "pods"), "Namespaced")));
+	json_t *h = hook("pods.mutate.kubetenant.io", "/mutate", kind_rules(false, true));
 
-	json_decref(ops);
 	/* a later mutating webhook may move the pod off its pool: run again after it */
 	if (set_selector(r, h, "namespaceSelector") ||
 	    json_object_set_new(h, "reinvocationPolicy", json_string("IfNeeded"))) {
@@ -187,7 +215,8 @@ static json_t *mutating(const struct rctx *r)
 static json_t *validating(const struct rctx *r)
 {
 	json_t *all = json_pack("[sss]", "CREATE", "UPDATE", "DELETE");
-	json_t *objects = hook("tenant-objects.validate.kubetenant.io", "/validate", judged_rules());
+	json_t *objects = hook("tenant-objects.validate.kubetenant.io", "/validate",
+			       kind_rules(false, false));
 	/*
 	 * Objects kubetenant manages (or that claim to be) in tenant
 	 * namespaces: any kind, any change.  The objectSelector sends only
@@ -196,11 +225,7 @@ static json_t *validating(const struct rctx *r)
 	 */
 	json_t *managed = hook("managed-objects.validate.kubetenant.io", "/validate",
 			       json_pack("[o]", rule("*", all, json_pack("[s]", "*"), "Namespaced")));
-	json_t *ns = hook("namespaces.validate.kubetenant.io", "/validate",
-			  json_pack("[o]", rule("", all, json_pack("[sss]", "namespaces",
-								   "namespaces/finalize",
-								   "namespaces/status"),
-						"Cluster")));
+	json_t *ns = hook("namespaces.validate.kubetenant.io", "/validate", kind_rules(true, false));
 
 	json_decref(all);
 	if (set_selector(r, objects, "namespaceSelector") ||

@@ -99,8 +99,8 @@ check_bad() {
 	fi
 	run --separate-stderr "$KT_BIN" validate -f test/fixtures/blog-values.yaml
 	[ "$status" -eq 0 ]
-	[ "$output" = "test/fixtures/blog-values.yaml: 2 node pools, 2 tenants" ]
-	[ -z "$stderr" ]
+	[ "$output" = "test/fixtures/blog-values.yaml: 2 node pools, 2 tenants, 1 warning" ]
+	[[ "$stderr" == *"warning: global.platformNamespaces is empty"* ]]
 }
 
 @test "examples/platform.yaml is valid" {
@@ -161,18 +161,25 @@ check_bad() {
 	YAML
 	run --separate-stderr "$KT_BIN" validate -f "$f"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$f: 2 node pools, 1 tenant, 2 warnings" ]
-	[ "$stderr" = "$f:4:3: warning: node pool 'spare' is not used by any tenant
+	[ "$output" = "$f: 2 node pools, 1 tenant, 3 warnings" ]
+	[ "$stderr" = "$f:1:1: warning: global.platformNamespaces is empty: the network policy of every tenant admits only the tenant itself, so the ingress controller and monitoring cannot reach any tenant; list their namespaces (docs/network.md)
+$f:4:3: warning: node pool 'spare' is not used by any tenant
 $f:6:3: warning: tenant 'team-a' has no 'operatorEdGroup': nobody can read its namespace" ]
 	run --separate-stderr "$KT_BIN" validate --strict -f "$f"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
-	[ "$(wc -l <<<"$stderr")" -eq 2 ]
+	[ "$(wc -l <<<"$stderr")" -eq 3 ]
 	run --separate-stderr "$KT_BIN" validate --strict --format json -f "$f"
 	[ "$status" -eq 1 ]
-	[ "$(jq -r '[.valid, (.problems | length), .problems[0].severity] | join(" ")' <<<"$output")" = "true 2 warning" ]
+	[ "$(jq -r '[.valid, (.problems | length), .problems[0].severity] | join(" ")' <<<"$output")" = "true 3 warning" ]
 	run "$KT_BIN" validate --strict -f examples/platform.yaml
 	[ "$status" -eq 0 ]
+}
+
+@test "--strict: the blog's values, with no platformNamespaces, let no ingress controller in" {
+	run --separate-stderr "$KT_BIN" validate --strict -f test/fixtures/blog-values.yaml
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "test/fixtures/blog-values.yaml:1:1: warning: global.platformNamespaces is empty: the network policy of every tenant admits only the tenant itself, so the ingress controller and monitoring cannot reach any tenant; list their namespaces (docs/network.md)" ]
 }
 
 @test "an unreadable file exits 3, a missing -f exits 2" {

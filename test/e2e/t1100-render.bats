@@ -109,7 +109,7 @@ blog() {
 	np='.items[] | select(.kind == "NetworkPolicy" and .metadata.namespace == "nis-customer-portal")'
 	[ "$(blog "$np.apiVersion")" = '"crd.projectcalico.org/v1"' ]
 	[ "$(blog "$np.metadata.name")" = '"restrict-other-tenants"' ]
-	[ "$(blog "$np.spec | [.order, .selector, .types]")" = '[20,"",["Ingress"]]' ]
+	[ "$(blog "$np.spec | [.order, .selector, .types]")" = '[10000,"",["Ingress"]]' ]
 	[ "$(blog "$np.spec.ingress[-1]")" = "{\"action\":\"Deny\",\"source\":{\"namespaceSelector\":\"platform.it.vt.edu/purpose == 'platform-tenant'\"}}" ]
 	rb='.items[] | select(.kind == "RoleBinding" and .metadata.namespace == "nis-customer-portal")'
 	[ "$(blog "$rb.metadata.name")" = '"tenant-access"' ]
@@ -118,7 +118,7 @@ blog() {
 	d='.items[] | select(.kind == "AuthorizedDomainPolicy" and .metadata.name == "nis-customer-portal")'
 	[ "$(blog "$d.apiVersion")" = '"constraints.gatekeeper.sh/v1beta1"' ]
 	[ "$(blog "$d.spec.match.namespaces")" = '["nis-customer-portal"]' ]
-	[ "$(blog "$d.spec.match.kinds[0:2]")" = '[{"apiGroups":["extensions","networking.k8s.io"],"kinds":["Ingress"]},{"apiGroups":["cert-manager.io"],"kinds":["Certificate"]}]' ]
+	[ "$(blog "[$d.spec.match.kinds[] | .apiGroups[0] + \"/\" + .kinds[]] | sort | join(\" \")")" = '"cert-manager.io/Certificate extensions/Ingress gateway.networking.k8s.io/GRPCRoute gateway.networking.k8s.io/Gateway gateway.networking.k8s.io/HTTPRoute gateway.networking.k8s.io/ListenerSet gateway.networking.k8s.io/TLSRoute networking.k8s.io/Ingress"' ]
 	[ "$(blog "$d.spec.parameters.domains")" = '["nis-customer-portal.tenants-example.platform.it.vt.edu","*.nis-customer-portal.tenants-example.platform.it.vt.edu","*.sample-team.org.vt.edu","sample-team.org.vt.edu"]' ]
 	[ "$(blog '[.items[] | select(.kind == "Namespace")][0].metadata.labels["platform.it.vt.edu/purpose"]')" = '"platform-tenant"' ]
 }

@@ -283,3 +283,75 @@ $T/types.yaml:18: Ingress/web: request.malformed: spec.rules: spec.rules must be
 	diff <(echo "$expected") <(echo "$output")
 	[ "$stderr" = "kubetenant: check tenant 'team-a': 3 objects: 0 pass, 3 violate, 0 skipped" ]
 }
+
+@test "--enforcement webhook is the default: the same report" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a bad/escapes.yaml
+	local plain=$output plain_err=$stderr
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a --enforcement webhook bad/escapes.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "$plain" ]
+	[ "$stderr" = "$plain_err" ]
+}
+
+@test "--enforcement gatekeeper: what Gatekeeper does not enforce is a warning that says so" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a --enforcement gatekeeper bad/escapes.yaml
+	[ "$status" -eq 1 ]
+	expected="bad/escapes.yaml:2: Deployment/web: warning: placement.foreign-toleration: spec.template.spec.tolerations[0]: not enforced by gatekeeper (it only assigns each Pod its pool's nodeSelector and toleration): pod template tolerates node pool 'b-pool' but tenant 'team-a' may only use 'a-pool'
+bad/escapes.yaml:27: Service/debug: services.node-port: spec.type: service type NodePort opens a port on every node of the cluster; tenant 'team-a' may not use it: use type ClusterIP and an Ingress
+bad/escapes.yaml:47: Ingress/shop: hostnames.unauthorized: spec.rules[0].host: ingress host 'shop.example.com' is not authorized for tenant 'team-a'; use a name under: team-a.tenants.example.org, *.team-a.tenants.example.org, *.app.example.org, app.example.org, exact.example.net"
+	diff <(echo "$expected") <(echo "$output")
+	[ "$stderr" = "kubetenant: check tenant 'team-a' under gatekeeper: 3 objects: 1 pass, 2 violate, 0 skipped" ]
+}
+
+@test "--enforcement gatekeeper: Pods get the pool Assign, Pod Security stays enforced, escapes do not" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a --enforcement gatekeeper --show-mutations bad/pod.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Pod/debug: pod-security.privileged: spec: pod violates"* ]]
+	[[ "$output" == *"Pod/debug: warning: placement.node-name: spec.nodeName: not enforced by gatekeeper ("* ]]
+	[[ "$output" == *"Pod/debug: mutation: add /spec/nodeSelector {\"kubetenant.io/node-pool\":\"a-pool\"}"* ]]
+	[[ "$output" == *"Pod/debug: mutation: add /spec/tolerations [{\"key\":\"kubetenant.io/node-pool\",\"operator\":\"Equal\",\"value\":\"a-pool\"}]"* ]]
+	# under the webhook the escape itself is the denial
+	run "$KT_BIN" check -f tenants.yaml --tenant team-a bad/pod.yaml
+	[[ "$output" == *"Pod/debug: placement.node-name: spec.nodeName:"* ]]
+}
+
+@test "--enforcement gatekeeper: no Flux rules, no platform objects, no template Pod Security" {
+	cat >"$T/flux.yaml" <<-'Y'
+	apiVersion: kustomize.toolkit.fluxcd.io/v1
+	kind: Kustomization
+	metadata: {name: apps}
+	spec: {interval: 5m, path: ./apps, prune: true, sourceRef: {kind: GitRepository, name: apps}}
+	---
+	apiVersion: v1
+	kind: ServiceAccount
+	metadata: {name: tenant-flux}
+	---
+	apiVersion: apps/v1
+	kind: Deployment
+	metadata: {name: root}
+	spec:
+	  selector: {matchLabels: {app: root}}
+	  template:
+	    metadata: {labels: {app: root}}
+	    spec: {containers: [{name: c, image: ghcr.io/acme/x:1, securityContext: {privileged: true}}]}
+	Y
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a "$T/flux.yaml"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kubetenant: check tenant 'team-a': 3 objects: 0 pass, 3 violate, 0 skipped" ]
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a --enforcement gatekeeper "$T/flux.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Kustomization/apps: warning: flux.service-account: spec.serviceAccountName: not enforced by gatekeeper (it has no Flux rules):"* ]]
+	[[ "$output" == *"ServiceAccount/tenant-flux: warning: managed.reserved-name: metadata.name: not enforced by gatekeeper (it does not protect platform objects"* ]]
+	[[ "$output" == *"Deployment/root: warning: pod-security.privileged: spec.template.spec: not enforced by gatekeeper (Pod Security admission only warns about pod templates"* ]]
+	[ "$stderr" = "kubetenant: check tenant 'team-a' under gatekeeper: 3 objects: 3 pass, 0 violate, 0 skipped" ]
+}
+
+@test "--enforcement: an unknown profile, or without --tenant, is a usage error" {
+	run --separate-stderr "$KT_BIN" check -f tenants.yaml --tenant team-a --enforcement kyverno good
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "kubetenant: error: unknown enforcement 'kyverno' (expected 'webhook' or 'gatekeeper')"* ]]
+	run "$KT_BIN" check --pod-security baseline --enforcement gatekeeper good
+	[ "$status" -eq 2 ]
+	run "$KT_BIN" check --help
+	[[ "$output" == *"--enforcement PROFILE"* ]]
+}

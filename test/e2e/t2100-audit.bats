@@ -119,6 +119,6 @@ Y
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"NetworkPolicy/restrict-other-tenants: managed.reserved-label:"* ]]
 	[[ "$output" == *"NetworkPolicy/restrict-other-tenants: managed.reserved-name:"* ]]
-	[[ "$output" == *"NetworkPolicy/restrict-other-tenants: network.calico-order:"* ]]
+	[[ "$output" == *"NetworkPolicy/restrict-other-tenants: warning: network.calico-order:"* ]]
 	[[ "$output" == *"Kustomization/tenant-manifests: managed.reserved-name:"* ]]
 }

@@ -227,6 +227,14 @@ static void blog_values_file_loads_verbatim(void **state)
 	assert_int_equal(p->empty_ttl, 600);
 	assert_int_equal(p->ttl, 604800);
 	assert_string_equal(p->cost_code, "org1");
+	/* valid, but its network policy lets no ingress controller in: validate says so */
+	assert_int_equal(kt_config_lint(cfg, &d), KT_OK);
+	assert_int_equal(d.n, 1);
+	assert_true(has_diag(&d, 1, 1, "global.platformNamespaces is empty: the network policy of "
+				       "every tenant admits only the tenant itself, so the ingress "
+				       "controller and monitoring cannot reach any tenant; list their "
+				       "namespaces (docs/network.md)"));
+	kt_diags_release(&d);
 	t = kt_config_tenant_by_ns(cfg, "nis-customer-portal");
 	assert_non_null(t);
 	assert_ptr_equal(t->pool, kt_config_pool(cfg, "sample-team-apps"));
@@ -668,7 +676,11 @@ static void lint_findings(void **state)
 
 	(void)state;
 	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
-	assert_int_equal(w.n, 3);
+	assert_int_equal(w.n, 4);
+	assert_true(has_diag(&w, 1, 1, "global.platformNamespaces is empty: the network policy of "
+				       "every tenant admits only the tenant itself, so the ingress "
+				       "controller and monitoring cannot reach any tenant; list their "
+				       "namespaces (docs/network.md)"));
 	assert_true(has_diag(&w, 9, 3, "node pool 'spare' is not used by any tenant"));
 	assert_true(has_diag(&w, 17, 3, "tenant 'b' has no 'operatorEdGroup': nobody can read its "
 					 "namespace"));

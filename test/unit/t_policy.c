@@ -175,9 +175,11 @@ static void strings_and_numbers_decode_exactly(void **state)
 				"\"name\":\"n\"},\"spec\":{\"order\":%s}}}}",
 			    i ? "9007199254740993" : "-12.5e3");
 		assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_OK);
-		assert_int_equal(d.allowed, i == 1);
-		if (!i)
-			assert_string_equal(d.denials[0].rule, "network.calico-order");
+		/* both allowed; only the order after the isolation policy (10000) warns */
+		assert_true(d.allowed);
+		assert_int_equal(d.n_warnings, i == 1);
+		if (i)
+			assert_string_equal(d.warnings[0].rule, "network.calico-order");
 		kt_decision_release(&d);
 	}
 	kt_buf_release(&b);
@@ -595,6 +597,122 @@ static void annotation_table_is_sorted(void **state)
 	assert_true(kt_annotations_rules_sorted());
 }
 
+/*
+ * Every row of the judged kinds is claimed by a rule file: a CREATE (and
+ * each listed subresource) of a minimal object of the kind reaches its
+ * rules, never the fail-closed policy.unjudged; and a kind outside the
+ * table, unlabelled, is not judged at all (the webhook never sees it).
+ */
+static void every_judged_kind_is_claimed(void **state)
+{
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	char av[128];
+
+	(void)state;
+	for (size_t i = 0; i < kt_policy_n_kinds; i++) {
+		const struct kt_kind *k = &kt_policy_kinds[i];
+
+		for (size_t j = 0; j == 0 || k->subresources[j - 1]; j++) {
+			struct kt_policy_request req = { .operation = "CREATE", .ns = "team-a",
+							 .sub_resource = j ? k->subresources[j - 1] : "" };
+			json_t *o;
+
+			snprintf(av, sizeof(av), "%s%sv1", k->group, *k->group ? "/" : "");
+			o = json_pack("{s:s, s:s, s:{s:s}, s:{}}", "apiVersion", av, "kind", k->kind,
+				      "metadata", "name", k->cluster ? "team-a" : "x", "spec");
+			req.object = o;
+			assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE,
+							  &d, &err),
+					 KT_OK);
+			assert_ptr_equal(kt_policy_kind(k->group, k->kind, req.sub_resource), k);
+			for (size_t f = 0; f < d.n_denials; f++)
+				if (!strcmp(d.denials[f].rule, "policy.unjudged"))
+					fail_msg("%s/%s is not claimed by any rule file", k->group,
+						 k->kind);
+			kt_decision_release(&d);
+			json_decref(o);
+		}
+	}
+	assert_null(kt_policy_kind("", "ConfigMap", ""));
+	assert_null(kt_policy_kind("apps", "Deployment", "scale"));
+	assert_null(kt_policy_kind("", "Pod", "status"));
+}
+
+/* A decision by hand: kind, and denials of (rule, path). */
+static void fake_decision(struct kt_decision *d, const char *kind, const char *const *rp, size_t n)
+{
+	*d = (struct kt_decision){ .patch = KT_BUF_INIT, .kind = strdup(kind) };
+	d->denials = calloc(n, sizeof(*d->denials));
+	for (size_t i = 0; i < n; i++) {
+		d->denials[i].rule = strdup(rp[2 * i]);
+		d->denials[i].path = rp[2 * i + 1] ? strdup(rp[2 * i + 1]) : NULL;
+		d->denials[i].message = strdup("m");
+	}
+	d->n_denials = n;
+	d->code = 403;
+	kt_buf_adds(&d->patch, "[]");
+}
+
+/* What each enforcement profile enforces (docs/enforcement.md). */
+static void gatekeeper_enforces_only_its_families(void **state)
+{
+	static const char *const ingress[] = {
+		"hostnames.unauthorized", "spec.rules[0].host",
+		"hostnames.unauthorized", "metadata.annotations[external-dns.alpha.kubernetes.io/hostname]",
+		"hostnames.ingress-class", "spec.ingressClassName",
+		"request.namespace-mismatch", "metadata.namespace",
+	};
+	static const char *const dns[] = { "hostnames.unauthorized", "spec.endpoints[0].dnsName" };
+	static const char *const svc[] = { "services.node-port", "spec.type",
+					   "services.external-ips", "spec.externalIPs" };
+	static const char *const pod[] = { "pod-security.privileged", "spec",
+					   "placement.node-name", "spec.nodeName" };
+	struct kt_decision d;
+
+	(void)state;
+	/* the webhook enforces everything */
+	fake_decision(&d, "Ingress", ingress, 4);
+	assert_int_equal(kt_policy_enforcement(0, "networking.k8s.io", NULL, &d), KT_OK);
+	assert_int_equal(d.n_denials, 4);
+	assert_int_equal(d.patch.len, 2);
+	kt_decision_release(&d);
+	/* gatekeeper: hostnames in the spec and the request's shape only */
+	fake_decision(&d, "Ingress", ingress, 4);
+	assert_int_equal(kt_policy_enforcement(1, "networking.k8s.io", NULL, &d), KT_OK);
+	assert_int_equal(d.n_denials, 2);
+	assert_string_equal(d.denials[0].path, "spec.rules[0].host");
+	assert_string_equal(d.denials[1].rule, "request.namespace-mismatch");
+	assert_int_equal(d.n_warnings, 2);
+	assert_non_null(strstr(d.warnings[0].message, "not enforced by gatekeeper ("));
+	assert_string_equal(d.warnings[1].rule, "hostnames.ingress-class");
+	assert_false(d.allowed);
+	assert_int_equal(d.patch.len, 0);
+	kt_decision_release(&d);
+	/* its constraint does not match DNSEndpoints */
+	fake_decision(&d, "DNSEndpoint", dns, 1);
+	assert_int_equal(kt_policy_enforcement(1, "externaldns.k8s.io", NULL, &d), KT_OK);
+	assert_true(d.allowed);
+	assert_int_equal(d.code, 200);
+	kt_decision_release(&d);
+	fake_decision(&d, "Service", svc, 2);
+	assert_int_equal(kt_policy_enforcement(1, "", NULL, &d), KT_OK);
+	assert_int_equal(d.n_denials, 1);
+	assert_string_equal(d.denials[0].rule, "services.node-port");
+	kt_decision_release(&d);
+	/* Pod Security admission enforces Pods, not templates */
+	fake_decision(&d, "Pod", pod, 2);
+	assert_int_equal(kt_policy_enforcement(1, "", NULL, &d), KT_OK);
+	assert_int_equal(d.n_denials, 1);
+	assert_string_equal(d.denials[0].rule, "pod-security.privileged");
+	kt_decision_release(&d);
+	fake_decision(&d, "Deployment", pod, 2);
+	assert_int_equal(kt_policy_enforcement(1, "apps", NULL, &d), KT_OK);
+	assert_int_equal(d.n_denials, 0);
+	assert_true(d.allowed);
+	kt_decision_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +730,8 @@ int main(void)
 		cmocka_unit_test(decide_validates_its_request),
 		cmocka_unit_test(audit_judges_live_objects),
 		cmocka_unit_test(annotation_table_is_sorted),
+		cmocka_unit_test(every_judged_kind_is_claimed),
+		cmocka_unit_test(gatekeeper_enforces_only_its_families),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
