@@ -8,9 +8,11 @@
  *  - changed: a field render sets has another value live (one finding per
  *    field);
  *  - unexpected: a live object labelled app.kubernetes.io/managed-by:
- *    kubetenant that render does not produce (any more), unless a
- *    controller made it (it has ownerReferences) or it is the Endpoints
- *    object the endpoints controller keeps for a rendered Service.
+ *    kubetenant that render does not produce (any more), unless it is a
+ *    copy of a rendered object's labels: a controller's child (it has
+ *    ownerReferences), the Endpoints of a rendered Service, a PodMetrics
+ *    (metrics.k8s.io), the crd.projectcalico.org object that stores a
+ *    rendered projectcalico.org policy.
  *
  * Live objects carry what the API server and controllers wrote (uid,
  * resourceVersion, managedFields, status, defaulted spec fields, caBundle

@@ -334,19 +334,34 @@ static int key(char *buf, size_t size, json_t *o, bool with_ns)
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-/* An object with the platform's label that no controller made. */
+/*
+ * An object with the platform's label that no controller made.  Copies of
+ * labels that are not: a controller's children (ownerReferences), the
+ * Endpoints the endpoints controller keeps for a Service, metrics-server's
+ * PodMetrics (a pod's labels), and the crd.projectcalico.org object the
+ * Calico API server stores a projectcalico.org policy in (same name, or
+ * "default." and the name for the default tier).
+ */
 static bool ours(json_t *rendered_idx, json_t *o)
 {
 	json_t *meta = json_object_get(o, "metadata");
 	const char *mb = str(json_object_get(meta, "labels"), KT_POLICY_MANAGED_BY_KEY);
+	const char *av = str(o, "apiVersion"), *kind = str(o, "kind"), *name = str(meta, "name");
+	const char *ns = str(meta, "namespace");
 	char k[1024];
 
 	if (strcmp(mb, KT_POLICY_MANAGED_BY_VALUE) || json_array_size(json_object_get(meta,
-									    "ownerReferences")))
+									    "ownerReferences")) ||
+	    !strncmp(av, "metrics.k8s.io/", 15))
 		return false;
-	/* the endpoints controller copies a Service's labels into its Endpoints */
-	if (!strcmp(str(o, "apiVersion"), "v1") && !strcmp(str(o, "kind"), "Endpoints")) {
-		snprintf(k, sizeof(k), "\nService\n%s\n%s", str(meta, "namespace"), str(meta, "name"));
+	if (!strcmp(av, "v1") && !strcmp(kind, "Endpoints")) {
+		snprintf(k, sizeof(k), "\nService\n%s\n%s", ns, name);
+		return !json_object_get(rendered_idx, k);
+	}
+	if (!strncmp(av, "crd.projectcalico.org/", 22)) {
+		if (!strncmp(name, "default.", 8))
+			name += 8;
+		snprintf(k, sizeof(k), "projectcalico.org\n%s\n%s\n%s", kind, ns, name);
 		return !json_object_get(rendered_idx, k);
 	}
 	return true;

@@ -286,6 +286,26 @@ static void missing_and_unexpected(void **state)
 		    "\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\"}}}]");
 	assert_int_equal(json_array_size(f), 0);
 	json_decref(f);
+	/* metrics-server's copy of a pod's labels; Calico's storage of a v3 policy */
+	f = compare("[{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":\"NetworkPolicy\","
+		    "\"metadata\":{\"name\":\"restrict-other-tenants\",\"namespace\":\"a\"}}]",
+		    "[{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":\"NetworkPolicy\","
+		    "\"metadata\":{\"name\":\"restrict-other-tenants\",\"namespace\":\"a\"}},"
+		    "{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"NetworkPolicy\","
+		    "\"metadata\":{\"name\":\"default.restrict-other-tenants\",\"namespace\":\"a\","
+		    "\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\"}}},"
+		    "{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"NetworkPolicy\","
+		    "\"metadata\":{\"name\":\"default.allow-all\",\"namespace\":\"a\","
+		    "\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\"}}},"
+		    "{\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"kind\":\"PodMetrics\","
+		    "\"metadata\":{\"name\":\"kubetenant-webhook-6d9f7c5b8-x2x7q\",\"namespace\":"
+		    "\"kubetenant-system\",\"labels\":{\"app.kubernetes.io/managed-by\":"
+		    "\"kubetenant\"}},\"containers\":[]}]");
+	assert_int_equal(json_array_size(f), 1);
+	assert_finding(f, 0, "unexpected", "", NULL, NULL);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "name")),
+			    "default.allow-all");
+	json_decref(f);
 }
 
 /* The API server writes quantities in canonical form; a label is not a quantity. */
