@@ -10,7 +10,8 @@
  *  - unexpected: a live object labelled app.kubernetes.io/managed-by:
  *    kubetenant that render does not produce (any more), unless it is a
  *    copy of a rendered object's labels: a controller's child (it has
- *    ownerReferences), the Endpoints of a rendered Service, a PodMetrics
+ *    ownerReferences; not believed of RBAC objects and webhook
+ *    configurations, which no controller makes), the Endpoints of a rendered Service, a PodMetrics
  *    (metrics.k8s.io), the crd.projectcalico.org object that stores a
  *    rendered projectcalico.org policy.
  *

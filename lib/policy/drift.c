@@ -350,10 +350,15 @@ static bool ours(json_t *rendered_idx, json_t *o)
 	const char *ns = str(meta, "namespace");
 	char k[1024];
 
-	if (strcmp(mb, KT_POLICY_MANAGED_BY_VALUE) || json_array_size(json_object_get(meta,
-									    "ownerReferences")) ||
-	    !strncmp(av, "metrics.k8s.io/", 15))
+	if (strcmp(mb, KT_POLICY_MANAGED_BY_VALUE) || !strncmp(av, "metrics.k8s.io/", 15))
 		return false;
+	/*
+	 * Anyone can write an ownerReference; no controller makes grants or
+	 * webhook configurations, so those stay unexpected whatever they claim.
+	 */
+	if (json_array_size(json_object_get(meta, "ownerReferences")))
+		return !strncmp(av, "rbac.authorization.k8s.io/", 26) ||
+		       !strncmp(av, "admissionregistration.k8s.io/", 29);
 	if (!strcmp(av, "v1") && !strcmp(kind, "Endpoints")) {
 		snprintf(k, sizeof(k), "\nService\n%s\n%s", ns, name);
 		return !json_object_get(rendered_idx, k);

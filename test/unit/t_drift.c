@@ -244,7 +244,7 @@ static void missing_and_unexpected(void **state)
 
 	(void)state;
 	f = compare(fmt("[%s, %s]", NS_RENDERED, RB_RENDERED),
-		    fmt("[%s, %s, %s, %s, %s]", fmt(NS_LIVE, "restricted", ""),
+		    fmt("[%s, %s, %s, %s, %s, %s]", fmt(NS_LIVE, "restricted", ""),
 			/* labelled by the platform, rendered by nobody */
 			"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":"
 			"\"ClusterRoleBinding\",\"metadata\":{\"name\":\"kubetenant-debug\","
@@ -262,19 +262,28 @@ static void missing_and_unexpected(void **state)
 			"\"team-a\",\"namespace\":\"team-a\",\"labels\":"
 			"{\"app.kubernetes.io/managed-by\":\"kubetenant\"}}}",
 			"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
-			"\"kube-root-ca.crt\",\"namespace\":\"team-a\"}}"));
+			"\"kube-root-ca.crt\",\"namespace\":\"team-a\"}}",
+			/* no controller makes grants: an owner claimed is not believed */
+			"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\","
+			"\"metadata\":{\"name\":\"kubetenant-extra\",\"namespace\":\"team-a\","
+			"\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\"},"
+			"\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+			"\"name\":\"team-a\",\"uid\":\"5f0c3a57\"}]}}"));
 	/* team-a has no rendered Service, so its labelled Endpoints is unexpected */
-	assert_int_equal(json_array_size(f), 3);
+	assert_int_equal(json_array_size(f), 4);
 	assert_finding(f, 0, "unexpected", "", NULL, NULL);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "name")),
 			    "kubetenant-debug");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(f, 0), "index")), 1);
 	assert_finding(f, 1, "unexpected", "", NULL, NULL);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(f, 1), "index")), 3);
-	assert_finding(f, 2, "missing", "", NULL, NULL);
+	assert_finding(f, 2, "unexpected", "", NULL, NULL);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 2), "name")),
+			    "kubetenant-extra");
+	assert_finding(f, 3, "missing", "", NULL, NULL);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "name")),
 			    "tenant-access");
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(f, 2), "index")), -1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(f, 3), "index")), -1);
 	json_decref(f);
 	/* the Endpoints of a rendered Service is the endpoints controller's */
 	f = compare("[{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"w\","
