@@ -126,3 +126,34 @@ check_profile() { # tenants file, render flags...
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"before its Namespace: RoleBinding nis-customer-portal/tenant-access"* ]]
 }
+
+@test "the README's install commands, run as written, apply the whole render: platform, webhooks, tenants" {
+	# the sh block of "## Install in a cluster", with kubectl recording what it applies
+	awk '/^## Install in a cluster/ { s = 1 } s && /^```sh$/ { b = 1; next } b && /^```$/ { exit }
+	     b { print }' "$REPO/README.md" >"$T/install.sh"
+	grep -q 'kubectl apply' "$T/install.sh"
+	cp "$REPO/examples/platform.yaml" "$T/tenants.yaml"
+	cd "$T"
+	run bash -euo pipefail -c '
+		kubetenant() { "$KT_BIN" "$@"; }
+		kubectl() { # in a pipeline: a subshell, so the count lives in a file
+			local n
+			if [ "$1" = apply ]; then
+				n=$(($(cat count 2>/dev/null || echo 0) + 1))
+				echo "$n" >count
+				cat >"applied.$n"
+			fi
+		}
+		. ./install.sh
+		echo "$(cat count) applies"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "3 applies" ]
+	"$KT_BIN" render -f tenants.yaml --format json >all.json
+	jq -r '.items[] | select(.kind | endswith("WebhookConfiguration") | not)
+		| select(.metadata.labels | keys | any(endswith("/tenant")) | not) | .kind' all.json >want.1
+	[ "$(jq -r '.items[].kind' applied.1)" = "$(cat want.1)" ]
+	[ "$(jq -r '.items[].kind' applied.2)" = "$(printf '%s\n' MutatingWebhookConfiguration ValidatingWebhookConfiguration)" ]
+	[ "$(jq -r '.items[0] | .kind + "/" + .metadata.name' applied.3)" = Namespace/nis-customer-portal ]
+	# nothing lost, nothing twice, and the same objects byte for byte
+	[ "$(jq -c '.items[]' applied.1 applied.2 applied.3 | sort)" = "$(jq -c '.items[]' all.json | sort)" ]
+}
