@@ -434,7 +434,7 @@ int cmd_audit(int argc, char **argv)
 	a.d.opts.tenants_yaml = text.buf;
 	a.d.opts.tenants_yaml_len = text.len;
 	a.d.opts.default_image = "kubetenant/kubetenant:" KT_VERSION;
-	a.d.tenants = tenants;
+	a.d.tenants = strcmp(tenants, "-") ? tenants : "<stdin>";
 	a.d.json = a.format == FMT_JSON;
 	if (a.format == FMT_JSON && (!(a.objects = json_array()) || !(a.errors = json_array()) ||
 				     !(a.d.findings = json_array()))) {
