@@ -12,30 +12,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt.h"
+#include "kt/buf.h"
 #include "kt/manifest.h"
 #include "kt/policy.h"
+#include "audit.h"
+#include "version.h"
 
 static const char usage[] =
-	"usage: kubetenant audit -f TENANTS [--format text|json] DUMP...\n"
+	"usage: kubetenant audit -f TENANTS [--network PROFILE] [--enforcement PROFILE]\n"
+	"                        [--karpenter VERSION] [--group-prefix PREFIX]\n"
+	"                        [--no-drift] [--format text|json] DUMP...\n"
 	"\n"
 	"Report every object in a tenant namespace that the tenancy rules of TENANTS\n"
-	"would deny if it were created now.  DUMP is the output of\n"
+	"would deny if it were created now, and every platform object that differs\n"
+	"from what `kubetenant render` produces for TENANTS with the same profile:\n"
+	"missing, changed (field by field) or unexpected (labelled managed-by\n"
+	"kubetenant but not rendered).  DUMP is the output of\n"
 	"  kubectl get <kinds> -A -o json\n"
 	"(a List, or any YAML/JSON manifests), a directory of such files, or - for\n"
-	"standard input.  Include nodes (kubectl get nodes,pods,... -o json) to also\n"
-	"check on which node pool each pod runs.\n"
+	"standard input; it must hold every kind render emits (see the man page\n"
+	"for a command that fetches them all).  Include nodes to also check on\n"
+	"which node pool each pod runs.\n"
 	"\n"
-	"  -f, --tenants FILE  the tenants file\n"
-	"  --format FORMAT     text (default): one line per denial,\n"
-	"                      \"file:line: namespace Kind/name: rule: path: message\",\n"
-	"                      then counts per tenant and per rule;\n"
-	"                      json: one report object on standard output\n"
-	"  -h, --help          show this help\n"
+	"  -f, --tenants FILE      the tenants file\n"
+	"      --network PROFILE   kubernetes (default) | calico-crd | calico | admin\n"
+	"      --enforcement PROF  webhook (default) | gatekeeper\n"
+	"      --karpenter VERSION v1 (default) | v1alpha5\n"
+	"      --group-prefix P    as for render (default: global.groupPrefix, else \"oidc:\")\n"
+	"      --no-drift          do not compare with render (a dump of some kinds only)\n"
+	"      --format FORMAT     text (default): one line per denial,\n"
+	"                          \"file:line: namespace Kind/name: rule: path: message\",\n"
+	"                          one per drift, \"...: drift.changed: path: rendered X,\n"
+	"                          live Y\", then counts; json: one report object\n"
+	"  -h, --help              show this help\n"
 	"\n"
-	"exit status: 0 nothing denied, 1 an object would be denied, 2 bad usage or an\n"
-	"             invalid tenants file, 3 a dump is unreadable or not valid YAML/JSON\n";
+	"exit status: 0 nothing denied and no drift, 1 an object would be denied or\n"
+	"             differs from render, 2 bad usage or an invalid tenants file,\n"
+	"             3 a dump is unreadable or not valid YAML/JSON\n";
 
 enum format { FMT_TEXT, FMT_JSON };
+enum { OPT_NETWORK = 256, OPT_ENFORCEMENT, OPT_KARPENTER, OPT_GROUP_PREFIX, OPT_NO_DRIFT };
 
 struct node_pool {
 	const char *node, *pool; /* borrowed from the manifest set */
@@ -49,6 +65,8 @@ struct count {
 struct audit {
 	const struct kt_config *cfg;
 	enum format format;
+	bool drift;
+	struct audit_drift d;
 	struct node_pool *nodes;
 	size_t n_nodes;
 	struct count *tenants, *rules;
@@ -246,6 +264,17 @@ static int finish(struct audit *a)
 				a->n_denied, "skipped", a->n_skipped, "errors", a->n_errors,
 				"tenants", tenants, "rules", rules, "objects", a->objects, "errors",
 				a->errors);
+		/* without --no-drift only: a machine can tell "not compared" from "no drift" */
+		if (doc && a->drift &&
+		    (json_object_set_new(json_object_get(doc, "summary"), "drift",
+					 json_pack("{s:i, s:i, s:i, s:i, s:i}", "rendered",
+						   a->d.rendered, "missing", a->d.missing,
+						   "changed", a->d.changed, "fields", a->d.fields,
+						   "unexpected", a->d.unexpected)) ||
+		     json_object_set(doc, "drift", a->d.findings))) {
+			json_decref(doc);
+			doc = NULL;
+		}
 		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ||
 		    putchar('\n') == EOF) {
 			json_decref(doc);
@@ -254,10 +283,15 @@ static int finish(struct audit *a)
 		}
 		json_decref(doc);
 	} else {
-		if (a->n_denied)
+		if (a->n_denied || a->d.missing || a->d.changed || a->d.unexpected)
 			printf("\n");
 		printf("%u objects, %u in tenant namespaces judged, %u would be denied\n",
 		       a->n_objects, a->n_judged, a->n_denied);
+		if (a->drift)
+			printf("%u platform objects rendered: %u missing, %u changed (%u fields), "
+			       "%u unexpected\n",
+			       a->d.rendered, a->d.missing, a->d.changed, a->d.fields,
+			       a->d.unexpected);
 		if (a->n_tenants)
 			printf("per tenant (denied/judged):\n");
 		for (i = 0; i < a->n_tenants; i++)
@@ -271,7 +305,18 @@ static int finish(struct audit *a)
 	fflush(stdout);
 	if (a->n_errors)
 		return KT_EXIT_INPUT;
-	return a->n_denied ? KT_EXIT_FINDINGS : KT_EXIT_OK;
+	return a->n_denied || a->d.missing || a->d.changed || a->d.unexpected ? KT_EXIT_FINDINGS
+									       : KT_EXIT_OK;
+}
+
+static int profile(const char *flag, const char *value, int parsed, int *out)
+{
+	if (parsed < 0) {
+		kt_error("unknown %s '%s'; see 'kubetenant audit --help'", flag, value);
+		return -1;
+	}
+	*out = parsed;
+	return 0;
 }
 
 static int run(struct audit *a, char **paths, int n_paths)
@@ -298,6 +343,8 @@ static int run(struct audit *a, char **paths, int n_paths)
 		if (judge(a, &set.objs[i]))
 			goto nomem;
 	}
+	if (a->drift && (rc = audit_drift(&a->d, a->cfg, &set)))
+		goto out;
 	rc = finish(a);
 	goto out;
 nomem:
@@ -313,14 +360,20 @@ int cmd_audit(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "tenants", required_argument, NULL, 'f' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "network", required_argument, NULL, OPT_NETWORK },
+		{ "enforcement", required_argument, NULL, OPT_ENFORCEMENT },
+		{ "karpenter", required_argument, NULL, OPT_KARPENTER },
+		{ "group-prefix", required_argument, NULL, OPT_GROUP_PREFIX },
+		{ "no-drift", no_argument, NULL, OPT_NO_DRIFT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct audit a = { .format = FMT_TEXT };
+	struct audit a = { .format = FMT_TEXT, .drift = true };
+	struct kt_buf text = KT_BUF_INIT;
 	struct kt_config *cfg = NULL;
 	const char *tenants = NULL;
 	bool json;
-	int c, rc;
+	int c, rc, v;
 	size_t i;
 
 	optind = 1;
@@ -328,6 +381,29 @@ int cmd_audit(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			tenants = optarg;
+			break;
+		case OPT_NETWORK:
+			if (profile("network profile", optarg, kt_render_network_parse(optarg), &v))
+				return KT_EXIT_USAGE;
+			a.d.opts.network = v;
+			break;
+		case OPT_ENFORCEMENT:
+			if (profile("enforcement profile", optarg,
+				    kt_render_enforcement_parse(optarg), &v))
+				return KT_EXIT_USAGE;
+			a.d.opts.enforcement = v;
+			break;
+		case OPT_KARPENTER:
+			if (profile("karpenter version", optarg, kt_render_karpenter_parse(optarg),
+				    &v))
+				return KT_EXIT_USAGE;
+			a.d.opts.karpenter = v;
+			break;
+		case OPT_GROUP_PREFIX:
+			a.d.opts.group_prefix = optarg;
+			break;
+		case OPT_NO_DRIFT:
+			a.drift = false;
 			break;
 		case 'F':
 			if (kt_opt_format(optarg, &json))
@@ -348,11 +424,20 @@ int cmd_audit(int argc, char **argv)
 		kt_error("no dump given (use - for standard input)");
 		return kt_usage(usage, 0);
 	}
-	rc = kt_cmd_load_config(tenants, &cfg);
-	if (rc)
+	rc = kt_cmd_load_config_text(tenants, &cfg, &text);
+	if (rc) {
+		kt_buf_release(&text);
 		return rc;
+	}
 	a.cfg = cfg;
-	if (a.format == FMT_JSON && (!(a.objects = json_array()) || !(a.errors = json_array()))) {
+	/* what render would put in the webhook's ConfigMap: these very bytes */
+	a.d.opts.tenants_yaml = text.buf;
+	a.d.opts.tenants_yaml_len = text.len;
+	a.d.opts.default_image = "kubetenant/kubetenant:" KT_VERSION;
+	a.d.tenants = strcmp(tenants, "-") ? tenants : "<stdin>";
+	a.d.json = a.format == FMT_JSON;
+	if (a.format == FMT_JSON && (!(a.objects = json_array()) || !(a.errors = json_array()) ||
+				     !(a.d.findings = json_array()))) {
 		kt_error("out of memory");
 		rc = KT_EXIT_INTERNAL;
 	} else {
@@ -365,6 +450,8 @@ int cmd_audit(int argc, char **argv)
 	free(a.nodes);
 	json_decref(a.objects);
 	json_decref(a.errors);
+	json_decref(a.d.findings);
 	kt_config_free(cfg);
+	kt_buf_release(&text);
 	return rc;
 }

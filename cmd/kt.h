@@ -52,6 +52,10 @@ int kt_usage(const char *usage, int help);
  */
 int kt_cmd_load_config(const char *path, struct kt_config **out);
 
+/* The same, keeping the bytes that were validated in *text (render's ConfigMap carries them). */
+struct kt_buf;
+int kt_cmd_load_config_text(const char *path, struct kt_config **out, struct kt_buf *text);
+
 /* Map a library return code to an exit status. */
 int kt_exit_for(enum kt_rc rc);
 

@@ -3,9 +3,20 @@
  * printed as "file:line:col: message", then one exit code.
  */
 #include <stdio.h>
+#include <string.h>
 #include "kt.h"
+#include "kt/buf.h"
 
 int kt_cmd_load_config(const char *path, struct kt_config **out)
+{
+	struct kt_buf text = KT_BUF_INIT;
+	int rc = kt_cmd_load_config_text(path, out, &text);
+
+	kt_buf_release(&text);
+	return rc;
+}
+
+int kt_cmd_load_config_text(const char *path, struct kt_config **out, struct kt_buf *text)
 {
 	struct kt_diags diags = { 0 };
 	struct kt_err err = { 0 };
@@ -19,7 +30,15 @@ int kt_cmd_load_config(const char *path, struct kt_config **out)
 	}
 	if (path[0] == '-' && !path[1])
 		name = "<stdin>";
-	rc = kt_config_load(path, out, &diags, &err);
+	rc = kt_buf_read_file(text, path, KT_CONFIG_MAX_BYTES, &err);
+	if (rc == KT_E_NOMEM && strstr(err.msg, "is larger than")) {
+		/* too big is a property of the input, not a lack of memory */
+		kt_err_set(&err, KT_E_IO, "'%s' is larger than %u MiB, the limit for a tenants file",
+			   path, KT_CONFIG_MAX_BYTES >> 20);
+		rc = KT_E_IO;
+	}
+	if (rc == KT_OK)
+		rc = kt_config_parse(text->buf, text->len, name, out, &diags, &err);
 	n = diags.n;
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "%s:%d:%d: %s\n", name, diags.v[i].line, diags.v[i].col,
