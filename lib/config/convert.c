@@ -718,9 +718,11 @@ static void on_identity(struct kt_loader *ld, int k, const struct kt_ypair *p, c
 		get_strv(ld, p->value, path, 256, NULL, &id->users, NULL);
 	else if (k == ID_GROUPS)
 		get_strv(ld, p->value, path, 256, check_platform_group, &id->groups, NULL);
-	else
+	else {
 		get_strv(ld, p->value, path, 317, check_service_account, &id->service_accounts,
 			 NULL);
+		ld->service_accounts_set = true; /* even to []: the defaults are replaced */
+	}
 }
 
 static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,

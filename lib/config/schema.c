@@ -137,6 +137,19 @@ static json_t *name_map(const char *description, int max, json_t *names, json_t 
 			 "additionalProperties", values);
 }
 
+static json_t *default_service_accounts(json_t *obj)
+{
+	static const char *const dflt[] = KT_DEFAULT_PLATFORM_SERVICE_ACCOUNTS;
+	json_t *v = json_array();
+
+	for (size_t i = 0; v && i < sizeof(dflt) / sizeof(dflt[0]); i++)
+		if (json_array_append_new(v, json_string(dflt[i]))) {
+			json_decref(v);
+			v = NULL;
+		}
+	return with(obj, "{s:o}", "default", v);
+}
+
 static json_t *platform_identities(void)
 {
 	json_t *group = with(nonempty(256), "{s:{s:[s, s, s]}}", "not", "enum",
@@ -151,9 +164,13 @@ static json_t *platform_identities(void)
 			  "groups", list("Group names; 'system:authenticated', "
 					 "'system:unauthenticated' and 'system:serviceaccounts' are "
 					 "refused.", group),
-			  "serviceAccounts", list("Service accounts as 'namespace:name'.",
-						  str("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:"
-						      "[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))));
+			  "serviceAccounts", default_service_accounts(list(
+				  "Service accounts as 'namespace:name'. When not set: the "
+				  "controllers of Flux, cert-manager and the cloud's service "
+				  "and load-balancer controllers (docs/controllers.md); setting "
+				  "the key replaces that list.",
+				  str("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:"
+				      "[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")))));
 }
 
 static json_t *oidc(void)

@@ -208,6 +208,29 @@ $f:6:3: warning: tenant 'team-a' has no 'operatorEdGroup': nobody can read its n
 	[ "$(sed -n 30p <<<"$stderr")" = "$f:32:19: node pool 'p30' is not defined in 'nodePools'" ]
 }
 
+@test "a manifestRepo without Flux's controllers as platform identities is a warning" {
+	f="$BATS_TEST_TMPDIR/flux.yaml"
+	cat >"$f" <<-YAML
+	global:
+	  tenantHostPrefix: tenants.example.org
+	  clusterName: demo
+	  platformIdentities: {serviceAccounts: ["ops:deployer"]}
+	nodePools:
+	  apps: {instances: {instanceTypes: [t3a.large]}, costCode: org1}
+	tenants:
+	  team-a: {nodePool: apps, operatorEdGroup: devs, manifestRepo: {url: "https://git.example.org/a.git"}}
+	YAML
+	run --separate-stderr "$KT_BIN" validate --strict -f "$f"
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <<<"$stderr")" -eq 2 ]
+	[[ "$stderr" == "$f:8:3: warning: tenant 'team-a' uses manifestRepo but 'flux-system:kustomize-controller' is not in global.platformIdentities.serviceAccounts"* ]]
+	# the defaults list them
+	sed -i '/platformIdentities/d' "$f"
+	run --separate-stderr "$KT_BIN" validate --strict -f "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
 @test "schema prints valid JSON Schema covering every key" {
 	run --separate-stderr "$KT_BIN" schema
 	[ "$status" -eq 0 ]

@@ -20,7 +20,6 @@ static const char kt_policy_fixture_yaml[] =
 	"  platformIdentities:\n"
 	"    users: [admin@example.org]\n"
 	"    groups: [platform-admins]\n"
-	"    serviceAccounts: [\"flux-system:kustomize-controller\"]\n"
 	"nodePools:\n"
 	"  a-pool:\n"
 	"    instances: {instanceTypes: [t3a.large]}\n"
