@@ -117,6 +117,7 @@ struct kt_global {
 	struct kt_strv platform_namespaces;
 	struct kt_pss_policy pod_security; /* default restricted:latest */
 	struct kt_identities platform;
+	struct kt_strv default_priority_classes; /* the cluster's globalDefault class(es) */
 	char *image;              /* default "kubetenant/kubetenant:<version>" */
 	struct kt_oidc {          /* the proxy; issuer_url == NULL: no proxy rendered */
 		char *issuer_url;     /* oidc.issuerURL */

@@ -62,6 +62,7 @@ static enum kt_rc finish(struct kt_config *cfg, const struct kt_tenant *const *b
 				return KT_E_NOMEM;
 	}
 	sort_strv(&g->platform_namespaces);
+	sort_strv(&g->default_priority_classes);
 	sort_strv(&g->platform.users);
 	sort_strv(&g->platform.groups);
 	sort_strv(&g->platform.service_accounts);

@@ -192,7 +192,7 @@ static json_t *oidc(void)
 static json_t *global(void)
 {
 	json_t *props = json_pack(
-		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"clusterHostname", hostname(253, "Public hostname of the cluster; it belongs to the "
 					    "platform and no tenant may claim it."),
 		"tenantHostPrefix", hostname(187, "DNS zone of tenant hosts: every tenant may use "
@@ -226,7 +226,13 @@ static json_t *global(void)
 				   "pattern", "^[A-Za-z0-9._/:@-]+$", "description",
 				   "Image of kubetenant itself, for the webhook and proxy "
 				   "Deployments. Default 'kubetenant/kubetenant:<version>'."),
-		"oidc", oidc());
+		"oidc", oidc(),
+		"defaultPriorityClasses", opt_list("The cluster's globalDefault PriorityClass "
+						   "(or classes, while changing it): the API "
+						   "server sets it on every pod that names none, "
+						   "so every tenant may use it. Names starting "
+						   "with 'system-' are refused.",
+						   not_matching(str(DNS_SUBDOMAIN), "^system-")));
 
 	return strict_object("Settings for the whole cluster.", "tenantHostPrefix", "clusterName",
 			     props);

@@ -360,7 +360,7 @@ static const char *allowed_list(char *buf, size_t size, const char *dflt, const 
 /* A per-tenant allow-list on one pod field; always-denied values first. */
 static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const char *field,
 			  const char *rule, const struct kt_strv *allowed, const char *dflt,
-			  const char *const *never)
+			  const char *const *never, const char *hint)
 {
 	json_t *v = json_object_get(p->spec, field);
 	char path[KT_PCTX_PATH_MAX], q[80], list[256];
@@ -386,9 +386,9 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 		}
 	if ((dflt && !strcmp(s, dflt)) || kt_strv_has(allowed, s))
 		return;
-	kt_pctx_deny(c, rule, FPATH, "%s uses %s '%s', which tenant '%s' may not use; %s", p->what,
-		     field, kt_pctx_q(q, sizeof(q), s), c->t->name,
-		     allowed_list(list, sizeof(list), dflt, allowed));
+	kt_pctx_deny(c, rule, FPATH, "%s uses %s '%s', which tenant '%s' may not use; %s%s",
+		     p->what, field, kt_pctx_q(q, sizeof(q), s), c->t->name,
+		     allowed_list(list, sizeof(list), dflt, allowed), hint ? hint : "");
 #undef FPATH
 }
 
@@ -433,12 +433,23 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 	judge_node_selector(c, p);
 	judge_affinity(c, p);
 	judge_tolerations(c, p);
-	judge_allowed(c, p, "priorityClassName", "placement.priority-class", &t->priority_classes,
-		      NULL, critical);
+	/*
+	 * The Priority admission plugin names the cluster's globalDefault class
+	 * in every pod that names none, before webhooks run: that class is every
+	 * tenant's (global.defaultPriorityClasses).  Only pods get it, so only
+	 * a pod's message says where it may come from.
+	 */
+	if (!kt_strv_has(&c->cfg->global.default_priority_classes,
+			 kt_str_or(json_object_get(p->spec, "priorityClassName"), "")))
+		judge_allowed(c, p, "priorityClassName", "placement.priority-class",
+			      &t->priority_classes, NULL, critical,
+			      p->is_pod ? " (if the API server set it from the cluster's "
+					  "globalDefault PriorityClass, list that class in "
+					  "global.defaultPriorityClasses)" : NULL);
 	judge_allowed(c, p, "runtimeClassName", "placement.runtime-class", &t->runtime_classes, NULL,
-		      NULL);
+		      NULL, NULL);
 	judge_allowed(c, p, "schedulerName", "placement.scheduler-name", &t->scheduler_names,
-		      "default-scheduler", NULL);
+		      "default-scheduler", NULL, NULL);
 }
 
 static bool is_pool_toleration(const struct kt_pctx *c, const json_t *t)

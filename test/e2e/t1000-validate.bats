@@ -236,7 +236,7 @@ $f:6:3: warning: tenant 'team-a' has no 'operatorEdGroup': nobody can read its n
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '."$schema"' <<<"$output")" = "https://json-schema.org/draft/2020-12/schema" ]
 	[ "$(jq -r '.properties.global.properties | keys | join(",")' <<<"$output")" = \
-		"clusterDNS,clusterHostname,clusterName,groupPrefix,image,labelDomain,oidc,platformIdentities,platformNamespaces,podSecurity,tenantHostPrefix" ]
+		"clusterDNS,clusterHostname,clusterName,defaultPriorityClasses,groupPrefix,image,labelDomain,oidc,platformIdentities,platformNamespaces,podSecurity,tenantHostPrefix" ]
 	[ "$(jq -r '.properties.tenants.additionalProperties.properties | keys | length' <<<"$output")" -eq 17 ]
 	# every property carries a description
 	[ "$(jq '[.. | objects | select(has("properties")) | .properties[] | select(has("description") | not)] | length' <<<"$output")" -eq 0 ]

@@ -17,6 +17,7 @@ static const char kt_policy_fixture_yaml[] =
 	"  clusterName: test-cluster\n"
 	"  labelDomain: kubetenant.io\n"
 	"  platformNamespaces: [ingress-nginx, monitoring]\n"
+	"  defaultPriorityClasses: [cluster-default]\n"
 	"  platformIdentities:\n"
 	"    users: [admin@example.org]\n"
 	"    groups: [platform-admins]\n"

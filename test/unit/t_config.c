@@ -705,6 +705,7 @@ static void platform_service_accounts_default(void **state)
 	for (size_t i = 1; i < cfg->global.platform.service_accounts.n; i++)
 		assert_true(strcmp(cfg->global.platform.service_accounts.v[i - 1],
 				   cfg->global.platform.service_accounts.v[i]) < 0);
+	assert_int_equal(cfg->global.default_priority_classes.n, 0);
 	kt_config_free(cfg);
 	/* setting the key replaces the list, also with an empty one; users alone do not */
 	cfg = load_ok(GLOBAL "  platformIdentities:\n    serviceAccounts: [\"ops:deployer\"]\n"
@@ -718,8 +719,11 @@ static void platform_service_accounts_default(void **state)
 	assert_int_equal(cfg->global.platform.service_accounts.n, 0);
 	kt_config_free(cfg);
 	cfg = load_ok(GLOBAL "  platformIdentities:\n    users: [root@example.org]\n"
+		      "  defaultPriorityClasses: [cluster-default]\n"
 		      POOL "tenants:\n  a:\n    nodePool: apps\n");
 	assert_true(has_sa(cfg, "flux-system:kustomize-controller"));
+	assert_int_equal(cfg->global.default_priority_classes.n, 1);
+	assert_string_equal(cfg->global.default_priority_classes.v[0], "cluster-default");
 	kt_config_free(cfg);
 }
 
