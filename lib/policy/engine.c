@@ -140,6 +140,28 @@ const char *kt_policy_flux_service_account(const struct kt_tenant *t)
 
 /* ---- identities ---- */
 
+bool kt_kube_controller(const struct kt_pctx *c, const char *name)
+{
+	static const char sa[] = "system:serviceaccount:kube-system:";
+	const char *u = c->d->user;
+
+	if (!u)
+		return false;
+	if (!strcmp(u, "system:kube-controller-manager"))
+		return true;
+	return !strncmp(u, sa, sizeof(sa) - 1) && !strcmp(u + sizeof(sa) - 1, name);
+}
+
+bool kt_controller_ref(const json_t *obj, const char *api_version, const char *kind)
+{
+	kt_each(ref, json_object_get(json_object_get(obj, "metadata"), "ownerReferences"))
+		if (json_is_true(json_object_get(ref.v, "controller")) &&
+		    kt_streq(json_object_get(ref.v, "apiVersion"), api_version) &&
+		    kt_streq(json_object_get(ref.v, "kind"), kind))
+			return true;
+	return false;
+}
+
 static bool platform_user(const struct kt_config *cfg, const char *user)
 {
 	const struct kt_identities *id = &cfg->global.platform;

@@ -110,6 +110,22 @@ static const char *requirement_escape(const struct kt_pctx *c, json_t *req, char
 	return NULL;
 }
 
+/*
+ * The term the DaemonSet controller writes into each pod it creates: the
+ * one node the pod is for, `matchFields metadata.name In [<node>]`.  The
+ * pool's nodeSelector still holds (it is ANDed with every term), so a node
+ * outside the pool leaves the pod unschedulable, never placed there.
+ */
+static bool daemon_node_term(json_t *term)
+{
+	json_t *mf = json_object_get(term, "matchFields"), *r = json_array_get(mf, 0);
+	json_t *values = json_object_get(r, "values");
+
+	return json_array_size(mf) == 1 && kt_streq(json_object_get(r, "key"), "metadata.name") &&
+	       kt_streq(json_object_get(r, "operator"), "In") && json_array_size(values) == 1 &&
+	       json_is_string(json_array_get(values, 0));
+}
+
 static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *terms,
 			bool required)
 {
@@ -132,7 +148,8 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *te
 				  "node affinity term must be an object");
 			continue;
 		}
-		if (required && json_array_size(json_object_get(sel, "matchFields")))
+		if (required && json_array_size(json_object_get(sel, "matchFields")) &&
+		    !(p->daemon && daemon_node_term(sel)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
 				     kt_pctx_path(path, sizeof(path), "%s[%zu].matchFields", TPATH,
 						  term.i),
@@ -331,6 +348,10 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 			continue;
 		}
 		sys = system_taint(c, key, effect);
+		/* DaemonSet pods stay on a cordoned node: the controller adds this one */
+		if (sys && p->daemon && !strcmp(key, "node.kubernetes.io/unschedulable") &&
+		    !strcmp(op, "Exists") && effect && !strcmp(effect, "NoSchedule"))
+			continue;
 		if (sys)
 			kt_pctx_deny(c, "placement.system-toleration", TOLPATH,
 				     "%s tolerates '%s', %s; remove the toleration", p->what,
