@@ -162,6 +162,27 @@ bool kt_controller_ref(const json_t *obj, const char *api_version, const char *k
 	return false;
 }
 
+/*
+ * cert-manager makes a Pod, a Service and (ingress solver) an Ingress per
+ * HTTP01 challenge, in the challenge's namespace: generateName
+ * cm-acme-http-solver-, label acme.cert-manager.io/http01-solver=true,
+ * owned by the Challenge.  Only a platform identity (cert-manager's, by
+ * default) makes them: a tenant forging the shape gains nothing.
+ */
+bool kt_acme_solver(const struct kt_pctx *c)
+{
+	static const char prefix[] = "cm-acme-http-solver-";
+	json_t *meta = json_object_get(c->obj, "metadata");
+	const char *gen = kt_gets(meta, "generateName"), *name = kt_gets(meta, "name");
+
+	return c->platform && c->op == KT_OP_CREATE &&
+	       kt_streq(json_object_get(json_object_get(meta, "labels"),
+					"acme.cert-manager.io/http01-solver"), "true") &&
+	       ((gen && !strcmp(gen, prefix)) ||
+		(name && !strncmp(name, prefix, sizeof(prefix) - 1))) &&
+	       kt_controller_ref(c->obj, "acme.cert-manager.io/v1", "Challenge");
+}
+
 static bool platform_user(const struct kt_config *cfg, const char *user)
 {
 	const struct kt_identities *id = &cfg->global.platform;

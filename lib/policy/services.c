@@ -43,7 +43,8 @@ static void judge_service(struct kt_pctx *c)
 	if (!kt_absent(json_object_get(spec, "type")) && !type) {
 		kt_pctx_deny(c, "request.malformed", "spec.type", "service type must be a string");
 	} else if (type && !strcmp(type, "NodePort")) {
-		if (!kt_strv_has(&c->t->allow_service_types, "NodePort"))
+		/* cert-manager's default solver Service: it exposes the token only, for minutes */
+		if (!kt_strv_has(&c->t->allow_service_types, "NodePort") && !kt_acme_solver(c))
 			kt_pctx_deny(c, "services.node-port", "spec.type",
 				     "service type NodePort opens a port on every node of the "
 				     "cluster; tenant '%s' may not use it: use type ClusterIP and "

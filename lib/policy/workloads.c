@@ -106,6 +106,7 @@ static void judge_pod(struct kt_pctx *c)
 	p.daemon = c->op == KT_OP_CREATE && c->t->allow_daemonsets &&
 		   kt_kube_controller(c, "daemon-set-controller") &&
 		   kt_controller_ref(c->obj, "apps/v1", "DaemonSet");
+	p.solver = kt_acme_solver(c);
 	judge_podlike(c, &p);
 	if (c->op == KT_OP_CREATE && c->mode == KT_POLICY_MUTATE && !c->d->n_denials)
 		kt_placement_mutate(c, &p);
