@@ -16,7 +16,7 @@
 #include "kt/manifest.h"
 #include "kt/policy.h"
 #include "audit.h"
-#include "version.h"
+#include "kt/version.h"
 
 static const char usage[] =
 	"usage: kubetenant audit -f TENANTS [--network PROFILE] [--enforcement PROFILE]\n"

@@ -86,7 +86,27 @@ struct kt_tenant {
 
 struct kt_identities { /* platform identities, exempt from managed-object rules */
 	struct kt_strv users, groups, service_accounts; /* "ns:name" */
+	bool default_service_accounts; /* serviceAccounts was not set: the defaults below */
 };
+
+/*
+ * The controllers that write in tenant namespaces on the platform's behalf
+ * (docs/controllers.md says why each): the service accounts of
+ * platformIdentities when the file does not set the key.  Setting it
+ * replaces the whole list.
+ */
+#define KT_DEFAULT_PLATFORM_SERVICE_ACCOUNTS                                                  \
+	{                                                                                     \
+		"cert-manager:cert-manager", "flux-system:helm-controller",                   \
+		"flux-system:image-automation-controller",                                    \
+		"flux-system:image-reflector-controller", "flux-system:kustomize-controller", \
+		"flux-system:notification-controller", "flux-system:source-controller",       \
+		"kube-system:aws-load-balancer-controller",                                   \
+		"kube-system:cloud-controller-manager", "kube-system:service-controller",     \
+	}
+/* Flux needs these to keep the tenant sync it renders (finalizers, status). */
+#define KT_FLUX_KUSTOMIZE_CONTROLLER "flux-system:kustomize-controller"
+#define KT_FLUX_SOURCE_CONTROLLER "flux-system:source-controller"
 
 struct kt_global {
 	char *cluster_hostname;   /* NULL when not set */
@@ -98,6 +118,7 @@ struct kt_global {
 	struct kt_strv platform_namespaces;
 	struct kt_pss_policy pod_security; /* default restricted:latest */
 	struct kt_identities platform;
+	struct kt_strv default_priority_classes; /* the cluster's globalDefault class(es) */
 	char *image;              /* default "kubetenant/kubetenant:<version>" */
 	struct kt_oidc {          /* the proxy; issuer_url == NULL: no proxy rendered */
 		char *issuer_url;     /* oidc.issuerURL */

@@ -620,11 +620,13 @@ static void set_str(struct kt_loader *ld, const struct kt_ynode *v, const char *
 
 enum {
 	G_CLUSTER_HOSTNAME, G_PREFIX, G_CLUSTER_NAME, G_CLUSTER_DNS, G_LABEL_DOMAIN,
-	G_GROUP_PREFIX, G_PLATFORM_NS, G_POD_SECURITY, G_IDENTITIES, G_IMAGE, G_OIDC, G_N
+	G_GROUP_PREFIX, G_PLATFORM_NS, G_POD_SECURITY, G_IDENTITIES, G_IMAGE, G_OIDC,
+	G_DEFAULT_PRIORITY, G_N
 };
 static const char *const global_keys[] = {
 	"clusterHostname", "tenantHostPrefix", "clusterName", "clusterDNS", "labelDomain",
 	"groupPrefix", "platformNamespaces", "podSecurity", "platformIdentities", "image", "oidc",
+	"defaultPriorityClasses",
 };
 static const struct section global_section = {
 	global_keys, G_N, (1u << G_PREFIX) | (1u << G_CLUSTER_NAME)
@@ -718,9 +720,11 @@ static void on_identity(struct kt_loader *ld, int k, const struct kt_ypair *p, c
 		get_strv(ld, p->value, path, 256, NULL, &id->users, NULL);
 	else if (k == ID_GROUPS)
 		get_strv(ld, p->value, path, 256, check_platform_group, &id->groups, NULL);
-	else
+	else {
 		get_strv(ld, p->value, path, 317, check_service_account, &id->service_accounts,
 			 NULL);
+		ld->service_accounts_set = true; /* even to []: the defaults are replaced */
+	}
 }
 
 static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
@@ -782,6 +786,10 @@ static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, con
 		set_str(ld, v, path, 255, kt_is_image_ref,
 			"an image reference, like 'registry.example.org/kubetenant:0.1.0'",
 			&g->image);
+		break;
+	case G_DEFAULT_PRIORITY:
+		get_strv(ld, v, path, 253, check_priority_class, &g->default_priority_classes,
+			 NULL);
 		break;
 	case G_OIDC:
 		if ((walk(ld, p->key, v, path, &oidc_section, on_oidc, g) & (1u << O_ISSUER)) &&

@@ -109,6 +109,7 @@ struct kt_loader {
 	const struct kt_ynode *prefix_node, *cluster_host_node, *proxy_host_node;
 	const struct kt_ynode **pns_marks; /* parallel to global.platform_namespaces */
 	const struct kt_tenant **by_name; /* tenants sorted by name, while loading */
+	bool service_accounts_set; /* platformIdentities.serviceAccounts was given */
 	char clip[4][96];        /* kt_clip() ring */
 	unsigned clip_next;
 };

@@ -50,7 +50,20 @@ static enum kt_rc finish(struct kt_config *cfg, const struct kt_tenant *const *b
 	struct kt_tenant *sorted;
 	size_t i;
 
+	if (g->platform.default_service_accounts) {
+		static const char *const dflt[] = KT_DEFAULT_PLATFORM_SERVICE_ACCOUNTS;
+		size_t n = sizeof(dflt) / sizeof(dflt[0]);
+
+		g->platform.service_accounts.v = calloc(n, sizeof(char *));
+		if (!g->platform.service_accounts.v)
+			return KT_E_NOMEM;
+		for (i = 0; i < n; i++)
+			if (!(g->platform.service_accounts.v[g->platform.service_accounts.n++] =
+				      strdup(dflt[i])))
+				return KT_E_NOMEM;
+	}
 	sort_strv(&g->platform_namespaces);
+	sort_strv(&g->default_priority_classes);
 	sort_strv(&g->platform.users);
 	sort_strv(&g->platform.groups);
 	sort_strv(&g->platform.service_accounts);
@@ -205,6 +218,7 @@ enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struc
 		rc = KT_E_INVALID;
 		goto out;
 	}
+	cfg->global.platform.default_service_accounts = !ld.service_accounts_set;
 	rc = finish(cfg, ld.by_name);
 	if (rc == KT_OK) {
 		*out = cfg;

@@ -255,6 +255,7 @@ void kt_config_free(struct kt_config *cfg)
 	strv_free(&g->platform.users);
 	strv_free(&g->platform.groups);
 	strv_free(&g->platform.service_accounts);
+	strv_free(&g->default_priority_classes);
 	free(g->image);
 	free(g->oidc.issuer_url);
 	free(g->oidc.client_id);

@@ -137,6 +137,19 @@ static json_t *name_map(const char *description, int max, json_t *names, json_t 
 			 "additionalProperties", values);
 }
 
+static json_t *default_service_accounts(json_t *obj)
+{
+	static const char *const dflt[] = KT_DEFAULT_PLATFORM_SERVICE_ACCOUNTS;
+	json_t *v = json_array();
+
+	for (size_t i = 0; v && i < sizeof(dflt) / sizeof(dflt[0]); i++)
+		if (json_array_append_new(v, json_string(dflt[i]))) {
+			json_decref(v);
+			v = NULL;
+		}
+	return with(obj, "{s:o}", "default", v);
+}
+
 static json_t *platform_identities(void)
 {
 	json_t *group = with(nonempty(256), "{s:{s:[s, s, s]}}", "not", "enum",
@@ -151,9 +164,13 @@ static json_t *platform_identities(void)
 			  "groups", list("Group names; 'system:authenticated', "
 					 "'system:unauthenticated' and 'system:serviceaccounts' are "
 					 "refused.", group),
-			  "serviceAccounts", list("Service accounts as 'namespace:name'.",
-						  str("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:"
-						      "[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))));
+			  "serviceAccounts", default_service_accounts(list(
+				  "Service accounts as 'namespace:name'. When not set: the "
+				  "controllers of Flux, cert-manager and the cloud's service "
+				  "and load-balancer controllers (docs/controllers.md); setting "
+				  "the key replaces that list.",
+				  str("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:"
+				      "[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")))));
 }
 
 static json_t *oidc(void)
@@ -175,7 +192,7 @@ static json_t *oidc(void)
 static json_t *global(void)
 {
 	json_t *props = json_pack(
-		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"clusterHostname", hostname(253, "Public hostname of the cluster; it belongs to the "
 					    "platform and no tenant may claim it."),
 		"tenantHostPrefix", hostname(187, "DNS zone of tenant hosts: every tenant may use "
@@ -209,7 +226,13 @@ static json_t *global(void)
 				   "pattern", "^[A-Za-z0-9._/:@-]+$", "description",
 				   "Image of kubetenant itself, for the webhook and proxy "
 				   "Deployments. Default 'kubetenant/kubetenant:<version>'."),
-		"oidc", oidc());
+		"oidc", oidc(),
+		"defaultPriorityClasses", opt_list("The cluster's globalDefault PriorityClass "
+						   "(or classes, while changing it): the API "
+						   "server sets it on every pod that names none, "
+						   "so every tenant may use it. Names starting "
+						   "with 'system-' are refused.",
+						   not_matching(str(DNS_SUBDOMAIN), "^system-")));
 
 	return strict_object("Settings for the whole cluster.", "tenantHostPrefix", "clusterName",
 			     props);

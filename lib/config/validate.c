@@ -449,6 +449,42 @@ void kt_validate(struct kt_loader *ld)
 
 /* ------------------------------------------------------------------ lint */
 
+static bool strv_contains(const struct kt_strv *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return true;
+	return false;
+}
+
+/*
+ * Flux adds its finalizer to, and writes the status of, the GitRepository
+ * and Kustomization `tenant-manifests` that render makes for a manifestRepo:
+ * managed objects, which only platform identities may change.  The tenant's
+ * own objects still arrive as its `tenant-flux` account and are judged.
+ */
+static void flux_identities(const struct kt_config *cfg, struct kt_diag_sink *sink)
+{
+	static const char *const need[] = { KT_FLUX_KUSTOMIZE_CONTROLLER,
+					    KT_FLUX_SOURCE_CONTROLLER };
+	const struct kt_tenant *t = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->n_tenants && !t; i++)
+		if (cfg->tenants[i].repo.url)
+			t = &cfg->tenants[i];
+	if (!t)
+		return;
+	for (i = 0; i < 2; i++)
+		if (!strv_contains(&cfg->global.platform.service_accounts, need[i]))
+			kt_diag_add(sink, t->line, t->col,
+				    "tenant '%s' uses manifestRepo but '%s' is not in "
+				    "global.platformIdentities.serviceAccounts: Flux cannot add "
+				    "its finalizer to nor write the status of 'tenant-manifests'; "
+				    "add it (setting serviceAccounts replaced the default list)",
+				    t->name, need[i]);
+}
+
 enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out)
 {
 	struct kt_diag_sink sink = { 0 };
@@ -478,6 +514,7 @@ enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out)
 				    "tenant '%s' runs with pod security 'privileged': its pods may "
 				    "take over their nodes", t->name);
 	}
+	flux_identities(cfg, &sink);
 	for (i = 0; i < cfg->n_pools; i++)
 		if (!used[i])
 			kt_diag_add(&sink, cfg->pools[i].line, cfg->pools[i].col,

@@ -248,7 +248,8 @@ void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
 	char path[KT_PCTX_PATH_MAX];
 
-	if (!c->t->image_registries.n)
+	/* the solver's image is cert-manager's flag, not the tenant's choice */
+	if (!c->t->image_registries.n || p->solver)
 		return;
 	for (size_t l = 0; l < 3; l++) {
 		kt_each(ct, kt_as_list(c, json_object_get(p->spec, lists[l]), "%s.%s", p->base,

@@ -55,6 +55,8 @@ struct kt_podref {
 	const char *base;                  /* path of spec: "spec", "spec.template.spec" */
 	const char *what;                  /* "pod", "pod template" */
 	bool is_pod;                       /* a Pod (mutated, UPDATE rules), not a template */
+	bool daemon;                       /* created by the DaemonSet controller for one node */
+	bool solver;                       /* cert-manager's HTTP01 solver (kt_acme_solver) */
 };
 
 /* placement.c */
@@ -133,6 +135,19 @@ bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
 
 /* Is s in the list? */
 bool kt_strv_has(const struct kt_strv *v, const char *s);
+
+/*
+ * Writers that are not the tenant.  kt_kube_controller(): the request comes
+ * from the kube-controller-manager's controller of that name, under its own
+ * service account in kube-system or the manager's shared identity (no
+ * tenant can hold either).  kt_controller_ref(): obj names an owner of that
+ * apiVersion and kind as its controller.  kt_acme_solver(): obj is one of
+ * the HTTP01 solver objects cert-manager makes for a Challenge, sent by a
+ * platform identity.
+ */
+bool kt_kube_controller(const struct kt_pctx *c, const char *name);
+bool kt_controller_ref(const json_t *obj, const char *api_version, const char *kind);
+bool kt_acme_solver(const struct kt_pctx *c);
 
 /*
  * decode.c: review bytes to a new json_t (KT_E_PARSE when too large, too

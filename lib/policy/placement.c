@@ -110,6 +110,22 @@ static const char *requirement_escape(const struct kt_pctx *c, json_t *req, char
 	return NULL;
 }
 
+/*
+ * The term the DaemonSet controller writes into each pod it creates: the
+ * one node the pod is for, `matchFields metadata.name In [<node>]`.  The
+ * pool's nodeSelector still holds (it is ANDed with every term), so a node
+ * outside the pool leaves the pod unschedulable, never placed there.
+ */
+static bool daemon_node_term(json_t *term)
+{
+	json_t *mf = json_object_get(term, "matchFields"), *r = json_array_get(mf, 0);
+	json_t *values = json_object_get(r, "values");
+
+	return json_array_size(mf) == 1 && kt_streq(json_object_get(r, "key"), "metadata.name") &&
+	       kt_streq(json_object_get(r, "operator"), "In") && json_array_size(values) == 1 &&
+	       json_is_string(json_array_get(values, 0));
+}
+
 static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *terms,
 			bool required)
 {
@@ -134,7 +150,8 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *te
 		}
 		if (required &&
 		    json_array_size(kt_as_list(c, json_object_get(sel, "matchFields"),
-					       "%s[%zu].matchFields", TPATH, term.i)))
+					       "%s[%zu].matchFields", TPATH, term.i)) &&
+		    !(p->daemon && daemon_node_term(sel)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
 				     kt_pctx_path(path, sizeof(path), "%s[%zu].matchFields", TPATH,
 						  term.i),
@@ -345,6 +362,10 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 			continue;
 		}
 		sys = system_taint(c, key, effect);
+		/* DaemonSet pods stay on a cordoned node: the controller adds this one */
+		if (sys && p->daemon && !strcmp(key, "node.kubernetes.io/unschedulable") &&
+		    !strcmp(op, "Exists") && effect && !strcmp(effect, "NoSchedule"))
+			continue;
 		if (sys)
 			kt_pctx_deny(c, "placement.system-toleration", TOLPATH,
 				     "%s tolerates '%s', %s; remove the toleration", p->what,
@@ -374,7 +395,7 @@ static const char *allowed_list(char *buf, size_t size, const char *dflt, const 
 /* A per-tenant allow-list on one pod field; always-denied values first. */
 static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const char *field,
 			  const char *rule, const struct kt_strv *allowed, const char *dflt,
-			  const char *const *never)
+			  const char *const *never, const char *hint)
 {
 	json_t *v = json_object_get(p->spec, field);
 	char path[KT_PCTX_PATH_MAX], q[80], list[256];
@@ -400,9 +421,9 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 		}
 	if ((dflt && !strcmp(s, dflt)) || kt_strv_has(allowed, s))
 		return;
-	kt_pctx_deny(c, rule, FPATH, "%s uses %s '%s', which tenant '%s' may not use; %s", p->what,
-		     field, kt_pctx_q(q, sizeof(q), s), c->t->name,
-		     allowed_list(list, sizeof(list), dflt, allowed));
+	kt_pctx_deny(c, rule, FPATH, "%s uses %s '%s', which tenant '%s' may not use; %s%s",
+		     p->what, field, kt_pctx_q(q, sizeof(q), s), c->t->name,
+		     allowed_list(list, sizeof(list), dflt, allowed), hint ? hint : "");
 #undef FPATH
 }
 
@@ -447,12 +468,23 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 	judge_node_selector(c, p);
 	judge_affinity(c, p);
 	judge_tolerations(c, p);
-	judge_allowed(c, p, "priorityClassName", "placement.priority-class", &t->priority_classes,
-		      NULL, critical);
+	/*
+	 * The Priority admission plugin names the cluster's globalDefault class
+	 * in every pod that names none, before webhooks run: that class is every
+	 * tenant's (global.defaultPriorityClasses).  Only pods get it, so only
+	 * a pod's message says where it may come from.
+	 */
+	if (!kt_strv_has(&c->cfg->global.default_priority_classes,
+			 kt_str_or(json_object_get(p->spec, "priorityClassName"), "")))
+		judge_allowed(c, p, "priorityClassName", "placement.priority-class",
+			      &t->priority_classes, NULL, critical,
+			      p->is_pod ? " (if the API server set it from the cluster's "
+					  "globalDefault PriorityClass, list that class in "
+					  "global.defaultPriorityClasses)" : NULL);
 	judge_allowed(c, p, "runtimeClassName", "placement.runtime-class", &t->runtime_classes, NULL,
-		      NULL);
+		      NULL, NULL);
 	judge_allowed(c, p, "schedulerName", "placement.scheduler-name", &t->scheduler_names,
-		      "default-scheduler", NULL);
+		      "default-scheduler", NULL, NULL);
 }
 
 static bool is_pool_toleration(const struct kt_pctx *c, const json_t *t)

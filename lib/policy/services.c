@@ -43,7 +43,8 @@ static void judge_service(struct kt_pctx *c)
 	if (!kt_absent(json_object_get(spec, "type")) && !type) {
 		kt_pctx_deny(c, "request.malformed", "spec.type", "service type must be a string");
 	} else if (type && !strcmp(type, "NodePort")) {
-		if (!kt_strv_has(&c->t->allow_service_types, "NodePort"))
+		/* cert-manager's default solver Service: it exposes the token only, for minutes */
+		if (!kt_strv_has(&c->t->allow_service_types, "NodePort") && !kt_acme_solver(c))
 			kt_pctx_deny(c, "services.node-port", "spec.type",
 				     "service type NodePort opens a port on every node of the "
 				     "cluster; tenant '%s' may not use it: use type ClusterIP and "
@@ -70,13 +71,38 @@ static void judge_service(struct kt_pctx *c)
 			     "(CVE-2020-8554); remove them");
 }
 
+/*
+ * services/status: the load balancer's address is published by the cloud's
+ * service controller (or a load-balancer controller): platform identities,
+ * or the kube-controller-manager's own.  Anyone else may write the rest of
+ * the status (conditions) but not status.loadBalancer: a forged address
+ * captures traffic (CVE-2020-8554).  The writer is named: it may well be a
+ * controller the tenants file forgot, not a tenant.
+ */
+static void judge_service_status(struct kt_pctx *c)
+{
+	json_t *st = json_object_get(c->obj, "status"), *ost = json_object_get(c->old, "status");
+	const char *user = c->d->user && *c->d->user ? c->d->user : "(unknown)";
+	char q[128];
+
+	if (c->platform || kt_kube_controller(c, "service-controller") ||
+	    (c->d->user && !strcmp(c->d->user, "system:cloud-controller-manager")))
+		return;
+	if (kt_same(json_object_get(st, "loadBalancer"), json_object_get(ost, "loadBalancer")))
+		return;
+	kt_pctx_deny(c, "services.status", "status.loadBalancer",
+		     "'%s' is not a platform identity and may not change status.loadBalancer of "
+		     "service '%s': a forged load-balancer address captures traffic "
+		     "(CVE-2020-8554); if it is the cluster's load-balancer controller, list it "
+		     "in global.platformIdentities",
+		     kt_pctx_q(q, sizeof(q), user), c->name);
+}
+
 bool kt_services_dispatch(struct kt_pctx *c)
 {
 	if (!*c->group && !strcmp(c->kind, "Service")) {
 		if (!strcmp(c->sub, "status"))
-			kt_pctx_deny(c, "services.status", "status",
-				     "tenants may not write a service's status: a forged "
-				     "status.loadBalancer captures traffic (CVE-2020-8554)");
+			judge_service_status(c);
 		else if (!*c->sub)
 			judge_service(c);
 		return true;

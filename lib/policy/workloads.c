@@ -104,6 +104,10 @@ static void judge_pod(struct kt_pctx *c)
 		p.old_meta = json_object_get(c->old, "metadata");
 		p.old_spec = json_object_get(c->old, "spec");
 	}
+	p.daemon = c->op == KT_OP_CREATE && c->t->allow_daemonsets &&
+		   kt_kube_controller(c, "daemon-set-controller") &&
+		   kt_controller_ref(c->obj, "apps/v1", "DaemonSet");
+	p.solver = kt_acme_solver(c);
 	judge_podlike(c, &p);
 	if (c->op == KT_OP_CREATE && c->mode == KT_POLICY_MUTATE && !c->d->n_denials)
 		kt_placement_mutate(c, &p);
@@ -127,6 +131,30 @@ static void judge_ephemeral(struct kt_pctx *c)
 	kt_images_judge(c, &p);
 }
 
+/*
+ * The DaemonSet controller picks the nodes from the template alone: without
+ * the pool's nodeSelector and toleration it makes a pod for every untainted
+ * node outside the pool (each held Pending by the pool selector the pod gets,
+ * using up the quota) and none on the pool's tainted nodes.
+ */
+static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
+{
+	const char *pool = c->t->node_pool;
+	bool tol = false;
+
+	kt_each(t, json_object_get(p->spec, "tolerations"))
+		tol = tol || (kt_streq(json_object_get(t.v, "key"), c->pool_key) &&
+			      kt_streq(json_object_get(t.v, "value"), pool));
+	if (kt_streq(json_object_get(json_object_get(p->spec, "nodeSelector"), c->pool_key), pool) &&
+	    tol)
+		return;
+	kt_pctx_deny(c, "placement.daemonset-pool", "spec.template.spec",
+		     "the DaemonSet controller places pods by the template alone: add nodeSelector "
+		     "'%s: %s' and the toleration {key: %s, operator: Equal, value: %s, effect: "
+		     "NoSchedule} so that it runs on the nodes of pool '%s' only",
+		     c->pool_key, pool, c->pool_key, pool, pool);
+}
+
 static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 {
 	struct kt_podref p = { .base = k->path, .what = "pod template" };
@@ -144,6 +172,8 @@ static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 	if (!get_spec(c, tpl, path, &p.meta, &p.spec))
 		return;
 	judge_podlike(c, &p);
+	if (!strcmp(k->kind, "DaemonSet") && c->t->allow_daemonsets)
+		judge_daemonset_pool(c, &p);
 }
 
 bool kt_workloads_dispatch(struct kt_pctx *c)

@@ -215,12 +215,36 @@ $f:6:3: warning: tenant 'team-a' has no 'operatorEdGroup': nobody can read its n
 	[ "$(sed -n 30p <<<"$stderr")" = "$f:32:19: node pool 'p30' is not defined in 'nodePools'" ]
 }
 
+@test "a manifestRepo without Flux's controllers as platform identities is a warning" {
+	f="$BATS_TEST_TMPDIR/flux.yaml"
+	cat >"$f" <<-YAML
+	global:
+	  tenantHostPrefix: tenants.example.org
+	  clusterName: demo
+	  platformNamespaces: [ingress-nginx]
+	  platformIdentities: {serviceAccounts: ["ops:deployer"]}
+	nodePools:
+	  apps: {instances: {instanceTypes: [t3a.large]}, costCode: org1}
+	tenants:
+	  team-a: {nodePool: apps, operatorEdGroup: devs, manifestRepo: {url: "https://git.example.org/a.git"}}
+	YAML
+	run --separate-stderr "$KT_BIN" validate --strict -f "$f"
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <<<"$stderr")" -eq 2 ]
+	[[ "$stderr" == "$f:9:3: warning: tenant 'team-a' uses manifestRepo but 'flux-system:kustomize-controller' is not in global.platformIdentities.serviceAccounts"* ]]
+	# the defaults list them
+	sed -i '/platformIdentities/d' "$f"
+	run --separate-stderr "$KT_BIN" validate --strict -f "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
 @test "schema prints valid JSON Schema covering every key" {
 	run --separate-stderr "$KT_BIN" schema
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '."$schema"' <<<"$output")" = "https://json-schema.org/draft/2020-12/schema" ]
 	[ "$(jq -r '.properties.global.properties | keys | join(",")' <<<"$output")" = \
-		"clusterDNS,clusterHostname,clusterName,groupPrefix,image,labelDomain,oidc,platformIdentities,platformNamespaces,podSecurity,tenantHostPrefix" ]
+		"clusterDNS,clusterHostname,clusterName,defaultPriorityClasses,groupPrefix,image,labelDomain,oidc,platformIdentities,platformNamespaces,podSecurity,tenantHostPrefix" ]
 	[ "$(jq -r '.properties.tenants.additionalProperties.properties | keys | length' <<<"$output")" -eq 17 ]
 	# every property carries a description
 	[ "$(jq '[.. | objects | select(has("properties")) | .properties[] | select(has("description") | not)] | length' <<<"$output")" -eq 0 ]

@@ -19,6 +19,7 @@
 #include "../../lib/config/internal.h"
 
 #define GLOBAL "global:\n  tenantHostPrefix: tenants.example.org\n  clusterName: demo\n"
+#define PLATFORM_NS "  platformNamespaces: [ingress-nginx]\n"
 #define POOL "nodePools:\n  apps:\n    instances:\n      instanceTypes: [t3a.large]\n" \
 	     "    costCode: org1\n"
 
@@ -690,9 +691,90 @@ static void lint_findings(void **state)
 	kt_config_free(cfg);
 }
 
+static bool has_sa(const struct kt_config *cfg, const char *sa)
+{
+	const struct kt_strv *v = &cfg->global.platform.service_accounts;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], sa))
+			return true;
+	return false;
+}
+
+/* Flux, cert-manager and the cloud controllers are platform identities unless the key is set. */
+static void platform_service_accounts_default(void **state)
+{
+	struct kt_config *cfg = load_ok(GLOBAL POOL "tenants:\n  a:\n    nodePool: apps\n");
+
+	(void)state;
+	assert_true(cfg->global.platform.default_service_accounts);
+	assert_int_equal(cfg->global.platform.service_accounts.n, 10);
+	assert_true(has_sa(cfg, "flux-system:kustomize-controller"));
+	assert_true(has_sa(cfg, "flux-system:helm-controller"));
+	assert_true(has_sa(cfg, "flux-system:source-controller"));
+	assert_true(has_sa(cfg, "cert-manager:cert-manager"));
+	assert_true(has_sa(cfg, "kube-system:service-controller"));
+	/* sorted like every list */
+	for (size_t i = 1; i < cfg->global.platform.service_accounts.n; i++)
+		assert_true(strcmp(cfg->global.platform.service_accounts.v[i - 1],
+				   cfg->global.platform.service_accounts.v[i]) < 0);
+	assert_int_equal(cfg->global.default_priority_classes.n, 0);
+	kt_config_free(cfg);
+	/* setting the key replaces the list, also with an empty one; users alone do not */
+	cfg = load_ok(GLOBAL "  platformIdentities:\n    serviceAccounts: [\"ops:deployer\"]\n"
+		      POOL "tenants:\n  a:\n    nodePool: apps\n");
+	assert_false(cfg->global.platform.default_service_accounts);
+	assert_int_equal(cfg->global.platform.service_accounts.n, 1);
+	assert_false(has_sa(cfg, "flux-system:kustomize-controller"));
+	kt_config_free(cfg);
+	cfg = load_ok(GLOBAL "  platformIdentities:\n    serviceAccounts: []\n"
+		      POOL "tenants:\n  a:\n    nodePool: apps\n");
+	assert_int_equal(cfg->global.platform.service_accounts.n, 0);
+	kt_config_free(cfg);
+	cfg = load_ok(GLOBAL "  platformIdentities:\n    users: [root@example.org]\n"
+		      "  defaultPriorityClasses: [cluster-default]\n"
+		      POOL "tenants:\n  a:\n    nodePool: apps\n");
+	assert_true(has_sa(cfg, "flux-system:kustomize-controller"));
+	assert_int_equal(cfg->global.default_priority_classes.n, 1);
+	assert_string_equal(cfg->global.default_priority_classes.v[0], "cluster-default");
+	kt_config_free(cfg);
+}
+
+/* A manifestRepo without Flux's controllers as platform identities cannot sync. */
+static void lint_flux_identities(void **state)
+{
+	const char *repo = "    operatorEdGroup: devs\n    manifestRepo:\n"
+			   "      url: https://git.example.org/a.git\n";
+	struct kt_diags w = { 0 };
+	struct kt_config *cfg;
+	char text[1024];
+
+	(void)state;
+	/* platformNamespaces set: that warning is not this test's */
+	snprintf(text, sizeof(text), GLOBAL PLATFORM_NS POOL "tenants:\n  a:\n    nodePool: apps\n%s", repo);
+	cfg = load_ok(text);
+	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
+	assert_int_equal(w.n, 0);
+	kt_config_free(cfg);
+	snprintf(text, sizeof(text), GLOBAL PLATFORM_NS "  platformIdentities:\n    serviceAccounts: "
+		 "[\"flux-system:source-controller\"]\n" POOL "tenants:\n  a:\n"
+		 "    nodePool: apps\n%s", repo);
+	cfg = load_ok(text);
+	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
+	assert_int_equal(w.n, 1);
+	assert_non_null(strstr(w.v[0].msg, "tenant 'a' uses manifestRepo but "
+				"'flux-system:kustomize-controller' is not in "
+				"global.platformIdentities.serviceAccounts"));
+	assert_int_equal(w.v[0].line, 13);
+	kt_diags_release(&w);
+	kt_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(platform_service_accounts_default),
+		cmocka_unit_test(lint_flux_identities),
 		cmocka_unit_test(defaults_are_filled),
 		cmocka_unit_test(values_and_inherited_defaults),
 		cmocka_unit_test(everything_is_sorted),

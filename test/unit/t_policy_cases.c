@@ -9,6 +9,9 @@
  *  3. renders the response and checks uid, allowed and the base64 patch;
  *  4. when there is a patch: applies it, re-judges the result in validating
  *     mode (must be allowed) and in mutating mode (must need no patch).
+ * A case in `mode: both` goes through the two webhooks as the API server
+ * calls them: the mutating one (Pod CREATE only, as rendered), its patch
+ * applied, then the validating one, whose verdict is the case's.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -37,6 +40,7 @@ struct tcase {
 	char rules[1024], warnings[1024], message[512], path[256];
 	struct kt_buf patch;
 	bool has_rules, has_warnings, has_patch;
+	bool both; /* mode: both, the two webhooks in the API server's order */
 };
 
 static struct tcase *cases;
@@ -106,8 +110,10 @@ static void load_file(const char *path)
 		}
 		*v++ = '\0';
 		v = trim(v);
-		if (!strcmp(line, "mode"))
+		if (!strcmp(line, "mode")) {
 			c->mode = !strcmp(v, "mutate") ? KT_POLICY_MUTATE : KT_POLICY_VALIDATE;
+			c->both = !strcmp(v, "both");
+		}
 		else if (!strcmp(line, "op"))
 			set(c->op, sizeof(c->op), v);
 		else if (!strcmp(line, "user"))
@@ -412,7 +418,7 @@ static void check_response(const struct tcase *c, const struct kt_decision *d)
 }
 
 static void check_decide_agrees(const struct tcase *c, json_t *obj, json_t *old,
-				const struct kt_decision *d)
+				enum kt_policy_mode mode, const struct kt_decision *d)
 {
 	struct kt_policy_request req = { 0 };
 	struct kt_decision d2;
@@ -429,7 +435,7 @@ static void check_decide_agrees(const struct tcase *c, json_t *obj, json_t *old,
 	req.object = obj;
 	req.old_object = old;
 	req.uid = "case-uid-1";
-	if (kt_policy_decide(kt_policy_fixture(), &req, c->mode, &d2, &err))
+	if (kt_policy_decide(kt_policy_fixture(), &req, mode, &d2, &err))
 		fail_msg("%s: kt_policy_decide failed: %s", c->where, err.msg);
 	rule_list(d->denials, d->n_denials, a, sizeof(a));
 	rule_list(d2.denials, d2.n_denials, b, sizeof(b));
@@ -462,21 +468,69 @@ static void check_rejudge(const struct tcase *c, json_t *obj, json_t *old,
 	json_decref(patched);
 }
 
+/* What the rendered MutatingWebhookConfiguration sends (lib/render/webhook.c): Pod CREATE. */
+static bool mutating_routed(const struct tcase *c, json_t *obj)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+
+	return obj && kind && av && !strcmp(kind, "Pod") && !strcmp(av, "v1") &&
+	       !strcmp(c->op, "CREATE") && !*c->sub;
+}
+
+/*
+ * mode: both.  The API server calls the mutating webhook (when routed),
+ * applies its patch, then calls the validating webhook with the result:
+ * *d is the verdict that counts, *dm the mutating one (its patch is what
+ * `patch:` checks) and *judged the object the validating webhook saw.
+ */
+static void decide_both(const struct tcase *c, json_t *obj, json_t *old, struct kt_decision *d,
+			struct kt_decision *dm, json_t **judged)
+{
+	struct kt_err err = { 0 };
+
+	*judged = json_incref(obj);
+	memset(dm, 0, sizeof(*dm));
+	dm->patch = (struct kt_buf)KT_BUF_INIT;
+	dm->allowed = true;
+	if (mutating_routed(c, obj)) {
+		kt_decision_release(dm);
+		decide_review(c, obj, old, KT_POLICY_MUTATE, dm);
+		if (!dm->allowed) {
+			decide_review(c, obj, old, KT_POLICY_MUTATE, d);
+			return;
+		}
+		if (dm->patch.len) {
+			json_decref(*judged);
+			*judged = json_deep_copy(obj);
+			if (kt_policy_patch_apply(judged, dm->patch.buf, dm->patch.len, &err))
+				fail_msg("%s: patch does not apply: %s", c->where, err.msg);
+		}
+	}
+	decide_review(c, *judged, old, KT_POLICY_VALIDATE, d);
+}
+
 static void run_case(void **state)
 {
 	const struct tcase *c = *state;
-	struct kt_decision d;
+	struct kt_decision d, dm;
 	json_t *obj = yaml_to_json(&c->object, c->where), *old = yaml_to_json(&c->old, c->where);
+	json_t *judged = NULL;
 	char got[2048], want[2048];
 	bool deny = !strcmp(c->expect, "deny");
+	const struct kt_buf *patch;
 
 	if (strcmp(c->expect, "allow") && !deny)
 		fail_msg("%s: expect must be 'allow' or 'deny'", c->where);
 	if (deny && !c->has_rules)
 		fail_msg("%s: a denied case must list its rules", c->where);
-	if (c->mode == KT_POLICY_MUTATE && !c->has_patch)
+	if ((c->mode == KT_POLICY_MUTATE || c->both) && !c->has_patch)
 		fail_msg("%s: a mutate case must give its patch (or 'patch: none')", c->where);
-	decide_review(c, obj, old, c->mode, &d);
+	if (c->both)
+		decide_both(c, obj, old, &d, &dm, &judged);
+	else
+		decide_review(c, obj, old, c->mode, &d);
+	patch = c->both ? &dm.patch : &d.patch;
 	if (d.allowed == deny) {
 		print_decision(&d);
 		fail_msg("%s: expected %s", c->where, c->expect);
@@ -521,18 +575,35 @@ static void run_case(void **state)
 		}
 	}
 	if (c->has_patch) {
-		bool ok = c->patch.len ? d.patch.len && json_text_equal(d.patch.buf, c->patch.buf)
-				       : !d.patch.len;
+		bool ok = c->patch.len ? patch->len && json_text_equal(patch->buf, c->patch.buf)
+				       : !patch->len;
 
 		if (!ok)
 			fail_msg("%s: patch %s, expected %s", c->where,
-				 d.patch.len ? d.patch.buf : "none",
+				 patch->len ? patch->buf : "none",
 				 c->patch.len ? c->patch.buf : "none");
 	}
 	check_response(c, &d);
-	check_decide_agrees(c, obj, old, &d);
-	if (d.patch.len)
-		check_rejudge(c, obj, old, &d);
+	if (c->both) {
+		struct kt_decision d2;
+
+		check_decide_agrees(c, dm.allowed ? judged : obj, old,
+				    dm.allowed ? KT_POLICY_VALIDATE : KT_POLICY_MUTATE, &d);
+		/* the API server may call the mutating webhook again (reinvocation) */
+		if (dm.patch.len) {
+			decide_review(c, judged, old, KT_POLICY_MUTATE, &d2);
+			if (d2.patch.len)
+				fail_msg("%s: mutation is not idempotent: %s", c->where,
+					 d2.patch.buf);
+			kt_decision_release(&d2);
+		}
+		kt_decision_release(&dm);
+		json_decref(judged);
+	} else {
+		check_decide_agrees(c, obj, old, c->mode, &d);
+		if (d.patch.len)
+			check_rejudge(c, obj, old, &d);
+	}
 	kt_decision_release(&d);
 	json_decref(obj);
 	json_decref(old);
