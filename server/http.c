@@ -400,8 +400,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 			atomic_fetch_add_explicit(&s->body_timeouts, 1, memory_order_relaxed);
 			return MHD_NO;
 		}
+		/*
+		 * The early answer is out; drop the rest.  Hanging up instead
+		 * would reset the connection under a client still sending, and
+		 * the reset can destroy the answer before the client reads it.
+		 */
 		if (r->answered)
-			return MHD_YES; /* the early answer is out; drop the rest */
+			return MHD_YES;
 		if (!r->refuse)
 			r->refuse = body_room(s, r, n);
 		if (r->refuse) {
