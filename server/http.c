@@ -60,7 +60,7 @@ struct req_state {
 	size_t charged;    /* bytes of the budget this request holds */
 };
 
-/* How much of an over-long chunked body is read (and dropped) to answer 413. */
+/* How much of a refused chunked body is read (and dropped) to answer 413 or 503. */
 #define OVERFLOW_DISCARD (1u << 20)
 
 uint64_t kt_http_now_us(void)
