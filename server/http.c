@@ -401,9 +401,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 			return MHD_NO;
 		}
 		/*
-		 * The early answer is out; drop the rest.  Hanging up instead
-		 * would reset the connection under a client still sending, and
-		 * the reset can destroy the answer before the client reads it.
+		 * The early answer is out; drop what still comes.  Not hanging
+		 * up: a reset under a client still sending can destroy the
+		 * answer before it is read (it still can, at the library's
+		 * discretion; a client asking "Expect: 100-continue" never
+		 * sends the body at all).
 		 */
 		if (r->answered)
 			return MHD_YES;

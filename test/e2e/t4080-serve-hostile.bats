@@ -40,15 +40,15 @@ padded() {
 	# bodies over 64 KiB may fill 6 of the 8 MiB: one 3 MiB upload in flight...
 	slow_upload 1
 	wait_for '[ "$(metric kubetenant_memory_budget_used_bytes)" -gt 3000000 ]'
-	# ...leaves no room for another, refused from its headers: not a byte uploaded
-	run post_review /validate "$BATS_TEST_TMPDIR/3m.json" -H 'Expect:' --limit-rate 64k \
-		-D "$BATS_TEST_TMPDIR/headers" -w '\n%{http_code} %{size_upload} %{time_total}'
+	# ...leaves no room for another, refused from its headers: curl waits for
+	# "100 Continue" before sending a body this large, and never gets it
+	run post_review /validate "$BATS_TEST_TMPDIR/3m.json" \
+		-D "$BATS_TEST_TMPDIR/headers" -w '\n%{http_code} %{size_upload}'
 	echo "$output"
 	[[ "${lines[0]}" == *"memory budget"* ]]
 	set -- ${lines[1]}
 	[ "$1" = 503 ]
-	# 64 KiB/s: the whole body would take 48 s, the answer came from the headers
-	[ "${3%.*}" -lt 10 ]
+	[ "$2" = 0 ]
 	grep -qi '^Retry-After: 1' "$BATS_TEST_TMPDIR/headers"
 	[ "$(metric 'kubetenant_memory_budget_exceeded_total{stage="body"}')" -ge 1 ]
 	# small reviews still fit, and health answers
