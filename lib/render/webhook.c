@@ -36,7 +36,7 @@ static json_t *app_labels(const char *app)
  * 128Mi holds the webhook's worst case under its --memory-budget of 48 MiB
  * (one CPU, so one thread): 84 MB measured with the budget filled by
  * bodies and 1011 connections open (scripts/hostile-load.sh, load 5;
- * docs/performance.md), 1.5x below the limit.
+ * docs/performance.md), 1.6x below the limit.
  */
 json_t *kt_deployment(const struct rctx *r, const char *app, const char *container, json_t *args,
 		      json_t *ports, json_t *volumes, json_t *mounts, int automount_token)
