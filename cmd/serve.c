@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,11 @@ static const char usage[] =
 	"                              (default 127.0.0.1:9090; \"off\" disables it)\n"
 	"      --threads N             worker threads (default: one per CPU)\n"
 	"      --max-connections N     concurrent connections; more wait (default 1024)\n"
-	"      --timeout SECONDS       close idle or stalled connections (default 10)\n"
+	"      --timeout SECONDS       close idle or stalled connections, and bodies still\n"
+	"                              arriving this long after their headers (default 10)\n"
+	"      --memory-budget MIB     memory all requests may hold together: bodies in\n"
+	"                              flight and reviews being decoded; past it, 503 with\n"
+	"                              Retry-After (default 48, for a 128Mi limit)\n"
 	"      --drain-timeout SECONDS longest wait for in-flight requests at shutdown\n"
 	"                              (default 20)\n"
 	"      --reload-interval SECONDS\n"
@@ -52,7 +57,7 @@ static const char usage[] =
 
 struct opts {
 	const char *tenants, *cert, *key, *listen, *metrics_listen;
-	unsigned threads, max_conn, timeout, drain, interval;
+	unsigned threads, max_conn, timeout, drain, interval, budget_mib;
 };
 
 static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -86,7 +91,7 @@ static unsigned default_conn_limit(void)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CERT = 256, O_KEY, O_LISTEN, O_METRICS, O_THREADS, O_MAXCONN, O_TIMEOUT,
-	       O_DRAIN, O_INTERVAL, O_LOG };
+	       O_DRAIN, O_INTERVAL, O_LOG, O_BUDGET };
 	static const struct option longopts[] = {
 		{ "tenants", required_argument, NULL, 'f' },
 		{ "tls-cert", required_argument, NULL, O_CERT },
@@ -99,6 +104,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "drain-timeout", required_argument, NULL, O_DRAIN },
 		{ "reload-interval", required_argument, NULL, O_INTERVAL },
 		{ "log-level", required_argument, NULL, O_LOG },
+		{ "memory-budget", required_argument, NULL, O_BUDGET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -106,7 +112,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .listen = ":8443", .metrics_listen = "127.0.0.1:9090",
 			    .threads = kt_http_cpus(64), .max_conn = default_conn_limit(), .timeout = 10,
-			    .drain = 20, .interval = 2 };
+			    .drain = 20, .interval = 2, .budget_mib = 48 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		bool ok = true;
@@ -123,12 +129,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_DRAIN: ok = parse_uint(optarg, 0, 3600, &o->drain); break;
 		case O_INTERVAL: ok = parse_uint(optarg, 1, 3600, &o->interval); break;
 		case O_LOG: ok = !kt_log_parse_level(optarg, &kt_log_min); break;
+		/* at least two largest bodies, so that one always fits */
+		case O_BUDGET: ok = parse_uint(optarg, 8, 1u << 20, &o->budget_mib); break;
 		case 'h': kt_usage(usage, 1); return -1; /* help shown: exit 0 */
 		default: return kt_usage(usage, 0);
 		}
 		if (!ok) {
-			kt_error("invalid value '%s' for '--%s'", optarg,
-				 longopts[c == 'f' ? 0 : c - O_CERT + 1].name);
+			kt_error("invalid value '%s' for '--%s'%s", optarg,
+				 longopts[c == 'f' ? 0 : c - O_CERT + 1].name,
+				 c == O_BUDGET ? " (MiB, at least 8)" : "");
 			return KT_EXIT_USAGE;
 		}
 	}
@@ -196,6 +205,8 @@ static int start(struct server *sv, const struct opts *o)
 	ho.timeout_s = o->timeout;
 	ho.conn_memory = 16 * 1024; /* headers and I/O buffers; the body is ours */
 	ho.max_body = KT_HTTP_MAX_BODY;
+	sv->state.budget.max = (size_t)o->budget_mib << 20;
+	ho.budget = &sv->state.budget;
 	ho.handlers = sv->handlers;
 	ho.n_handlers = 4;
 	ho.on_response = kt_serve_on_response;
@@ -214,6 +225,7 @@ static int start(struct server *sv, const struct opts *o)
 		ho.threads = 1;
 		ho.conn_limit = 64;
 		ho.max_body = 4096;
+		ho.budget = NULL; /* 64 connections of 4 KiB at most */
 		ho.handlers = sv->handlers + 2;
 		ho.n_handlers = 3;
 		ho.on_response = NULL;
@@ -230,6 +242,7 @@ static int start(struct server *sv, const struct opts *o)
 	if (sv->metrics)
 		kt_log_num(line, "metrics_port", kt_http_port(sv->metrics));
 	kt_log_num(line, "threads", o->threads);
+	kt_log_num(line, "memory_budget", (long long)sv->state.budget.max);
 	kt_log_end(line);
 	return KT_EXIT_OK;
 }
@@ -289,6 +302,14 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+	/*
+	 * Request bodies of 128 KiB and more get their own mapping, given back
+	 * whole when freed.  glibc would otherwise raise this threshold to the
+	 * largest block freed so far, and keep every later body in the heap.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	kt_serve_init(&sv.state, o.tenants, KT_VERSION);
 	kt_serve_set_config(&sv.state, cfg);
 	rc = start(&sv, &o);

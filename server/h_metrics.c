@@ -26,6 +26,8 @@ static int metrics_on_request(struct kt_handler *h, const struct kt_http_req *re
 				    req->method);
 	}
 	g.in_flight = self->s->https ? kt_http_in_flight(self->s->https) : 0;
+	g.body_timeouts = self->s->https ? kt_http_body_timeouts(self->s->https) : 0;
+	g.budget = &self->s->budget;
 	g.rss_bytes = kt_metrics_rss();
 	g.version = self->s->version;
 	if (kt_metrics_format(&self->s->metrics, &g, &resp->body))

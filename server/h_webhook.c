@@ -3,14 +3,19 @@
  *
  * Transport only: the review goes to kt_policy_review() and its decision
  * comes back through kt_policy_response().  What is decided here is only
- * what the engine cannot see: the method, the content type, and whether a
- * tenants file is loaded at all.  Every failure is a non-200 answer, which
+ * what the engine cannot see: the method, the content type, whether a
+ * tenants file is loaded at all, and whether the memory budget has room
+ * for decoding this review (measured on the text first, without allocating).  Every failure is a non-200 answer, which
  * the API server (failurePolicy: Fail) turns into a denial: fail closed.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "kt/serve.h"
+
+/* A decode that may have taken this much is followed by giving the heap back. */
+#define TRIM_AFTER (1u << 20)
 
 struct webhook_handler {
 	struct kt_handler super; /* first member */
@@ -94,6 +99,20 @@ static int reject(struct webhook_handler *self, const struct kt_http_req *req,
 	return kt_http_text(resp, status, "%s", why);
 }
 
+/*
+ * The tree is freed: give its charge back, and after a large one the heap
+ * to the system too.  glibc keeps freed memory for reuse, so one review of
+ * 100k values would otherwise keep the process at its peak for good.
+ */
+static void done_decoding(struct webhook_handler *self, size_t cost)
+{
+	kt_http_budget_give(&self->s->budget, cost);
+#ifdef __GLIBC__
+	if (cost >= TRIM_AFTER)
+		malloc_trim(0);
+#endif
+}
+
 static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *req,
 			      struct kt_http_resp *resp)
 {
@@ -105,6 +124,7 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 	enum kt_verdict v;
 	enum kt_rc rc;
 	uint64_t micros;
+	size_t cost;
 	char why[600];
 
 	if (strcmp(req->method, "POST")) {
@@ -116,9 +136,22 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 	if (!is_json(req->header(req, "Content-Type")))
 		return reject(self, req, resp, 415, KT_V_INVALID,
 			      "content type must be application/json (an AdmissionReview)");
+	if (kt_policy_decode_cost(req->body, req->body_len, &cost, &err)) {
+		snprintf(why, sizeof(why), "bad admission review: %s", err.msg);
+		return reject(self, req, resp, 400, KT_V_INVALID, why);
+	}
+	if (!kt_http_budget_take(&self->s->budget, cost)) {
+		atomic_fetch_add_explicit(&self->s->budget.refused_work, 1, memory_order_relaxed);
+		resp->retry_after = 1;
+		snprintf(why, sizeof(why), "the server is at its memory budget (decoding this "
+			 "review may take %zu bytes); retry in a second", cost);
+		return reject(self, req, resp, 503, KT_V_ERROR, why);
+	}
 	ref = kt_conf_acquire(&self->s->conf);
-	if (!ref)
+	if (!ref) {
+		kt_http_budget_give(&self->s->budget, cost);
 		return reject(self, req, resp, 503, KT_V_ERROR, "no valid tenants file is loaded");
+	}
 	memset(&d, 0, sizeof(d));
 	rc = kt_policy_review(ref->cfg, req->body, req->body_len, self->mode, &d, &err);
 	if (rc == KT_OK && kt_policy_response(&d, &resp->body) == KT_OK) {
@@ -131,10 +164,12 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 		log_decision(self, req, &d, verdict, ref->generation, micros);
 		kt_decision_release(&d);
 		kt_conf_release(ref);
+		done_decoding(self, cost);
 		return 0;
 	}
 	kt_decision_release(&d);
 	kt_conf_release(ref);
+	done_decoding(self, cost);
 	if (rc == KT_E_PARSE) {
 		snprintf(why, sizeof(why), "bad admission review: %s", err.msg);
 		return reject(self, req, resp, 400, KT_V_INVALID, why);

@@ -11,6 +11,13 @@
  * max_body (413 past it, answered before the rest is read when a
  * Content-Length announces it), then the handler runs and the response is
  * queued.  Handlers are pure functions of the request, so nothing blocks.
+ *
+ * What a request may hold is bounded three ways: the body by max_body, the
+ * memory of every request together by the budget (503 before the body is
+ * read when it does not fit), and the time a body may take by timeout_s
+ * after its headers (libmicrohttpd's own timeout only notices a connection
+ * that sends nothing; one that trickles a byte a second would hold its
+ * buffer for ever).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +43,7 @@ struct kt_http_server {
 	bool quiesced;
 	unsigned port;
 	atomic_long in_flight;
+	atomic_ulong body_timeouts;
 	atomic_bool closing;
 	atomic_uint_fast64_t next_id;
 	uint64_t id_salt;
@@ -47,11 +55,12 @@ struct req_state {
 	struct kt_handler *h;
 	struct kt_buf body;
 	bool answered;
-	bool overflow;     /* the body went past max_body */
+	int refuse;        /* 413 or 503: the body went past max_body or the budget */
 	size_t discarded;  /* bytes dropped since */
+	size_t charged;    /* bytes of the budget this request holds */
 };
 
-/* How much of an over-long chunked body is read (and dropped) to answer 413. */
+/* How much of a refused chunked body is read (and dropped) to answer 413 or 503. */
 #define OVERFLOW_DISCARD (1u << 20)
 
 uint64_t kt_http_now_us(void)
@@ -79,6 +88,29 @@ int kt_http_text(struct kt_http_resp *resp, int status, const char *fmt, ...)
 	if (kt_buf_adds(&resp->body, line) || kt_buf_addch(&resp->body, '\n'))
 		return -1;
 	return 0;
+}
+
+bool kt_http_budget_take(struct kt_http_budget *b, size_t n)
+{
+	size_t used, limit;
+
+	if (!b || !b->max)
+		return true;
+	limit = n > KT_HTTP_BUDGET_LARGE ? b->max / 4 * 3 : b->max;
+	used = atomic_load_explicit(&b->used, memory_order_relaxed);
+	do {
+		if (n > limit || used > limit - n)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&b->used, &used, used + n,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
+}
+
+void kt_http_budget_give(struct kt_http_budget *b, size_t n)
+{
+	if (b && b->max && n)
+		atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed);
 }
 
 struct kt_handler *kt_http_route(struct kt_handler *const *handlers, size_t n, const char *path)
@@ -223,6 +255,12 @@ static enum MHD_Result send_resp(struct kt_http_server *s, struct req_state *r,
 		MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
 	if (resp->allow)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->retry_after) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", resp->retry_after);
+		MHD_add_response_header(m, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	if (atomic_load_explicit(&s->closing, memory_order_relaxed))
 		MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
 	ok = MHD_queue_response(r->req.conn, (unsigned)resp->status, m);
@@ -241,7 +279,51 @@ static enum MHD_Result answer(struct kt_http_server *s, struct req_state *r, int
 
 	kt_http_text(&resp, status, fmt, arg);
 	resp.allow = allow;
+	resp.retry_after = status == 503 ? 1 : 0;
 	return send_resp(s, r, &resp);
+}
+
+/* Why a body was refused, in the words of the answer. */
+static enum MHD_Result refuse(struct kt_http_server *s, struct req_state *r)
+{
+	if (r->refuse == 413)
+		return answer(s, r, 413, NULL, "request body is larger than %s", "3 MiB");
+	return answer(s, r, 503, NULL, "%s",
+		      "the server is at its memory budget; retry in a second");
+}
+
+/*
+ * Room for n more body bytes, charged to the budget before it is allocated:
+ * an announced body gets exactly its size, a chunked one doubles as it
+ * grows.  0, or the status that refuses the body (413, 503).
+ */
+static int body_room(struct kt_http_server *s, struct req_state *r, size_t n)
+{
+	struct kt_buf *b = &r->body;
+	size_t need, cap;
+	char *p;
+
+	if (n > b->max || b->len > b->max - n)
+		return 413;
+	need = b->len + n + 1;
+	if (need <= b->alloc)
+		return 0;
+	cap = b->alloc && b->alloc * 2 > need ? b->alloc * 2 : need;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
+	if (!kt_http_budget_take(s->o.budget, cap - b->alloc)) {
+		atomic_fetch_add_explicit(&s->o.budget->refused_body, 1, memory_order_relaxed);
+		return 503;
+	}
+	r->charged += cap - b->alloc;
+	p = realloc(b->alloc ? b->buf : NULL, cap);
+	if (!p)
+		return 503;
+	if (!b->alloc)
+		p[0] = '\0';
+	b->buf = p;
+	b->alloc = cap;
+	return 0;
 }
 
 /* The announced body length: 0 when none, ULLONG_MAX when unreadable. */
@@ -301,37 +383,55 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 		if (!r->h)
 			return answer(s, r, 404, NULL, "no handler for '%s'", url);
 		len = content_length(c);
+		/* the announced body, charged and allocated before a byte of it is read */
 		if (len > s->o.max_body)
-			return answer(s, r, 413, NULL, "request body is larger than %s", "3 MiB");
-		/* one allocation for the announced body instead of doubling up to it */
-		if (len && kt_buf_grow(&r->body, (size_t)len))
-			return MHD_NO;
-		return MHD_YES;
+			r->refuse = 413;
+		else if (len)
+			r->refuse = body_room(s, r, (size_t)len);
+		return r->refuse ? refuse(s, r) : MHD_YES;
 	}
 	if (*upload_size) {
 		size_t n = *upload_size;
 
 		*upload_size = 0;
+		if (s->o.timeout_s &&
+		    kt_http_now_us() - r->req.start_us > (uint64_t)s->o.timeout_s * 1000000u) {
+			/* a body trickling in: hang up rather than hold its buffer */
+			atomic_fetch_add_explicit(&s->body_timeouts, 1, memory_order_relaxed);
+			return MHD_NO;
+		}
+		/*
+		 * The early answer is out; drop what still comes.  Not hanging
+		 * up: a reset under a client still sending can destroy the
+		 * answer before it is read (it still can, at the library's
+		 * discretion; a client asking "Expect: 100-continue" never
+		 * sends the body at all).
+		 */
 		if (r->answered)
-			return MHD_YES; /* the early answer is out; drop the rest */
-		if (r->overflow || kt_buf_add(&r->body, upload, n)) {
+			return MHD_YES;
+		if (!r->refuse)
+			r->refuse = body_room(s, r, n);
+		if (r->refuse) {
 			/*
-			 * A chunked body (no Content-Length) past the cap: the
-			 * library cannot answer in mid-body, so drop a little more
-			 * to answer 413 at its end, and hang up past that.
+			 * A chunked body (no Content-Length) past the cap or the
+			 * budget: the library cannot answer in mid-body, so drop a
+			 * little more to answer at its end, and hang up past that.
 			 */
-			if (!r->overflow)
-				kt_buf_release(&r->body);
-			r->overflow = true;
+			kt_buf_release(&r->body);
+			kt_http_budget_give(s->o.budget, r->charged);
+			r->charged = 0;
 			r->discarded += n;
 			return r->discarded > OVERFLOW_DISCARD ? MHD_NO : MHD_YES;
 		}
+		memcpy(r->body.buf + r->body.len, upload, n);
+		r->body.len += n;
+		r->body.buf[r->body.len] = '\0';
 		return MHD_YES;
 	}
 	if (r->answered)
 		return MHD_YES;
-	if (r->overflow)
-		return answer(s, r, 413, NULL, "request body is larger than %s", "3 MiB");
+	if (r->refuse)
+		return refuse(s, r);
 	r->req.body = r->body.buf;
 	r->req.body_len = r->body.len;
 	if (r->h->on_request(r->h, &r->req, &resp)) {
@@ -351,6 +451,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (!r)
 		return;
 	kt_buf_release(&r->body);
+	kt_http_budget_give(s->o.budget, r->charged);
 	free(r);
 	*req_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
@@ -447,6 +548,12 @@ unsigned kt_http_port(const struct kt_http_server *s)
 long kt_http_in_flight(const struct kt_http_server *s)
 {
 	return atomic_load(&((struct kt_http_server *)s)->in_flight);
+}
+
+unsigned long kt_http_body_timeouts(const struct kt_http_server *s)
+{
+	return atomic_load_explicit(&((struct kt_http_server *)s)->body_timeouts,
+				    memory_order_relaxed);
 }
 
 void kt_http_quiesce(struct kt_http_server *s)

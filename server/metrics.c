@@ -190,6 +190,26 @@ enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauge
 	help(o, "kubetenant_webhook_in_flight_requests", "gauge",
 	     "Requests being received or answered now.");
 	kt_buf_addf(o, "kubetenant_webhook_in_flight_requests %ld\n", g->in_flight);
+	if (g->budget && g->budget->max) {
+		const char *name = "kubetenant_memory_budget_exceeded_total";
+
+		scalar(o, "kubetenant_memory_budget_bytes", "gauge",
+		       "Memory the webhook's requests may hold together (--memory-budget).",
+		       (unsigned long)g->budget->max);
+		scalar(o, "kubetenant_memory_budget_used_bytes", "gauge",
+		       "Memory charged now: bodies in flight and reviews being decoded.",
+		       (unsigned long)atomic_load_explicit(
+			       &((struct kt_http_budget *)g->budget)->used, memory_order_relaxed));
+		help(o, name, "counter",
+		     "Requests answered 503 because the memory budget had no room, by what "
+		     "did not fit.");
+		kt_buf_addf(o, "%s{stage=\"body\"} %lu\n%s{stage=\"decode\"} %lu\n", name,
+			    get((atomic_ulong *)&g->budget->refused_body), name,
+			    get((atomic_ulong *)&g->budget->refused_work));
+	}
+	scalar(o, "kubetenant_http_body_timeouts_total", "counter",
+	       "Connections closed because their request body was still arriving at the deadline.",
+	       g->body_timeouts);
 	scalar(o, "kubetenant_config_generation", "gauge",
 	       "Generation of the tenants file in use (1 at start, +1 per reload).",
 	       get(&m->config_generation));

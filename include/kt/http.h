@@ -11,6 +11,7 @@
 #ifndef KT_HTTP_H
 #define KT_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,29 @@
 
 /* The webhook and proxy both take at most this much request body. */
 #define KT_HTTP_MAX_BODY (3u << 20)
+
+/*
+ * A memory budget shared by every request of a server, so that no mix of
+ * requests, however hostile, takes the process past its memory limit.
+ * Bodies are charged before they are read: the announced Content-Length
+ * from the headers, or a chunked body's buffer as it grows.  A handler
+ * charges what it is about to allocate (the webhook: a review's decode) and
+ * gives it back when done.  A charge larger than KT_HTTP_BUDGET_LARGE may
+ * fill only 3/4 of the budget, so large bodies, slow ones included, always
+ * leave room for the small reviews the API server sends by the thousand.
+ * What was refused is counted (relaxed atomics, read by /metrics).
+ */
+struct kt_http_budget {
+	size_t max;                   /* bytes; 0: no budget */
+	atomic_size_t used;
+	atomic_ulong refused_body;    /* bodies answered 503 */
+	atomic_ulong refused_work;    /* handler charges refused (decodes) */
+};
+#define KT_HTTP_BUDGET_LARGE (64u << 10)
+
+/* Charge n bytes; false (nothing charged) when they do not fit.  NULL b: always fits. */
+bool kt_http_budget_take(struct kt_http_budget *b, size_t n);
+void kt_http_budget_give(struct kt_http_budget *b, size_t n);
 
 struct kt_http_req {
 	const char *method;   /* "POST"; borrowed: valid for this request */
@@ -38,6 +62,7 @@ struct kt_http_resp {
 	int status;                /* 0 until a handler sets it */
 	const char *content_type;  /* static string */
 	const char *allow;         /* "Allow" header for 405; static; NULL for none */
+	unsigned retry_after;      /* seconds, "Retry-After" header (503); 0 for none */
 	struct kt_buf body;        /* freed by the adapter */
 };
 
@@ -136,9 +161,11 @@ struct kt_http_opts {
 	struct kt_tls *tls;          /* NULL: plain HTTP; borrowed, must outlive the server */
 	unsigned threads;            /* worker threads (each runs its own epoll) */
 	unsigned conn_limit;         /* concurrent connections */
-	unsigned timeout_s;          /* idle or stalled connection is closed after this */
+	unsigned timeout_s;          /* idle or stalled connection is closed after this, and
+				      * a body still arriving this long after its headers */
 	size_t conn_memory;          /* per-connection buffer (headers, I/O) */
 	size_t max_body;             /* larger bodies get 413 */
+	struct kt_http_budget *budget; /* NULL: none; borrowed, must outlive the server */
 	struct kt_handler *const *handlers; /* borrowed; must outlive the server */
 	size_t n_handlers;
 	/* called once per answered request, from a worker thread (may be NULL) */
@@ -159,6 +186,9 @@ unsigned kt_http_port(const struct kt_http_server *s);
 
 /* Requests whose headers arrived and whose response is not finished yet. */
 long kt_http_in_flight(const struct kt_http_server *s);
+
+/* Connections closed because their body was still arriving at the deadline. */
+unsigned long kt_http_body_timeouts(const struct kt_http_server *s);
 
 /*
  * Graceful shutdown, step 1: stop accepting (new connections are refused),

@@ -19,10 +19,16 @@
 /*
  * Inputs are bounded: larger or deeper reviews, or with more JSON values,
  * are rejected as KT_E_PARSE (objects given to kt_policy_decide() too).
+ * Values: the largest real review measured (an UPDATE of a Pod with 50
+ * containers, object and oldObject with managedFields) has 34k in 649 KB;
+ * 128k is 3.8x that, and admits reviews as dense as that one up to 2.4 MB
+ * (docs/performance.md).
  */
 #define KT_POLICY_MAX_REVIEW_BYTES (3u << 20)
 #define KT_POLICY_MAX_DEPTH 64
-#define KT_POLICY_MAX_VALUES (1u << 19)
+#define KT_POLICY_MAX_VALUES (1u << 17)
+/* What decoding may cost per JSON value at most (an empty object: 234 bytes). */
+#define KT_POLICY_VALUE_COST 256u
 
 enum kt_policy_mode {
 	KT_POLICY_VALIDATE, /* decide only; never a patch */
@@ -57,6 +63,16 @@ struct kt_decision {
  * server answers 400 with err->msg), KT_E_NOMEM.  Release *d with
  * kt_decision_release() in every case.
  */
+/*
+ * The most memory decoding len bytes of review text can take:
+ * KT_POLICY_VALUE_COST per JSON value plus the text again (strings and keys
+ * are copied), measured without allocating.  KT_E_PARSE, as
+ * kt_policy_review() would answer, when the text is too large, too deep or
+ * has too many values.  For a server that must admit the decode before it
+ * happens.
+ */
+enum kt_rc kt_policy_decode_cost(const char *text, size_t len, size_t *cost, struct kt_err *err);
+
 enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
 /*

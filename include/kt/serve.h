@@ -77,6 +77,8 @@ struct kt_metrics {
 /* Gauges read at scrape time. */
 struct kt_metrics_gauges {
 	long in_flight;
+	const struct kt_http_budget *budget; /* NULL: none */
+	unsigned long body_timeouts;
 	long long rss_bytes;   /* < 0: unknown */
 	const char *version;
 };
@@ -96,6 +98,7 @@ struct kt_serve {
 	struct kt_metrics metrics;
 	atomic_bool draining;            /* SIGTERM: /readyz answers 503 */
 	struct kt_http_server *https;    /* for the in-flight gauge; may be NULL */
+	struct kt_http_budget budget;    /* memory of the webhook's requests (max 0: none) */
 	const char *version;
 	/* tenants file watch */
 	const char *tenants_path;

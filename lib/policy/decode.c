@@ -60,7 +60,7 @@ static enum kt_rc too_many(struct kt_err *err, const char *what)
  * Text that is not JSON may be measured wrongly, but jansson refuses it
  * anyway: only valid JSON must be measured exactly.
  */
-static enum kt_rc measure(const char *text, size_t len, struct kt_err *err)
+static enum kt_rc measure(const char *text, size_t len, size_t *n_values, struct kt_err *err)
 {
 	const char *p = text, *end = text + len, *q;
 	size_t values = 1, bs;
@@ -108,6 +108,7 @@ static enum kt_rc measure(const char *text, size_t len, struct kt_err *err)
 		if (values > KT_POLICY_MAX_VALUES)
 			return too_many(err, "review");
 	}
+	*n_values = values;
 	return KT_OK;
 }
 
@@ -126,17 +127,30 @@ static const char *why(const json_error_t *e)
 	}
 }
 
+enum kt_rc kt_policy_decode_cost(const char *text, size_t len, size_t *cost, struct kt_err *err)
+{
+	size_t values = 0;
+	enum kt_rc rc;
+
+	*cost = 0;
+	if (len > KT_POLICY_MAX_REVIEW_BYTES)
+		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes", len,
+				  KT_POLICY_MAX_REVIEW_BYTES);
+	if ((rc = measure(text, len, &values, err)))
+		return rc;
+	*cost = values * KT_POLICY_VALUE_COST + len;
+	return KT_OK;
+}
+
 enum kt_rc kt_policy_decode(const char *text, size_t len, json_t **out, struct kt_err *err)
 {
 	json_error_t jerr;
 	const char *w, *near;
+	size_t cost;
 	enum kt_rc rc;
 
 	*out = NULL;
-	if (len > KT_POLICY_MAX_REVIEW_BYTES)
-		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes", len,
-				  KT_POLICY_MAX_REVIEW_BYTES);
-	if ((rc = measure(text, len, err)))
+	if ((rc = kt_policy_decode_cost(text, len, &cost, err)))
 		return rc;
 	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (*out)

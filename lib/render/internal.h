@@ -70,6 +70,7 @@ enum kt_rc render_gatekeeper_cluster(struct rctx *r);
 enum kt_rc render_webhook(struct rctx *r);
 enum kt_rc render_webhook_configs(struct rctx *r); /* last of all: see webhook.c */
 enum kt_rc render_proxy(struct rctx *r);
+enum kt_rc render_network_system(struct rctx *r);
 enum kt_rc render_nodepool(struct rctx *r, const struct kt_nodepool *p);
 enum kt_rc render_provisioner(struct rctx *r, const struct kt_nodepool *p);
 enum kt_rc render_namespace(struct rctx *r, const struct kt_tenant *t);

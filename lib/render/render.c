@@ -148,6 +148,8 @@ static enum kt_rc render_cluster(struct rctx *r)
 		rc = render_webhook(r);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
 		rc = render_proxy(r);
+	if (rc == KT_OK && system)
+		rc = render_network_system(r);
 	return rc;
 }
 

@@ -37,7 +37,13 @@ static json_t *app_labels(const char *app)
 	return json_pack("{s:s}", "app.kubernetes.io/name", app);
 }
 
-/* A Deployment of kubetenant itself: 2 replicas, hardened, probes on https. */
+/*
+ * A Deployment of kubetenant itself: 2 replicas, hardened, probes on https.
+ * 128Mi holds the webhook's worst case under its --memory-budget of 48 MiB
+ * (one CPU, so one thread): 84 MB measured with the budget filled by
+ * bodies and 1011 connections open (scripts/hostile-load.sh, load 5;
+ * docs/performance.md), 1.6x below the limit.
+ */
 json_t *kt_deployment(const struct rctx *r, const char *app, const char *container, json_t *args,
 		      json_t *ports, json_t *volumes, json_t *mounts, int automount_token)
 {
@@ -270,9 +276,10 @@ enum kt_rc render_webhook(struct rctx *r)
 		return rc;
 	rc = emit(r, kt_deployment(
 		r, WH_NAME, "webhook",
-		json_pack("[sssssssssss]", "serve", "-f", "/etc/kubetenant/tenants.yaml", "--tls-cert",
-			  "/etc/kubetenant/tls/tls.crt", "--tls-key", "/etc/kubetenant/tls/tls.key",
-			  "--listen", ":8443", "--metrics-listen", ":9090"),
+		json_pack("[sssssssssssss]", "serve", "-f", "/etc/kubetenant/tenants.yaml",
+			  "--tls-cert", "/etc/kubetenant/tls/tls.crt", "--tls-key",
+			  "/etc/kubetenant/tls/tls.key", "--listen", ":8443", "--metrics-listen",
+			  ":9090", "--memory-budget", "48"),
 		json_pack("[{s:s, s:i, s:s}, {s:s, s:i, s:s}]", "name", "https", "containerPort",
 			  8443, "protocol", "TCP", "name", "metrics", "containerPort", 9090,
 			  "protocol", "TCP"),

@@ -216,3 +216,30 @@ blog() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--network PROFILE"* ]]
 }
+
+@test "render: tenant pods are kept out of kubetenant-system in every profile" {
+	local q='.items[] | select(.metadata.name == "kubetenant-system-ingress")' n
+	# plain NetworkPolicy can only allow: every pod but tenants', and what is not a pod
+	"$KT_BIN" render -f "$EXAMPLE" --format json | jq -e "$q | .metadata.namespace == \"kubetenant-system\"
+		and .spec.podSelector == {} and .spec.policyTypes == [\"Ingress\"]
+		and .spec.ingress == [{from: [
+			{namespaceSelector: {matchExpressions: [{key: \"platform.it.vt.edu/purpose\",
+				operator: \"NotIn\", values: [\"platform-tenant\"]}]}},
+			{ipBlock: {cidr: \"0.0.0.0/0\"}}, {ipBlock: {cidr: \"::/0\"}}]}]"
+	# Calico: deny tenant namespaces first, then allow the rest (the API server)
+	for n in calico-crd calico; do
+		"$KT_BIN" render -f "$EXAMPLE" --network "$n" --format json | jq -e "$q |
+			.metadata.namespace == \"kubetenant-system\" and .spec.selector == \"all()\"
+			and .spec.ingress == [{action: \"Deny\", source: {namespaceSelector:
+				\"platform.it.vt.edu/purpose == 'platform-tenant'\"}}, {action: \"Allow\"}]"
+	done
+	# admin: a Deny in the Admin tier, which no NetworkPolicy can reopen
+	"$KT_BIN" render -f "$EXAMPLE" --network admin --format json | jq -e "$q |
+		.spec.tier == \"Admin\" and .spec.subject.namespaces.matchLabels ==
+			{\"kubernetes.io/metadata.name\": \"kubetenant-system\"}
+		and .spec.ingress == [{name: \"no-tenants\", action: \"Deny\", from: [{namespaces:
+			{matchLabels: {\"platform.it.vt.edu/purpose\": \"platform-tenant\"}}}]}]"
+	# no kubetenant-system without the webhook or the proxy: no policy either
+	"$KT_BIN" render -f "$EXAMPLE" --enforcement gatekeeper --format json |
+		jq -e "[$q] == []"
+}

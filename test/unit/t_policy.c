@@ -92,6 +92,54 @@ static void hostile_reviews_are_parse_errors(void **state)
 	expect_parse_error("{\"a\":\"\\x\"}", "invalid escape");
 }
 
+/* "[{},{},...]": n values in all (the array and n - 1 empty objects) */
+static char *empty_objects(size_t n, size_t *len)
+{
+	char *s = malloc(3 * n + 1), *p = s;
+	size_t i;
+
+	assert_non_null(s);
+	*p++ = '[';
+	for (i = 1; i < n; i++)
+		p += sprintf(p, "%s{}", i > 1 ? "," : "");
+	*p++ = ']';
+	*p = '\0';
+	*len = (size_t)(p - s);
+	return s;
+}
+
+/*
+ * A review of 1.5 MB with 520k empty objects decoded into 127 MiB and was
+ * judged: the value limit now stops it on the raw text, and the cost a
+ * server admits before decoding bounds what decoding takes.
+ */
+static void values_are_bounded_and_costed(void **state)
+{
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	size_t len, cost;
+	char *text;
+
+	(void)state;
+	text = empty_objects(KT_POLICY_MAX_VALUES, &len);
+	assert_int_equal(kt_policy_decode_cost(text, len, &cost, &err), KT_OK);
+	assert_int_equal(cost, (size_t)KT_POLICY_MAX_VALUES * KT_POLICY_VALUE_COST + len);
+	free(text);
+	text = empty_objects(KT_POLICY_MAX_VALUES + 1, &len);
+	assert_int_equal(kt_policy_decode_cost(text, len, &cost, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "more than 131072 JSON values"));
+	free(text);
+	text = empty_objects(520000, &len);
+	assert_int_equal(review(text, len, KT_POLICY_VALIDATE, &d, &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "too large to decode"));
+	kt_decision_release(&d);
+	free(text);
+	/* the bench review costs a few hundred kilobytes at most */
+	text = "{\"a\": [1, \"x\", {\"b\": null}]}";
+	assert_int_equal(kt_policy_decode_cost(text, strlen(text), &cost, &err), KT_OK);
+	assert_int_equal(cost, 6 * KT_POLICY_VALUE_COST + strlen(text));
+}
+
 static void depth_and_size_are_bounded(void **state)
 {
 	struct kt_buf b = KT_BUF_INIT;
@@ -718,6 +766,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hostile_reviews_are_parse_errors),
 		cmocka_unit_test(depth_and_size_are_bounded),
+		cmocka_unit_test(values_are_bounded_and_costed),
 		cmocka_unit_test(strings_and_numbers_decode_exactly),
 		cmocka_unit_test(decided_objects_are_bounded),
 		cmocka_unit_test(decoded_reviews_decide_alike),
