@@ -48,6 +48,8 @@ static const char usage[] =
 	"  --threads N              event loops, at most 256 (default 0: one per CPU)\n"
 	"  --config FILE            read options from a YAML file of the same names\n"
 	"                           (flags given too override it; lists add up)\n"
+	"  --check-config           check the options and load the files they name,\n"
+	"                           then exit 0 without listening\n"
 	"  -h, --help               show this help\n";
 
 static const struct option longopts[] = {
@@ -76,6 +78,7 @@ static const struct option longopts[] = {
 	{ "max-body", required_argument, NULL, 0 },
 	{ "threads", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -101,7 +104,9 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 			}
 			continue;
 		}
-		if (c == 'c' || config_pass)
+		if (c == 'C' && !config_pass)
+			o->check_only = true;
+		if (c == 'c' || c == 'C' || config_pass)
 			continue;
 		if (kt_proxy_opts_set(o, longopts[idx].name, optarg, &err)) {
 			kt_error("%s", err.msg);

@@ -45,6 +45,8 @@ static const char usage[] =
 	"      --reload-interval SECONDS\n"
 	"                              how often files are checked (default 2)\n"
 	"      --log-level LEVEL       debug, info, warn or error (default info)\n"
+	"      --check-config          load the tenants file, certificate and key,\n"
+	"                              then exit 0 without listening\n"
 	"  -h, --help                  show this help\n"
 	"\n"
 	"exit status: 0 after a clean shutdown, 2 usage or invalid tenants file,\n"
@@ -53,6 +55,7 @@ static const char usage[] =
 struct opts {
 	const char *tenants, *cert, *key, *listen, *metrics_listen;
 	unsigned threads, max_conn, timeout, drain, interval;
+	bool check_only;
 };
 
 static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -86,7 +89,7 @@ static unsigned default_conn_limit(void)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CERT = 256, O_KEY, O_LISTEN, O_METRICS, O_THREADS, O_MAXCONN, O_TIMEOUT,
-	       O_DRAIN, O_INTERVAL, O_LOG };
+	       O_DRAIN, O_INTERVAL, O_LOG, O_CHECK };
 	static const struct option longopts[] = {
 		{ "tenants", required_argument, NULL, 'f' },
 		{ "tls-cert", required_argument, NULL, O_CERT },
@@ -99,6 +102,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "drain-timeout", required_argument, NULL, O_DRAIN },
 		{ "reload-interval", required_argument, NULL, O_INTERVAL },
 		{ "log-level", required_argument, NULL, O_LOG },
+		{ "check-config", no_argument, NULL, O_CHECK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -123,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_DRAIN: ok = parse_uint(optarg, 0, 3600, &o->drain); break;
 		case O_INTERVAL: ok = parse_uint(optarg, 1, 3600, &o->interval); break;
 		case O_LOG: ok = !kt_log_parse_level(optarg, &kt_log_min); break;
+		case O_CHECK: o->check_only = true; break;
 		case 'h': kt_usage(usage, 1); return -1; /* help shown: exit 0 */
 		default: return kt_usage(usage, 0);
 		}
@@ -281,6 +286,12 @@ int cmd_serve(int argc, char **argv)
 		kt_error("%s", err.msg);
 		kt_config_free(cfg);
 		return KT_EXIT_INPUT;
+	}
+	if (o.check_only) {
+		/* the Deployment's argv can be tried without the cluster (test/e2e/t1120) */
+		kt_tls_free(sv.tls);
+		kt_config_free(cfg);
+		return KT_EXIT_OK;
 	}
 	/* signals go to the loop below, never to a worker thread: block them first */
 	sigemptyset(&sigs);

@@ -216,3 +216,26 @@ blog() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--network PROFILE"* ]]
 }
+
+# Every container of every Deployment render emits, in every profile the
+# golden files cover, with its argv exactly as rendered (files laid out
+# under a temporary root): the options parse and the files load.  A golden
+# file that froze a truncated list (`--tls-key` with no path) fails here.
+@test "render: every rendered container's args parse and load their files (--check-config)" {
+	load pod-lib
+	local n e k f i=0 name root
+	while read -r n e k f; do
+		"$KT_BIN" render -f "${f:-$EXAMPLE}" --network "$n" --enforcement "$e" --karpenter "$k" \
+			--format json >"$BATS_TEST_TMPDIR/r.json"
+		while read -r name; do
+			i=$((i + 1))
+			root=$BATS_TEST_TMPDIR/pod$i
+			pod_layout "$BATS_TEST_TMPDIR/r.json" "$name" "$root"
+			mapfile -t argv <"$root/argv"
+			run "${argv[0]}" "${argv[1]}" --check-config "${argv[@]:2}"
+			[ "$status" -eq 0 ] || { echo "$n $e $k ${f:+full }$name: ${argv[*]}"; echo "$output"; false; }
+		done < <(pod_deployments "$BATS_TEST_TMPDIR/r.json")
+	done < <(profiles; echo "kubernetes webhook v1 $CASES/full/tenants.yaml"
+		echo "admin gatekeeper v1 $CASES/full/tenants.yaml")
+	[ "$i" -eq 11 ]
+}
