@@ -150,10 +150,24 @@ blog() {
 	head -3 "$dir/kustomization.yaml" | grep -qx 'kind: Kustomization'
 }
 
-@test "render: --tenant renders only that tenant" {
+@test "render: --tenant renders only that tenant, after the webhook's tenants file" {
 	render -f "$CASES/full/tenants.yaml" --tenant beta --format json
 	[ "$rc" -eq 0 ]
-	[ "$(jq -c '[.items[] | .metadata.namespace // .metadata.name] | unique' "$out")" = '["beta"]' ]
+	# the webhook denies a tenant namespace it does not know: the file that
+	# lists the tenant is applied first, then the tenant's own objects
+	[ "$(jq -c '.items[0] | [.kind, .metadata.namespace, .metadata.name]' "$out")" = \
+		'["ConfigMap","kubetenant-system","kubetenant-tenants"]' ]
+	[ "$(jq -r '.items[0].data["tenants.yaml"]' "$out")" = "$(cat "$CASES/full/tenants.yaml")" ]
+	[ "$(jq -c '[.items[1:][] | .metadata.namespace // .metadata.name] | unique' "$out")" = '["beta"]' ]
+	[ "$(jq -r '.items[1].kind' "$out")" = Namespace ]
+	# the same ConfigMap as the full render's
+	"$KT_BIN" render -f "$CASES/full/tenants.yaml" --format json |
+		jq -c '.items[] | select(.kind == "ConfigMap" and .metadata.name == "kubetenant-tenants")' \
+		>"$BATS_TEST_TMPDIR/full-cm.json"
+	[ "$(jq -c '.items[0]' "$out")" = "$(cat "$BATS_TEST_TMPDIR/full-cm.json")" ]
+	# gatekeeper has no webhook to tell: the tenant's objects only
+	render -f "$CASES/full/tenants.yaml" --tenant beta --enforcement gatekeeper --format json
+	[ "$rc" -eq 0 ]
 	[ "$(jq -r '.items[0].kind' "$out")" = Namespace ]
 	render -f "$CASES/full/tenants.yaml" --tenant nobody
 	[ "$rc" -eq 2 ]
@@ -238,4 +252,28 @@ blog() {
 	done < <(profiles; echo "kubernetes webhook v1 $CASES/full/tenants.yaml"
 		echo "admin gatekeeper v1 $CASES/full/tenants.yaml")
 	[ "$i" -eq 11 ]
+}
+
+# serve denies a namespace its tenants file does not know (fail closed),
+# which is only right because nothing but tenant namespaces reaches it:
+# every webhook selects the tenant purpose label, on the namespace or, for
+# Namespace objects themselves, on the object.
+@test "render: every webhook routes tenant namespaces only" {
+	local n e k hooks
+	while read -r n e k; do
+		[ "$e" = webhook ] || continue
+		"$KT_BIN" render -f "$EXAMPLE" --network "$n" --enforcement "$e" --karpenter "$k" \
+			--format json >"$BATS_TEST_TMPDIR/r.json"
+		hooks=$(jq '[.items[] | select(.kind | endswith("WebhookConfiguration")) | .webhooks[]] | length' \
+			"$BATS_TEST_TMPDIR/r.json")
+		[ "$hooks" -eq 4 ]
+		run jq -r '.items[] | select(.kind | endswith("WebhookConfiguration")) | .webhooks[]
+			| select((.namespaceSelector.matchLabels["platform.it.vt.edu/purpose"] ==
+				"platform-tenant") or ((.rules | all(.scope == "Cluster" and
+				(.resources | all(startswith("namespaces"))))) and
+				.objectSelector.matchLabels["platform.it.vt.edu/purpose"] ==
+				"platform-tenant") | not) | .name' "$BATS_TEST_TMPDIR/r.json"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ] || { echo "$n $e $k: not tenant-only: $output"; false; }
+	done < <(profiles)
 }
