@@ -117,3 +117,37 @@ pod_layout() { # render.json deployment root
 
 # The names of the Deployments in a render.
 pod_deployments() { jq -r '.items[] | select(.kind == "Deployment") | .metadata.name' "$1"; }
+
+# Start ROOT/argv in the background and wait (up to 30 s) until the
+# rendered readiness probe answers 200, the way the kubelet asks it (the
+# certificate is verified too, against the Secret's CA).  Prints the
+# probe's answer, stops the process by its pid and returns 0 when it
+# became ready; else prints the process's output and returns 1.  Run it in
+# a network namespace of its own (unshare -rn): the rendered ports are
+# used as they are, as in the pod, and cannot collide with anything.
+pod_start_and_probe() { # root
+	local root=$1 scheme port path pid i rc=1 url
+	read -r scheme port path <"$root/probe"
+	mapfile -t argv <"$root/argv"
+	"${argv[@]}" >"$root/pod.log" 2>&1 &
+	pid=$!
+	scheme=$(tr '[:upper:]' '[:lower:]' <<<"$scheme")
+	url=$scheme://127.0.0.1:$port$path
+	for i in $(seq 1 300); do
+		if curl -sf --cacert "$root/.ca/ca.crt" -o "$root/probe.out" "$url"; then
+			rc=0
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ "$rc" = 0 ]; then
+		echo "ready: $url: $(cat "$root/probe.out")"
+	else
+		echo "not ready: $url" >&2
+		cat "$root/pod.log" >&2
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return $rc
+}
