@@ -4,7 +4,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "kt.h"
+#include "kt/http.h"
 #include "kt/proxy.h"
 #include "../server/proxy_serve.h"
 
@@ -41,7 +43,7 @@ static const char usage[] =
 	"  --tls-cert FILE          serving certificate (PEM), reloaded when it changes\n"
 	"  --tls-key FILE           its key (PEM)\n"
 	"  --metrics-listen ADDR:PORT  /metrics, /healthz, /readyz over HTTP\n"
-	"                           (default 0.0.0.0:9090; \"none\" disables)\n"
+	"                           (default 0.0.0.0:9090; \"off\" disables)\n"
 	"  --shutdown-grace SECONDS time open requests and tunnels get after SIGTERM\n"
 	"                           (default 25)\n"
 	"  --max-body BYTES         largest request body (default 3145728)\n"
@@ -120,6 +122,21 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 	return KT_EXIT_OK;
 }
 
+/* A malformed address is a usage error (2), not a start failure (3), as in serve. */
+static enum kt_rc listen_check(const struct kt_proxy_opts *o, struct kt_err *err)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	const char *m = o->metrics_listen;
+
+	if (kt_http_parse_listen(o->listen, &ss, &len, err))
+		return KT_E_INVALID;
+	if (m && *m && strcmp(m, "off") && strcmp(m, "none") &&
+	    kt_http_parse_listen(m, &ss, &len, err))
+		return KT_E_INVALID;
+	return KT_OK;
+}
+
 int cmd_proxy(int argc, char **argv)
 {
 	struct kt_proxy_opts o;
@@ -138,7 +155,7 @@ int cmd_proxy(int argc, char **argv)
 		return ret < 0 ? kt_usage(usage, 1) : ret == KT_EXIT_USAGE ? kt_usage(usage, 0)
 									  : ret;
 	}
-	if (kt_proxy_opts_check(&o, &err)) {
+	if (kt_proxy_opts_check(&o, &err) || listen_check(&o, &err)) {
 		kt_error("%s", err.msg);
 		kt_proxy_opts_release(&o);
 		return KT_EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "kt.h"
@@ -30,7 +31,7 @@ static const char usage[] =
 	"when they change and on SIGHUP; SIGTERM drains and exits 0.\n"
 	"\n"
 	"options:\n"
-	"  -f, --tenants FILE          tenants file (reloaded on change)\n"
+	"  -f, --tenants FILE          tenants file (reloaded on change; --file is an alias)\n"
 	"      --tls-cert FILE         PEM certificate chain (reloaded on change)\n"
 	"      --tls-key FILE          PEM private key (reloaded on change)\n"
 	"      --listen ADDR:PORT      HTTPS address (default :8443, every address)\n"
@@ -103,6 +104,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "reload-interval", required_argument, NULL, O_INTERVAL },
 		{ "log-level", required_argument, NULL, O_LOG },
 		{ "check-config", no_argument, NULL, O_CHECK },
+		{ "file", required_argument, NULL, 'f' }, /* alias of --tenants */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -212,7 +214,7 @@ static int start(struct server *sv, const struct opts *o)
 		return rc == KT_E_INVALID ? KT_EXIT_USAGE : kt_exit_for(rc);
 	}
 	sv->state.https = sv->https;
-	if (strcmp(o->metrics_listen, "off")) {
+	if (strcmp(o->metrics_listen, "off") && strcmp(o->metrics_listen, "none")) {
 		/* /metrics, /healthz, /readyz over plain HTTP: one thread is plenty */
 		ho.listen = o->metrics_listen;
 		ho.tls = NULL;
@@ -288,10 +290,20 @@ int cmd_serve(int argc, char **argv)
 		return KT_EXIT_INPUT;
 	}
 	if (o.check_only) {
-		/* the Deployment's argv can be tried without the cluster (test/e2e/t1120) */
+		/* the Deployment's argv can be tried without the cluster (t1100, make image) */
+		struct sockaddr_storage ss;
+		unsigned len;
+
+		rc = KT_EXIT_OK;
+		if (kt_http_parse_listen(o.listen, &ss, &len, &err) ||
+		    (strcmp(o.metrics_listen, "off") && strcmp(o.metrics_listen, "none") &&
+		     kt_http_parse_listen(o.metrics_listen, &ss, &len, &err))) {
+			kt_error("%s", err.msg);
+			rc = KT_EXIT_USAGE;
+		}
 		kt_tls_free(sv.tls);
 		kt_config_free(cfg);
-		return KT_EXIT_OK;
+		return rc;
 	}
 	/* signals go to the loop below, never to a worker thread: block them first */
 	sigemptyset(&sigs);

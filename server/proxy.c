@@ -525,7 +525,8 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	s->loop = proxy_loop_start(&s->p, s->listen_fd, (unsigned)o->threads, err);
 	if (!s->loop)
 		return err && err->rc ? err->rc : KT_E_IO;
-	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "none")) {
+	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "off") &&
+	    strcmp(o->metrics_listen, "none")) {
 		mfd = kt_http_listen(o->metrics_listen, &port, err);
 		if (mfd < 0)
 			return err ? err->rc : KT_E_IO;
