@@ -16,7 +16,10 @@
  * kubetenant-system and the platform namespaces are never sent to us even
  * with failurePolicy Fail; timeoutSeconds 3 bounds a slow replica; two
  * replicas on different nodes, a PodDisruptionBudget and a rolling update
- * with maxUnavailable 0 keep one serving.
+ * with maxUnavailable 0 keep one serving.  serve relies on the same
+ * selectors the other way: a namespace its tenants file does not know can
+ * only be a tenant it has not loaded yet, so it is denied (t1100 checks
+ * that every webhook here selects tenant namespaces only).
  */
 #include <stdio.h>
 #include "internal.h"
