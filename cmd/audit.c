@@ -25,7 +25,7 @@ static const char usage[] =
 	"standard input.  Include nodes (kubectl get nodes,pods,... -o json) to also\n"
 	"check on which node pool each pod runs.\n"
 	"\n"
-	"  -f, --tenants FILE  the tenants file (--file is an alias)\n"
+	"  -f, --tenants FILE  the tenants file\n"
 	"  --format FORMAT     text (default): one line per denial,\n"
 	"                      \"file:line: namespace Kind/name: rule: path: message\",\n"
 	"                      then counts per tenant and per rule;\n"
@@ -312,7 +312,6 @@ int cmd_audit(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tenants", required_argument, NULL, 'f' },
-		{ "file", required_argument, NULL, 'f' }, /* alias */
 		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
