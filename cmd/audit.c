@@ -34,7 +34,7 @@ static const char usage[] =
 	"for a command that fetches them all).  Include nodes to also check on\n"
 	"which node pool each pod runs.\n"
 	"\n"
-	"  -f, --tenants FILE      the tenants file\n"
+	"  -f, --tenants FILE      the tenants file (--file is an alias)\n"
 	"      --network PROFILE   kubernetes (default) | calico-crd | calico | admin\n"
 	"      --enforcement PROF  webhook (default) | gatekeeper\n"
 	"      --karpenter VERSION v1 (default) | v1alpha5\n"
@@ -359,6 +359,7 @@ int cmd_audit(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tenants", required_argument, NULL, 'f' },
+		{ "file", required_argument, NULL, 'f' }, /* alias of --tenants */
 		{ "format", required_argument, NULL, 'F' },
 		{ "network", required_argument, NULL, OPT_NETWORK },
 		{ "enforcement", required_argument, NULL, OPT_ENFORCEMENT },

@@ -29,7 +29,7 @@ static const char usage[] =
 	"of documents, List kinds expanded), a directory (every *.yaml, *.yml and\n"
 	"*.json below it) or - for standard input.\n"
 	"\n"
-	"  -f, --tenants FILE  the tenants file (with --tenant)\n"
+	"  -f, --tenants FILE  the tenants file (with --tenant; --file is an alias)\n"
 	"  --tenant NAME       judge every object as created by tenant NAME in its\n"
 	"                      namespace, with every rule of the admission webhook:\n"
 	"                      node pool, Pod Security, services, hostnames, registries,\n"
@@ -491,6 +491,7 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "pod-security", required_argument, NULL, 'p' },
 		{ "tenants", required_argument, NULL, 'f' },
+		{ "file", required_argument, NULL, 'f' }, /* alias */
 		{ "tenant", required_argument, NULL, 't' },
 		{ "show-mutations", no_argument, NULL, 'm' },
 		{ "enforcement", required_argument, NULL, 'e' },

@@ -23,7 +23,7 @@ static const char usage[] =
 	"and the user logs in with the kubelogin plugin (kubectl oidc-login) against\n"
 	"global.oidc.issuerURL with global.oidc.clientID.\n"
 	"\n"
-	"  -f, --file FILE      the tenants file ('-' reads stdin)\n"
+	"  -f, --tenants FILE   the tenants file ('-' reads stdin; --file is an alias)\n"
 	"  -t, --tenant NAME    the tenant (its namespace)\n"
 	"      --server URL     the proxy's URL, instead of https://<proxyHostname>\n"
 	"  -h, --help           show this help\n"
@@ -34,7 +34,8 @@ static const char usage[] =
 enum { OPT_SERVER = 256 };
 
 static const struct option longopts[] = {
-	{ "file", required_argument, NULL, 'f' },
+	{ "tenants", required_argument, NULL, 'f' },
+	{ "file", required_argument, NULL, 'f' }, /* alias */
 	{ "tenant", required_argument, NULL, 't' },
 	{ "server", required_argument, NULL, OPT_SERVER },
 	{ "help", no_argument, NULL, 'h' },

@@ -4,7 +4,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "kt.h"
+#include "kt/http.h"
 #include "kt/proxy.h"
 #include "../server/proxy_serve.h"
 
@@ -41,13 +43,15 @@ static const char usage[] =
 	"  --tls-cert FILE          serving certificate (PEM), reloaded when it changes\n"
 	"  --tls-key FILE           its key (PEM)\n"
 	"  --metrics-listen ADDR:PORT  /metrics, /healthz, /readyz over HTTP\n"
-	"                           (default 0.0.0.0:9090; \"none\" disables)\n"
+	"                           (default 0.0.0.0:9090; \"off\" disables)\n"
 	"  --shutdown-grace SECONDS time open requests and tunnels get after SIGTERM\n"
 	"                           (default 25)\n"
 	"  --max-body BYTES         largest request body (default 3145728)\n"
 	"  --threads N              event loops, at most 256 (default 0: one per CPU)\n"
 	"  --config FILE            read options from a YAML file of the same names\n"
 	"                           (flags given too override it; lists add up)\n"
+	"  --check-config           check the options and load the files they name,\n"
+	"                           then exit 0 without listening\n"
 	"  -h, --help               show this help\n";
 
 static const struct option longopts[] = {
@@ -76,6 +80,7 @@ static const struct option longopts[] = {
 	{ "max-body", required_argument, NULL, 0 },
 	{ "threads", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -101,7 +106,9 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 			}
 			continue;
 		}
-		if (c == 'c' || config_pass)
+		if (c == 'C' && !config_pass)
+			o->check_only = true;
+		if (c == 'c' || c == 'C' || config_pass)
 			continue;
 		if (kt_proxy_opts_set(o, longopts[idx].name, optarg, &err)) {
 			kt_error("%s", err.msg);
@@ -113,6 +120,21 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 		return KT_EXIT_USAGE;
 	}
 	return KT_EXIT_OK;
+}
+
+/* A malformed address is a usage error (2), not a start failure (3), as in serve. */
+static enum kt_rc listen_check(const struct kt_proxy_opts *o, struct kt_err *err)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	const char *m = o->metrics_listen;
+
+	if (kt_http_parse_listen(o->listen, &ss, &len, err))
+		return KT_E_INVALID;
+	if (m && *m && strcmp(m, "off") && strcmp(m, "none") &&
+	    kt_http_parse_listen(m, &ss, &len, err))
+		return KT_E_INVALID;
+	return KT_OK;
 }
 
 int cmd_proxy(int argc, char **argv)
@@ -133,7 +155,7 @@ int cmd_proxy(int argc, char **argv)
 		return ret < 0 ? kt_usage(usage, 1) : ret == KT_EXIT_USAGE ? kt_usage(usage, 0)
 									  : ret;
 	}
-	if (kt_proxy_opts_check(&o, &err)) {
+	if (kt_proxy_opts_check(&o, &err) || listen_check(&o, &err)) {
 		kt_error("%s", err.msg);
 		kt_proxy_opts_release(&o);
 		return KT_EXIT_USAGE;

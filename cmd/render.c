@@ -24,7 +24,7 @@ static const char usage[] =
 	"Write every Kubernetes object that makes the cluster multi-tenant, from one\n"
 	"tenants file, deterministically (same file, same bytes).\n"
 	"\n"
-	"  -f, --file FILE          the tenants file ('-' for stdin)\n"
+	"  -f, --tenants FILE       the tenants file ('-' for stdin; --file is an alias)\n"
 	"  -o, --output-dir DIR     one file per object, DIR/<namespace>/<kind>-<name>.yaml\n"
 	"                           (cluster-scoped objects under DIR/_cluster/), plus\n"
 	"                           DIR/kustomization.yaml listing them; default: stdout\n"
@@ -44,7 +44,8 @@ static const char usage[] =
 enum { OPT_TENANT = 256, OPT_NETWORK, OPT_ENFORCEMENT, OPT_KARPENTER, OPT_GROUP_PREFIX, OPT_FORMAT };
 
 static const struct option longopts[] = {
-	{ "file", required_argument, NULL, 'f' },
+	{ "tenants", required_argument, NULL, 'f' },
+	{ "file", required_argument, NULL, 'f' }, /* alias */
 	{ "output-dir", required_argument, NULL, 'o' },
 	{ "tenant", required_argument, NULL, OPT_TENANT },
 	{ "network", required_argument, NULL, OPT_NETWORK },

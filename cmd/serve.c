@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "kt.h"
@@ -31,7 +32,7 @@ static const char usage[] =
 	"when they change and on SIGHUP; SIGTERM drains and exits 0.\n"
 	"\n"
 	"options:\n"
-	"  -f, --tenants FILE          tenants file (reloaded on change)\n"
+	"  -f, --tenants FILE          tenants file (reloaded on change; --file is an alias)\n"
 	"      --tls-cert FILE         PEM certificate chain (reloaded on change)\n"
 	"      --tls-key FILE          PEM private key (reloaded on change)\n"
 	"      --listen ADDR:PORT      HTTPS address (default :8443, every address)\n"
@@ -50,6 +51,8 @@ static const char usage[] =
 	"      --reload-interval SECONDS\n"
 	"                              how often files are checked (default 2)\n"
 	"      --log-level LEVEL       debug, info, warn or error (default info)\n"
+	"      --check-config          load the tenants file, certificate and key,\n"
+	"                              then exit 0 without listening\n"
 	"  -h, --help                  show this help\n"
 	"\n"
 	"exit status: 0 after a clean shutdown, 2 usage or invalid tenants file,\n"
@@ -58,6 +61,7 @@ static const char usage[] =
 struct opts {
 	const char *tenants, *cert, *key, *listen, *metrics_listen;
 	unsigned threads, max_conn, timeout, drain, interval, budget_mib;
+	bool check_only;
 };
 
 static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -91,7 +95,7 @@ static unsigned default_conn_limit(void)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CERT = 256, O_KEY, O_LISTEN, O_METRICS, O_THREADS, O_MAXCONN, O_TIMEOUT,
-	       O_DRAIN, O_INTERVAL, O_LOG, O_BUDGET };
+	       O_DRAIN, O_INTERVAL, O_LOG, O_BUDGET, O_CHECK };
 	static const struct option longopts[] = {
 		{ "tenants", required_argument, NULL, 'f' },
 		{ "tls-cert", required_argument, NULL, O_CERT },
@@ -105,6 +109,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "reload-interval", required_argument, NULL, O_INTERVAL },
 		{ "log-level", required_argument, NULL, O_LOG },
 		{ "memory-budget", required_argument, NULL, O_BUDGET },
+		{ "check-config", no_argument, NULL, O_CHECK },
+		{ "file", required_argument, NULL, 'f' }, /* alias of --tenants */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -131,6 +137,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_LOG: ok = !kt_log_parse_level(optarg, &kt_log_min); break;
 		/* at least two largest bodies, so that one always fits */
 		case O_BUDGET: ok = parse_uint(optarg, 8, 1u << 20, &o->budget_mib); break;
+		case O_CHECK: o->check_only = true; break;
 		case 'h': kt_usage(usage, 1); return -1; /* help shown: exit 0 */
 		default: return kt_usage(usage, 0);
 		}
@@ -218,7 +225,7 @@ static int start(struct server *sv, const struct opts *o)
 		return rc == KT_E_INVALID ? KT_EXIT_USAGE : kt_exit_for(rc);
 	}
 	sv->state.https = sv->https;
-	if (strcmp(o->metrics_listen, "off")) {
+	if (strcmp(o->metrics_listen, "off") && strcmp(o->metrics_listen, "none")) {
 		/* /metrics, /healthz, /readyz over plain HTTP: one thread is plenty */
 		ho.listen = o->metrics_listen;
 		ho.tls = NULL;
@@ -294,6 +301,22 @@ int cmd_serve(int argc, char **argv)
 		kt_error("%s", err.msg);
 		kt_config_free(cfg);
 		return KT_EXIT_INPUT;
+	}
+	if (o.check_only) {
+		/* the Deployment's argv can be tried without the cluster (t1100, make image) */
+		struct sockaddr_storage ss;
+		unsigned len;
+
+		rc = KT_EXIT_OK;
+		if (kt_http_parse_listen(o.listen, &ss, &len, &err) ||
+		    (strcmp(o.metrics_listen, "off") && strcmp(o.metrics_listen, "none") &&
+		     kt_http_parse_listen(o.metrics_listen, &ss, &len, &err))) {
+			kt_error("%s", err.msg);
+			rc = KT_EXIT_USAGE;
+		}
+		kt_tls_free(sv.tls);
+		kt_config_free(cfg);
+		return rc;
 	}
 	/* signals go to the loop below, never to a worker thread: block them first */
 	sigemptyset(&sigs);

@@ -18,7 +18,7 @@ static const char usage[] =
 	"Check a tenants file and report every problem, not just the first, as\n"
 	"FILE:LINE:COL: message on stderr.  On success print a one-line summary.\n"
 	"\n"
-	"  -f, --file FILE        the tenants file ('-' reads stdin)\n"
+	"  -f, --tenants FILE     the tenants file ('-' reads stdin; --file is an alias)\n"
 	"      --format FORMAT    'text' (default) or 'json': one JSON object on stdout,\n"
 	"                         {\"valid\":..., \"problems\":[{\"file\",\"line\",\"column\",\n"
 	"                         \"message\",\"severity\"}]}\n"
@@ -110,7 +110,8 @@ static int report_valid(struct report *r, struct kt_config *cfg)
 int cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
+		{ "tenants", required_argument, NULL, 'f' },
+		{ "file", required_argument, NULL, 'f' }, /* alias */
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "help", no_argument, NULL, 'h' },

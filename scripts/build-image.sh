@@ -17,7 +17,9 @@
 # 3. The proof: the binary runs in the image (--version and ldd), as uid
 #    65532; the image holds no compiler; `kubetenant serve` started in it with
 #    throw-away certificates and a generated tenants file answers /healthz,
-#    /readyz, /validate over verified HTTPS and /metrics; its size is printed.
+#    /readyz, /validate over verified HTTPS and /metrics; the argv of every
+#    Deployment `render` emits parses and loads its laid-out files in the
+#    image (--check-config); its size is printed.
 #
 # Knobs (environment): MIRROR (default http://deb.debian.org/debian),
 # SECURITY_MIRROR (http://deb.debian.org/debian-security), SUITE (bookworm),
@@ -244,6 +246,24 @@ else
 	[ "$rc" = 0 ] && grep -q '"msg":"stopped"' "$tmp/serve.log" ||
 		{ cat "$tmp/serve.log" >&2; fail "serve did not stop cleanly on SIGTERM (exit $rc)"; }
 	say "serve in the image: SIGTERM -> drained, logged \"stopped\", exit 0"
+	# Every Deployment render emits, its argv exactly as rendered (paths
+	# under its mounts moved to a laid-out root, see test/e2e/pod-lib.bash):
+	# the image's kubetenant parses it and loads every file, as uid 65532.
+	. test/e2e/pod-lib.bash
+	build/kubetenant render -f test/cases/render/full/tenants.yaml --format json \
+		>"$tmp/render.json" 2>/dev/null ||
+		"${bh[@]}" run -v "$PWD/test:$PWD/test:ro" "$ctr" -- /usr/bin/kubetenant render \
+			-f "$PWD/test/cases/render/full/tenants.yaml" --format json >"$tmp/render.json"
+	for d in $(pod_deployments "$tmp/render.json"); do
+		KT_BIN=/usr/bin/kubetenant pod_layout "$tmp/render.json" "$d" "$tmp/pod-$d" ||
+			fail "cannot lay out the files of Deployment $d"
+		chmod -R a+rX "$tmp/pod-$d" # read by uid 65532; throw-away keys
+		mapfile -t argv <"$tmp/pod-$d/argv"
+		"${bh[@]}" run -v "$tmp/pod-$d:$tmp/pod-$d:ro" "$ctr" -- \
+			"${argv[0]}" "${argv[1]}" --check-config "${argv[@]:2}" ||
+			fail "the rendered $d container does not start: ${argv[*]}"
+		say "in the image: the rendered $d argv parses and loads its files (--check-config)"
+	done
 fi
 
 size=$("${bh[@]}" images --format '{{.Size}}' "$IMAGE" | head -1)

@@ -1,7 +1,7 @@
 /*
  * h_webhook.c: POST /mutate and POST /validate.
  *
- * Transport only: the review goes to kt_policy_review() and its decision
+ * Transport only: the review goes to kt_policy_review_routed() and its decision
  * comes back through kt_policy_response().  What is decided here is only
  * what the engine cannot see: the method, the content type, whether a
  * tenants file is loaded at all, and whether the memory budget has room
@@ -119,6 +119,8 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 	struct webhook_handler *self = (void *)h;
 	struct kt_decision d;
 	struct kt_err err = { 0 };
+	/* both paths are only ever called for tenant namespaces (lib/render/webhook.c) */
+	struct kt_review_route route = { .tenant_namespaces_only = true };
 	struct kt_conf_ref *ref;
 	const char *verdict;
 	enum kt_verdict v;
@@ -153,7 +155,9 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 		return reject(self, req, resp, 503, KT_V_ERROR, "no valid tenants file is loaded");
 	}
 	memset(&d, 0, sizeof(d));
-	rc = kt_policy_review(ref->cfg, req->body, req->body_len, self->mode, &d, &err);
+	route.generation = ref->generation;
+	rc = kt_policy_review_routed(ref->cfg, &route, req->body, req->body_len, self->mode, &d,
+				     &err);
 	if (rc == KT_OK && kt_policy_response(&d, &resp->body) == KT_OK) {
 		resp->status = 200;
 		resp->content_type = "application/json";

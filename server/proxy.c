@@ -517,13 +517,16 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	}
 	if ((rc = kt_tls_new(o->tls_cert, o->tls_key, &s->p.tls, err)))
 		return rc;
+	if (o->check_only)
+		return KT_OK;
 	s->listen_fd = kt_http_listen(o->listen, &port, err);
 	if (s->listen_fd < 0)
 		return err ? err->rc : KT_E_IO;
 	s->loop = proxy_loop_start(&s->p, s->listen_fd, (unsigned)o->threads, err);
 	if (!s->loop)
 		return err && err->rc ? err->rc : KT_E_IO;
-	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "none")) {
+	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "off") &&
+	    strcmp(o->metrics_listen, "none")) {
 		mfd = kt_http_listen(o->metrics_listen, &port, err);
 		if (mfd < 0)
 			return err ? err->rc : KT_E_IO;
@@ -568,7 +571,7 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = setup(s, o, err);
-	if (rc) {
+	if (rc || o->check_only) {
 		atomic_store(&s->stop, true);
 		if (s->refresher)
 			pthread_join(s->refresher, NULL);

@@ -76,6 +76,24 @@ enum kt_rc kt_policy_decode_cost(const char *text, size_t len, size_t *cost, str
 enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
 /*
+ * The same, told how the review reached the webhook.  tenant_namespaces_only:
+ * it came through a webhook whose selectors send tenant namespaces only (every
+ * webhook `render` emits; see lib/render/webhook.c), so a namespace the file
+ * does not know is a tenant the loaded file has not caught up with, and is
+ * denied (rule tenant.unknown-namespace, naming generation) rather than let
+ * through unjudged; DELETE and updates of objects being deleted stay allowed
+ * so offboarding completes.  kt_policy_review() is this with route NULL:
+ * unknown namespaces are not judged (check, audit, the case tables).
+ */
+struct kt_review_route {
+	bool tenant_namespaces_only;
+	unsigned long generation; /* of the loaded tenants file, for the message */
+};
+enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
+				   const struct kt_review_route *route, const char *body,
+				   size_t len, enum kt_policy_mode mode, struct kt_decision *d,
+				   struct kt_err *err);
+/*
  * The same for a review the caller decoded (borrowed, not modified): the
  * bounds the bytes would have had (depth, values, no NUL) are checked on
  * the tree, then the same decision.

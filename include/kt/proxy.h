@@ -34,6 +34,7 @@ struct kt_proxy_opts {
 	long long shutdown_grace;   /* seconds tunnels may run after SIGTERM */
 	long long max_body;         /* bytes of a request body */
 	long long threads;          /* event loops; 0 = one per CPU */
+	bool check_only;            /* --check-config: load the files, do not listen */
 };
 
 /* Defaults: listen 0.0.0.0:8443, metrics 0.0.0.0:9090, claims sub/groups, prefixes "oidc:". */

@@ -459,9 +459,37 @@ static void finish(struct kt_pctx *c)
 	c->patch = NULL;
 }
 
+/*
+ * A namespace the loaded file does not know, reached through a webhook that
+ * selects tenant namespaces only: a tenant onboarded before its tenants
+ * file was applied and reloaded.  Judging it as "not a tenant" would admit
+ * its pods with no pool and no policy, so it is denied, except what
+ * offboarding needs once the tenant is gone from the file: DELETE (the
+ * namespace controller and the garbage collector) and updates of objects
+ * already being deleted (finalizers removed, namespaces/finalize).
+ */
+static void unknown_namespace(struct kt_pctx *c, const struct kt_review_route *route)
+{
+	json_t *old_meta = json_object_get(c->old, "metadata");
+	char q[80];
+
+	if (c->op == KT_OP_DELETE ||
+	    (c->op == KT_OP_UPDATE && json_is_string(json_object_get(old_meta,
+								     "deletionTimestamp"))))
+		return;
+	kt_pctx_deny(c, "tenant.unknown-namespace", NULL,
+		     "namespace '%s' is labelled as a tenant namespace but the tenants file this "
+		     "webhook has loaded (generation %lu) has no tenant for it; apply the "
+		     "kubetenant-tenants ConfigMap that lists it, wait until every webhook "
+		     "replica reports a newer generation (/readyz, log line 'tenants file "
+		     "reloaded'), then retry",
+		     kt_pctx_q(q, sizeof(q), c->ns), route->generation);
+}
+
 /* Everything both entry points share once the request is decoded. */
 static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
-			 const char *tenant_ns, struct kt_err *err)
+			 const char *tenant_ns, const struct kt_review_route *route,
+			 struct kt_err *err)
 {
 	static const char *const ops[] = { "CREATE", "UPDATE", "DELETE", "CONNECT" };
 	struct kt_decision *d = c->d;
@@ -479,6 +507,11 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 	c->name = name ? name : "";
 	d->tenant = kt_config_tenant_by_ns(c->cfg, tenant_ns);
 	c->t = d->tenant;
+	if (!c->t && route && route->tenant_namespaces_only) {
+		unknown_namespace(c, route);
+		finish(c);
+		return c->rc ? kt_err_set(err, c->rc, "out of memory while deciding") : KT_OK;
+	}
 	if (!c->t) {
 		/* not a tenant namespace: allowed untouched */
 		d->allowed = true;
@@ -519,7 +552,8 @@ static enum kt_rc want_str(json_t *obj, const char *key, bool required, const ch
 
 /* A decoded review within the bounds: the request, then decide(). */
 static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_policy_mode mode,
-			 struct kt_decision *d, struct kt_err *err)
+			 const struct kt_review_route *route, struct kt_decision *d,
+			 struct kt_err *err)
 {
 	json_t *req, *v, *ui, *groups, *g;
 	struct kt_pctx c = { 0 };
@@ -592,11 +626,19 @@ static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_poli
 	if (!*c.group && !strcmp(c.kind, "Namespace") && !*res && *c.name)
 		ns = c.name;
 	c.ns = ns;
-	return decide(&c, uid, user, ns, err);
+	return decide(&c, uid, user, ns, route, err);
 }
 
 enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_t len,
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+{
+	return kt_policy_review_routed(cfg, NULL, body, len, mode, d, err);
+}
+
+enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
+				   const struct kt_review_route *route, const char *body,
+				   size_t len, enum kt_policy_mode mode, struct kt_decision *d,
+				   struct kt_err *err)
 {
 	json_t *root;
 	enum kt_rc rc;
@@ -606,7 +648,7 @@ enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_
 	kt_json_arena_begin();
 	rc = kt_policy_decode(body, len, &root, err);
 	if (!rc) {
-		rc = review(cfg, root, mode, d, err);
+		rc = review(cfg, root, mode, route, d, err);
 		json_decref(root);
 	}
 	kt_json_arena_end();
@@ -620,7 +662,7 @@ enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
 
 	decision_init(d);
 	rc = kt_policy_bounds(root, NULL, err);
-	return rc ? rc : review(cfg, root, mode, d, err);
+	return rc ? rc : review(cfg, root, mode, NULL, d, err);
 }
 
 /* ---- decoded objects ---- */
@@ -668,7 +710,7 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 		ns = n ? n : "";
 	}
 	c.ns = ns;
-	rc = decide(&c, req->uid, user, ns, err);
+	rc = decide(&c, req->uid, user, ns, NULL, err);
 	free(group);
 	return rc;
 }

@@ -68,6 +68,7 @@ enum kt_rc render_system_namespace(struct rctx *r);
 enum kt_rc render_clusterrole(struct rctx *r);
 enum kt_rc render_gatekeeper_cluster(struct rctx *r);
 enum kt_rc render_webhook(struct rctx *r);
+enum kt_rc render_tenants_configmap(struct rctx *r);
 enum kt_rc render_webhook_configs(struct rctx *r); /* last of all: see webhook.c */
 enum kt_rc render_proxy(struct rctx *r);
 enum kt_rc render_network_system(struct rctx *r);

@@ -21,18 +21,38 @@
 #define PX_TLS_SECRET "kubetenant-proxy-tls"
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
+/*
+ * The container's argv, from a list rather than a pack format: a format
+ * with one 's' fewer than its values silently drops the last one (that is
+ * how the rendered proxy once lost its --tls-key path).  A NULL value fails
+ * the render instead of shortening the list.
+ */
 static json_t *args(const struct rctx *r)
 {
 	const struct kt_oidc *o = &r->cfg->global.oidc;
+	const char *const v[] = {
+		"proxy",
+		"--issuer-url", o->issuer_url,
+		"--audience", o->client_id ? o->client_id : "kubernetes",
+		"--upstream", "https://kubernetes.default.svc",
+		"--upstream-ca", SA_DIR "/ca.crt",
+		"--token-file", SA_DIR "/token",
+		"--username-claim", o->username_claim ? o->username_claim : "sub",
+		"--groups-claim", o->groups_claim ? o->groups_claim : "groups",
+		"--groups-prefix", r->group_prefix,
+		"--listen", ":8443",
+		"--tls-cert", "/etc/kubetenant/tls/tls.crt",
+		"--tls-key", "/etc/kubetenant/tls/tls.key",
+	};
+	json_t *a = json_array();
+	size_t i;
 
-	return json_pack("[ssssssssssssssssssssss]", "proxy", "--issuer-url", o->issuer_url,
-			 "--audience", o->client_id ? o->client_id : "kubernetes", "--upstream",
-			 "https://kubernetes.default.svc", "--upstream-ca", SA_DIR "/ca.crt",
-			 "--token-file", SA_DIR "/token", "--username-claim",
-			 o->username_claim ? o->username_claim : "sub", "--groups-claim",
-			 o->groups_claim ? o->groups_claim : "groups", "--groups-prefix",
-			 r->group_prefix, "--listen", ":8443", "--tls-cert",
-			 "/etc/kubetenant/tls/tls.crt", "--tls-key", "/etc/kubetenant/tls/tls.key");
+	for (i = 0; a && i < sizeof(v) / sizeof(v[0]); i++)
+		if (json_array_append_new(a, json_string(v[i]))) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
 }
 
 enum kt_rc render_proxy(struct rctx *r)

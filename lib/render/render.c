@@ -219,9 +219,18 @@ enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *o
 		/* one lookup per run: a scan keeps the renderer free of the loader's index */
 		for (i = 0; i < cfg->n_tenants; i++)
 			if (!strcmp(cfg->tenants[i].name, opts->tenant))
-				return render_tenant(&r, &cfg->tenants[i]);
-		return kt_err_set(err, KT_E_INVALID, "tenant '%s' is not in the tenants file",
-				  opts->tenant);
+				break;
+		if (i == cfg->n_tenants)
+			return kt_err_set(err, KT_E_INVALID,
+					  "tenant '%s' is not in the tenants file", opts->tenant);
+		/*
+		 * The webhook must know the tenant before its Namespace exists: it
+		 * denies a tenant-labelled namespace it does not know (fail closed),
+		 * so the tenants file that lists it comes first.
+		 */
+		if (opts->enforcement == KT_ENF_WEBHOOK && (rc = render_tenants_configmap(&r)))
+			return rc;
+		return render_tenant(&r, &cfg->tenants[i]);
 	}
 	rc = render_cluster(&r);
 	for (i = 0; rc == KT_OK && i < cfg->n_pools; i++)

@@ -20,7 +20,10 @@
  * kubetenant-system and the platform namespaces are never sent to us even
  * with failurePolicy Fail; timeoutSeconds 3 bounds a slow replica; two
  * replicas on different nodes, a PodDisruptionBudget and a rolling update
- * with maxUnavailable 0 keep one serving.
+ * with maxUnavailable 0 keep one serving.  serve relies on the same
+ * selectors the other way: a namespace its tenants file does not know can
+ * only be a tenant it has not loaded yet, so it is denied (t1100 checks
+ * that every webhook here selects tenant namespaces only).
  */
 #include <stdio.h>
 #include <string.h>
@@ -248,16 +251,11 @@ static json_t *validating(const struct rctx *r)
 	return webhook_config("ValidatingWebhookConfiguration", json_pack("[ooo]", objects, managed, ns));
 }
 
-enum kt_rc render_webhook(struct rctx *r)
+/* The whole tenants file, as serve reads it (also first of `render --tenant`: see render.c). */
+enum kt_rc render_tenants_configmap(struct rctx *r)
 {
-	json_t *data;
-	enum kt_rc rc;
-	char dns1[128], dns2[160];
+	json_t *data = json_object();
 
-	rc = emit(r, kt_service_account(WH_NAME, 0));
-	if (rc)
-		return rc;
-	data = json_object();
 	if (data && json_object_set_new(data, "tenants.yaml",
 					json_stringn(r->opts->tenants_yaml ? r->opts->tenants_yaml : "",
 						     r->opts->tenants_yaml_len))) {
@@ -265,8 +263,18 @@ enum kt_rc render_webhook(struct rctx *r)
 		/* not valid UTF-8 or no memory: the loader accepted it, so memory */
 		data = NULL;
 	}
-	rc = emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
-			       "metadata", meta(WH_CONFIGMAP, KT_SYSTEM_NS, NULL), "data", data));
+	return emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
+				 "metadata", meta(WH_CONFIGMAP, KT_SYSTEM_NS, NULL), "data", data));
+}
+
+enum kt_rc render_webhook(struct rctx *r)
+{
+	enum kt_rc rc;
+	char dns1[128], dns2[160];
+
+	rc = emit(r, kt_service_account(WH_NAME, 0));
+	if (rc == KT_OK)
+		rc = render_tenants_configmap(r);
 	if (rc)
 		return rc;
 	snprintf(dns1, sizeof(dns1), "%s.%s.svc", WH_NAME, KT_SYSTEM_NS);

@@ -150,10 +150,24 @@ blog() {
 	head -3 "$dir/kustomization.yaml" | grep -qx 'kind: Kustomization'
 }
 
-@test "render: --tenant renders only that tenant" {
+@test "render: --tenant renders only that tenant, after the webhook's tenants file" {
 	render -f "$CASES/full/tenants.yaml" --tenant beta --format json
 	[ "$rc" -eq 0 ]
-	[ "$(jq -c '[.items[] | .metadata.namespace // .metadata.name] | unique' "$out")" = '["beta"]' ]
+	# the webhook denies a tenant namespace it does not know: the file that
+	# lists the tenant is applied first, then the tenant's own objects
+	[ "$(jq -c '.items[0] | [.kind, .metadata.namespace, .metadata.name]' "$out")" = \
+		'["ConfigMap","kubetenant-system","kubetenant-tenants"]' ]
+	[ "$(jq -r '.items[0].data["tenants.yaml"]' "$out")" = "$(cat "$CASES/full/tenants.yaml")" ]
+	[ "$(jq -c '[.items[1:][] | .metadata.namespace // .metadata.name] | unique' "$out")" = '["beta"]' ]
+	[ "$(jq -r '.items[1].kind' "$out")" = Namespace ]
+	# the same ConfigMap as the full render's
+	"$KT_BIN" render -f "$CASES/full/tenants.yaml" --format json |
+		jq -c '.items[] | select(.kind == "ConfigMap" and .metadata.name == "kubetenant-tenants")' \
+		>"$BATS_TEST_TMPDIR/full-cm.json"
+	[ "$(jq -c '.items[0]' "$out")" = "$(cat "$BATS_TEST_TMPDIR/full-cm.json")" ]
+	# gatekeeper has no webhook to tell: the tenant's objects only
+	render -f "$CASES/full/tenants.yaml" --tenant beta --enforcement gatekeeper --format json
+	[ "$rc" -eq 0 ]
 	[ "$(jq -r '.items[0].kind' "$out")" = Namespace ]
 	render -f "$CASES/full/tenants.yaml" --tenant nobody
 	[ "$rc" -eq 2 ]
@@ -242,4 +256,51 @@ blog() {
 	# no kubetenant-system without the webhook or the proxy: no policy either
 	"$KT_BIN" render -f "$EXAMPLE" --enforcement gatekeeper --format json |
 		jq -e "[$q] == []"
+}
+
+# Every container of every Deployment render emits, in every profile the
+# golden files cover, with its argv exactly as rendered (files laid out
+# under a temporary root): the options parse and the files load.  A golden
+# file that froze a truncated list (`--tls-key` with no path) fails here.
+@test "render: every rendered container's args parse and load their files (--check-config)" {
+	load pod-lib
+	local n e k f i=0 name root
+	while read -r n e k f; do
+		"$KT_BIN" render -f "${f:-$EXAMPLE}" --network "$n" --enforcement "$e" --karpenter "$k" \
+			--format json >"$BATS_TEST_TMPDIR/r.json"
+		while read -r name; do
+			i=$((i + 1))
+			root=$BATS_TEST_TMPDIR/pod$i
+			pod_layout "$BATS_TEST_TMPDIR/r.json" "$name" "$root"
+			mapfile -t argv <"$root/argv"
+			run "${argv[0]}" "${argv[1]}" --check-config "${argv[@]:2}"
+			[ "$status" -eq 0 ] || { echo "$n $e $k ${f:+full }$name: ${argv[*]}"; echo "$output"; false; }
+		done < <(pod_deployments "$BATS_TEST_TMPDIR/r.json")
+	done < <(profiles; echo "kubernetes webhook v1 $CASES/full/tenants.yaml"
+		echo "admin gatekeeper v1 $CASES/full/tenants.yaml")
+	[ "$i" -eq 11 ]
+}
+
+# serve denies a namespace its tenants file does not know (fail closed),
+# which is only right because nothing but tenant namespaces reaches it:
+# every webhook selects the tenant purpose label, on the namespace or, for
+# Namespace objects themselves, on the object.
+@test "render: every webhook routes tenant namespaces only" {
+	local n e k hooks
+	while read -r n e k; do
+		[ "$e" = webhook ] || continue
+		"$KT_BIN" render -f "$EXAMPLE" --network "$n" --enforcement "$e" --karpenter "$k" \
+			--format json >"$BATS_TEST_TMPDIR/r.json"
+		hooks=$(jq '[.items[] | select(.kind | endswith("WebhookConfiguration")) | .webhooks[]] | length' \
+			"$BATS_TEST_TMPDIR/r.json")
+		[ "$hooks" -eq 4 ]
+		run jq -r '.items[] | select(.kind | endswith("WebhookConfiguration")) | .webhooks[]
+			| select((.namespaceSelector.matchLabels["platform.it.vt.edu/purpose"] ==
+				"platform-tenant") or ((.rules | all(.scope == "Cluster" and
+				(.resources | all(startswith("namespaces"))))) and
+				.objectSelector.matchLabels["platform.it.vt.edu/purpose"] ==
+				"platform-tenant") | not) | .name' "$BATS_TEST_TMPDIR/r.json"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ] || { echo "$n $e $k: not tenant-only: $output"; false; }
+	done < <(profiles)
 }

@@ -8,8 +8,8 @@ setup_file() { serve_certs; }
 setup() {
 	serve_certs
 	serve_start
-	# outside every tenant: the engine lets it through untouched
-	review uid-plain default '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"default"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}' \
+	# a tenant pod already on its pool and within Pod Security: allowed, no patch
+	review uid-plain team-a '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"team-a"},"spec":{"nodeSelector":{"kubetenant.io/node-pool":"a-pool"},"tolerations":[{"key":"kubetenant.io/node-pool","operator":"Equal","value":"a-pool","effect":"NoSchedule"}],"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"c","image":"ghcr.io/acme/web:1.0","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}' \
 		>"$BATS_TEST_TMPDIR/plain.json"
 }
 teardown() { serve_stop; }
@@ -146,8 +146,8 @@ teardown() { serve_stop; }
 	post_review /mutate "$BATS_TEST_TMPDIR/env.json" -o /dev/null
 	logq '[.[] | select(.msg == "admission")] | length == 2'
 	logq '[.[] | select(.msg == "admission")] | all(.uid == "uid-plain" and .kind == "Pod"
-		and .namespace == "default" and .name == "web" and .operation == "CREATE"
-		and .user == "alice@example.org" and .verdict == "allowed" and .tenant == null
+		and .namespace == "team-a" and .name == "web" and .operation == "CREATE"
+		and .user == "alice@example.org" and .verdict == "allowed" and .tenant == "team-a"
 		and (.rules | type == "array") and (.micros | type == "number"))'
 	logq '[.[] | select(.msg == "admission") | .endpoint] == ["validate", "mutate"]'
 	run grep -c s3cr3t "$SERVE_LOG"

@@ -1,12 +1,12 @@
 /*
  * fuzz_review.c: AdmissionReview bytes -> decision -> response.
  *
- * Besides "no crash, no leak, no undefined behaviour", four properties must
+ * Besides "no crash, no leak, no undefined behaviour", five properties must
  * hold for every input: a decision is deterministic (the same bytes give the
  * same response twice), a review decoded by the caller gets the response
  * its bytes get (kt_policy_review_json, same bounds), every response is
- * valid JSON, and a patch is a JSON array that applies to the request's
- * object.
+ * valid JSON, a patch is a JSON array that applies to the request's
+ * object, and the webhook's route only ever denies more.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +42,29 @@ static void respond(const struct kt_config *cfg, const uint8_t *data, size_t siz
 			abort();
 	}
 	kt_decision_release(&d);
+}
+
+/*
+ * Through the webhook's route the engine may only deny more (a namespace
+ * the file does not know), never allow what it denies without it, and a
+ * known tenant is decided the same either way.
+ */
+static void routed(const struct kt_config *cfg, const uint8_t *data, size_t size)
+{
+	static const struct kt_review_route route = { .tenant_namespaces_only = true,
+						      .generation = 7 };
+	struct kt_decision d, r;
+	struct kt_err err;
+	enum kt_rc rc = kt_policy_review(cfg, (const char *)data, size, KT_POLICY_MUTATE, &d, &err);
+	enum kt_rc rrc = kt_policy_review_routed(cfg, &route, (const char *)data, size,
+						 KT_POLICY_MUTATE, &r, &err);
+
+	if (rc != rrc || (rc == KT_OK && r.allowed && !d.allowed) ||
+	    (rc == KT_OK && d.tenant && (r.allowed != d.allowed || r.n_denials != d.n_denials ||
+					 r.patch.len != d.patch.len)))
+		abort();
+	kt_decision_release(&d);
+	kt_decision_release(&r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(obj);
 		json_decref(review);
 	}
+	routed(cfg, data, size);
 	kt_buf_release(&a);
 	kt_buf_release(&b);
 	kt_buf_release(&pa);

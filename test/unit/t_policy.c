@@ -542,6 +542,92 @@ static void patch_apply(void **state)
 	json_decref(doc);
 }
 
+/*
+ * Through the webhook (route: tenant namespaces only), a namespace the file
+ * does not know is denied with its name and the file's generation; DELETE
+ * and updates of objects being deleted pass (offboarding); without a route
+ * (check, audit) it is still not judged.
+ */
+static void unknown_tenant_namespace_fails_closed(void **state)
+{
+	static const struct kt_review_route route = { .tenant_namespaces_only = true,
+						      .generation = 42 };
+	static const char pod[] = POD_REVIEW("team-new", PLAIN_SPEC);
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	char *body;
+
+	(void)state;
+	assert_int_equal(kt_policy_review_routed(kt_policy_fixture(), &route, pod, strlen(pod),
+						 KT_POLICY_MUTATE, &d, &err),
+			 KT_OK);
+	assert_false(d.allowed);
+	assert_int_equal(d.code, 403);
+	assert_int_equal(d.n_denials, 1);
+	assert_string_equal(d.denials[0].rule, "tenant.unknown-namespace");
+	assert_non_null(strstr(d.denials[0].message, "namespace 'team-new'"));
+	assert_non_null(strstr(d.denials[0].message, "(generation 42)"));
+	assert_int_equal(d.patch.len, 0);
+	kt_decision_release(&d);
+	/* the same bytes without a route: not a tenant, allowed untouched */
+	assert_int_equal(review(pod, strlen(pod), KT_POLICY_MUTATE, &d, &err), KT_OK);
+	assert_true(d.allowed);
+	kt_decision_release(&d);
+	/* a known tenant is judged as before */
+	body = strdup(POD_REVIEW("team-a", PLAIN_SPEC));
+	assert_non_null(body);
+	assert_int_equal(kt_policy_review_routed(kt_policy_fixture(), &route, body, strlen(body),
+						 KT_POLICY_MUTATE, &d, &err),
+			 KT_OK);
+	assert_null(strstr(d.n_denials ? d.denials[0].rule : "", "unknown-namespace"));
+	assert_non_null(d.tenant);
+	kt_decision_release(&d);
+	free(body);
+	/* DELETE passes; an UPDATE passes only once the old object is being deleted */
+	{
+		static const char *const ok[] = {
+			"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			"\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\",\"version\":\"v1\","
+			"\"kind\":\"Pod\"},\"namespace\":\"team-gone\",\"name\":\"p\","
+			"\"operation\":\"DELETE\",\"oldObject\":{\"apiVersion\":\"v1\","
+			"\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"}}}}",
+			"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			"\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\",\"version\":\"v1\","
+			"\"kind\":\"Pod\"},\"namespace\":\"team-gone\",\"name\":\"p\","
+			"\"operation\":\"UPDATE\",\"object\":{\"apiVersion\":\"v1\",\"kind\":"
+			"\"Pod\",\"metadata\":{\"name\":\"p\",\"deletionTimestamp\":"
+			"\"2026-01-01T00:00:00Z\"}},\"oldObject\":{\"apiVersion\":\"v1\","
+			"\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"deletionTimestamp\":"
+			"\"2026-01-01T00:00:00Z\",\"finalizers\":[\"x.io/y\"]}}}}",
+		};
+		static const char live[] =
+			"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			"\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\",\"version\":\"v1\","
+			"\"kind\":\"Pod\"},\"namespace\":\"team-gone\",\"name\":\"p\","
+			"\"operation\":\"UPDATE\",\"object\":{\"apiVersion\":\"v1\",\"kind\":"
+			"\"Pod\",\"metadata\":{\"name\":\"p\",\"deletionTimestamp\":"
+			"\"2026-01-01T00:00:00Z\"}},\"oldObject\":{\"apiVersion\":\"v1\","
+			"\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"}}}}";
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(kt_policy_review_routed(kt_policy_fixture(), &route, ok[i],
+								 strlen(ok[i]), KT_POLICY_VALIDATE,
+								 &d, &err),
+					 KT_OK);
+			if (!d.allowed)
+				fail_msg("denied: %s", ok[i]);
+			kt_decision_release(&d);
+		}
+		/* setting deletionTimestamp oneself is not "being deleted" */
+		assert_int_equal(kt_policy_review_routed(kt_policy_fixture(), &route, live,
+							 strlen(live), KT_POLICY_VALIDATE, &d, &err),
+				 KT_OK);
+		assert_false(d.allowed);
+		kt_decision_release(&d);
+	}
+}
+
 static void decide_validates_its_request(void **state)
 {
 	struct kt_policy_request req = { 0 };
@@ -776,6 +862,7 @@ int main(void)
 		cmocka_unit_test(responses_are_deterministic_and_well_formed),
 		cmocka_unit_test(allowed_response_carries_patch_and_warnings),
 		cmocka_unit_test(patch_apply),
+		cmocka_unit_test(unknown_tenant_namespace_fails_closed),
 		cmocka_unit_test(decide_validates_its_request),
 		cmocka_unit_test(audit_judges_live_objects),
 		cmocka_unit_test(annotation_table_is_sorted),

@@ -457,12 +457,15 @@ static void webhook_transport_rules(void **state)
 	assert_int_equal(resp.status, 200);
 	assert_string_equal(resp.content_type, "application/json");
 	assert_non_null(strstr(resp.body.buf, "\"uid\":\"u-1\""));
-	assert_non_null(strstr(resp.body.buf, "\"allowed\":true"));
+	/* only tenant namespaces reach the webhook: one its file does not know is denied */
+	assert_non_null(strstr(resp.body.buf, "\"allowed\":false"));
+	assert_non_null(strstr(resp.body.buf, "namespace 'default' is labelled as a tenant namespace"));
+	assert_non_null(strstr(resp.body.buf, "(generation 1)"));
 	assert_null(strstr(resp.body.buf, "patch"));
 	kt_buf_release(&resp.body);
-	/* counted: 503 and 405/415x3/400 as errors and invalid, one allowed */
+	/* counted: 503 and 405/415x3/400 as errors and invalid, one denied */
 	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][kind_index("Pod")]
-							 [op_index("CREATE")][KT_V_ALLOWED]), 1);
+							 [op_index("CREATE")][KT_V_DENIED]), 1);
 	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KIND_NONE]
 							 [KT_METRICS_OPS - 1][KT_V_INVALID]), 5);
 	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KIND_NONE]
