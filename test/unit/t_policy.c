@@ -847,6 +847,58 @@ static void gatekeeper_enforces_only_its_families(void **state)
 	kt_decision_release(&d);
 }
 
+/*
+ * cert-manager's own objects in a tenant namespace, as a dump shows them:
+ * an Order made from a CertificateRequest, a Challenge of that Order, the
+ * HTTP01 solver's NodePort Service owned by the Challenge.  audit cannot see
+ * who wrote them; their controller says cert-manager did.  The same Order
+ * with no such owner is a tenant's, and is reported.
+ */
+static void audit_attributes_cert_manager_objects(void **state)
+{
+	static const char order[] =
+		"{\"apiVersion\":\"acme.cert-manager.io/v1\",\"kind\":\"Order\",\"metadata\":"
+		"{\"name\":\"web-1-4242\",\"namespace\":\"team-a\",\"ownerReferences\":[%s]},"
+		"\"spec\":{\"request\":\"\",\"dnsNames\":[\"shop.example.com\"],\"issuerRef\":"
+		"{\"name\":\"letsencrypt\",\"kind\":\"ClusterIssuer\"}}}";
+	static const char by_cr[] = "{\"apiVersion\":\"cert-manager.io/v1\",\"kind\":"
+				    "\"CertificateRequest\",\"name\":\"web-1\",\"uid\":\"u1\","
+				    "\"controller\":true,\"blockOwnerDeletion\":true}";
+	json_t *svc = live("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+			   "\"generateName\":\"cm-acme-http-solver-\",\"name\":\"cm-acme-http-"
+			   "solver-x7k2p\",\"namespace\":\"team-a\",\"labels\":{\"acme.cert-manager."
+			   "io/http01-solver\":\"true\"},\"ownerReferences\":[{\"apiVersion\":\"acme."
+			   "cert-manager.io/v1\",\"kind\":\"Challenge\",\"name\":\"web-1-4242-1\","
+			   "\"uid\":\"u3\",\"controller\":true}]},\"spec\":{\"type\":\"NodePort\","
+			   "\"ports\":[{\"port\":8089,\"targetPort\":8089}]}}");
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	char text[1024];
+	json_t *o;
+	bool judged;
+
+	(void)state;
+	snprintf(text, sizeof(text), order, by_cr);
+	o = live(text);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), o, NULL, &d, &judged, &err), KT_OK);
+	assert_false(judged);
+	kt_decision_release(&d);
+	json_decref(o);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), svc, NULL, &d, &judged, &err), KT_OK);
+	assert_false(judged);
+	kt_decision_release(&d);
+	json_decref(svc);
+	/* no controller: a tenant's Order */
+	snprintf(text, sizeof(text), order, "");
+	o = live(text);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), o, NULL, &d, &judged, &err), KT_OK);
+	assert_true(judged);
+	assert_false(d.allowed);
+	assert_string_equal(d.denials[0].rule, "hostnames.acme-object");
+	kt_decision_release(&d);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -865,6 +917,7 @@ int main(void)
 		cmocka_unit_test(unknown_tenant_namespace_fails_closed),
 		cmocka_unit_test(decide_validates_its_request),
 		cmocka_unit_test(audit_judges_live_objects),
+		cmocka_unit_test(audit_attributes_cert_manager_objects),
 		cmocka_unit_test(annotation_table_is_sorted),
 		cmocka_unit_test(every_judged_kind_is_claimed),
 		cmocka_unit_test(gatekeeper_enforces_only_its_families),
