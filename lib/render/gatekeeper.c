@@ -31,7 +31,6 @@
 #include "kt/policy.h"
 #include "internal.h"
 
-#define GK_NS "gatekeeper-system"
 #define GK_TARGET "admission.k8s.gatekeeper.sh"
 
 /*
@@ -406,7 +405,7 @@ static json_t *assign(const struct rctx *r, const struct kt_tenant *t, const cha
 	return json_pack("{s:s, s:s, s:o, s:{s:[{s:[s], s:[s], s:[s]}], s:{s:s, s:[{s:[s], "
 			 "s:[s]}], s:[s]}, s:s, s:{s:{s:o}}}}",
 			 "apiVersion", "mutations.gatekeeper.sh/v1beta1", "kind", "Assign",
-			 "metadata", tenant_meta(r, name, GK_NS, t), "spec", "applyTo", "groups", "",
+			 "metadata", tenant_meta(r, name, NULL, t), "spec", "applyTo", "groups", "",
 			 "kinds", "Pod", "versions", "v1", "match", "scope", "Namespaced", "kinds",
 			 "apiGroups", "*", "kinds", "Pod", "namespaces", t->name, "location",
 			 location, "parameters", "assign", "value", value);

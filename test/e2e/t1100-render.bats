@@ -95,7 +95,8 @@ blog() {
 @test "render: gatekeeper + calico-crd + v1alpha5 has the blog's Assign mutations" {
 	a='.items[] | select(.kind == "Assign" and .metadata.name == "nis-customer-portal-nodepool-selector")'
 	[ "$(blog "$a.apiVersion")" = '"mutations.gatekeeper.sh/v1beta1"' ]
-	[ "$(blog "$a.metadata.namespace")" = '"gatekeeper-system"' ]
+	# the blog put it in gatekeeper-system, but Assign is cluster-scoped
+	[ "$(blog "$a.metadata.namespace")" = null ]
 	[ "$(blog "$a.spec.applyTo")" = '[{"groups":[""],"kinds":["Pod"],"versions":["v1"]}]' ]
 	[ "$(blog "$a.spec.match")" = '{"scope":"Namespaced","kinds":[{"apiGroups":["*"],"kinds":["Pod"]}],"namespaces":["nis-customer-portal"]}' ]
 	[ "$(blog "$a.spec.location")" = '"spec.nodeSelector"' ]
@@ -303,4 +304,12 @@ blog() {
 		[ "$status" -eq 0 ]
 		[ -z "$output" ] || { echo "$n $e $k: not tenant-only: $output"; false; }
 	done < <(profiles)
+}
+
+# Gatekeeper's Assign is cluster-scoped (its CRD says so): a namespace on it
+# is an error the API server reports only at apply time.
+@test "render: Gatekeeper Assign objects carry no namespace" {
+	"$KT_BIN" render -f "$EXAMPLE" --enforcement gatekeeper --format json |
+		jq -e '[.items[] | select(.kind == "Assign")] | length > 0 and all(.metadata.namespace == null)'
+	grep -q '^  scope: Cluster$' "$KT_SHARED/schemas/crds/mutations.gatekeeper.sh_assign.yaml"
 }
