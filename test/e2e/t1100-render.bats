@@ -307,7 +307,7 @@ blog() {
 }
 
 # Gatekeeper's Assign is cluster-scoped (its CRD says so): a namespace on it
-# is an error the API server reports only at apply time.
+# files it under that namespace in -o DIR and in audit's comparison.
 @test "render: Gatekeeper Assign objects carry no namespace" {
 	"$KT_BIN" render -f "$EXAMPLE" --enforcement gatekeeper --format json |
 		jq -e '[.items[] | select(.kind == "Assign")] | length > 0 and all(.metadata.namespace == null)'
