@@ -65,3 +65,23 @@ teardown_file() {
 	[[ "$output" != *"was not found"* ]]
 	[[ "$output" == *install-deps.sh* ]]
 }
+
+# Flags live in two places, the usage text and the man page; neither may
+# name a flag the other lacks (for the man page, its OPTIONS section: its
+# examples may show other programs' flags, kubectl's for one).
+flags() { sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
+
+@test "every flag of a subcommand's --help is in its man page, and every option there in --help" {
+	local c page help only n=0
+	for c in $("$KT_BIN" --help | awk '/^commands:/ {on = 1; next} on && !NF {exit} on {print $1}'); do
+		page=$REPO/man/kubetenant-$c.1
+		help=$("$KT_BIN" "$c" --help | flags)
+		[ -n "$help" ] || { echo "$c: --help names no flag"; false; }
+		only=$(comm -23 <(echo "$help") <(flags <"$page"))
+		[ -z "$only" ] || { echo "$c: in --help, not in $page:" $only; false; }
+		only=$(comm -13 <(echo "$help") <(sed -n '/^\.SH OPTIONS/,/^\.SH [^O]/p' "$page" | flags))
+		[ -z "$only" ] || { echo "$c: in the OPTIONS of $page, not in --help:" $only; false; }
+		n=$((n + 1))
+	done
+	[ "$n" -eq 8 ]
+}
