@@ -31,7 +31,7 @@ int kt_cmd_load_config_text(const char *path, struct kt_config **out, struct kt_
 	if (path[0] == '-' && !path[1])
 		name = "<stdin>";
 	rc = kt_buf_read_file(text, path, KT_CONFIG_MAX_BYTES, &err);
-	if (rc == KT_E_NOMEM && strstr(err.msg, "is larger than")) {
+	if (rc == KT_E_LIMIT) {
 		/* too big is a property of the input, not a lack of memory */
 		kt_err_set(&err, KT_E_IO, "'%s' is larger than %u MiB, the limit for a tenants file",
 			   path, KT_CONFIG_MAX_BYTES >> 20);

@@ -2,7 +2,7 @@
  * buf.h: growable byte buffer (git's strbuf with curl's size cap).
  *
  *  - `buf` is never NULL and always NUL-terminated; initialise with KT_BUF_INIT.
- *  - `max` caps growth (0 = no cap); an append past it fails with KT_E_NOMEM
+ *  - `max` caps growth (0 = no cap); an append past it fails with KT_E_LIMIT
  *    and leaves the buffer unchanged.  Always set it for untrusted input.
  *  - kt_buf_detach() hands the malloc'd storage to the caller; the buffer is
  *    empty and reusable after.
@@ -32,7 +32,7 @@ char *kt_buf_detach(struct kt_buf *b, size_t *len); /* caller frees */
 void kt_buf_release(struct kt_buf *b);          /* frees; back to empty */
 
 /*
- * Read a whole file (or stdin for "-") into b, failing with KT_E_NOMEM when
+ * Read a whole file (or stdin for "-") into b, failing with KT_E_LIMIT when
  * it is larger than max bytes and KT_E_IO when it cannot be read.
  */
 enum kt_rc kt_buf_read_file(struct kt_buf *b, const char *path, size_t max, struct kt_err *err);

@@ -10,12 +10,13 @@
 
 enum kt_rc {
 	KT_OK = 0,
-	KT_E_NOMEM,    /* allocation failed or a size cap was hit */
+	KT_E_NOMEM,    /* allocation failed */
 	KT_E_IO,       /* a file or socket could not be read or written */
 	KT_E_PARSE,    /* malformed input (not YAML, not JSON, truncated) */
 	KT_E_INVALID,  /* well-formed but wrong (unknown key, bad value) */
 	KT_E_AUTH,     /* authentication failed */
 	KT_E_INTERNAL, /* a bug: an invariant did not hold */
+	KT_E_LIMIT,    /* input over a size limit (bytes, values, files): the input's fault */
 };
 
 struct kt_err {

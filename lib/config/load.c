@@ -246,7 +246,7 @@ enum kt_rc kt_config_load(const char *path, struct kt_config **out, struct kt_di
 	enum kt_rc rc;
 
 	rc = kt_buf_read_file(&text, path, KT_CONFIG_MAX_BYTES, err);
-	if (rc == KT_E_NOMEM && err && strstr(err->msg, "is larger than")) {
+	if (rc == KT_E_LIMIT) {
 		/* too big is a property of the input, not a lack of memory */
 		kt_err_set(err, KT_E_IO, "'%s' is larger than %u MiB, the limit for a tenants file",
 			   path, KT_CONFIG_MAX_BYTES >> 20);

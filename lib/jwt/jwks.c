@@ -84,7 +84,7 @@ enum kt_rc kt_jwks_parse(const char *json, size_t len, struct kt_jwks **out, str
 	size_t i;
 
 	if (len > KT_JWKS_MAX_BYTES)
-		return kt_err_set(err, KT_E_NOMEM, "key set is larger than %u bytes",
+		return kt_err_set(err, KT_E_LIMIT, "key set is larger than %u bytes",
 				  KT_JWKS_MAX_BYTES);
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)

@@ -208,7 +208,7 @@ enum kt_rc kt_manifest_parse(struct kt_manifest_set *set, const char *name, cons
 	enum kt_rc rc;
 
 	if (len > KT_MANIFEST_MAX_FILE_BYTES)
-		return kt_err_at(err, KT_E_NOMEM, name, "'%s' is larger than %u bytes", name,
+		return kt_err_at(err, KT_E_LIMIT, name, "'%s' is larger than %u bytes", name,
 				 KT_MANIFEST_MAX_FILE_BYTES);
 	c.file = add_file_name(set, name);
 	if (!c.file)
@@ -329,7 +329,7 @@ static enum kt_rc walk_dir(struct file_list *fl, const char *dir, int depth, str
 			free(path);
 		} else if (S_ISREG(st.st_mode) && manifest_name(names.v[i])) {
 			if (fl->n >= KT_MANIFEST_MAX_FILES) {
-				rc = kt_err_at(err, KT_E_NOMEM, dir, "more than %d manifest files",
+				rc = kt_err_at(err, KT_E_LIMIT, dir, "more than %d manifest files",
 					       KT_MANIFEST_MAX_FILES);
 				free(path);
 			} else {

@@ -452,7 +452,7 @@ static enum kt_rc key_text(struct builder *b, json_t *v, int line, int col, char
 static enum kt_rc count_node(struct builder *b, size_t weight, int line, int col)
 {
 	if (weight > KT_MANIFEST_MAX_NODES - b->nodes)
-		return fail(b, KT_E_NOMEM, line, col, "more than %u values (aliases expanded)",
+		return fail(b, KT_E_LIMIT, line, col, "more than %u values (aliases expanded)",
 			    KT_MANIFEST_MAX_NODES);
 	b->nodes += weight;
 	return KT_OK;

@@ -53,7 +53,7 @@ static enum kt_rc get(const struct kt_oidc *o, const char *url, size_t max, stru
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
 	if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
-		return kt_err_set(err, KT_E_NOMEM, "'%s' is larger than %zu bytes", url, max);
+		return kt_err_set(err, KT_E_LIMIT, "'%s' is larger than %zu bytes", url, max);
 	if (cc)
 		return kt_err_set(err, KT_E_IO, "cannot fetch '%s': %s", url,
 				  ebuf[0] ? ebuf : curl_easy_strerror(cc));

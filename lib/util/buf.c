@@ -19,7 +19,7 @@ enum kt_rc kt_buf_grow(struct kt_buf *b, size_t extra)
 		return KT_E_NOMEM;
 	need = b->len + extra + 1;
 	if (b->max && need > b->max + 1)
-		return KT_E_NOMEM;
+		return KT_E_LIMIT;
 	if (need <= b->alloc)
 		return KT_OK;
 	alloc = b->alloc ? b->alloc : 64;
@@ -37,8 +37,10 @@ enum kt_rc kt_buf_grow(struct kt_buf *b, size_t extra)
 
 enum kt_rc kt_buf_add(struct kt_buf *b, const void *data, size_t n)
 {
-	if (kt_buf_grow(b, n))
-		return KT_E_NOMEM;
+	enum kt_rc rc = kt_buf_grow(b, n);
+
+	if (rc)
+		return rc;
 	if (n)
 		memcpy(b->buf + b->len, data, n);
 	b->len += n;
@@ -58,6 +60,7 @@ enum kt_rc kt_buf_addch(struct kt_buf *b, char c)
 
 enum kt_rc kt_buf_addf(struct kt_buf *b, const char *fmt, ...)
 {
+	enum kt_rc rc;
 	va_list ap;
 	int n;
 
@@ -66,8 +69,8 @@ enum kt_rc kt_buf_addf(struct kt_buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return KT_E_INTERNAL;
-	if (kt_buf_grow(b, (size_t)n))
-		return KT_E_NOMEM;
+	if ((rc = kt_buf_grow(b, (size_t)n)))
+		return rc;
 	va_start(ap, fmt);
 	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -127,7 +130,7 @@ enum kt_rc kt_buf_read_file(struct kt_buf *b, const char *path, size_t max, stru
 		if (n == 0)
 			break;
 		if (max && (b->len > max || (size_t)n > max - b->len)) {
-			rc = kt_err_at(err, KT_E_NOMEM, path, "'%s' is larger than %zu bytes", path,
+			rc = kt_err_at(err, KT_E_LIMIT, path, "'%s' is larger than %zu bytes", path,
 				       max);
 			break;
 		}

@@ -42,12 +42,13 @@ const char *kt_rc_str(enum kt_rc rc)
 {
 	switch (rc) {
 	case KT_OK: return "ok";
-	case KT_E_NOMEM: return "out of memory or over a size limit";
+	case KT_E_NOMEM: return "out of memory";
 	case KT_E_IO: return "i/o error";
 	case KT_E_PARSE: return "parse error";
 	case KT_E_INVALID: return "invalid";
 	case KT_E_AUTH: return "authentication failed";
 	case KT_E_INTERNAL: return "internal error";
+	case KT_E_LIMIT: return "over a size limit";
 	}
 	return "unknown error";
 }

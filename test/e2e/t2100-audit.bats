@@ -259,3 +259,13 @@ tamper() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"unknown network profile 'bogus'"* ]]
 }
+
+# A dump over the size limit is the input's fault (3), not an internal error
+# (70): the size cap has its own error code, apart from running out of memory.
+@test "a dump over 64 MiB is unreadable input (exit 3), not an internal error" {
+	head -c $((64 * 1024 * 1024 + 1)) /dev/zero >"$T/big.json"
+	run --separate-stderr "$KT_BIN" audit --no-drift -f tenants.yaml "$T/big.json"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"big.json' is larger than 67108864 bytes"* ]]
+	rm -f "$T/big.json"
+}

@@ -35,8 +35,8 @@ static void cap_is_enforced_and_leaves_buffer_unchanged(void **state)
 	(void)state;
 	b.max = 8;
 	assert_int_equal(kt_buf_adds(&b, "12345678"), KT_OK);
-	assert_int_equal(kt_buf_adds(&b, "9"), KT_E_NOMEM);
-	assert_int_equal(kt_buf_addf(&b, "%s", "x"), KT_E_NOMEM);
+	assert_int_equal(kt_buf_adds(&b, "9"), KT_E_LIMIT);
+	assert_int_equal(kt_buf_addf(&b, "%s", "x"), KT_E_LIMIT);
 	assert_string_equal(b.buf, "12345678");
 	assert_int_equal(b.len, 8);
 	kt_buf_release(&b);
@@ -56,7 +56,7 @@ static void read_file_respects_limit(void **state)
 	assert_int_equal(kt_buf_read_file(&b, path, 10, &err), KT_OK);
 	assert_string_equal(b.buf, "0123456789");
 	kt_buf_release(&b);
-	assert_int_equal(kt_buf_read_file(&b, path, 9, &err), KT_E_NOMEM);
+	assert_int_equal(kt_buf_read_file(&b, path, 9, &err), KT_E_LIMIT);
 	assert_non_null(strstr(err.msg, "larger than 9 bytes"));
 	kt_buf_release(&b);
 	unlink(path);

@@ -281,7 +281,7 @@ static void alias_expansion_is_bounded(void **state)
 			    prev, prev, prev, prev, prev, prev, prev, prev);
 		prev = cur;
 	}
-	assert_int_equal(parse(&set, "lol.yaml", b.buf, &err), KT_E_NOMEM);
+	assert_int_equal(parse(&set, "lol.yaml", b.buf, &err), KT_E_LIMIT);
 	assert_non_null(strstr(err.msg, "aliases expanded"));
 	/* a normal alias is copied, not shared */
 	assert_int_equal(parse(&set, "a.yaml", "apiVersion: v1\nkind: X\na: &r {k: 1}\nb: *r\n", &err), KT_OK);
@@ -378,7 +378,7 @@ static void a_bad_file_leaves_nothing_behind(void **state)
 	assert_string_equal(set.objs[0].file, "good.yaml");
 	/* the size cap is checked before a byte is parsed */
 	assert_int_equal(kt_manifest_parse(&set, "huge.yaml", "", (size_t)KT_MANIFEST_MAX_FILE_BYTES + 1, &err),
-			 KT_E_NOMEM);
+			 KT_E_LIMIT);
 	kt_manifest_set_release(&set);
 }
 
