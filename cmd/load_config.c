@@ -3,7 +3,6 @@
  * printed as "file:line:col: message", then one exit code.
  */
 #include <stdio.h>
-#include <string.h>
 #include "kt.h"
 #include "kt/buf.h"
 
@@ -30,13 +29,7 @@ int kt_cmd_load_config_text(const char *path, struct kt_config **out, struct kt_
 	}
 	if (path[0] == '-' && !path[1])
 		name = "<stdin>";
-	rc = kt_buf_read_file(text, path, KT_CONFIG_MAX_BYTES, &err);
-	if (rc == KT_E_LIMIT) {
-		/* too big is a property of the input, not a lack of memory */
-		kt_err_set(&err, KT_E_IO, "'%s' is larger than %u MiB, the limit for a tenants file",
-			   path, KT_CONFIG_MAX_BYTES >> 20);
-		rc = KT_E_IO;
-	}
+	rc = kt_config_read(path, text, &err);
 	if (rc == KT_OK)
 		rc = kt_config_parse(text->buf, text->len, name, out, &diags, &err);
 	n = diags.n;

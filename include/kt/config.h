@@ -161,6 +161,14 @@ void kt_diags_release(struct kt_diags *d);
 enum kt_rc kt_config_load(const char *path, struct kt_config **out, struct kt_diags *diags,
 			  struct kt_err *err);
 
+/*
+ * Read a tenants file's bytes into *text (KT_BUF_INIT), as kt_config_load()
+ * does: KT_E_IO when it cannot be read or is over KT_CONFIG_MAX_BYTES.
+ * For callers that keep the bytes (audit compares them with the cluster).
+ */
+struct kt_buf;
+enum kt_rc kt_config_read(const char *path, struct kt_buf *text, struct kt_err *err);
+
 /* The same from memory; name is used in messages only. */
 enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struct kt_config **out,
 			   struct kt_diags *diags, struct kt_err *err);

@@ -239,19 +239,24 @@ out:
 	return rc;
 }
 
+enum kt_rc kt_config_read(const char *path, struct kt_buf *text, struct kt_err *err)
+{
+	enum kt_rc rc = kt_buf_read_file(text, path, KT_CONFIG_MAX_BYTES, err);
+
+	if (rc != KT_E_LIMIT)
+		return rc;
+	/* a file too big is one that cannot be read as a tenants file */
+	return kt_err_set(err, KT_E_IO, "'%s' is larger than %u MiB, the limit for a tenants file",
+			  path, KT_CONFIG_MAX_BYTES >> 20);
+}
+
 enum kt_rc kt_config_load(const char *path, struct kt_config **out, struct kt_diags *diags,
 			  struct kt_err *err)
 {
 	struct kt_buf text = KT_BUF_INIT;
 	enum kt_rc rc;
 
-	rc = kt_buf_read_file(&text, path, KT_CONFIG_MAX_BYTES, err);
-	if (rc == KT_E_LIMIT) {
-		/* too big is a property of the input, not a lack of memory */
-		kt_err_set(err, KT_E_IO, "'%s' is larger than %u MiB, the limit for a tenants file",
-			   path, KT_CONFIG_MAX_BYTES >> 20);
-		rc = KT_E_IO;
-	}
+	rc = kt_config_read(path, &text, err);
 	if (rc == KT_OK)
 		rc = kt_config_parse(text.buf, text.len, strcmp(path, "-") ? path : "<stdin>", out,
 				     diags, err);
