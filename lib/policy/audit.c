@@ -10,22 +10,6 @@
 #include <string.h>
 #include "internal.h"
 
-/* The kind of the object's controller, from its ownerReferences, or NULL. */
-static const char *controller_kind(json_t *o, const char *group)
-{
-	json_t *refs = json_object_get(json_object_get(o, "metadata"), "ownerReferences"), *r;
-	size_t i, n = strlen(group);
-
-	json_array_foreach(refs, i, r) {
-		const char *av = json_string_value(json_object_get(r, "apiVersion"));
-
-		if (json_is_true(json_object_get(r, "controller")) && av && !strncmp(av, group, n) &&
-		    av[n] == '/')
-			return json_string_value(json_object_get(r, "kind"));
-	}
-	return NULL;
-}
-
 /*
  * What the in-tree controllers and cert-manager write in tenant namespaces:
  * EndpointSlices and Endpoints kept in sync with Services; ACME Orders made
@@ -41,13 +25,13 @@ static bool controller_written(json_t *o, const char *kind)
 							   "endpointslice.kubernetes.io/managed-by"));
 	const char *skip = json_string_value(json_object_get(labels,
 							     "endpointslice.kubernetes.io/skip-mirror"));
-	const char *cm = controller_kind(o, "cert-manager.io");
-	const char *acme = controller_kind(o, "acme.cert-manager.io");
 
-	if (!strcmp(kind, "Order") && cm && !strcmp(cm, "CertificateRequest"))
+	if (!strcmp(kind, "Order") && kt_controller_ref(o, "cert-manager.io/v1", "CertificateRequest"))
 		return true;
-	if (acme && (!strcmp(acme, "Order") || !strcmp(acme, "Challenge")))
-		return true; /* Challenges of an Order; solver objects of a Challenge */
+	/* Challenges of an Order; solver objects of a Challenge (as the webhook reads them) */
+	if (kt_controller_ref(o, "acme.cert-manager.io/v1", "Order") ||
+	    kt_controller_ref(o, "acme.cert-manager.io/v1", "Challenge"))
+		return true;
 	if (!strcmp(kind, "EndpointSlice"))
 		return mb && (!strcmp(mb, "endpointslice-controller.k8s.io") ||
 			      !strcmp(mb, "endpointslicemirroring-controller.k8s.io"));
