@@ -30,12 +30,14 @@ LDFLAGS      += -fsanitize=$(SANITIZE)
 endif
 
 LIB_SRCS  := $(sort $(wildcard lib/*/*.c))
-CMD_SRCS  := $(sort $(wildcard cmd/*.c server/*.c))
+SERVER_SRCS := $(sort $(wildcard server/*.c server/*/*.c))
+CMD_SRCS  := $(sort $(wildcard cmd/*.c))
 UNIT_SRCS := $(sort $(wildcard test/unit/t_*.c))
 FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz_*.c))
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
 REPLAY_BINS := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/test/replay_%)
@@ -48,29 +50,44 @@ $(BUILD)/libkt.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(KT): $(CMD_OBJS) $(BUILD)/libkt.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkt.a $(LIBS)
+# server/: what `serve` and `proxy` are made of, on top of libkt
+$(BUILD)/libktserver.a: $(SERVER_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+SERVER_LIBS = $(BUILD)/libktserver.a $(BUILD)/libkt.a
+
+$(KT): $(CMD_OBJS) $(SERVER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(SERVER_LIBS) $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# unit tests: cmocka, one binary per file, TAP output
-$(BUILD)/test/t_%: test/unit/t_%.c $(BUILD)/libkt.a
+# server/'s headers are its own: only server/, cmd/ and the tests see them (-Iserver)
+$(BUILD)/server/%.o: server/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -Itest/unit -MMD -MP -MF $@.d -o $@ $< $(BUILD)/libkt.a $(LIBS) $$(pkg-config --libs cmocka) $(LDFLAGS)
+	$(CC) $(BASIC_CFLAGS) -Iserver $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASIC_CFLAGS) -Iserver $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# unit tests: cmocka, one binary per file, TAP output
+$(BUILD)/test/t_%: test/unit/t_%.c $(SERVER_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(BASIC_CFLAGS) -Iserver $(CFLAGS) -Itest/unit -MMD -MP -MF $@.d -o $@ $< $(SERVER_LIBS) $(LIBS) $$(pkg-config --libs cmocka) $(LDFLAGS)
 
 # fuzz targets built with a plain main() that replays the corpus
-$(BUILD)/test/replay_%: test/fuzz/%.c test/fuzz/replay.c $(BUILD)/libkt.a
+$(BUILD)/test/replay_%: test/fuzz/%.c test/fuzz/replay.c $(SERVER_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -o $@ $< test/fuzz/replay.c $(BUILD)/libkt.a $(LIBS) $(LDFLAGS)
+	$(CC) $(BASIC_CFLAGS) -Iserver $(CFLAGS) -o $@ $< test/fuzz/replay.c $(SERVER_LIBS) $(LIBS) $(LDFLAGS)
 
 $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libkt.a
 	@mkdir -p $(@D)
 	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libkt.a $(LIBS) $(LDFLAGS)
 
-# t_server.c includes server/*.c: a unit test is rebuilt when what it includes changes
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(SERVER_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 test-bins: $(KT) $(UNIT_BINS) $(REPLAY_BINS)
 
@@ -98,8 +115,8 @@ FUZZ_TIME ?= 60
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang $(BASIC_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f \
-	    $(LIB_SRCS) $(LIBS) || exit 1; done
+	  clang $(BASIC_CFLAGS) -Iserver -O1 -g -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f \
+	    $(LIB_SRCS) $(SERVER_SRCS) $(LIBS) || exit 1; done
 
 fuzz-run: fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); mkdir -p $(BUILD)/fuzz/corpus-$$n; \

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "kt.h"
-#include "kt/http.h"
+#include "http.h"
 #include "kt/proxy.h"
-#include "../server/proxy_serve.h"
+#include "proxy/proxy.h"
 
 static const char usage[] =
 	"usage: kubetenant proxy --issuer-url URL --audience ID --upstream https://API\n"

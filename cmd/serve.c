@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "kt.h"
-#include "kt/http.h"
-#include "kt/serve.h"
+#include "http.h"
+#include "webhook/webhook.h"
 #include "kt/version.h"
 
 static const char usage[] =

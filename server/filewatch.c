@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "kt/http.h"
+#include "http.h"
 
 static bool ts_eq(struct timespec a, struct timespec b)
 {

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
-#include "kt/http.h"
+#include "http.h"
 #include "tls.h"
 
 struct kt_http_server {

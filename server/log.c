@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kt/json.h"
-#include "kt/serve.h"
+#include "log.h"
 
 #define MAX_VALUE 512
 

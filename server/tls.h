@@ -6,7 +6,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
-#include "kt/http.h"
+#include "http.h"
 
 /* Cipher suites and versions: TLS 1.2 with AEAD and ECDHE only, and TLS 1.3. */
 #define KT_TLS_PRIORITIES                                                               \

@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <linux/sockios.h>
 #include <gnutls/gnutls.h>
-#include "proxy.h"
+#include "internal.h"
 
 #define FWD_PENDING_MAX (256u << 10)
 #define FWD_HEADERS_MAX (64u << 10)
@@ -117,7 +117,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *cls)
 		curl_easy_getinfo(f->e, CURLINFO_RESPONSE_CODE, &f->status);
 		if (f->status >= 200) {
 			f->head_done = true;
-			proxy_observe_latency(&f->p->m, proxy_elapsed(&f->t0));
+			kt_proxy_observe_latency(&f->p->m, kt_proxy_elapsed(&f->t0));
 			wake(f);
 		}
 		return len;
@@ -145,7 +145,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 	return len;
 }
 
-void proxy_fwd_collect(struct proxy_worker *w)
+void kt_proxy_fwd_collect(struct proxy_worker *w)
 {
 	struct fwd *f;
 	CURLMsg *msg;
@@ -188,7 +188,7 @@ static void stop(struct fwd *f, bool hangup)
 	wake(f);
 }
 
-void proxy_fwd_sweep(struct proxy_worker *w)
+void kt_proxy_fwd_sweep(struct proxy_worker *w)
 {
 	struct fwd *f, *next;
 
@@ -196,12 +196,12 @@ void proxy_fwd_sweep(struct proxy_worker *w)
 		next = f->next;
 		if (f->suspended && client_gone(f->client_fd))
 			stop(f, true);
-		else if (!f->head_done && !f->done && proxy_elapsed(&f->t0) > FWD_HEADER_TIMEOUT)
+		else if (!f->head_done && !f->done && kt_proxy_elapsed(&f->t0) > FWD_HEADER_TIMEOUT)
 			stop(f, false);
 	}
 }
 
-void proxy_fwd_wake_streams(struct proxy_worker *w)
+void kt_proxy_fwd_wake_streams(struct proxy_worker *w)
 {
 	struct fwd *f;
 
@@ -210,7 +210,7 @@ void proxy_fwd_wake_streams(struct proxy_worker *w)
 			wake(f);
 }
 
-void proxy_fwd_cancel_all(struct proxy_worker *w)
+void kt_proxy_fwd_cancel_all(struct proxy_worker *w)
 {
 	struct fwd *f, *next;
 
@@ -220,7 +220,7 @@ void proxy_fwd_cancel_all(struct proxy_worker *w)
 	}
 }
 
-void proxy_fwd_free_pool(struct proxy_worker *w)
+void kt_proxy_fwd_free_pool(struct proxy_worker *w)
 {
 	while (w->n_easy)
 		curl_easy_cleanup(w->easy_pool[--w->n_easy]);
@@ -265,7 +265,7 @@ static void on_free(void *cls)
 	unref(cls);
 }
 
-void proxy_fwd_release(struct preq *r)
+void kt_proxy_fwd_release(struct preq *r)
 {
 	struct fwd *f = r->fwd;
 
@@ -308,7 +308,7 @@ static enum kt_rc build_headers(struct fwd *f, struct preq *r)
 		goto nomem;
 	if (!(l = curl_slist_append(l, "Expect:")))
 		goto nomem;
-	if (proxy_creds_header(&f->p->creds, &auth) && !(l = curl_slist_append(l, auth.buf)))
+	if (kt_proxy_creds_header(&f->p->creds, &auth) && !(l = curl_slist_append(l, auth.buf)))
 		goto nomem;
 	kt_buf_release(&auth);
 	f->hdrs = l;
@@ -387,7 +387,7 @@ static void cork(struct MHD_Connection *c, struct fwd *f)
 	w->corked[w->n_corked++] = r;
 }
 
-void proxy_fwd_uncork(struct preq *r)
+void kt_proxy_fwd_uncork(struct preq *r)
 {
 	struct proxy_worker *w = r->w;
 	size_t i;
@@ -407,10 +407,10 @@ void proxy_fwd_uncork(struct preq *r)
 		}
 }
 
-void proxy_fwd_uncork_all(struct proxy_worker *w)
+void kt_proxy_fwd_uncork_all(struct proxy_worker *w)
 {
 	while (w->n_corked)
-		proxy_fwd_uncork(w->corked[w->n_corked - 1]);
+		kt_proxy_fwd_uncork(w->corked[w->n_corked - 1]);
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
@@ -455,11 +455,11 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 	ret = MHD_queue_response(c, (unsigned)f->status, resp);
 	MHD_destroy_response(resp);
 	if (whole)
-		proxy_fwd_release(f->r);
+		kt_proxy_fwd_release(f->r);
 	return ret;
 }
 
-enum MHD_Result proxy_forward(struct MHD_Connection *c, struct preq *r)
+enum MHD_Result kt_proxy_forward(struct MHD_Connection *c, struct preq *r)
 {
 	struct proxy *p = r->p;
 	struct proxy_worker *w = r->w;
@@ -468,7 +468,7 @@ enum MHD_Result proxy_forward(struct MHD_Connection *c, struct preq *r)
 	struct fwd *f = calloc(1, sizeof(*f));
 
 	if (!f)
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	f->p = p;
 	f->w = w;
 	f->r = r;
@@ -486,19 +486,19 @@ enum MHD_Result proxy_forward(struct MHD_Connection *c, struct preq *r)
 	f->e = w->n_easy ? w->easy_pool[--w->n_easy] : curl_easy_init();
 	if (!f->e || build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
 		kt_buf_release(&url);
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
 	setup(f, r, url.buf);
 	kt_buf_release(&url);
 	clock_gettime(CLOCK_MONOTONIC, &f->t0);
 	if (curl_multi_add_handle(w->multi, f->e) != CURLM_OK)
-		return proxy_queue_status(c, r, 500, "InternalError", "cannot start the transfer");
+		return kt_proxy_queue_status(c, r, 500, "InternalError", "cannot start the transfer");
 	f->attached = true;
 	suspend(f);
 	return MHD_YES;
 }
 
-enum MHD_Result proxy_forward_resume(struct MHD_Connection *c, struct preq *r)
+enum MHD_Result kt_proxy_forward_resume(struct MHD_Connection *c, struct preq *r)
 {
 	struct fwd *f = r->fwd;
 	char msg[CURL_ERROR_SIZE + 64];
@@ -514,5 +514,5 @@ enum MHD_Result proxy_forward_resume(struct MHD_Connection *c, struct preq *r)
 	snprintf(msg, sizeof(msg), "the API server did not answer: %s",
 		 curl_easy_strerror(f->result));
 	kt_log(KT_LOG_WARN, "upstream error", "error", msg, "path", r->uri, NULL);
-	return proxy_queue_status(c, r, 502, "BadGateway", msg);
+	return kt_proxy_queue_status(c, r, 502, "BadGateway", msg);
 }

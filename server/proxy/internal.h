@@ -1,11 +1,11 @@
 /*
- * proxy.h: what the files of the proxy's server adapter share.
+ * internal.h: what the files of the proxy's server adapter share.
  *
- * server/proxy.c       daemons, signals, TLS reload, authentication, audit
- * server/proxy_fwd.c   ordinary requests: libcurl, streamed back as they arrive
- * server/proxy_tun.c   Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
- * server/proxy_ops.c   metrics, health, credentials, logging
- * server/proxy_loop.c  the event loops: HTTPS daemons, libcurl sockets, TLS reload
+ * proxy.c   daemons, signals, TLS reload, authentication, audit
+ * fwd.c     ordinary requests: libcurl, streamed back as they arrive
+ * tun.c     Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
+ * ops.c     metrics, health, credentials, logging
+ * loop.c    the event loops: HTTPS daemons, libcurl sockets, TLS reload
  *
  * Threading: each event-loop thread (one per CPU unless --threads says)
  * runs its own libmicrohttpd daemon (external epoll mode) and every
@@ -26,7 +26,7 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include "kt/jwt.h"
-#include "kt/log.h"
+#include "log.h"
 #include "kt/oidc.h"
 #include "kt/proxy.h"
 
@@ -83,7 +83,7 @@ struct proxy {
 /*
  * One event loop's own state (proxy_loop.c): its daemon's connections and
  * transfers live here and are touched by its thread only; other threads
- * only write to wake_fd (proxy_loop_wake).
+ * only write to wake_fd (kt_proxy_loop_wake).
  */
 struct proxy_worker {
 	struct proxy *p;
@@ -122,7 +122,7 @@ struct preq {
 
 
 /* proxy.c: a loop's HTTPS daemon, serving p->tls; its connections come from proxy_loop.c */
-struct MHD_Daemon *proxy_daemon_start(struct proxy_worker *w);
+struct MHD_Daemon *kt_proxy_daemon_start(struct proxy_worker *w);
 
 /* proxy_loop.c */
 struct proxy_loop;
@@ -130,57 +130,57 @@ struct proxy_loop;
  * Start n loop threads (0: one per CPU); the first accepts on listen_fd
  * (borrowed) and deals the connections out in turn.
  */
-struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
+struct proxy_loop *kt_proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 				    struct kt_err *err);
-void proxy_loop_reload(struct proxy_loop *l); /* re-read the TLS files now (SIGHUP) */
-void proxy_loop_drain(struct proxy_loop *l);  /* stop accepting, end streams */
-void proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
+void kt_proxy_loop_reload(struct proxy_loop *l); /* re-read the TLS files now (SIGHUP) */
+void kt_proxy_loop_drain(struct proxy_loop *l);  /* stop accepting, end streams */
+void kt_proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
 /*
  * From another thread, after MHD_resume_connection(): in external epoll
  * mode libmicrohttpd wakes nobody, so without this a resumed connection
  * waits for the loop's next tick.
  */
-void proxy_loop_wake(struct proxy_worker *w);
+void kt_proxy_loop_wake(struct proxy_worker *w);
 
 /* proxy_fwd.c (loop thread only) */
 /* Start forwarding r (the connection waits suspended); answer it when resumed. */
-enum MHD_Result proxy_forward(struct MHD_Connection *c, struct preq *r);
-enum MHD_Result proxy_forward_resume(struct MHD_Connection *c, struct preq *r);
-void proxy_fwd_release(struct preq *r);
-void proxy_fwd_collect(struct proxy_worker *w);      /* finished transfers */
-void proxy_fwd_sweep(struct proxy_worker *w);        /* each second: hang-ups, header timeouts */
-void proxy_fwd_wake_streams(struct proxy_worker *w); /* draining: streams end */
-void proxy_fwd_cancel_all(struct proxy_worker *w);   /* stopping: every transfer ends */
-void proxy_fwd_free_pool(struct proxy_worker *w);
+enum MHD_Result kt_proxy_forward(struct MHD_Connection *c, struct preq *r);
+enum MHD_Result kt_proxy_forward_resume(struct MHD_Connection *c, struct preq *r);
+void kt_proxy_fwd_release(struct preq *r);
+void kt_proxy_fwd_collect(struct proxy_worker *w);      /* finished transfers */
+void kt_proxy_fwd_sweep(struct proxy_worker *w);        /* each second: hang-ups, header timeouts */
+void kt_proxy_fwd_wake_streams(struct proxy_worker *w); /* draining: streams end */
+void kt_proxy_fwd_cancel_all(struct proxy_worker *w);   /* stopping: every transfer ends */
+void kt_proxy_fwd_free_pool(struct proxy_worker *w);
 /* Send what respond() corked: after each daemon run, and when a request ends first. */
-void proxy_fwd_uncork_all(struct proxy_worker *w);
-void proxy_fwd_uncork(struct preq *r);
+void kt_proxy_fwd_uncork_all(struct proxy_worker *w);
+void kt_proxy_fwd_uncork(struct preq *r);
 
 /* proxy_tun.c: the set-up runs on a thread of its own; the answer is queued on resume */
-enum MHD_Result proxy_tunnel(struct MHD_Connection *c, struct preq *r);
-enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r);
+enum MHD_Result kt_proxy_tunnel(struct MHD_Connection *c, struct preq *r);
+enum MHD_Result kt_proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r);
 /* The request ends: free a tunnel whose 101 never reached the client. */
-void proxy_tunnel_abandon(struct preq *r);
+void kt_proxy_tunnel_abandon(struct preq *r);
 
 /* proxy_ops.c */
-enum kt_rc proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
+enum kt_rc kt_proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
 			       struct kt_err *err);
-void proxy_upstream_release(struct proxy_upstream *u);
+void kt_proxy_upstream_release(struct proxy_upstream *u);
 /* "Authorization: Bearer <token>" into out (reset first), re-reading a rotated file; false if none. */
-bool proxy_creds_header(struct proxy_creds *c, struct kt_buf *out);
-void proxy_creds_release(struct proxy_creds *c);
-void proxy_metrics_init(struct proxy_metrics *m);
-void proxy_count_status(struct proxy_metrics *m, unsigned status);
-void proxy_count_auth_fail(struct proxy_metrics *m, const char *reason);
-void proxy_observe_latency(struct proxy_metrics *m, double seconds);
-char *proxy_metrics_render(struct proxy *p, size_t *len); /* malloc'd */
-double proxy_elapsed(const struct timespec *since);
-void proxy_audit(struct preq *r, const char *verb);
+bool kt_proxy_creds_header(struct proxy_creds *c, struct kt_buf *out);
+void kt_proxy_creds_release(struct proxy_creds *c);
+void kt_proxy_metrics_init(struct proxy_metrics *m);
+void kt_proxy_count_status(struct proxy_metrics *m, unsigned status);
+void kt_proxy_count_auth_fail(struct proxy_metrics *m, const char *reason);
+void kt_proxy_observe_latency(struct proxy_metrics *m, double seconds);
+char *kt_proxy_metrics_render(struct proxy *p, size_t *len); /* malloc'd */
+double kt_proxy_elapsed(const struct timespec *since);
+void kt_proxy_audit(struct preq *r, const char *verb);
 /* A Kubernetes Status object as the response body. */
-struct MHD_Response *proxy_status_response(unsigned code, const char *reason,
+struct MHD_Response *kt_proxy_status_response(unsigned code, const char *reason,
 					   const char *message);
 /* Queue that Status as the answer to r (r->status is set). */
-enum MHD_Result proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
+enum MHD_Result kt_proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
 				   const char *reason, const char *message);
 
 #endif

@@ -29,8 +29,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "kt/http.h"
-#include "proxy.h"
+#include "http.h"
+#include "internal.h"
 
 enum { TAG_WAKE = 1, TAG_DAEMON, TAG_CURL, TAG_LISTEN };
 #define TAG(kind, v) (((uint64_t)(kind) << 32) | (uint32_t)(v))
@@ -96,7 +96,7 @@ static void run_daemon(struct loop *l)
 {
 	l->w.dirty = false;
 	MHD_run(l->d);
-	proxy_fwd_uncork_all(&l->w);
+	kt_proxy_fwd_uncork_all(&l->w);
 }
 
 /* ---- connections: accepted by the first loop, dealt out in turn ---- */
@@ -141,7 +141,7 @@ static void deal(struct loop *self, struct handoff *h)
 		}
 		pthread_mutex_unlock(&to->lock);
 		if (queued) {
-			proxy_loop_wake(&to->w);
+			kt_proxy_loop_wake(&to->w);
 			return;
 		}
 	}
@@ -231,7 +231,7 @@ static void curl_timeouts(struct loop *l)
 		l->curl_due = -1;
 		curl_multi_socket_action(l->w.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	}
-	proxy_fwd_collect(&l->w);
+	kt_proxy_fwd_collect(&l->w);
 }
 
 /* ---- the loop ---- */
@@ -303,7 +303,7 @@ static void *loop_main(void *cls)
 		if (atomic_load(&g->drain) && !l->drained) {
 			if (first)
 				stop_accepting(l);
-			proxy_fwd_wake_streams(&l->w);
+			kt_proxy_fwd_wake_streams(&l->w);
 			l->drained = true;
 		}
 		if (mono_ms() >= next_tick) {
@@ -311,13 +311,13 @@ static void *loop_main(void *cls)
 				reload_tls(g->p, false);
 				resume_accepting(l);
 			}
-			proxy_fwd_sweep(&l->w);
+			kt_proxy_fwd_sweep(&l->w);
 			next_tick = mono_ms() + 1000;
 		}
 	}
 	/* every suspended connection must be resumed before the daemon stops */
 	for (i = 0; i < 100; i++) {
-		proxy_fwd_cancel_all(&l->w);
+		kt_proxy_fwd_cancel_all(&l->w);
 		run_daemon(l);
 		if (!atomic_load(&g->p->tun_held))
 			break;
@@ -345,7 +345,7 @@ static bool loop_init(struct loop *l)
 	curl_multi_setopt(l->w.multi, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(l->w.multi, CURLMOPT_TIMERDATA, l);
 	curl_multi_setopt(l->w.multi, CURLMOPT_MAXCONNECTS, 256L);
-	l->d = proxy_daemon_start(&l->w);
+	l->d = kt_proxy_daemon_start(&l->w);
 	di = l->d ? MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	ev.data.u64 = TAG(TAG_DAEMON, 0);
 	return di && !epoll_ctl(l->ep, EPOLL_CTL_ADD, di->epoll_fd, &ev);
@@ -357,7 +357,7 @@ static void loop_release(struct loop *l)
 		MHD_stop_daemon(l->d);
 	while (l->n_inbox)
 		close(l->inbox[--l->n_inbox].fd);
-	proxy_fwd_free_pool(&l->w);
+	kt_proxy_fwd_free_pool(&l->w);
 	if (l->w.multi)
 		curl_multi_cleanup(l->w.multi);
 	if (l->ep >= 0)
@@ -367,7 +367,7 @@ static void loop_release(struct loop *l)
 	pthread_mutex_destroy(&l->lock);
 }
 
-struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
+struct proxy_loop *kt_proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 				    struct kt_err *err)
 {
 	struct proxy_loop *g;
@@ -408,7 +408,7 @@ struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 	for (i = 0; i < n; i++) {
 		if (pthread_create(&g->loops[i].th, NULL, loop_main, &g->loops[i])) {
 			kt_err_set(err, KT_E_NOMEM, "cannot start a thread");
-			proxy_loop_stop(g);
+			kt_proxy_loop_stop(g);
 			return NULL;
 		}
 		g->loops[i].running = true;
@@ -416,11 +416,11 @@ struct proxy_loop *proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 	atomic_store(&p->m.loops, n);
 	return g;
 fail:
-	proxy_loop_stop(g);
+	kt_proxy_loop_stop(g);
 	return NULL;
 }
 
-void proxy_loop_wake(struct proxy_worker *w)
+void kt_proxy_loop_wake(struct proxy_worker *w)
 {
 	uint64_t one = 1;
 
@@ -428,23 +428,23 @@ void proxy_loop_wake(struct proxy_worker *w)
 		kt_log(KT_LOG_WARN, "cannot wake the event loop", NULL);
 }
 
-void proxy_loop_reload(struct proxy_loop *g)
+void kt_proxy_loop_reload(struct proxy_loop *g)
 {
 	atomic_store(&g->hup, true);
-	proxy_loop_wake(&g->loops[0].w);
+	kt_proxy_loop_wake(&g->loops[0].w);
 }
 
-void proxy_loop_drain(struct proxy_loop *g)
+void kt_proxy_loop_drain(struct proxy_loop *g)
 {
 	unsigned i;
 
 	atomic_store(&g->drain, true);
 	for (i = 0; i < g->n; i++)
-		proxy_loop_wake(&g->loops[i].w);
+		kt_proxy_loop_wake(&g->loops[i].w);
 }
 
 /* Every loop stops at once: each resumes its own suspended connections, tunnels included. */
-void proxy_loop_stop(struct proxy_loop *g)
+void kt_proxy_loop_stop(struct proxy_loop *g)
 {
 	unsigned i;
 
@@ -453,7 +453,7 @@ void proxy_loop_stop(struct proxy_loop *g)
 	atomic_store(&g->stop, true);
 	for (i = 0; i < g->n; i++)
 		if (g->loops[i].running)
-			proxy_loop_wake(&g->loops[i].w);
+			kt_proxy_loop_wake(&g->loops[i].w);
 	for (i = 0; i < g->n; i++)
 		if (g->loops[i].running)
 			pthread_join(g->loops[i].th, NULL);

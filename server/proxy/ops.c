@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <openssl/err.h>
 #include "kt/buf.h"
-#include "proxy.h"
+#include "internal.h"
 
 #define MAX_TOKEN_FILE (64u << 10)
 
@@ -96,7 +96,7 @@ static enum kt_rc tls_init(struct proxy_upstream *u, const struct kt_proxy_opts 
 	return KT_OK;
 }
 
-enum kt_rc proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
+enum kt_rc kt_proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
 			       struct kt_err *err)
 {
 	enum kt_rc rc;
@@ -118,7 +118,7 @@ enum kt_rc proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_o
 	return KT_OK;
 }
 
-void proxy_upstream_release(struct proxy_upstream *u)
+void kt_proxy_upstream_release(struct proxy_upstream *u)
 {
 	int i;
 
@@ -166,7 +166,7 @@ static void creds_refresh(struct proxy_creds *c, long long now)
 	c->mtime = st.st_mtim;
 }
 
-bool proxy_creds_header(struct proxy_creds *c, struct kt_buf *out)
+bool kt_proxy_creds_header(struct proxy_creds *c, struct kt_buf *out)
 {
 	bool ok = false;
 
@@ -181,7 +181,7 @@ bool proxy_creds_header(struct proxy_creds *c, struct kt_buf *out)
 	return ok;
 }
 
-void proxy_creds_release(struct proxy_creds *c)
+void kt_proxy_creds_release(struct proxy_creds *c)
 {
 	free(c->token);
 	c->token = NULL;
@@ -191,19 +191,19 @@ void proxy_creds_release(struct proxy_creds *c)
 static const double lat_bounds[PROXY_LAT_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 						      0.05,   0.1,   0.25,   0.5,   1,    5 };
 
-void proxy_metrics_init(struct proxy_metrics *m)
+void kt_proxy_metrics_init(struct proxy_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
 	pthread_mutex_init(&m->lock, NULL);
 }
 
-void proxy_count_status(struct proxy_metrics *m, unsigned status)
+void kt_proxy_count_status(struct proxy_metrics *m, unsigned status)
 {
 	if (status < 600)
 		atomic_fetch_add_explicit(&m->by_status[status], 1, memory_order_relaxed);
 }
 
-void proxy_count_auth_fail(struct proxy_metrics *m, const char *reason)
+void kt_proxy_count_auth_fail(struct proxy_metrics *m, const char *reason)
 {
 	size_t i;
 
@@ -218,7 +218,7 @@ void proxy_count_auth_fail(struct proxy_metrics *m, const char *reason)
 		atomic_fetch_add_explicit(&m->auth_fail[i], 1, memory_order_relaxed);
 }
 
-void proxy_observe_latency(struct proxy_metrics *m, double s)
+void kt_proxy_observe_latency(struct proxy_metrics *m, double s)
 {
 	size_t i;
 
@@ -230,7 +230,7 @@ void proxy_observe_latency(struct proxy_metrics *m, double s)
 				  memory_order_relaxed);
 }
 
-char *proxy_metrics_render(struct proxy *p, size_t *len)
+char *kt_proxy_metrics_render(struct proxy *p, size_t *len)
 {
 	struct proxy_metrics *m = &p->m;
 	struct kt_buf b = KT_BUF_INIT;
@@ -299,7 +299,7 @@ char *proxy_metrics_render(struct proxy *p, size_t *len)
 	return kt_buf_detach(&b, len);
 }
 
-double proxy_elapsed(const struct timespec *since)
+double kt_proxy_elapsed(const struct timespec *since)
 {
 	struct timespec now;
 
@@ -308,7 +308,7 @@ double proxy_elapsed(const struct timespec *since)
 }
 
 /* The audit line: the identity the token proved, never the token. */
-void proxy_audit(struct preq *r, const char *verb)
+void kt_proxy_audit(struct preq *r, const char *verb)
 {
 	json_t *line, *groups;
 	char *path;
@@ -331,14 +331,14 @@ void proxy_audit(struct preq *r, const char *verb)
 	free(path);
 	kt_log_num(line, "status", r->status);
 	kt_log_num(line, "bytes", (long long)r->bytes);
-	kt_log_num(line, "micros", (long long)(proxy_elapsed(&r->start) * 1e6));
+	kt_log_num(line, "micros", (long long)(kt_proxy_elapsed(&r->start) * 1e6));
 	kt_log_str(line, "client", r->client_ip);
 	if (r->reason)
 		kt_log_str(line, "reason", r->reason);
 	kt_log_end(line);
 }
 
-struct MHD_Response *proxy_status_response(unsigned code, const char *reason,
+struct MHD_Response *kt_proxy_status_response(unsigned code, const char *reason,
 					   const char *message)
 {
 	json_t *o = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status",
@@ -359,10 +359,10 @@ struct MHD_Response *proxy_status_response(unsigned code, const char *reason,
 	return resp;
 }
 
-enum MHD_Result proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
+enum MHD_Result kt_proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
 				   const char *reason, const char *message)
 {
-	struct MHD_Response *resp = proxy_status_response(code, reason, message);
+	struct MHD_Response *resp = kt_proxy_status_response(code, reason, message);
 	enum MHD_Result ret;
 
 	r->status = code;

@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "kt/buf.h"
-#include "proxy.h"
+#include "internal.h"
 #include "tls.h"
-#include "proxy_serve.h"
+#include "proxy.h"
 
 #define KID_REFRESH_INTERVAL 10 /* seconds between JWKS fetches caused by unknown kids */
 #define JWKS_REFRESH_INTERVAL 300
@@ -78,9 +78,9 @@ static enum MHD_Result refuse(struct proxy *p, struct MHD_Connection *c, struct 
 	r->status = code;
 	r->reason = reason;
 	if (code == 401 || code == 403)
-		proxy_count_auth_fail(&p->m, reason);
-	resp = code == 401 ? proxy_status_response(401, "Unauthorized", "Unauthorized")
-			   : proxy_status_response(code, code == 403 ? "Forbidden" : "BadRequest",
+		kt_proxy_count_auth_fail(&p->m, reason);
+	resp = code == 401 ? kt_proxy_status_response(401, "Unauthorized", "Unauthorized")
+			   : kt_proxy_status_response(code, code == 403 ? "Forbidden" : "BadRequest",
 						   code == 403 ? "impersonation headers are not "
 								 "accepted by this proxy"
 							       : "malformed request headers");
@@ -284,7 +284,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			if ((cl && strcmp(cl, "0")) ||
 			    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"))
 				return refuse(p, c, r, 400, "upgrade_with_body");
-			return proxy_tunnel(c, r);
+			return kt_proxy_tunnel(c, r);
 		}
 		r->body.max = (size_t)p->opts->max_body;
 		return MHD_YES;
@@ -297,9 +297,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return r->status ? MHD_YES : health(p, c, r, r->uri);
 	}
 	if (r->tun)
-		return proxy_tunnel_answer(c, r);
+		return kt_proxy_tunnel_answer(c, r);
 	if (r->fwd)
-		return proxy_forward_resume(c, r);
+		return kt_proxy_forward_resume(c, r);
 	if (!r->authed || r->status)
 		return MHD_YES; /* refused already: discard the body */
 	if (*upload_size) {
@@ -309,9 +309,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (r->body_too_large)
-		return proxy_queue_status(c, r, 413, "RequestEntityTooLarge",
+		return kt_proxy_queue_status(c, r, 413, "RequestEntityTooLarge",
 					  "request body too large");
-	return proxy_forward(c, r);
+	return kt_proxy_forward(c, r);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -357,14 +357,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!r->status)
 		r->status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 200 : 499;
 	if (!r->logged) {
-		proxy_count_status(&p->m, r->status);
-		proxy_audit(r, kt_proxy_verb(r->method, r->uri, strchr(r->uri, '?')));
+		kt_proxy_count_status(&p->m, r->status);
+		kt_proxy_audit(r, kt_proxy_verb(r->method, r->uri, strchr(r->uri, '?')));
 	} else if (r->status == 101) {
-		proxy_count_status(&p->m, 101);
+		kt_proxy_count_status(&p->m, 101);
 	}
-	proxy_fwd_uncork(r);
-	proxy_fwd_release(r);
-	proxy_tunnel_abandon(r);
+	kt_proxy_fwd_uncork(r);
+	kt_proxy_fwd_release(r);
+	kt_proxy_tunnel_abandon(r);
 	kt_identity_release(&r->id);
 	kt_buf_release(&r->body);
 	kt_buf_release(&r->fwd_hdrs);
@@ -395,7 +395,7 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
 		return health(p, c, NULL, url);
 	if (strcmp(url, "/metrics"))
 		return text(c, NULL, 404, "not found\n", "text/plain");
-	body = proxy_metrics_render(p, &len);
+	body = kt_proxy_metrics_render(p, &len);
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(body);
@@ -429,7 +429,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
  * so every loop gets its share.  The certificate comes from a callback per
  * handshake, so a renewal needs no new daemon.
  */
-struct MHD_Daemon *proxy_daemon_start(struct proxy_worker *w)
+struct MHD_Daemon *kt_proxy_daemon_start(struct proxy_worker *w)
 {
 	kt_tls_activate(w->p->tls);
 	return MHD_start_daemon(
@@ -474,14 +474,14 @@ static void shutdown_all(struct server *s)
 	size_t i;
 
 	atomic_store(&s->p.draining, true);
-	proxy_loop_drain(s->loop);
+	kt_proxy_loop_drain(s->loop);
 	/* streams end at once (draining); tunnels and short requests get the grace period */
 	while (atomic_load(&s->p.inflight) > 0 && wall_now() < deadline)
 		usleep(50 * 1000);
 	atomic_store(&s->p.stop_tunnels, true);
 	for (i = 0; i < 60 && atomic_load(&s->p.m.tunnels_open) > 0; i++)
 		usleep(50 * 1000);
-	proxy_loop_stop(s->loop);
+	kt_proxy_loop_stop(s->loop);
 	s->loop = NULL;
 	if (s->metrics)
 		MHD_stop_daemon(s->metrics);
@@ -497,10 +497,10 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	s->p.opts = o;
 	s->listen_fd = -1;
 	kt_proxy_opts_policy(o, &s->p.policy);
-	proxy_metrics_init(&s->p.m);
+	kt_proxy_metrics_init(&s->p.m);
 	s->p.creds.token_file = o->token_file;
 	pthread_mutex_init(&s->p.creds.lock, NULL);
-	if ((rc = proxy_upstream_init(&s->p.up, o, err)))
+	if ((rc = kt_proxy_upstream_init(&s->p.up, o, err)))
 		return rc;
 	if ((rc = kt_oidc_new(o->issuer_url, o->oidc_ca, &s->p.oidc, err)))
 		return rc;
@@ -508,7 +508,7 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
 	if (o->token_file) {
 		struct kt_buf probe = KT_BUF_INIT;
-		bool ok = proxy_creds_header(&s->p.creds, &probe);
+		bool ok = kt_proxy_creds_header(&s->p.creds, &probe);
 
 		kt_buf_release(&probe);
 		if (!ok)
@@ -522,7 +522,7 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	s->listen_fd = kt_http_listen(o->listen, &port, err);
 	if (s->listen_fd < 0)
 		return err ? err->rc : KT_E_IO;
-	s->loop = proxy_loop_start(&s->p, s->listen_fd, (unsigned)o->threads, err);
+	s->loop = kt_proxy_loop_start(&s->p, s->listen_fd, (unsigned)o->threads, err);
 	if (!s->loop)
 		return err && err->rc ? err->rc : KT_E_IO;
 	if (o->metrics_listen && *o->metrics_listen && strcmp(o->metrics_listen, "off") &&
@@ -545,8 +545,8 @@ static void teardown(struct server *s)
 {
 	kt_oidc_free(s->p.oidc);
 	kt_jwt_cache_free(s->p.cache);
-	proxy_upstream_release(&s->p.up);
-	proxy_creds_release(&s->p.creds);
+	kt_proxy_upstream_release(&s->p.up);
+	kt_proxy_creds_release(&s->p.creds);
 	kt_tls_free(s->p.tls);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
@@ -575,7 +575,7 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 		atomic_store(&s->stop, true);
 		if (s->refresher)
 			pthread_join(s->refresher, NULL);
-		proxy_loop_stop(s->loop);
+		kt_proxy_loop_stop(s->loop);
 		if (s->metrics)
 			MHD_stop_daemon(s->metrics);
 		teardown(s);
@@ -589,7 +589,7 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP)
-			proxy_loop_reload(s->loop);
+			kt_proxy_loop_reload(s->loop);
 	}
 	kt_log(KT_LOG_INFO, "shutting down", NULL);
 	shutdown_all(s);

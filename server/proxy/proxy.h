@@ -1,5 +1,5 @@
 /*
- * proxy_serve.h: the entry point cmd/proxy.c calls.
+ * proxy.h: the proxy server's entry point, called by cmd/proxy.c.
  */
 #ifndef KT_SERVER_PROXY_SERVE_H
 #define KT_SERVER_PROXY_SERVE_H

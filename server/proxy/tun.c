@@ -36,7 +36,7 @@
 #include <gnutls/gnutls.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
-#include "proxy.h"
+#include "internal.h"
 
 #define TUN_HEAD_MAX (64u << 10)
 #define TUN_BODY_MAX (1u << 20)
@@ -347,10 +347,10 @@ static void *pump_main(void *cls)
 	gnutls_bye(t->tls, GNUTLS_SHUT_WR); /* one try: the socket is non-blocking */
 	/* the session and the socket are the daemon's again from here on */
 	MHD_resume_connection(t->c);
-	proxy_loop_wake(t->w);
+	kt_proxy_loop_wake(t->w);
 	atomic_fetch_sub(&t->p->tun_held, 1);
 	t->ar.status = 101;
-	proxy_audit(&t->ar, t->verb);
+	kt_proxy_audit(&t->ar, t->verb);
 	atomic_fetch_sub(&t->p->m.tunnels_open, 1);
 	atomic_fetch_sub(&t->p->inflight, 1);
 	tun_unref(t);
@@ -371,7 +371,7 @@ static enum kt_rc head_101(struct tun *t)
  * after the pump resumed the connection, or earlier when the set-up never
  * reached it.  Whoever lets go last frees the tunnel.
  */
-void proxy_tunnel_abandon(struct preq *r)
+void kt_proxy_tunnel_abandon(struct preq *r)
 {
 	struct tun *t = r->tun;
 
@@ -440,7 +440,7 @@ static enum kt_rc build_request(struct proxy *p, struct preq *r, struct kt_buf *
 	kt_buf_addf(req, "%s %s HTTP/1.1\r\nHost: %s\r\n", r->method, r->uri, p->up.hostport);
 	for (i = 0; i < r->n_fwd_hdrs; i++, s += strlen(s) + 1)
 		kt_buf_addf(req, "%s\r\n", s);
-	if (proxy_creds_header(&p->creds, &auth))
+	if (kt_proxy_creds_header(&p->creds, &auth))
 		kt_buf_addf(req, "%s\r\n", auth.buf);
 	kt_buf_release(&auth);
 	return kt_buf_adds(req, "\r\n");
@@ -468,13 +468,13 @@ static void *setup_main(void *cls)
 			goto out;
 		}
 	}
-	proxy_observe_latency(&t->p->m, proxy_elapsed(&t0));
+	kt_proxy_observe_latency(&t->p->m, kt_proxy_elapsed(&t0));
 	if (t->h.status != 101)
 		read_plain(t, &dl);
 out:
 	kt_buf_release(&t->req);
 	MHD_resume_connection(t->c);
-	proxy_loop_wake(t->w);
+	kt_proxy_loop_wake(t->w);
 	atomic_fetch_sub(&t->p->tun_held, 1);
 	tun_unref(t);
 	return NULL;
@@ -494,13 +494,13 @@ static int spawn(void *(*fn)(void *), void *arg)
 	return e;
 }
 
-enum MHD_Result proxy_tunnel(struct MHD_Connection *c, struct preq *r)
+enum MHD_Result kt_proxy_tunnel(struct MHD_Connection *c, struct preq *r)
 {
 	struct proxy *p = r->p;
 	struct tun *t = calloc(1, sizeof(*t));
 
 	if (!t)
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	t->p = p;
 	t->w = r->w;
 	t->c = c;
@@ -509,7 +509,7 @@ enum MHD_Result proxy_tunnel(struct MHD_Connection *c, struct preq *r)
 	atomic_init(&t->refs, 2); /* the request's and the set-up thread's */
 	if (build_request(p, r, &t->req)) {
 		tun_free(t);
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
 	atomic_fetch_add(&p->tun_held, 1);
 	MHD_suspend_connection(c); /* before the thread can resume it */
@@ -520,12 +520,12 @@ enum MHD_Result proxy_tunnel(struct MHD_Connection *c, struct preq *r)
 		atomic_store(&t->refs, 1);
 		t->w->dirty = true;
 	}
-	r->tun = t; /* the request's reference, dropped by proxy_tunnel_abandon */
+	r->tun = t; /* the request's reference, dropped by kt_proxy_tunnel_abandon */
 	return MHD_YES;
 }
 
 /* On resume: the set-up is over; relay its outcome. */
-enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
+enum MHD_Result kt_proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
 {
 	struct tun *t = r->tun;
 	const union MHD_ConnectionInfo *ci, *fd;
@@ -534,14 +534,14 @@ enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r)
 		return MHD_NO; /* the tunnel is over: the daemon closes the connection */
 	if (t->fail) {
 		kt_log(KT_LOG_WARN, "upstream error", "error", t->fail, "path", r->uri, NULL);
-		return proxy_queue_status(c, r, 502, "BadGateway", t->fail);
+		return kt_proxy_queue_status(c, r, 502, "BadGateway", t->fail);
 	}
 	if (t->h.status != 101)
 		return relay_plain(c, r, t);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (!ci || !fd || head_101(t))
-		return proxy_queue_status(c, r, 500, "InternalError", "out of memory");
+		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	t->tls = (gnutls_session_t)ci->tls_session;
 	t->cfd = fd->connect_fd;
 	t->ar = (struct preq){ .p = t->p, .w = t->w, .start = r->start, .uri = strdup(r->uri) };

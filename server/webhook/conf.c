@@ -10,7 +10,7 @@
  * for the reload: a stall on exactly the path that must never stall.
  */
 #include <stdlib.h>
-#include "kt/serve.h"
+#include "webhook.h"
 
 void kt_conf_slot_init(struct kt_conf_slot *slot)
 {

@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "kt/serve.h"
+#include "webhook.h"
 
 struct health_handler {
 	struct kt_handler super; /* first member */

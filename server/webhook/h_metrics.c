@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "kt/serve.h"
+#include "webhook.h"
 
 struct metrics_handler {
 	struct kt_handler super; /* first member */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "kt/serve.h"
+#include "webhook.h"
 
 /* A decode that may have taken this much is followed by giving the heap back. */
 #define TRIM_AFTER (1u << 20)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "kt/serve.h"
+#include "webhook.h"
 
 /* Sorted (strcmp), for bsearch; every kind the webhook is registered for. */
 static const char *const kinds[] = {
@@ -28,6 +28,7 @@ static const char *const kinds[] = {
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 #define KIND_OTHER N_KINDS       /* a kind not in the list */
 #define KIND_NONE (N_KINDS + 1)  /* not known: the review did not parse */
+_Static_assert(KIND_NONE == KT_METRICS_KIND_NONE, "KT_METRICS_KIND_NONE out of date");
 
 static const char *const ops[KT_METRICS_OPS] = { "CREATE", "UPDATE", "DELETE", "CONNECT",
 						  "other" };
@@ -47,7 +48,7 @@ static int cmp_kind(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-static size_t kind_index(const char *kind)
+size_t kt_metrics_kind(const char *kind)
 {
 	const char *const *k;
 
@@ -57,12 +58,12 @@ static size_t kind_index(const char *kind)
 	return k ? (size_t)(k - kinds) : KIND_OTHER;
 }
 
-static const char *kind_name(size_t i)
+const char *kt_metrics_kind_name(size_t i)
 {
 	return i < N_KINDS ? kinds[i] : i == KIND_OTHER ? "other" : "none";
 }
 
-static size_t op_index(const char *op)
+size_t kt_metrics_op(const char *op)
 {
 	size_t i;
 
@@ -70,6 +71,11 @@ static size_t op_index(const char *op)
 		if (!strcmp(op, ops[i]))
 			return i;
 	return KT_METRICS_OPS - 1;
+}
+
+const char *kt_metrics_op_name(size_t i)
+{
+	return ops[i < KT_METRICS_OPS ? i : KT_METRICS_OPS - 1];
 }
 
 void kt_metrics_init(struct kt_metrics *m)
@@ -86,7 +92,7 @@ void kt_metrics_request(struct kt_metrics *m, enum kt_endpoint ep, const char *k
 {
 	size_t b = 0;
 
-	atomic_fetch_add_explicit(&m->requests[ep][kind_index(kind)][op_index(operation)][v], 1,
+	atomic_fetch_add_explicit(&m->requests[ep][kt_metrics_kind(kind)][kt_metrics_op(operation)][v], 1,
 				  memory_order_relaxed);
 	while (b < KT_METRICS_BUCKETS && micros > bucket_us[b])
 		b++;
@@ -130,7 +136,7 @@ static void format_requests(struct kt_metrics *m, struct kt_buf *o)
 					kt_buf_addf(o,
 						    "kubetenant_webhook_requests_total{endpoint=\"%s\","
 						    "kind=\"%s\",operation=\"%s\",verdict=\"%s\"} %lu\n",
-						    endpoints[e], kind_name(k), ops[op], verdicts[v],
+						    endpoints[e], kt_metrics_kind_name(k), ops[op], verdicts[v],
 						    n);
 				}
 }

@@ -9,7 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "kt/serve.h"
+#include "webhook.h"
 
 void kt_serve_init(struct kt_serve *s, const char *tenants_path, const char *version)
 {

@@ -1,5 +1,5 @@
 /*
- * serve.h: the admission webhook around the policy engine (server/).
+ * webhook.h: the admission webhook around the policy engine (server/webhook/).
  *
  * The webhook adds transport only: every decision is kt_policy_review()'s
  * and every response body kt_policy_response()'s.  This header holds what
@@ -16,8 +16,8 @@
 #include <jansson.h>
 #include "kt/buf.h"
 #include "kt/config.h"
-#include "kt/http.h"
-#include "kt/log.h"
+#include "http.h"
+#include "log.h"
 #include "kt/policy.h"
 
 /* ---- the live tenants file ---- */
@@ -90,6 +90,16 @@ void kt_metrics_http(struct kt_metrics *m, int status);
 enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauges *g,
 			     struct kt_buf *out);
 long long kt_metrics_rss(void);
+/*
+ * The fixed label values: a kind's index (the kinds sorted, then "other"
+ * for one not listed, then KT_METRICS_KIND_NONE when the review did not
+ * parse) and an operation's (CREATE UPDATE DELETE CONNECT, then "other").
+ */
+#define KT_METRICS_KIND_NONE 41
+size_t kt_metrics_kind(const char *kind);
+const char *kt_metrics_kind_name(size_t i);
+size_t kt_metrics_op(const char *op);
+const char *kt_metrics_op_name(size_t i);
 
 /* ---- the webhook ---- */
 

@@ -8,17 +8,17 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-/* reach the static helpers: the server is not part of libkt */
-#include "../../server/http.c"
-#include "../../server/tls.c"
-#include "../../server/filewatch.c"
-#include "../../server/log.c"
-#include "../../server/metrics.c"
-#include "../../server/conf.c"
-#include "../../server/state.c"
-#include "../../server/h_webhook.c"
-#include "../../server/h_health.c"
-#include "../../server/h_metrics.c"
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <string.h>
+#include <unistd.h>
+#include "http.h"
+#include "log.h"
+#include "webhook/webhook.h"
 
 static const char tenants_yaml[] =
 	"global:\n"
@@ -255,18 +255,19 @@ static void metric_kinds_are_sorted(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 1; i < N_KINDS; i++)
-		assert_true(strcmp(kinds[i - 1], kinds[i]) < 0);
-	assert_string_equal(kind_name(kind_index("Pod")), "Pod");
-	assert_string_equal(kind_name(kind_index("TLSRoute")), "TLSRoute");
-	assert_string_equal(kind_name(kind_index("Binding")), "Binding");
-	assert_string_equal(kind_name(kind_index("pod")), "other");
-	assert_string_equal(kind_name(kind_index("Evil\"Kind")), "other");
-	assert_string_equal(kind_name(kind_index(NULL)), "none");
-	assert_string_equal(kind_name(kind_index("")), "none");
-	assert_string_equal(ops[op_index("DELETE")], "DELETE");
-	assert_string_equal(ops[op_index("delete")], "other");
-	assert_string_equal(ops[op_index(NULL)], "other");
+	for (i = 1; strcmp(kt_metrics_kind_name(i), "other"); i++)
+		assert_true(strcmp(kt_metrics_kind_name(i - 1), kt_metrics_kind_name(i)) < 0);
+	assert_int_equal(i + 1, KT_METRICS_KIND_NONE);
+	assert_string_equal(kt_metrics_kind_name(kt_metrics_kind("Pod")), "Pod");
+	assert_string_equal(kt_metrics_kind_name(kt_metrics_kind("TLSRoute")), "TLSRoute");
+	assert_string_equal(kt_metrics_kind_name(kt_metrics_kind("Binding")), "Binding");
+	assert_string_equal(kt_metrics_kind_name(kt_metrics_kind("pod")), "other");
+	assert_string_equal(kt_metrics_kind_name(kt_metrics_kind("Evil\"Kind")), "other");
+	assert_string_equal(kt_metrics_kind_name(kt_metrics_kind(NULL)), "none");
+	assert_string_equal(kt_metrics_kind_name(kt_metrics_kind("")), "none");
+	assert_string_equal(kt_metrics_op_name(kt_metrics_op("DELETE")), "DELETE");
+	assert_string_equal(kt_metrics_op_name(kt_metrics_op("delete")), "other");
+	assert_string_equal(kt_metrics_op_name(kt_metrics_op(NULL)), "other");
 }
 
 static const char *line_of(const char *text, const char *prefix)
@@ -464,11 +465,11 @@ static void webhook_transport_rules(void **state)
 	assert_null(strstr(resp.body.buf, "patch"));
 	kt_buf_release(&resp.body);
 	/* counted: 503 and 405/415x3/400 as errors and invalid, one denied */
-	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][kind_index("Pod")]
-							 [op_index("CREATE")][KT_V_DENIED]), 1);
-	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KIND_NONE]
+	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][kt_metrics_kind("Pod")]
+							 [kt_metrics_op("CREATE")][KT_V_DENIED]), 1);
+	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KT_METRICS_KIND_NONE]
 							 [KT_METRICS_OPS - 1][KT_V_INVALID]), 5);
-	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KIND_NONE]
+	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KT_METRICS_KIND_NONE]
 							 [KT_METRICS_OPS - 1][KT_V_ERROR]), 1);
 	h->on_dispose(h);
 	kt_serve_release(s);
