@@ -132,6 +132,15 @@ enum kt_rc kt_tls_new(const char *cert_path, const char *key_path, struct kt_tls
  */
 enum kt_rc kt_tls_reload(struct kt_tls *tls, bool force, bool *changed, struct kt_err *err);
 
+/*
+ * The reload both servers run from their process loop: kt_tls_reload(),
+ * then a log line, "certificate reloaded" with the new serial or
+ * "certificate rejected; the previous one keeps serving" with the reason
+ * (a renewal caught half-written), each counted in ok or failed (either
+ * may be NULL).
+ */
+void kt_tls_poll(struct kt_tls *tls, bool force, atomic_ulong *ok, atomic_ulong *failed);
+
 /* The serial number of the pair in use, hex ("" when unknown): copies into out. */
 void kt_tls_serial(struct kt_tls *tls, char *out, size_t n);
 void kt_tls_free(struct kt_tls *tls);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <gnutls/x509.h>
 #include "kt/buf.h"
+#include "log.h"
 #include "tls.h"
 
 #define MAX_CHAIN 16
@@ -241,6 +242,26 @@ enum kt_rc kt_tls_reload(struct kt_tls *tls, bool force, bool *changed, struct k
 	pthread_mutex_unlock(&tls->lock);
 	*changed = true;
 	return KT_OK;
+}
+
+void kt_tls_poll(struct kt_tls *tls, bool force, atomic_ulong *ok, atomic_ulong *failed)
+{
+	struct kt_err err = { 0 };
+	char serial[64];
+	bool changed;
+
+	if (kt_tls_reload(tls, force, &changed, &err)) {
+		if (failed)
+			atomic_fetch_add(failed, 1);
+		kt_log(KT_LOG_ERROR, "certificate rejected; the previous one keeps serving",
+		       "cert", tls->cert_path, "error", err.msg, NULL);
+	} else if (changed) {
+		if (ok)
+			atomic_fetch_add(ok, 1);
+		kt_tls_serial(tls, serial, sizeof(serial));
+		kt_log(KT_LOG_INFO, "certificate reloaded", "cert", tls->cert_path, "serial",
+		       serial, NULL);
+	}
 }
 
 void kt_tls_serial(struct kt_tls *tls, char *out, size_t n)

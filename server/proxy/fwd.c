@@ -1,7 +1,7 @@
 /*
- * proxy_fwd.c: ordinary requests, forwarded with libcurl and streamed back.
+ * fwd.c: ordinary requests, forwarded with libcurl and streamed back.
  *
- * Everything here runs on the thread of the request's event loop (proxy_loop.c).  A
+ * Everything here runs on the thread of the request's event loop (loop.c).  A
  * forwarded request suspends its connection until the API server's
  * response headers arrive; a small answer that is complete by then leaves
  * in one buffer (one TLS record, one write).  Anything longer, a watch or

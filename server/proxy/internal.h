@@ -1,11 +1,11 @@
 /*
  * internal.h: what the files of the proxy's server adapter share.
  *
- * proxy.c   daemons, signals, TLS reload, authentication, audit
+ * proxy.c   the entry point, daemons, authentication
  * fwd.c     ordinary requests: libcurl, streamed back as they arrive
  * tun.c     Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
  * ops.c     metrics, health, credentials, logging
- * loop.c    the event loops: HTTPS daemons, libcurl sockets, TLS reload
+ * loop.c    the event loops: HTTPS daemons, libcurl sockets
  *
  * Threading: each event-loop thread (one per CPU unless --threads says)
  * runs its own libmicrohttpd daemon (external epoll mode) and every
@@ -18,17 +18,20 @@
 #ifndef KT_SERVER_PROXY_H
 #define KT_SERVER_PROXY_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <microhttpd.h>
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include "kt/jwt.h"
-#include "log.h"
 #include "kt/oidc.h"
 #include "kt/proxy.h"
+#include "core.h"
+#include "log.h"
 
 #define PROXY_LAT_BUCKETS 12
 #define PROXY_MAX_REASONS 32
@@ -39,11 +42,10 @@ struct proxy_metrics {
 	atomic_ullong auth_fail[PROXY_MAX_REASONS];
 	const char *reason_names[PROXY_MAX_REASONS]; /* static strings; guarded by lock */
 	pthread_mutex_t lock;
-	atomic_ullong lat_bucket[PROXY_LAT_BUCKETS + 1];
-	atomic_ullong lat_count, lat_sum_us;
+	struct kt_histogram latency;        /* to the API server's response headers */
 	atomic_llong tunnels_open;
 	atomic_ullong tunnels_total, cache_hits, cache_misses, jwks_ok, jwks_fail;
-	atomic_uint loops;                 /* event loops running (proxy_loop.c) */
+	atomic_uint loops;                 /* event loops running (loop.c) */
 	atomic_ullong loop_conns[PROXY_MAX_LOOPS]; /* connections each loop was dealt */
 };
 
@@ -81,7 +83,7 @@ struct proxy {
 };
 
 /*
- * One event loop's own state (proxy_loop.c): its daemon's connections and
+ * One event loop's own state (loop.c): its daemon's connections and
  * transfers live here and are touched by its thread only; other threads
  * only write to wake_fd (kt_proxy_loop_wake).
  */
@@ -93,7 +95,7 @@ struct proxy_worker {
 	struct fwd *fwds;         /* every forwarded request, for the sweeps */
 	CURL *easy_pool[32];      /* finished handles, ready for reuse */
 	size_t n_easy;
-	struct preq *corked[64];  /* answers held for one TLS record (proxy_fwd.c) */
+	struct preq *corked[64];  /* answers held for one TLS record (fwd.c) */
 	size_t n_corked;
 };
 
@@ -121,10 +123,16 @@ struct preq {
 };
 
 
-/* proxy.c: a loop's HTTPS daemon, serving p->tls; its connections come from proxy_loop.c */
+/*
+ * proxy.c: a loop's HTTPS daemon, serving p->tls; its connections come from
+ * loop.c.  The one pair of files that call each other: proxy.c starts the
+ * loops, and each loop starts its daemon, whose callbacks (authentication,
+ * dispatch) are proxy.c's.  Breaking it would take a function pointer that
+ * says the same thing less plainly.
+ */
 struct MHD_Daemon *kt_proxy_daemon_start(struct proxy_worker *w);
 
-/* proxy_loop.c */
+/* loop.c */
 struct proxy_loop;
 /*
  * Start n loop threads (0: one per CPU); the first accepts on listen_fd
@@ -132,7 +140,6 @@ struct proxy_loop;
  */
 struct proxy_loop *kt_proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
 				    struct kt_err *err);
-void kt_proxy_loop_reload(struct proxy_loop *l); /* re-read the TLS files now (SIGHUP) */
 void kt_proxy_loop_drain(struct proxy_loop *l);  /* stop accepting, end streams */
 void kt_proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
 /*
@@ -140,9 +147,15 @@ void kt_proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free
  * mode libmicrohttpd wakes nobody, so without this a resumed connection
  * waits for the loop's next tick.
  */
-void kt_proxy_loop_wake(struct proxy_worker *w);
+static inline void kt_proxy_loop_wake(struct proxy_worker *w)
+{
+	uint64_t one = 1;
 
-/* proxy_fwd.c (loop thread only) */
+	if (write(w->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		kt_log(KT_LOG_WARN, "cannot wake the event loop", NULL);
+}
+
+/* fwd.c (loop thread only) */
 /* Start forwarding r (the connection waits suspended); answer it when resumed. */
 enum MHD_Result kt_proxy_forward(struct MHD_Connection *c, struct preq *r);
 enum MHD_Result kt_proxy_forward_resume(struct MHD_Connection *c, struct preq *r);
@@ -156,13 +169,13 @@ void kt_proxy_fwd_free_pool(struct proxy_worker *w);
 void kt_proxy_fwd_uncork_all(struct proxy_worker *w);
 void kt_proxy_fwd_uncork(struct preq *r);
 
-/* proxy_tun.c: the set-up runs on a thread of its own; the answer is queued on resume */
+/* tun.c: the set-up runs on a thread of its own; the answer is queued on resume */
 enum MHD_Result kt_proxy_tunnel(struct MHD_Connection *c, struct preq *r);
 enum MHD_Result kt_proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r);
 /* The request ends: free a tunnel whose 101 never reached the client. */
 void kt_proxy_tunnel_abandon(struct preq *r);
 
-/* proxy_ops.c */
+/* ops.c */
 enum kt_rc kt_proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
 			       struct kt_err *err);
 void kt_proxy_upstream_release(struct proxy_upstream *u);

@@ -1,23 +1,23 @@
 /*
- * proxy_loop.c: the proxy's event loops, one per CPU by default.
+ * loop.c: the proxy's event loops, one per CPU by default.
  *
  * Each loop thread runs its own HTTPS daemon (libmicrohttpd in external
  * epoll mode) and every upstream transfer of its connections (its own
  * libcurl multi handle, socket API) from one epoll set, the way an nginx
  * worker does.  A request that waits for the API server, or a watch that
- * waits for its next event, is a suspended connection (proxy_fwd.c): it
+ * waits for its next event, is a suspended connection (fwd.c): it
  * costs no thread and no context switch, and under load one epoll_wait
- * serves many connections.  Tunnels (proxy_tun.c) connect and pump on
+ * serves many connections.  Tunnels (tun.c) connect and pump on
  * threads of their own and resume their connection when the API server
  * has answered.
  *
  * The first loop accepts every connection and deals them out in turn (a
  * loop hands its daemon a connection with MHD_add_connection, from its own
  * thread), so each loop gets its share even when a client opens all its
- * connections at once.  The first loop also owns the daemon's life: the
- * serving certificate is re-read each second when its files change
- * (server/tls.c, shared with `serve`: new handshakes get the new pair,
- * open connections keep theirs), drain on SIGTERM and the final stop.
+ * connections at once.  The first loop also stops accepting on SIGTERM.
+ * The serving certificate is re-read by the main thread (server/process.c,
+ * as in `serve`): new handshakes get the new pair, open connections keep
+ * theirs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,7 +63,7 @@ struct proxy_loop {
 	bool paused;   /* out of file descriptors: not accepting until the next tick */
 	bool starved;  /* said so in the log; cleared by the next accept that works */
 	unsigned n, turn;
-	atomic_bool hup, drain, stop;
+	atomic_bool drain, stop;
 	struct loop loops[];
 };
 
@@ -73,23 +73,6 @@ static long long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* A certificate and key that do not match (a renewal caught half-written) keep the old pair. */
-static void reload_tls(struct proxy *p, bool force)
-{
-	struct kt_err err = { 0 };
-	char serial[64];
-	bool changed;
-
-	if (kt_tls_reload(p->tls, force, &changed, &err)) {
-		kt_log(KT_LOG_ERROR, "tls reload failed: the old certificate keeps serving", "error",
-		       err.msg, NULL);
-	} else if (changed) {
-		kt_tls_serial(p->tls, serial, sizeof(serial));
-		kt_log(KT_LOG_INFO, "tls certificate reloaded", "cert", p->opts->tls_cert, "serial",
-		       serial, NULL);
-	}
 }
 
 static void run_daemon(struct loop *l)
@@ -298,8 +281,6 @@ static void *loop_main(void *cls)
 			run_daemon(l);
 			curl_timeouts(l); /* requests that just started */
 		}
-		if (first && atomic_exchange(&g->hup, false))
-			reload_tls(g->p, true);
 		if (atomic_load(&g->drain) && !l->drained) {
 			if (first)
 				stop_accepting(l);
@@ -307,10 +288,8 @@ static void *loop_main(void *cls)
 			l->drained = true;
 		}
 		if (mono_ms() >= next_tick) {
-			if (first && !l->drained) {
-				reload_tls(g->p, false);
+			if (first && !l->drained)
 				resume_accepting(l);
-			}
 			kt_proxy_fwd_sweep(&l->w);
 			next_tick = mono_ms() + 1000;
 		}
@@ -418,20 +397,6 @@ struct proxy_loop *kt_proxy_loop_start(struct proxy *p, int listen_fd, unsigned 
 fail:
 	kt_proxy_loop_stop(g);
 	return NULL;
-}
-
-void kt_proxy_loop_wake(struct proxy_worker *w)
-{
-	uint64_t one = 1;
-
-	if (write(w->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		kt_log(KT_LOG_WARN, "cannot wake the event loop", NULL);
-}
-
-void kt_proxy_loop_reload(struct proxy_loop *g)
-{
-	atomic_store(&g->hup, true);
-	kt_proxy_loop_wake(&g->loops[0].w);
 }
 
 void kt_proxy_loop_drain(struct proxy_loop *g)

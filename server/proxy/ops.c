@@ -1,5 +1,5 @@
 /*
- * proxy_ops.c: the proxy's upstream settings, credentials, metrics and logs.
+ * ops.c: the proxy's upstream settings, credentials, metrics and logs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,17 +183,19 @@ bool kt_proxy_creds_header(struct proxy_creds *c, struct kt_buf *out)
 
 void kt_proxy_creds_release(struct proxy_creds *c)
 {
+	pthread_mutex_destroy(&c->lock); /* the loops have stopped: nobody holds it */
 	free(c->token);
 	c->token = NULL;
-	pthread_mutex_destroy(&c->lock);
 }
 
-static const double lat_bounds[PROXY_LAT_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-						      0.05,   0.1,   0.25,   0.5,   1,    5 };
+static const unsigned long lat_bounds_us[PROXY_LAT_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 5000000,
+};
 
 void kt_proxy_metrics_init(struct proxy_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
+	kt_histogram_init(&m->latency, lat_bounds_us, PROXY_LAT_BUCKETS);
 	pthread_mutex_init(&m->lock, NULL);
 }
 
@@ -220,21 +222,13 @@ void kt_proxy_count_auth_fail(struct proxy_metrics *m, const char *reason)
 
 void kt_proxy_observe_latency(struct proxy_metrics *m, double s)
 {
-	size_t i;
-
-	for (i = 0; i < PROXY_LAT_BUCKETS && s > lat_bounds[i]; i++)
-		;
-	atomic_fetch_add_explicit(&m->lat_bucket[i], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->lat_count, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->lat_sum_us, (unsigned long long)(s * 1e6),
-				  memory_order_relaxed);
+	kt_histogram_observe(&m->latency, (uint64_t)(s * 1e6));
 }
 
 char *kt_proxy_metrics_render(struct proxy *p, size_t *len)
 {
 	struct proxy_metrics *m = &p->m;
 	struct kt_buf b = KT_BUF_INIT;
-	unsigned long long cum = 0;
 	struct kt_jwks *keys;
 	size_t i;
 
@@ -253,26 +247,9 @@ char *kt_proxy_metrics_render(struct proxy *p, size_t *len)
 		kt_buf_addf(&b, "kubetenant_proxy_auth_failures_total{reason=\"%s\"} %llu\n",
 			    m->reason_names[i], atomic_load(&m->auth_fail[i]));
 	pthread_mutex_unlock(&m->lock);
-	kt_buf_adds(&b, "# HELP kubetenant_proxy_upstream_latency_seconds Time to the API "
-			"server's response headers.\n"
-			"# TYPE kubetenant_proxy_upstream_latency_seconds histogram\n");
-	for (i = 0; i <= PROXY_LAT_BUCKETS; i++) {
-		cum += atomic_load(&m->lat_bucket[i]);
-		if (i < PROXY_LAT_BUCKETS)
-			kt_buf_addf(&b,
-				    "kubetenant_proxy_upstream_latency_seconds_bucket{le=\"%g\"} "
-				    "%llu\n",
-				    lat_bounds[i], cum);
-		else
-			kt_buf_addf(&b,
-				    "kubetenant_proxy_upstream_latency_seconds_bucket{le=\"+Inf\"} "
-				    "%llu\n",
-				    cum);
-	}
-	kt_buf_addf(&b, "kubetenant_proxy_upstream_latency_seconds_sum %.6f\n",
-		    (double)atomic_load(&m->lat_sum_us) / 1e6);
-	kt_buf_addf(&b, "kubetenant_proxy_upstream_latency_seconds_count %llu\n",
-		    atomic_load(&m->lat_count));
+	kt_prom_help(&b, "kubetenant_proxy_upstream_latency_seconds", "histogram",
+		     "Time to the API server's response headers.");
+	kt_prom_histogram(&b, "kubetenant_proxy_upstream_latency_seconds", NULL, &m->latency);
 	keys = kt_oidc_keys(p->oidc);
 	kt_buf_addf(&b,
 		    "# TYPE kubetenant_proxy_tunnels_open gauge\nkubetenant_proxy_tunnels_open %lld\n"

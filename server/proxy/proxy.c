@@ -6,11 +6,12 @@
  *   2. no "Authorization: Bearer" (or Basic): 401 with WWW-Authenticate;
  *   3. the token is verified (cache, then kt_jwt_verify; an unknown kid
  *      refreshes the key set at most every 10 seconds) or 401;
- * and only then forwarded (proxy_fwd.c) or tunnelled (proxy_tun.c) with
+ * and only then forwarded (fwd.c) or tunnelled (tun.c) with
  * the identity as impersonation headers.  Paths are never looked at for a
  * decision: the API server authorizes the impersonated user.
  *
- * The event loop, the daemons and TLS reload live in proxy_loop.c.
+ * The event loops and their daemons live in loop.c; signals and the
+ * certificate's reload are server/process.c's.
  */
 #include <arpa/inet.h>
 #include <signal.h>
@@ -205,23 +206,19 @@ static enum MHD_Result text(struct MHD_Connection *c, struct preq *r, unsigned c
 	return ret;
 }
 
-static bool ready(struct proxy *p)
-{
-	struct kt_jwks *k = kt_oidc_keys(p->oidc);
-	bool ok = k != NULL;
-
-	kt_jwks_unref(k);
-	return ok && !atomic_load(&p->draining);
-}
-
 static enum MHD_Result health(struct proxy *p, struct MHD_Connection *c, struct preq *r,
 			      const char *path)
 {
-	if (!strcmp(path, "/healthz") || !strcmp(path, "/livez"))
-		return text(c, r, 200, "ok\n", "text/plain");
-	if (ready(p))
-		return text(c, r, 200, "ok\n", "text/plain");
-	return text(c, r, 503, "key set not loaded\n", "text/plain");
+	struct kt_jwks *k = kt_oidc_keys(p->oidc);
+	const char *why;
+	char body[64];
+	int code;
+
+	code = kt_health_probe(path, atomic_load(&p->draining), k ? NULL : "key set not loaded",
+			       &why);
+	kt_jwks_unref(k);
+	snprintf(body, sizeof(body), "%s\n", why);
+	return text(c, r, code ? (unsigned)code : 404, code ? body : "not found\n", "text/plain");
 }
 
 static bool is_health(const char *uri)
@@ -423,7 +420,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 }
 
 /*
- * External epoll mode: its event loop (proxy_loop.c) runs the daemon, so a
+ * External epoll mode: its event loop (loop.c) runs the daemon, so a
  * request waiting for the API server is a suspended connection, not a
  * blocked thread.  The loop hands it its connections (MHD_add_connection),
  * so every loop gets its share.  The certificate comes from a callback per
@@ -553,22 +550,22 @@ static void teardown(struct server *s)
 	pthread_mutex_destroy(&s->p.m.lock);
 }
 
+static void drain(void *ctx, const sigset_t *sigs)
+{
+	(void)sigs; /* the grace period is --shutdown-grace, whatever comes next */
+	shutdown_all(ctx);
+}
+
 enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 {
 	struct server *s = calloc(1, sizeof(*s));
+	struct kt_process proc = { .interval_s = 1, .drain = drain };
 	sigset_t set;
 	enum kt_rc rc;
-	int sig;
 
 	if (!s)
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	/* every thread created from here on inherits the mask; only sigtimedwait sees them */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	kt_process_signals(&set);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = setup(s, o, err);
 	if (rc || o->check_only) {
@@ -584,15 +581,9 @@ enum kt_rc kt_proxy_serve(struct kt_proxy_opts *o, struct kt_err *err)
 	}
 	kt_log(KT_LOG_INFO, "listening", "listen", o->listen, "upstream", o->upstream, "issuer",
 	       o->issuer_url, NULL);
-	for (;;) {
-		sig = sigwaitinfo(&set, NULL);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		if (sig == SIGHUP)
-			kt_proxy_loop_reload(s->loop);
-	}
-	kt_log(KT_LOG_INFO, "shutting down", NULL);
-	shutdown_all(s);
+	proc.tls = s->p.tls;
+	proc.ctx = s;
+	kt_process_run(&proc, &set);
 	pthread_join(s->refresher, NULL);
 	teardown(s);
 	free(s);

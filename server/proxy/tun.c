@@ -1,5 +1,5 @@
 /*
- * proxy_tun.c: Upgrade requests (kubectl exec, attach, port-forward, cp).
+ * tun.c: Upgrade requests (kubectl exec, attach, port-forward, cp).
  *
  * kubectl asks for WebSocket (v5.channel.k8s.io) first and SPDY/3.1 after;
  * both start as an HTTP/1.1 request with `Connection: Upgrade`.  The request

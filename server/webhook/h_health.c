@@ -1,10 +1,7 @@
 /*
  * h_health.c: GET /healthz (the process answers) and GET /readyz (it can
- * decide: a valid tenants file is loaded and it is not shutting down).
- *
- * Readiness drops at SIGTERM so the Service stops sending new work while
- * in-flight requests finish; liveness never depends on the tenants file,
- * so a bad ConfigMap can never make the kubelet restart a working webhook.
+ * decide: a valid tenants file is loaded and it is not shutting down), as
+ * server/health.c decides for both servers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,21 +17,24 @@ static int health_on_request(struct kt_handler *h, const struct kt_http_req *req
 			     struct kt_http_resp *resp)
 {
 	struct health_handler *self = (void *)h;
-	struct kt_conf_ref *ref;
+	struct kt_conf_ref *ref = NULL;
+	const char *why;
+	int status;
 
 	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
 		resp->allow = "GET, HEAD";
 		return kt_http_text(resp, 405, "method '%.32s' is not allowed; use GET",
 				    req->method);
 	}
-	if (!self->ready)
-		return kt_http_text(resp, 200, "ok");
-	if (atomic_load(&self->s->draining))
-		return kt_http_text(resp, 503, "shutting down");
-	ref = kt_conf_acquire(&self->s->conf);
-	if (!ref)
-		return kt_http_text(resp, 503, "no valid tenants file is loaded");
-	kt_http_text(resp, 200, "ready: tenants file generation %lu", ref->generation);
+	if (self->ready)
+		ref = kt_conf_acquire(&self->s->conf);
+	status = kt_health_probe(self->ready ? "/readyz" : "/healthz",
+				 atomic_load(&self->s->draining),
+				 ref ? NULL : "no valid tenants file is loaded", &why);
+	if (status == 200 && ref)
+		kt_http_text(resp, 200, "ready: tenants file generation %lu", ref->generation);
+	else
+		kt_http_text(resp, status, "%s", why);
 	kt_conf_release(ref);
 	return 0;
 }

@@ -82,7 +82,11 @@ void kt_metrics_init(struct kt_metrics *m)
 {
 	struct timespec ts;
 
+	size_t e;
+
 	memset(m, 0, sizeof(*m));
+	for (e = 0; e < KT_EP_N; e++)
+		kt_histogram_init(&m->latency[e], bucket_us, KT_METRICS_BUCKETS);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	m->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
@@ -90,14 +94,10 @@ void kt_metrics_init(struct kt_metrics *m)
 void kt_metrics_request(struct kt_metrics *m, enum kt_endpoint ep, const char *kind,
 			const char *operation, enum kt_verdict v, uint64_t micros)
 {
-	size_t b = 0;
-
-	atomic_fetch_add_explicit(&m->requests[ep][kt_metrics_kind(kind)][kt_metrics_op(operation)][v], 1,
-				  memory_order_relaxed);
-	while (b < KT_METRICS_BUCKETS && micros > bucket_us[b])
-		b++;
-	atomic_fetch_add_explicit(&m->latency[ep][b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->latency_sum_us[ep], micros, memory_order_relaxed);
+	atomic_fetch_add_explicit(
+		&m->requests[ep][kt_metrics_kind(kind)][kt_metrics_op(operation)][v], 1,
+		memory_order_relaxed);
+	kt_histogram_observe(&m->latency[ep], micros);
 }
 
 void kt_metrics_http(struct kt_metrics *m, int status)
@@ -114,18 +114,13 @@ static unsigned long get(atomic_ulong *v)
 	return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-static void help(struct kt_buf *o, const char *name, const char *type, const char *text)
-{
-	kt_buf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
-}
-
 static void format_requests(struct kt_metrics *m, struct kt_buf *o)
 {
 	size_t e, k, op, v;
 	unsigned long n;
 
-	help(o, "kubetenant_webhook_requests_total", "counter",
-	     "Admission reviews answered, by endpoint, kind, operation and verdict.");
+	kt_prom_help(o, "kubetenant_webhook_requests_total", "counter",
+		     "Admission reviews answered, by endpoint, kind, operation and verdict.");
 	for (e = 0; e < KT_EP_N; e++)
 		for (k = 0; k < N_KINDS + 2; k++)
 			for (op = 0; op < KT_METRICS_OPS; op++)
@@ -144,33 +139,15 @@ static void format_requests(struct kt_metrics *m, struct kt_buf *o)
 static void format_latency(struct kt_metrics *m, struct kt_buf *o)
 {
 	const char *name = "kubetenant_webhook_request_duration_seconds";
-	unsigned long cum;
-	size_t e, b;
+	char label[32];
+	size_t e;
 
-	help(o, name, "histogram",
-	     "Time from complete request headers to a ready response.");
+	kt_prom_help(o, name, "histogram",
+		     "Time from complete request headers to a ready response.");
 	for (e = 0; e < KT_EP_N; e++) {
-		cum = 0;
-		for (b = 0; b <= KT_METRICS_BUCKETS; b++) {
-			cum += get(&m->latency[e][b]);
-			if (b < KT_METRICS_BUCKETS)
-				kt_buf_addf(o, "%s_bucket{endpoint=\"%s\",le=\"%g\"} %lu\n", name,
-					    endpoints[e], (double)bucket_us[b] / 1e6, cum);
-			else
-				kt_buf_addf(o, "%s_bucket{endpoint=\"%s\",le=\"+Inf\"} %lu\n",
-					    name, endpoints[e], cum);
-		}
-		kt_buf_addf(o, "%s_sum{endpoint=\"%s\"} %.6f\n", name, endpoints[e],
-			    (double)get(&m->latency_sum_us[e]) / 1e6);
-		kt_buf_addf(o, "%s_count{endpoint=\"%s\"} %lu\n", name, endpoints[e], cum);
+		snprintf(label, sizeof(label), "endpoint=\"%s\"", endpoints[e]);
+		kt_prom_histogram(o, name, label, &m->latency[e]);
 	}
-}
-
-static void scalar(struct kt_buf *o, const char *name, const char *type, const char *text,
-		   unsigned long v)
-{
-	help(o, name, type, text);
-	kt_buf_addf(o, "%s %lu\n", name, v);
 }
 
 enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauges *g,
@@ -180,8 +157,8 @@ enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauge
 
 	format_requests(m, o);
 	format_latency(m, o);
-	help(o, "kubetenant_http_responses_total", "counter",
-	     "HTTP responses of the webhook listener, by status code.");
+	kt_prom_help(o, "kubetenant_http_responses_total", "counter",
+		     "HTTP responses of the webhook listener, by status code.");
 	for (i = 0; i <= KT_METRICS_CODES; i++) {
 		unsigned long n = get(&m->http[i]);
 
@@ -193,53 +170,53 @@ enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauge
 		else
 			kt_buf_addf(o, "kubetenant_http_responses_total{code=\"other\"} %lu\n", n);
 	}
-	help(o, "kubetenant_webhook_in_flight_requests", "gauge",
-	     "Requests being received or answered now.");
+	kt_prom_help(o, "kubetenant_webhook_in_flight_requests", "gauge",
+		     "Requests being received or answered now.");
 	kt_buf_addf(o, "kubetenant_webhook_in_flight_requests %ld\n", g->in_flight);
 	if (g->budget && g->budget->max) {
 		const char *name = "kubetenant_memory_budget_exceeded_total";
 
-		scalar(o, "kubetenant_memory_budget_bytes", "gauge",
-		       "Memory the webhook's requests may hold together (--memory-budget).",
-		       (unsigned long)g->budget->max);
-		scalar(o, "kubetenant_memory_budget_used_bytes", "gauge",
-		       "Memory charged now: bodies in flight and reviews being decoded.",
-		       (unsigned long)atomic_load_explicit(
-			       &((struct kt_http_budget *)g->budget)->used, memory_order_relaxed));
-		help(o, name, "counter",
-		     "Requests answered 503 because the memory budget had no room, by what "
-		     "did not fit.");
+		kt_prom_scalar(o, "kubetenant_memory_budget_bytes", "gauge",
+			       "Memory the webhook's requests may hold together (--memory-budget).",
+			       (unsigned long)g->budget->max);
+		kt_prom_scalar(o, "kubetenant_memory_budget_used_bytes", "gauge",
+			       "Memory charged now: bodies in flight and reviews being decoded.",
+			       (unsigned long)atomic_load_explicit(
+				       &((struct kt_http_budget *)g->budget)->used, memory_order_relaxed));
+		kt_prom_help(o, name, "counter",
+			     "Requests answered 503 because the memory budget had no room, by what "
+			     "did not fit.");
 		kt_buf_addf(o, "%s{stage=\"body\"} %lu\n%s{stage=\"decode\"} %lu\n", name,
 			    get((atomic_ulong *)&g->budget->refused_body), name,
 			    get((atomic_ulong *)&g->budget->refused_work));
 	}
-	scalar(o, "kubetenant_http_body_timeouts_total", "counter",
-	       "Connections closed because their request body was still arriving at the deadline.",
-	       g->body_timeouts);
-	scalar(o, "kubetenant_config_generation", "gauge",
-	       "Generation of the tenants file in use (1 at start, +1 per reload).",
-	       get(&m->config_generation));
-	scalar(o, "kubetenant_config_tenants", "gauge", "Tenants in the tenants file in use.",
-	       get(&m->config_tenants));
-	scalar(o, "kubetenant_config_reloads_total", "counter",
-	       "Tenants files loaded after start.", get(&m->config_reloads));
-	scalar(o, "kubetenant_config_reload_failures_total", "counter",
-	       "Tenants files rejected (the previous one kept serving).",
-	       get(&m->config_reload_failures));
-	scalar(o, "kubetenant_tls_reloads_total", "counter",
-	       "Certificate/key pairs loaded after start.", get(&m->tls_reloads));
-	scalar(o, "kubetenant_tls_reload_failures_total", "counter",
-	       "Certificate/key pairs rejected (the previous one kept serving).",
-	       get(&m->tls_reload_failures));
+	kt_prom_scalar(o, "kubetenant_http_body_timeouts_total", "counter",
+		       "Connections closed because their request body was still arriving at the deadline.",
+		       g->body_timeouts);
+	kt_prom_scalar(o, "kubetenant_config_generation", "gauge",
+		       "Generation of the tenants file in use (1 at start, +1 per reload).",
+		       get(&m->config_generation));
+	kt_prom_scalar(o, "kubetenant_config_tenants", "gauge", "Tenants in the tenants file in use.",
+		       get(&m->config_tenants));
+	kt_prom_scalar(o, "kubetenant_config_reloads_total", "counter",
+		       "Tenants files loaded after start.", get(&m->config_reloads));
+	kt_prom_scalar(o, "kubetenant_config_reload_failures_total", "counter",
+		       "Tenants files rejected (the previous one kept serving).",
+		       get(&m->config_reload_failures));
+	kt_prom_scalar(o, "kubetenant_tls_reloads_total", "counter",
+		       "Certificate/key pairs loaded after start.", get(&m->tls_reloads));
+	kt_prom_scalar(o, "kubetenant_tls_reload_failures_total", "counter",
+		       "Certificate/key pairs rejected (the previous one kept serving).",
+		       get(&m->tls_reload_failures));
 	if (g->rss_bytes >= 0) {
-		help(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+		kt_prom_help(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
 		kt_buf_addf(o, "process_resident_memory_bytes %lld\n", g->rss_bytes);
 	}
-	help(o, "process_start_time_seconds", "gauge",
-	     "Start time of the process since the Unix epoch in seconds.");
+	kt_prom_help(o, "process_start_time_seconds", "gauge",
+		     "Start time of the process since the Unix epoch in seconds.");
 	kt_buf_addf(o, "process_start_time_seconds %.3f\n", m->start_time);
 	if (g->version) {
-		help(o, "kubetenant_build_info", "gauge", "Version of kubetenant, always 1.");
+		kt_prom_help(o, "kubetenant_build_info", "gauge", "Version of kubetenant, always 1.");
 		kt_buf_addf(o, "kubetenant_build_info{version=\"%s\"} 1\n", g->version);
 	}
 	return o->len && o->buf[o->len - 1] == '\n' ? KT_OK : KT_E_NOMEM;

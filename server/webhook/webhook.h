@@ -4,7 +4,7 @@
  * The webhook adds transport only: every decision is kt_policy_review()'s
  * and every response body kt_policy_response()'s.  This header holds what
  * the handlers share: the live tenants file (swapped atomically on reload),
- * and the metrics (atomic counters); the log is kt/log.h.
+ * and the metrics (atomic counters); the log is server/log.h.
  */
 #ifndef KT_SERVE_H
 #define KT_SERVE_H
@@ -16,9 +16,29 @@
 #include <jansson.h>
 #include "kt/buf.h"
 #include "kt/config.h"
+#include "core.h"
 #include "http.h"
 #include "log.h"
 #include "kt/policy.h"
+
+/* ---- the entry point (serve.c) ---- */
+
+struct kt_webhook_opts {
+	const char *tenants, *cert, *key; /* files, re-read when they change */
+	const char *listen, *metrics_listen; /* metrics_listen "off" or "none": no listener */
+	unsigned threads, max_conn, timeout, drain, interval, budget_mib;
+	bool check_only;                  /* load the certificate, check the addresses, return */
+	const char *version;
+};
+
+/*
+ * Serve cfg (taken, loaded from o->tenants by the caller) until SIGTERM or
+ * SIGINT; KT_OK after a clean shutdown.  Otherwise err says why: KT_E_IO
+ * for a certificate or key that cannot be used, KT_E_INVALID for a bad
+ * address, another code when a listener cannot start.
+ */
+enum kt_rc kt_webhook_serve(const struct kt_webhook_opts *o, struct kt_config *cfg,
+			    struct kt_err *err);
 
 /* ---- the live tenants file ---- */
 
@@ -65,8 +85,7 @@ enum kt_verdict { KT_V_ALLOWED, KT_V_MUTATED, KT_V_DENIED, KT_V_INVALID, KT_V_ER
  */
 struct kt_metrics {
 	atomic_ulong requests[KT_EP_N][KT_METRICS_KINDS][KT_METRICS_OPS][KT_V_N];
-	atomic_ulong latency[KT_EP_N][KT_METRICS_BUCKETS + 1];
-	atomic_ulong latency_sum_us[KT_EP_N];
+	struct kt_histogram latency[KT_EP_N];
 	atomic_ulong http[KT_METRICS_CODES + 1];
 	atomic_ulong config_reloads, config_reload_failures;
 	atomic_ulong tls_reloads, tls_reload_failures;

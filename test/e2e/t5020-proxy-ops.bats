@@ -135,7 +135,7 @@ good_claims() {
 	pid=$(cat "$PROXY_DIR/proxy.pid")
 	# the files are looked at every second
 	while [ "$(ps -o etimes= -p "$pid")" -lt 3 ]; do sleep 0.5; done
-	! grep -q '"msg":"tls certificate reloaded"' "$PROXY_DIR/proxy.log"
+	! grep -q '"msg":"certificate reloaded"' "$PROXY_DIR/proxy.log"
 }
 
 @test "proxy: SIGHUP reloads the serving certificate; open watches keep running" {
@@ -159,12 +159,12 @@ good_claims() {
 	for _ in $(seq 1 100); do grep -q web-watch-2 "$BATS_TEST_TMPDIR/watch" && break; sleep 0.1; done
 	kill "$wpid" 2>/dev/null || true
 	grep -q web-watch-2 "$BATS_TEST_TMPDIR/watch"
-	grep -q '"msg":"tls certificate reloaded"' "$PROXY_DIR/proxy.log"
+	grep -q '"msg":"certificate reloaded"' "$PROXY_DIR/proxy.log"
 	# a pair that does not match (a half-written renewal) keeps the current one
 	cp "$PROXY_DIR/issuer.key" "$PROXY_DIR/proxy.key"
 	kill -HUP "$(cat "$PROXY_DIR/proxy.pid")"
 	sleep 0.5
-	grep -q '"msg":"tls reload failed' "$PROXY_DIR/proxy.log"
+	grep -q '"msg":"certificate rejected' "$PROXY_DIR/proxy.log"
 	[[ "$(subject)" == *"CN = proxy2"* ]]
 	run kc get pods -n team-a -o name
 	[ "$status" -eq 0 ]
