@@ -1,6 +1,7 @@
 /*
- * t_server.c: the webhook server without sockets: routing, listen
- * addresses, log escaping, metrics formatting, the config swap and the
+ * t_server.c: server/ (libktserver.a) without sockets: routing, listen
+ * addresses, log escaping, metrics formatting, the probes' answers, the
+ * histogram, the config swap and the
  * handlers called with a fake request (h2o's loopback idea).
  */
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include "http.h"
 #include "log.h"
+#include "core.h"
 #include "webhook/webhook.h"
 
 static const char tenants_yaml[] =
@@ -515,6 +517,54 @@ static void reload_sees_a_file_swapped_after_the_first_read(void **state)
 	unlink(path);
 }
 
+/* The answer both servers give their probes (server/health.c). */
+static void probes_answer_alike(void **state)
+{
+	const char *why;
+
+	(void)state;
+	/* liveness never depends on anything: not on a drain, not on a missing file */
+	assert_int_equal(kt_health_probe("/healthz", true, "no file", &why), 200);
+	assert_string_equal(why, "ok");
+	assert_int_equal(kt_health_probe("/livez", true, "no file", &why), 200);
+	assert_int_equal(kt_health_probe("/readyz", false, NULL, &why), 200);
+	assert_string_equal(why, "ok");
+	/* a drain comes first: the Service must stop sending work whatever else holds */
+	assert_int_equal(kt_health_probe("/readyz", true, "no file", &why), 503);
+	assert_string_equal(why, "shutting down");
+	assert_int_equal(kt_health_probe("/readyz", false, "key set not loaded", &why), 503);
+	assert_string_equal(why, "key set not loaded");
+	assert_int_equal(kt_health_probe("/readyz/", false, NULL, &why), 0);
+	assert_int_equal(kt_health_probe("/metrics", false, NULL, &why), 0);
+}
+
+/* One histogram type for both servers: cumulative buckets, le in seconds, +Inf. */
+static void histogram_series(void **state)
+{
+	static const unsigned long bounds[] = { 500, 1000, 5000000 };
+	struct kt_histogram h;
+	struct kt_buf o = KT_BUF_INIT;
+
+	(void)state;
+	kt_histogram_init(&h, bounds, 3);
+	kt_histogram_observe(&h, 500);  /* on a bound: that bucket (le is "less or equal") */
+	kt_histogram_observe(&h, 501);
+	kt_histogram_observe(&h, 9000000);
+	kt_prom_histogram(&o, "x_seconds", NULL, &h);
+	assert_string_equal(o.buf, "x_seconds_bucket{le=\"0.0005\"} 1\n"
+				   "x_seconds_bucket{le=\"0.001\"} 2\n"
+				   "x_seconds_bucket{le=\"5\"} 2\n"
+				   "x_seconds_bucket{le=\"+Inf\"} 3\n"
+				   "x_seconds_sum 9.001001\n"
+				   "x_seconds_count 3\n");
+	kt_buf_reset(&o);
+	kt_prom_histogram(&o, "x_seconds", "endpoint=\"mutate\"", &h);
+	assert_non_null(strstr(o.buf, "x_seconds_bucket{endpoint=\"mutate\",le=\"+Inf\"} 3\n"));
+	assert_non_null(strstr(o.buf, "x_seconds_sum{endpoint=\"mutate\"} 9.001001\n"));
+	assert_non_null(strstr(o.buf, "x_seconds_count{endpoint=\"mutate\"} 3\n"));
+	kt_buf_release(&o);
+}
+
 static void health_and_metrics_handlers(void **state)
 {
 	struct kt_serve *s = malloc(sizeof(*s));
@@ -587,6 +637,8 @@ int main(void)
 		cmocka_unit_test(conf_slot_keeps_old_config_for_running_requests),
 		cmocka_unit_test(webhook_transport_rules),
 		cmocka_unit_test(reload_sees_a_file_swapped_after_the_first_read),
+		cmocka_unit_test(probes_answer_alike),
+		cmocka_unit_test(histogram_series),
 		cmocka_unit_test(health_and_metrics_handlers),
 		cmocka_unit_test(http_text_fills_response),
 	};
