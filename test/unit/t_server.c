@@ -1,8 +1,8 @@
 /*
  * t_server.c: server/ (libktserver.a) without sockets: routing, listen
  * addresses, log escaping, metrics formatting, the probes' answers, the
- * histogram, the config swap and the
- * handlers called with a fake request (h2o's loopback idea).
+ * histogram, the config swap and the handlers called with a fake request
+ * (h2o's loopback idea).
  */
 #include <stdarg.h>
 #include <stddef.h>
