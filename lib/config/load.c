@@ -203,7 +203,7 @@ enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struc
 		rc = KT_E_NOMEM;
 		goto out;
 	}
-	yrc = rc = kt_yaml_load(copy, len, &ld.arena, &ld.sink, &root);
+	yrc = rc = kt_config_yaml(copy, len, &ld.arena, &ld.sink, &root);
 	if (rc == KT_E_NOMEM || rc == KT_E_PARSE || (rc == KT_E_INVALID && !root))
 		goto out;
 	ld.cfg = cfg;
