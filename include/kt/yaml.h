@@ -71,7 +71,8 @@ struct kt_yaml_reader {
 	size_t max_weight;   /* nodes per document, aliases followed; 0: 4Mi */
 	bool json;           /* the text is JSON */
 	bool stream;         /* many documents (each to document()); else at most one */
-	bool merge_keys;     /* a plain "<<" key may repeat: it merges, the caller says how */
+	bool keys_by_value;  /* the caller finds repeated keys once it has resolved them
+			      * (by YAML 1.1, on and 'on' are two keys; "<<" merges) */
 	void *ctx;
 	/* Each node as it opens, marked and tagged: anything but KT_OK stops reading. */
 	enum kt_rc (*opened)(void *ctx, const struct kt_ynode *n);

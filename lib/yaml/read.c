@@ -439,13 +439,6 @@ static void report_dup(struct builder *b, struct kt_ypair *later, const struct k
 		later->key->n, first->line);
 }
 
-/* A key that takes part in duplicate checks: a scalar, bar a merge key. */
-static bool checked_key(const struct builder *b, const struct kt_ynode *k)
-{
-	return k->kind == KT_Y_SCALAR &&
-	       !(b->r->merge_keys && k->plain && !k->tag && kt_ynode_is(k, "<<"));
-}
-
 /* Every repeated scalar key is reported; the first one wins. */
 static void find_dups(struct builder *b, struct kt_ynode *map)
 {
@@ -453,14 +446,14 @@ static void find_dups(struct builder *b, struct kt_ynode *map)
 	struct keyref *r;
 	size_t i, j, n = map->n;
 
-	if (n < 2)
+	if (n < 2 || b->r->keys_by_value)
 		return;
 	if (n <= 16) {
 		for (i = 1; i < n && !b->stop; i++) {
-			if (!checked_key(b, p[i].key))
+			if (p[i].key->kind != KT_Y_SCALAR)
 				continue;
 			for (j = 0; j < i; j++)
-				if (checked_key(b, p[j].key) && !p[j].dup &&
+				if (p[j].key->kind == KT_Y_SCALAR && !p[j].dup &&
 				    !key_cmp(p[i].key, p[j].key)) {
 					report_dup(b, &p[i], p[j].key);
 					break;
@@ -474,7 +467,7 @@ static void find_dups(struct builder *b, struct kt_ynode *map)
 		return;
 	}
 	for (i = j = 0; i < n; i++)
-		if (checked_key(b, p[i].key))
+		if (p[i].key->kind == KT_Y_SCALAR)
 			r[j++] = (struct keyref){ p[i].key, i };
 	qsort(r, j, sizeof(*r), keyref_cmp);
 	/* sorted by (text, position): each run starts with the first definition */
