@@ -46,7 +46,8 @@ struct kt_ynode {
 
 /* What went wrong, for the caller to word. */
 enum kt_yproblem_code {
-	KT_YP_SYNTAX = 1,  /* libfyaml's error: text is its message (may be NULL) */
+	KT_YP_NOT_UTF8 = 1, /* text: the first byte that is not UTF-8, or a NUL */
+	KT_YP_SYNTAX,  /* libfyaml's error: text is its message (may be NULL) */
 	KT_YP_DEPTH,       /* nesting deeper than max_depth, aliases followed; reading stops */
 	KT_YP_WEIGHT,      /* more than max_weight nodes in a document, aliases followed */
 	KT_YP_SCALAR_LEN,  /* a scalar longer than max_scalar: it reads as "" */

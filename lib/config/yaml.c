@@ -64,6 +64,11 @@ static enum kt_rc problem(void *ctx, const struct kt_yproblem *p)
 	char text[72];
 
 	switch (p->code) {
+	case KT_YP_NOT_UTF8:
+		kt_diag_add(rd->sink, p->line, p->col,
+			    "the tenants file is not UTF-8 text (byte 0x%02x)",
+			    (unsigned char)p->text[0]);
+		break;
 	case KT_YP_SYNTAX:
 		if (p->text)
 			kt_diag_add(rd->sink, p->line, p->col, "invalid YAML: %s", p->text);

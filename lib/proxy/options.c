@@ -225,6 +225,10 @@ static enum kt_rc problem(void *ctx, const struct kt_yproblem *p)
 	int n = (int)(p->len > 64 ? 64 : p->len);
 
 	switch (p->code) {
+	case KT_YP_NOT_UTF8:
+		kt_err_set(rd->err, KT_E_PARSE, "byte 0x%02x is not UTF-8 text",
+			   (unsigned char)p->text[0]);
+		break;
 	case KT_YP_SYNTAX:
 		kt_err_set(rd->err, KT_E_PARSE, "invalid YAML: %s", p->text ? p->text : "syntax error");
 		break;

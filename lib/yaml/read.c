@@ -12,6 +12,7 @@
  * node, and each document's weight (the nodes reachable with aliases
  * followed) is capped, so a bomb is refused in linear time.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libfyaml.h>
@@ -562,6 +563,61 @@ static void discard(struct fy_diag *diag, void *user, const char *buf, size_t le
 	(void)len;
 }
 
+/*
+ * The text must be UTF-8 without NUL bytes: libfyaml would otherwise guess
+ * UTF-16 from a byte-order mark, or stop early, and report nothing useful;
+ * and libfyaml 0.7.12 loops forever on invalid UTF-8 inside a "%" directive.
+ * ASCII, nearly all of a YAML file, is skipped eight bytes at a time;
+ * the position is worked out only when there is a problem.
+ */
+static bool utf8_problem(const unsigned char *s, size_t n, int *line, int *col, size_t *at)
+{
+	size_t i = 0, k, chars = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		unsigned cp;
+		uint64_t w;
+
+		if (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			/* no high bit and no zero byte in the word */
+			if (!(w & 0x8080808080808080ull) &&
+			    !((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+		    : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (!c || !len || i + len > n)
+			break;
+		cp = len == 1 ? c : len == 2 ? c & 0x1fu : len == 3 ? c & 0x0fu : c & 0x07u;
+		for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		/* no truncated, overlong, surrogate or out-of-range sequences */
+		if (k < len || (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+			break;
+		i += len;
+	}
+	if (i >= n)
+		return false;
+	*at = i;
+	*line = 1;
+	for (k = 0; k < i; k++) {
+		if (s[k] == '\n') {
+			(*line)++;
+			chars = 0;
+		} else if ((s[k] & 0xc0) != 0x80) {
+			chars++;
+		}
+	}
+	*col = (int)chars + 1;
+	return true;
+}
+
 enum kt_rc kt_yaml_read(const struct kt_yaml_reader *r, const char *text, size_t len,
 			struct kt_arena *a)
 {
@@ -578,6 +634,10 @@ enum kt_rc kt_yaml_read(const struct kt_yaml_reader *r, const char *text, size_t
 	size_t i;
 
 	b.max_depth = r->max_depth ? r->max_depth : DEFAULT_DEPTH;
+	if (utf8_problem((const unsigned char *)text, len, &b.line, &b.col, &i)) {
+		problem(&b, KT_YP_NOT_UTF8, b.line, b.col, text + i, 1, 0);
+		return b.cb_rc ? b.cb_rc : KT_E_PARSE;
+	}
 	b.max_weight = r->max_weight ? r->max_weight : DEFAULT_WEIGHT;
 	/* libfyaml must never print: collect its errors and show them our way */
 	fy_diag_cfg_default(&dcfg);

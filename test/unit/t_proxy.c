@@ -311,6 +311,10 @@ static void config_file_problems_have_positions(void **state)
 	assert_string_equal(err.msg, "undefined alias '*u'");
 	assert_int_equal(load_text(&o, "issuer-url: [x\n", &err), KT_E_PARSE);
 	assert_non_null(strstr(err.msg, "invalid YAML"));
+	/* libfyaml 0.7.12 never returns from this one (found by fuzz_yaml) */
+	assert_int_equal(load_text(&o, "%p\xff\n", &err), KT_E_PARSE);
+	assert_string_equal(err.msg, "byte 0xff is not UTF-8 text");
+	assert_non_null(strstr(err.where, ":1:3"));
 	assert_int_equal(load_text(&o, "- issuer-url\n", &err), KT_E_PARSE);
 	assert_string_equal(err.msg, "not a YAML mapping of option names");
 	assert_int_equal(load_text(&o, "a: 1\n---\nb: 2\n", &err), KT_E_PARSE);

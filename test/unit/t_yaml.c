@@ -317,6 +317,14 @@ static void documents_and_scalars(void **state)
 	assert_true(n->plain);
 	assert_string_equal(n->tag, "tag:yaml.org,2002:int");
 	kt_arena_release(&g.a);
+	/* not UTF-8 (or a NUL): refused before libfyaml, which loops forever on this one */
+	read1(&g, "a: 1\n%p\xff\n");
+	assert_int_equal(g.rc, KT_E_PARSE);
+	assert_int_equal(g.p[0].code, KT_YP_NOT_UTF8);
+	assert_int_equal(g.p[0].line, 2);
+	assert_int_equal(g.p[0].col, 3);
+	assert_int_equal((unsigned char)g.p[0].text[0], 0xff);
+	kt_arena_release(&g.a);
 	/* not YAML: libfyaml's message, with a position */
 	read1(&g, "a: [1, 2\n");
 	assert_int_equal(g.rc, KT_E_PARSE);
