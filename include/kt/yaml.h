@@ -75,7 +75,8 @@ struct kt_yaml_reader {
 	bool keys_by_value;  /* the caller finds repeated keys once it has resolved them
 			      * (by YAML 1.1, on and 'on' are two keys; "<<" merges) */
 	void *ctx;
-	/* Each node as it opens, marked and tagged: anything but KT_OK stops reading. */
+	/* Each node as it opens, marked and tagged (a scalar's text comes after):
+	 * anything but KT_OK stops reading. */
 	enum kt_rc (*opened)(void *ctx, const struct kt_ynode *n);
 	/* Each problem: anything but KT_OK stops reading and is returned. */
 	enum kt_rc (*problem)(void *ctx, const struct kt_yproblem *p);
