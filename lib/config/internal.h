@@ -3,9 +3,8 @@
  * reaches for).  Not part of the public API: include/kt/config.h is.
  *
  * Loading is three passes over one arena:
- *   yaml.c     libfyaml events -> a small tree of kt_ynode with line:col for
- *              every node (libfyaml 0.7 has no public node marks), duplicate
- *              keys, anchors and aliases resolved without expansion;
+ *   yaml.c     the YAML reader (lib/yaml) -> a tree of kt_ynode with line:col
+ *              for every node, worded for a tenants file;
  *   convert.c  tree -> struct kt_config, checking every key and value;
  *   validate.c checks across the whole file (references, namespaces,
  *              hostname ownership) and the advisory lint.
@@ -17,7 +16,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "kt/arena.h"
 #include "kt/config.h"
+#include "kt/yaml.h"
 
 /* Bounds on what one file may hold, besides those in config.h. */
 #define KT_Y_MAX_DEPTH 32           /* the schema needs 6 levels */
@@ -27,17 +28,6 @@
 #define KT_MAX_LIST 1000            /* entries in one list */
 #define KT_MAX_RESOURCES 64         /* entries in quota or one limits section */
 #define KT_MAX_STRLEN 1024          /* a free-form string */
-
-/* ------------------------------------------------------------------ arena */
-
-struct kt_arena_chunk;
-struct kt_arena {
-	struct kt_arena_chunk *head;
-	size_t used, size;
-};
-void *kt_arena_alloc(struct kt_arena *a, size_t n); /* 8-aligned, NULL on failure */
-char *kt_arena_strndup(struct kt_arena *a, const char *s, size_t n);
-void kt_arena_release(struct kt_arena *a);
 
 /* ------------------------------------------------------------ diagnostics */
 
@@ -53,30 +43,7 @@ void kt_diag_vadd(struct kt_diag_sink *s, int line, int col, const char *fmt, va
 /* Sort by line, then column, keeping the order of equal positions; move into *out. */
 void kt_diag_finish(struct kt_diag_sink *s, struct kt_diags *out);
 
-/* --------------------------------------------------------------- the tree */
-
-enum { KT_Y_SCALAR = 1, KT_Y_MAP, KT_Y_SEQ };
-
-struct kt_ynode;
-struct kt_ypair {
-	struct kt_ynode *key, *value;
-	bool dup; /* a repeated key: reported once, then ignored */
-};
-
-struct kt_ynode {
-	unsigned char kind;
-	bool plain;    /* plain scalar: resolved as null, bool, int, float or string */
-	bool str_tag;  /* explicit !!str: always a string */
-	bool complete; /* false while its own content is still being parsed */
-	int line, col; /* 1-based */
-	size_t n;      /* scalar: bytes; map: pairs; seq: items */
-	size_t weight; /* nodes reachable from here, aliases followed (saturating) */
-	union {
-		const char *s; /* NUL-terminated; may also hold NULs within n */
-		struct kt_ypair *pairs;
-		struct kt_ynode **items;
-	} u;
-};
+/* ------------------------------------------------------------ the reading */
 
 /*
  * Parse text (NUL-terminated, len bytes) into *root (in arena a).  Returns
@@ -84,8 +51,8 @@ struct kt_ynode {
  * KT_E_INVALID (YAML, but with duplicate keys or a bad alias: problems in
  * sink, *root usable) or KT_E_NOMEM.
  */
-enum kt_rc kt_yaml_load(const char *text, size_t len, struct kt_arena *a,
-			struct kt_diag_sink *sink, struct kt_ynode **root);
+enum kt_rc kt_config_yaml(const char *text, size_t len, struct kt_arena *a,
+			  struct kt_diag_sink *sink, struct kt_ynode **root);
 
 /* Plain-scalar resolution (YAML 1.2 core schema). */
 bool kt_y_is_null(const struct kt_ynode *n);

@@ -106,60 +106,6 @@ static enum kt_rc finish(struct kt_config *cfg, const struct kt_tenant *const *b
 	return KT_OK;
 }
 
-/*
- * The file must be UTF-8 without NUL bytes: libfyaml would otherwise guess
- * UTF-16 from a byte-order mark, or stop early, and report nothing useful.
- * ASCII, nearly all of a tenants file, is skipped eight bytes at a time;
- * the position is worked out only when there is a problem.
- */
-static bool utf8_problem(const unsigned char *s, size_t n, int *line, int *col, size_t *at)
-{
-	size_t i = 0, k, chars = 0;
-
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t len;
-		unsigned cp;
-		uint64_t w;
-
-		if (i + 8 <= n) {
-			memcpy(&w, s + i, 8);
-			/* no high bit and no zero byte in the word */
-			if (!(w & 0x8080808080808080ull) &&
-			    !((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) {
-				i += 8;
-				continue;
-			}
-		}
-		len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-		    : (c & 0xf8) == 0xf0 ? 4 : 0;
-		if (!c || !len || i + len > n)
-			break;
-		cp = len == 1 ? c : len == 2 ? c & 0x1fu : len == 3 ? c & 0x0fu : c & 0x07u;
-		for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
-			cp = (cp << 6) | (s[i + k] & 0x3fu);
-		/* no truncated, overlong, surrogate or out-of-range sequences */
-		if (k < len || (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-			break;
-		i += len;
-	}
-	if (i >= n)
-		return false;
-	*at = i;
-	*line = 1;
-	for (k = 0; k < i; k++) {
-		if (s[k] == '\n') {
-			(*line)++;
-			chars = 0;
-		} else if ((s[k] & 0xc0) != 0x80) {
-			chars++;
-		}
-	}
-	*col = (int)chars + 1;
-	return true;
-}
-
 enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struct kt_config **out,
 			   struct kt_diags *diags, struct kt_err *err)
 {
@@ -186,24 +132,13 @@ enum kt_rc kt_config_parse(const char *text, size_t len, const char *name, struc
 	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	{
-		int line, col;
-		size_t at;
-
-		if (utf8_problem((const unsigned char *)copy, len, &line, &col, &at)) {
-			kt_diag_add(&ld.sink, line, col, "the tenants file is not UTF-8 text "
-				    "(byte 0x%02x)", (unsigned char)copy[at]);
-			rc = KT_E_PARSE;
-			goto out;
-		}
-	}
 	cfg->hash = kt_hash_bytes(text, len, 0);
 	cfg->path = strdup(name);
 	if (!cfg->path) {
 		rc = KT_E_NOMEM;
 		goto out;
 	}
-	yrc = rc = kt_yaml_load(copy, len, &ld.arena, &ld.sink, &root);
+	yrc = rc = kt_config_yaml(copy, len, &ld.arena, &ld.sink, &root);
 	if (rc == KT_E_NOMEM || rc == KT_E_PARSE || (rc == KT_E_INVALID && !root))
 		goto out;
 	ld.cfg = cfg;

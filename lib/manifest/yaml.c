@@ -1,13 +1,12 @@
 /*
  * yaml.c: YAML (or JSON) bytes to jansson values, one document at a time,
- * built from libfyaml's event stream.
+ * read by the one YAML reader (lib/yaml) and given meaning here.
  *
- * Why events and not libfyaml's document tree: the tree would expand aliases
- * for us without a budget (the "billion laughs" bomb) and resolve scalars by
- * YAML 1.2 rules, while Kubernetes uses go-yaml v2's YAML 1.1 rules.  Walking
- * events we keep one frame per open collection, count every value (aliases
- * included) against a budget, bound the nesting, and see each mapping key
- * once, so duplicates are caught with their line.
+ * The reader bounds nesting and alias expansion and refuses repeated keys;
+ * this file resolves scalars by go-yaml v2's YAML 1.1 rules (what
+ * Kubernetes uses, not libfyaml's 1.2), merges << keys, copies aliases
+ * (each copy counted by the reader's budget) and refuses keys that repeat
+ * once resolved ({1: a, "1": b}).
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,46 +15,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libfyaml.h>
-#include "kt/buf.h"
 #include "kt/utf8.h"
+#include "kt/yaml.h"
 #include "manifest_int.h"
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
-struct frame {
-	json_t *node;      /* the object or array being built */
-	bool is_map;
-	bool have_key;     /* mapping: a key waits for its value */
-	char *key;
-	size_t key_len;
-	bool key_merge;    /* the waiting key is a << merge key */
-	int key_line, key_col;
-	json_t *merges;    /* mappings to merge in when the mapping ends */
-	char *anchor;      /* registered when the node is complete */
-	size_t nodes_start;
-	int height;        /* 1 + the height of the tallest child */
-	int line, col;
-	bool item_lines;   /* the root's "items": remember where each item starts */
-};
-
-struct builder {
+struct reading {
 	const char *name;
-	const char *buf;   /* the input, for single-quoted scalars */
-	size_t len;
 	bool json_mode;
-	struct frame stack[KT_MANIFEST_MAX_DEPTH];
-	int depth;
-	size_t nodes;
-	json_t *anchors;   /* name -> [node, weight, height] */
 	struct yaml_doc *doc;
+	enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc);
+	void *ctx;
 	struct kt_err *err;
 };
 
-static enum kt_rc fail(struct builder *b, enum kt_rc rc, int line, int col, const char *fmt, ...)
+static enum kt_rc fail(struct reading *rd, enum kt_rc rc, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-static enum kt_rc fail(struct builder *b, enum kt_rc rc, int line, int col, const char *fmt, ...)
+/* An error at line:col (1-based) of the file. */
+static enum kt_rc fail(struct reading *rd, enum kt_rc rc, int line, int col, const char *fmt, ...)
 {
 	char where[256], msg[512];
 	va_list ap;
@@ -63,16 +42,8 @@ static enum kt_rc fail(struct builder *b, enum kt_rc rc, int line, int col, cons
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(where, sizeof(where), "%s:%d:%d", b->name, line + 1, col + 1);
-	return kt_err_at(b->err, rc, where, "%s", msg);
-}
-
-static void mark_of(struct fy_event *ev, int *line, int *col)
-{
-	const struct fy_mark *m = fy_event_start_mark(ev);
-
-	*line = m ? m->line : 0;
-	*col = m ? m->column : 0;
+	snprintf(where, sizeof(where), "%s:%d:%d", rd->name, line, col);
+	return kt_err_at(rd->err, rc, where, "%s", msg);
 }
 
 /* ---- scalars ---- */
@@ -286,135 +257,122 @@ static enum plain_kind resolve_plain(const char *s, size_t n, bool json_mode, js
 	return kind;
 }
 
-/*
- * A single-quoted scalar, decoded from its source text: '' is a quote and
- * line breaks fold (one break is a space, n breaks are n-1 newlines; white
- * space around breaks goes).  We do not ask libfyaml: 0.7.12 garbles two or
- * more adjacent '' escapes ('a''''b' comes back as "a'''").
- */
-static json_t *single_quoted(const char *s, size_t n)
+static const struct {
+	const char *name;
+	enum plain_kind kind;
+} scalar_tags[] = {
+	{ "str", P_STRING }, { "binary", P_STRING }, { "timestamp", P_STRING },
+	{ "null", P_NULL }, { "bool", P_BOOL }, { "int", P_INT }, { "float", P_FLOAT },
+};
+
+/* The kind a tagged scalar must have, or -1 for a tag we do not take. */
+static int tag_kind(const struct kt_ynode *n)
 {
-	char *out = malloc(n + 1);
-	size_t i = 0, o = 0, line = 0;
-	json_t *v;
+	size_t i, plen = strlen(TAG_PREFIX);
 
-	if (!out)
-		return NULL;
-	while (i < n) {
-		unsigned breaks = 0;
-
-		if (s[i] == '\'' && i + 1 < n && s[i + 1] == '\'') {
-			out[o++] = '\'';
-			i += 2;
-			continue;
-		}
-		if (s[i] != '\n' && s[i] != '\r') {
-			out[o++] = s[i++];
-			continue;
-		}
-		while (o > line && (out[o - 1] == ' ' || out[o - 1] == '\t'))
-			o--;
-		while (i < n && (s[i] == '\n' || s[i] == '\r')) {
-			i += (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
-			breaks++;
-			while (i < n && (s[i] == ' ' || s[i] == '\t'))
-				i++;
-		}
-		if (breaks == 1)
-			out[o++] = ' ';
-		else
-			while (--breaks)
-				out[o++] = '\n';
-		line = o;
-	}
-	v = json_stringn(out, o);
-	free(out);
-	return v;
+	for (i = 0; i < sizeof(scalar_tags) / sizeof(scalar_tags[0]); i++)
+		if (n->tag_len == plen + strlen(scalar_tags[i].name) &&
+		    !memcmp(n->tag, TAG_PREFIX, plen) &&
+		    !memcmp(n->tag + plen, scalar_tags[i].name, n->tag_len - plen))
+			return (int)scalar_tags[i].kind;
+	return -1;
 }
 
-/* The value of a scalar event (new reference), or an error. */
-static enum kt_rc scalar_value(struct builder *b, struct fy_event *ev, json_t **out)
+/* Tags, as each node opens: the core ones a scalar may carry, !!map and !!seq, and "!". */
+static enum kt_rc opened(void *ctx, const struct kt_ynode *n)
 {
-	struct fy_token *tok = ev->scalar.value, *tagtok = ev->scalar.tag;
-	enum fy_scalar_style style = fy_token_scalar_style(tok);
-	size_t n = 0, tn = 0;
-	const char *s, *tag = tagtok ? fy_token_get_text(tagtok, &tn) : NULL;
-	bool plain = style == FYSS_PLAIN;
-	enum plain_kind want = P_STRING, got;
-	json_t *text = NULL;
-	int line, col;
+	const char *want = n->kind == KT_Y_MAP ? TAG_PREFIX "map" : TAG_PREFIX "seq";
 
-	mark_of(ev, &line, &col);
-	if (style == FYSS_SINGLE_QUOTED) {
-		/* never fy_token_get_text() here: it leaks and garbles on these */
-		const struct fy_mark *from = fy_token_start_mark(tok), *to = fy_token_end_mark(tok);
+	if (!n->tag || (n->tag_len == 1 && n->tag[0] == '!'))
+		return KT_OK;
+	if (n->kind == KT_Y_SCALAR ? tag_kind(n) >= 0
+				   : n->tag_len == strlen(want) && !memcmp(n->tag, want, n->tag_len))
+		return KT_OK;
+	return fail(ctx, KT_E_PARSE, n->line, n->col, "unsupported tag '%.*s'",
+		    (int)(n->tag_len > 64 ? 64 : n->tag_len), n->tag);
+}
 
-		if (!from || !to || to->input_pos < from->input_pos || to->input_pos > b->len)
-			return fail(b, KT_E_PARSE, line, col, "cannot locate a quoted scalar");
-		text = single_quoted(b->buf + from->input_pos, to->input_pos - from->input_pos);
-		if (!text)
-			return fail(b, KT_E_NOMEM, line, col, "out of memory");
-		s = json_string_value(text);
-		n = json_string_length(text);
-	} else {
-		s = fy_token_get_text(tok, &n);
-		if (!s)
-			s = "", n = 0;
+static enum kt_rc problem(void *ctx, const struct kt_yproblem *p)
+{
+	struct reading *rd = ctx;
+	int n = (int)(p->len > 64 ? 64 : p->len);
+	char where[256];
+
+	switch (p->code) {
+	case KT_YP_SYNTAX:
+		if (!p->text)
+			return kt_err_at(rd->err, KT_E_PARSE, rd->name, "invalid YAML");
+		snprintf(where, sizeof(where), "%s:%d:%d", rd->name, p->line, p->col);
+		return kt_err_at(rd->err, KT_E_PARSE, where, "%s", p->text);
+	case KT_YP_DEPTH:
+		return fail(rd, KT_E_PARSE, p->line, p->col, "nesting deeper than %d levels",
+			    KT_MANIFEST_MAX_DEPTH);
+	case KT_YP_WEIGHT:
+		return fail(rd, KT_E_LIMIT, p->line, p->col, "more than %u values (aliases expanded)",
+			    KT_MANIFEST_MAX_NODES);
+	case KT_YP_DUP_KEY:
+		return fail(rd, KT_E_PARSE, p->line, p->col, "duplicate key '%.*s'",
+			    (int)(p->len > 128 ? 128 : p->len), p->text);
+	case KT_YP_NO_ANCHOR:
+	case KT_YP_ALIAS_CYCLE:
+		return fail(rd, KT_E_PARSE, p->line, p->col, "undefined alias '*%.*s'", n, p->text);
+	default:
+		return fail(rd, KT_E_PARSE, p->line, p->col, "invalid YAML");
 	}
-	if (tag && !(tn == 1 && tag[0] == '!')) {
-		static const struct { const char *name; enum plain_kind kind; } tags[] = {
-			{ "str", P_STRING }, { "binary", P_STRING }, { "timestamp", P_STRING },
-			{ "null", P_NULL }, { "bool", P_BOOL }, { "int", P_INT }, { "float", P_FLOAT },
-		};
-		size_t i, plen = strlen(TAG_PREFIX);
+}
 
-		for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-			if (tn == plen + strlen(tags[i].name) && !memcmp(tag, TAG_PREFIX, plen) &&
-			    !memcmp(tag + plen, tags[i].name, tn - plen))
-				break;
-		if (i == sizeof(tags) / sizeof(tags[0])) {
-			json_decref(text);
-			return fail(b, KT_E_PARSE, line, col, "unsupported tag '%.*s'", (int)(tn > 64 ? 64 : tn), tag);
-		}
-		want = tags[i].kind;
+/* The value of a scalar (new reference), or an error. */
+static enum kt_rc scalar_value(struct reading *rd, const struct kt_ynode *node, json_t **out)
+{
+	const char *s = node->u.s, *tag = node->tag;
+	size_t n = node->n;
+	bool plain = !node->quoted;
+	enum plain_kind want = P_STRING, got;
+	enum kt_rc rc = KT_OK;
+
+	if (tag && !(node->tag_len == 1 && tag[0] == '!')) {
+		want = (enum plain_kind)tag_kind(node);
 		plain = want != P_STRING;
 	} else if (tag) {
 		plain = false; /* the non-specific tag "!" makes a string */
 	}
 	if (plain) {
-		enum kt_rc rc = KT_OK;
-
-		got = resolve_plain(s, n, b->json_mode, out);
+		got = resolve_plain(s, n, rd->json_mode, out);
 		if (got == P_BAD)
-			rc = fail(b, KT_E_PARSE, line, col, "number '%.*s' cannot be represented in JSON",
-				  (int)(n > 64 ? 64 : n), s);
+			rc = fail(rd, KT_E_PARSE, node->line, node->col,
+				  "number '%.*s' cannot be represented in JSON", (int)(n > 64 ? 64 : n), s);
 		else if (want != P_STRING && got != want && !(want == P_FLOAT && got == P_INT))
-			rc = fail(b, KT_E_PARSE, line, col, "'%.*s' is not a valid %s", (int)(n > 64 ? 64 : n),
-				  s, tag + strlen(TAG_PREFIX));
+			rc = fail(rd, KT_E_PARSE, node->line, node->col, "'%.*s' is not a valid %s",
+				  (int)(n > 64 ? 64 : n), s, tag + strlen(TAG_PREFIX));
 		else if (got != P_STRING && !*out)
-			rc = fail(b, KT_E_NOMEM, line, col, "out of memory");
-		if (rc || got != P_STRING) {
-			if (rc) {
-				json_decref(*out);
-				*out = NULL;
-			}
-			json_decref(text);
-			return rc;
+			rc = fail(rd, KT_E_NOMEM, node->line, node->col, "out of memory");
+		if (rc) {
+			json_decref(*out);
+			*out = NULL;
 		}
+		if (rc || got != P_STRING)
+			return rc;
 	}
-	*out = text ? text : json_stringn(s, n);
+	*out = json_stringn(s, n);
 	if (!*out)
-		return fail(b, KT_E_NOMEM, line, col, "out of memory");
+		return fail(rd, KT_E_NOMEM, node->line, node->col, "out of memory");
 	return KT_OK;
 }
 
 /* A mapping key as a JSON object key: resolved, then written back as text. */
-static enum kt_rc key_text(struct builder *b, json_t *v, int line, int col, char **key, size_t *len)
+static enum kt_rc key_text(struct reading *rd, const struct kt_ynode *k, char **key, size_t *len)
 {
 	char num[64];
 	const char *s = num;
+	json_t *v = NULL;
+	enum kt_rc rc;
 	size_t n;
 
+	if (k->kind != KT_Y_SCALAR)
+		return fail(rd, KT_E_PARSE, k->line, k->col, "mapping keys must be scalars");
+	rc = scalar_value(rd, k, &v);
+	if (rc)
+		return rc;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		s = json_string_value(v);
@@ -432,309 +390,157 @@ static enum kt_rc key_text(struct builder *b, json_t *v, int line, int col, char
 	case JSON_INTEGER:
 		n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
-	case JSON_REAL:
+	default:
 		n = (size_t)snprintf(num, sizeof(num), "%g", json_real_value(v));
 		break;
-	default:
-		return fail(b, KT_E_PARSE, line, col, "mapping keys must be scalars");
 	}
 	*key = malloc(n + 1);
-	if (!*key)
-		return fail(b, KT_E_NOMEM, line, col, "out of memory");
-	memcpy(*key, s, n);
-	(*key)[n] = '\0';
-	*len = n;
-	return KT_OK;
-}
-
-/* ---- building ---- */
-
-static enum kt_rc count_node(struct builder *b, size_t weight, int line, int col)
-{
-	if (weight > KT_MANIFEST_MAX_NODES - b->nodes)
-		return fail(b, KT_E_LIMIT, line, col, "more than %u values (aliases expanded)",
-			    KT_MANIFEST_MAX_NODES);
-	b->nodes += weight;
-	return KT_OK;
-}
-
-static enum kt_rc add_anchor(struct builder *b, const char *name, json_t *node, size_t weight,
-			     int height)
-{
-	json_t *rec = json_pack("[O,I,i]", node, (json_int_t)weight, height);
-
-	if (!rec || json_object_set_new(b->anchors, name, rec))
-		return kt_err_set(b->err, KT_E_NOMEM, "out of memory");
-	return KT_OK;
-}
-
-static char *token_strdup(struct fy_token *tok)
-{
-	size_t n = 0;
-	const char *s = tok ? fy_token_get_text(tok, &n) : NULL;
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
+	if (*key) {
+		memcpy(*key, s, n);
+		(*key)[n] = '\0';
+		*len = n;
 	}
-	return d;
+	json_decref(v);
+	return *key ? KT_OK : fail(rd, KT_E_NOMEM, k->line, k->col, "out of memory");
 }
+
+static enum kt_rc value_of(struct reading *rd, const struct kt_ynode *n, bool items, json_t **out);
 
 /* Merge the mappings named by a << key (a mapping, or a list of mappings). */
-static enum kt_rc take_merge(struct builder *b, struct frame *f, json_t *v, int line, int col)
+static enum kt_rc take_merge(struct reading *rd, json_t *merges, json_t *v, int line, int col)
 {
 	size_t i;
 	json_t *x;
 
-	if (!f->merges && !(f->merges = json_array()))
-		return fail(b, KT_E_NOMEM, line, col, "out of memory");
 	if (json_is_object(v))
-		return json_array_append(f->merges, v) ? fail(b, KT_E_NOMEM, line, col, "out of memory") : KT_OK;
+		return json_array_append(merges, v) ? fail(rd, KT_E_NOMEM, line, col, "out of memory") : KT_OK;
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
 			if (!json_is_object(x))
 				break;
 		if (i == json_array_size(v))
-			return json_array_extend(f->merges, v) ? fail(b, KT_E_NOMEM, line, col, "out of memory") : KT_OK;
+			return json_array_extend(merges, v) ? fail(rd, KT_E_NOMEM, line, col, "out of memory") : KT_OK;
 	}
-	return fail(b, KT_E_PARSE, line, col, "a << merge key needs a mapping or a list of mappings");
+	return fail(rd, KT_E_PARSE, line, col, "a << merge key needs a mapping or a list of mappings");
 }
 
 /* Apply merges: earlier sources win over later ones, explicit keys over all. */
-static enum kt_rc apply_merges(struct builder *b, struct frame *f)
+static enum kt_rc apply_merges(struct reading *rd, const struct kt_ynode *n, json_t *obj,
+			       json_t *merges)
 {
 	size_t i;
 	json_t *src;
 
-	json_array_foreach(f->merges, i, src) {
+	json_array_foreach(merges, i, src) {
 		const char *k;
 		size_t kl;
 		json_t *v;
 
 		json_object_keylen_foreach(src, k, kl, v) {
-			if (json_object_getn(f->node, k, kl))
+			if (json_object_getn(obj, k, kl))
 				continue;
-			if (json_object_setn(f->node, k, kl, v))
-				return fail(b, KT_E_NOMEM, f->line, f->col, "out of memory");
+			if (json_object_setn(obj, k, kl, v))
+				return fail(rd, KT_E_NOMEM, n->line, n->col, "out of memory");
 		}
 	}
 	return KT_OK;
 }
 
-/*
- * Hand a finished value (new reference, consumed) of the given height to the
- * innermost open collection, or make it the document root.
- */
-static enum kt_rc put_value(struct builder *b, json_t *v, int height, int line, int col,
-			    bool plain_key)
+/* A mapping; at the root, the lines of its "items" are kept for List kinds. */
+static enum kt_rc mapping(struct reading *rd, const struct kt_ynode *n, bool root, json_t **out)
 {
-	struct frame *f;
+	json_t *obj = json_object(), *merges = NULL, *v;
 	enum kt_rc rc = KT_OK;
+	size_t i;
 
-	if (!b->depth) {
-		b->doc->root = v;
-		b->doc->line = line + 1;
-		return KT_OK;
-	}
-	f = &b->stack[b->depth - 1];
-	if (f->height < height + 1)
-		f->height = height + 1;
-	if (!f->is_map) {
-		if (f->item_lines && yaml_doc_item_line(b->doc, line + 1)) {
-			json_decref(v);
-			return fail(b, KT_E_NOMEM, line, col, "out of memory");
-		}
-		if (json_array_append_new(f->node, v))
-			return fail(b, KT_E_NOMEM, line, col, "out of memory");
-		return KT_OK;
-	}
-	if (!f->have_key) {
-		/* this value is a key */
-		rc = key_text(b, v, line, col, &f->key, &f->key_len);
+	if (!obj)
+		return fail(rd, KT_E_NOMEM, n->line, n->col, "out of memory");
+	for (i = 0; i < n->n && !rc; i++) {
+		const struct kt_ynode *k = n->u.pairs[i].key;
+		char *key = NULL;
+		size_t kl = 0;
 		/* only a plain << merges; a quoted one is an ordinary key */
-		f->key_merge = plain_key && !b->json_mode && json_is_string(v) && f->key_len == 2 &&
-			       !memcmp(f->key, "<<", 2);
-		json_decref(v);
-		if (rc)
-			return rc;
-		f->have_key = true;
-		f->key_line = line;
-		f->key_col = col;
-		return KT_OK;
-	}
-	if (f->key_merge) {
-		rc = take_merge(b, f, v, line, col);
-		json_decref(v);
-	} else if (json_object_getn(f->node, f->key, f->key_len)) {
-		json_decref(v);
-		rc = fail(b, KT_E_PARSE, f->key_line, f->key_col, "duplicate key '%.*s'",
-			  (int)(f->key_len > 128 ? 128 : f->key_len), f->key);
-	} else if (json_object_setn_new(f->node, f->key, f->key_len, v)) {
-		rc = fail(b, KT_E_NOMEM, line, col, "out of memory");
-	}
-	free(f->key);
-	f->key = NULL;
-	f->have_key = false;
-	return rc;
-}
+		bool merge = !rd->json_mode && !k->quoted && !k->tag && kt_ynode_is(k, "<<");
 
-static enum kt_rc open_collection(struct builder *b, struct fy_event *ev, bool is_map)
-{
-	struct fy_token *anchor = is_map ? ev->mapping_start.anchor : ev->sequence_start.anchor;
-	struct fy_token *tag = is_map ? ev->mapping_start.tag : ev->sequence_start.tag;
-	struct frame *f, *parent = b->depth ? &b->stack[b->depth - 1] : NULL;
-	int line, col;
-	enum kt_rc rc;
-
-	mark_of(ev, &line, &col);
-	if (parent && parent->is_map && !parent->have_key)
-		return fail(b, KT_E_PARSE, line, col, "mapping keys must be scalars");
-	if (b->depth >= KT_MANIFEST_MAX_DEPTH)
-		return fail(b, KT_E_PARSE, line, col, "nesting deeper than %d levels",
-			    KT_MANIFEST_MAX_DEPTH);
-	if (tag) {
-		size_t tn = 0;
-		const char *t = fy_token_get_text(tag, &tn);
-		const char *want = is_map ? TAG_PREFIX "map" : TAG_PREFIX "seq";
-
-		if (!t || !((tn == 1 && t[0] == '!') || (tn == strlen(want) && !memcmp(t, want, tn))))
-			return fail(b, KT_E_PARSE, line, col, "unsupported tag '%.*s'",
-				    (int)(tn > 64 ? 64 : tn), t ? t : "");
+		rc = key_text(rd, k, &key, &kl);
+		if (!rc)
+			rc = value_of(rd, n->u.pairs[i].value, root && kl == 5 && !memcmp(key, "items", 5), &v);
+		if (!rc && merge) {
+			if (!merges && !(merges = json_array()))
+				rc = fail(rd, KT_E_NOMEM, k->line, k->col, "out of memory");
+			else
+				rc = take_merge(rd, merges, v, n->u.pairs[i].value->line,
+						n->u.pairs[i].value->col);
+			json_decref(v);
+		} else if (!rc && json_object_getn(obj, key, kl)) {
+			json_decref(v);
+			rc = fail(rd, KT_E_PARSE, k->line, k->col, "duplicate key '%.*s'",
+				  (int)(kl > 128 ? 128 : kl), key);
+		} else if (!rc && json_object_setn_new(obj, key, kl, v)) {
+			rc = fail(rd, KT_E_NOMEM, k->line, k->col, "out of memory");
+		}
+		free(key);
 	}
-	rc = count_node(b, 1, line, col);
-	if (rc)
+	if (!rc && merges)
+		rc = apply_merges(rd, n, obj, merges);
+	json_decref(merges);
+	if (rc) {
+		json_decref(obj);
 		return rc;
-	f = &b->stack[b->depth];
-	memset(f, 0, sizeof(*f));
-	f->is_map = is_map;
-	f->node = is_map ? json_object() : json_array();
-	f->anchor = token_strdup(anchor);
-	f->nodes_start = b->nodes;
-	f->line = line;
-	f->col = col;
-	/* the root's "items" list: remember where each item starts, for List kinds */
-	f->item_lines = b->depth == 1 && !is_map && parent->is_map && parent->key_len == 5 &&
-			!memcmp(parent->key, "items", 5);
-	b->depth++;
-	if (!f->node || (anchor && !f->anchor))
-		return fail(b, KT_E_NOMEM, line, col, "out of memory");
+	}
+	*out = obj;
 	return KT_OK;
 }
 
-static void frame_release(struct frame *f)
+/* A node's value (new reference); items: the root's "items", whose lines are kept. */
+static enum kt_rc value_of(struct reading *rd, const struct kt_ynode *n, bool items, json_t **out)
 {
-	json_decref(f->node);
-	json_decref(f->merges);
-	free(f->key);
-	free(f->anchor);
-	memset(f, 0, sizeof(*f));
+	enum kt_rc rc = KT_OK;
+	json_t *arr, *v;
+	size_t i;
+
+	*out = NULL;
+	if (n->kind == KT_Y_SCALAR)
+		return scalar_value(rd, n, out);
+	if (n->kind == KT_Y_MAP)
+		return mapping(rd, n, false, out);
+	arr = json_array();
+	if (!arr)
+		return fail(rd, KT_E_NOMEM, n->line, n->col, "out of memory");
+	for (i = 0; i < n->n && !rc; i++) {
+		const struct kt_ynode *item = n->u.items[i];
+
+		if (items && yaml_doc_item_line(rd->doc, item->line))
+			rc = fail(rd, KT_E_NOMEM, item->line, item->col, "out of memory");
+		if (!rc)
+			rc = value_of(rd, item, false, &v);
+		if (!rc && json_array_append_new(arr, v))
+			rc = fail(rd, KT_E_NOMEM, item->line, item->col, "out of memory");
+	}
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return KT_OK;
 }
 
-static enum kt_rc close_collection(struct builder *b)
+static enum kt_rc document(void *ctx, struct kt_ynode *root, int index)
 {
-	struct frame *f = &b->stack[b->depth - 1];
-	json_t *node = f->node;
-	int height = f->height ? f->height : 1, line = f->line, col = f->col;
+	struct reading *rd = ctx;
 	enum kt_rc rc = KT_OK;
 
-	if (f->merges)
-		rc = apply_merges(b, f);
-	if (!rc && f->anchor)
-		rc = add_anchor(b, f->anchor, node, b->nodes - f->nodes_start, height);
-	f->node = NULL;
-	frame_release(f);
-	b->depth--;
-	if (rc) {
-		json_decref(node);
-		return rc;
+	yaml_doc_reset(rd->doc);
+	rd->doc->index = index;
+	if (root) {
+		rd->doc->line = root->line;
+		rc = root->kind == KT_Y_MAP ? mapping(rd, root, true, &rd->doc->root)
+					    : value_of(rd, root, false, &rd->doc->root);
 	}
-	return put_value(b, node, height, line, col, false);
-}
-
-static enum kt_rc on_alias(struct builder *b, struct fy_event *ev)
-{
-	size_t n = 0;
-	const char *name = fy_token_get_text(ev->alias.anchor, &n);
-	json_t *rec = NULL, *copy;
-	char key[256];
-	int line, col, height;
-	enum kt_rc rc;
-
-	mark_of(ev, &line, &col);
-	if (name && n < sizeof(key)) {
-		memcpy(key, name, n);
-		key[n] = '\0';
-		rec = json_object_get(b->anchors, key);
-	}
-	if (!rec)
-		return fail(b, KT_E_PARSE, line, col, "undefined alias '*%.*s'", (int)(n > 64 ? 64 : n),
-			    name ? name : "");
-	height = (int)json_integer_value(json_array_get(rec, 2));
-	if (b->depth + height > KT_MANIFEST_MAX_DEPTH)
-		return fail(b, KT_E_PARSE, line, col, "nesting deeper than %d levels",
-			    KT_MANIFEST_MAX_DEPTH);
-	rc = count_node(b, (size_t)json_integer_value(json_array_get(rec, 1)), line, col);
-	if (rc)
-		return rc;
-	copy = json_deep_copy(json_array_get(rec, 0));
-	if (!copy)
-		return fail(b, KT_E_NOMEM, line, col, "out of memory");
-	return put_value(b, copy, height, line, col, false);
-}
-
-static enum kt_rc on_scalar(struct builder *b, struct fy_event *ev)
-{
-	json_t *v = NULL;
-	int line, col;
-	enum kt_rc rc;
-	char *anchor;
-
-	mark_of(ev, &line, &col);
-	rc = count_node(b, 1, line, col);
-	if (rc)
-		return rc;
-	rc = scalar_value(b, ev, &v);
-	if (rc)
-		return rc;
-	if (ev->scalar.anchor) {
-		anchor = token_strdup(ev->scalar.anchor);
-		rc = anchor ? add_anchor(b, anchor, v, 1, 0) : fail(b, KT_E_NOMEM, line, col, "out of memory");
-		free(anchor);
-		if (rc) {
-			json_decref(v);
-			return rc;
-		}
-	}
-	return put_value(b, v, 0, line, col,
-			 fy_token_scalar_style(ev->scalar.value) == FYSS_PLAIN && !ev->scalar.tag);
-}
-
-static void builder_reset(struct builder *b)
-{
-	while (b->depth > 0)
-		frame_release(&b->stack[--b->depth]);
-	json_object_clear(b->anchors);
-	b->nodes = 0;
-}
-
-/* The first error libfyaml collected, as our error. */
-static enum kt_rc parser_error(struct builder *b, struct fy_diag *diag)
-{
-	struct fy_diag_error *de;
-	void *it = NULL;
-	char where[256];
-
-	while ((de = fy_diag_errors_iterate(diag, &it))) {
-		if (de->type < FYET_ERROR)
-			continue;
-		snprintf(where, sizeof(where), "%s:%d:%d", b->name, de->line, de->column);
-		return kt_err_at(b->err, KT_E_PARSE, where, "%s", de->msg ? de->msg : "invalid YAML");
-	}
-	return kt_err_at(b->err, KT_E_PARSE, b->name, "invalid YAML");
+	if (!rc)
+		rc = rd->on_doc(rd->ctx, rd->doc);
+	yaml_doc_reset(rd->doc);
+	return rc;
 }
 
 /*
@@ -768,18 +574,18 @@ static size_t screen_input(const unsigned char *s, size_t len)
 	return len;
 }
 
-static enum kt_rc screen_error(struct builder *b, const char *buf, size_t off)
+static enum kt_rc screen_error(struct reading *rd, const char *buf, size_t off)
 {
-	int line = 0, col = 0;
+	int line = 1, col = 1;
 	size_t i;
 
 	for (i = 0; i < off; i++) {
 		if (buf[i] == '\n')
-			line++, col = 0;
+			line++, col = 1;
 		else if (((unsigned char)buf[i] & 0xc0) != 0x80)
 			col++;
 	}
-	return fail(b, KT_E_PARSE, line, col,
+	return fail(rd, KT_E_PARSE, line, col,
 		    "byte 0x%02x is not printable UTF-8 (YAML and JSON text must be)",
 		    (unsigned char)buf[off]);
 }
@@ -788,79 +594,28 @@ enum kt_rc yaml_parse_stream(const char *name, const char *buf, size_t len, bool
 			     enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc), void *ctx,
 			     struct kt_err *err)
 {
-	struct builder b = { .name = name, .buf = buf, .len = len, .json_mode = json_mode, .err = err };
-	struct fy_diag_cfg dcfg;
-	struct fy_diag *diag = NULL;
-	struct fy_parse_cfg cfg;
-	struct fy_parser *p = NULL;
 	struct yaml_doc doc;
-	struct fy_event *ev;
-	enum kt_rc rc = KT_OK;
+	struct reading rd = { .name = name, .json_mode = json_mode, .doc = &doc,
+			      .on_doc = on_doc, .ctx = ctx, .err = err };
+	const struct kt_yaml_reader r = {
+		.max_depth = KT_MANIFEST_MAX_DEPTH, .max_weight = KT_MANIFEST_MAX_NODES,
+		.json = json_mode, .stream = true, .keys_by_value = true,
+		.ctx = &rd,
+		.opened = opened, .problem = problem, .document = document,
+	};
+	struct kt_arena arena = { 0 };
+	enum kt_rc rc;
 	size_t bad;
 
 	memset(&doc, 0, sizeof(doc));
-	b.doc = &doc;
 	bad = screen_input((const unsigned char *)buf, len);
 	if (bad < len)
-		return screen_error(&b, buf, bad);
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.level = FYET_ERROR;
-	diag = fy_diag_create(&dcfg);
-	b.anchors = json_object();
-	if (!diag || !b.anchors) {
-		rc = kt_err_set(err, KT_E_NOMEM, "out of memory");
-		goto out;
-	}
-	fy_diag_set_collect_errors(diag, true);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.flags = FYPCF_QUIET | (json_mode ? FYPCF_JSON_FORCE : FYPCF_JSON_NONE);
-	cfg.diag = diag;
-	p = fy_parser_create(&cfg);
-	if (!p || fy_parser_set_string(p, buf, len)) {
-		rc = kt_err_set(err, KT_E_NOMEM, "out of memory");
-		goto out;
-	}
-	while (!rc && (ev = fy_parser_parse(p))) {
-		switch (ev->type) {
-		case FYET_DOCUMENT_START:
-			builder_reset(&b);
-			yaml_doc_reset(&doc);
-			break;
-		case FYET_DOCUMENT_END:
-			rc = on_doc(ctx, &doc);
-			yaml_doc_reset(&doc);
-			doc.index++;
-			break;
-		case FYET_MAPPING_START:
-		case FYET_SEQUENCE_START:
-			rc = open_collection(&b, ev, ev->type == FYET_MAPPING_START);
-			break;
-		case FYET_MAPPING_END:
-		case FYET_SEQUENCE_END:
-			if (b.depth > 0)
-				rc = close_collection(&b);
-			break;
-		case FYET_SCALAR:
-			rc = on_scalar(&b, ev);
-			break;
-		case FYET_ALIAS:
-			rc = on_alias(&b, ev);
-			break;
-		default:
-			break;
-		}
-		fy_parser_event_free(p, ev);
-	}
-	if (!rc && fy_parser_get_stream_error(p))
-		rc = parser_error(&b, diag);
-out:
-	builder_reset(&b);
+		return screen_error(&rd, buf, bad);
+	rc = kt_yaml_read(&r, buf, len, &arena);
+	if (rc == KT_E_NOMEM)
+		kt_err_set(err, rc, "out of memory");
 	yaml_doc_reset(&doc);
 	free(doc.item_lines);
-	json_decref(b.anchors);
-	fy_parser_destroy(p);
-	if (diag)
-		fy_diag_destroy(diag);
+	kt_arena_release(&arena);
 	return rc;
 }

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libfyaml.h>
 #include "kt/proxy.h"
+#include "kt/yaml.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -183,62 +183,113 @@ enum kt_rc kt_proxy_opts_set(struct kt_proxy_opts *o, const char *name, const ch
 	return set_num(name, value, &o->max_body, err);
 }
 
-static enum kt_rc set_node(struct kt_proxy_opts *o, const char *key, struct fy_node *v,
+static enum kt_rc set_node(struct kt_proxy_opts *o, const char *key, const struct kt_ynode *v,
 			   struct kt_err *err)
 {
-	struct fy_node *item;
-	void *it = NULL;
+	size_t i;
 	enum kt_rc rc;
 
-	if (fy_node_is_sequence(v)) {
-		while ((item = fy_node_sequence_iterate(v, &it))) {
-			if (!fy_node_is_scalar(item))
+	if (v->kind == KT_Y_SEQ) {
+		for (i = 0; i < v->n; i++) {
+			if (v->u.items[i]->kind != KT_Y_SCALAR)
 				return kt_err_set(err, KT_E_INVALID, "'%s' wants a list of strings",
 						  key);
-			if ((rc = kt_proxy_opts_set(o, key, fy_node_get_scalar0(item), err)))
+			if ((rc = kt_proxy_opts_set(o, key, v->u.items[i]->u.s, err)))
 				return rc;
 		}
 		return KT_OK;
 	}
-	if (!fy_node_is_scalar(v))
+	/* "key:" with nothing after it is no value, as in a flag with none */
+	if (v->kind != KT_Y_SCALAR || (v->plain && !v->n))
 		return kt_err_set(err, KT_E_INVALID, "'%s' wants a string or a list", key);
-	return kt_proxy_opts_set(o, key, fy_node_get_scalar0(v), err);
+	return kt_proxy_opts_set(o, key, v->u.s, err);
+}
+
+struct reading {
+	const char *path;
+	struct kt_ynode *root;
+	struct kt_err *err;
+};
+
+static enum kt_rc where(struct reading *rd, enum kt_rc rc, int line, int col)
+{
+	if (rd->err)
+		snprintf(rd->err->where, sizeof(rd->err->where), "%s:%d:%d", rd->path, line, col);
+	return rc;
+}
+
+/* The first problem stops the reading: the proxy does not start on a doubtful file. */
+static enum kt_rc problem(void *ctx, const struct kt_yproblem *p)
+{
+	struct reading *rd = ctx;
+	int n = (int)(p->len > 64 ? 64 : p->len);
+
+	switch (p->code) {
+	case KT_YP_NOT_UTF8:
+		kt_err_set(rd->err, KT_E_PARSE, "byte 0x%02x is not UTF-8 text",
+			   (unsigned char)p->text[0]);
+		break;
+	case KT_YP_SYNTAX:
+		kt_err_set(rd->err, KT_E_PARSE, "invalid YAML: %s", p->text ? p->text : "syntax error");
+		break;
+	case KT_YP_DUP_KEY:
+		kt_err_set(rd->err, KT_E_PARSE, "duplicate key '%.*s'", n, p->text);
+		break;
+	case KT_YP_NO_ANCHOR:
+	case KT_YP_ALIAS_CYCLE:
+		kt_err_set(rd->err, KT_E_PARSE, "undefined alias '*%.*s'", n, p->text);
+		break;
+	default:
+		kt_err_set(rd->err, KT_E_PARSE, "not a YAML mapping of option names");
+		break;
+	}
+	return where(rd, KT_E_PARSE, p->line, p->col);
+}
+
+static enum kt_rc document(void *ctx, struct kt_ynode *root, int index)
+{
+	struct reading *rd = ctx;
+
+	(void)index;
+	rd->root = root;
+	return KT_OK;
 }
 
 enum kt_rc kt_proxy_opts_load(struct kt_proxy_opts *o, const char *path, struct kt_err *err)
 {
-	static const struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
+	struct reading rd = { .path = path, .err = err };
+	const struct kt_yaml_reader r = {
+		.max_depth = 8, .max_scalar = 64u << 10, .max_weight = 1u << 16,
+		.ctx = &rd, .problem = problem, .document = document,
+	};
 	struct kt_buf text = KT_BUF_INIT;
-	struct fy_document *doc = NULL;
-	struct fy_node_pair *pair;
-	struct fy_node *root, *k;
-	void *it = NULL;
+	struct kt_arena arena = { 0 };
+	const struct kt_ynode *root;
 	enum kt_rc rc;
+	size_t i;
 
 	rc = kt_buf_read_file(&text, path, MAX_CONFIG_BYTES, err);
 	if (rc)
 		return rc;
-	doc = fy_document_build_from_string(&cfg, text.buf, text.len);
-	root = doc ? fy_document_root(doc) : NULL;
-	if (!root || !fy_node_is_mapping(root)) {
+	rc = kt_yaml_read(&r, text.buf ? text.buf : "", text.len, &arena);
+	if (rc == KT_E_NOMEM)
+		kt_err_set(err, rc, "out of memory");
+	root = rd.root;
+	if (!rc && (!root || root->kind != KT_Y_MAP))
 		rc = kt_err_at(err, KT_E_PARSE, path, "not a YAML mapping of option names");
-		goto out;
-	}
-	while ((pair = fy_node_mapping_iterate(root, &it))) {
-		k = fy_node_pair_key(pair);
-		if (!fy_node_is_scalar(k)) {
-			rc = kt_err_at(err, KT_E_INVALID, path, "keys must be option names");
-			goto out;
+	for (i = 0; !rc && i < root->n; i++) {
+		const struct kt_ypair *p = &root->u.pairs[i];
+
+		if (p->key->kind != KT_Y_SCALAR) {
+			rc = kt_err_set(err, KT_E_INVALID, "keys must be option names");
+			where(&rd, rc, p->key->line, p->key->col);
+			break;
 		}
-		rc = set_node(o, fy_node_get_scalar0(k), fy_node_pair_value(pair), err);
-		if (rc) {
-			if (err)
-				snprintf(err->where, sizeof(err->where), "%s", path);
-			goto out;
-		}
+		rc = set_node(o, p->key->u.s, p->value, err);
+		if (rc)
+			where(&rd, rc, p->key->line, p->key->col);
 	}
-out:
-	fy_document_destroy(doc);
+	kt_arena_release(&arena);
 	kt_buf_release(&text);
 	return rc;
 }

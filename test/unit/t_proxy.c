@@ -281,6 +281,55 @@ static void options_and_config_file(void **state)
 	unlink(path);
 }
 
+static enum kt_rc load_text(struct kt_proxy_opts *o, const char *text, struct kt_err *err)
+{
+	char path[] = "/tmp/kt_proxy_XXXXXX";
+	int fd = mkstemp(path);
+	enum kt_rc rc;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rc = kt_proxy_opts_load(o, path, err);
+	unlink(path);
+	return rc;
+}
+
+/* The config file is read by the one YAML reader: each refusal says where. */
+static void config_file_problems_have_positions(void **state)
+{
+	struct kt_proxy_opts o;
+	struct kt_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(kt_proxy_opts_init(&o), KT_OK);
+	/* a repeated key: which one would win is a guess, so neither does */
+	assert_int_equal(load_text(&o, "audience: a\nlisten: :1\naudience: b\n", &err), KT_E_PARSE);
+	assert_string_equal(err.msg, "duplicate key 'audience'");
+	assert_non_null(strstr(err.where, ":3:1"));
+	assert_int_equal(load_text(&o, "upstream: *u\n", &err), KT_E_PARSE);
+	assert_string_equal(err.msg, "undefined alias '*u'");
+	assert_int_equal(load_text(&o, "issuer-url: [x\n", &err), KT_E_PARSE);
+	assert_non_null(strstr(err.msg, "invalid YAML"));
+	/* libfyaml 0.7.12 never returns from this one (found by fuzz_yaml) */
+	assert_int_equal(load_text(&o, "%p\xff\n", &err), KT_E_PARSE);
+	assert_string_equal(err.msg, "byte 0xff is not UTF-8 text");
+	assert_non_null(strstr(err.where, ":1:3"));
+	assert_int_equal(load_text(&o, "- issuer-url\n", &err), KT_E_PARSE);
+	assert_string_equal(err.msg, "not a YAML mapping of option names");
+	assert_int_equal(load_text(&o, "a: 1\n---\nb: 2\n", &err), KT_E_PARSE);
+	/* an alias is a value like any other, and a bad value names its line */
+	assert_int_equal(load_text(&o, "audience: &a k8s\nextra: [x=1]\nthreads: nine\n", &err),
+			 KT_E_INVALID);
+	assert_non_null(strstr(err.where, ":3:1"));
+	assert_string_equal(o.audience, "k8s");
+	assert_int_equal(load_text(&o, "a: &a [x, y]\nrequired-claim: *a\n", &err), KT_E_INVALID);
+	assert_string_equal(err.msg, "unknown option 'a'");
+	assert_int_equal(load_text(&o, "audience: &a x\nissuer-url: *a\n", &err), KT_OK);
+	assert_string_equal(o.issuer_url, "x");
+	kt_proxy_opts_release(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +341,7 @@ int main(void)
 		cmocka_unit_test(response_headers),
 		cmocka_unit_test(verbs),
 		cmocka_unit_test(options_and_config_file),
+		cmocka_unit_test(config_file_problems_have_positions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
