@@ -700,21 +700,23 @@ static void get_pss(struct kt_loader *ld, const struct kt_ynode *v, const char *
 		diag(ld, v, "'%s': %s", path, err.msg);
 }
 
-static void get_pem(struct kt_loader *ld, const struct kt_ynode *v, const char *path, char **dst)
+/* Problems are reported at the key: a block scalar's own position is its first content line. */
+static void get_pem(struct kt_loader *ld, const struct kt_ypair *p, const char *path, char **dst)
 {
+	const struct kt_ynode *v = p->value;
 	const char *why;
 
 	if (v->kind != KT_Y_SCALAR || kt_y_is_null(v)) {
-		diag(ld, v, "'%s' must be a string", path);
+		diag(ld, p->key, "'%s' must be a string", path);
 		return;
 	}
 	if (v->n > PEM_MAX_LEN) {
-		diag(ld, v, "'%s' is longer than %d characters", path, PEM_MAX_LEN);
+		diag(ld, p->key, "'%s' is longer than %d characters", path, PEM_MAX_LEN);
 		return;
 	}
 	why = kt_pem_problem(v->u.s, v->n);
 	if (why) {
-		diag(ld, v, "'%s' must be PEM certificates: %s", path, why);
+		diag(ld, p->key, "'%s' must be PEM certificates: %s", path, why);
 		return;
 	}
 	*dst = dup(ld, v->u.s);
@@ -765,10 +767,10 @@ static void on_oidc(struct kt_loader *ld, int k, const struct kt_ypair *p, const
 		ld->dashboard_client_node = p->value;
 		break;
 	case O_ISSUER_CA:
-		get_pem(ld, p->value, path, &g->oidc.issuer_ca);
+		get_pem(ld, p, path, &g->oidc.issuer_ca);
 		break;
 	case O_PROXY_CA:
-		get_pem(ld, p->value, path, &g->oidc.proxy_ca);
+		get_pem(ld, p, path, &g->oidc.proxy_ca);
 		break;
 	case O_EXPOSURE:
 		get_exposure(ld, p->value, path, &g->oidc);

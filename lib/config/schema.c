@@ -210,8 +210,10 @@ static json_t *oidc(void)
 		"certIssuer", strict_object(
 			"cert-manager issuer of the public certificate at the Ingress; default "
 			"the Issuer kubetenant-ca.", "kind", "name",
-			json_pack("{s:{s:[s, s]}, s:o}", "kind", "enum", "Issuer", "ClusterIssuer",
-				  "name", str_max(DNS_SUBDOMAIN, 253))));
+			json_pack("{s:{s:[s, s], s:s}, s:o}", "kind", "enum", "Issuer",
+				  "ClusterIssuer", "description", "An Issuer in kubetenant-system, "
+				  "or a ClusterIssuer.", "name",
+				  described(str_max(DNS_SUBDOMAIN, 253), "The issuer's name."))));
 
 	return with(strict_object("The OIDC-to-impersonation proxy; rendered only when issuerURL "
 				  "is set.", NULL, NULL, props),
