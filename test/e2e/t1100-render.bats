@@ -145,6 +145,11 @@ golden() {
 	# port and the device flow's callback, which one listed URI would refuse
 	[ "$(jq -c '[.staticClients[] | [.id, .public, .redirectURIs]]' "$out")" = '[["kubectl",true,null],["dashboard",true,["https://kube.example.org/ui/"]]]' ]
 	[ "$(jq -c '[.staticClients[] | has("secret")] | any' "$out")" = false ]
+	# no proxyHostname, no dashboard: its redirect URI would have no host
+	sed '/proxyHostname/d; /exposure/d' "$CASES/identity/tenants.yaml" >"$BATS_TEST_TMPDIR/nohost.yaml"
+	render -f "$BATS_TEST_TMPDIR/nohost.yaml" --dex --format json
+	[ "$rc" -eq 0 ] || { cat "$err"; false; }
+	[ "$(jq -c '[.staticClients[].id]' "$out")" = '["kubectl"]' ]
 }
 
 @test "render: every object of every golden file validates against its upstream schema" {
