@@ -856,6 +856,53 @@ static void oidc_identity_keys(void **state)
 	kt_config_free(cfg);
 }
 
+/* Lints the text's config and returns how many findings mention 'proxyCA'. */
+static size_t proxy_ca_findings(const char *oidc)
+{
+	struct kt_diags w = { 0 };
+	struct kt_config *cfg;
+	char text[2048];
+	size_t i, n = 0;
+
+	snprintf(text, sizeof(text), GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
+		 "    clientID: kubectl\n    proxyHostname: kube.example.org\n%s", oidc);
+	cfg = load_ok(text);
+	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
+	for (i = 0; i < w.n; i++)
+		if (strstr(w.v[i].msg, "no global.oidc.proxyCA publishes that CA"))
+			n++;
+	kt_diags_release(&w);
+	kt_config_free(cfg);
+	return n;
+}
+
+static void lint_proxy_trust(void **state)
+{
+	(void)state;
+	/* the private kubetenant-ca reaches kubectl: gateway, or ingress with the default issuer */
+	assert_int_equal(proxy_ca_findings("    exposure: gateway\n    gatewayClassName: c\n"), 1);
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n"), 1);
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
+					   "{ kind: Issuer, name: kubetenant-ca }\n"), 1);
+	/* a public issuer, proxyCA set, or nothing exposed: nothing to say */
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
+					   "{ kind: ClusterIssuer, name: letsencrypt }\n"), 0);
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
+					   "{ kind: ClusterIssuer, name: kubetenant-ca }\n"), 0);
+	assert_int_equal(proxy_ca_findings(""), 0);
+	assert_int_equal(proxy_ca_findings("    exposure: gateway\n    gatewayClassName: c\n"
+					   "    proxyCA: \"" "-----BEGIN CERTIFICATE-----\\n"
+					   "MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\\n"
+					   "GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\\n"
+					   "NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\\n"
+					   "zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\\n"
+					   "MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\\n"
+					   "FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\\n"
+					   "0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\\n"
+					   "shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\\n"
+					   "4d0pAYlBLZ85HhyWqw==\\n-----END CERTIFICATE-----\\n\"\n"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +910,7 @@ int main(void)
 		cmocka_unit_test(lint_flux_identities),
 		cmocka_unit_test(pem_certificates),
 		cmocka_unit_test(oidc_identity_keys),
+		cmocka_unit_test(lint_proxy_trust),
 		cmocka_unit_test(defaults_are_filled),
 		cmocka_unit_test(values_and_inherited_defaults),
 		cmocka_unit_test(everything_is_sorted),
