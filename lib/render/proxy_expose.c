@@ -16,7 +16,6 @@
  * cluster_info.c).  A Gateway cannot re-encrypt without a
  * BackendTLSPolicy, whose CA must sit in a ConfigMap nothing here fills.
  */
-#include <stdio.h>
 #include "internal.h"
 
 #define PX_NAME "kubetenant-proxy"
