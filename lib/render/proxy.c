@@ -33,8 +33,8 @@ static json_t *args(const struct rctx *r)
 	const char *const v[] = {
 		"proxy",
 		"--issuer-url", o->issuer_url,
-		"--audience", o->client_id ? o->client_id : "kubernetes",
 		"--audience", o->dashboard_client_id ? o->dashboard_client_id : "kubetenant-dashboard",
+		"--audience", o->client_id ? o->client_id : "kubernetes", /* last: kubectl's */
 		"--upstream", "https://kubernetes.default.svc",
 		"--upstream-ca", SA_DIR "/ca.crt",
 		"--token-file", SA_DIR "/token",
