@@ -20,6 +20,8 @@ static const char usage[] =
 	"usage: kubetenant render -f FILE [-o DIR] [--tenant NAME] [--network PROFILE]\n"
 	"                         [--enforcement PROFILE] [--karpenter VERSION]\n"
 	"                         [--group-prefix PREFIX] [--format yaml|json]\n"
+	"                         [--proxy-exposure ingress|gateway|none]\n"
+	"       kubetenant render -f FILE --dex\n"
 	"\n"
 	"Write every Kubernetes object that makes the cluster multi-tenant, from one\n"
 	"tenants file, deterministically (same file, same bytes).\n"
@@ -36,12 +38,20 @@ static const char usage[] =
 	"                           global.groupPrefix, else \"oidc:\")\n"
 	"      --format FORMAT      yaml (default): multi-document YAML;\n"
 	"                           json: one v1 List (not with -o)\n"
+	"      --proxy-exposure E   how the OIDC proxy is reached from outside: ingress\n"
+	"                           (ingress-nginx, re-encrypt) | gateway (Gateway API,\n"
+	"                           TLS passthrough) | none; default: global.oidc.exposure\n"
+	"      --dex                write only Dex's staticClients for kubectl and the\n"
+	"                           dashboard, to merge into Dex's config.yaml\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"exit codes: 0 ok, 2 usage or invalid tenants file, 3 unreadable input or\n"
 	"            unwritable output, 70 internal error\n";
 
-enum { OPT_TENANT = 256, OPT_NETWORK, OPT_ENFORCEMENT, OPT_KARPENTER, OPT_GROUP_PREFIX, OPT_FORMAT };
+enum {
+	OPT_TENANT = 256, OPT_NETWORK, OPT_ENFORCEMENT, OPT_KARPENTER, OPT_GROUP_PREFIX, OPT_FORMAT,
+	OPT_EXPOSURE, OPT_DEX
+};
 
 static const struct option longopts[] = {
 	{ "tenants", required_argument, NULL, 'f' },
@@ -53,6 +63,8 @@ static const struct option longopts[] = {
 	{ "karpenter", required_argument, NULL, OPT_KARPENTER },
 	{ "group-prefix", required_argument, NULL, OPT_GROUP_PREFIX },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "proxy-exposure", required_argument, NULL, OPT_EXPOSURE },
+	{ "dex", no_argument, NULL, OPT_DEX },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -226,6 +238,37 @@ static int pick(const char *flag, const char *value, int parsed, int *out)
 	return 0;
 }
 
+/* --dex: Dex's clients alone, as YAML or JSON. */
+static int write_dex(const struct kt_config *cfg, int json)
+{
+	struct kt_buf out = KT_BUF_INIT;
+	struct kt_err err = { 0 };
+	json_t *dex = NULL;
+	char *text = NULL;
+	int status = KT_EXIT_OK;
+	enum kt_rc rc;
+
+	rc = kt_render_dex(cfg, &dex, &err);
+	if (rc == KT_OK && json) {
+		text = json_dumps(dex, JSON_INDENT(2));
+		rc = !text || kt_buf_addf(&out, "%s\n", text)
+			     ? kt_err_set(&err, KT_E_NOMEM, "out of memory writing JSON") : KT_OK;
+	} else if (rc == KT_OK) {
+		rc = kt_render_yaml(dex, &out, &err);
+	}
+	if (rc) {
+		kt_error("%s", err.msg);
+		status = rc == KT_E_INVALID ? KT_EXIT_USAGE : KT_EXIT_INTERNAL;
+	} else if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout)) {
+		kt_error("cannot write the output: %s", strerror(errno));
+		status = KT_EXIT_INPUT;
+	}
+	free(text);
+	json_decref(dex);
+	kt_buf_release(&out);
+	return status;
+}
+
 int cmd_render(int argc, char **argv)
 {
 	const char *file = NULL, *dir = NULL, *format = "yaml", *name;
@@ -236,7 +279,7 @@ int cmd_render(int argc, char **argv)
 	struct sink s = { .out = KT_BUF_INIT };
 	struct kt_err err = { 0 };
 	enum kt_rc rc;
-	int c, v, status = KT_EXIT_OK;
+	int c, v, dex = 0, status = KT_EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
@@ -261,6 +304,13 @@ int cmd_render(int argc, char **argv)
 				return KT_EXIT_USAGE;
 			opts.karpenter = v;
 			break;
+		case OPT_EXPOSURE:
+			if (pick("proxy exposure", optarg, kt_render_exposure_parse(optarg), &v))
+				return KT_EXIT_USAGE;
+			opts.set_exposure = true;
+			opts.exposure = v;
+			break;
+		case OPT_DEX: dex = 1; break;
 		case 'h': return kt_usage(usage, 1);
 		default: return kt_usage(usage, 0);
 		}
@@ -278,6 +328,10 @@ int cmd_render(int argc, char **argv)
 		return KT_EXIT_USAGE;
 	}
 	s.json = !strcmp(format, "json");
+	if (dex && (dir || opts.tenant)) {
+		kt_error("--dex writes Dex's clients to stdout; it cannot be used with -o or --tenant");
+		return KT_EXIT_USAGE;
+	}
 	if (s.json && dir) {
 		kt_error("--format json writes one List to stdout; it cannot be used with -o");
 		return KT_EXIT_USAGE;
@@ -298,6 +352,10 @@ int cmd_render(int argc, char **argv)
 		if (diags.n == 0)
 			kt_error("%s: %s", name, err.msg[0] ? err.msg : kt_rc_str(rc));
 		status = rc == KT_E_INVALID || rc == KT_E_PARSE ? KT_EXIT_USAGE : kt_exit_for(rc);
+		goto out;
+	}
+	if (dex) {
+		status = write_dex(cfg, s.json);
 		goto out;
 	}
 	opts.tenants_yaml = text.buf;

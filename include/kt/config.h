@@ -126,6 +126,16 @@ struct kt_global {
 		char *username_claim; /* oidc.usernameClaim, default "sub" */
 		char *groups_claim;   /* oidc.groupsClaim, default "groups" */
 		char *hostname;       /* oidc.proxyHostname: public name of the proxy */
+		char *dashboard_client_id; /* oidc.dashboardClientID, default "kubetenant-dashboard" */
+		char *issuer_ca;      /* oidc.issuerCA: PEM the proxy trusts for the issuer; NULL = system */
+		char *proxy_ca;       /* oidc.proxyCA: PEM members trust for the proxy; NULL = public CA */
+		enum kt_exposure {    /* oidc.exposure: how the proxy is reached from outside */
+			KT_EXPOSE_NONE = 0, KT_EXPOSE_INGRESS, KT_EXPOSE_GATEWAY,
+		} exposure;
+		char *ingress_class;  /* oidc.ingressClassName, default "nginx" */
+		char *gateway_class;  /* oidc.gatewayClassName; NULL when not set */
+		char *issuer_kind;    /* oidc.certIssuer.kind: Issuer (default) or ClusterIssuer */
+		char *issuer_name;    /* oidc.certIssuer.name, default "kubetenant-ca" */
 	} oidc;
 	int line, col;            /* of the 'global' key, for messages */
 };

@@ -55,6 +55,8 @@ struct kt_render_opts {
 	const char *default_image; /* used when global.image is unset; NULL = "kubetenant/kubetenant:latest" */
 	const char *tenants_yaml; /* raw tenants file for the webhook ConfigMap (borrowed) */
 	size_t tenants_yaml_len;
+	bool set_exposure;        /* --proxy-exposure given: exposure overrides global.oidc.exposure */
+	enum kt_exposure exposure;
 };
 
 /* Profile names as the command line spells them; -1 when unknown. */
@@ -79,6 +81,16 @@ typedef enum kt_rc (*kt_render_fn)(void *ctx, json_t *obj, struct kt_err *err);
  */
 enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *opts,
 		     kt_render_fn fn, void *ctx, struct kt_err *err);
+
+/*
+ * Dex's static clients for kubectl and the dashboard (`render --dex`): *out
+ * is a new object {staticClients: [...]} to merge into Dex's config.yaml.
+ * KT_E_INVALID when cfg has no global.oidc.issuerURL; KT_E_NOMEM.
+ */
+enum kt_rc kt_render_dex(const struct kt_config *cfg, json_t **out, struct kt_err *err);
+
+/* "ingress", "gateway", "none" as --proxy-exposure spells them; -1 when unknown. */
+int kt_render_exposure_parse(const char *s);
 
 /* The same, collected: *out is a new JSON array (new reference; json_decref()). */
 enum kt_rc kt_render_list(const struct kt_config *cfg, const struct kt_render_opts *opts,

@@ -636,11 +636,25 @@ enum { ID_USERS, ID_GROUPS, ID_SERVICE_ACCOUNTS, ID_N };
 static const char *const identity_keys[] = { "users", "groups", "serviceAccounts" };
 static const struct section identity_section = { identity_keys, ID_N, 0 };
 
-enum { O_ISSUER, O_CLIENT, O_USER_CLAIM, O_GROUPS_CLAIM, O_HOSTNAME, O_N };
+enum {
+	O_ISSUER, O_CLIENT, O_USER_CLAIM, O_GROUPS_CLAIM, O_HOSTNAME, O_DASHBOARD_CLIENT,
+	O_ISSUER_CA, O_PROXY_CA, O_EXPOSURE, O_INGRESS_CLASS, O_GATEWAY_CLASS, O_CERT_ISSUER, O_N
+};
 static const char *const oidc_keys[] = {
 	"issuerURL", "clientID", "usernameClaim", "groupsClaim", "proxyHostname",
+	"dashboardClientID", "issuerCA", "proxyCA", "exposure", "ingressClassName",
+	"gatewayClassName", "certIssuer",
 };
 static const struct section oidc_section = { oidc_keys, O_N, 0 };
+
+enum { CI_KIND, CI_NAME, CI_N };
+static const char *const cert_issuer_keys[] = { "kind", "name" };
+static const struct section cert_issuer_section = {
+	cert_issuer_keys, CI_N, (1u << CI_KIND) | (1u << CI_NAME)
+};
+
+/* PEM text of a CA: long and multi-line, so not want_str()'s rules. */
+#define PEM_MAX_LEN 65536
 
 /* A hostname kubetenant itself uses: no wildcard. */
 static char *get_host(struct kt_loader *ld, const struct kt_ynode *v, const char *path)
@@ -686,12 +700,93 @@ static void get_pss(struct kt_loader *ld, const struct kt_ynode *v, const char *
 		diag(ld, v, "'%s': %s", path, err.msg);
 }
 
+/* Problems are reported at the key: a block scalar's own position is its first content line. */
+static void get_pem(struct kt_loader *ld, const struct kt_ypair *p, const char *path, char **dst)
+{
+	const struct kt_ynode *v = p->value;
+	const char *why;
+
+	if (v->kind != KT_Y_SCALAR || kt_y_is_null(v)) {
+		diag(ld, p->key, "'%s' must be a string", path);
+		return;
+	}
+	if (v->n > PEM_MAX_LEN) {
+		diag(ld, p->key, "'%s' is longer than %d characters", path, PEM_MAX_LEN);
+		return;
+	}
+	why = kt_pem_problem(v->u.s, v->n);
+	if (why) {
+		diag(ld, p->key, "'%s' must be PEM certificates: %s", path, why);
+		return;
+	}
+	*dst = dup(ld, v->u.s);
+}
+
+static bool cert_issuer_kind(const char *s)
+{
+	return !strcmp(s, "Issuer") || !strcmp(s, "ClusterIssuer");
+}
+
+static void on_cert_issuer(struct kt_loader *ld, int k, const struct kt_ypair *p,
+			   const char *path, void *ctx)
+{
+	struct kt_oidc *o = ctx;
+
+	if (k == CI_KIND)
+		set_str(ld, p->value, path, 32, cert_issuer_kind, "Issuer or ClusterIssuer",
+			&o->issuer_kind);
+	else
+		set_str(ld, p->value, path, 253, kt_is_dns_subdomain,
+			"a DNS-1123 subdomain, like 'letsencrypt'", &o->issuer_name);
+}
+
+static void get_exposure(struct kt_loader *ld, const struct kt_ynode *v, const char *path,
+			 struct kt_oidc *o)
+{
+	const char *s = want_str(ld, v, path, 16);
+
+	if (!s)
+		return;
+	if (!strcmp(s, "ingress"))
+		o->exposure = KT_EXPOSE_INGRESS;
+	else if (!strcmp(s, "gateway"))
+		o->exposure = KT_EXPOSE_GATEWAY;
+	else if (strcmp(s, "none"))
+		diag(ld, v, "'%s' must be ingress, gateway or none, not '%s'", path,
+		     kt_clip(ld, s));
+}
+
 static void on_oidc(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
 		    void *ctx)
 {
 	struct kt_global *g = ctx;
 
 	switch (k) {
+	case O_DASHBOARD_CLIENT:
+		set_str(ld, p->value, path, 256, NULL, NULL, &g->oidc.dashboard_client_id);
+		ld->dashboard_client_node = p->value;
+		break;
+	case O_ISSUER_CA:
+		get_pem(ld, p, path, &g->oidc.issuer_ca);
+		break;
+	case O_PROXY_CA:
+		get_pem(ld, p, path, &g->oidc.proxy_ca);
+		break;
+	case O_EXPOSURE:
+		get_exposure(ld, p->value, path, &g->oidc);
+		ld->exposure_node = p->value;
+		break;
+	case O_INGRESS_CLASS:
+		set_str(ld, p->value, path, 253, kt_is_dns_subdomain,
+			"a DNS-1123 subdomain, like 'nginx'", &g->oidc.ingress_class);
+		break;
+	case O_GATEWAY_CLASS:
+		set_str(ld, p->value, path, 253, kt_is_dns_subdomain,
+			"a DNS-1123 subdomain, like 'cilium'", &g->oidc.gateway_class);
+		break;
+	case O_CERT_ISSUER:
+		walk(ld, p->key, p->value, path, &cert_issuer_section, on_cert_issuer, &g->oidc);
+		break;
 	case O_ISSUER:
 		set_str(ld, p->value, path, 2048, https_url, "an https:// URL", &g->oidc.issuer_url);
 		break;
@@ -725,6 +820,23 @@ static void on_identity(struct kt_loader *ld, int k, const struct kt_ypair *p, c
 			 NULL);
 		ld->service_accounts_set = true; /* even to []: the defaults are replaced */
 	}
+}
+
+/* What the keys of global.oidc need from each other. */
+static void check_oidc(struct kt_loader *ld, const struct kt_oidc *o)
+{
+	const char *name = o->exposure == KT_EXPOSE_GATEWAY ? "gateway" : "ingress";
+
+	if (o->exposure != KT_EXPOSE_NONE && !o->hostname)
+		diag(ld, ld->exposure_node, "'global.oidc.exposure: %s' needs "
+		     "'global.oidc.proxyHostname', the name members reach the proxy at", name);
+	if (o->exposure == KT_EXPOSE_GATEWAY && !o->gateway_class)
+		diag(ld, ld->exposure_node, "'global.oidc.exposure: gateway' needs "
+		     "'global.oidc.gatewayClassName'");
+	if (o->dashboard_client_id && o->client_id &&
+	    !strcmp(o->dashboard_client_id, o->client_id))
+		diag(ld, ld->dashboard_client_node, "'global.oidc.dashboardClientID' must differ "
+		     "from 'global.oidc.clientID': the two clients have different redirect URIs");
 }
 
 static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
@@ -796,6 +908,7 @@ static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, con
 		    g->oidc.issuer_url && !g->oidc.client_id)
 			diag(ld, p->key, "missing required key 'global.oidc.clientID' (needed with "
 					 "'issuerURL')");
+		check_oidc(ld, &g->oidc);
 		break;
 	}
 }
@@ -1214,7 +1327,11 @@ enum kt_rc kt_convert(struct kt_loader *ld, const struct kt_ynode *root)
 	    !set_default(ld, &g->group_prefix, "oidc:") ||
 	    !set_default(ld, &g->image, "kubetenant/kubetenant:" KT_VERSION) ||
 	    !set_default(ld, &g->oidc.username_claim, "sub") ||
-	    !set_default(ld, &g->oidc.groups_claim, "groups"))
+	    !set_default(ld, &g->oidc.groups_claim, "groups") ||
+	    !set_default(ld, &g->oidc.dashboard_client_id, "kubetenant-dashboard") ||
+	    !set_default(ld, &g->oidc.ingress_class, "nginx") ||
+	    !set_default(ld, &g->oidc.issuer_kind, "Issuer") ||
+	    !set_default(ld, &g->oidc.issuer_name, "kubetenant-ca"))
 		return KT_E_NOMEM;
 	return ld->sink.nomem ? KT_E_NOMEM : KT_OK;
 }

@@ -74,6 +74,7 @@ struct kt_loader {
 	struct kt_config *cfg;
 	struct kt_tmark *tmarks; /* parallel to cfg->tenants */
 	const struct kt_ynode *prefix_node, *cluster_host_node, *proxy_host_node;
+	const struct kt_ynode *exposure_node, *dashboard_client_node; /* global.oidc */
 	const struct kt_ynode **pns_marks; /* parallel to global.platform_namespaces */
 	const struct kt_tenant **by_name; /* tenants sorted by name, while loading */
 	bool service_accounts_set; /* platformIdentities.serviceAccounts was given */
@@ -92,6 +93,12 @@ void kt_validate(struct kt_loader *ld);
 long kt_loader_tenant(const struct kt_loader *ld, const char *name);
 
 /* ---------------------------------------------------------- pure checks */
+
+/*
+ * Why s (n bytes) is not one or more PEM X.509 certificates and nothing
+ * else, or NULL when it is (lib/config/pem.c).
+ */
+const char *kt_pem_problem(const char *s, size_t n);
 
 bool kt_is_dns_label(const char *s);     /* RFC 1123 label, lowercase, <= 63 */
 bool kt_is_dns_subdomain(const char *s); /* dot-separated labels, <= 253 */

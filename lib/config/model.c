@@ -192,6 +192,13 @@ void kt_config_free(struct kt_config *cfg)
 	free(g->oidc.username_claim);
 	free(g->oidc.groups_claim);
 	free(g->oidc.hostname);
+	free(g->oidc.dashboard_client_id);
+	free(g->oidc.issuer_ca);
+	free(g->oidc.proxy_ca);
+	free(g->oidc.ingress_class);
+	free(g->oidc.gateway_class);
+	free(g->oidc.issuer_kind);
+	free(g->oidc.issuer_name);
 	for (i = 0; i < cfg->n_pools; i++) {
 		free(cfg->pools[i].name);
 		strv_free(&cfg->pools[i].capacity_types);

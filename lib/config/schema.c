@@ -173,16 +173,47 @@ static json_t *platform_identities(void)
 				      "[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")))));
 }
 
+static json_t *pem(const char *description)
+{
+	return json_pack("{s:s, s:s, s:i, s:s}", "type", "string", "pattern",
+			 "-----BEGIN CERTIFICATE-----", "maxLength", 65536, "description",
+			 description);
+}
+
 static json_t *oidc(void)
 {
 	json_t *props = json_pack(
-		"{s:o, s:o, s:o, s:o, s:o}",
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"issuerURL", described(str("^https://"), "OIDC issuer URL (https only)."),
 		"clientID", described(nonempty(256), "The token audience; required with issuerURL."),
 		"usernameClaim", defaulted(nonempty(256), "sub", "Claim that names the user."),
 		"groupsClaim", defaulted(nonempty(256), "groups", "Claim that lists the user's groups."),
 		"proxyHostname", hostname(253, "Public hostname of the proxy; it belongs to the "
-					  "platform and no tenant may claim it."));
+					  "platform and no tenant may claim it."),
+		"dashboardClientID", defaulted(nonempty(256), "kubetenant-dashboard",
+					       "The dashboard's OIDC client; the proxy accepts it "
+					       "as a second audience."),
+		"issuerCA", pem("PEM CA certificates the proxy trusts for the issuer (a private "
+				"issuer); default: the system's roots."),
+		"proxyCA", pem("PEM CA certificates members trust for the proxy, published in "
+			       "kube-public/kubetenant-info as ca.crt."),
+		"exposure", json_pack("{s:[s, s, s], s:s, s:s}", "enum", "none", "ingress",
+				      "gateway", "default", "none", "description",
+				      "How the proxy is reached from outside the cluster; "
+				      "`render --proxy-exposure` overrides it."),
+		"ingressClassName", defaulted(str_max(DNS_SUBDOMAIN, 253), "nginx",
+					      "IngressClass of the proxy's Ingress "
+					      "(ingress-nginx)."),
+		"gatewayClassName", described(str_max(DNS_SUBDOMAIN, 253),
+					      "GatewayClass of the proxy's Gateway; required "
+					      "with exposure: gateway."),
+		"certIssuer", strict_object(
+			"cert-manager issuer of the public certificate at the Ingress; default "
+			"the Issuer kubetenant-ca.", "kind", "name",
+			json_pack("{s:{s:[s, s], s:s}, s:o}", "kind", "enum", "Issuer",
+				  "ClusterIssuer", "description", "An Issuer in kubetenant-system, "
+				  "or a ClusterIssuer.", "name",
+				  described(str_max(DNS_SUBDOMAIN, 253), "The issuer's name."))));
 
 	return with(strict_object("The OIDC-to-impersonation proxy; rendered only when issuerURL "
 				  "is set.", NULL, NULL, props),

@@ -485,6 +485,35 @@ static void flux_identities(const struct kt_config *cfg, struct kt_diag_sink *si
 				    t->name, need[i]);
 }
 
+/*
+ * A member's kubeconfig trusts the CA that kube-public/kubetenant-info
+ * publishes (proxyCA), or the system's roots.  The certificate kubectl sees
+ * comes from the private kubetenant-ca through a gateway (passthrough to
+ * the proxy), and through an ingress left with the default certIssuer:
+ * without proxyCA, no member can verify it.
+ */
+static void proxy_trust(const struct kt_config *cfg, struct kt_diag_sink *sink)
+{
+	const struct kt_oidc *o = &cfg->global.oidc;
+	bool private_ingress = o->exposure == KT_EXPOSE_INGRESS &&
+			       (!o->issuer_kind || !strcmp(o->issuer_kind, "Issuer")) &&
+			       (!o->issuer_name || !strcmp(o->issuer_name, "kubetenant-ca"));
+
+	if (!o->issuer_url || o->proxy_ca)
+		return;
+	if (o->exposure == KT_EXPOSE_GATEWAY)
+		kt_diag_add(sink, cfg->global.line, cfg->global.col,
+			    "global.oidc.exposure is gateway, which hands members the proxy's own "
+			    "certificate from the private kubetenant-ca, and no global.oidc.proxyCA "
+			    "publishes that CA: kubectl cannot verify the proxy (docs/identity.md)");
+	else if (private_ingress)
+		kt_diag_add(sink, cfg->global.line, cfg->global.col,
+			    "global.oidc.exposure is ingress with the default certIssuer, the private "
+			    "kubetenant-ca, and no global.oidc.proxyCA publishes that CA: kubectl "
+			    "cannot verify the proxy; set certIssuer to a public issuer, or proxyCA "
+			    "(docs/identity.md)");
+}
+
 enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out)
 {
 	struct kt_diag_sink sink = { 0 };
@@ -515,6 +544,7 @@ enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out)
 				    "take over their nodes", t->name);
 	}
 	flux_identities(cfg, &sink);
+	proxy_trust(cfg, &sink);
 	for (i = 0; i < cfg->n_pools; i++)
 		if (!used[i])
 			kt_diag_add(&sink, cfg->pools[i].line, cfg->pools[i].col,

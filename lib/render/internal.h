@@ -70,7 +70,10 @@ enum kt_rc render_gatekeeper_cluster(struct rctx *r);
 enum kt_rc render_webhook(struct rctx *r);
 enum kt_rc render_tenants_configmap(struct rctx *r);
 enum kt_rc render_webhook_configs(struct rctx *r); /* last of all: see webhook.c */
+enum kt_rc render_proxy_oidc_ca(struct rctx *r);
 enum kt_rc render_proxy(struct rctx *r);
+enum kt_rc render_proxy_exposure(struct rctx *r);
+enum kt_rc render_cluster_info(struct rctx *r);
 enum kt_rc render_network_system(struct rctx *r);
 enum kt_rc render_nodepool(struct rctx *r, const struct kt_nodepool *p);
 enum kt_rc render_provisioner(struct rctx *r, const struct kt_nodepool *p);
@@ -82,6 +85,11 @@ enum kt_rc render_network_admin(struct rctx *r, const struct kt_tenant *t);
 enum kt_rc render_quota(struct rctx *r, const struct kt_tenant *t);
 enum kt_rc render_flux(struct rctx *r, const struct kt_tenant *t);
 enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t);
+
+/* The proxy Deployment deploy (consumed) with --oidc-ca mounted when issuerCA is set. */
+json_t *with_oidc_ca(const struct rctx *r, json_t *deploy);
+/* The proxy's exposure: --proxy-exposure when given, else global.oidc.exposure. */
+enum kt_exposure proxy_exposure(const struct rctx *r);
 
 /* Names shared by the webhook and the proxy (cert-manager CA chain). */
 enum kt_rc render_ca_issuers(struct rctx *r);

@@ -33,7 +33,8 @@ static json_t *args(const struct rctx *r)
 	const char *const v[] = {
 		"proxy",
 		"--issuer-url", o->issuer_url,
-		"--audience", o->client_id ? o->client_id : "kubernetes",
+		"--audience", o->dashboard_client_id ? o->dashboard_client_id : "kubetenant-dashboard",
+		"--audience", o->client_id ? o->client_id : "kubernetes", /* last: kubectl's */
 		"--upstream", "https://kubernetes.default.svc",
 		"--upstream-ca", SA_DIR "/ca.crt",
 		"--token-file", SA_DIR "/token",
@@ -81,7 +82,7 @@ enum kt_rc render_proxy(struct rctx *r)
 	dns = host ? json_pack("[ss]", host, svc) : json_pack("[s]", svc);
 	rc = emit(r, serving_certificate(PX_NAME, PX_TLS_SECRET, dns));
 	if (rc == KT_OK)
-		rc = emit(r, kt_deployment(
+		rc = emit(r, with_oidc_ca(r, kt_deployment(
 			r, PX_NAME, "proxy", args(r),
 			json_pack("[{s:s, s:i, s:s}]", "name", "https", "containerPort", 8443,
 				  "protocol", "TCP"),
@@ -89,7 +90,7 @@ enum kt_rc render_proxy(struct rctx *r)
 				  PX_TLS_SECRET),
 			json_pack("[{s:s, s:s, s:b}]", "name", "tls", "mountPath",
 				  "/etc/kubetenant/tls", "readOnly", 1),
-			1));
+			1)));
 	if (rc == KT_OK)
 		rc = emit(r, kt_pdb(PX_NAME));
 	if (rc == KT_OK)

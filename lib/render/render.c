@@ -10,6 +10,7 @@
 static const char *const network_names[] = { "kubernetes", "calico-crd", "calico", "admin" };
 static const char *const enforcement_names[] = { "webhook", "gatekeeper" };
 static const char *const karpenter_names[] = { "v1", "v1alpha5" };
+static const char *const exposure_names[] = { "none", "ingress", "gateway" }; /* enum kt_exposure */
 
 static int lookup(const char *const *names, size_t n, const char *s)
 {
@@ -36,6 +37,11 @@ int kt_render_enforcement_parse(const char *s)
 int kt_render_karpenter_parse(const char *s)
 {
 	return lookup(karpenter_names, NAMES(karpenter_names), s);
+}
+
+int kt_render_exposure_parse(const char *s)
+{
+	return lookup(exposure_names, NAMES(exposure_names), s);
 }
 
 const char *kt_render_network_name(enum kt_render_network n)
@@ -147,7 +153,13 @@ static enum kt_rc render_cluster(struct rctx *r)
 	if (rc == KT_OK && o->enforcement == KT_ENF_WEBHOOK)
 		rc = render_webhook(r);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
+		rc = render_proxy_oidc_ca(r);
+	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
 		rc = render_proxy(r);
+	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
+		rc = render_proxy_exposure(r);
+	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
+		rc = render_cluster_info(r);
 	if (rc == KT_OK && system)
 		rc = render_network_system(r);
 	return rc;

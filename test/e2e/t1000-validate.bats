@@ -89,6 +89,12 @@ check_bad() {
 @test "bad 51-merge-key" { check_bad 51-merge-key; }
 @test "bad 52-oidc-without-client" { check_bad 52-oidc-without-client; }
 @test "bad 53-domain-is-tenant-host" { check_bad 53-domain-is-tenant-host; }
+@test "bad 70-oidc-ca-private-key" { check_bad 70-oidc-ca-private-key; }
+@test "bad 71-oidc-ca-bad-base64" { check_bad 71-oidc-ca-bad-base64; }
+@test "bad 72-oidc-exposure-unknown" { check_bad 72-oidc-exposure-unknown; }
+@test "bad 73-oidc-exposure-needs-host" { check_bad 73-oidc-exposure-needs-host; }
+@test "bad 74-oidc-cert-issuer" { check_bad 74-oidc-cert-issuer; }
+@test "bad 75-oidc-same-client-ids" { check_bad 75-oidc-same-client-ids; }
 
 @test "the blog's values file is accepted verbatim" {
 	# the fixture is the seed's last YAML block, byte for byte
@@ -259,7 +265,8 @@ $f:6:3: warning: tenant 'team-a' has no 'operatorEdGroup': nobody can read its n
 	[ -n "$py" ] || skip "no python3 with jsonschema and yaml (Debian: python3-jsonschema python3-yaml)"
 	"$KT_BIN" schema >"$BATS_TEST_TMPDIR/schema.json"
 	run "$py" - "$BATS_TEST_TMPDIR/schema.json" examples/platform.yaml test/fixtures/blog-values.yaml \
-		test/fixtures/full.yaml "$BAD/01-unknown-top-key.yaml" <<-'PY'
+		test/fixtures/full.yaml "$BAD/01-unknown-top-key.yaml" \
+		test/cases/render/identity/tenants.yaml "$BAD/72-oidc-exposure-unknown.yaml" <<-'PY'
 	import json, sys, yaml, jsonschema
 	schema = json.load(open(sys.argv[1]))
 	jsonschema.Draft202012Validator.check_schema(schema)
@@ -273,6 +280,8 @@ $f:6:3: warning: tenant 'team-a' has no 'operatorEdGroup': nobody can read its n
 	[ "${lines[1]}" = "test/fixtures/blog-values.yaml valid" ]
 	[ "${lines[2]}" = "test/fixtures/full.yaml valid" ]
 	[ "${lines[3]}" = "$BAD/01-unknown-top-key.yaml invalid" ]
+	[ "${lines[4]}" = "test/cases/render/identity/tenants.yaml valid" ]
+	[ "${lines[5]}" = "$BAD/72-oidc-exposure-unknown.yaml invalid" ]
 }
 
 @test "help validate and help schema print usage on stdout" {

@@ -64,6 +64,95 @@ golden() {
 	golden "$CASES/full/expected-admin-gatekeeper.yaml"
 }
 
+@test "render: the identity side matches its golden files (ingress, gateway, Dex)" {
+	render -f "$CASES/identity/tenants.yaml"
+	[ "$rc" -eq 0 ] || { cat "$err"; false; }
+	golden "$CASES/identity/expected.yaml"
+	render -f "$CASES/identity/tenants.yaml" --proxy-exposure gateway
+	[ "$rc" -eq 0 ] || { cat "$err"; false; }
+	golden "$CASES/identity/expected-gateway.yaml"
+	render -f "$CASES/identity/tenants.yaml" --dex
+	[ "$rc" -eq 0 ] || { cat "$err"; false; }
+	golden "$CASES/identity/dex.yaml"
+}
+
+@test "render: --proxy-exposure overrides global.oidc.exposure, none drops the exposure" {
+	render -f "$CASES/identity/tenants.yaml" --proxy-exposure none --format json
+	[ "$rc" -eq 0 ]
+	[ "$(jq -c '[.items[] | select(.kind == "Ingress" or .kind == "Gateway" or .kind == "TLSRoute")] | length' "$out")" = 0 ]
+	[ "$(jq -c '[.items[] | select(.kind == "Certificate") | .metadata.name] | sort' "$out")" = '["kubetenant-ca","kubetenant-proxy","kubetenant-webhook"]' ]
+	render -f "$CASES/identity/tenants.yaml" --proxy-exposure gateway --format json
+	[ "$(jq -c '[.items[] | select(.kind == "Ingress")] | length' "$out")" = 0 ]
+	[ "$(jq -c '.items[] | select(.kind == "Gateway") | .spec.listeners[0] | [.hostname, .protocol, .tls.mode]' "$out")" = '["kube.example.org","TLS","Passthrough"]' ]
+	[ "$(jq -c '.items[] | select(.kind == "TLSRoute") | .spec.rules[0].backendRefs' "$out")" = '[{"name":"kubetenant-proxy","port":443}]' ]
+	render -f "$CASES/identity/tenants.yaml" --proxy-exposure ingres
+	[ "$rc" -eq 2 ]
+	[ ! -s "$out" ]
+	grep -q "unknown proxy exposure 'ingres'" "$err"
+}
+
+@test "render: --proxy-exposure needs proxyHostname and, for gateway, gatewayClassName" {
+	# the full case has a proxyHostname but no gatewayClassName
+	render -f "$CASES/full/tenants.yaml" --proxy-exposure gateway
+	[ "$rc" -eq 2 ]
+	[ ! -s "$out" ]
+	grep -q "proxy exposure 'gateway' needs global.oidc.gatewayClassName" "$err"
+	sed '/proxyHostname/d' "$CASES/full/tenants.yaml" >"$BATS_TEST_TMPDIR/nohost.yaml"
+	render -f "$BATS_TEST_TMPDIR/nohost.yaml" --proxy-exposure ingress
+	[ "$rc" -eq 2 ]
+	[ ! -s "$out" ]
+	grep -q "proxy exposure 'ingress' needs global.oidc.proxyHostname" "$err"
+}
+
+@test "render: kube-public/kubetenant-info is readable by name by anyone, and nothing else" {
+	render -f "$CASES/identity/tenants.yaml" --format json
+	cm='.items[] | select(.kind == "ConfigMap" and .metadata.namespace == "kube-public")'
+	[ "$(jq -c "[$cm | .metadata.name]" "$out")" = '["kubetenant-info"]' ]
+	[ "$(jq -c "$cm | .data | keys" "$out")" = '["ca.crt","clientID","cluster","issuerURL","proxyURL"]' ]
+	[ "$(jq -r "$cm | .data[\"ca.crt\"]" "$out" | openssl x509 -noout -subject)" = 'subject=CN = Example Platform CA' ]
+	[ "$(jq -c "$cm | .data | del(.[\"ca.crt\"])" "$out")" = '{"issuerURL":"https://dex.example.org","clientID":"kubectl","proxyURL":"https://kube.example.org","cluster":"demo-cluster"}' ]
+	[ "$(jq -c '.items[] | select(.kind == "Role" and .metadata.namespace == "kube-public") | .rules' "$out")" = '[{"apiGroups":[""],"resources":["configmaps"],"resourceNames":["kubetenant-info"],"verbs":["get"]}]' ]
+	[ "$(jq -c '[.items[] | select(.kind == "RoleBinding" and .metadata.namespace == "kube-public") | .subjects[].name]' "$out")" = '["system:unauthenticated","system:authenticated"]' ]
+	# no proxyCA: no ca.crt key (the proxy's certificate is then publicly trusted)
+	render -f "$CASES/full/tenants.yaml" --format json
+	[ "$(jq -c "$cm | .data | keys" "$out")" = '["clientID","cluster","issuerURL","proxyURL"]' ]
+}
+
+@test "render: the proxy accepts both client IDs and trusts issuerCA through --oidc-ca" {
+	render -f "$CASES/identity/tenants.yaml" --format json
+	d='.items[] | select(.kind == "Deployment" and .metadata.name == "kubetenant-proxy") | .spec.template.spec'
+	# kubectl's last: a proxy that keeps one --audience keeps the last one given
+	[ "$(jq -c "[$d | .containers[0].args | indices(\"--audience\")[] as \$i | .[\$i + 1]]" "$out")" = '["dashboard","kubectl"]' ]
+	[ "$(jq -c "$d | .containers[0].args | .[index(\"--oidc-ca\") + 1]" "$out")" = '"/etc/kubetenant/oidc-ca/ca.crt"' ]
+	[ "$(jq -c "$d | .volumes[] | select(.name == \"oidc-ca\")" "$out")" = '{"name":"oidc-ca","configMap":{"name":"kubetenant-proxy-oidc-ca"}}' ]
+	[ "$(jq -r '.items[] | select(.kind == "ConfigMap" and .metadata.name == "kubetenant-proxy-oidc-ca") | .data["ca.crt"]' "$out" | openssl x509 -noout -subject)" = 'subject=CN = Example IdP CA' ]
+	# without issuerCA: no --oidc-ca, no ConfigMap
+	render -f "$CASES/full/tenants.yaml" --format json
+	[ "$(jq -c "[$d | .containers[0].args[] | select(. == \"--oidc-ca\")] | length" "$out")" = 0 ]
+	[ "$(jq -c '[.items[] | select(.metadata.name == "kubetenant-proxy-oidc-ca")] | length' "$out")" = 0 ]
+}
+
+@test "render: --dex needs an issuer and refuses -o and --tenant" {
+	render -f "$EXAMPLE" --dex
+	[ "$rc" -eq 2 ]
+	[ ! -s "$out" ]
+	grep -q "no global.oidc.issuerURL" "$err"
+	render -f "$CASES/identity/tenants.yaml" --dex -o "$BATS_TEST_TMPDIR/d"
+	[ "$rc" -eq 2 ]
+	[ ! -e "$BATS_TEST_TMPDIR/d" ]
+	render -f "$CASES/identity/tenants.yaml" --dex --format json
+	[ "$rc" -eq 0 ]
+	# kubectl's client lists no redirectURIs: Dex then accepts any loopback
+	# port and the device flow's callback, which one listed URI would refuse
+	[ "$(jq -c '[.staticClients[] | [.id, .public, .redirectURIs]]' "$out")" = '[["kubectl",true,null],["dashboard",true,["https://kube.example.org/ui/"]]]' ]
+	[ "$(jq -c '[.staticClients[] | has("secret")] | any' "$out")" = false ]
+	# no proxyHostname, no dashboard: its redirect URI would have no host
+	sed '/proxyHostname/d; /exposure/d' "$CASES/identity/tenants.yaml" >"$BATS_TEST_TMPDIR/nohost.yaml"
+	render -f "$BATS_TEST_TMPDIR/nohost.yaml" --dex --format json
+	[ "$rc" -eq 0 ] || { cat "$err"; false; }
+	[ "$(jq -c '[.staticClients[].id]' "$out")" = '["kubectl"]' ]
+}
+
 @test "render: every object of every golden file validates against its upstream schema" {
 	cd "$ROOT/test/schema"
 	if [ ! -d node_modules ]; then
@@ -278,8 +367,9 @@ blog() {
 			[ "$status" -eq 0 ] || { echo "$n $e $k ${f:+full }$name: ${argv[*]}"; echo "$output"; false; }
 		done < <(pod_deployments "$BATS_TEST_TMPDIR/r.json")
 	done < <(profiles; echo "kubernetes webhook v1 $CASES/full/tenants.yaml"
-		echo "admin gatekeeper v1 $CASES/full/tenants.yaml")
-	[ "$i" -eq 11 ]
+		echo "admin gatekeeper v1 $CASES/full/tenants.yaml"
+		echo "kubernetes webhook v1 $CASES/identity/tenants.yaml")
+	[ "$i" -eq 13 ]
 }
 
 # serve denies a namespace its tenants file does not know (fail closed),

@@ -61,11 +61,12 @@ check_profile() { # tenants file, render flags...
 	# render's own order is 1, 3, 2: the steps only move the webhooks before the tenants
 	[ "$(cat "$T/1" "$T/3" "$T/2")" = "$(cat "$T/all")" ]
 
-	# step 1: kubetenant-system (when there is anything in it) first, nothing in a tenant namespace
+	# step 1: kubetenant-system (when there is anything in it) first, nothing in a tenant
+	# namespace; kube-public (kubetenant-info, with an OIDC proxy) is the API server's own
 	if grep -q ' kubetenant-system/' "$T/all"; then
 		[ "$(head -1 "$T/1")" = "Namespace /kubetenant-system" ]
 	fi
-	run grep -vE '^[A-Za-z0-9]+ (kubetenant-system)?/' "$T/1"
+	run grep -vE '^[A-Za-z0-9]+ (kubetenant-system|kube-public)?/' "$T/1"
 	[ "$status" -eq 1 ]
 
 	# step 3 selects every tenant Namespace; each namespaced object follows its Namespace

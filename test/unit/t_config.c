@@ -770,11 +770,147 @@ static void lint_flux_identities(void **state)
 	kt_config_free(cfg);
 }
 
+/* A self-signed EC CA (CN=Example IdP CA), as global.oidc.issuerCA and proxyCA carry. */
+#define CA_PEM \
+	"-----BEGIN CERTIFICATE-----\n" \
+	"MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\n" \
+	"GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\n" \
+	"NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\n" \
+	"zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\n" \
+	"MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\n" \
+	"FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\n" \
+	"0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\n" \
+	"shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\n" \
+	"4d0pAYlBLZ85HhyWqw==\n" \
+	"-----END CERTIFICATE-----\n"
+
+static void pem_certificates(void **state)
+{
+	char two[2048], big[65 * sizeof(CA_PEM)];
+	size_t i;
+
+	(void)state;
+	assert_null(kt_pem_problem(CA_PEM, strlen(CA_PEM)));
+	/* a chain, CRLF line ends and blank lines around it */
+	snprintf(two, sizeof(two), "\n%s\r\n%s\n", CA_PEM, CA_PEM);
+	assert_null(kt_pem_problem(two, strlen(two)));
+	assert_string_equal(kt_pem_problem("", 0), "no '-----BEGIN CERTIFICATE-----' line");
+	assert_string_equal(kt_pem_problem("MIIB", 4), "no '-----BEGIN CERTIFICATE-----' line");
+	/* a key pasted next to the certificate is refused, not ignored */
+	snprintf(two, sizeof(two), "%s-----BEGIN EC PRIVATE KEY-----\nMHcC\n"
+		 "-----END EC PRIVATE KEY-----\n", CA_PEM);
+	assert_string_equal(kt_pem_problem(two, strlen(two)),
+			    "it holds a PEM block that is not a CERTIFICATE");
+	/* a truncated block, a block with no END, a bit flipped in the base64 */
+	assert_non_null(kt_pem_problem(CA_PEM, strlen(CA_PEM) / 2));
+	snprintf(two, sizeof(two), "%s", CA_PEM);
+	two[100] = two[100] == 'A' ? 'B' : 'A';
+	assert_string_equal(kt_pem_problem(two, strlen(two)),
+			    "a certificate does not parse (bad base64 or DER)");
+	assert_string_equal(kt_pem_problem("-----BEGIN CERTIFICATE-----\x01", 28),
+			    "it holds a character that is not printable ASCII");
+	/* bounded: 64 certificates pass, 65 do not */
+	big[0] = '\0';
+	for (i = 0; i < 64; i++)
+		strcat(big, CA_PEM);
+	assert_null(kt_pem_problem(big, strlen(big)));
+	strcat(big, CA_PEM);
+	assert_string_equal(kt_pem_problem(big, strlen(big)), "it holds more than 64 certificates");
+}
+
+static void oidc_identity_keys(void **state)
+{
+	struct kt_config *cfg;
+
+	(void)state;
+	cfg = load_ok(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
+		      "    clientID: kubectl\n");
+	assert_string_equal(cfg->global.oidc.dashboard_client_id, "kubetenant-dashboard");
+	assert_int_equal(cfg->global.oidc.exposure, KT_EXPOSE_NONE);
+	assert_string_equal(cfg->global.oidc.ingress_class, "nginx");
+	assert_null(cfg->global.oidc.gateway_class);
+	assert_string_equal(cfg->global.oidc.issuer_kind, "Issuer");
+	assert_string_equal(cfg->global.oidc.issuer_name, "kubetenant-ca");
+	assert_null(cfg->global.oidc.issuer_ca);
+	assert_null(cfg->global.oidc.proxy_ca);
+	kt_config_free(cfg);
+	cfg = load_ok(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
+		      "    clientID: kubectl\n    proxyHostname: kube.example.org\n"
+		      "    exposure: gateway\n    gatewayClassName: cilium\n"
+		      "    certIssuer: { kind: ClusterIssuer, name: letsencrypt }\n"
+		      "    issuerCA: \"" "-----BEGIN CERTIFICATE-----\\n"
+		      "MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\\n"
+		      "GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\\n"
+		      "NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\\n"
+		      "zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\\n"
+		      "MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\\n"
+		      "FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\\n"
+		      "0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\\n"
+		      "shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\\n"
+		      "4d0pAYlBLZ85HhyWqw==\\n-----END CERTIFICATE-----\\n\"\n");
+	assert_int_equal(cfg->global.oidc.exposure, KT_EXPOSE_GATEWAY);
+	assert_string_equal(cfg->global.oidc.gateway_class, "cilium");
+	assert_string_equal(cfg->global.oidc.issuer_kind, "ClusterIssuer");
+	assert_string_equal(cfg->global.oidc.issuer_name, "letsencrypt");
+	assert_string_equal(cfg->global.oidc.issuer_ca, CA_PEM);
+	kt_config_free(cfg);
+}
+
+/* Lints the text's config and returns how many findings mention 'proxyCA'. */
+static size_t proxy_ca_findings(const char *oidc)
+{
+	struct kt_diags w = { 0 };
+	struct kt_config *cfg;
+	char text[2048];
+	size_t i, n = 0;
+
+	snprintf(text, sizeof(text), GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
+		 "    clientID: kubectl\n    proxyHostname: kube.example.org\n%s", oidc);
+	cfg = load_ok(text);
+	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
+	for (i = 0; i < w.n; i++)
+		if (strstr(w.v[i].msg, "no global.oidc.proxyCA publishes that CA"))
+			n++;
+	kt_diags_release(&w);
+	kt_config_free(cfg);
+	return n;
+}
+
+static void lint_proxy_trust(void **state)
+{
+	(void)state;
+	/* the private kubetenant-ca reaches kubectl: gateway, or ingress with the default issuer */
+	assert_int_equal(proxy_ca_findings("    exposure: gateway\n    gatewayClassName: c\n"), 1);
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n"), 1);
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
+					   "{ kind: Issuer, name: kubetenant-ca }\n"), 1);
+	/* a public issuer, proxyCA set, or nothing exposed: nothing to say */
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
+					   "{ kind: ClusterIssuer, name: letsencrypt }\n"), 0);
+	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
+					   "{ kind: ClusterIssuer, name: kubetenant-ca }\n"), 0);
+	assert_int_equal(proxy_ca_findings(""), 0);
+	assert_int_equal(proxy_ca_findings("    exposure: gateway\n    gatewayClassName: c\n"
+					   "    proxyCA: \"" "-----BEGIN CERTIFICATE-----\\n"
+					   "MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\\n"
+					   "GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\\n"
+					   "NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\\n"
+					   "zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\\n"
+					   "MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\\n"
+					   "FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\\n"
+					   "0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\\n"
+					   "shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\\n"
+					   "4d0pAYlBLZ85HhyWqw==\\n-----END CERTIFICATE-----\\n\"\n"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(platform_service_accounts_default),
 		cmocka_unit_test(lint_flux_identities),
+		cmocka_unit_test(pem_certificates),
+		cmocka_unit_test(oidc_identity_keys),
+		cmocka_unit_test(lint_proxy_trust),
 		cmocka_unit_test(defaults_are_filled),
 		cmocka_unit_test(values_and_inherited_defaults),
 		cmocka_unit_test(everything_is_sorted),
