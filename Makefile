@@ -48,8 +48,17 @@ $(BUILD)/libkt.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(KT): $(CMD_OBJS) $(BUILD)/libkt.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkt.a $(LIBS)
+$(KT): $(CMD_OBJS) $(BUILD)/gen/ui_assets.o $(BUILD)/libkt.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/gen/ui_assets.o $(BUILD)/libkt.a $(LIBS)
+
+# the dashboard (proxy --ui): ui/ compiled in, so there are no files to ship
+UI_FILES := $(sort $(wildcard ui/*))
+$(BUILD)/gen/ui_assets.c: scripts/embed.sh $(UI_FILES)
+	@mkdir -p $(@D)
+	scripts/embed.sh $@ $(UI_FILES)
+
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c server/proxy_ui.h
+	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -I. -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

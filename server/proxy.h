@@ -6,6 +6,7 @@
  * server/proxy_tun.c   Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
  * server/proxy_ops.c   metrics, health, credentials, logging
  * server/proxy_loop.c  the event loops: HTTPS daemons, libcurl sockets, TLS reload
+ * server/proxy_ui.c    the dashboard's files under /ui/ (--ui)
  *
  * Threading: each event-loop thread (one per CPU unless --threads says)
  * runs its own libmicrohttpd daemon (external epoll mode) and every
@@ -161,6 +162,10 @@ enum MHD_Result proxy_tunnel(struct MHD_Connection *c, struct preq *r);
 enum MHD_Result proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r);
 /* The request ends: free a tunnel whose 101 never reached the client. */
 void proxy_tunnel_abandon(struct preq *r);
+
+/* proxy_ui.c: the dashboard's files, before any authentication (--ui) */
+bool proxy_ui_match(const char *uri);
+enum MHD_Result proxy_ui_serve(struct MHD_Connection *c, struct preq *r);
 
 /* proxy_ops.c */
 enum kt_rc proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
