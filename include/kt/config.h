@@ -44,6 +44,7 @@ struct kt_nodepool {
 	long long empty_ttl;           /* seconds; -1 when not set */
 	long long ttl;                 /* seconds; -1 when not set */
 	char *cost_code;
+	struct kt_kvv prices;          /* instance type -> monthly price, decimal text */
 	int line, col;                 /* where it is defined, for messages */
 };
 
@@ -126,6 +127,7 @@ struct kt_global {
 		char *username_claim; /* oidc.usernameClaim, default "sub" */
 		char *groups_claim;   /* oidc.groupsClaim, default "groups" */
 		char *hostname;       /* oidc.proxyHostname: public name of the proxy */
+		bool dashboard;       /* oidc.dashboard: the proxy serves /ui/ (--ui) */
 	} oidc;
 	int line, col;            /* of the 'global' key, for messages */
 };

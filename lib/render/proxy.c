@@ -52,6 +52,11 @@ static json_t *args(const struct rctx *r)
 			json_decref(a);
 			a = NULL;
 		}
+	/* the dashboard under /ui/; its client ID is accepted as an audience too */
+	if (a && o->dashboard && json_array_append_new(a, json_string("--ui"))) {
+		json_decref(a);
+		a = NULL;
+	}
 	return a;
 }
 
