@@ -284,8 +284,10 @@
     status('');
   }
 
-  function showError(e) {
-    $('view').replaceChildren(h('div', { class: 'alert', role: 'alert' }, String(e.message || e)));
+  function showError(e, keep) {
+    const alert = h('div', { class: 'alert', role: 'alert' }, String(e.message || e));
+    if (keep) $('view').prepend(alert);
+    else $('view').replaceChildren(alert);
     status('');
   }
 
@@ -594,7 +596,7 @@
     } catch (e) {
       history.replaceState(null, '', REDIRECT + location.hash);
       showSignedOut('');
-      return showError(e);
+      return showError(e, true); // and the sign-in button stays
     }
     if (session) {
       const c = session.claims;

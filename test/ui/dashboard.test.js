@@ -105,6 +105,15 @@ try {
     await shot(page, '0-signed-out');
   });
 
+  await step('a forged return (code and state the browser never asked for) is refused', async () => {
+    const before = seen.length;
+    await page.goto(`${PROXY}/ui/?code=stolen-code&state=forged`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('[role=alert]', { timeout: T });
+    assert.match(await text(page), /does not match this browser \(state\)/);
+    assert.equal(new URL(page.url()).search, '', 'the code stays in the address bar');
+    assert.ok(!seen.slice(before).some((u) => u.endsWith('/token')), 'the forged code was redeemed');
+  });
+
   await step('alice signs in (code + PKCE) and the code leaves the URL', async () => {
     await signIn(page, 'alice');
     assert.equal(new URL(page.url()).search, '', 'the code stays in the address bar');
