@@ -108,6 +108,22 @@ ui_get() { # path [curl args]: headers and body
 	[ "$(wc -l <"$CLUSTER_REC")" -eq "$before" ]
 }
 
+@test "ui: --ui accepts the dashboard's audience next to --audience, and no other" {
+	claims() { # aud
+		printf '{"header":{"alg":"RS256","kid":"k1","typ":"JWT"},"claims":{"iss":"%s","aud":"%s","sub":"alice","groups":["team-a-devs"],"exp":"+600","iat":"-5"}}' "$ISSUER" "$1"
+	}
+	for aud in kubernetes kubetenant-dashboard other; do
+		tok=$(mint "$(claims "$aud")")
+		code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$PROXY_DIR/ca.crt" \
+			-H "Authorization: Bearer $tok" "$PROXY/api/v1/namespaces/team-a/pods")
+		echo "$aud $code"
+		case $aud in
+		other) [ "$code" = 401 ] ;;
+		*) [ "$code" = 200 ] ;;
+		esac
+	done
+}
+
 @test "ui: without --ui the proxy serves no dashboard (401 like any API path)" {
 	"$KT_BIN" proxy --issuer-url "$ISSUER" --audience kubernetes --oidc-ca "$PROXY_DIR/ca.crt" \
 		--upstream "https://127.0.0.1:$UPSTREAM_PORT" --upstream-ca "$PROXY_DIR/ca.crt" \
