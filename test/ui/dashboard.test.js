@@ -133,6 +133,18 @@ try {
     await shot(page, '1-tenants');
   });
 
+  await step('by keyboard: Tab reaches the first tenant, Enter opens it', async () => {
+    await page.focus('.skip');
+    let tabs = 0;
+    while (tabs++ < 12 && !(await page.evaluate(() => document.activeElement.getAttribute('href') === '#/t/team-a')))
+      await page.keyboard.press('Tab');
+    assert.ok(tabs < 12, 'the tenant link cannot be reached by Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash === '#/t/team-a', { timeout: T });
+    await page.goBack();
+    await page.waitForSelector('ul.cards a', { timeout: T });
+  });
+
   await step('a tenant: workloads, pods, warnings first, hostile names as text', async () => {
     await page.click('ul.cards a[href="#/t/team-a"]');
     await page.waitForFunction(() => document.querySelectorAll('main table').length === 3, { timeout: T });
@@ -148,6 +160,11 @@ try {
     assert.deepEqual(types, ['Warning', 'Warning', 'Normal']);
     await noScriptRan(page);
     await shot(page, '2-tenant');
+    // a phone: the page itself never scrolls sideways (wide tables scroll in their box)
+    await page.setViewport({ width: 390, height: 844 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page is wider than a phone');
+    await shot(page, '2-tenant-narrow');
+    await page.setViewport({ width: 1200, height: 900 });
   });
 
   await step('a pod: containers, last termination, log tail and follow', async () => {
