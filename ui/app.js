@@ -17,6 +17,7 @@
   let disco = null; // the issuer's discovery document
   let session = null; // { token, claims }: in memory only
   let follow = null; // AbortController of a followed log
+  let live = 0; // the latest navigation
 
   const $ = (id) => document.getElementById(id);
 
@@ -65,6 +66,11 @@
     if (!r.ok) throw new Error('the issuer cannot be reached (' + r.status + ')');
     const d = await r.json();
     if (d.issuer !== cfg.issuer) throw new Error('the issuer names itself differently');
+    // the page navigates to and posts to these: https URLs only, never script
+    for (const k of ['authorization_endpoint', 'token_endpoint', 'end_session_endpoint']) {
+      if (d[k] === undefined && k === 'end_session_endpoint') continue;
+      if (typeof d[k] !== 'string' || !d[k].startsWith('https://')) throw new Error('the issuer\'s ' + k + ' is not an https URL');
+    }
     return d;
   }
 
@@ -268,7 +274,9 @@
     }
   }
 
-  function render(title, ...body) {
+  // A page renders only if no newer navigation started meanwhile (live).
+  function render(my, title, ...body) {
+    if (my !== live) return;
     document.title = title + ' · kubetenant';
     $('view').replaceChildren(h('h1', {}, title), ...body.flat().filter((x) => x));
     status('');
@@ -293,7 +301,7 @@
 
   // ---- pages ----
 
-  async function pageTenants() {
+  async function pageTenants(my) {
     setNav(null);
     status('Loading your tenants…');
     const list = await maybe('/api/v1/namespaces');
@@ -303,13 +311,13 @@
     const mine = names.filter((_, i) => ok[i]);
     if (!mine.length) {
       const groups = (session.claims.groups || []).join(', ') || 'none';
-      return render('No tenant yet',
+      return render(my, 'No tenant yet',
         h('section', {},
           h('p', {}, 'You are signed in, but none of your groups belongs to a tenant, so there is nothing to show.'),
           h('p', {}, 'Your groups: ', h('strong', {}, groups)),
           h('p', { class: 'muted' }, 'Ask your platform team to add one of these groups to a tenant in the tenants file.')));
     }
-    render('My tenants',
+    render(my, 'My tenants',
       h('ul', { class: 'cards', 'aria-label': 'Tenants' },
         mine.map((ns) => h('li', {}, h('a', { href: '#/t/' + enc(ns) }, ns)))));
   }
@@ -319,7 +327,7 @@
     return h('span', { class: ok ? 'ok' : 'bad' }, (ready || 0) + '/' + (want || 0));
   }
 
-  async function pageTenant(ns) {
+  async function pageTenant(my, ns) {
     setNav(ns, '');
     status('Loading ' + ns + '…');
     const apps = (what) => maybe(groupPath('/apis/apps/v1', ns, what));
@@ -347,7 +355,7 @@
     });
     const evs = items(events).slice().sort((a, b) => (a.type === 'Warning' ? 0 : 1) - (b.type === 'Warning' ? 0 : 1) ||
       Date.parse(b.lastTimestamp || b.eventTime || 0) - Date.parse(a.lastTimestamp || a.eventTime || 0)).slice(0, 30);
-    render(ns,
+    render(my, ns,
       h('section', {}, h('h2', {}, 'Workloads'), table('Workloads: ready over desired', ['Kind', 'Name', 'Ready'], wl, 'No workloads.')),
       h('section', {}, h('h2', {}, 'Pods'), table('Pods', ['Name', 'Phase', 'Restarts', 'Age', 'Pool'], podRows, 'No pods.')),
       h('section', {}, h('h2', {}, 'Recent events'),
@@ -373,14 +381,14 @@
       failing || applied !== attempted ? h('div', { class: 'alert', role: 'alert' }, ready.message || 'Not ready.') : h('p', { class: 'muted' }, ready.message || ''));
   }
 
-  async function pageGit(ns) {
+  async function pageGit(my, ns) {
     setNav(ns, 'git');
     status('Loading the Git sync of ' + ns + '…');
     const [repos, ks] = await Promise.all([maybe(groupPath(FLUX_SOURCE, ns, 'gitrepositories')),
       maybe(groupPath(FLUX_KUSTOMIZE, ns, 'kustomizations'))]);
     const blocks = [...((repos && repos.items) || []).map((o) => conditionBlock('GitRepository', o)),
       ...((ks && ks.items) || []).map((o) => conditionBlock('Kustomization', o))];
-    render('Git sync: ' + ns, blocks.length ? blocks : h('p', { class: 'muted' }, 'This tenant has no Git sync (no Flux GitRepository or Kustomization).'));
+    render(my, 'Git sync: ' + ns, blocks.length ? blocks : h('p', { class: 'muted' }, 'This tenant has no Git sync (no Flux GitRepository or Kustomization).'));
   }
 
   function stateText(st) {
@@ -396,12 +404,12 @@
     follow = null;
   }
 
-  async function showLog(ns, pod, container, pre, live) {
+  async function showLog(ns, pod, container, pre, follows) {
     stopFollow();
     const q = new URLSearchParams({ container, tailLines: '200', timestamps: 'false' });
-    if (live) q.set('follow', 'true');
+    if (follows) q.set('follow', 'true');
     const ctl = new AbortController();
-    if (live) follow = ctl;
+    if (follows) follow = ctl;
     pre.textContent = '';
     try {
       const r = await api(nsPath(ns, 'pods/' + enc(pod) + '/log?' + q), { raw: true, signal: ctl.signal });
@@ -419,7 +427,7 @@
     }
   }
 
-  async function pagePod(ns, name) {
+  async function pagePod(my, ns, name) {
     setNav(ns, '');
     status('Loading pod ' + name + '…');
     const p = await api(nsPath(ns, 'pods/' + enc(name)));
@@ -447,7 +455,7 @@
       followBtn.textContent = 'Follow';
       showLog(ns, name, pick.value, pre, false);
     });
-    render('Pod ' + name,
+    render(my, 'Pod ' + name,
       h('section', {}, h('dl', {},
         h('dt', {}, 'Phase'), h('dd', {}, (p.status && p.status.phase) || ''),
         h('dt', {}, 'Node pool'), h('dd', {}, poolOf(p) || '—'),
@@ -457,7 +465,7 @@
       h('section', {}, h('h2', {}, 'Log'),
         h('div', { class: 'row' }, h('label', { for: 'container' }, 'Container'), pick, followBtn),
         pre));
-    if (pick.value) showLog(ns, name, pick.value, pre, false);
+    if (my === live && pick.value) showLog(ns, name, pick.value, pre, false);
   }
 
   async function tenantInfo(ns) {
@@ -467,7 +475,7 @@
 
   const lines = (s) => String(s || '').split('\n').filter(Boolean);
 
-  async function pageAllowed(ns) {
+  async function pageAllowed(my, ns) {
     setNav(ns, 'allowed');
     status('Loading what ' + ns + ' is allowed…');
     const [info, quotas] = await Promise.all([tenantInfo(ns), maybe(nsPath(ns, 'resourcequotas'))]);
@@ -485,7 +493,7 @@
           h('meter', { min: '0', max: String(max || 1), value: String(u || 0), 'aria-label': k + ' used' })]);
       }
     }
-    render('Allowed: ' + ns,
+    render(my, 'Allowed: ' + ns,
       info ? null : h('p', { class: 'muted' }, 'The platform publishes no tenant details here (ConfigMap ' + INFO_CONFIGMAP + ').'),
       h('section', {}, h('dl', {},
         h('dt', {}, 'Node pool'), h('dd', {}, i.nodePool || '—'),
@@ -507,7 +515,7 @@
     return { cpu, mem };
   }
 
-  async function pageCost(ns) {
+  async function pageCost(my, ns) {
     setNav(ns, 'cost');
     status('Loading the cost of ' + ns + '…');
     const [info, pods, nodes] = await Promise.all([tenantInfo(ns), maybe(nsPath(ns, 'pods')), maybe('/api/v1/nodes')]);
@@ -550,7 +558,7 @@
         p.nodes ? h('meter', { min: '0', max: '1', value: String(Math.min(share, 1)), 'aria-label': 'share of pool ' + name }, Math.round(share * 100) + '%') : 'capacity not visible',
         priced ? monthly.toFixed(2) + ' / month' : '—'];
     });
-    render('Cost: ' + ns,
+    render(my, 'Cost: ' + ns,
       h('section', {}, h('dl', {},
         h('dt', {}, 'Cost code'), h('dd', {}, i.costCode || '—'),
         h('dt', {}, 'Estimated monthly'), h('dd', { id: 'monthly' }, anyPrice ? total.toFixed(2) : 'no prices configured'))),
@@ -562,21 +570,22 @@
   // ---- routing: #/, #/t/NS, #/t/NS/git|allowed|cost, #/t/NS/pod/NAME ----
 
   async function route() {
+    const my = ++live;
     stopFollow();
     if (!session) return showSignedOut('Sign in to see your tenants.');
     const parts = location.hash.replace(/^#\/?/, '').split('/').map((s) => {
       try { return decodeURIComponent(s); } catch (e) { return ''; }
     });
     try {
-      if (parts[0] !== 't' || !parts[1]) return await pageTenants();
+      if (parts[0] !== 't' || !parts[1]) return await pageTenants(my);
       const ns = parts[1];
-      if (parts[2] === 'git') return await pageGit(ns);
-      if (parts[2] === 'allowed') return await pageAllowed(ns);
-      if (parts[2] === 'cost') return await pageCost(ns);
-      if (parts[2] === 'pod' && parts[3]) return await pagePod(ns, parts[3]);
-      return await pageTenant(ns);
+      if (parts[2] === 'git') return await pageGit(my, ns);
+      if (parts[2] === 'allowed') return await pageAllowed(my, ns);
+      if (parts[2] === 'cost') return await pageCost(my, ns);
+      if (parts[2] === 'pod' && parts[3]) return await pagePod(my, ns, parts[3]);
+      return await pageTenant(my, ns);
     } catch (e) {
-      if (e.code !== 401) showError(e);
+      if (e.code !== 401 && my === live) showError(e);
     }
     return undefined;
   }

@@ -142,7 +142,10 @@ try {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => location.hash === '#/t/team-a', { timeout: T });
     await page.goBack();
-    await page.waitForSelector('ul.cards a', { timeout: T });
+    // the tenant page may still be loading: it must not replace the list once shown
+    await page.waitForFunction(() => document.querySelector('h1') && document.querySelector('h1').textContent === 'My tenants', { timeout: T });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await page.$eval('h1', (e) => e.textContent), 'My tenants', 'a slower, older page replaced the current one');
   });
 
   await step('a tenant: workloads, pods, warnings first, hostile names as text', async () => {
