@@ -57,8 +57,16 @@ $(BUILD)/libktserver.a: $(SERVER_OBJS)
 
 SERVER_LIBS = $(BUILD)/libktserver.a $(BUILD)/libkt.a
 
-$(KT): $(CMD_OBJS) $(SERVER_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(SERVER_LIBS) $(LIBS)
+$(KT): $(CMD_OBJS) $(BUILD)/gen/ui_assets.o $(SERVER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/gen/ui_assets.o $(SERVER_LIBS) $(LIBS)
+# the dashboard (proxy --ui): ui/ compiled in, so there are no files to ship
+UI_FILES := $(sort $(wildcard ui/*))
+$(BUILD)/gen/ui_assets.c: scripts/embed.sh $(UI_FILES)
+	@mkdir -p $(@D)
+	scripts/embed.sh $@ $(UI_FILES)
+
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c server/proxy/ui.h
+	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -I. -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

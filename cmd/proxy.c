@@ -21,7 +21,8 @@ static const char usage[] =
 	"tunnelling exec, attach and port-forward.\n"
 	"\n"
 	"  --issuer-url URL         OIDC issuer; its discovery document must name it exactly\n"
-	"  --audience ID            client ID the tokens must be issued for (aud)\n"
+	"  --audience ID            client ID the tokens must be issued for (aud);\n"
+	"                           repeatable: any one of them is accepted\n"
 	"  --oidc-ca FILE           CA bundle for the issuer (default: system CAs)\n"
 	"  --allowed-alg ALG        accepted signature algorithm, repeatable (default RS256;\n"
 	"                           RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512)\n"
@@ -48,6 +49,10 @@ static const char usage[] =
 	"                           (default 25)\n"
 	"  --max-body BYTES         largest request body (default 3145728)\n"
 	"  --threads N              event loops, at most 256 (default 0: one per CPU)\n"
+	"  --ui                     serve the tenant dashboard under /ui/ (no privilege\n"
+	"                           of its own: it calls the API with the user's token)\n"
+	"  --ui-client-id ID        the dashboard's OIDC client ID, also an accepted\n"
+	"                           audience (default kubetenant-dashboard)\n"
 	"  --config FILE            read options from a YAML file of the same names\n"
 	"                           (flags given too override it; lists add up)\n"
 	"  --check-config           check the options and load the files they name,\n"
@@ -79,6 +84,8 @@ static const struct option longopts[] = {
 	{ "shutdown-grace", required_argument, NULL, 0 },
 	{ "max-body", required_argument, NULL, 0 },
 	{ "threads", required_argument, NULL, 0 },
+	{ "ui", no_argument, NULL, 0 },
+	{ "ui-client-id", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
@@ -155,7 +162,9 @@ int cmd_proxy(int argc, char **argv)
 		return ret < 0 ? kt_usage(usage, 1) : ret == KT_EXIT_USAGE ? kt_usage(usage, 0)
 									  : ret;
 	}
-	if (kt_proxy_opts_check(&o, &err) || listen_check(&o, &err)) {
+	/* the dashboard's tokens are issued for its own client ID */
+	if (kt_proxy_opts_check(&o, &err) || listen_check(&o, &err) ||
+	    (o.ui && kt_proxy_opts_set(&o, "audience", o.ui_client_id, &err))) {
 		kt_error("%s", err.msg);
 		kt_proxy_opts_release(&o);
 		return KT_EXIT_USAGE;

@@ -11,6 +11,9 @@ pkgs=(
 	# test-only: the CSR reader is compared with Go's crypto/x509 (t3100),
 	# and scripts/gen-csr-corpus.py crafts its requests
 	golang-go python3-cryptography
+	# test-only: the dashboard is tested in a real browser (t5060), driven by
+	# puppeteer-core, which downloads no browser of its own
+	chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -38,4 +41,7 @@ fi
 if [ ! -d test/e2e/fixtures/node_modules/oidc-provider ] ||
 	[ ! -d test/e2e/fixtures/node_modules/spdy-transport ]; then
 	(cd test/e2e/fixtures && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if [ ! -d test/ui/node_modules/puppeteer-core ]; then
+	(cd test/ui && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -44,6 +44,7 @@ struct kt_nodepool {
 	long long empty_ttl;           /* seconds; -1 when not set */
 	long long ttl;                 /* seconds; -1 when not set */
 	char *cost_code;
+	struct kt_kvv prices;          /* instance type -> monthly price, decimal text */
 	int line, col;                 /* where it is defined, for messages */
 };
 
@@ -136,6 +137,7 @@ struct kt_global {
 		char *gateway_class;  /* oidc.gatewayClassName; NULL when not set */
 		char *issuer_kind;    /* oidc.certIssuer.kind: Issuer (default) or ClusterIssuer */
 		char *issuer_name;    /* oidc.certIssuer.name, default "kubetenant-ca" */
+		bool dashboard;            /* oidc.dashboard: the proxy serves /ui/ (--ui) */
 	} oidc;
 	int line, col;            /* of the 'global' key, for messages */
 };

@@ -85,7 +85,9 @@ struct kt_jwt_claim {
 /* What a valid token is; every pointer is borrowed and must outlive the calls. */
 struct kt_jwt_policy {
 	const char *issuer;          /* exact match with `iss` */
-	const char *audience;        /* must appear in `aud` */
+	const char *audience;        /* must appear in `aud` (or one of audiences) */
+	const char *const *audiences; /* more accepted client IDs, e.g. a dashboard's */
+	size_t n_audiences;
 	unsigned algs;               /* enum kt_jwt_alg bits; 0 means RS256 */
 	long long skew;              /* seconds of clock skew for nbf and iat */
 	const char *username_claim;  /* "sub"; "email" also needs email_verified */

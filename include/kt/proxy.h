@@ -17,10 +17,13 @@
 
 #define KT_PROXY_MAX_HEADERS 128     /* incoming headers per request */
 #define KT_PROXY_MAX_EXTRAS 32       /* --extra and --required-claim entries */
+#define KT_PROXY_MAX_AUDIENCES 8     /* --audience entries after the first */
 
 /* Every option of `kubetenant proxy`; strings are owned (kt_proxy_opts_release). */
 struct kt_proxy_opts {
-	char *issuer_url, *audience, *oidc_ca;
+	char *issuer_url, *audience, *oidc_ca; /* audience: the first --audience */
+	char *audiences[KT_PROXY_MAX_AUDIENCES]; /* every later one (owned) */
+	size_t n_audiences;
 	char *upstream, *upstream_ca, *token_file, *client_cert, *client_key;
 	char *listen, *tls_cert, *tls_key, *metrics_listen;
 	char *username_claim, *username_prefix, *groups_claim, *groups_prefix;
@@ -35,6 +38,8 @@ struct kt_proxy_opts {
 	long long max_body;         /* bytes of a request body */
 	long long threads;          /* event loops; 0 = one per CPU */
 	bool check_only;            /* --check-config: load the files, do not listen */
+	bool ui;                    /* --ui: serve the dashboard under /ui/ */
+	char *ui_client_id;         /* its OIDC client ID, also an accepted audience */
 };
 
 /* Defaults: listen 0.0.0.0:8443, metrics 0.0.0.0:9090, claims sub/groups, prefixes "oidc:". */
@@ -43,8 +48,8 @@ void kt_proxy_opts_release(struct kt_proxy_opts *o);
 
 /*
  * Set one option by its long flag name ("issuer-url", "required-claim",
- * ...); lists ("required-claim", "extra", "allowed-alg") append, everything
- * else replaces.  KT_E_INVALID names the option in err.
+ * ...); lists ("audience", "required-claim", "extra", "allowed-alg") append,
+ * everything else replaces; an empty audience forgets every one.  KT_E_INVALID names the option in err.
  */
 enum kt_rc kt_proxy_opts_set(struct kt_proxy_opts *o, const char *name, const char *value,
 			     struct kt_err *err);

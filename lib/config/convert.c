@@ -638,12 +638,12 @@ static const struct section identity_section = { identity_keys, ID_N, 0 };
 
 enum {
 	O_ISSUER, O_CLIENT, O_USER_CLAIM, O_GROUPS_CLAIM, O_HOSTNAME, O_DASHBOARD_CLIENT,
-	O_ISSUER_CA, O_PROXY_CA, O_EXPOSURE, O_INGRESS_CLASS, O_GATEWAY_CLASS, O_CERT_ISSUER, O_N
+	O_ISSUER_CA, O_PROXY_CA, O_EXPOSURE, O_INGRESS_CLASS, O_GATEWAY_CLASS, O_CERT_ISSUER, O_DASHBOARD, O_N
 };
 static const char *const oidc_keys[] = {
 	"issuerURL", "clientID", "usernameClaim", "groupsClaim", "proxyHostname",
 	"dashboardClientID", "issuerCA", "proxyCA", "exposure", "ingressClassName",
-	"gatewayClassName", "certIssuer",
+	"gatewayClassName", "certIssuer", "dashboard",
 };
 static const struct section oidc_section = { oidc_keys, O_N, 0 };
 
@@ -803,6 +803,9 @@ static void on_oidc(struct kt_loader *ld, int k, const struct kt_ypair *p, const
 		g->oidc.hostname = get_host(ld, p->value, path);
 		ld->proxy_host_node = p->value;
 		break;
+	case O_DASHBOARD:
+		want_bool(ld, p->value, path, &g->oidc.dashboard);
+		break;
 	}
 }
 
@@ -915,8 +918,8 @@ static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, con
 
 /* -------------------------------------------------------------- node pools */
 
-enum { P_INSTANCES, P_COST_CODE, P_N };
-static const char *const pool_keys[] = { "instances", "costCode" };
+enum { P_INSTANCES, P_COST_CODE, P_PRICES, P_N };
+static const char *const pool_keys[] = { "instances", "costCode", "prices" };
 static const struct section pool_section = {
 	pool_keys, P_N, (1u << P_INSTANCES) | (1u << P_COST_CODE)
 };
@@ -954,12 +957,68 @@ static void on_instances(struct kt_loader *ld, int k, const struct kt_ypair *p, 
 	}
 }
 
+/* A monthly price: a plain decimal, at most 9 digits and 4 decimals (no exponent, no sign). */
+static bool price_ok(const char *s)
+{
+	size_t i = strspn(s, "0123456789"), f;
+
+	if (!i || i > 9)
+		return false;
+	if (!s[i])
+		return true;
+	f = strspn(s + i + 1, "0123456789");
+	return s[i] == '.' && f && f <= 4 && !s[i + 1 + f];
+}
+
+/* prices: {instanceType: monthly price}, for the dashboard's cost estimate only. */
+static void get_prices(struct kt_loader *ld, const struct kt_ynode *v, const char *path,
+		       struct kt_kvv *out)
+{
+	const struct kt_ypair *p;
+
+	if (!want_map(ld, v, path))
+		return;
+	if (v->n > 64) {
+		diag(ld, v, "'%s' has more than 64 entries", path);
+		return;
+	}
+	out->v = calloc(v->n ? v->n : 1, sizeof(*out->v));
+	if (!out->v) {
+		ld->sink.nomem = true;
+		return;
+	}
+	FOR_PAIRS(v, p) {
+		char vpath[PATH_MAX_LEN + 80];
+		const char *s;
+
+		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key) ||
+		    !check_ec2(ld, p->key, p->key->u.s, path))
+			continue;
+		join(vpath, sizeof(vpath), path, ".", p->key->u.s);
+		s = p->value->kind == KT_Y_SCALAR && !kt_y_is_null(p->value) ? p->value->u.s : NULL;
+		if (!s || kt_has_ctl(s, p->value->n) || !price_ok(s)) {
+			diag(ld, p->value, "'%s' must be a price per month, like 54.90", vpath);
+			continue;
+		}
+		out->v[out->n].key = dup(ld, p->key->u.s);
+		out->v[out->n].value = dup(ld, s);
+		if (!out->v[out->n].key || !out->v[out->n].value) {
+			free(out->v[out->n].key);
+			free(out->v[out->n].value);
+			return;
+		}
+		out->n++;
+	}
+}
+
 static void on_pool(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
 		    void *ctx)
 {
 	struct kt_nodepool *np = ctx;
 
-	if (k == P_INSTANCES)
+	if (k == P_PRICES)
+		get_prices(ld, p->value, path, &np->prices);
+	else if (k == P_INSTANCES)
 		walk(ld, p->key, p->value, path, &instance_section, on_instances, np);
 	else
 		set_str(ld, p->value, path, 63, kt_is_label_value, "a label value (at most 63 "
@@ -1009,6 +1068,16 @@ static void on_pool_entry(struct kt_loader *ld, const struct kt_ypair *p, const 
 	np->ttl = -1;
 	cfg->n_pools++;
 	walk(ld, p->key, p->value, path, &pool_section, on_pool, np);
+	for (size_t i = 0; i < np->prices.n; i++) {
+		size_t j;
+
+		for (j = 0; j < np->instance_types.n; j++)
+			if (!strcmp(np->prices.v[i].key, np->instance_types.v[j]))
+				break;
+		if (j == np->instance_types.n && np->instance_types.n)
+			diag(ld, p->key, "'%s.prices' names '%s', which is not in its "
+			     "instances.instanceTypes", path, np->prices.v[i].key);
+	}
 	if (!np->capacity_types.v) {
 		np->capacity_types.v = calloc(1, sizeof(char *));
 		if (np->capacity_types.v)

@@ -70,6 +70,7 @@ static enum kt_rc finish(struct kt_config *cfg, const struct kt_tenant *const *b
 	for (i = 0; i < cfg->n_pools; i++) {
 		sort_strv(&cfg->pools[i].capacity_types);
 		sort_strv(&cfg->pools[i].instance_types);
+		sort_kvv(&cfg->pools[i].prices);
 	}
 	sorted = malloc((cfg->n_tenants ? cfg->n_tenants : 1) * sizeof(*sorted));
 	if (!sorted)

@@ -204,6 +204,7 @@ void kt_config_free(struct kt_config *cfg)
 		strv_free(&cfg->pools[i].capacity_types);
 		strv_free(&cfg->pools[i].instance_types);
 		free(cfg->pools[i].cost_code);
+		kvv_free(&cfg->pools[i].prices);
 	}
 	free(cfg->pools);
 	for (i = 0; i < cfg->n_tenants; i++)

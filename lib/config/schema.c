@@ -183,7 +183,7 @@ static json_t *pem(const char *description)
 static json_t *oidc(void)
 {
 	json_t *props = json_pack(
-		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"issuerURL", described(str("^https://"), "OIDC issuer URL (https only)."),
 		"clientID", described(nonempty(256), "The token audience; required with issuerURL."),
 		"usernameClaim", defaulted(nonempty(256), "sub", "Claim that names the user."),
@@ -213,7 +213,10 @@ static json_t *oidc(void)
 			json_pack("{s:{s:[s, s], s:s}, s:o}", "kind", "enum", "Issuer",
 				  "ClusterIssuer", "description", "An Issuer in kubetenant-system, "
 				  "or a ClusterIssuer.", "name",
-				  described(str_max(DNS_SUBDOMAIN, 253), "The issuer's name."))));
+				  described(str_max(DNS_SUBDOMAIN, 253), "The issuer's name."))),
+		"dashboard", json_pack("{s:s, s:b, s:s}", "type", "boolean", "default", 0,
+				       "description", "Serve the tenant dashboard under /ui/ of "
+				       "the proxy (--ui); its OIDC client is dashboardClientID."));
 
 	return with(strict_object("The OIDC-to-impersonation proxy; rendered only when issuerURL "
 				  "is set.", NULL, NULL, props),
@@ -288,6 +291,13 @@ static json_t *node_pools(void)
 					      "Karpenter's default."),
 			  "ttl", seconds(60, 31536000, "Seconds after which a node expires and is "
 					 "replaced (1 minute to 365 days). Unset: never.")));
+	json_t *prices = json_pack(
+		"{s:s, s:s, s:i, s:{s:s, s:i}, s:{s:s, s:s}}", "type", "object", "description",
+		"Monthly price of one node of each instance type, in the platform's currency: "
+		"the dashboard estimates a tenant's share with it. Only the pool's instanceTypes.",
+		"maxProperties", 64, "propertyNames", "pattern", "^[a-z][a-z0-9-]*\\.[a-z0-9-]+$",
+		"maxLength", 64, "additionalProperties", "type", "string", "pattern",
+		"^[0-9]{1,9}(\\.[0-9]{1,4})?$");
 	json_t *cost_code = described(str("^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"),
 				      "Cost allocation code: the '<labelDomain>/cost-code' label "
 				      "and the CostCode EC2 tag.");
@@ -296,8 +306,8 @@ static json_t *node_pools(void)
 			"and an EC2NodeClass, tainted so that only its tenants' pods land there.",
 			10000, json_pack("{s:s}", "pattern", DNS_LABEL),
 			strict_object(NULL, "instances", "costCode",
-				      json_pack("{s:o, s:o}", "instances", instances,
-						"costCode", cost_code)));
+				      json_pack("{s:o, s:o, s:o}", "instances", instances,
+						"costCode", cost_code, "prices", prices)));
 }
 
 static json_t *manifest_repo(void)

@@ -336,6 +336,18 @@ static enum kt_jwt_fail check_times(const struct kt_jwt_policy *p, json_t *c, lo
 	return KT_JWT_OK;
 }
 
+static bool audience_ok(const struct kt_jwt_policy *p, const char *aud)
+{
+	size_t i;
+
+	if (!strcmp(aud, p->audience))
+		return true;
+	for (i = 0; i < p->n_audiences; i++)
+		if (p->audiences[i] && !strcmp(aud, p->audiences[i]))
+			return true;
+	return false;
+}
+
 static enum kt_jwt_fail check_audience(const struct kt_jwt_policy *p, json_t *c)
 {
 	json_t *aud = json_object_get(c, "aud"), *e;
@@ -344,13 +356,13 @@ static enum kt_jwt_fail check_audience(const struct kt_jwt_policy *p, json_t *c)
 	if (!p->audience)
 		return KT_JWT_AUDIENCE;
 	if (json_is_string(aud))
-		return strcmp(json_string_value(aud), p->audience) ? KT_JWT_AUDIENCE : KT_JWT_OK;
+		return audience_ok(p, json_string_value(aud)) ? KT_JWT_OK : KT_JWT_AUDIENCE;
 	if (!json_is_array(aud) || json_array_size(aud) > KT_JWT_MAX_AUD)
 		return KT_JWT_AUDIENCE;
 	json_array_foreach(aud, i, e) {
 		if (!json_is_string(e))
 			return KT_JWT_AUDIENCE;
-		if (!strcmp(json_string_value(e), p->audience))
+		if (audience_ok(p, json_string_value(e)))
 			return KT_JWT_OK;
 	}
 	return KT_JWT_AUDIENCE;

@@ -22,13 +22,13 @@ struct opt {
 
 #define S(n, f) { n, STR, offsetof(struct kt_proxy_opts, f) }
 static const struct opt opts[] = {
-	S("issuer-url", issuer_url), S("audience", audience), S("oidc-ca", oidc_ca),
+	S("issuer-url", issuer_url), S("oidc-ca", oidc_ca), S("ui-client-id", ui_client_id),
 	S("upstream", upstream), S("upstream-ca", upstream_ca), S("token-file", token_file),
 	S("client-cert", client_cert), S("client-key", client_key), S("listen", listen),
 	S("tls-cert", tls_cert), S("tls-key", tls_key), S("metrics-listen", metrics_listen),
 	S("username-claim", username_claim), S("username-prefix", username_prefix),
 	S("groups-claim", groups_claim), S("groups-prefix", groups_prefix),
-	{ "required-claim", LIST, 0 }, { "extra", LIST, 0 }, { "allowed-alg", LIST, 0 },
+	{ "audience", LIST, 0 }, { "ui", FLAG, 0 }, { "required-claim", LIST, 0 }, { "extra", LIST, 0 }, { "allowed-alg", LIST, 0 },
 	{ "extra-client-ip", FLAG, 0 }, { "clock-skew", NUM, 0 },
 	{ "shutdown-grace", NUM, 0 }, { "max-body", NUM, 0 }, { "threads", NUM, 0 },
 };
@@ -60,7 +60,8 @@ enum kt_rc kt_proxy_opts_init(struct kt_proxy_opts *o)
 	    set_str(&o->metrics_listen, "0.0.0.0:9090", NULL) ||
 	    set_str(&o->username_claim, "sub", NULL) ||
 	    set_str(&o->username_prefix, "oidc:", NULL) ||
-	    set_str(&o->groups_claim, "groups", NULL) || set_str(&o->groups_prefix, "oidc:", NULL))
+	    set_str(&o->groups_claim, "groups", NULL) || set_str(&o->groups_prefix, "oidc:", NULL) ||
+	    set_str(&o->ui_client_id, "kubetenant-dashboard", NULL))
 		return KT_E_NOMEM;
 	return KT_OK;
 }
@@ -84,6 +85,9 @@ void kt_proxy_opts_release(struct kt_proxy_opts *o)
 			free(*str_at(o, opts[i].off));
 	release_kv(o->required, o->n_required);
 	release_kv(o->extra, o->n_extra);
+	free(o->audience);
+	for (i = 0; i < o->n_audiences; i++)
+		free(o->audiences[i]);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -117,6 +121,46 @@ static enum kt_rc add_kv(const char *opt, struct kt_jwt_claim *v, size_t *n, con
 	v[*n].name = k;
 	v[*n].value = val;
 	(*n)++;
+	return KT_OK;
+}
+
+/* The first --audience is o->audience (what single-audience callers read), the rest follow. */
+static enum kt_rc add_audience(struct kt_proxy_opts *o, const char *v, struct kt_err *err)
+{
+	size_t i;
+
+	if (!*v) {
+		free(o->audience);
+		o->audience = NULL;
+		for (i = 0; i < o->n_audiences; i++)
+			free(o->audiences[i]);
+		o->n_audiences = 0;
+		return KT_OK;
+	}
+	if (!printable(v))
+		return kt_err_set(err, KT_E_INVALID, "option 'audience' must be printable");
+	if (!o->audience)
+		return set_str(&o->audience, v, err);
+	if (!strcmp(o->audience, v))
+		return KT_OK;
+	for (i = 0; i < o->n_audiences; i++)
+		if (!strcmp(o->audiences[i], v))
+			return KT_OK;
+	if (o->n_audiences == KT_PROXY_MAX_AUDIENCES)
+		return kt_err_set(err, KT_E_INVALID, "option 'audience' is given more than %d times",
+				  KT_PROXY_MAX_AUDIENCES + 1);
+	o->audiences[o->n_audiences] = NULL;
+	if (set_str(&o->audiences[o->n_audiences], v, err))
+		return KT_E_NOMEM;
+	o->n_audiences++;
+	return KT_OK;
+}
+
+static enum kt_rc set_bool(const char *name, const char *value, bool *out, struct kt_err *err)
+{
+	if (*value && strcmp(value, "true") && strcmp(value, "false"))
+		return kt_err_set(err, KT_E_INVALID, "option '%s' wants true or false", name);
+	*out = strcmp(value, "false") != 0;
 	return KT_OK;
 }
 
@@ -167,13 +211,12 @@ enum kt_rc kt_proxy_opts_set(struct kt_proxy_opts *o, const char *name, const ch
 		o->algs |= alg;
 		return KT_OK;
 	}
-	if (!strcmp(name, "extra-client-ip")) {
-		if (*value && strcmp(value, "true") && strcmp(value, "false"))
-			return kt_err_set(err, KT_E_INVALID,
-					  "option 'extra-client-ip' wants true or false");
-		o->extra_client_ip = strcmp(value, "false") != 0;
-		return KT_OK;
-	}
+	if (!strcmp(name, "audience"))
+		return add_audience(o, value, err);
+	if (!strcmp(name, "extra-client-ip"))
+		return set_bool(name, value, &o->extra_client_ip, err);
+	if (!strcmp(name, "ui"))
+		return set_bool(name, value, &o->ui, err);
 	if (!strcmp(name, "clock-skew"))
 		return set_num(name, value, &o->skew, err);
 	if (!strcmp(name, "shutdown-grace"))
@@ -325,6 +368,9 @@ enum kt_rc kt_proxy_opts_check(const struct kt_proxy_opts *o, struct kt_err *err
 		return kt_err_set(err, KT_E_INVALID, "prefixes must be printable");
 	if (!strncmp(o->username_prefix, "system:", 7) || !strncmp(o->groups_prefix, "system:", 7))
 		return kt_err_set(err, KT_E_INVALID, "prefixes must not start with 'system:'");
+	if (o->ui && (!o->ui_client_id || !*o->ui_client_id || !printable(o->ui_client_id) ||
+		      strlen(o->ui_client_id) > 256))
+		return kt_err_set(err, KT_E_INVALID, "'--ui' needs a printable '--ui-client-id'");
 	if (o->threads > 256)
 		return kt_err_set(err, KT_E_INVALID, "'--threads' must be at most 256");
 	return KT_OK;
@@ -335,6 +381,8 @@ void kt_proxy_opts_policy(const struct kt_proxy_opts *o, struct kt_jwt_policy *p
 	kt_jwt_policy_init(p);
 	p->issuer = o->issuer_url;
 	p->audience = o->audience;
+	p->audiences = (const char *const *)o->audiences;
+	p->n_audiences = o->n_audiences;
 	p->algs = o->algs ? o->algs : KT_JWT_RS256;
 	p->skew = o->skew;
 	p->username_claim = o->username_claim;

@@ -84,6 +84,7 @@ enum kt_rc render_network_calico(struct rctx *r, const struct kt_tenant *t);
 enum kt_rc render_network_admin(struct rctx *r, const struct kt_tenant *t);
 enum kt_rc render_quota(struct rctx *r, const struct kt_tenant *t);
 enum kt_rc render_flux(struct rctx *r, const struct kt_tenant *t);
+enum kt_rc render_tenant_info(struct rctx *r, const struct kt_tenant *t);
 enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t);
 
 /* The proxy Deployment deploy (consumed) with --oidc-ca mounted when issuerCA is set. */

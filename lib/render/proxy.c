@@ -53,6 +53,15 @@ static json_t *args(const struct rctx *r)
 			json_decref(a);
 			a = NULL;
 		}
+	/* the dashboard under /ui/, signing in as its own client (an audience above) */
+	if (a && o->dashboard &&
+	    (json_array_append_new(a, json_string("--ui")) ||
+	     json_array_append_new(a, json_string("--ui-client-id")) ||
+	     json_array_append_new(a, json_string(o->dashboard_client_id ? o->dashboard_client_id
+									 : "kubetenant-dashboard")))) {
+		json_decref(a);
+		a = NULL;
+	}
 	return a;
 }
 

@@ -191,6 +191,8 @@ static enum kt_rc render_tenant(struct rctx *r, const struct kt_tenant *t)
 		rc = render_quota(r, t);
 	if (rc == KT_OK)
 		rc = render_flux(r, t);
+	if (rc == KT_OK && r->cfg->global.oidc.issuer_url && r->cfg->global.oidc.dashboard)
+		rc = render_tenant_info(r, t);
 	if (rc == KT_OK && o->enforcement == KT_ENF_GATEKEEPER)
 		rc = render_gatekeeper_tenant(r, t);
 	return rc;

@@ -6,6 +6,7 @@
  * tun.c     Upgrade requests (exec, attach, port-forward): OpenSSL tunnel
  * ops.c     metrics, health, credentials, logging
  * loop.c    the event loops: HTTPS daemons, libcurl sockets
+ * ui.c      the dashboard's files under /ui/ (--ui)
  *
  * Threading: each event-loop thread (one per CPU unless --threads says)
  * runs its own libmicrohttpd daemon (external epoll mode) and every
@@ -174,6 +175,10 @@ enum MHD_Result kt_proxy_tunnel(struct MHD_Connection *c, struct preq *r);
 enum MHD_Result kt_proxy_tunnel_answer(struct MHD_Connection *c, struct preq *r);
 /* The request ends: free a tunnel whose 101 never reached the client. */
 void kt_proxy_tunnel_abandon(struct preq *r);
+
+/* ui.c: the dashboard's files, before any authentication (--ui) */
+bool kt_proxy_ui_match(const char *uri);
+enum MHD_Result kt_proxy_ui_serve(struct MHD_Connection *c, struct preq *r);
 
 /* ops.c */
 enum kt_rc kt_proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,

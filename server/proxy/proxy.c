@@ -264,6 +264,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			r->probe = true;
 			return MHD_YES;
 		}
+		if (p->opts->ui && kt_proxy_ui_match(r->uri))
+			return kt_proxy_ui_serve(c, r); /* any body is discarded below */
 		if (check(p, c, r) != MHD_YES)
 			return MHD_NO;
 		if (!r->authed)

@@ -403,3 +403,31 @@ blog() {
 		jq -e '[.items[] | select(.kind == "Assign")] | length > 0 and all(.metadata.namespace == null)'
 	grep -q '^  scope: Cluster$' "$KT_SHARED/schemas/crds/mutations.gatekeeper.sh_assign.yaml"
 }
+
+@test "render: the dashboard gets proxy --ui and a kubetenant-tenant ConfigMap the tenant can read" {
+	render -f "$CASES/full/tenants.yaml" --format json
+	[ "$rc" -eq 0 ] || { cat "$err"; false; }
+	cm() { jq -c --arg ns "$1" '.items[] | select(.kind == "ConfigMap" and .metadata.name == "kubetenant-tenant" and .metadata.namespace == $ns)' "$out"; }
+	run cm alpha
+	[ "$(jq -r .data.nodePool <<<"$output")" = general ]
+	[ "$(jq -r .data.costCode <<<"$output")" = platform ]
+	[ "$(jq -r .data.podSecurity <<<"$output")" = baseline:v1.30 ]
+	[ "$(jq -r .data.serviceTypes <<<"$output")" = $'ClusterIP\nLoadBalancer' ]
+	[ "$(jq -r .data.hostnames <<<"$output" | head -2 | tr '\n' ' ')" = "alpha.tenants.example.org *.alpha.tenants.example.org " ]
+	[ "$(jq -r '.data.prices | fromjson | .["t3a.large"]' <<<"$output")" = 54.9 ]
+	[ "$(jq -r '.metadata.labels["app.kubernetes.io/managed-by"]' <<<"$output")" = kubetenant ]
+	[ -n "$(cm beta)" ]
+	# readable by the tenant: platform-tenant reads ConfigMaps, tenant-access binds it there
+	jq -e '.items[] | select(.kind == "ClusterRole" and .metadata.name == "platform-tenant") |
+		.rules[] | select(.apiGroups == [""] and (.resources | index("configmaps")) and (.verbs | index("get")))' "$out" >/dev/null
+	jq -e '.items[] | select(.kind == "RoleBinding" and .metadata.namespace == "alpha" and .roleRef.name == "platform-tenant")' "$out" >/dev/null
+	jq -e '.items[] | select(.kind == "Deployment" and .metadata.name == "kubetenant-proxy") |
+		.spec.template.spec.containers[0].args | index("--ui")' "$out" >/dev/null
+	# without global.oidc.dashboard: the proxy, but neither
+	grep -v 'dashboard: true' "$CASES/full/tenants.yaml" >"$BATS_TEST_TMPDIR/t.yaml"
+	render -f "$BATS_TEST_TMPDIR/t.yaml" --format json
+	[ "$rc" -eq 0 ]
+	[ "$(jq '[.items[] | select(.metadata.name == "kubetenant-tenant")] | length' "$out")" -eq 0 ]
+	grep -q -- '"kubetenant-proxy"' "$out"
+	! grep -q -- '"--ui"' "$out"
+}

@@ -380,6 +380,58 @@ static void ttl_ranges(void **state)
 	}
 }
 
+/* nodePools.<pool>.prices: the dashboard's monthly estimate, checked like the rest */
+static void pool_prices(void **state)
+{
+	static const struct {
+		const char *value;
+		bool ok;
+	} cases[] = {
+		{ "{t3a.large: 54.90}", true },	     { "{t3a.large: \"109\"}", true },
+		{ "{t3a.large: 0}", true },	     { "{t3a.large: 123456789.1234}", true },
+		{ "{t3a.large: -1}", false },	     { "{t3a.large: 1e3}", false },
+		{ "{t3a.large: 1.23456}", false },   { "{t3a.large: 1234567890}", false },
+		{ "{t3a.large: .5}", false },	     { "{t3a.large: 5.}", false },
+		{ "{t3a.large: [1]}", false },	     { "{t3a.large: ~}", false },
+		{ "{m5.large: 80}", false }, /* not one of the pool's instance types */
+		{ "{NotAType: 1}", false },	     { "[54.90]", false },
+	};
+	struct kt_config *cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		enum kt_rc rc;
+
+		cfg = NULL;
+		snprintf(text, sizeof(text),
+			 GLOBAL "nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.large]\n"
+			 "    costCode: c\n    prices: %s\n", cases[i].value);
+		rc = kt_config_parse(text, strlen(text), "t", &cfg, NULL, NULL);
+		if (rc != (cases[i].ok ? KT_OK : KT_E_INVALID))
+			fail_msg("prices: %s", cases[i].value);
+		kt_config_free(cfg);
+	}
+	cfg = load_ok(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n    clientID: k\n"
+		      "    dashboard: true\n"
+		      "nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.xlarge, t3a.large]\n"
+		      "    costCode: c\n    prices: {t3a.xlarge: 109.79, t3a.large: 54.90}\n");
+	assert_true(cfg->global.oidc.dashboard);
+	assert_int_equal(cfg->pools[0].prices.n, 2);
+	assert_string_equal(cfg->pools[0].prices.v[0].key, "t3a.large"); /* sorted */
+	assert_string_equal(cfg->pools[0].prices.v[0].value, "54.90");  /* as written */
+	kt_config_free(cfg);
+	{
+		struct kt_diags d = load_bad(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
+					     "    clientID: k\n    dashboard: yes please\n" POOL,
+					     KT_E_INVALID);
+
+		assert_true(has_diag(&d, 7, 16, "'global.oidc.dashboard' must be true or false"));
+		kt_diags_release(&d);
+	}
+}
+
 static void domains(void **state)
 {
 	static const struct {
@@ -923,6 +975,7 @@ int main(void)
 		cmocka_unit_test(nesting_is_bounded),
 		cmocka_unit_test(load_file_errors),
 		cmocka_unit_test(ttl_ranges),
+		cmocka_unit_test(pool_prices),
 		cmocka_unit_test(domains),
 		cmocka_unit_test(quantity_grammar),
 		cmocka_unit_test(resource_names),

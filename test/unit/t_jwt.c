@@ -287,6 +287,26 @@ static void issuer_and_audience(void **state)
 			 KT_JWT_AUDIENCE);
 	assert_int_equal(std_try("\"iss\":\"" ISS "\",\"exp\":1800000600,\"sub\":\"a\""),
 			 KT_JWT_AUDIENCE);
+	/* more accepted audiences: a dashboard's client ID next to kubectl's */
+	{
+		static const char *const more[] = { "dashboard", "other-app" };
+
+		pol.audiences = more;
+		pol.n_audiences = 2;
+		assert_int_equal(std_try("\"iss\":\"" ISS "\",\"aud\":\"dashboard\","
+					 "\"exp\":1800000600,\"sub\":\"a\""),
+				 KT_JWT_OK);
+		assert_int_equal(std_try("\"iss\":\"" ISS "\",\"aud\":[\"x\",\"other-app\"],"
+					 "\"exp\":1800000600,\"sub\":\"a\""),
+				 KT_JWT_OK);
+		assert_int_equal(std_try("\"iss\":\"" ISS "\",\"aud\":\"dashboard2\","
+					 "\"exp\":1800000600,\"sub\":\"a\""),
+				 KT_JWT_AUDIENCE);
+		pol.n_audiences = 1;
+		assert_int_equal(std_try("\"iss\":\"" ISS "\",\"aud\":\"other-app\","
+					 "\"exp\":1800000600,\"sub\":\"a\""),
+				 KT_JWT_AUDIENCE);
+	}
 }
 
 static char *raw_token(const char *header, const char *payload, const char *sig)

@@ -259,7 +259,36 @@ static void options_and_config_file(void **state)
 	assert_string_equal(pol.issuer, "https://dex.example.org");
 	/* flags after the file: scalars replace, lists add */
 	assert_int_equal(kt_proxy_opts_set(&o, "audience", "other", &err), KT_OK);
-	assert_string_equal(o.audience, "other");
+	assert_int_equal(kt_proxy_opts_set(&o, "audience", "kubernetes", &err), KT_OK);
+	assert_string_equal(o.audience, "kubernetes");
+	assert_int_equal(o.n_audiences, 1);
+	assert_string_equal(o.audiences[0], "other");
+	kt_proxy_opts_policy(&o, &pol);
+	assert_int_equal(pol.n_audiences, 1);
+	assert_string_equal(pol.audiences[0], "other");
+	assert_int_equal(kt_proxy_opts_set(&o, "audience", "aud-2", &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_set(&o, "audience", "a\rb", &err), KT_E_INVALID);
+	for (int i = 0; i < KT_PROXY_MAX_AUDIENCES - 2; i++) {
+		char a[8];
+
+		snprintf(a, sizeof(a), "a%d", i);
+		assert_int_equal(kt_proxy_opts_set(&o, "audience", a, &err), KT_OK);
+	}
+	assert_int_equal(kt_proxy_opts_set(&o, "audience", "one-too-many", &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "audience", "", &err), KT_OK);
+	assert_null(o.audience);
+	assert_int_equal(o.n_audiences, 0);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "audience", "kubernetes", &err), KT_OK);
+	/* the dashboard: on by flag, with a client ID that is a plain string */
+	assert_false(o.ui);
+	assert_string_equal(o.ui_client_id, "kubetenant-dashboard");
+	assert_int_equal(kt_proxy_opts_set(&o, "ui", NULL, &err), KT_OK);
+	assert_true(o.ui);
+	assert_int_equal(kt_proxy_opts_set(&o, "ui-client-id", "x\ty", &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_E_INVALID);
+	assert_int_equal(kt_proxy_opts_set(&o, "ui-client-id", "dash", &err), KT_OK);
+	assert_int_equal(kt_proxy_opts_check(&o, &err), KT_OK);
 	assert_int_equal(kt_proxy_opts_set(&o, "required-claim", "a=b=c", &err), KT_OK);
 	assert_string_equal(o.required[1].value, "b=c");
 	assert_int_equal(kt_proxy_opts_set(&o, "required-claim", "novalue", &err), KT_E_INVALID);
