@@ -48,6 +48,9 @@ static const char usage[] =
 	"                           (default 25)\n"
 	"  --max-body BYTES         largest request body (default 3145728)\n"
 	"  --threads N              event loops, at most 256 (default 0: one per CPU)\n"
+	"  -f, --tenants FILE       tenants file (reloaded on change): namespaces, nodes and\n"
+	"                           classes are listed and watched with the proxy's own\n"
+	"                           identity, filtered to the member's tenants\n"
 	"  --config FILE            read options from a YAML file of the same names\n"
 	"                           (flags given too override it; lists add up)\n"
 	"  --check-config           check the options and load the files they name,\n"
@@ -79,6 +82,7 @@ static const struct option longopts[] = {
 	{ "shutdown-grace", required_argument, NULL, 0 },
 	{ "max-body", required_argument, NULL, 0 },
 	{ "threads", required_argument, NULL, 0 },
+	{ "tenants", required_argument, NULL, 'f' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
@@ -93,7 +97,7 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 
 	optind = 1;
 	opterr = !config_pass;
-	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "hf:", longopts, &idx)) != -1) {
 		if (c == 'h')
 			return config_pass ? KT_EXIT_OK : -1;
 		if (c == '?')
@@ -110,7 +114,8 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 			o->check_only = true;
 		if (c == 'c' || c == 'C' || config_pass)
 			continue;
-		if (kt_proxy_opts_set(o, longopts[idx].name, optarg, &err)) {
+		if (kt_proxy_opts_set(o, c == 'f' ? "tenants" : longopts[idx].name, optarg,
+				      &err)) {
 			kt_error("%s", err.msg);
 			return KT_EXIT_USAGE;
 		}

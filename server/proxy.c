@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "kt/buf.h"
 #include "proxy.h"
+#include "proxy_scope.h"
 #include "tls.h"
 #include "proxy_serve.h"
 
@@ -463,6 +464,7 @@ static void *refresher(void *cls)
 				next = now + JWKS_REFRESH_INTERVAL;
 			}
 		}
+		proxy_scope_poll(&s->p, now);
 		usleep(200 * 1000);
 	}
 	return NULL;
@@ -517,6 +519,8 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	}
 	if ((rc = kt_tls_new(o->tls_cert, o->tls_key, &s->p.tls, err)))
 		return rc;
+	if ((rc = proxy_scope_init(&s->p, err)))
+		return rc;
 	if (o->check_only)
 		return KT_OK;
 	s->listen_fd = kt_http_listen(o->listen, &port, err);
@@ -548,6 +552,7 @@ static void teardown(struct server *s)
 	proxy_upstream_release(&s->p.up);
 	proxy_creds_release(&s->p.creds);
 	kt_tls_free(s->p.tls);
+	proxy_scope_release(&s->p);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	pthread_mutex_destroy(&s->p.m.lock);
