@@ -2,6 +2,7 @@
 #
 #   make              build $(BUILD)/kubetenant
 #   make demo         install missing build dependencies, build, render examples/platform.yaml
+#   make demo-login   an OIDC provider, a test API server and the proxy on 127.0.0.1 (Ctrl-C stops)
 #   make check        build, run every test (plain and under ASan+UBSan), print "N passed, N failed"
 #   make check-fast   the same suite, plain build only
 #   make check-asan   the same suite under AddressSanitizer + UndefinedBehaviorSanitizer only
@@ -107,6 +108,9 @@ demo: deps
 	$(KT) render -f examples/platform.yaml
 
 # The whole suite twice: a plain -O2 build and an ASan+UBSan clang build.
+demo-login: $(KT)
+	KT=$(KT) scripts/demo-login.sh
+
 check: deps
 	$(MAKE) test-bins
 	$(MAKE) BUILD=$(BUILD)/asan CC=clang CFLAGS="-O1 -g" SANITIZE=address,undefined test-bins
@@ -145,4 +149,4 @@ install: $(KT)
 clean:
 	$(RM) -r $(BUILD)
 
-.PHONY: all deps demo check check-fast check-asan test-bins fuzz fuzz-run bench image install clean
+.PHONY: all deps demo demo-login check check-fast check-asan test-bins fuzz fuzz-run bench image install clean

@@ -53,6 +53,9 @@ static const char usage[] =
 	"                           of its own: it calls the API with the user's token)\n"
 	"  --ui-client-id ID        the dashboard's OIDC client ID, also an accepted\n"
 	"                           audience (default kubetenant-dashboard)\n"
+	"  -f, --tenants FILE       tenants file (reloaded on change): namespaces, nodes and\n"
+	"                           classes are listed and watched with the proxy's own\n"
+	"                           identity, filtered to the member's tenants\n"
 	"  --config FILE            read options from a YAML file of the same names\n"
 	"                           (flags given too override it; lists add up)\n"
 	"  --check-config           check the options and load the files they name,\n"
@@ -86,6 +89,7 @@ static const struct option longopts[] = {
 	{ "threads", required_argument, NULL, 0 },
 	{ "ui", no_argument, NULL, 0 },
 	{ "ui-client-id", required_argument, NULL, 0 },
+	{ "tenants", required_argument, NULL, 'f' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
@@ -100,7 +104,7 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 
 	optind = 1;
 	opterr = !config_pass;
-	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "hf:", longopts, &idx)) != -1) {
 		if (c == 'h')
 			return config_pass ? KT_EXIT_OK : -1;
 		if (c == '?')
@@ -117,7 +121,8 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 			o->check_only = true;
 		if (c == 'c' || c == 'C' || config_pass)
 			continue;
-		if (kt_proxy_opts_set(o, longopts[idx].name, optarg, &err)) {
+		if (kt_proxy_opts_set(o, c == 'f' ? "tenants" : longopts[idx].name, optarg,
+				      &err)) {
 			kt_error("%s", err.msg);
 			return KT_EXIT_USAGE;
 		}

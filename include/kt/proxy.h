@@ -26,6 +26,7 @@ struct kt_proxy_opts {
 	size_t n_audiences;
 	char *upstream, *upstream_ca, *token_file, *client_cert, *client_key;
 	char *listen, *tls_cert, *tls_key, *metrics_listen;
+	char *tenants;              /* -f: scoped lists of namespaces, nodes, classes */
 	char *username_claim, *username_prefix, *groups_claim, *groups_prefix;
 	struct kt_jwt_claim required[KT_PROXY_MAX_EXTRAS]; /* owned strings */
 	size_t n_required;

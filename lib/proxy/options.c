@@ -27,7 +27,7 @@ static const struct opt opts[] = {
 	S("client-cert", client_cert), S("client-key", client_key), S("listen", listen),
 	S("tls-cert", tls_cert), S("tls-key", tls_key), S("metrics-listen", metrics_listen),
 	S("username-claim", username_claim), S("username-prefix", username_prefix),
-	S("groups-claim", groups_claim), S("groups-prefix", groups_prefix),
+	S("groups-claim", groups_claim), S("groups-prefix", groups_prefix), S("tenants", tenants),
 	{ "audience", LIST, 0 }, { "ui", FLAG, 0 }, { "required-claim", LIST, 0 }, { "extra", LIST, 0 }, { "allowed-alg", LIST, 0 },
 	{ "extra-client-ip", FLAG, 0 }, { "clock-skew", NUM, 0 },
 	{ "shutdown-grace", NUM, 0 }, { "max-body", NUM, 0 }, { "threads", NUM, 0 },

@@ -13,12 +13,19 @@
  * sends no extra (RBAC grants extras per key, as userextras/<key>; add the
  * key here if you add --extra).  `--groups-prefix` is always passed with
  * the prefix used in the tenant RoleBindings, so the two cannot disagree.
+ *
+ * With the tenants file (`-f`, the ConfigMap serve reads) it also lists
+ * and watches, as itself, the cluster-scoped collections members may see
+ * a part of (docs/proxy-scope.md): list and watch on namespaces, nodes and
+ * the four class kinds, never get (a GET of one object stays the
+ * member's) and nothing else.
  */
 #include <stdio.h>
 #include "internal.h"
 
 #define PX_NAME "kubetenant-proxy"
 #define PX_TLS_SECRET "kubetenant-proxy-tls"
+#define PX_TENANTS "kubetenant-tenants" /* render_tenants_configmap() */
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /*
@@ -44,6 +51,7 @@ static json_t *args(const struct rctx *r)
 		"--listen", ":8443",
 		"--tls-cert", "/etc/kubetenant/tls/tls.crt",
 		"--tls-key", "/etc/kubetenant/tls/tls.key",
+		"--tenants", "/etc/kubetenant/tenants.yaml",
 	};
 	json_t *a = json_array();
 	size_t i;
@@ -73,11 +81,25 @@ enum kt_rc render_proxy(struct rctx *r)
 	enum kt_rc rc;
 
 	rc = emit(r, kt_service_account(PX_NAME, 1));
+	/* the webhook's ConfigMap: rendered here when there is no webhook */
+	if (rc == KT_OK && r->opts->enforcement != KT_ENF_WEBHOOK)
+		rc = render_tenants_configmap(r);
 	if (rc == KT_OK)
-		rc = emit(r, json_pack("{s:s, s:s, s:o, s:[{s:[s], s:[ss], s:[s]}]}", "apiVersion",
-				       "rbac.authorization.k8s.io/v1", "kind", "ClusterRole",
-				       "metadata", meta(PX_NAME, NULL, NULL), "rules", "apiGroups", "",
-				       "resources", "groups", "users", "verbs", "impersonate"));
+		rc = emit(r, json_pack(
+			"{s:s, s:s, s:o, s:[{s:[s], s:[ss], s:[s]}, {s:[s], s:[ss], s:[ss]}, "
+			"{s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, "
+			"{s:[s], s:[s], s:[ss]}]}",
+			"apiVersion", "rbac.authorization.k8s.io/v1", "kind", "ClusterRole", "metadata",
+			meta(PX_NAME, NULL, NULL), "rules",
+			"apiGroups", "", "resources", "groups", "users", "verbs", "impersonate",
+			"apiGroups", "", "resources", "namespaces", "nodes", "verbs", "list", "watch",
+			"apiGroups", "networking.k8s.io", "resources", "ingressclasses", "verbs", "list",
+			"watch",
+			"apiGroups", "scheduling.k8s.io", "resources", "priorityclasses", "verbs", "list",
+			"watch",
+			"apiGroups", "node.k8s.io", "resources", "runtimeclasses", "verbs", "list", "watch",
+			"apiGroups", "storage.k8s.io", "resources", "storageclasses", "verbs", "list",
+			"watch"));
 	if (rc == KT_OK)
 		rc = emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
 				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
@@ -95,10 +117,14 @@ enum kt_rc render_proxy(struct rctx *r)
 			r, PX_NAME, "proxy", args(r),
 			json_pack("[{s:s, s:i, s:s}]", "name", "https", "containerPort", 8443,
 				  "protocol", "TCP"),
-			json_pack("[{s:s, s:{s:s}}]", "name", "tls", "secret", "secretName",
-				  PX_TLS_SECRET),
-			json_pack("[{s:s, s:s, s:b}]", "name", "tls", "mountPath",
-				  "/etc/kubetenant/tls", "readOnly", 1),
+			json_pack("[{s:s, s:{s:[{s:{s:s, s:[{s:s, s:s}]}}, {s:{s:s, s:[{s:s, s:s}, "
+				  "{s:s, s:s}]}}]}}]",
+				  "name", "config", "projected", "sources", "configMap", "name",
+				  PX_TENANTS, "items", "key", "tenants.yaml", "path", "tenants.yaml",
+				  "secret", "name", PX_TLS_SECRET, "items", "key", "tls.crt", "path",
+				  "tls/tls.crt", "key", "tls.key", "path", "tls/tls.key"),
+			json_pack("[{s:s, s:s, s:b}]", "name", "config", "mountPath", "/etc/kubetenant",
+				  "readOnly", 1),
 			1)));
 	if (rc == KT_OK)
 		rc = emit(r, kt_pdb(PX_NAME));

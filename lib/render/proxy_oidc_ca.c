@@ -9,7 +9,7 @@
 #include "internal.h"
 
 #define CA_NAME "kubetenant-proxy-oidc-ca"
-#define CA_DIR "/etc/kubetenant/oidc-ca"
+#define CA_DIR "/etc/kubetenant-oidc-ca" /* not under the read-only /etc/kubetenant: no nested mount */
 
 enum kt_rc render_proxy_oidc_ca(struct rctx *r)
 {

@@ -24,6 +24,7 @@
 #include <linux/sockios.h>
 #include <gnutls/gnutls.h>
 #include "internal.h"
+#include "scope.h"
 
 #define FWD_PENDING_MAX (256u << 10)
 #define FWD_HEADERS_MAX (64u << 10)
@@ -38,6 +39,7 @@ struct fwd {
 	CURL *e;
 	struct fwd *prev, *next;  /* w->fwds */
 	struct curl_slist *hdrs;
+	struct proxy_scope *scope; /* a tenant-scoped list or watch (proxy_scope.c) */
 	struct kt_buf resp_hdrs;  /* "Name: value\0" of the current response */
 	struct kt_buf pending;    /* body bytes curl gave us, not yet sent */
 	size_t off;
@@ -96,6 +98,7 @@ static void unref(struct fwd *f)
 	if (f->next)
 		f->next->prev = f->prev;
 	curl_slist_free_all(f->hdrs);
+	kt_proxy_scope_free(f->scope);
 	kt_buf_release(&f->resp_hdrs);
 	kt_buf_release(&f->pending);
 	free(f);
@@ -139,7 +142,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *cls)
 		f->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
-	if (kt_buf_add(&f->pending, data, len))
+	if (f->scope ? !kt_proxy_scope_body(f->scope, f->status, data, len, &f->pending)
+		     : kt_buf_add(&f->pending, data, len) != KT_OK)
 		return 0;
 	wake(f);
 	return len;
@@ -157,6 +161,8 @@ void kt_proxy_fwd_collect(struct proxy_worker *w)
 			continue;
 		f->done = true;
 		f->result = msg->data.result;
+		if (f->scope)
+			kt_proxy_scope_end(f->scope, &f->status, &f->result, &f->pending);
 		curl_multi_remove_handle(w->multi, f->e);
 		f->attached = false;
 		wake(f);
@@ -294,6 +300,8 @@ static enum kt_rc build_headers(struct fwd *f, struct preq *r)
 	const char *s = r->fwd_hdrs.buf;
 	size_t i;
 
+	if (f->scope)
+		return kt_proxy_scope_headers(f->scope, r, &f->hdrs);
 	for (i = 0; i < r->n_fwd_hdrs; i++, s += strlen(s) + 1) {
 		if (!(t = curl_slist_append(l, s)))
 			goto nomem;
@@ -423,7 +431,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct fwd *f)
 	bool whole = f->head_only || (f->done && f->result == CURLE_OK);
 
 	curl_easy_getinfo(f->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-	size = cl >= 0 ? (uint64_t)cl : MHD_SIZE_UNKNOWN;
+	size = cl >= 0 && !f->scope ? (uint64_t)cl : MHD_SIZE_UNKNOWN;
 	if (whole) {
 		size_t n = f->head_only ? 0 : f->pending.len;
 
@@ -466,6 +474,7 @@ enum MHD_Result kt_proxy_forward(struct MHD_Connection *c, struct preq *r)
 	const union MHD_ConnectionInfo *ci;
 	struct kt_buf url = KT_BUF_INIT;
 	struct fwd *f = calloc(1, sizeof(*f));
+	bool nomem;
 
 	if (!f)
 		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
@@ -481,10 +490,11 @@ enum MHD_Result kt_proxy_forward(struct MHD_Connection *c, struct preq *r)
 		w->fwds->prev = f;
 	w->fwds = f;
 	r->fwd = f;
+	f->scope = kt_proxy_scope_start(r, &nomem);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	f->client_fd = ci ? ci->connect_fd : -1;
 	f->e = w->n_easy ? w->easy_pool[--w->n_easy] : curl_easy_init();
-	if (!f->e || build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
+	if (nomem || !f->e || build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
 		kt_buf_release(&url);
 		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
@@ -505,7 +515,8 @@ enum MHD_Result kt_proxy_forward_resume(struct MHD_Connection *c, struct preq *r
 
 	if (f->cancelled && !f->head_done)
 		return MHD_NO; /* the client is gone, or the server stops */
-	if (f->head_done)
+	/* a scoped list is filtered whole: answered when complete */
+	if (f->head_done && (f->done || !f->scope || !kt_proxy_scope_whole(f->scope, f->status)))
 		return respond(c, f);
 	if (!f->done) {
 		suspend(f);

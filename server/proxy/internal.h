@@ -7,6 +7,7 @@
  * ops.c     metrics, health, credentials, logging
  * loop.c    the event loops: HTTPS daemons, libcurl sockets
  * ui.c      the dashboard's files under /ui/ (--ui)
+ * scope.c   `-f`: tenant-scoped lists of namespaces, nodes, classes
  *
  * Threading: each event-loop thread (one per CPU unless --threads says)
  * runs its own libmicrohttpd daemon (external epoll mode) and every
@@ -77,6 +78,7 @@ struct proxy {
 	struct proxy_creds creds;
 	struct proxy_upstream up;
 	struct kt_tls *tls;       /* the serving certificate, hot-reloaded (server/tls.c) */
+	struct proxy_scope_conf *scope; /* the tenants file (-f), NULL without (proxy_scope.c) */
 	atomic_bool draining;     /* SIGTERM: end streams, accept nothing new */
 	atomic_bool stop_tunnels; /* grace period over */
 	atomic_int inflight;      /* requests not yet completed, tunnels included */

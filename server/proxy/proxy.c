@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "kt/buf.h"
 #include "internal.h"
+#include "scope.h"
 #include "tls.h"
 #include "proxy.h"
 
@@ -462,6 +463,7 @@ static void *refresher(void *cls)
 				next = now + JWKS_REFRESH_INTERVAL;
 			}
 		}
+		kt_proxy_scope_poll(&s->p, now);
 		usleep(200 * 1000);
 	}
 	return NULL;
@@ -516,6 +518,8 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	}
 	if ((rc = kt_tls_new(o->tls_cert, o->tls_key, &s->p.tls, err)))
 		return rc;
+	if ((rc = kt_proxy_scope_init(&s->p, err)))
+		return rc;
 	if (o->check_only)
 		return KT_OK;
 	s->listen_fd = kt_http_listen(o->listen, &port, err);
@@ -547,6 +551,7 @@ static void teardown(struct server *s)
 	kt_proxy_upstream_release(&s->p.up);
 	kt_proxy_creds_release(&s->p.creds);
 	kt_tls_free(s->p.tls);
+	kt_proxy_scope_release(&s->p);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	pthread_mutex_destroy(&s->p.m.lock);

@@ -123,7 +123,7 @@ golden() {
 	d='.items[] | select(.kind == "Deployment" and .metadata.name == "kubetenant-proxy") | .spec.template.spec'
 	# kubectl's last: a proxy that keeps one --audience keeps the last one given
 	[ "$(jq -c "[$d | .containers[0].args | indices(\"--audience\")[] as \$i | .[\$i + 1]]" "$out")" = '["dashboard","kubectl"]' ]
-	[ "$(jq -c "$d | .containers[0].args | .[index(\"--oidc-ca\") + 1]" "$out")" = '"/etc/kubetenant/oidc-ca/ca.crt"' ]
+	[ "$(jq -c "$d | .containers[0].args | .[index(\"--oidc-ca\") + 1]" "$out")" = '"/etc/kubetenant-oidc-ca/ca.crt"' ]
 	[ "$(jq -c "$d | .volumes[] | select(.name == \"oidc-ca\")" "$out")" = '{"name":"oidc-ca","configMap":{"name":"kubetenant-proxy-oidc-ca"}}' ]
 	[ "$(jq -r '.items[] | select(.kind == "ConfigMap" and .metadata.name == "kubetenant-proxy-oidc-ca") | .data["ca.crt"]' "$out" | openssl x509 -noout -subject)" = 'subject=CN = Example IdP CA' ]
 	# without issuerCA: no --oidc-ca, no ConfigMap

@@ -236,6 +236,7 @@ static void options_and_config_file(void **state)
 				   "allowed-alg: [RS256, ES256]\n"
 				   "required-claim: hd=example.org\n"
 				   "extra-client-ip: true\n"
+				   "tenants: /etc/kubetenant/tenants.yaml\n"
 				   "username-prefix: \"\"\n";
 	int fd = mkstemp(path);
 
@@ -253,6 +254,7 @@ static void options_and_config_file(void **state)
 	assert_string_equal(o.required[0].name, "hd");
 	assert_string_equal(o.required[0].value, "example.org");
 	assert_true(o.extra_client_ip);
+	assert_string_equal(o.tenants, "/etc/kubetenant/tenants.yaml");
 	kt_proxy_opts_policy(&o, &pol);
 	assert_string_equal(pol.username_prefix, "");
 	assert_string_equal(pol.groups_prefix, "oidc:");

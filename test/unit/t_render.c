@@ -746,28 +746,62 @@ static void tenant_role_is_read_only(void **state)
 	json_decref(list);
 }
 
-static void proxy_may_impersonate_users_and_groups_only(void **state)
+static size_t count(json_t *list, const char *kind, const char *name)
+{
+	size_t i, n = 0;
+	json_t *o;
+
+	json_array_foreach(list, i, o)
+		n += !strcmp(json_string_value(json_object_get(o, "kind")), kind) &&
+		     !strcmp(json_string_value(json_object_get(json_object_get(o, "metadata"), "name")),
+			     name);
+	return n;
+}
+
+/* Impersonate users and groups; list and watch the scoped collections (proxy -f); no more. */
+static void proxy_may_impersonate_and_list_scoped_collections(void **state)
 {
 	json_t *list = render(fixture_full(), "kubernetes", "webhook", "v1", NULL);
 	json_t *role = find(list, "ClusterRole", "kubetenant-proxy");
 	json_t *dep = find(list, "Deployment", "kubetenant-proxy");
+	json_t *pod;
 	char *rules;
-	char *args;
+	char *args, *vols;
 
 	(void)state;
 	assert_non_null(role);
 	rules = json_dumps(json_object_get(role, "rules"), JSON_COMPACT);
 	assert_string_equal(rules, "[{\"apiGroups\":[\"\"],\"resources\":[\"groups\",\"users\"],"
-				   "\"verbs\":[\"impersonate\"]}]");
-	args = json_dumps(json_object_get(json_array_get(json_object_get(json_object_get(json_object_get(
-				json_object_get(dep, "spec"), "template"), "spec"), "containers"), 0),
+				   "\"verbs\":[\"impersonate\"]},"
+				   "{\"apiGroups\":[\"\"],\"resources\":[\"namespaces\",\"nodes\"],"
+				   "\"verbs\":[\"list\",\"watch\"]},"
+				   "{\"apiGroups\":[\"networking.k8s.io\"],\"resources\":"
+				   "[\"ingressclasses\"],\"verbs\":[\"list\",\"watch\"]},"
+				   "{\"apiGroups\":[\"scheduling.k8s.io\"],\"resources\":"
+				   "[\"priorityclasses\"],\"verbs\":[\"list\",\"watch\"]},"
+				   "{\"apiGroups\":[\"node.k8s.io\"],\"resources\":"
+				   "[\"runtimeclasses\"],\"verbs\":[\"list\",\"watch\"]},"
+				   "{\"apiGroups\":[\"storage.k8s.io\"],\"resources\":"
+				   "[\"storageclasses\"],\"verbs\":[\"list\",\"watch\"]}]");
+	pod = json_object_get(json_object_get(json_object_get(dep, "spec"), "template"), "spec");
+	args = json_dumps(json_object_get(json_array_get(json_object_get(pod, "containers"), 0),
 					  "args"),
 			  JSON_COMPACT);
+	vols = json_dumps(json_object_get(pod, "volumes"), JSON_COMPACT);
 	assert_non_null(strstr(args, "\"--issuer-url\",\"https://dex.example.org\""));
 	assert_non_null(strstr(args, "\"--groups-prefix\",\"idp:\""));
 	assert_non_null(strstr(args, "\"--username-claim\",\"email\""));
+	assert_non_null(strstr(args, "\"--tenants\",\"/etc/kubetenant/tenants.yaml\""));
+	assert_non_null(strstr(vols, "{\"configMap\":{\"name\":\"kubetenant-tenants\",\"items\":"
+				     "[{\"key\":\"tenants.yaml\",\"path\":\"tenants.yaml\"}]}}"));
+	assert_int_equal(count(list, "ConfigMap", "kubetenant-tenants"), 1);
 	free(rules);
 	free(args);
+	free(vols);
+	json_decref(list);
+	/* without the webhook, the proxy's ConfigMap is rendered all the same, once */
+	list = render(fixture_full(), "kubernetes", "gatekeeper", "v1", NULL);
+	assert_int_equal(count(list, "ConfigMap", "kubetenant-tenants"), 1);
 	json_decref(list);
 	/* no issuer: no proxy */
 	list = render(fixture_blog(), "kubernetes", "webhook", "v1", NULL);
@@ -941,7 +975,7 @@ int main(void)
 		cmocka_unit_test(every_judged_kind_is_routed_in_every_profile),
 		cmocka_unit_test(pod_security_labels_are_pinned),
 		cmocka_unit_test(tenant_role_is_read_only),
-		cmocka_unit_test(proxy_may_impersonate_users_and_groups_only),
+		cmocka_unit_test(proxy_may_impersonate_and_list_scoped_collections),
 		cmocka_unit_test(webhooks_cannot_select_system_namespaces),
 		cmocka_unit_test(quotas_stay_strings_and_gatekeeper_excludes_allowed_tenants),
 		cmocka_unit_test(tenant_filter_and_unknown_tenant),
