@@ -89,4 +89,20 @@ void kt_login_device_release(struct kt_login_device *d);
 enum kt_login_fail kt_login_parse_device(const char *json, size_t len, struct kt_login_device *d,
 					 struct kt_err *err);
 
+/*
+ * The public ConfigMap kube-public/kubetenant-info that render emits (like
+ * kubeadm's cluster-info), read anonymously for `kubeconfig --from-cluster`:
+ * data.issuerURL, clientID, proxyURL (https://), ca.crt (PEM, optional) and
+ * cluster.
+ */
+struct kt_cluster_info {
+	char *issuer, *client_id, *proxy_url, *ca_pem, *cluster;
+};
+void kt_cluster_info_release(struct kt_cluster_info *ci);
+enum kt_rc kt_cluster_info_parse(const char *json, size_t len, struct kt_cluster_info *ci,
+				 struct kt_err *err);
+/* GET <api>/api/v1/namespaces/kube-public/configmaps/kubetenant-info, verified with ca_file */
+enum kt_rc kt_cluster_info_fetch(const char *api, const char *ca_file, struct kt_cluster_info *ci,
+				 struct kt_err *err);
+
 #endif

@@ -15,9 +15,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *cls)
 	return kt_buf_add(cls, p, size * n) ? 0 : size * n; /* 0 aborts: over the cap */
 }
 
-/* One request; a body for POST, NULL for GET.  Any HTTP status is returned. */
-static enum kt_login_fail request(const struct kt_login_opts *o, const char *url, const char *body,
-				  struct kt_buf *out, long *status, struct kt_err *err)
+enum kt_login_fail kt_login_request(const char *ca_file, const char *url, const char *body,
+				    struct kt_buf *out, long *status, struct kt_err *err)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
 	CURL *c = curl_easy_init();
@@ -42,8 +41,8 @@ static enum kt_login_fail request(const struct kt_login_opts *o, const char *url
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	if (body)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	if (o->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+	if (ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
 	cc = curl_easy_perform(c);
 	*status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -87,7 +86,7 @@ enum kt_login_fail kt_login_post(const struct kt_login_opts *o, const char *url,
 		}
 		free(v);
 	}
-	f = request(o, url, body.buf, out, &status, err);
+	f = kt_login_request(o->ca_file, url, body.buf, out, &status, err);
 	kt_buf_release(&body);
 	/* 200 or an OAuth error object (400, 401): the parser decides */
 	if (!f && status != 200 && status != 400 && status != 401) {
@@ -127,7 +126,7 @@ enum kt_login_fail kt_login_discover(const struct kt_login_opts *o, struct kt_lo
 		n--;
 	if (kt_buf_add(&url, o->issuer, n) || kt_buf_adds(&url, "/.well-known/openid-configuration"))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory"), KT_LOGIN_INTERNAL;
-	f = request(o, url.buf, NULL, &b, &status, err);
+	f = kt_login_request(o->ca_file, url.buf, NULL, &b, &status, err);
 	if (f)
 		goto out;
 	f = KT_LOGIN_UNREACHABLE;
