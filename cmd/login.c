@@ -212,6 +212,7 @@ int cmd_login(int argc, char **argv)
 		goto out;
 	}
 	o.browser = no_browser ? NULL : find_browser();
+	o.print_url = no_browser;
 	f = kt_login_token(&o, &tok, &err);
 	ret = f ? fail(f, &err, o.issuer) : print_credential(api, &tok);
 	free(tok.id_token);

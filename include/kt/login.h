@@ -45,6 +45,7 @@ struct kt_login_opts {
 	const char *user;        /* separates sessions of several accounts; may be NULL */
 	const char *browser;     /* command that opens a URL; NULL: none can run */
 	bool device;             /* the device grant even when a browser can run */
+	bool print_url;          /* no browser, but the loopback flow: the member opens the URL */
 	bool no_login;           /* cache and refresh only */
 	long long timeout;       /* seconds to wait for the member */
 	long long skew;          /* seconds allowed for iat and nbf */

@@ -87,6 +87,9 @@ static enum kt_login_fail verify(struct session *s, const char *token, const cha
 			   why == KT_JWT_EXPIRED ? "already expired" : "not valid yet");
 		return KT_LOGIN_SKEW;
 	}
+	if (why == KT_JWT_CLAIM && nonce)
+		kt_err_set(err, KT_E_AUTH, "the ID token does not carry this login's nonce: "
+			   "a replayed or forged answer");
 	return KT_LOGIN_REFUSED; /* err says which check failed, without the token */
 }
 
@@ -184,7 +187,7 @@ static enum kt_login_fail fresh_login(struct session *s, struct kt_login_answer 
 
 	if (!state || !nonce) {
 		kt_err_set(err, KT_E_INTERNAL, "no random bytes for the login");
-	} else if (s->o->device || (!s->o->browser && s->ep.device)) {
+	} else if (s->o->device || (!s->o->browser && !s->o->print_url && s->ep.device)) {
 		f = kt_login_device_flow(s->o, &s->ep, a, err);
 		if (!f)
 			f = verify(s, a->id_token, NULL, true, exp, err);
