@@ -227,7 +227,6 @@ login() { "$KT_BIN" login --issuer-url "$ISSUER" --client-id kubectl --oidc-ca "
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"issuer"* ]]
 	[ ! -e "$XDG_CACHE_HOME/kubetenant"/*.json ]
-	n=$(runs)
 	# a token that does not carry this login's nonce is a replayed one
 	echo '{"nonce": "replayed"}' >"$KT_ISSUER_TAMPER"
 	run login
@@ -235,6 +234,7 @@ login() { "$KT_BIN" login --issuer-url "$ISSUER" --client-id kubectl --oidc-ca "
 	[[ "$output" == *"nonce"* ]]
 	[ ! -e "$XDG_CACHE_HOME/kubetenant"/*.json ]
 	# an issuer whose discovery names another issuer is refused before any login
+	n=$(runs)
 	run "$KT_BIN" login --issuer-url "https://localhost:$ISSUER_PORT" --client-id kubectl \
 		--oidc-ca "$PROXY_DIR/ca.crt"
 	[ "$status" -eq 4 ]
