@@ -42,7 +42,7 @@ static enum kt_login_fail discover(struct session *s, struct kt_err *err)
  * means this machine's clock is off, not that the session ended.
  */
 static enum kt_login_fail verify(struct session *s, const char *token, const char *nonce,
-				 bool fresh, long long *exp, struct kt_err *err)
+				 bool fresh, long long *exp, enum kt_jwt_fail *whyp, struct kt_err *err)
 {
 	struct kt_jwt_claim want = { "nonce", nonce };
 	struct kt_identity id = { 0 };
@@ -75,6 +75,8 @@ static enum kt_login_fail verify(struct session *s, const char *token, const cha
 				   &id, &why, err);
 	}
 	kt_jwks_unref(keys);
+	if (whyp)
+		*whyp = why;
 	*exp = id.exp;
 	kt_identity_release(&id);
 	if (rc == KT_OK)
@@ -190,11 +192,11 @@ static enum kt_login_fail fresh_login(struct session *s, struct kt_login_answer 
 	} else if (s->o->device || (!s->o->browser && !s->o->print_url && s->ep.device)) {
 		f = kt_login_device_flow(s->o, &s->ep, a, err);
 		if (!f)
-			f = verify(s, a->id_token, NULL, true, exp, err);
+			f = verify(s, a->id_token, NULL, true, exp, NULL, err);
 	} else {
 		f = browser(s, state, nonce, a, err);
 		if (!f)
-			f = verify(s, a->id_token, nonce, true, exp, err);
+			f = verify(s, a->id_token, nonce, true, exp, NULL, err);
 	}
 	free(state);
 	free(nonce);
@@ -224,15 +226,29 @@ enum kt_login_fail kt_login_token(const struct kt_login_opts *o, struct kt_login
 	f = discover(&s, err);
 	if (f)
 		goto out;
-	if (c.id_token && !verify(&s, c.id_token, NULL, false, &exp, err)) {
-		out->id_token = c.id_token;
-		c.id_token = NULL;
-		goto out;
+	if (c.id_token) {
+		enum kt_jwt_fail why = KT_JWT_OK;
+
+		if (!verify(&s, c.id_token, NULL, false, &exp, &why, err)) {
+			out->id_token = c.id_token;
+			c.id_token = NULL;
+			goto out;
+		}
+		/*
+		 * Only an expired token sends us to its refresh token.  A forged
+		 * or altered one means someone else wrote the file: its refresh
+		 * token could log the member in as someone else, so the whole
+		 * file goes.
+		 */
+		if (why != KT_JWT_EXPIRED) {
+			free(c.refresh_token);
+			c.refresh_token = NULL;
+		}
 	}
 	if (c.refresh_token) {
 		f = refresh(&s, c.refresh_token, &a, err);
 		if (!f) {
-			f = verify(&s, a.id_token, NULL, true, &exp, err);
+			f = verify(&s, a.id_token, NULL, true, &exp, NULL, err);
 		} else if (f == KT_LOGIN_REVOKED) {
 			if (o->no_login)
 				goto out;

@@ -199,7 +199,8 @@ login() { "$KT_BIN" login --issuer-url "$ISSUER" --client-id kubectl --oidc-ca "
 	# the same signature over a payload that names someone else
 	IFS=. read -r h p s < <(jq -r .id_token "$f")
 	p2=$(echo "$p" | base64 -d 2>/dev/null | jq -c '.email = "root@example.org"' | base64 -w0 | tr '+/' '-_' | tr -d =)
-	jq --arg t "$h.$p2.$s" '.id_token = $t | del(.refresh_token)' "$f" >"$f.new"
+	# (its refresh token still works: a file someone altered is not used at all)
+	jq --arg t "$h.$p2.$s" '.id_token = $t' "$f" >"$f.new"
 	mv "$f.new" "$f"
 	chmod 600 "$f"
 	run k get pods -o name
