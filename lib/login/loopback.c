@@ -88,8 +88,9 @@ static void answer(int fd, const char *status, const char *text)
 			 "Cache-Control: no-store\r\nConnection: close\r\n"
 			 "Content-Length: %zu\r\n\r\n%s", status, strlen(text), text);
 
-	if (n > 0 && write(fd, buf, (size_t)n) < 0)
-		return; /* the browser went away: nothing to tell it */
+	/* MSG_NOSIGNAL: a browser that hung up must not kill us with SIGPIPE */
+	if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+		return;
 }
 
 /* Read the request line of one connection; 1 when it is a complete GET /callback. */
