@@ -24,6 +24,7 @@ static const struct kt_cmd commands[] = {
 	{ "serve", cmd_serve, "run the HTTPS admission webhook" },
 	{ "proxy", cmd_proxy, "run the OIDC-to-impersonation proxy for kubectl" },
 	{ "kubeconfig", cmd_kubeconfig, "print a kubeconfig for a tenant" },
+	{ "login", cmd_login, "log in to the issuer for kubectl (exec credential plugin)" },
 };
 
 static int print_help(FILE *f)

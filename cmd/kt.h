@@ -36,6 +36,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 int cmd_kubeconfig(int argc, char **argv);
+int cmd_login(int argc, char **argv);
 
 /* "kubetenant: error: <msg>" on stderr. */
 void kt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -83,5 +83,5 @@ flags() { sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
 		[ -z "$only" ] || { echo "$c: in the OPTIONS of $page, not in --help:" $only; false; }
 		n=$((n + 1))
 	done
-	[ "$n" -eq 8 ]
+	[ "$n" -eq 9 ]
 }

@@ -1,0 +1,292 @@
+/*
+ * exchange.c: what kubetenant login says to the issuer over HTTPS (libcurl),
+ * and how it reads the answers.  Answers are hostile input: bounded, parsed
+ * with duplicate keys refused, every field type-checked.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include "kt/oidc.h"
+#include "login_int.h"
+
+static size_t on_data(char *p, size_t size, size_t n, void *cls)
+{
+	return kt_buf_add(cls, p, size * n) ? 0 : size * n; /* 0 aborts: over the cap */
+}
+
+enum kt_login_fail kt_login_request(const char *ca_file, const char *url, const char *body,
+				    struct kt_buf *out, long *status, struct kt_err *err)
+{
+	char ebuf[CURL_ERROR_SIZE] = "";
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	CURLcode cc;
+
+	if (!c)
+		return kt_err_set(err, KT_E_NOMEM, "out of memory"), KT_LOGIN_INTERNAL;
+	kt_buf_reset(out);
+	out->max = KT_LOGIN_MAX_ANSWER;
+	h = curl_slist_append(h, "Accept: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, KT_OIDC_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, KT_OIDC_TIMEOUT_MS / 2);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)KT_LOGIN_MAX_ANSWER);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+	cc = curl_easy_perform(c);
+	*status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
+		return kt_err_set(err, KT_E_LIMIT, "the answer of '%s' is over %u bytes", url,
+				  KT_LOGIN_MAX_ANSWER), KT_LOGIN_UNREACHABLE;
+	if (cc)
+		return kt_err_set(err, KT_E_IO, "cannot reach '%s': %s", url,
+				  ebuf[0] ? ebuf : curl_easy_strerror(cc)), KT_LOGIN_UNREACHABLE;
+	return KT_LOGIN_OK;
+}
+
+char *kt_login_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0), *copy;
+
+	if (!e)
+		return NULL;
+	copy = strdup(e); /* callers free() what they get */
+	curl_free(e);
+	return copy;
+}
+
+enum kt_login_fail kt_login_post(const struct kt_login_opts *o, const char *url,
+				 const char *const *form, struct kt_buf *out, struct kt_err *err)
+{
+	struct kt_buf body = KT_BUF_INIT;
+	enum kt_login_fail f = KT_LOGIN_OK;
+	long status;
+	size_t i;
+
+	for (i = 0; form[i] && form[i + 1]; i += 2) {
+		char *v = kt_login_escape(form[i + 1]);
+
+		if (!v || kt_buf_addf(&body, "%s%s=%s", i ? "&" : "", form[i], v)) {
+			free(v);
+			kt_buf_release(&body);
+			return kt_err_set(err, KT_E_NOMEM, "out of memory"), KT_LOGIN_INTERNAL;
+		}
+		free(v);
+	}
+	f = kt_login_request(o->ca_file, url, body.buf, out, &status, err);
+	kt_buf_release(&body);
+	/* 200 or an OAuth error object (400, 401): the parser decides */
+	if (!f && status != 200 && status != 400 && status != 401) {
+		kt_err_set(err, KT_E_IO, "'%s' answered HTTP status %ld", url, status);
+		f = KT_LOGIN_UNREACHABLE;
+	}
+	return f;
+}
+
+static char *https_field(json_t *doc, const char *name)
+{
+	const char *v = json_string_value(json_object_get(doc, name));
+
+	return v && !strncmp(v, "https://", 8) ? strdup(v) : NULL;
+}
+
+void kt_login_endpoints_release(struct kt_login_endpoints *e)
+{
+	free(e->authorization);
+	free(e->token);
+	free(e->device);
+	memset(e, 0, sizeof(*e));
+}
+
+enum kt_login_fail kt_login_discover(const struct kt_login_opts *o, struct kt_login_endpoints *e,
+				     struct kt_err *err)
+{
+	struct kt_buf url = KT_BUF_INIT, b = KT_BUF_INIT;
+	size_t n = strlen(o->issuer);
+	enum kt_login_fail f;
+	const char *iss;
+	json_t *doc = NULL;
+	long status;
+
+	memset(e, 0, sizeof(*e));
+	if (n && o->issuer[n - 1] == '/')
+		n--;
+	if (kt_buf_add(&url, o->issuer, n) || kt_buf_adds(&url, "/.well-known/openid-configuration"))
+		return kt_err_set(err, KT_E_NOMEM, "out of memory"), KT_LOGIN_INTERNAL;
+	f = kt_login_request(o->ca_file, url.buf, NULL, &b, &status, err);
+	if (f)
+		goto out;
+	f = KT_LOGIN_UNREACHABLE;
+	if (status != 200) {
+		kt_err_set(err, KT_E_IO, "'%s' answered HTTP status %ld: is '%s' the issuer?",
+			   url.buf, status, o->issuer);
+		goto out;
+	}
+	doc = json_loadb(b.buf, b.len, JSON_REJECT_DUPLICATES, NULL);
+	iss = json_string_value(json_object_get(doc, "issuer"));
+	if (!json_is_object(doc)) {
+		kt_err_set(err, KT_E_PARSE, "'%s' is not a JSON object", url.buf);
+	} else if (!iss || strcmp(iss, o->issuer)) {
+		/* OpenID Connect Discovery 1.0, 4.3: someone else's metadata */
+		kt_err_set(err, KT_E_INVALID, "'%s' names issuer '%s', expected '%s'", url.buf,
+			   iss ? iss : "", o->issuer);
+	} else if (!(e->authorization = https_field(doc, "authorization_endpoint")) ||
+		   !(e->token = https_field(doc, "token_endpoint"))) {
+		kt_err_set(err, KT_E_INVALID, "'%s' has no https:// authorization_endpoint and "
+			   "token_endpoint", url.buf);
+	} else {
+		e->device = https_field(doc, "device_authorization_endpoint");
+		f = KT_LOGIN_OK;
+	}
+out:
+	if (f)
+		kt_login_endpoints_release(e);
+	json_decref(doc);
+	kt_buf_release(&url);
+	kt_buf_release(&b);
+	return f;
+}
+
+/* A copy of a string member: NULL when absent; *bad when present but not a bounded string. */
+static char *str(json_t *doc, const char *name, size_t max, bool *bad)
+{
+	json_t *v = json_object_get(doc, name);
+
+	if (!v)
+		return NULL;
+	if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		*bad = true;
+		return NULL;
+	}
+	return strdup(json_string_value(v));
+}
+
+void kt_login_answer_release(struct kt_login_answer *a)
+{
+	free(a->id_token);
+	free(a->refresh_token);
+	memset(a, 0, sizeof(*a));
+}
+
+enum kt_login_fail kt_login_parse_token(const char *json, size_t len, struct kt_login_answer *a,
+					struct kt_err *err)
+{
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *e = json_string_value(json_object_get(doc, "error"));
+	enum kt_login_fail f = KT_LOGIN_UNREACHABLE;
+	bool bad = false;
+
+	memset(a, 0, sizeof(*a));
+	if (!json_is_object(doc)) {
+		kt_err_set(err, KT_E_PARSE, "the token endpoint's answer is not a JSON object");
+	} else if (e) {
+		/* RFC 6749 5.2 and RFC 8628 3.5; error_description is the issuer's to show */
+		if (!strcmp(e, "authorization_pending") || !strcmp(e, "slow_down")) {
+			a->pending = true;
+			a->slow_down = e[0] == 's';
+			f = KT_LOGIN_OK;
+		} else if (!strcmp(e, "invalid_grant")) {
+			f = KT_LOGIN_REVOKED;
+		} else if (!strcmp(e, "access_denied")) {
+			f = KT_LOGIN_DENIED;
+		} else if (!strcmp(e, "expired_token")) {
+			f = KT_LOGIN_EXPIRED;
+		}
+		kt_err_set(err, KT_E_AUTH, "the issuer answered '%.64s'", e);
+	} else {
+		a->id_token = str(doc, "id_token", KT_LOGIN_MAX_ANSWER, &bad);
+		a->refresh_token = str(doc, "refresh_token", 4096, &bad);
+		if (bad || !a->id_token) {
+			kt_err_set(err, KT_E_INVALID, "the token endpoint's answer has no id_token: "
+				   "is 'openid' among the scopes?");
+			kt_login_answer_release(a);
+		} else {
+			f = KT_LOGIN_OK;
+		}
+	}
+	json_decref(doc);
+	return f;
+}
+
+void kt_login_device_release(struct kt_login_device *d)
+{
+	free(d->device_code);
+	free(d->user_code);
+	free(d->verification_uri);
+	free(d->verification_uri_complete);
+	memset(d, 0, sizeof(*d));
+}
+
+static long long num(json_t *doc, const char *name, long long dflt, long long max, bool *bad)
+{
+	json_t *v = json_object_get(doc, name);
+
+	if (!v)
+		return dflt;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max) {
+		*bad = true;
+		return dflt;
+	}
+	return json_integer_value(v);
+}
+
+/* The member types what is printed: nothing but printable ASCII. */
+static bool printable(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+enum kt_login_fail kt_login_parse_device(const char *json, size_t len, struct kt_login_device *d,
+					 struct kt_err *err)
+{
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	enum kt_login_fail f = KT_LOGIN_UNREACHABLE;
+	bool bad = false;
+
+	memset(d, 0, sizeof(*d));
+	if (!json_is_object(doc)) {
+		kt_err_set(err, KT_E_PARSE, "the device endpoint's answer is not a JSON object");
+		goto out;
+	}
+	if (json_string_value(json_object_get(doc, "error"))) {
+		kt_err_set(err, KT_E_AUTH, "the device endpoint answered '%.64s'",
+			   json_string_value(json_object_get(doc, "error")));
+		goto out;
+	}
+	d->device_code = str(doc, "device_code", 4096, &bad);
+	d->user_code = str(doc, "user_code", 64, &bad);
+	d->verification_uri = str(doc, "verification_uri", 2048, &bad);
+	d->verification_uri_complete = str(doc, "verification_uri_complete", 2048, &bad);
+	/* RFC 8628 3.2: interval defaults to 5 s; both bounded so a hostile issuer cannot park us */
+	d->expires_in = num(doc, "expires_in", 0, 3600, &bad);
+	d->interval = num(doc, "interval", 5, 60, &bad);
+	if (bad || !d->device_code || !d->user_code || !d->verification_uri || !d->expires_in ||
+	    strncmp(d->verification_uri, "https://", 8) || !printable(d->user_code) ||
+	    !printable(d->verification_uri) || !printable(d->verification_uri_complete) ||
+	    (d->verification_uri_complete && strncmp(d->verification_uri_complete, "https://", 8))) {
+		kt_err_set(err, KT_E_INVALID, "the device endpoint's answer is malformed");
+		kt_login_device_release(d);
+		goto out;
+	}
+	f = KT_LOGIN_OK;
+out:
+	json_decref(doc);
+	return f;
+}
