@@ -92,7 +92,7 @@ global:
   clusterName: demo
   oidc:
     issuerURL: $issuer
-    clientID: kubernetes
+    clientID: kubectl
 nodePools:
   general:
     instances: { instanceTypes: [t3a.large] }
@@ -115,7 +115,7 @@ node "$fixtures/upstream.js" "$api_port" "$dir/upstream.crt" "$dir/upstream.key"
 pids+=($!)
 wait_ready "https://127.0.0.1:$api_port/version" $! upstream
 # outside a pod: the API server's CA and the proxy's own token are files here
-"$kt" proxy -f "$dir/tenants.yaml" --issuer-url "$issuer" --audience kubernetes \
+"$kt" proxy -f "$dir/tenants.yaml" --issuer-url "$issuer" --audience kubectl --audience kubernetes \
 	--oidc-ca "$dir/ca.crt" --upstream "https://127.0.0.1:$api_port" \
 	--upstream-ca "$dir/ca.crt" --token-file "$dir/proxy.token" \
 	--tls-cert "$dir/proxy.crt" --tls-key "$dir/proxy.key" \
@@ -135,7 +135,7 @@ kubetenant demo running:
 
 A member of team-a types:
 
-  $name kubeconfig -f $dir/tenants.yaml --tenant team-a --server $proxy --certificate-authority $dir/ca.crt > kubeconfig
+  $name kubeconfig -f $dir/tenants.yaml --tenant team-a --server $proxy --ca $dir/ca.crt --oidc-ca $dir/ca.crt > kubeconfig
   KUBECONFIG=kubeconfig kubectl get pods
 
 Press Ctrl-C to stop.

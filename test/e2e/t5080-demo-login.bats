@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# t5060: scripts/demo-login.sh (make demo-login) starts the OIDC provider,
+# t5080: scripts/demo-login.sh (make demo-login) starts the OIDC provider,
 # the test API server and the proxy on 127.0.0.1, prints the two commands
 # a member types, and stops them all on Ctrl-C.
 
@@ -38,7 +38,7 @@ start_demo() { # env...: start it and wait (up to 60 s) for its commands
 	cat "$OUT"
 	proxy=$(awk '$1 == "proxy" {print $2}' "$OUT")
 	[[ "$proxy" == https://127.0.0.1:* ]]
-	grep -qxF "  $KT_BIN kubeconfig -f $DEMO_DIR/tenants.yaml --tenant team-a --server $proxy --certificate-authority $DEMO_DIR/ca.crt > kubeconfig" "$OUT"
+	grep -qxF "  $KT_BIN kubeconfig -f $DEMO_DIR/tenants.yaml --tenant team-a --server $proxy --ca $DEMO_DIR/ca.crt --oidc-ca $DEMO_DIR/ca.crt > kubeconfig" "$OUT"
 	grep -qxF "  KUBECONFIG=kubeconfig kubectl get pods" "$OUT"
 	run curl -sf --cacert "$DEMO_DIR/ca.crt" "$proxy/readyz"
 	[ "$status" -eq 0 ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# t5050: `proxy -f`: real kubectl lists and watches namespaces, nodes and
+# t5070: `proxy -f`: real kubectl lists and watches namespaces, nodes and
 # classes through the proxy and sees only its tenants' (a member of team-a
 # and, through a read-only group, of shop); the fake API server
 # (fixtures/upstream.js) refuses these lists to anyone impersonated, as
