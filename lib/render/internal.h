@@ -37,7 +37,7 @@ struct rctx {
 	char calico_tenant_selector[KT_LABEL_KEY_MAX + 64];
 };
 
-/* Hand obj (a new reference, may be NULL after a failed build) to the callback. */
+/* emit.c: hand obj (a new reference, may be NULL after a failed build) to the callback. */
 enum kt_rc emit(struct rctx *r, json_t *obj);
 
 /*
