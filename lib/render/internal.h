@@ -102,7 +102,6 @@ json_t *kt_pdb(const char *app);
 json_t *kt_service(const char *app, json_t *ports);
 
 /* Node pool pieces shared by both Karpenter APIs (nodepool.c). */
-json_t *pool_seconds(long long s);
 json_t *pool_labels(const struct rctx *r, const struct kt_nodepool *p);
 json_t *pool_taints(const struct rctx *r, const struct kt_nodepool *p);
 json_t *pool_requirements(const struct kt_nodepool *p);

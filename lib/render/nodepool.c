@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include "internal.h"
 
-json_t *pool_seconds(long long s)
+static json_t *pool_seconds(long long s)
 {
 	char buf[32];
 
