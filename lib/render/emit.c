@@ -7,7 +7,7 @@
 #include <string.h>
 #include "internal.h"
 
-enum kt_rc emit(struct rctx *r, json_t *obj)
+enum kt_rc kt_emit(struct rctx *r, json_t *obj)
 {
 	enum kt_rc rc;
 
@@ -18,7 +18,7 @@ enum kt_rc emit(struct rctx *r, json_t *obj)
 	return rc;
 }
 
-json_t *meta(const char *name, const char *ns, json_t *extra)
+json_t *kt_meta(const char *name, const char *ns, json_t *extra)
 {
 	json_t *labels = json_pack("{s:s}", KT_MANAGED_BY_KEY, KT_MANAGED_BY);
 
@@ -32,13 +32,13 @@ json_t *meta(const char *name, const char *ns, json_t *extra)
 	return json_pack("{s:s, s:s*, s:o}", "name", name, "namespace", ns, "labels", labels);
 }
 
-json_t *tenant_meta(const struct rctx *r, const char *name, const char *ns,
+json_t *kt_tenant_meta(const struct rctx *r, const char *name, const char *ns,
 		    const struct kt_tenant *t)
 {
-	return meta(name, ns, json_pack("{s:s}", r->key_tenant, t->name));
+	return kt_meta(name, ns, json_pack("{s:s}", r->key_tenant, t->name));
 }
 
-json_t *strv_json(const struct kt_strv *v)
+json_t *kt_strv_json(const struct kt_strv *v)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -51,7 +51,7 @@ json_t *strv_json(const struct kt_strv *v)
 	return a;
 }
 
-json_t *kvv_json(const struct kt_kvv *v)
+json_t *kt_kvv_json(const struct kt_kvv *v)
 {
 	json_t *o = json_object();
 	size_t i;
@@ -64,7 +64,7 @@ json_t *kvv_json(const struct kt_kvv *v)
 	return o;
 }
 
-json_t *group_name(const struct rctx *r, const char *group)
+json_t *kt_group_name(const struct rctx *r, const char *group)
 {
 	size_t lp = strlen(r->group_prefix), lg = strlen(group);
 	char *s = malloc(lp + lg + 1);
@@ -79,7 +79,7 @@ json_t *group_name(const struct rctx *r, const char *group)
 	return j;
 }
 
-json_t *tenant_ns_selector(const struct rctx *r)
+json_t *kt_tenant_ns_selector(const struct rctx *r)
 {
 	return json_pack("{s:{s:s}}", "matchLabels", r->key_purpose, KT_PURPOSE_TENANT);
 }

@@ -60,19 +60,19 @@ static enum kt_rc render_cluster(struct rctx *r)
 	enum kt_rc rc = KT_OK;
 
 	if (system)
-		rc = render_system_namespace(r);
+		rc = kt_render_system_namespace(r);
 	if (rc == KT_OK)
-		rc = render_clusterrole(r);
+		rc = kt_render_clusterrole(r);
 	if (rc == KT_OK && system)
-		rc = render_ca_issuers(r);
+		rc = kt_render_ca_issuers(r);
 	if (rc == KT_OK && o->enforcement == KT_ENF_GATEKEEPER)
-		rc = render_gatekeeper_cluster(r);
+		rc = kt_render_gatekeeper_cluster(r);
 	if (rc == KT_OK && o->enforcement == KT_ENF_WEBHOOK)
-		rc = render_webhook(r);
+		rc = kt_render_webhook(r);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
-		rc = render_proxy(r);
+		rc = kt_render_proxy(r);
 	if (rc == KT_OK && system)
-		rc = render_network_system(r);
+		rc = kt_render_network_system(r);
 	return rc;
 }
 
@@ -81,29 +81,29 @@ static enum kt_rc render_tenant(struct rctx *r, const struct kt_tenant *t)
 	const struct kt_render_opts *o = r->opts;
 	enum kt_rc rc;
 
-	rc = render_namespace(r, t);
+	rc = kt_render_namespace(r, t);
 	if (rc == KT_OK)
-		rc = render_access(r, t);
+		rc = kt_render_access(r, t);
 	if (rc == KT_OK) {
 		switch (o->network) {
 		case KT_NET_CALICO_CRD:
 		case KT_NET_CALICO:
-			rc = render_network_calico(r, t);
+			rc = kt_render_network_calico(r, t);
 			break;
 		case KT_NET_ADMIN:
-			rc = render_network_admin(r, t);
+			rc = kt_render_network_admin(r, t);
 			break;
 		default:
-			rc = render_network_kubernetes(r, t);
+			rc = kt_render_network_kubernetes(r, t);
 			break;
 		}
 	}
 	if (rc == KT_OK)
-		rc = render_quota(r, t);
+		rc = kt_render_quota(r, t);
 	if (rc == KT_OK)
-		rc = render_flux(r, t);
+		rc = kt_render_flux(r, t);
 	if (rc == KT_OK && o->enforcement == KT_ENF_GATEKEEPER)
-		rc = render_gatekeeper_tenant(r, t);
+		rc = kt_render_gatekeeper_tenant(r, t);
 	return rc;
 }
 
@@ -151,18 +151,18 @@ enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *o
 		 * denies a tenant-labelled namespace it does not know (fail closed),
 		 * so the tenants file that lists it comes first.
 		 */
-		if (opts->enforcement == KT_ENF_WEBHOOK && (rc = render_tenants_configmap(&r)))
+		if (opts->enforcement == KT_ENF_WEBHOOK && (rc = kt_render_tenants_configmap(&r)))
 			return rc;
 		return render_tenant(&r, &cfg->tenants[i]);
 	}
 	rc = render_cluster(&r);
 	for (i = 0; rc == KT_OK && i < cfg->n_pools; i++)
-		rc = opts->karpenter == KT_KARPENTER_V1ALPHA5 ? render_provisioner(&r, &cfg->pools[i])
-							      : render_nodepool(&r, &cfg->pools[i]);
+		rc = opts->karpenter == KT_KARPENTER_V1ALPHA5 ? kt_render_provisioner(&r, &cfg->pools[i])
+							      : kt_render_nodepool(&r, &cfg->pools[i]);
 	for (i = 0; rc == KT_OK && i < cfg->n_tenants; i++)
 		rc = render_tenant(&r, &cfg->tenants[i]);
 	if (rc == KT_OK && opts->enforcement == KT_ENF_WEBHOOK)
-		rc = render_webhook_configs(&r);
+		rc = kt_render_webhook_configs(&r);
 	return rc;
 }
 
