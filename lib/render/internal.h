@@ -2,9 +2,9 @@
  * internal.h: what the per-kind files of lib/render share.
  *
  * Each output kind lives in its own file and exposes one or two
- * `render_<kind>()` functions that build objects and hand them to
- * kt_emit().  They never print and never keep an object: kt_emit() passes it
- * to the caller's callback and drops it.
+ * kt_render_<kind>() functions that build objects and hand them to
+ * kt_emit() (emit.c).  They never print and never keep an object:
+ * kt_emit() passes it to the caller's callback and drops it.
  */
 #ifndef KT_RENDER_INTERNAL_H
 #define KT_RENDER_INTERNAL_H
