@@ -65,8 +65,11 @@ int main(int argc, char **argv)
 	cfg.global.platform_namespaces = (struct kt_strv){ plat, 2 };
 	cfg.pools = calloc(np, sizeof(*cfg.pools));
 	cfg.tenants = calloc(nt, sizeof(*cfg.tenants));
-	if (!cfg.pools || !cfg.tenants)
+	if (!cfg.pools || !cfg.tenants) {
+		free(cfg.pools);
+		free(cfg.tenants);
 		return 70;
+	}
 	for (i = 0; i < np; i++)
 		cfg.pools[i] = (struct kt_nodepool){ .name = fmt("pool-%05zu", i),
 						     .capacity_types = { cap, 2 },

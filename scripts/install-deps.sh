@@ -8,6 +8,8 @@ pkgs=(
 	libcurl4-openssl-dev libcmocka-dev
 	bats jq curl openssl man-db nginx-light wrk time
 	python3-jsonschema python3-yaml
+	# make lint: the format check and the static analyser
+	clang-format cppcheck
 	# test-only: the CSR reader is compared with Go's crypto/x509 (t3100),
 	# and scripts/gen-csr-corpus.py crafts its requests
 	golang-go python3-cryptography

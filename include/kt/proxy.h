@@ -101,7 +101,8 @@ struct kt_proxy_ident {
  *    percent-encoded as Kubernetes expects) and X-Forwarded-For follow.
  * The caller adds its own Authorization and Host.  With ident == NULL only
  * the refusal checks run (out and count may then be NULL too), so a server
- * can refuse an impersonation attempt before it authenticates anyone.
+ * can refuse an impersonation attempt before it authenticates anyone.  With
+ * an identity, a NULL out or count is refused (KT_E_INVALID).
  */
 enum kt_rc kt_proxy_filter_headers(const struct kt_hdr *in, size_t n, bool upgrade,
 				   const struct kt_proxy_ident *ident, struct kt_buf *out,

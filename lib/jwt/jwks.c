@@ -10,7 +10,7 @@
 #include <string.h>
 #include <jansson.h>
 #include <cjose/cjose.h>
-#include "jwt_int.h"
+#include "internal.h"
 
 static void key_release(struct kt_jwk *k)
 {

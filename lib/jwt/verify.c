@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <jansson.h>
 #include <cjose/cjose.h>
-#include "jwt_int.h"
+#include "internal.h"
 
 static const struct {
 	const char *name;

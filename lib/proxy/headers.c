@@ -223,6 +223,8 @@ enum kt_rc kt_proxy_filter_headers(const struct kt_hdr *in, size_t n, bool upgra
 	}
 	if (!ident)
 		return KT_OK; /* only the checks were asked for */
+	if (!out || !count)
+		return KT_E_INVALID; /* an identity but nowhere to write: refuse, never crash */
 	for (i = 0; i < n; i++) {
 		bool drop = false;
 

@@ -12,13 +12,13 @@ static enum kt_rc add_group(const struct rctx *r, json_t *subjects, const char *
 {
 	return json_array_append_new(subjects,
 				     json_pack("{s:s, s:o, s:s}", "kind", "Group", "name",
-					       group_name(r, group), "apiGroup",
+					       kt_group_name(r, group), "apiGroup",
 					       "rbac.authorization.k8s.io"))
 		       ? KT_E_NOMEM
 		       : KT_OK;
 }
 
-enum kt_rc render_access(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_access(struct rctx *r, const struct kt_tenant *t)
 {
 	json_t *subjects;
 	enum kt_rc rc = KT_OK;
@@ -28,18 +28,18 @@ enum kt_rc render_access(struct rctx *r, const struct kt_tenant *t)
 		return KT_OK; /* nobody to bind: no RoleBinding at all */
 	subjects = json_array();
 	if (!subjects)
-		return emit(r, NULL);
+		return kt_emit(r, NULL);
 	if (t->operator_group)
 		rc = add_group(r, subjects, t->operator_group);
 	for (i = 0; rc == KT_OK && i < t->read_groups.n; i++)
 		rc = add_group(r, subjects, t->read_groups.v[i]);
 	if (rc) {
 		json_decref(subjects);
-		return emit(r, NULL);
+		return kt_emit(r, NULL);
 	}
-	return emit(r, json_pack("{s:s, s:s, s:o, s:o, s:{s:s, s:s, s:s}}", "apiVersion",
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o, s:{s:s, s:s, s:s}}", "apiVersion",
 				 "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata",
-				 tenant_meta(r, "tenant-access", t->name, t), "subjects", subjects,
+				 kt_tenant_meta(r, "tenant-access", t->name, t), "subjects", subjects,
 				 "roleRef", "kind", "ClusterRole", "name", KT_TENANT_ROLE, "apiGroup",
 				 "rbac.authorization.k8s.io"));
 }

@@ -45,23 +45,23 @@ static json_t *info_data(const struct rctx *r)
 	return d;
 }
 
-enum kt_rc render_cluster_info(struct rctx *r)
+enum kt_rc kt_render_cluster_info(struct rctx *r)
 {
 	enum kt_rc rc;
 
-	rc = emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
-			       "metadata", meta(INFO_NAME, INFO_NS, NULL), "data", info_data(r)));
+	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
+			       "metadata", kt_meta(INFO_NAME, INFO_NS, NULL), "data", info_data(r)));
 	if (rc == KT_OK)
-		rc = emit(r, json_pack("{s:s, s:s, s:o, s:[{s:[s], s:[s], s:[s], s:[s]}]}",
+		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:[{s:[s], s:[s], s:[s], s:[s]}]}",
 				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind", "Role",
-				       "metadata", meta(INFO_NAME, INFO_NS, NULL), "rules",
+				       "metadata", kt_meta(INFO_NAME, INFO_NS, NULL), "rules",
 				       "apiGroups", "", "resources", "configmaps", "resourceNames",
 				       INFO_NAME, "verbs", "get"));
 	if (rc == KT_OK)
-		rc = emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s}, "
+		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s}, "
 				       "{s:s, s:s, s:s}]}",
 				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
-				       "RoleBinding", "metadata", meta(INFO_NAME, INFO_NS, NULL),
+				       "RoleBinding", "metadata", kt_meta(INFO_NAME, INFO_NS, NULL),
 				       "roleRef", "apiGroup", "rbac.authorization.k8s.io", "kind",
 				       "Role", "name", INFO_NAME, "subjects", "kind", "Group",
 				       "name", "system:unauthenticated", "apiGroup",

@@ -32,7 +32,7 @@ static const struct rule rules[] = {
 	{ "source.toolkit.fluxcd.io", { "gitrepositories" } },
 };
 
-enum kt_rc render_clusterrole(struct rctx *r)
+enum kt_rc kt_render_clusterrole(struct rctx *r)
 {
 	json_t *list = json_array();
 	size_t i, j;
@@ -52,7 +52,7 @@ enum kt_rc render_clusterrole(struct rctx *r)
 			list = NULL;
 		}
 	}
-	return emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "rbac.authorization.k8s.io/v1",
-				 "kind", "ClusterRole", "metadata", meta(KT_TENANT_ROLE, NULL, NULL),
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "rbac.authorization.k8s.io/v1",
+				 "kind", "ClusterRole", "metadata", kt_meta(KT_TENANT_ROLE, NULL, NULL),
 				 "rules", list));
 }

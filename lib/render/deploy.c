@@ -18,22 +18,22 @@
 static json_t *issuer(const char *name, json_t *spec)
 {
 	return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "cert-manager.io/v1", "kind", "Issuer",
-			 "metadata", meta(name, KT_SYSTEM_NS, NULL), "spec", spec);
+			 "metadata", kt_meta(name, KT_SYSTEM_NS, NULL), "spec", spec);
 }
 
 static json_t *certificate(const char *name, json_t *spec)
 {
 	return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "cert-manager.io/v1", "kind",
-			 "Certificate", "metadata", meta(name, KT_SYSTEM_NS, NULL), "spec", spec);
+			 "Certificate", "metadata", kt_meta(name, KT_SYSTEM_NS, NULL), "spec", spec);
 }
 
-enum kt_rc render_ca_issuers(struct rctx *r)
+enum kt_rc kt_render_ca_issuers(struct rctx *r)
 {
 	enum kt_rc rc;
 
-	rc = emit(r, issuer(SELFSIGNED_ISSUER, json_pack("{s:{}}", "selfSigned")));
+	rc = kt_emit(r, issuer(SELFSIGNED_ISSUER, json_pack("{s:{}}", "selfSigned")));
 	if (rc == KT_OK)
-		rc = emit(r, certificate(CA_SECRET,
+		rc = kt_emit(r, certificate(CA_SECRET,
 					 json_pack("{s:b, s:s, s:s, s:s, s:s, s:{s:s, s:i}, s:{s:s, "
 						   "s:s, s:s}}",
 						   "isCA", 1, "commonName", "kubetenant-ca",
@@ -43,12 +43,12 @@ enum kt_rc render_ca_issuers(struct rctx *r)
 						   SELFSIGNED_ISSUER, "kind", "Issuer", "group",
 						   "cert-manager.io")));
 	if (rc == KT_OK)
-		rc = emit(r, issuer(KT_CA_ISSUER, json_pack("{s:{s:s}}", "ca", "secretName", CA_SECRET)));
+		rc = kt_emit(r, issuer(KT_CA_ISSUER, json_pack("{s:{s:s}}", "ca", "secretName", CA_SECRET)));
 	return rc;
 }
 
 /* 90 days, renewed 30 days ahead, a fresh key each time (the servers reload it live). */
-json_t *serving_certificate(const char *name, const char *secret, json_t *dns_names)
+json_t *kt_serving_certificate(const char *name, const char *secret, json_t *dns_names)
 {
 	return certificate(name, json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:i, s:s}, s:[ss], "
 					   "s:{s:s, s:s, s:s}}",
@@ -60,7 +60,7 @@ json_t *serving_certificate(const char *name, const char *secret, json_t *dns_na
 }
 
 /* Non-root, no privilege escalation, no capabilities, read-only root, RuntimeDefault seccomp. */
-json_t *hardened_container_security(void)
+json_t *kt_hardened_container_security(void)
 {
 	return json_pack("{s:b, s:b, s:b, s:i, s:i, s:{s:[s]}, s:{s:s}}", "allowPrivilegeEscalation",
 			 0, "readOnlyRootFilesystem", 1, "runAsNonRoot", 1, "runAsUser", 65532,
@@ -68,13 +68,13 @@ json_t *hardened_container_security(void)
 			 "RuntimeDefault");
 }
 
-json_t *hardened_pod_security(void)
+json_t *kt_hardened_pod_security(void)
 {
 	return json_pack("{s:b, s:{s:s}}", "runAsNonRoot", 1, "seccompProfile", "type",
 			 "RuntimeDefault");
 }
 
-json_t *https_probe(const char *path)
+json_t *kt_https_probe(const char *path)
 {
 	return json_pack("{s:{s:s, s:s, s:s}, s:i, s:i, s:i}", "httpGet", "path", path, "port",
 			 "https", "scheme", "HTTPS", "periodSeconds", 10, "timeoutSeconds", 2,
@@ -85,7 +85,7 @@ json_t *https_probe(const char *path)
  * Replicas on different nodes when the cluster has them: preferred, not
  * required, so a one-node test cluster still schedules both.
  */
-json_t *spread_affinity(const char *app)
+json_t *kt_spread_affinity(const char *app)
 {
 	return json_pack("{s:{s:[{s:i, s:{s:{s:{s:s}}, s:s}}]}}", "podAntiAffinity",
 			 "preferredDuringSchedulingIgnoredDuringExecution", "weight", 100,

@@ -18,7 +18,7 @@
 #define FLUX_SA "tenant-flux"
 #define FLUX_SOURCE "tenant-manifests"
 
-enum kt_rc render_flux(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_flux(struct rctx *r, const struct kt_tenant *t)
 {
 	const struct kt_repo *repo = &t->repo;
 	const char *interval = repo->interval ? repo->interval : "1m";
@@ -27,12 +27,12 @@ enum kt_rc render_flux(struct rctx *r, const struct kt_tenant *t)
 
 	if (!repo->url)
 		return KT_OK;
-	rc = emit(r, json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind", "ServiceAccount",
-			       "metadata", tenant_meta(r, FLUX_SA, t->name, t)));
+	rc = kt_emit(r, json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind", "ServiceAccount",
+			       "metadata", kt_tenant_meta(r, FLUX_SA, t->name, t)));
 	if (rc == KT_OK)
-		rc = emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
+		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
 				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
-				       "RoleBinding", "metadata", tenant_meta(r, FLUX_SA, t->name, t),
+				       "RoleBinding", "metadata", kt_tenant_meta(r, FLUX_SA, t->name, t),
 				       "subjects", "kind", "ServiceAccount", "name", FLUX_SA,
 				       "namespace", t->name, "roleRef", "kind", "ClusterRole", "name",
 				       "admin", "apiGroup", "rbac.authorization.k8s.io"));
@@ -45,14 +45,14 @@ enum kt_rc render_flux(struct rctx *r, const struct kt_tenant *t)
 		json_decref(spec);
 		spec = NULL;
 	}
-	rc = emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "source.toolkit.fluxcd.io/v1",
+	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "source.toolkit.fluxcd.io/v1",
 			       "kind", "GitRepository", "metadata",
-			       tenant_meta(r, FLUX_SOURCE, t->name, t), "spec", spec));
+			       kt_tenant_meta(r, FLUX_SOURCE, t->name, t), "spec", spec));
 	if (rc)
 		return rc;
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:b, s:{s:s, s:s}, s:s, s:s}}",
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:b, s:{s:s, s:s}, s:s, s:s}}",
 				 "apiVersion", "kustomize.toolkit.fluxcd.io/v1", "kind",
-				 "Kustomization", "metadata", tenant_meta(r, FLUX_SOURCE, t->name, t),
+				 "Kustomization", "metadata", kt_tenant_meta(r, FLUX_SOURCE, t->name, t),
 				 "spec", "interval", interval, "path", repo->path ? repo->path : "./",
 				 "prune", 1, "sourceRef", "kind", "GitRepository", "name", FLUX_SOURCE,
 				 "serviceAccountName", FLUX_SA, "targetNamespace", t->name));

@@ -299,7 +299,7 @@ static json_t *template(const char *name, const char *kind, json_t *params, cons
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:{s:{s:{s:s}, s:{s:{s:s, s:o}}}}, s:[{s:s, s:s}]}}",
 			 "apiVersion", "templates.gatekeeper.sh/v1", "kind", "ConstraintTemplate",
-			 "metadata", meta(name, NULL, NULL), "spec", "crd", "spec", "names", "kind",
+			 "metadata", kt_meta(name, NULL, NULL), "spec", "crd", "spec", "names", "kind",
 			 kind, "validation", "openAPIV3Schema", "type", "object", "properties",
 			 params, "targets", "target", GK_TARGET, "rego", rego);
 }
@@ -352,7 +352,7 @@ static json_t *service_constraint(const struct rctx *r, const char *name, const 
 			}
 	}
 	match = json_pack("{s:o, s:o}", "kinds", gk_kinds(KT_GK_SERVICE_TYPES),
-			  "namespaceSelector", tenant_ns_selector(r));
+			  "namespaceSelector", kt_tenant_ns_selector(r));
 	if (match && excluded && json_array_size(excluded) &&
 	    json_object_set(match, "excludedNamespaces", excluded)) {
 		json_decref(match);
@@ -361,26 +361,26 @@ static json_t *service_constraint(const struct rctx *r, const char *name, const 
 	json_decref(excluded);
 	return json_pack("{s:s, s:s, s:o, s:{s:s, s:o, s:{s:[s]}}}", "apiVersion",
 			 "constraints.gatekeeper.sh/v1beta1", "kind", "K8sDenyServiceType",
-			 "metadata", meta(name, NULL, NULL), "spec", "enforcementAction", "deny",
+			 "metadata", kt_meta(name, NULL, NULL), "spec", "enforcementAction", "deny",
 			 "match", match, "parameters", "types", svc_type);
 }
 
-enum kt_rc render_gatekeeper_cluster(struct rctx *r)
+enum kt_rc kt_render_gatekeeper_cluster(struct rctx *r)
 {
 	enum kt_rc rc;
 
-	rc = emit(r, template("authorizeddomainpolicy", "AuthorizedDomainPolicy",
+	rc = kt_emit(r, template("authorizeddomainpolicy", "AuthorizedDomainPolicy",
 			      json_pack("{s:{s:s, s:{s:s}}}", "domains", "type", "array", "items",
 					"type", "string"),
 			      domain_rego));
 	if (rc == KT_OK)
-		rc = emit(r, template("k8sdenyservicetype", "K8sDenyServiceType",
+		rc = kt_emit(r, template("k8sdenyservicetype", "K8sDenyServiceType",
 				      json_pack("{s:{s:s, s:{s:s, s:[ss]}}}", "types", "type",
 						"array", "items", "type", "string", "enum",
 						"NodePort", "LoadBalancer"),
 				      service_rego));
 	if (rc == KT_OK)
-		rc = emit(r, template("k8stenantkinds", "K8sTenantKinds",
+		rc = kt_emit(r, template("k8stenantkinds", "K8sTenantKinds",
 				      json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}, "
 						"s:{s:s, s:{s:s}}}",
 						"groups", "type", "array", "items", "type",
@@ -389,9 +389,9 @@ enum kt_rc render_gatekeeper_cluster(struct rctx *r)
 						"type", "array", "items", "type", "string"),
 				      kinds_rego));
 	if (rc == KT_OK)
-		rc = emit(r, service_constraint(r, "tenant-deny-nodeport", "NodePort"));
+		rc = kt_emit(r, service_constraint(r, "tenant-deny-nodeport", "NodePort"));
 	if (rc == KT_OK)
-		rc = emit(r, service_constraint(r, "tenant-deny-loadbalancer", "LoadBalancer"));
+		rc = kt_emit(r, service_constraint(r, "tenant-deny-loadbalancer", "LoadBalancer"));
 	return rc;
 }
 
@@ -405,7 +405,7 @@ static json_t *assign(const struct rctx *r, const struct kt_tenant *t, const cha
 	return json_pack("{s:s, s:s, s:o, s:{s:[{s:[s], s:[s], s:[s]}], s:{s:s, s:[{s:[s], "
 			 "s:[s]}], s:[s]}, s:s, s:{s:{s:o}}}}",
 			 "apiVersion", "mutations.gatekeeper.sh/v1beta1", "kind", "Assign",
-			 "metadata", tenant_meta(r, name, NULL, t), "spec", "applyTo", "groups", "",
+			 "metadata", kt_tenant_meta(r, name, NULL, t), "spec", "applyTo", "groups", "",
 			 "kinds", "Pod", "versions", "v1", "match", "scope", "Namespaced", "kinds",
 			 "apiGroups", "*", "kinds", "Pod", "namespaces", t->name, "location",
 			 location, "parameters", "assign", "value", value);
@@ -445,9 +445,9 @@ static json_t *kinds_parameters(const struct rctx *r, const struct kt_tenant *t)
 	int bad = !groups || !users || !pgroups;
 
 	if (!bad && t->operator_group)
-		bad = json_array_append_new(groups, group_name(r, t->operator_group));
+		bad = json_array_append_new(groups, kt_group_name(r, t->operator_group));
 	for (i = 0; !bad && i < t->read_groups.n; i++)
-		bad = json_array_append_new(groups, group_name(r, t->read_groups.v[i]));
+		bad = json_array_append_new(groups, kt_group_name(r, t->read_groups.v[i]));
 	for (i = 0; !bad && i < id->users.n; i++)
 		bad = json_array_append_new(users, json_string(id->users.v[i]));
 	for (i = 0; !bad && i < id->service_accounts.n; i++) {
@@ -470,27 +470,27 @@ static json_t *kinds_constraint(const struct rctx *r, const struct kt_tenant *t)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:o}}", "apiVersion",
 			 "constraints.gatekeeper.sh/v1beta1", "kind", "K8sTenantKinds", "metadata",
-			 tenant_meta(r, t->name, NULL, t), "spec", "match", "namespaces", t->name,
+			 kt_tenant_meta(r, t->name, NULL, t), "spec", "match", "namespaces", t->name,
 			 "kinds", gk_kinds(KT_GK_KINDS), "parameters", kinds_parameters(r, t));
 }
 
-enum kt_rc render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
 {
 	enum kt_rc rc;
 
-	rc = emit(r, assign(r, t, "nodepool-selector", "spec.nodeSelector",
+	rc = kt_emit(r, assign(r, t, "nodepool-selector", "spec.nodeSelector",
 			    json_pack("{s:s}", r->key_pool, t->node_pool)));
 	if (rc == KT_OK)
-		rc = emit(r, assign(r, t, "nodepool-toleration", "spec.tolerations",
+		rc = kt_emit(r, assign(r, t, "nodepool-toleration", "spec.tolerations",
 				    json_pack("[{s:s, s:s, s:s}]", "key", r->key_pool, "operator",
 					      "Equal", "value", t->node_pool)));
 	if (rc == KT_OK)
-		rc = emit(r, kinds_constraint(r, t));
+		rc = kt_emit(r, kinds_constraint(r, t));
 	if (rc)
 		return rc;
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:{s:o}}}",
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:{s:o}}}",
 				 "apiVersion", "constraints.gatekeeper.sh/v1beta1", "kind",
-				 "AuthorizedDomainPolicy", "metadata", tenant_meta(r, t->name, NULL, t),
+				 "AuthorizedDomainPolicy", "metadata", kt_tenant_meta(r, t->name, NULL, t),
 				 "spec", "match", "namespaces", t->name, "kinds",
 				 gk_kinds(KT_GK_DOMAINS), "parameters", "domains",
 				 tenant_domains(r, t)));

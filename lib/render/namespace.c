@@ -49,7 +49,7 @@ static json_t *namespace(json_t *metadata)
 			 metadata);
 }
 
-enum kt_rc render_namespace(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_namespace(struct rctx *r, const struct kt_tenant *t)
 {
 	const struct kt_nodepool *p = t->pool; /* resolved by the loader */
 	json_t *labels = json_pack("{s:s, s:s, s:s, s:s*}", r->key_purpose, KT_PURPOSE_TENANT,
@@ -60,11 +60,11 @@ enum kt_rc render_namespace(struct rctx *r, const struct kt_tenant *t)
 		json_decref(labels);
 		labels = NULL;
 	}
-	return emit(r, labels ? namespace(meta(t->name, NULL, labels)) : NULL);
+	return kt_emit(r, labels ? namespace(kt_meta(t->name, NULL, labels)) : NULL);
 }
 
 /* kubetenant-system runs only our own hardened pods: restricted, pinned. */
-enum kt_rc render_system_namespace(struct rctx *r)
+enum kt_rc kt_render_system_namespace(struct rctx *r)
 {
 	struct kt_pss_policy restricted = { .level = KT_PSS_RESTRICTED, .minor = KT_PSS_LATEST };
 	json_t *labels = json_object();
@@ -73,5 +73,5 @@ enum kt_rc render_system_namespace(struct rctx *r)
 		json_decref(labels);
 		labels = NULL;
 	}
-	return emit(r, labels ? namespace(meta(KT_SYSTEM_NS, NULL, labels)) : NULL);
+	return kt_emit(r, labels ? namespace(kt_meta(KT_SYSTEM_NS, NULL, labels)) : NULL);
 }

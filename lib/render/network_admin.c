@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include "internal.h"
 
-enum kt_rc render_network_admin(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_network_admin(struct rctx *r, const struct kt_tenant *t)
 {
-	json_t *allowed = allowed_namespaces_selector(r, t);
+	json_t *allowed = kt_allowed_namespaces_selector(r, t);
 	json_t *ingress = json_pack("[{s:s, s:s, s:[{s:{s:{s:s}}}]}]", "name", "same-namespace",
 				    "action", "Accept", "from", "namespaces", "matchLabels",
 				    "kubernetes.io/metadata.name", t->name);
@@ -30,15 +30,15 @@ enum kt_rc render_network_admin(struct rctx *r, const struct kt_tenant *t)
 						      "from", "namespaces", allowed))) ||
 	    json_array_append_new(ingress, json_pack("{s:s, s:s, s:[{s:o}]}", "name",
 						     "other-tenants", "action", "Deny", "from",
-						     "namespaces", tenant_ns_selector(r)))) {
+						     "namespaces", kt_tenant_ns_selector(r)))) {
 		json_decref(ingress);
 		ingress = NULL;
 	}
 	json_decref(allowed);
 	snprintf(name, sizeof(name), "kubetenant-%s", t->name);
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:i, s:{s:{s:{s:s}}}, s:o}}",
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:i, s:{s:{s:{s:s}}}, s:o}}",
 				 "apiVersion", "policy.networking.k8s.io/v1alpha2", "kind",
-				 "ClusterNetworkPolicy", "metadata", tenant_meta(r, name, NULL, t),
+				 "ClusterNetworkPolicy", "metadata", kt_tenant_meta(r, name, NULL, t),
 				 "spec", "tier", "Baseline", "priority", 50, "subject", "namespaces",
 				 "matchLabels", "kubernetes.io/metadata.name", t->name, "ingress",
 				 ingress));

@@ -49,7 +49,7 @@ static json_t *allowed_selector(const struct rctx *r, const struct kt_tenant *t)
 	return s;
 }
 
-enum kt_rc render_network_calico(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_network_calico(struct rctx *r, const struct kt_tenant *t)
 {
 	const char *api = r->opts->network == KT_NET_CALICO ? "projectcalico.org/v3"
 							    : "crd.projectcalico.org/v1";
@@ -69,8 +69,8 @@ enum kt_rc render_network_calico(struct rctx *r, const struct kt_tenant *t)
 		json_decref(rules);
 		rules = NULL;
 	}
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:o}}", "apiVersion", api,
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:o}}", "apiVersion", api,
 				 "kind", "NetworkPolicy", "metadata",
-				 tenant_meta(r, "restrict-other-tenants", t->name, t), "spec", "order",
+				 kt_tenant_meta(r, "restrict-other-tenants", t->name, t), "spec", "order",
 				 KT_POLICY_CALICO_ISOLATION_ORDER, "selector", "", "types", "Ingress", "ingress", rules));
 }

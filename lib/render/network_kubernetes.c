@@ -14,7 +14,7 @@
 #include "internal.h"
 
 /* {matchExpressions: [kubernetes.io/metadata.name In (platform namespaces + allowFrom)]} */
-json_t *allowed_namespaces_selector(const struct rctx *r, const struct kt_tenant *t)
+json_t *kt_allowed_namespaces_selector(const struct rctx *r, const struct kt_tenant *t)
 {
 	const struct kt_strv *plat = &r->cfg->global.platform_namespaces;
 	json_t *values = json_array();
@@ -36,9 +36,9 @@ json_t *allowed_namespaces_selector(const struct rctx *r, const struct kt_tenant
 			 "kubernetes.io/metadata.name", "operator", "In", "values", values);
 }
 
-enum kt_rc render_network_kubernetes(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_network_kubernetes(struct rctx *r, const struct kt_tenant *t)
 {
-	json_t *allowed = allowed_namespaces_selector(r, t);
+	json_t *allowed = kt_allowed_namespaces_selector(r, t);
 	json_t *from = json_pack("[{s:{}}]", "podSelector");
 
 	if (!allowed || !from ||
@@ -48,8 +48,8 @@ enum kt_rc render_network_kubernetes(struct rctx *r, const struct kt_tenant *t)
 		from = NULL;
 	}
 	json_decref(allowed);
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:{}, s:[s], s:[{s:o}]}}", "apiVersion",
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:{}, s:[s], s:[{s:o}]}}", "apiVersion",
 				 "networking.k8s.io/v1", "kind", "NetworkPolicy", "metadata",
-				 tenant_meta(r, "tenant-isolation", t->name, t), "spec", "podSelector",
+				 kt_tenant_meta(r, "tenant-isolation", t->name, t), "spec", "podSelector",
 				 "policyTypes", "Ingress", "ingress", "from", from));
 }

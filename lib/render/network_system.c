@@ -31,11 +31,11 @@
 
 static enum kt_rc system_kubernetes(struct rctx *r)
 {
-	return emit(r, json_pack(
+	return kt_emit(r, json_pack(
 		"{s:s, s:s, s:o, s:{s:{}, s:[s], s:[{s:[{s:{s:[{s:s, s:s, s:[s]}]}}, "
 		"{s:{s:s}}, {s:{s:s}}]}]}}",
 		"apiVersion", "networking.k8s.io/v1", "kind", "NetworkPolicy", "metadata",
-		meta(POLICY_NAME, KT_SYSTEM_NS, NULL), "spec", "podSelector", "policyTypes",
+		kt_meta(POLICY_NAME, KT_SYSTEM_NS, NULL), "spec", "podSelector", "policyTypes",
 		"Ingress", "ingress", "from", "namespaceSelector", "matchExpressions", "key",
 		r->key_purpose, "operator", "NotIn", "values", KT_PURPOSE_TENANT, "ipBlock", "cidr",
 		"0.0.0.0/0", "ipBlock", "cidr", "::/0"));
@@ -47,9 +47,9 @@ static enum kt_rc system_calico(struct rctx *r)
 							    : "crd.projectcalico.org/v1";
 
 	/* order 10: before any policy a platform team adds to the namespace at 20+ */
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:[{s:s, s:{s:s}}, {s:s}]}}",
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:[{s:s, s:{s:s}}, {s:s}]}}",
 				 "apiVersion", api, "kind", "NetworkPolicy", "metadata",
-				 meta(POLICY_NAME, KT_SYSTEM_NS, NULL), "spec", "order", 10,
+				 kt_meta(POLICY_NAME, KT_SYSTEM_NS, NULL), "spec", "order", 10,
 				 "selector", "all()", "types", "Ingress", "ingress", "action", "Deny",
 				 "source", "namespaceSelector", r->calico_tenant_selector, "action",
 				 "Allow"));
@@ -57,17 +57,17 @@ static enum kt_rc system_calico(struct rctx *r)
 
 static enum kt_rc system_admin(struct rctx *r)
 {
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:i, s:{s:{s:{s:s}}}, "
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:i, s:{s:{s:{s:s}}}, "
 				 "s:[{s:s, s:s, s:[{s:o}]}]}}",
 				 "apiVersion", "policy.networking.k8s.io/v1alpha2", "kind",
-				 "ClusterNetworkPolicy", "metadata", meta(POLICY_NAME, NULL, NULL),
+				 "ClusterNetworkPolicy", "metadata", kt_meta(POLICY_NAME, NULL, NULL),
 				 "spec", "tier", "Admin", "priority", 10, "subject", "namespaces",
 				 "matchLabels", "kubernetes.io/metadata.name", KT_SYSTEM_NS,
 				 "ingress", "name", "no-tenants", "action", "Deny", "from",
-				 "namespaces", tenant_ns_selector(r)));
+				 "namespaces", kt_tenant_ns_selector(r)));
 }
 
-enum kt_rc render_network_system(struct rctx *r)
+enum kt_rc kt_render_network_system(struct rctx *r)
 {
 	switch (r->opts->network) {
 	case KT_NET_CALICO_CRD:

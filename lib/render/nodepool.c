@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include "internal.h"
 
-json_t *pool_seconds(long long s)
+static json_t *pool_seconds(long long s)
 {
 	char buf[32];
 
@@ -25,28 +25,28 @@ json_t *pool_seconds(long long s)
 	return json_string(buf);
 }
 
-json_t *pool_labels(const struct rctx *r, const struct kt_nodepool *p)
+json_t *kt_pool_labels(const struct rctx *r, const struct kt_nodepool *p)
 {
 	return json_pack("{s:s, s:s}", r->key_pool, p->name, r->key_cost, p->cost_code);
 }
 
-json_t *pool_taints(const struct rctx *r, const struct kt_nodepool *p)
+json_t *kt_pool_taints(const struct rctx *r, const struct kt_nodepool *p)
 {
 	return json_pack("[{s:s, s:s, s:s}]", "key", r->key_pool, "value", p->name, "effect",
 			 "NoSchedule");
 }
 
 /* capacity types (default on-demand) and instance types, both "In" */
-json_t *pool_requirements(const struct kt_nodepool *p)
+json_t *kt_pool_requirements(const struct kt_nodepool *p)
 {
-	json_t *cap = p->capacity_types.n ? strv_json(&p->capacity_types) : json_pack("[s]", "on-demand");
+	json_t *cap = p->capacity_types.n ? kt_strv_json(&p->capacity_types) : json_pack("[s]", "on-demand");
 	json_t *req = json_pack("[{s:s, s:s, s:o}]", "key", "karpenter.sh/capacity-type", "operator",
 				"In", "values", cap);
 
 	if (req && p->instance_types.n &&
 	    json_array_append_new(req, json_pack("{s:s, s:s, s:o}", "key",
 						 "node.kubernetes.io/instance-type", "operator",
-						 "In", "values", strv_json(&p->instance_types)))) {
+						 "In", "values", kt_strv_json(&p->instance_types)))) {
 		json_decref(req);
 		return NULL;
 	}
@@ -54,13 +54,13 @@ json_t *pool_requirements(const struct kt_nodepool *p)
 }
 
 /* EC2 tags: CostCode is the organisation, Project and NodePool the pool (as the blog) */
-json_t *pool_tags(const struct kt_nodepool *p)
+json_t *kt_pool_tags(const struct kt_nodepool *p)
 {
 	return json_pack("{s:s, s:s, s:s}", "CostCode", p->cost_code, "Project", p->name,
 			 "NodePool", p->name);
 }
 
-enum kt_rc render_nodepool(struct rctx *r, const struct kt_nodepool *p)
+enum kt_rc kt_render_nodepool(struct rctx *r, const struct kt_nodepool *p)
 {
 	const char *cluster = r->cfg->global.cluster_name ? r->cfg->global.cluster_name : "";
 	json_t *tspec, *spec, *ncspec;
@@ -69,7 +69,7 @@ enum kt_rc render_nodepool(struct rctx *r, const struct kt_nodepool *p)
 
 	tspec = json_pack("{s:{s:s, s:s, s:s}, s:o, s:o}", "nodeClassRef", "group",
 			  "karpenter.k8s.aws", "kind", "EC2NodeClass", "name", p->name, "taints",
-			  pool_taints(r, p), "requirements", pool_requirements(p));
+			  kt_pool_taints(r, p), "requirements", kt_pool_requirements(p));
 	if (tspec && p->ttl >= 0 && json_object_set_new(tspec, "expireAfter", pool_seconds(p->ttl))) {
 		json_decref(tspec);
 		tspec = NULL;
@@ -81,11 +81,11 @@ enum kt_rc render_nodepool(struct rctx *r, const struct kt_nodepool *p)
 	 * tenant's running pods to pack nodes is the tenant's call, not ours.
 	 */
 	spec = json_pack("{s:{s:{s:o}, s:o}, s:{s:s, s:o}}", "template", "metadata", "labels",
-			 pool_labels(r, p), "spec", tspec, "disruption", "consolidationPolicy",
+			 kt_pool_labels(r, p), "spec", tspec, "disruption", "consolidationPolicy",
 			 "WhenEmpty", "consolidateAfter",
 			 p->empty_ttl >= 0 ? pool_seconds(p->empty_ttl) : json_string("Never"));
-	rc = emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1", "kind",
-			       "NodePool", "metadata", meta(p->name, NULL, NULL), "spec", spec));
+	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1", "kind",
+			       "NodePool", "metadata", kt_meta(p->name, NULL, NULL), "spec", spec));
 	if (rc)
 		return rc;
 
@@ -93,14 +93,14 @@ enum kt_rc render_nodepool(struct rctx *r, const struct kt_nodepool *p)
 	ncspec = json_pack("{s:[{s:s}], s:s, s:[{s:{s:s}}], s:[{s:{s:s}}], s:o}", "amiSelectorTerms",
 			   "alias", "al2023@latest", "role", role, "subnetSelectorTerms", "tags",
 			   "karpenter.sh/discovery", cluster, "securityGroupSelectorTerms", "tags",
-			   "karpenter.sh/discovery", cluster, "tags", pool_tags(p));
+			   "karpenter.sh/discovery", cluster, "tags", kt_pool_tags(p));
 	if (ncspec && r->cfg->global.cluster_dns &&
 	    json_object_set_new(ncspec, "kubelet",
 				json_pack("{s:[s]}", "clusterDNS", r->cfg->global.cluster_dns))) {
 		json_decref(ncspec);
 		ncspec = NULL;
 	}
-	return emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.k8s.aws/v1", "kind",
-				 "EC2NodeClass", "metadata", meta(p->name, NULL, NULL), "spec",
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.k8s.aws/v1", "kind",
+				 "EC2NodeClass", "metadata", kt_meta(p->name, NULL, NULL), "spec",
 				 ncspec));
 }

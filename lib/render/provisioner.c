@@ -20,18 +20,18 @@ static int set_int(json_t *o, const char *key, long long v)
 	return v >= 0 && json_object_set_new(o, key, json_integer(v));
 }
 
-enum kt_rc render_provisioner(struct rctx *r, const struct kt_nodepool *p)
+enum kt_rc kt_render_provisioner(struct rctx *r, const struct kt_nodepool *p)
 {
 	const char *cluster = r->cfg->global.cluster_name ? r->cfg->global.cluster_name : "";
 	char profile[320], owned[320];
 	json_t *spec, *tspec;
 	enum kt_rc rc;
 
-	spec = json_pack("{s:o}", "taints", pool_taints(r, p));
+	spec = json_pack("{s:o}", "taints", kt_pool_taints(r, p));
 	if (spec && (set_int(spec, "ttlSecondsAfterEmpty", p->empty_ttl) ||
 		     set_int(spec, "ttlSecondsUntilExpired", p->ttl) ||
-		     json_object_set_new(spec, "labels", pool_labels(r, p)) ||
-		     json_object_set_new(spec, "requirements", pool_requirements(p)) ||
+		     json_object_set_new(spec, "labels", kt_pool_labels(r, p)) ||
+		     json_object_set_new(spec, "requirements", kt_pool_requirements(p)) ||
 		     (r->cfg->global.cluster_dns &&
 		      json_object_set_new(spec, "kubeletConfiguration",
 					  json_pack("{s:[s]}", "clusterDNS",
@@ -40,8 +40,8 @@ enum kt_rc render_provisioner(struct rctx *r, const struct kt_nodepool *p)
 		json_decref(spec);
 		spec = NULL;
 	}
-	rc = emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1alpha5", "kind",
-			       "Provisioner", "metadata", meta(p->name, NULL, NULL), "spec", spec));
+	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1alpha5", "kind",
+			       "Provisioner", "metadata", kt_meta(p->name, NULL, NULL), "spec", spec));
 	if (rc)
 		return rc;
 
@@ -49,8 +49,8 @@ enum kt_rc render_provisioner(struct rctx *r, const struct kt_nodepool *p)
 	snprintf(owned, sizeof(owned), "kubernetes.io/cluster/%s", cluster);
 	tspec = json_pack("{s:s, s:{s:s}, s:{s:s}, s:o}", "instanceProfile", profile,
 			  "securityGroupSelector", owned, "owned", "subnetSelector",
-			  "karpenter.sh/discovery", cluster, "tags", pool_tags(p));
-	return emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.k8s.aws/v1alpha1",
-				 "kind", "AWSNodeTemplate", "metadata", meta(p->name, NULL, NULL),
+			  "karpenter.sh/discovery", cluster, "tags", kt_pool_tags(p));
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.k8s.aws/v1alpha1",
+				 "kind", "AWSNodeTemplate", "metadata", kt_meta(p->name, NULL, NULL),
 				 "spec", tspec));
 }

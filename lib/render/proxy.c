@@ -25,7 +25,7 @@
 
 #define PX_NAME "kubetenant-proxy"
 #define PX_TLS_SECRET "kubetenant-proxy-tls"
-#define PX_TENANTS "kubetenant-tenants" /* render_tenants_configmap() */
+#define PX_TENANTS "kubetenant-tenants" /* kt_render_tenants_configmap() */
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /*
@@ -73,24 +73,24 @@ static json_t *args(const struct rctx *r)
 	return a;
 }
 
-enum kt_rc render_proxy(struct rctx *r)
+enum kt_rc kt_render_proxy(struct rctx *r)
 {
 	const char *host = r->cfg->global.oidc.hostname;
 	char svc[128];
 	json_t *dns;
 	enum kt_rc rc;
 
-	rc = emit(r, kt_service_account(PX_NAME, 1));
+	rc = kt_emit(r, kt_service_account(PX_NAME, 1));
 	/* the webhook's ConfigMap: rendered here when there is no webhook */
 	if (rc == KT_OK && r->opts->enforcement != KT_ENF_WEBHOOK)
-		rc = render_tenants_configmap(r);
+		rc = kt_render_tenants_configmap(r);
 	if (rc == KT_OK)
-		rc = emit(r, json_pack(
+		rc = kt_emit(r, json_pack(
 			"{s:s, s:s, s:o, s:[{s:[s], s:[ss], s:[s]}, {s:[s], s:[ss], s:[ss]}, "
 			"{s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, "
 			"{s:[s], s:[s], s:[ss]}]}",
 			"apiVersion", "rbac.authorization.k8s.io/v1", "kind", "ClusterRole", "metadata",
-			meta(PX_NAME, NULL, NULL), "rules",
+			kt_meta(PX_NAME, NULL, NULL), "rules",
 			"apiGroups", "", "resources", "groups", "users", "verbs", "impersonate",
 			"apiGroups", "", "resources", "namespaces", "nodes", "verbs", "list", "watch",
 			"apiGroups", "networking.k8s.io", "resources", "ingressclasses", "verbs", "list",
@@ -101,9 +101,9 @@ enum kt_rc render_proxy(struct rctx *r)
 			"apiGroups", "storage.k8s.io", "resources", "storageclasses", "verbs", "list",
 			"watch"));
 	if (rc == KT_OK)
-		rc = emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
+		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
 				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
-				       "ClusterRoleBinding", "metadata", meta(PX_NAME, NULL, NULL),
+				       "ClusterRoleBinding", "metadata", kt_meta(PX_NAME, NULL, NULL),
 				       "subjects", "kind", "ServiceAccount", "name", PX_NAME,
 				       "namespace", KT_SYSTEM_NS, "roleRef", "kind", "ClusterRole",
 				       "name", PX_NAME, "apiGroup", "rbac.authorization.k8s.io"));
@@ -111,9 +111,9 @@ enum kt_rc render_proxy(struct rctx *r)
 		return rc;
 	snprintf(svc, sizeof(svc), "%s.%s.svc", PX_NAME, KT_SYSTEM_NS);
 	dns = host ? json_pack("[ss]", host, svc) : json_pack("[s]", svc);
-	rc = emit(r, serving_certificate(PX_NAME, PX_TLS_SECRET, dns));
+	rc = kt_emit(r, kt_serving_certificate(PX_NAME, PX_TLS_SECRET, dns));
 	if (rc == KT_OK)
-		rc = emit(r, with_oidc_ca(r, kt_deployment(
+		rc = kt_emit(r, kt_with_oidc_ca(r, kt_deployment(
 			r, PX_NAME, "proxy", args(r),
 			json_pack("[{s:s, s:i, s:s}]", "name", "https", "containerPort", 8443,
 				  "protocol", "TCP"),
@@ -127,9 +127,9 @@ enum kt_rc render_proxy(struct rctx *r)
 				  "readOnly", 1),
 			1)));
 	if (rc == KT_OK)
-		rc = emit(r, kt_pdb(PX_NAME));
+		rc = kt_emit(r, kt_pdb(PX_NAME));
 	if (rc == KT_OK)
-		rc = emit(r, kt_service(PX_NAME, json_pack("[{s:s, s:i, s:s, s:s}]", "name", "https",
+		rc = kt_emit(r, kt_service(PX_NAME, json_pack("[{s:s, s:i, s:s, s:s}]", "name", "https",
 							   "port", 443, "targetPort", "https",
 							   "protocol", "TCP")));
 	return rc;

@@ -28,7 +28,7 @@
 /* The API server's own request body limit is 3 MiB. */
 #define BODY_MAX "3m"
 
-enum kt_exposure proxy_exposure(const struct rctx *r)
+enum kt_exposure kt_proxy_exposure(const struct rctx *r)
 {
 	return r->opts->set_exposure ? r->opts->exposure : r->cfg->global.oidc.exposure;
 }
@@ -37,7 +37,7 @@ static json_t *public_certificate(const struct kt_oidc *o)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:s, s:[s], s:{s:s, s:i}, s:{s:s, s:s, s:s}}}",
 			 "apiVersion", "cert-manager.io/v1", "kind", "Certificate", "metadata",
-			 meta(PX_PUBLIC, KT_SYSTEM_NS, NULL), "spec", "secretName",
+			 kt_meta(PX_PUBLIC, KT_SYSTEM_NS, NULL), "spec", "secretName",
 			 PX_PUBLIC_SECRET, "dnsNames", o->hostname, "privateKey", "algorithm",
 			 "ECDSA", "size", 256, "issuerRef", "name",
 			 o->issuer_name ? o->issuer_name : KT_CA_ISSUER, "kind",
@@ -46,7 +46,7 @@ static json_t *public_certificate(const struct kt_oidc *o)
 
 static json_t *ingress(const struct kt_oidc *o)
 {
-	json_t *md = meta(PX_NAME, KT_SYSTEM_NS, NULL);
+	json_t *md = kt_meta(PX_NAME, KT_SYSTEM_NS, NULL);
 	json_t *ann = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 				NGINX "backend-protocol", "HTTPS",
 				NGINX "proxy-ssl-verify", "on",
@@ -76,7 +76,7 @@ static json_t *gateway(const struct kt_oidc *o)
 	return json_pack("{s:s, s:s, s:o, s:{s:s, s:[{s:s, s:s, s:i, s:s, s:{s:s}, s:{s:{s:s}, "
 			 "s:[{s:s, s:s}]}}]}}",
 			 "apiVersion", "gateway.networking.k8s.io/v1", "kind", "Gateway",
-			 "metadata", meta(PX_NAME, KT_SYSTEM_NS, NULL), "spec",
+			 "metadata", kt_meta(PX_NAME, KT_SYSTEM_NS, NULL), "spec",
 			 "gatewayClassName", o->gateway_class, "listeners", "name", "proxy",
 			 "hostname", o->hostname, "port", 443, "protocol", "TLS", "tls", "mode",
 			 "Passthrough", "allowedRoutes", "namespaces", "from", "Same", "kinds",
@@ -87,15 +87,15 @@ static json_t *tls_route(const struct kt_oidc *o)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:[{s:s, s:s}], s:[s], s:[{s:[{s:s, s:i}]}]}}",
 			 "apiVersion", "gateway.networking.k8s.io/v1", "kind", "TLSRoute",
-			 "metadata", meta(PX_NAME, KT_SYSTEM_NS, NULL), "spec", "parentRefs",
+			 "metadata", kt_meta(PX_NAME, KT_SYSTEM_NS, NULL), "spec", "parentRefs",
 			 "name", PX_NAME, "sectionName", "proxy", "hostnames", o->hostname,
 			 "rules", "backendRefs", "name", PX_NAME, "port", 443);
 }
 
-enum kt_rc render_proxy_exposure(struct rctx *r)
+enum kt_rc kt_render_proxy_exposure(struct rctx *r)
 {
 	const struct kt_oidc *o = &r->cfg->global.oidc;
-	enum kt_exposure e = proxy_exposure(r);
+	enum kt_exposure e = kt_proxy_exposure(r);
 	const char *what = e == KT_EXPOSE_GATEWAY ? "gateway" : "ingress";
 	enum kt_rc rc;
 
@@ -109,9 +109,9 @@ enum kt_rc render_proxy_exposure(struct rctx *r)
 		return kt_err_set(r->err, KT_E_INVALID, "proxy exposure 'gateway' needs "
 				  "global.oidc.gatewayClassName in the tenants file");
 	if (e == KT_EXPOSE_GATEWAY) {
-		rc = emit(r, gateway(o));
-		return rc ? rc : emit(r, tls_route(o));
+		rc = kt_emit(r, gateway(o));
+		return rc ? rc : kt_emit(r, tls_route(o));
 	}
-	rc = emit(r, public_certificate(o));
-	return rc ? rc : emit(r, ingress(o));
+	rc = kt_emit(r, public_certificate(o));
+	return rc ? rc : kt_emit(r, ingress(o));
 }

@@ -11,14 +11,14 @@
 #define CA_NAME "kubetenant-proxy-oidc-ca"
 #define CA_DIR "/etc/kubetenant-oidc-ca" /* not under the read-only /etc/kubetenant: no nested mount */
 
-enum kt_rc render_proxy_oidc_ca(struct rctx *r)
+enum kt_rc kt_render_proxy_oidc_ca(struct rctx *r)
 {
 	const char *pem = r->cfg->global.oidc.issuer_ca;
 
 	if (!pem)
 		return KT_OK;
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:s}}", "apiVersion", "v1", "kind",
-				 "ConfigMap", "metadata", meta(CA_NAME, KT_SYSTEM_NS, NULL),
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s}}", "apiVersion", "v1", "kind",
+				 "ConfigMap", "metadata", kt_meta(CA_NAME, KT_SYSTEM_NS, NULL),
 				 "data", "ca.crt", pem));
 }
 
@@ -28,7 +28,7 @@ static int append(json_t *obj, const char *key, json_t *v)
 	return json_array_append_new(json_object_get(obj, key), v) == 0;
 }
 
-json_t *with_oidc_ca(const struct rctx *r, json_t *deploy)
+json_t *kt_with_oidc_ca(const struct rctx *r, json_t *deploy)
 {
 	json_t *pod, *c;
 

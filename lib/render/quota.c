@@ -10,20 +10,20 @@
 
 static int set_kvv(json_t *o, const char *key, const struct kt_kvv *v)
 {
-	return v->n && json_object_set_new(o, key, kvv_json(v));
+	return v->n && json_object_set_new(o, key, kt_kvv_json(v));
 }
 
-enum kt_rc render_quota(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_quota(struct rctx *r, const struct kt_tenant *t)
 {
 	const struct kt_limits *l = &t->limits;
 	json_t *item;
 	enum kt_rc rc;
 
 	if (t->quota.n) {
-		rc = emit(r, json_pack("{s:s, s:s, s:o, s:{s:o}}", "apiVersion", "v1", "kind",
+		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:o}}", "apiVersion", "v1", "kind",
 				       "ResourceQuota", "metadata",
-				       tenant_meta(r, "tenant-quota", t->name, t), "spec", "hard",
-				       kvv_json(&t->quota)));
+				       kt_tenant_meta(r, "tenant-quota", t->name, t), "spec", "hard",
+				       kt_kvv_json(&t->quota)));
 		if (rc)
 			return rc;
 	}
@@ -36,7 +36,7 @@ enum kt_rc render_quota(struct rctx *r, const struct kt_tenant *t)
 		json_decref(item);
 		item = NULL;
 	}
-	return emit(r, json_pack("{s:s, s:s, s:o, s:{s:[o]}}", "apiVersion", "v1", "kind",
-				 "LimitRange", "metadata", tenant_meta(r, "tenant-limits", t->name, t),
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:[o]}}", "apiVersion", "v1", "kind",
+				 "LimitRange", "metadata", kt_tenant_meta(r, "tenant-limits", t->name, t),
 				 "spec", "limits", item));
 }

@@ -1,9 +1,9 @@
 /*
- * render.c: the order of the objects, the profile names and the helpers
- * every output kind shares.
+ * render.c: the order of the objects and the profile names.  The helpers
+ * every output kind shares are in emit.c, so the per-kind files call
+ * emit.c and render.c calls them: no two files call each other.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
@@ -59,83 +59,6 @@ const char *kt_render_karpenter_name(enum kt_render_karpenter k)
 	return (size_t)k < NAMES(karpenter_names) ? karpenter_names[k] : "?";
 }
 
-enum kt_rc emit(struct rctx *r, json_t *obj)
-{
-	enum kt_rc rc;
-
-	if (!obj)
-		return kt_err_set(r->err, KT_E_NOMEM, "out of memory building objects");
-	rc = r->fn(r->fn_ctx, obj, r->err);
-	json_decref(obj);
-	return rc;
-}
-
-json_t *meta(const char *name, const char *ns, json_t *extra)
-{
-	json_t *labels = json_pack("{s:s}", KT_MANAGED_BY_KEY, KT_MANAGED_BY);
-
-	if (labels && extra && json_object_update(labels, extra)) {
-		json_decref(labels);
-		labels = NULL;
-	}
-	json_decref(extra);
-	if (!labels)
-		return NULL;
-	return json_pack("{s:s, s:s*, s:o}", "name", name, "namespace", ns, "labels", labels);
-}
-
-json_t *tenant_meta(const struct rctx *r, const char *name, const char *ns,
-		    const struct kt_tenant *t)
-{
-	return meta(name, ns, json_pack("{s:s}", r->key_tenant, t->name));
-}
-
-json_t *strv_json(const struct kt_strv *v)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < v->n; i++)
-		if (json_array_append_new(a, json_string(v->v[i]))) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
-json_t *kvv_json(const struct kt_kvv *v)
-{
-	json_t *o = json_object();
-	size_t i;
-
-	for (i = 0; o && i < v->n; i++)
-		if (json_object_set_new(o, v->v[i].key, json_string(v->v[i].value))) {
-			json_decref(o);
-			return NULL;
-		}
-	return o;
-}
-
-json_t *group_name(const struct rctx *r, const char *group)
-{
-	size_t lp = strlen(r->group_prefix), lg = strlen(group);
-	char *s = malloc(lp + lg + 1);
-	json_t *j;
-
-	if (!s)
-		return NULL;
-	memcpy(s, r->group_prefix, lp);
-	memcpy(s + lp, group, lg + 1);
-	j = json_stringn(s, lp + lg);
-	free(s);
-	return j;
-}
-
-json_t *tenant_ns_selector(const struct rctx *r)
-{
-	return json_pack("{s:{s:s}}", "matchLabels", r->key_purpose, KT_PURPOSE_TENANT);
-}
-
 static enum kt_rc render_cluster(struct rctx *r)
 {
 	const struct kt_render_opts *o = r->opts;
@@ -143,25 +66,25 @@ static enum kt_rc render_cluster(struct rctx *r)
 	enum kt_rc rc = KT_OK;
 
 	if (system)
-		rc = render_system_namespace(r);
+		rc = kt_render_system_namespace(r);
 	if (rc == KT_OK)
-		rc = render_clusterrole(r);
+		rc = kt_render_clusterrole(r);
 	if (rc == KT_OK && system)
-		rc = render_ca_issuers(r);
+		rc = kt_render_ca_issuers(r);
 	if (rc == KT_OK && o->enforcement == KT_ENF_GATEKEEPER)
-		rc = render_gatekeeper_cluster(r);
+		rc = kt_render_gatekeeper_cluster(r);
 	if (rc == KT_OK && o->enforcement == KT_ENF_WEBHOOK)
-		rc = render_webhook(r);
+		rc = kt_render_webhook(r);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
-		rc = render_proxy_oidc_ca(r);
+		rc = kt_render_proxy_oidc_ca(r);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
-		rc = render_proxy(r);
+		rc = kt_render_proxy(r);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
-		rc = render_proxy_exposure(r);
+		rc = kt_render_proxy_exposure(r);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url)
-		rc = render_cluster_info(r);
+		rc = kt_render_cluster_info(r);
 	if (rc == KT_OK && system)
-		rc = render_network_system(r);
+		rc = kt_render_network_system(r);
 	return rc;
 }
 
@@ -170,31 +93,31 @@ static enum kt_rc render_tenant(struct rctx *r, const struct kt_tenant *t)
 	const struct kt_render_opts *o = r->opts;
 	enum kt_rc rc;
 
-	rc = render_namespace(r, t);
+	rc = kt_render_namespace(r, t);
 	if (rc == KT_OK)
-		rc = render_access(r, t);
+		rc = kt_render_access(r, t);
 	if (rc == KT_OK) {
 		switch (o->network) {
 		case KT_NET_CALICO_CRD:
 		case KT_NET_CALICO:
-			rc = render_network_calico(r, t);
+			rc = kt_render_network_calico(r, t);
 			break;
 		case KT_NET_ADMIN:
-			rc = render_network_admin(r, t);
+			rc = kt_render_network_admin(r, t);
 			break;
 		default:
-			rc = render_network_kubernetes(r, t);
+			rc = kt_render_network_kubernetes(r, t);
 			break;
 		}
 	}
 	if (rc == KT_OK)
-		rc = render_quota(r, t);
+		rc = kt_render_quota(r, t);
 	if (rc == KT_OK)
-		rc = render_flux(r, t);
+		rc = kt_render_flux(r, t);
 	if (rc == KT_OK && r->cfg->global.oidc.issuer_url && r->cfg->global.oidc.dashboard)
-		rc = render_tenant_info(r, t);
+		rc = kt_render_tenant_info(r, t);
 	if (rc == KT_OK && o->enforcement == KT_ENF_GATEKEEPER)
-		rc = render_gatekeeper_tenant(r, t);
+		rc = kt_render_gatekeeper_tenant(r, t);
 	return rc;
 }
 
@@ -242,18 +165,18 @@ enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *o
 		 * denies a tenant-labelled namespace it does not know (fail closed),
 		 * so the tenants file that lists it comes first.
 		 */
-		if (opts->enforcement == KT_ENF_WEBHOOK && (rc = render_tenants_configmap(&r)))
+		if (opts->enforcement == KT_ENF_WEBHOOK && (rc = kt_render_tenants_configmap(&r)))
 			return rc;
 		return render_tenant(&r, &cfg->tenants[i]);
 	}
 	rc = render_cluster(&r);
 	for (i = 0; rc == KT_OK && i < cfg->n_pools; i++)
-		rc = opts->karpenter == KT_KARPENTER_V1ALPHA5 ? render_provisioner(&r, &cfg->pools[i])
-							      : render_nodepool(&r, &cfg->pools[i]);
+		rc = opts->karpenter == KT_KARPENTER_V1ALPHA5 ? kt_render_provisioner(&r, &cfg->pools[i])
+							      : kt_render_nodepool(&r, &cfg->pools[i]);
 	for (i = 0; rc == KT_OK && i < cfg->n_tenants; i++)
 		rc = render_tenant(&r, &cfg->tenants[i]);
 	if (rc == KT_OK && opts->enforcement == KT_ENF_WEBHOOK)
-		rc = render_webhook_configs(&r);
+		rc = kt_render_webhook_configs(&r);
 	return rc;
 }
 

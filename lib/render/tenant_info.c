@@ -63,7 +63,7 @@ static int add_prices(json_t *data, const struct kt_nodepool *p)
 	return set_buf(data, "prices", &b, bad);
 }
 
-enum kt_rc render_tenant_info(struct rctx *r, const struct kt_tenant *t)
+enum kt_rc kt_render_tenant_info(struct rctx *r, const struct kt_tenant *t)
 {
 	const struct kt_nodepool *p = t->pool;
 	json_t *data = json_object();
@@ -81,8 +81,8 @@ enum kt_rc render_tenant_info(struct rctx *r, const struct kt_tenant *t)
 	    (p && add_lines(data, "instanceTypes", NULL, &p->instance_types)) ||
 	    (p && p->prices.n && add_prices(data, p))) {
 		json_decref(data);
-		return emit(r, NULL);
+		return kt_emit(r, NULL);
 	}
-	return emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
-				 "metadata", tenant_meta(r, INFO_NAME, t->name, t), "data", data));
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
+				 "metadata", kt_tenant_meta(r, INFO_NAME, t->name, t), "data", data));
 }

@@ -53,20 +53,20 @@ json_t *kt_deployment(const struct rctx *r, const char *app, const char *contain
 	json_t *c = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:{s:{s:s, s:s}, s:{s:s, s:s}}, "
 			      "s:o, s:o}",
 			      "name", container, "image", r->image, "imagePullPolicy", "IfNotPresent",
-			      "args", args, "ports", ports, "livenessProbe", https_probe("/healthz"),
-			      "readinessProbe", https_probe("/readyz"), "resources", "requests",
+			      "args", args, "ports", ports, "livenessProbe", kt_https_probe("/healthz"),
+			      "readinessProbe", kt_https_probe("/readyz"), "resources", "requests",
 			      "cpu", "50m", "memory", "32Mi", "limits", "cpu", "1", "memory", "128Mi",
-			      "securityContext", hardened_container_security(), "volumeMounts",
+			      "securityContext", kt_hardened_container_security(), "volumeMounts",
 			      mounts);
 	json_t *pod = json_pack("{s:s, s:b, s:o, s:o, s:[o], s:o}", "serviceAccountName", app,
 				"automountServiceAccountToken", automount_token, "securityContext",
-				hardened_pod_security(), "affinity", spread_affinity(app),
+				kt_hardened_pod_security(), "affinity", kt_spread_affinity(app),
 				"containers", c, "volumes", volumes);
 
 	return json_pack("{s:s, s:s, s:o, s:{s:i, s:i, s:{s:o}, s:{s:s, s:{s:i, s:i}}, "
 			 "s:{s:{s:o}, s:o}}}",
 			 "apiVersion", "apps/v1", "kind", "Deployment", "metadata",
-			 meta(app, KT_SYSTEM_NS, app_labels(app)), "spec", "replicas", 2,
+			 kt_meta(app, KT_SYSTEM_NS, app_labels(app)), "spec", "replicas", 2,
 			 "revisionHistoryLimit", 3, "selector", "matchLabels", app_labels(app),
 			 "strategy", "type", "RollingUpdate", "rollingUpdate", "maxUnavailable", 0,
 			 "maxSurge", 1, "template", "metadata", "labels",
@@ -78,21 +78,21 @@ json_t *kt_deployment(const struct rctx *r, const char *app, const char *contain
 json_t *kt_service_account(const char *name, int automount)
 {
 	return json_pack("{s:s, s:s, s:o, s:b}", "apiVersion", "v1", "kind", "ServiceAccount",
-			 "metadata", meta(name, KT_SYSTEM_NS, app_labels(name)),
+			 "metadata", kt_meta(name, KT_SYSTEM_NS, app_labels(name)),
 			 "automountServiceAccountToken", automount);
 }
 
 json_t *kt_pdb(const char *app)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:i, s:{s:o}}}", "apiVersion", "policy/v1", "kind",
-			 "PodDisruptionBudget", "metadata", meta(app, KT_SYSTEM_NS, app_labels(app)),
+			 "PodDisruptionBudget", "metadata", kt_meta(app, KT_SYSTEM_NS, app_labels(app)),
 			 "spec", "minAvailable", 1, "selector", "matchLabels", app_labels(app));
 }
 
 json_t *kt_service(const char *app, json_t *ports)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:s, s:o, s:o}}", "apiVersion", "v1", "kind", "Service",
-			 "metadata", meta(app, KT_SYSTEM_NS, app_labels(app)), "spec", "type",
+			 "metadata", kt_meta(app, KT_SYSTEM_NS, app_labels(app)), "spec", "type",
 			 "ClusterIP", "selector", app_labels(app), "ports", ports);
 }
 
@@ -108,7 +108,7 @@ static json_t *hook(const char *name, const char *path, json_t *rules)
 
 static int set_selector(const struct rctx *r, json_t *h, const char *which)
 {
-	return !h || json_object_set_new(h, which, tenant_ns_selector(r));
+	return !h || json_object_set_new(h, which, kt_tenant_ns_selector(r));
 }
 
 static json_t *rule(const char *group, json_t *ops, json_t *resources, const char *scope)
@@ -196,7 +196,7 @@ static json_t *kind_rules(bool cluster, bool mutate)
 static json_t *webhook_config(const char *kind, json_t *hooks)
 {
 	char ca[128];
-	json_t *md = meta(WH_CONFIG_NAME, NULL, NULL);
+	json_t *md = kt_meta(WH_CONFIG_NAME, NULL, NULL);
 
 	snprintf(ca, sizeof(ca), "%s/%s", KT_SYSTEM_NS, WH_NAME);
 	if (md && json_object_set_new(md, "annotations",
@@ -252,7 +252,7 @@ static json_t *validating(const struct rctx *r)
 }
 
 /* The whole tenants file, as serve reads it (also first of `render --tenant`: see render.c). */
-enum kt_rc render_tenants_configmap(struct rctx *r)
+enum kt_rc kt_render_tenants_configmap(struct rctx *r)
 {
 	json_t *data = json_object();
 
@@ -263,26 +263,26 @@ enum kt_rc render_tenants_configmap(struct rctx *r)
 		/* not valid UTF-8 or no memory: the loader accepted it, so memory */
 		data = NULL;
 	}
-	return emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
-				 "metadata", meta(WH_CONFIGMAP, KT_SYSTEM_NS, NULL), "data", data));
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
+				 "metadata", kt_meta(WH_CONFIGMAP, KT_SYSTEM_NS, NULL), "data", data));
 }
 
-enum kt_rc render_webhook(struct rctx *r)
+enum kt_rc kt_render_webhook(struct rctx *r)
 {
 	enum kt_rc rc;
 	char dns1[128], dns2[160];
 
-	rc = emit(r, kt_service_account(WH_NAME, 0));
+	rc = kt_emit(r, kt_service_account(WH_NAME, 0));
 	if (rc == KT_OK)
-		rc = render_tenants_configmap(r);
+		rc = kt_render_tenants_configmap(r);
 	if (rc)
 		return rc;
 	snprintf(dns1, sizeof(dns1), "%s.%s.svc", WH_NAME, KT_SYSTEM_NS);
 	snprintf(dns2, sizeof(dns2), "%s.%s.svc.cluster.local", WH_NAME, KT_SYSTEM_NS);
-	rc = emit(r, serving_certificate(WH_NAME, WH_TLS_SECRET, json_pack("[ss]", dns1, dns2)));
+	rc = kt_emit(r, kt_serving_certificate(WH_NAME, WH_TLS_SECRET, json_pack("[ss]", dns1, dns2)));
 	if (rc)
 		return rc;
-	rc = emit(r, kt_deployment(
+	rc = kt_emit(r, kt_deployment(
 		r, WH_NAME, "webhook",
 		json_pack("[sssssssssssss]", "serve", "-f", "/etc/kubetenant/tenants.yaml",
 			  "--tls-cert", "/etc/kubetenant/tls/tls.crt", "--tls-key",
@@ -301,9 +301,9 @@ enum kt_rc render_webhook(struct rctx *r)
 			  "readOnly", 1),
 		0));
 	if (rc == KT_OK)
-		rc = emit(r, kt_pdb(WH_NAME));
+		rc = kt_emit(r, kt_pdb(WH_NAME));
 	if (rc == KT_OK)
-		rc = emit(r, kt_service(WH_NAME,
+		rc = kt_emit(r, kt_service(WH_NAME,
 					json_pack("[{s:s, s:i, s:s, s:s}, {s:s, s:i, s:s, s:s}]",
 						  "name", "https", "port", 443, "targetPort", "https",
 						  "protocol", "TCP", "name", "metrics", "port", 9090,
@@ -317,9 +317,9 @@ enum kt_rc render_webhook(struct rctx *r)
  * starts calling a webhook whose pods are not ready yet (failurePolicy
  * Fail would refuse them all).
  */
-enum kt_rc render_webhook_configs(struct rctx *r)
+enum kt_rc kt_render_webhook_configs(struct rctx *r)
 {
-	enum kt_rc rc = emit(r, mutating(r));
+	enum kt_rc rc = kt_emit(r, mutating(r));
 
-	return rc ? rc : emit(r, validating(r));
+	return rc ? rc : kt_emit(r, validating(r));
 }

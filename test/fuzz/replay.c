@@ -34,11 +34,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while ((de = readdir(d))) {
+		char **grown;
+
 		if (de->d_name[0] == '.')
 			continue;
-		names = realloc(names, (n + 1) * sizeof(*names));
-		if (!names)
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown)
 			return 1;
+		names = grown;
 		names[n++] = strdup(de->d_name);
 	}
 	closedir(d);

@@ -65,6 +65,18 @@ static void set(char *dst, size_t size, const char *v)
 	snprintf(dst, size, "%s", v);
 }
 
+/* realloc for the test's own lists: out of memory ends the run, nothing leaks */
+static void *grow(void *p, size_t n, size_t size)
+{
+	void *q = realloc(p, n * size);
+
+	if (!q) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return q;
+}
+
 static void load_file(const char *path)
 {
 	char line[4096];
@@ -89,7 +101,7 @@ static void load_file(const char *path)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		if (!strncmp(line, "=== ", 4)) {
-			cases = realloc(cases, (n_cases + 1) * sizeof(*cases));
+			cases = grow(cases, n_cases + 1, sizeof(*cases));
 			c = &cases[n_cases++];
 			memset(c, 0, sizeof(*c));
 			c->object = (struct kt_buf)KT_BUF_INIT;
@@ -176,7 +188,7 @@ static void load_all(void)
 		size_t l = strlen(de->d_name);
 
 		if (l > 6 && !strcmp(de->d_name + l - 6, ".cases")) {
-			names = realloc(names, (n + 1) * sizeof(*names));
+			names = grow(names, n + 1, sizeof(*names));
 			names[n++] = strdup(de->d_name);
 		}
 	}
@@ -300,7 +312,7 @@ static char *build_review(const struct tcase *c, json_t *obj, json_t *old, const
 /* Rule ids of findings, sorted and joined with ", " (for exact comparison). */
 static void rule_list(const struct kt_finding *f, size_t n, char *buf, size_t size)
 {
-	const char *v[KT_POLICY_MAX_FINDINGS + 1];
+	const char *v[KT_POLICY_MAX_FINDINGS + 1] = { 0 };
 	size_t i, o = 0;
 
 	for (i = 0; i < n; i++)

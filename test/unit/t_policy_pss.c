@@ -66,6 +66,18 @@ static void build_config(void)
 	kt_buf_release(&y);
 }
 
+/* realloc for the test's own lists: out of memory ends the run, nothing leaks */
+static void *grow(void *p, size_t n, size_t size)
+{
+	void *q = realloc(p, n * size);
+
+	if (!q) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return q;
+}
+
 static void find_groups(void)
 {
 	const char *shared = getenv("KT_SHARED");
@@ -79,7 +91,7 @@ static void find_groups(void)
 			for (int p = 0; p < 2; p++) {
 				struct group *g;
 
-				groups = realloc(groups, (n_groups + 1) * sizeof(*groups));
+				groups = grow(groups, n_groups + 1, sizeof(*groups));
 				g = &groups[n_groups++];
 				snprintf(g->name, sizeof(g->name), "%s/v1.%d/%s", levels[l], v,
 					 p ? "pass" : "fail");
@@ -153,7 +165,7 @@ static void run_group(void **state)
 		fail_msg("cannot open %s (set KT_SHARED)", g->dir);
 	while ((de = readdir(dir)))
 		if (de->d_name[0] != '.') {
-			names = realloc(names, (n + 1) * sizeof(*names));
+			names = grow(names, n + 1, sizeof(*names));
 			names[n++] = strdup(de->d_name);
 		}
 	closedir(dir);

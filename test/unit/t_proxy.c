@@ -60,6 +60,23 @@ static void impersonation_headers_refuse_the_request(void **state)
 	}
 }
 
+/* With an identity the filter writes headers: without a buffer it refuses. */
+static void identity_without_output_is_refused(void **state)
+{
+	struct kt_hdr in[] = { { "Accept", "application/json" } };
+	struct kt_proxy_ident ident = { .id = &alice };
+	struct kt_buf out = KT_BUF_INIT;
+	size_t count = 0;
+	const char *reason;
+
+	(void)state;
+	assert_int_equal(kt_proxy_filter_headers(in, 1, false, &ident, NULL, &count, &reason),
+			 KT_E_INVALID);
+	assert_int_equal(kt_proxy_filter_headers(in, 1, false, &ident, &out, NULL, &reason),
+			 KT_E_INVALID);
+	assert_int_equal(out.len, 0);
+}
+
 static void identity_headers_are_replaced(void **state)
 {
 	struct kt_hdr in[] = {
@@ -365,6 +382,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(impersonation_headers_refuse_the_request),
+		cmocka_unit_test(identity_without_output_is_refused),
 		cmocka_unit_test(identity_headers_are_replaced),
 		cmocka_unit_test(upgrade_keeps_upgrade_headers),
 		cmocka_unit_test(malformed_headers_are_refused),

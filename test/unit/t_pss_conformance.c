@@ -37,6 +37,18 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Sorted names in a directory (hidden ones skipped); NULL-terminated. */
+/* realloc for the test's own lists: out of memory ends the run, nothing leaks */
+static void *grow(void *p, size_t n, size_t size)
+{
+	void *q = realloc(p, n * size);
+
+	if (!q) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return q;
+}
+
 static char **list_dir(const char *dir, size_t *n)
 {
 	char **v = NULL;
@@ -49,8 +61,7 @@ static char **list_dir(const char *dir, size_t *n)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		v = realloc(v, (*n + 2) * sizeof(*v));
-		assert_non_null(v);
+		v = grow(v, *n + 2, sizeof(*v));
 		v[(*n)++] = strdup(de->d_name);
 		v[*n] = NULL;
 	}
@@ -134,9 +145,7 @@ int main(void)
 			for (verdict = 0; verdict < 2; verdict++) {
 				struct group *g;
 
-				groups = realloc(groups, (n_groups + 1) * sizeof(*groups));
-				if (!groups)
-					return 1;
+				groups = grow(groups, n_groups + 1, sizeof(*groups));
 				g = &groups[n_groups++];
 				memset(g, 0, sizeof(*g));
 				snprintf(g->name, sizeof(g->name), "%s/%s/%s", levels[l], versions[v],

@@ -1,8 +1,8 @@
 /*
- * jwt_int.h: what jwks.c and verify.c share; not part of the API.
+ * internal.h: what jwks.c and verify.c share; not part of the API.
  */
-#ifndef KT_JWT_INT_H
-#define KT_JWT_INT_H
+#ifndef KT_JWT_INTERNAL_H
+#define KT_JWT_INTERNAL_H
 
 #include <stdatomic.h>
 #include <cjose/jwk.h>
