@@ -104,6 +104,8 @@ static void refused(void **state)
 	assert_int_equal(parse(&v, "{}\0{", 4, &err), KT_E_PARSE);
 	assert_non_null(strstr(err.msg, "NUL byte"));
 	assert_int_equal(parse(&v, "[\"a\0b\"]", 7, &err), KT_E_PARSE);
+	/* jansson reads this one as [1] */
+	assert_int_equal(parse(&v, "[1\0]", 4, &err), KT_E_PARSE);
 	kt_jview_release(&v);
 }
 
