@@ -67,7 +67,7 @@ static void hit(struct pss_eval *e, enum pss_check ck, const char *name)
 {
 	e->bad |= CK_BIT(ck);
 	if (e->collect && name)
-		sv_add(e, &e->c[ck].names, name);
+		kt_strvec_add(e, &e->c[ck].names, name);
 }
 
 static struct coll *coll_of(struct pss_eval *e, enum pss_check ck)
@@ -186,7 +186,7 @@ static void add_go_quoted(struct pss_eval *e, struct strvec *s, const char *key,
 			fail = kt_buf_addch(&b, (char)*p) != KT_OK;
 	}
 	if (!fail && !kt_buf_addch(&b, '"'))
-		sv_addn(e, s, b.buf, b.len);
+		kt_strvec_addn(e, s, b.buf, b.len);
 	else
 		e->nomem = true;
 	kt_buf_release(&b);
@@ -247,7 +247,7 @@ static void check_volumes(struct pss_eval *e)
 		if (restricted && ev_on(e, CK_RESTRICTED_VOLUMES)) {
 			hit(e, CK_RESTRICTED_VOLUMES, name);
 			if (e->collect)
-				sv_add(e, &e->c[CK_RESTRICTED_VOLUMES].values, restricted);
+				kt_strvec_add(e, &e->c[CK_RESTRICTED_VOLUMES].values, restricted);
 		}
 	}
 }
@@ -345,7 +345,7 @@ void pss_check_pod(struct pss_eval *e)
 		hit(e, CK_APPARMOR, NULL);
 		if ((c = coll_of(e, CK_APPARMOR))) {
 			c->pod = true;
-			sv_add(e, &c->values, sc->apparmor_type);
+			kt_strvec_add(e, &c->values, sc->apparmor_type);
 		}
 	}
 	if (ev_on(e, CK_SELINUX) && sc->has_selinux) {
@@ -356,7 +356,7 @@ void pss_check_pod(struct pss_eval *e)
 			if ((c = coll_of(e, CK_SELINUX))) {
 				c->pod = true;
 				if (bad_type)
-					sv_add(e, &c->values, sc->se_type);
+					kt_strvec_add(e, &c->values, sc->se_type);
 				c->flags |= (*sc->se_user ? F_SE_USER : 0) | (*sc->se_role ? F_SE_ROLE : 0);
 			}
 		}
@@ -372,7 +372,7 @@ void pss_check_pod(struct pss_eval *e)
 			hit(e, ck, NULL);
 			if ((c = coll_of(e, ck))) {
 				c->pod = true;
-				sv_add(e, &c->values, sc->seccomp_type);
+				kt_strvec_add(e, &c->values, sc->seccomp_type);
 			}
 		}
 	}
@@ -424,7 +424,7 @@ static bool handler_hosts(struct pss_eval *e, const struct ctr_view *c, json_t *
 			continue;
 		bad = true;
 		if (e->collect)
-			sv_add(e, &e->c[CK_HOST_PROBES].values, json_string_value(host));
+			kt_strvec_add(e, &e->c[CK_HOST_PROBES].values, json_string_value(host));
 	}
 	return bad;
 }
@@ -458,7 +458,7 @@ static void check_host_ports(struct pss_eval *e, const struct ctr_view *c)
 			char num[32];
 
 			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(hp));
-			sv_add(e, &e->c[CK_HOST_PORTS].values, num);
+			kt_strvec_add(e, &e->c[CK_HOST_PORTS].values, num);
 		}
 	}
 	if (bad)
@@ -478,7 +478,7 @@ static void check_caps(struct pss_eval *e, const struct ctr_view *c)
 				continue;
 			bad = true;
 			if (e->collect)
-				sv_add(e, &e->c[CK_CAPS_BASELINE].values, json_string_value(x));
+				kt_strvec_add(e, &e->c[CK_CAPS_BASELINE].values, json_string_value(x));
 		}
 		if (bad)
 			hit(e, CK_CAPS_BASELINE, c->name);
@@ -496,12 +496,12 @@ static void check_caps(struct pss_eval *e, const struct ctr_view *c)
 			continue;
 		bad = true;
 		if (e->collect)
-			sv_add(e, &e->c[CK_CAPS_RESTRICTED].values, json_string_value(x));
+			kt_strvec_add(e, &e->c[CK_CAPS_RESTRICTED].values, json_string_value(x));
 	}
 	if (bad) {
 		e->bad |= CK_BIT(CK_CAPS_RESTRICTED);
 		if (e->collect)
-			sv_add(e, &e->c[CK_CAPS_RESTRICTED].names2, c->name);
+			kt_strvec_add(e, &e->c[CK_CAPS_RESTRICTED].names2, c->name);
 	}
 }
 
@@ -532,7 +532,7 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 	    !seccomp_type_ok(sc->seccomp_type)) {
 		hit(e, CK_SECCOMP_BASELINE, c->name);
 		if (e->collect)
-			sv_add(e, &e->c[CK_SECCOMP_BASELINE].values, sc->seccomp_type);
+			kt_strvec_add(e, &e->c[CK_SECCOMP_BASELINE].values, sc->seccomp_type);
 	}
 	if (!ev_on(e, CK_SECCOMP_RESTRICTED) || windows_exempt(e))
 		return;
@@ -540,12 +540,12 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 		if (!seccomp_type_ok(sc->seccomp_type)) {
 			hit(e, CK_SECCOMP_RESTRICTED, c->name);
 			if (e->collect)
-				sv_add(e, &e->c[CK_SECCOMP_RESTRICTED].values, sc->seccomp_type);
+				kt_strvec_add(e, &e->c[CK_SECCOMP_RESTRICTED].values, sc->seccomp_type);
 		}
 	} else if (!(psc->has_seccomp && seccomp_type_ok(psc->seccomp_type))) {
 		e->bad |= CK_BIT(CK_SECCOMP_RESTRICTED);
 		if (e->collect)
-			sv_add(e, &e->c[CK_SECCOMP_RESTRICTED].names2, c->name);
+			kt_strvec_add(e, &e->c[CK_SECCOMP_RESTRICTED].names2, c->name);
 	}
 }
 
@@ -557,7 +557,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 	if (ev_on(e, CK_APPARMOR) && sc->has_apparmor && !apparmor_type_ok(sc->apparmor_type)) {
 		hit(e, CK_APPARMOR, c->name);
 		if (e->collect)
-			sv_add(e, &e->c[CK_APPARMOR].values, sc->apparmor_type);
+			kt_strvec_add(e, &e->c[CK_APPARMOR].values, sc->apparmor_type);
 	}
 	check_caps(e, c);
 	if (ev_on(e, CK_HOST_PORTS))
@@ -587,7 +587,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 		if (ck != CK_COUNT) {
 			hit(e, ck, c->name);
 			if (e->collect)
-				sv_add(e, &e->c[ck].values, sc->proc_mount);
+				kt_strvec_add(e, &e->c[ck].values, sc->proc_mount);
 		}
 	}
 	if (ev_on(e, CK_SELINUX) && sc->has_selinux) {
@@ -597,7 +597,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 			hit(e, CK_SELINUX, c->name);
 			if (e->collect) {
 				if (bad_type)
-					sv_add(e, &e->c[CK_SELINUX].values, sc->se_type);
+					kt_strvec_add(e, &e->c[CK_SELINUX].values, sc->se_type);
 				e->c[CK_SELINUX].flags |= (*sc->se_user ? F_SE_USER : 0) |
 							  (*sc->se_role ? F_SE_ROLE : 0);
 			}
@@ -614,7 +614,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 		} else if (sc->run_as_non_root == T_UNSET && e->pod.sc.run_as_non_root != T_TRUE) {
 			e->bad |= CK_BIT(CK_RUN_AS_NON_ROOT);
 			if (e->collect)
-				sv_add(e, &e->c[CK_RUN_AS_NON_ROOT].names2, c->name);
+				kt_strvec_add(e, &e->c[CK_RUN_AS_NON_ROOT].names2, c->name);
 		}
 	}
 	if (ev_on(e, CK_RUN_AS_USER) && sc->has_run_as_user && sc->run_as_user == 0 &&
@@ -686,8 +686,8 @@ static void word_apparmor(struct out *o, struct coll *c, const char **reason)
 	struct strvec *ann = &c->values2;
 	size_t n;
 
-	sv_sort_unique(&c->values);
-	sv_sort_unique(ann);
+	kt_strvec_sort_unique(&c->values);
+	kt_strvec_sort_unique(ann);
 	n = c->values.n + ann->n;
 	*reason = plural("forbidden AppArmor profile", "forbidden AppArmor profiles", n);
 	put_setters(o, c);
@@ -707,7 +707,7 @@ static void word_selinux(struct out *o, struct coll *c)
 {
 	bool sep = false;
 
-	sv_sort_unique(&c->values);
+	kt_strvec_sort_unique(&c->values);
 	put_setters(o, c);
 	put(o, " set forbidden securityContext.seLinuxOptions: ");
 	if (c->values.n) {
@@ -726,7 +726,7 @@ static void word_selinux(struct out *o, struct coll *c)
 /* seccompProfile_baseline and _restricted share their "explicitly bad" wording. */
 static void word_seccomp(struct out *o, struct coll *c, bool annotations)
 {
-	sv_sort_unique(&c->values);
+	kt_strvec_sort_unique(&c->values);
 	if (annotations) {
 		put(o, plural("forbidden annotation ", "forbidden annotations ", c->values.n));
 		put_joined(o, &c->values, ", ");
@@ -745,7 +745,7 @@ static void word_seccomp(struct out *o, struct coll *c, bool annotations)
 
 static void word_caps_restricted(struct out *o, struct coll *c)
 {
-	sv_sort_unique(&c->values);
+	kt_strvec_sort_unique(&c->values);
 	if (c->names.n) {
 		put_containers(o, &c->names);
 		put(o, " must set securityContext.capabilities.drop=[\"ALL\"]");
@@ -812,7 +812,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_CAPS_BASELINE:
 		why = "non-default capabilities";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, " must not include ");
 		put_quoted(&o, &c->values);
@@ -829,7 +829,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_HOST_PORTS:
 		why = "hostPort";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, plural(" uses ", " use ", c->names.n));
 		put(&o, plural("hostPort ", "hostPorts ", c->values.n));
@@ -837,8 +837,8 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_HOST_PROBES:
 		why = "probe or lifecycle host";
-		sv_sort_unique(&c->names);
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->names);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, plural(" uses ", " use ", c->names.n));
 		put(&o, plural("probe or lifecycle host ", "probe or lifecycle hosts ", c->values.n));
@@ -852,7 +852,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 	case CK_PROC_MOUNT:
 	case CK_PROC_MOUNT_RESTRICTED:
 		why = "procMount";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, " must not set securityContext.procMount to ");
 		put_quoted(&o, &c->values);
@@ -885,7 +885,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_RESTRICTED_VOLUMES:
 		why = "restricted volume types";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put(&o, plural("volume ", "volumes ", c->names.n));
 		put_quoted(&o, &c->names);
 		put(&o, plural(" uses ", " use ", c->names.n));

@@ -56,72 +56,6 @@ static int resolve_minor(int minor)
 	return minor;
 }
 
-/* ---- string lists (slow path) ---- */
-
-void sv_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len)
-{
-	char *copy;
-
-	if (e->nomem)
-		return;
-	if (s->n == s->alloc) {
-		size_t na = s->alloc ? s->alloc * 2 : 4;
-		char **nv = realloc(s->v, na * sizeof(*nv));
-
-		if (!nv) {
-			e->nomem = true;
-			return;
-		}
-		s->v = nv;
-		s->alloc = na;
-	}
-	copy = malloc(len + 1);
-	if (!copy) {
-		e->nomem = true;
-		return;
-	}
-	memcpy(copy, str, len);
-	copy[len] = '\0';
-	s->v[s->n++] = copy;
-}
-
-void sv_add(struct pss_eval *e, struct strvec *s, const char *str)
-{
-	sv_addn(e, s, str, strlen(str));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sort byte-wise and drop duplicates, as Go's sets.List() does. */
-void sv_sort_unique(struct strvec *s)
-{
-	size_t i, j;
-
-	if (s->n < 2)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
-	for (i = 1, j = 1; i < s->n; i++) {
-		if (!strcmp(s->v[i], s->v[j - 1]))
-			free(s->v[i]);
-		else
-			s->v[j++] = s->v[i];
-	}
-	s->n = j;
-}
-
-void sv_release(struct strvec *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 /* ---- malformed input ---- */
 
 static const char *const list_path[L_COUNT] = {
@@ -144,7 +78,7 @@ void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field
 		kt_buf_addf(&b, "spec.%s must be %s", field, want); /* the pod's */
 	else
 		kt_buf_addf(&b, "%s must be %s", field, want);
-	sv_addn(e, &e->c[CK_INVALID].names, b.buf, b.len);
+	kt_strvec_addn(e, &e->c[CK_INVALID].names, b.buf, b.len);
 	kt_buf_release(&b);
 }
 
@@ -511,10 +445,10 @@ static void run(struct pss_eval *e, json_t *meta, json_t *spec)
 
 static void coll_release(struct coll *c)
 {
-	sv_release(&c->names);
-	sv_release(&c->names2);
-	sv_release(&c->values);
-	sv_release(&c->values2);
+	kt_strvec_release(&c->names);
+	kt_strvec_release(&c->names2);
+	kt_strvec_release(&c->values);
+	kt_strvec_release(&c->values2);
 }
 
 void kt_pss_result_release(struct kt_pss_result *res)

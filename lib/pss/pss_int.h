@@ -134,10 +134,10 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 /* Record a malformed field (slow pass: its path).  Always marks CK_INVALID. */
 void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want);
 
-/* strvec helpers (evaluate.c) */
-void sv_add(struct pss_eval *e, struct strvec *s, const char *str);
-void sv_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len);
-void sv_sort_unique(struct strvec *s);
-void sv_release(struct strvec *s);
+/* strvec.c */
+void kt_strvec_add(struct pss_eval *e, struct strvec *s, const char *str);
+void kt_strvec_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len);
+void kt_strvec_sort_unique(struct strvec *s);
+void kt_strvec_release(struct strvec *s);
 
 #endif
