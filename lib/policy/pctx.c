@@ -1,0 +1,159 @@
+/*
+ * pctx.c: what a rule does with a decision in progress (struct kt_pctx):
+ * add a denial or a warning, word a path or a quoted value, and read a
+ * value as the type it must have, denying it as malformed otherwise.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* ---- findings ---- */
+
+/*
+ * A copy safe for any output: control characters and bytes that are not
+ * valid UTF-8 (a CSR's names are raw bytes; a message may cut a sequence)
+ * become '?', so responses and logs stay valid JSON and one line.
+ */
+static char *dup_clean(const char *s)
+{
+	char *r = strdup(s);
+
+	if (r)
+		kt_clean_text(r);
+	return r;
+}
+
+static void add_finding(struct kt_pctx *c, bool denial, const char *rule, const char *path,
+			const char *fmt, va_list ap)
+{
+	struct kt_finding **v = denial ? &c->d->denials : &c->d->warnings;
+	size_t *n = denial ? &c->d->n_denials : &c->d->n_warnings;
+	char msg[KT_PCTX_MSG_MAX];
+	struct kt_finding *f, *nv;
+
+	if (*n >= KT_POLICY_MAX_FINDINGS) {
+		if (denial)
+			c->dropped_denials++;
+		else
+			c->dropped_warnings++;
+		return;
+	}
+	/* grow by powers of two: at most log2(KT_POLICY_MAX_FINDINGS) reallocs */
+	if (!(*n & (*n - 1)) || !*n) {
+		nv = realloc(*v, (*n ? *n * 2 : 2) * sizeof(**v));
+		if (!nv) {
+			c->rc = KT_E_NOMEM;
+			return;
+		}
+		*v = nv;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	f = &(*v)[*n];
+	f->rule = strdup(rule);
+	f->message = dup_clean(msg);
+	f->path = path ? dup_clean(path) : NULL;
+	(*n)++;
+	if (!f->rule || !f->message || (path && !f->path))
+		c->rc = KT_E_NOMEM;
+}
+
+void kt_pctx_deny(struct kt_pctx *c, const char *rule, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_finding(c, true, rule, path, fmt, ap);
+	va_end(ap);
+}
+
+void kt_pctx_warn(struct kt_pctx *c, const char *rule, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_finding(c, false, rule, path, fmt, ap);
+	va_end(ap);
+}
+
+const char *kt_pctx_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+const char *kt_pctx_q(char *buf, size_t size, const char *s)
+{
+	size_t n;
+
+	if (!s)
+		s = "";
+	n = strlen(s);
+	if (n < size) {
+		memcpy(buf, s, n + 1);
+	} else if (size > 4) {
+		memcpy(buf, s, size - 4);
+		memcpy(buf + size - 4, "...", 4);
+	} else if (size) {
+		buf[0] = '\0';
+	}
+	return buf;
+}
+
+/* A wrong JSON type where a rule reads: the rule would read nothing, so deny. */
+static void wrong_type(struct kt_pctx *c, const json_t *v, const char *want, const char *fmt,
+		       va_list ap)
+{
+	static const char *const types[] = { "an object", "a list",    "a string", "an integer",
+					     "a number",  "true",      "false",    "null" };
+	char path[KT_PCTX_PATH_MAX];
+
+	vsnprintf(path, sizeof(path), fmt, ap);
+	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want,
+		     types[json_typeof(v)]);
+}
+
+#define AS(test, want, result)                         \
+	do {                                           \
+		va_list ap;                            \
+		if (kt_absent(v) || (test))            \
+			return (result);               \
+		va_start(ap, fmt);                     \
+		wrong_type(c, v, want, fmt, ap);       \
+		va_end(ap);                            \
+		return NULL;                           \
+	} while (0)
+
+json_t *kt_as_list(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	AS(json_is_array(v), "a list", kt_absent(v) ? NULL : v);
+}
+
+json_t *kt_as_object(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	AS(json_is_object(v), "an object", kt_absent(v) ? NULL : v);
+}
+
+const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	AS(json_is_string(v), "a string", json_string_value(v));
+}
+
+#undef AS
+
+bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (kt_absent(v) || json_is_boolean(v))
+		return json_is_true(v);
+	va_start(ap, fmt);
+	wrong_type(c, v, "true or false", fmt, ap);
+	va_end(ap);
+	return false;
+}
