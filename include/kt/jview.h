@@ -147,6 +147,25 @@ static inline bool kt_jv_true(struct kt_jv v)
 	return kt_jv_type(v) == KT_J_TRUE;
 }
 
+static inline bool kt_jv_is_bool(struct kt_jv v)
+{
+	return kt_jv_type(v) == KT_J_TRUE || kt_jv_type(v) == KT_J_FALSE;
+}
+/* A number written as an integer (jansson's json_is_integer). */
+static inline bool kt_jv_is_int(struct kt_jv v)
+{
+	long long ll;
+
+	return kt_jv_int(v, &ll);
+}
+
+/*
+ * Deep equality as jansson's json_equal: the same type (an integer is not
+ * a real), value, elements in order, members as sets; two absent values
+ * are equal too, absent and null are not.  a and b may be of two views.
+ */
+bool kt_jv_equal(struct kt_jv a, struct kt_jv b);
+
 /* The JSON text of v, exactly as received (for copying a subtree out). */
 const char *kt_jv_raw(struct kt_jv v, size_t *len);
 

@@ -177,6 +177,48 @@ bool kt_jv_real(struct kt_jv v, double *out)
 	return true;
 }
 
+bool kt_jv_equal(struct kt_jv a, struct kt_jv b)
+{
+	enum kt_jtype t = kt_jv_type(a);
+	long long x, y;
+	double p, q;
+	const char *s, *r;
+	size_t n = 0, m = 0;
+	struct kt_jv e, f;
+
+	if (t != kt_jv_type(b))
+		return false;
+	switch (t) {
+	case KT_J_NUMBER:
+		if (kt_jv_int(a, &x))
+			return kt_jv_int(b, &y) && x == y;
+		return !kt_jv_int(b, &y) && kt_jv_real(a, &p) && kt_jv_real(b, &q) && p == q;
+	case KT_J_STRING:
+		s = kt_jv_strn(a, &n);
+		r = kt_jv_strn(b, &m);
+		return n == m && !memcmp(s, r, n);
+	case KT_J_ARRAY:
+		if (kt_jv_size(a) != kt_jv_size(b))
+			return false;
+		for (e = kt_jv_first(a), f = kt_jv_first(b); kt_jv_ok(e); e = kt_jv_next(e),
+		    f = kt_jv_next(f))
+			if (!kt_jv_equal(e, f))
+				return false;
+		return true;
+	case KT_J_OBJECT:
+		if (kt_jv_size(a) != kt_jv_size(b))
+			return false;
+		for (e = kt_jv_first(a); kt_jv_ok(e); e = kt_jv_next(e)) {
+			s = kt_jv_key(e, &n);
+			if (!kt_jv_equal(e, kt_jv_getn(b, s, n)))
+				return false;
+		}
+		return true;
+	default:
+		return true; /* absent, null, true, false */
+	}
+}
+
 const char *kt_jv_raw(struct kt_jv v, size_t *len)
 {
 	const struct kt_jnode *n;

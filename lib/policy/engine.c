@@ -37,6 +37,16 @@ const char *kt_meta_annotation(const json_t *obj, const char *key)
 	return kt_gets(json_object_get(json_object_get(obj, "metadata"), "annotations"), key);
 }
 
+const char *kt_vmeta_label(struct kt_jv obj, const char *key)
+{
+	return kt_vgets(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"), key);
+}
+
+const char *kt_vmeta_annotation(struct kt_jv obj, const char *key)
+{
+	return kt_vgets(kt_jv_get(kt_jv_get(obj, "metadata"), "annotations"), key);
+}
+
 const char *kt_policy_flux_service_account(const struct kt_tenant *t)
 {
 	(void)t; /* the same name in every tenant namespace, as lib/render/flux.c creates it */
@@ -63,6 +73,16 @@ bool kt_controller_ref(const json_t *obj, const char *api_version, const char *k
 		if (json_is_true(json_object_get(ref.v, "controller")) &&
 		    kt_streq(json_object_get(ref.v, "apiVersion"), api_version) &&
 		    kt_streq(json_object_get(ref.v, "kind"), kind))
+			return true;
+	return false;
+}
+
+bool kt_vcontroller_ref(struct kt_jv obj, const char *api_version, const char *kind)
+{
+	kt_veach(ref, kt_jv_get(kt_jv_get(obj, "metadata"), "ownerReferences"))
+		if (kt_jv_true(kt_jv_get(ref.v, "controller")) &&
+		    kt_jv_streq(kt_jv_get(ref.v, "apiVersion"), api_version) &&
+		    kt_jv_streq(kt_jv_get(ref.v, "kind"), kind))
 			return true;
 	return false;
 }
@@ -401,10 +421,10 @@ static enum kt_rc want_str(json_t *obj, const char *key, bool required, const ch
 	return KT_OK;
 }
 
-/* A decoded review within the bounds: the request, then decide(). */
-static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_policy_mode mode,
-			 const struct kt_review_route *route, struct kt_decision *d,
-			 struct kt_err *err)
+/* A decoded review within the bounds (and its view): the request, then decide(). */
+static enum kt_rc review(const struct kt_config *cfg, json_t *root, struct kt_jv vroot,
+			 enum kt_policy_mode mode, const struct kt_review_route *route,
+			 struct kt_decision *d, struct kt_err *err)
 {
 	json_t *req, *v, *ui, *groups, *g;
 	struct kt_pctx c = { 0 };
@@ -463,6 +483,12 @@ static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_poli
 		c.obj = NULL;
 	if (kt_absent(c.old))
 		c.old = NULL;
+	c.vobj = kt_jv_get(kt_jv_get(vroot, "request"), "object");
+	c.vold = kt_jv_get(kt_jv_get(vroot, "request"), "oldObject");
+	if (kt_jv_absent(c.vobj))
+		c.vobj.i = UINT32_MAX;
+	if (kt_jv_absent(c.vold))
+		c.vold.i = UINT32_MAX;
 	c.cfg = cfg;
 	c.mode = mode;
 	c.ns = ns;
@@ -491,6 +517,7 @@ enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
 				   size_t len, enum kt_policy_mode mode, struct kt_decision *d,
 				   struct kt_err *err)
 {
+	struct kt_jview view = KT_JVIEW_INIT;
 	json_t *root;
 	enum kt_rc rc;
 
@@ -498,22 +525,57 @@ enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
 	/* the tree dies here and the decision holds copies: one arena for it all */
 	kt_json_arena_begin();
 	rc = kt_policy_decode(body, len, &root, err);
-	if (!rc) {
-		rc = review(cfg, root, mode, route, d, err);
+	/* a root that is no object is review()'s to word */
+	if (!rc && json_is_object(root) &&
+	    (rc = kt_jview_parse(&view, body, len, KT_POLICY_MAX_DEPTH, KT_POLICY_MAX_VALUES, err)))
+		json_decref(root);
+	else if (!rc) {
+		rc = review(cfg, root, kt_jview_root(&view), mode, route, d, err);
 		json_decref(root);
 	}
 	kt_json_arena_end();
+	kt_jview_release(&view);
 	return rc;
+}
+
+/*
+ * A view of a tree decoded elsewhere (`check` and `audit` read YAML):
+ * through its JSON text, kept in text until the decision is done.  A
+ * value that is not an object or an array has no view (absent); the
+ * rules never read one (object_shape() stops them).
+ */
+static enum kt_rc view_of(json_t *j, struct kt_buf *text, struct kt_jview *v, struct kt_jv *out,
+			  struct kt_err *err)
+{
+	enum kt_rc rc;
+
+	*out = kt_jview_root(v);
+	if (!j || !(json_is_object(j) || json_is_array(j)))
+		return KT_OK;
+	if (kt_json_dump(j, text))
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	if ((rc = kt_jview_parse(v, text->buf, text->len, KT_POLICY_MAX_DEPTH,
+				 KT_POLICY_MAX_VALUES, err)))
+		return rc;
+	*out = kt_jview_root(v);
+	return KT_OK;
 }
 
 enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
 				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
 {
+	struct kt_buf text = KT_BUF_INIT;
+	struct kt_jview view = KT_JVIEW_INIT;
+	struct kt_jv vroot;
 	enum kt_rc rc;
 
 	decision_init(d);
 	rc = kt_policy_bounds(root, NULL, err);
-	return rc ? rc : review(cfg, root, mode, NULL, d, err);
+	if (!rc && !(rc = view_of(root, &text, &view, &vroot, err)))
+		rc = review(cfg, root, vroot, mode, NULL, d, err);
+	kt_jview_release(&view);
+	kt_buf_release(&text);
+	return rc;
 }
 
 /* ---- decoded objects ---- */
@@ -522,6 +584,8 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
 {
 	struct kt_pctx c = { 0 };
+	struct kt_buf text[2] = { KT_BUF_INIT, KT_BUF_INIT };
+	struct kt_jview view[2] = { KT_JVIEW_INIT, KT_JVIEW_INIT };
 	json_t *src;
 	const char *av, *slash, *ns = req->ns ? req->ns : "", *user = req->user;
 	char *group = NULL;
@@ -561,7 +625,13 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 		ns = n ? n : "";
 	}
 	c.ns = ns;
-	rc = decide(&c, req->uid, user, ns, NULL, err);
+	if (!(rc = view_of(c.obj, &text[0], &view[0], &c.vobj, err)) &&
+	    !(rc = view_of(c.old, &text[1], &view[1], &c.vold, err)))
+		rc = decide(&c, req->uid, user, ns, NULL, err);
+	for (i = 0; i < 2; i++) {
+		kt_jview_release(&view[i]);
+		kt_buf_release(&text[i]);
+	}
 	free(group);
 	return rc;
 }

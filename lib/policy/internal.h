@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <jansson.h>
+#include "kt/jview.h"
 #include "kt/policy.h"
 
 /* A finding's message and path are cut to these sizes (bounded allocation). */
@@ -30,6 +31,7 @@ struct kt_pctx {
 	const char *ns, *name;          /* never NULL */
 	bool platform;                  /* a platform identity sent the request */
 	json_t *obj, *old;              /* NULL when absent (DELETE has no obj); borrowed */
+	struct kt_jv vobj, vold;        /* the same objects as read by the view; absent alike */
 	struct kt_decision *d;
 	const char *pool_key;           /* "<labelDomain>/node-pool" */
 	const char *managed_key;        /* "app.kubernetes.io/managed-by" */
@@ -117,6 +119,8 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *v
 /* Label or annotation value of an object, or NULL. */
 const char *kt_meta_label(const json_t *obj, const char *key);
 const char *kt_meta_annotation(const json_t *obj, const char *key);
+const char *kt_vmeta_label(struct kt_jv obj, const char *key);
+const char *kt_vmeta_annotation(struct kt_jv obj, const char *key);
 
 /*
  * Typed reads that fail closed: v (absent or JSON null: NULL, false) as the
@@ -133,6 +137,16 @@ const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
 bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The same typed reads on the view (kt/jview.h); absent reads as absent. */
+struct kt_jv kt_vas_list(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct kt_jv kt_vas_object(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *kt_vas_string(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool kt_vas_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Is s in the list? */
 bool kt_strv_has(const struct kt_strv *v, const char *s);
 
@@ -147,6 +161,7 @@ bool kt_strv_has(const struct kt_strv *v, const char *s);
  */
 bool kt_kube_controller(const struct kt_pctx *c, const char *name);
 bool kt_controller_ref(const json_t *obj, const char *api_version, const char *kind);
+bool kt_vcontroller_ref(struct kt_jv obj, const char *api_version, const char *kind);
 bool kt_acme_solver(const struct kt_pctx *c);
 
 /*
@@ -227,6 +242,24 @@ static inline void kt_each_next(struct kt_each *e)
 }
 
 #define kt_each(e, parent) for (struct kt_each e = kt_each_first(parent); e.v; kt_each_next(&e))
+
+/*
+ * The same reads on the view.  kt_veach walks a list as kt_each does: the
+ * elements of an array, the member values of an object, nothing else.
+ */
+static inline const char *kt_vgets(struct kt_jv obj, const char *key)
+{
+	return kt_jv_str(kt_jv_get(obj, key));
+}
+
+struct kt_veach {
+	size_t i;
+	struct kt_jv v; /* absent when done */
+};
+
+#define kt_veach(e, parent)                                                          \
+	for (struct kt_veach e = { 0, kt_jv_first(parent) }; kt_jv_ok(e.v);           \
+	     e.v = kt_jv_next(e.v), e.i++)
 
 /* Deep equality (object members as sets); two absent values are the same too. */
 static inline bool kt_same(const json_t *a, const json_t *b)

@@ -146,6 +146,63 @@ const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
 
 #undef AS
 
+/* ---- the same on the view ---- */
+
+static void vwrong_type(struct kt_pctx *c, struct kt_jv v, const char *want, const char *fmt,
+			va_list ap)
+{
+	static const char *const types[] = { [KT_J_NULL] = "null", [KT_J_FALSE] = "false",
+					     [KT_J_TRUE] = "true", [KT_J_STRING] = "a string",
+					     [KT_J_ARRAY] = "a list", [KT_J_OBJECT] = "an object" };
+	char path[KT_PCTX_PATH_MAX];
+	long long ll;
+	const char *t = types[kt_jv_type(v)];
+
+	/* jansson's words for numbers: integers and reals apart */
+	if (kt_jv_is(v, KT_J_NUMBER))
+		t = kt_jv_int(v, &ll) ? "an integer" : "a number";
+	vsnprintf(path, sizeof(path), fmt, ap);
+	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want, t);
+}
+
+#define VAS(test, want, result, fail)                  \
+	do {                                           \
+		va_list ap;                            \
+		if (kt_jv_absent(v) || (test))         \
+			return (result);               \
+		va_start(ap, fmt);                     \
+		vwrong_type(c, v, want, fmt, ap);      \
+		va_end(ap);                            \
+		return (fail);                         \
+	} while (0)
+
+struct kt_jv kt_vas_list(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+{
+	struct kt_jv none = { v.doc, UINT32_MAX };
+
+	VAS(kt_jv_is(v, KT_J_ARRAY), "a list", kt_jv_absent(v) ? none : v, none);
+}
+
+struct kt_jv kt_vas_object(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+{
+	struct kt_jv none = { v.doc, UINT32_MAX };
+
+	VAS(kt_jv_is(v, KT_J_OBJECT), "an object", kt_jv_absent(v) ? none : v, none);
+}
+
+const char *kt_vas_string(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+{
+	VAS(kt_jv_is(v, KT_J_STRING), "a string", kt_jv_str(v), NULL);
+}
+
+bool kt_vas_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+{
+	VAS(kt_jv_is(v, KT_J_TRUE) || kt_jv_is(v, KT_J_FALSE), "true or false", kt_jv_true(v),
+	    false);
+}
+
+#undef VAS
+
 bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
 {
 	va_list ap;
