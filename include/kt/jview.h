@@ -142,6 +142,19 @@ static inline const char *kt_jv_str_or(struct kt_jv v, const char *dflt)
 bool kt_jv_int(struct kt_jv v, long long *out);
 /* Any number, as a double. */
 bool kt_jv_real(struct kt_jv v, double *out);
+/* The number v as jansson's json_number_value and json_integer_value: 0 when not one. */
+static inline double kt_jv_num(struct kt_jv v)
+{
+	double d = 0;
+
+	return kt_jv_real(v, &d) ? d : 0;
+}
+static inline long long kt_jv_ll(struct kt_jv v)
+{
+	long long ll = 0;
+
+	return kt_jv_int(v, &ll) ? ll : 0;
+}
 static inline bool kt_jv_true(struct kt_jv v)
 {
 	return kt_jv_type(v) == KT_J_TRUE;
