@@ -61,8 +61,8 @@ struct kt_jview {
 #define KT_JVIEW_INIT { 0 }
 
 struct kt_jv {
-	struct kt_jview *doc;
-	uint32_t i; /* UINT32_MAX: absent */
+	struct kt_jview *doc; /* NULL: absent */
+	uint32_t i;           /* UINT32_MAX: absent */
 };
 
 /*
@@ -79,9 +79,10 @@ void kt_jview_release(struct kt_jview *v);
 
 struct kt_jv kt_jview_root(struct kt_jview *v);
 
+/* Present (JSON null included).  A zeroed handle is absent. */
 static inline bool kt_jv_ok(struct kt_jv v)
 {
-	return v.i != UINT32_MAX;
+	return v.doc && v.i != UINT32_MAX;
 }
 
 static inline enum kt_jtype kt_jv_type(struct kt_jv v)
@@ -115,6 +116,21 @@ struct kt_jv kt_jv_at(struct kt_jv arr, size_t i);
  */
 struct kt_jv kt_jv_first(struct kt_jv parent);
 struct kt_jv kt_jv_next(struct kt_jv child);
+/* The first element of an array only (an object has none): jansson's json_array_foreach. */
+static inline struct kt_jv kt_jv_first_elem(struct kt_jv arr)
+{
+	return kt_jv_type(arr) == KT_J_ARRAY ? kt_jv_first(arr) : (struct kt_jv){ arr.doc, UINT32_MAX };
+}
+/* The length of the unescaped key of a member value (0 when not one). */
+static inline size_t kt_jv_keylen(struct kt_jv member)
+{
+	return kt_jv_ok(member) && member.i ? member.doc->n[member.i - 1].size : 0;
+}
+/* The first member value of an object only (an array has none). */
+static inline struct kt_jv kt_jv_first_member(struct kt_jv obj)
+{
+	return kt_jv_type(obj) == KT_J_OBJECT ? kt_jv_first(obj) : (struct kt_jv){ obj.doc, UINT32_MAX };
+}
 /* The unescaped key of a member value (len in *len when not NULL), or NULL. */
 const char *kt_jv_key(struct kt_jv member, size_t *len);
 
@@ -127,6 +143,11 @@ const char *kt_jv_strn(struct kt_jv v, size_t *len);
 static inline const char *kt_jv_str(struct kt_jv v)
 {
 	return kt_jv_strn(v, NULL);
+}
+/* The length of the string v, 0 for anything else. */
+static inline size_t kt_jv_len(struct kt_jv v)
+{
+	return kt_jv_type(v) == KT_J_STRING ? v.doc->n[v.i].size : 0;
 }
 /* v is a string equal to s. */
 bool kt_jv_streq(struct kt_jv v, const char *s);

@@ -538,29 +538,6 @@ enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
 	return rc;
 }
 
-/*
- * A view of a tree decoded elsewhere (`check` and `audit` read YAML):
- * through its JSON text, kept in text until the decision is done.  A
- * value that is not an object or an array has no view (absent); the
- * rules never read one (object_shape() stops them).
- */
-static enum kt_rc view_of(json_t *j, struct kt_buf *text, struct kt_jview *v, struct kt_jv *out,
-			  struct kt_err *err)
-{
-	enum kt_rc rc;
-
-	*out = kt_jview_root(v);
-	if (!j || !(json_is_object(j) || json_is_array(j)))
-		return KT_OK;
-	if (kt_json_dump(j, text))
-		return kt_err_set(err, KT_E_NOMEM, "out of memory");
-	if ((rc = kt_jview_parse(v, text->buf, text->len, KT_POLICY_MAX_DEPTH,
-				 KT_POLICY_MAX_VALUES, err)))
-		return rc;
-	*out = kt_jview_root(v);
-	return KT_OK;
-}
-
 enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
 				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
 {
@@ -571,7 +548,7 @@ enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
 
 	decision_init(d);
 	rc = kt_policy_bounds(root, NULL, err);
-	if (!rc && !(rc = view_of(root, &text, &view, &vroot, err)))
+	if (!rc && !(rc = kt_json_view(root, &text, &view, &vroot, err)))
 		rc = review(cfg, root, vroot, mode, NULL, d, err);
 	kt_jview_release(&view);
 	kt_buf_release(&text);
@@ -625,8 +602,8 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 		ns = n ? n : "";
 	}
 	c.ns = ns;
-	if (!(rc = view_of(c.obj, &text[0], &view[0], &c.vobj, err)) &&
-	    !(rc = view_of(c.old, &text[1], &view[1], &c.vold, err)))
+	if (!(rc = kt_json_view(c.obj, &text[0], &view[0], &c.vobj, err)) &&
+	    !(rc = kt_json_view(c.old, &text[1], &view[1], &c.vold, err)))
 		rc = decide(&c, req->uid, user, ns, NULL, err);
 	for (i = 0; i < 2; i++) {
 		kt_jview_release(&view[i]);

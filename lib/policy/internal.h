@@ -52,8 +52,8 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s);
 
 /* A pod or a pod template under judgement. */
 struct kt_podref {
-	json_t *meta, *spec;               /* spec is an object (checked by the caller) */
-	json_t *old_meta, *old_spec;       /* Pod UPDATE only; else NULL */
+	struct kt_jv meta, spec;           /* spec is an object (checked by the caller) */
+	struct kt_jv old_meta, old_spec;   /* Pod UPDATE only; else absent */
 	const char *base;                  /* path of spec: "spec", "spec.template.spec" */
 	const char *what;                  /* "pod", "pod template" */
 	bool is_pod;                       /* a Pod (mutated, UPDATE rules), not a template */
