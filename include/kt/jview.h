@@ -77,6 +77,16 @@ enum kt_rc kt_jview_parse(struct kt_jview *v, const char *text, size_t len, unsi
 /* Free the buffers; the view may be parsed into again. */
 void kt_jview_release(struct kt_jview *v);
 
+/*
+ * This thread's view, for a decision that parses, reads and is done before
+ * the next one (the webhook): its buffers are kept from one request to
+ * the next and freed when the thread ends.  NULL when out of memory.
+ * kt_jview_done() forgets the document and gives back buffers grown for
+ * an unusually large one.
+ */
+struct kt_jview *kt_jview_thread(void);
+void kt_jview_done(struct kt_jview *v);
+
 struct kt_jv kt_jview_root(struct kt_jview *v);
 
 /* Present (JSON null included).  A zeroed handle is absent. */

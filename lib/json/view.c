@@ -18,6 +18,7 @@
  * target (test/fuzz/fuzz_jview.c) holds both to the same answer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kt/jview.h"
@@ -331,8 +332,11 @@ static bool string_node(struct walk *w, uint32_t i, bool key)
 	bool esc;
 	char *out;
 
-	if ((n = string(w, (uint32_t)k->start, (uint32_t)k->end, NULL, &esc)) < 0)
+	if ((n = string(w, (uint32_t)k->start, (uint32_t)k->end, NULL, &esc)) < 0) {
+		if (key && !strcmp(w->why, "\\u0000 in string"))
+			w->why = "\\u0000 in an object key";
 		return false;
+	}
 	nd->type = KT_J_STRING;
 	nd->start = (uint32_t)k->start;
 	nd->end = (uint32_t)k->end;
@@ -486,11 +490,18 @@ enum kt_rc kt_jview_parse(struct kt_jview *v, const char *text, size_t len, unsi
 	jsmn_init(&jp);
 	r = jsmn_parse(&jp, text, len, v->tok, (unsigned)cap);
 	if (r == JSMN_ERROR_NOMEM)
-		return kt_err_set(err, KT_E_PARSE, "JSON text is too large: more than %u values",
-				  max_values);
+		return kt_err_set(err, KT_E_PARSE, "JSON text is too large to decode: more than %u "
+						   "values", max_values);
 	if (r == JSMN_ERROR_PART)
 		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: unexpected end of input",
 				  jp.pos);
+	/* jsmn stops at the string, the primitive or the character it refuses */
+	if (r < 0 && jp.pos < len && text[jp.pos] == '"')
+		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: invalid escape in string",
+				  jp.pos);
+	if (r < 0 && jp.pos < len && strchr("-0123456789tfn", text[jp.pos]))
+		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: invalid literal or "
+						   "number", jp.pos);
 	if (r < 0)
 		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: invalid token", jp.pos);
 	/* jsmn stops at a NUL byte as if the text ended there */
@@ -509,8 +520,8 @@ enum kt_rc kt_jview_parse(struct kt_jview *v, const char *text, size_t len, unsi
 						   "was expected", p);
 	if (!value(&w, 0, NONE, 1)) {
 		if (!strcmp(w.why, "too many values"))
-			return kt_err_set(err, KT_E_PARSE, "JSON text is too large: more than %u "
-							   "values", max_values);
+			return kt_err_set(err, KT_E_PARSE, "JSON text is too large to decode: more "
+							   "than %u values", max_values);
 		if (!strcmp(w.why, "nesting too deep"))
 			return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: nesting too deep "
 							   "(more than %u levels)", w.at, max_depth);
@@ -531,6 +542,52 @@ void kt_jview_release(struct kt_jview *v)
 	free(v->scratch);
 	free(v->arena);
 	*v = (struct kt_jview)KT_JVIEW_INIT;
+}
+
+/* ---- one view a thread ---- */
+
+/* Buffers kept between documents: a review of about 200 KB. */
+#define KEEP_TOKENS (16u << 10)
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+static bool thread_key_ok;
+
+static void thread_end(void *p)
+{
+	kt_jview_release(p);
+	free(p);
+}
+
+static void thread_init(void)
+{
+	thread_key_ok = pthread_key_create(&thread_key, thread_end) == 0;
+}
+
+struct kt_jview *kt_jview_thread(void)
+{
+	struct kt_jview *v;
+
+	if (pthread_once(&thread_once, thread_init) || !thread_key_ok)
+		return NULL;
+	if ((v = pthread_getspecific(thread_key)))
+		return v;
+	if (!(v = calloc(1, sizeof(*v))))
+		return NULL;
+	if (pthread_setspecific(thread_key, v)) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void kt_jview_done(struct kt_jview *v)
+{
+	if (v->cap > KEEP_TOKENS)
+		kt_jview_release(v);
+	v->count = 0;
+	v->text = NULL;
+	v->len = 0;
 }
 
 /* ---- strings on demand (read.c) ---- */

@@ -216,7 +216,7 @@ void kt_hostnames_annotations(struct kt_pctx *c)
 	char path[KT_PCTX_PATH_MAX];
 
 	for (size_t i = 0; i < 2; i++) {
-		const char *v = kt_vmeta_annotation(c->vobj, keys[i]);
+		const char *v = kt_vmeta_annotation(c->obj, keys[i]);
 
 		if (v)
 			judge_host_list(c, v, true,
@@ -274,14 +274,14 @@ static void judge_issuer_annotations(struct kt_pctx *c)
 {
 	const char *v;
 
-	if ((v = kt_vmeta_annotation(c->vobj, "cert-manager.io/cluster-issuer")))
+	if ((v = kt_vmeta_annotation(c->obj, "cert-manager.io/cluster-issuer")))
 		judge_issuer(c, "ClusterIssuer", NULL, v,
 			     "metadata.annotations[cert-manager.io/cluster-issuer]");
-	if ((v = kt_vmeta_annotation(c->vobj, "cert-manager.io/issuer")))
-		judge_issuer(c, kt_vmeta_annotation(c->vobj, "cert-manager.io/issuer-kind"),
-			     kt_vmeta_annotation(c->vobj, "cert-manager.io/issuer-group"), v,
+	if ((v = kt_vmeta_annotation(c->obj, "cert-manager.io/issuer")))
+		judge_issuer(c, kt_vmeta_annotation(c->obj, "cert-manager.io/issuer-kind"),
+			     kt_vmeta_annotation(c->obj, "cert-manager.io/issuer-group"), v,
 			     "metadata.annotations[cert-manager.io/issuer]");
-	if ((v = kt_vmeta_annotation(c->vobj, "cert-manager.io/common-name")) && *v)
+	if ((v = kt_vmeta_annotation(c->obj, "cert-manager.io/common-name")) && *v)
 		judge_host(c, v, true, "metadata.annotations[cert-manager.io/common-name]",
 			   "certificate common name");
 }
@@ -310,7 +310,7 @@ static void judge_aliases(struct kt_pctx *c, const char *v)
 
 static void judge_ingress(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_jv_get(c->vobj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!kt_jv_is(spec, KT_J_OBJECT)) {
@@ -320,7 +320,7 @@ static void judge_ingress(struct kt_pctx *c)
 	judge_class(c, kt_vas_string(c, kt_jv_get(spec, "ingressClassName"),
 				    "spec.ingressClassName"),
 		    "spec.ingressClassName");
-	judge_class(c, kt_vmeta_annotation(c->vobj, "kubernetes.io/ingress.class"),
+	judge_class(c, kt_vmeta_annotation(c->obj, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
 	if (!kt_jv_absent(kt_jv_get(spec, "defaultBackend")) ||
 	    !kt_jv_absent(kt_jv_get(spec, "backend")))
@@ -354,7 +354,7 @@ static void judge_ingress(struct kt_pctx *c)
 		}
 	}
 	/* annotation values are strings: judge() checked */
-	judge_aliases(c, kt_vmeta_annotation(c->vobj, "nginx.ingress.kubernetes.io/server-alias"));
+	judge_aliases(c, kt_vmeta_annotation(c->obj, "nginx.ingress.kubernetes.io/server-alias"));
 	kt_annotations_ingress(c);
 	judge_issuer_annotations(c);
 }
@@ -369,7 +369,7 @@ static void judge_ingress(struct kt_pctx *c)
  */
 static void judge_route(struct kt_pctx *c)
 {
-	struct kt_jv hosts = kt_jv_get(kt_jv_get(c->vobj, "spec"), "hostnames");
+	struct kt_jv hosts = kt_jv_get(kt_jv_get(c->obj, "spec"), "hostnames");
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!strcmp(c->kind, "TCPRoute") || !strcmp(c->kind, "UDPRoute")) {
@@ -397,7 +397,7 @@ static void judge_route(struct kt_pctx *c)
 static void judge_certificate(struct kt_pctx *c)
 {
 	static const char *const sans[] = { "uris", "emailAddresses", "ipAddresses", "otherNames" };
-	struct kt_jv spec = kt_jv_get(c->vobj, "spec"), cn;
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), cn;
 	char path[KT_PCTX_PATH_MAX];
 	unsigned i;
 
@@ -482,7 +482,7 @@ static void judge_csr(struct kt_pctx *c, const char *b64)
 
 static void judge_certificate_request(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_jv_get(c->vobj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	const char *req = kt_vgets(spec, "request");
 
 	if (!kt_jv_is(spec, KT_J_OBJECT) || !req) {
@@ -542,7 +542,7 @@ static void judge_dns_endpoint(struct kt_pctx *c)
 {
 	char path[KT_PCTX_PATH_MAX], where[96];
 
-	struct kt_jv spec = kt_vas_object(c, kt_jv_get(c->vobj, "spec"), "spec");
+	struct kt_jv spec = kt_vas_object(c, kt_jv_get(c->obj, "spec"), "spec");
 
 	kt_veach(e, kt_vas_list(c, kt_jv_get(spec, "endpoints"), "spec.endpoints")) {
 		struct kt_jv name = kt_jv_get(e.v, "dnsName");

@@ -30,8 +30,7 @@ struct kt_pctx {
 	const char *group, *kind, *sub; /* never NULL; "" when absent */
 	const char *ns, *name;          /* never NULL */
 	bool platform;                  /* a platform identity sent the request */
-	json_t *obj, *old;              /* NULL when absent (DELETE has no obj); borrowed */
-	struct kt_jv vobj, vold;        /* the same objects as read by the view; absent alike */
+	struct kt_jv obj, old;          /* absent when absent or null (DELETE has no obj) */
 	struct kt_decision *d;
 	const char *pool_key;           /* "<labelDomain>/node-pool" */
 	const char *managed_key;        /* "app.kubernetes.io/managed-by" */
@@ -117,8 +116,6 @@ bool kt_managed_exempt(const struct kt_pctx *c);
 void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *value);
 
 /* Label or annotation value of an object, or NULL. */
-const char *kt_meta_label(const json_t *obj, const char *key);
-const char *kt_meta_annotation(const json_t *obj, const char *key);
 const char *kt_vmeta_label(struct kt_jv obj, const char *key);
 const char *kt_vmeta_annotation(struct kt_jv obj, const char *key);
 
@@ -160,7 +157,6 @@ bool kt_strv_has(const struct kt_strv *v, const char *s);
  * platform identity.
  */
 bool kt_kube_controller(const struct kt_pctx *c, const char *name);
-bool kt_controller_ref(const json_t *obj, const char *api_version, const char *kind);
 bool kt_vcontroller_ref(struct kt_jv obj, const char *api_version, const char *kind);
 bool kt_acme_solver(const struct kt_pctx *c);
 

@@ -79,8 +79,8 @@ static const char *protected_ns_key(const struct kt_pctx *c, const char *key, bo
 static void judge_namespace_meta(struct kt_pctx *c, bool label)
 {
 	const char *which = label ? "labels" : "annotations";
-	struct kt_jv now = kt_jv_get(kt_jv_get(c->vobj, "metadata"), which);
-	struct kt_jv was = kt_jv_get(kt_jv_get(c->vold, "metadata"), which), m;
+	struct kt_jv now = kt_jv_get(kt_jv_get(c->obj, "metadata"), which);
+	struct kt_jv was = kt_jv_get(kt_jv_get(c->old, "metadata"), which), m;
 	char path[KT_PCTX_PATH_MAX], q[96];
 	const char *kind, *key;
 
@@ -115,7 +115,7 @@ static void judge_namespace_meta(struct kt_pctx *c, bool label)
 static void judge_namespace(struct kt_pctx *c)
 {
 	if (c->op == KT_OP_DELETE) {
-		if (!is_managed(c->vold))
+		if (!is_managed(c->old))
 			kt_pctx_deny(c, "namespace.delete", NULL,
 				     "namespace '%s' of tenant '%s' is deleted by the platform only",
 				     c->ns, c->t->name);
@@ -136,7 +136,7 @@ void kt_managed_judge(struct kt_pctx *c)
 		return;
 	/* status writes (controllers) cannot change what the platform set */
 	if ((c->op == KT_OP_UPDATE || c->op == KT_OP_DELETE) && strcmp(c->sub, "status") &&
-	    is_managed(c->vold)) {
+	    is_managed(c->old)) {
 		kt_pctx_deny(c, "managed.protected-object", NULL,
 			     "%s '%s' is managed by the platform (label %s=%s); tenants may not %s "
 			     "it: change the tenants file instead",
@@ -146,17 +146,17 @@ void kt_managed_judge(struct kt_pctx *c)
 	}
 	if (!*c->group && !strcmp(c->kind, "Namespace"))
 		judge_namespace(c);
-	if ((c->op == KT_OP_CREATE || c->op == KT_OP_UPDATE) && is_managed(c->vobj) &&
-	    !is_managed(c->vold))
+	if ((c->op == KT_OP_CREATE || c->op == KT_OP_UPDATE) && is_managed(c->obj) &&
+	    !is_managed(c->old))
 		kt_pctx_deny(c, "managed.reserved-label",
 			     "metadata.labels[" KT_POLICY_MANAGED_BY_KEY "]",
 			     "the label %s=%s marks objects of the platform; remove it",
 			     KT_POLICY_MANAGED_BY_KEY, KT_POLICY_MANAGED_BY_VALUE);
 	if (c->op == KT_OP_CREATE && strcmp(c->kind, "Namespace")) {
-		const char *name = kt_vgets(kt_jv_get(c->vobj, "metadata"), "name");
+		const char *name = kt_vgets(kt_jv_get(c->obj, "metadata"), "name");
 
 		if (!name)
-			name = kt_vgets(kt_jv_get(c->vobj, "metadata"), "generateName");
+			name = kt_vgets(kt_jv_get(c->obj, "metadata"), "generateName");
 		if (reserved_name(name))
 			kt_pctx_deny(c, "managed.reserved-name", "metadata.name",
 				     "the name '%s' is reserved for objects of the platform; choose "
@@ -177,7 +177,7 @@ void kt_managed_judge(struct kt_pctx *c)
  */
 static void judge_calico(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_jv_get(c->vobj, "spec"), order = kt_jv_get(spec, "order");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), order = kt_jv_get(spec, "order");
 	const char *tier = kt_vas_string(c, kt_jv_get(spec, "tier"), "spec.tier");
 
 	if (!kt_jv_absent(order) && !kt_jv_is(order, KT_J_NUMBER))
@@ -220,7 +220,7 @@ static void judge_ref_ns(struct kt_pctx *c, struct kt_jv ref, const char *path)
 
 static void judge_flux(struct kt_pctx *c, bool helm)
 {
-	struct kt_jv spec = kt_jv_get(c->vobj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	const char *sa = kt_vgets(spec, "serviceAccountName");
 	const char *want = kt_policy_flux_service_account(c->t);
 	char path[KT_PCTX_PATH_MAX], q[96];
@@ -279,7 +279,7 @@ static const struct {
 
 static void judge_flux_refs(struct kt_pctx *c, const char *field, bool list)
 {
-	struct kt_jv v = kt_jv_get(kt_jv_get(c->vobj, "spec"), field);
+	struct kt_jv v = kt_jv_get(kt_jv_get(c->obj, "spec"), field);
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!list) {

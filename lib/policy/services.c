@@ -31,7 +31,7 @@ static bool endpoint_writer(const struct kt_pctx *c)
 
 static void judge_service(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_jv_get(c->vobj, "spec"), ips;
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), ips;
 	const char *type;
 	char q[80];
 
@@ -81,7 +81,7 @@ static void judge_service(struct kt_pctx *c)
  */
 static void judge_service_status(struct kt_pctx *c)
 {
-	struct kt_jv st = kt_jv_get(c->vobj, "status"), ost = kt_jv_get(c->vold, "status");
+	struct kt_jv st = kt_jv_get(c->obj, "status"), ost = kt_jv_get(c->old, "status");
 	const char *user = c->d->user && *c->d->user ? c->d->user : "(unknown)";
 	char q[128];
 

@@ -99,15 +99,15 @@ static void judge_pod(struct kt_pctx *c)
 {
 	struct kt_podref p = { .base = "spec", .what = "pod", .is_pod = true };
 
-	if (!get_spec(c, c->vobj, "pod", &p.meta, &p.spec))
+	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
 		return;
-	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->vold) && kt_jv_is(kt_jv_get(c->vold, "spec"), KT_J_OBJECT)) {
-		p.old_meta = kt_jv_get(c->vold, "metadata");
-		p.old_spec = kt_jv_get(c->vold, "spec");
+	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
+		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	p.daemon = c->op == KT_OP_CREATE && c->t->allow_daemonsets &&
 		   kt_kube_controller(c, "daemon-set-controller") &&
-		   kt_vcontroller_ref(c->vobj, "apps/v1", "DaemonSet");
+		   kt_vcontroller_ref(c->obj, "apps/v1", "DaemonSet");
 	p.solver = kt_acme_solver(c);
 	judge_podlike(c, &p);
 	if (c->op == KT_OP_CREATE && c->mode == KT_POLICY_MUTATE && !c->d->n_denials)
@@ -122,12 +122,12 @@ static void judge_ephemeral(struct kt_pctx *c)
 {
 	struct kt_podref p = { .base = "spec", .what = "pod", .is_pod = true };
 
-	if (!get_spec(c, c->vobj, "pod", &p.meta, &p.spec))
+	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
 		return;
 	judge_pod_security(c, &p);
-	if (kt_jv_ok(c->vold) && kt_jv_is(kt_jv_get(c->vold, "spec"), KT_J_OBJECT)) {
-		p.old_meta = kt_jv_get(c->vold, "metadata");
-		p.old_spec = kt_jv_get(c->vold, "spec");
+	if (kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
+		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	kt_images_judge(c, &p);
 }
@@ -159,7 +159,7 @@ static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
 static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 {
 	struct kt_podref p = { .base = k->path, .what = "pod template" };
-	struct kt_jv tpl = c->vobj;
+	struct kt_jv tpl = c->obj;
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!strcmp(k->kind, "DaemonSet") && !c->t->allow_daemonsets)
