@@ -14,7 +14,13 @@
  *   each object found by iteration and by name (the view's lookup lands on
  *   the member its iteration gave), the same elements in order, and the
  *   JSON pointer the view writes for each value leads jansson to the value
- *   compared.
+ *   compared;
+ * - an accepted review gets the same decision from its bytes (the
+ *   webhook's path: the view of the bytes) and from the tree jansson
+ *   decoded (check's path: the view of jansson's text of the tree), in
+ *   both modes: the same error or verdict, rule ids and patch.  Escapes,
+ *   number forms and whitespace differ between the two texts; the
+ *   decision must not.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +28,7 @@
 #include "kt/jview.h"
 #include "kt/policy.h"
 #include "../../lib/policy/internal.h"
+#include "../unit/policy_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -128,6 +135,39 @@ static void same(json_t *root, struct kt_jv v, json_t *j)
 	}
 }
 
+static void same_findings(const struct kt_finding *a, const struct kt_finding *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i].rule, b[i].rule))
+			abort();
+}
+
+static void same_decision(const uint8_t *data, size_t size, json_t *j)
+{
+	const struct kt_config *cfg = kt_policy_fixture();
+
+	for (int m = 0; m < 2; m++) {
+		enum kt_policy_mode mode = m ? KT_POLICY_VALIDATE : KT_POLICY_MUTATE;
+		struct kt_decision a, b;
+		struct kt_err err;
+		enum kt_rc ra = kt_policy_review(cfg, (const char *)data, size, mode, &a, &err);
+		enum kt_rc rb = kt_policy_review_json(cfg, j, mode, &b, &err);
+
+		if (ra != rb)
+			abort();
+		if (!ra) {
+			if (a.allowed != b.allowed || a.code != b.code || a.n_denials != b.n_denials ||
+			    a.n_warnings != b.n_warnings || a.patch.len != b.patch.len ||
+			    memcmp(a.patch.buf, b.patch.buf, a.patch.len))
+				abort();
+			same_findings(a.denials, b.denials, a.n_denials);
+			same_findings(a.warnings, b.warnings, a.n_warnings);
+		}
+		kt_decision_release(&a);
+		kt_decision_release(&b);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct kt_jview view = KT_JVIEW_INIT;
@@ -141,8 +181,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    KT_POLICY_MAX_VALUES, &err) == KT_OK;
 	if (ok != oracle)
 		abort();
-	if (ok)
+	if (ok) {
 		same(j, kt_jview_root(&view), j);
+		same_decision(data, size, j);
+	}
 	json_decref(j);
 	return 0;
 }
