@@ -131,11 +131,6 @@ static inline struct kt_jv kt_jv_first_elem(struct kt_jv arr)
 {
 	return kt_jv_type(arr) == KT_J_ARRAY ? kt_jv_first(arr) : (struct kt_jv){ arr.doc, UINT32_MAX };
 }
-/* The length of the unescaped key of a member value (0 when not one). */
-static inline size_t kt_jv_keylen(struct kt_jv member)
-{
-	return kt_jv_ok(member) && member.i ? member.doc->n[member.i - 1].size : 0;
-}
 /* The first member value of an object only (an array has none). */
 static inline struct kt_jv kt_jv_first_member(struct kt_jv obj)
 {
@@ -143,6 +138,13 @@ static inline struct kt_jv kt_jv_first_member(struct kt_jv obj)
 }
 /* The unescaped key of a member value (len in *len when not NULL), or NULL. */
 const char *kt_jv_key(struct kt_jv member, size_t *len);
+/* The length of the unescaped key of a member value (0 when not one). */
+static inline size_t kt_jv_keylen(struct kt_jv member)
+{
+	size_t len = 0;
+
+	return kt_jv_key(member, &len) ? len : 0;
+}
 
 /*
  * The unescaped string (NUL-terminated; never contains NUL), its length

@@ -21,11 +21,17 @@
 /* obj names an owner of that apiVersion and kind as its controller. */
 static bool controller_ref(const json_t *obj, const char *api_version, const char *kind)
 {
-	kt_each(ref, json_object_get(json_object_get(obj, "metadata"), "ownerReferences"))
-		if (json_is_true(json_object_get(ref.v, "controller")) &&
-		    kt_streq(json_object_get(ref.v, "apiVersion"), api_version) &&
-		    kt_streq(json_object_get(ref.v, "kind"), kind))
+	json_t *refs = json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), *ref;
+	const char *av, *k;
+	size_t i;
+
+	json_array_foreach(refs, i, ref) {
+		av = json_string_value(json_object_get(ref, "apiVersion"));
+		k = json_string_value(json_object_get(ref, "kind"));
+		if (json_is_true(json_object_get(ref, "controller")) && av && k &&
+		    !strcmp(av, api_version) && !strcmp(k, kind))
 			return true;
+	}
 	return false;
 }
 

@@ -27,14 +27,14 @@ bool kt_strv_has(const struct kt_strv *v, const char *s)
 	return false;
 }
 
-const char *kt_vmeta_label(struct kt_jv obj, const char *key)
+const char *kt_meta_label(struct kt_jv obj, const char *key)
 {
-	return kt_vgets(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"), key);
+	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"), key);
 }
 
-const char *kt_vmeta_annotation(struct kt_jv obj, const char *key)
+const char *kt_meta_annotation(struct kt_jv obj, const char *key)
 {
-	return kt_vgets(kt_jv_get(kt_jv_get(obj, "metadata"), "annotations"), key);
+	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "annotations"), key);
 }
 
 const char *kt_policy_flux_service_account(const struct kt_tenant *t)
@@ -57,9 +57,9 @@ bool kt_kube_controller(const struct kt_pctx *c, const char *name)
 	return !strncmp(u, sa, sizeof(sa) - 1) && !strcmp(u + sizeof(sa) - 1, name);
 }
 
-bool kt_vcontroller_ref(struct kt_jv obj, const char *api_version, const char *kind)
+bool kt_controller_ref(struct kt_jv obj, const char *api_version, const char *kind)
 {
-	kt_veach(ref, kt_jv_get(kt_jv_get(obj, "metadata"), "ownerReferences"))
+	kt_each(ref, kt_jv_get(kt_jv_get(obj, "metadata"), "ownerReferences"))
 		if (kt_jv_true(kt_jv_get(ref.v, "controller")) &&
 		    kt_jv_streq(kt_jv_get(ref.v, "apiVersion"), api_version) &&
 		    kt_jv_streq(kt_jv_get(ref.v, "kind"), kind))
@@ -78,14 +78,14 @@ bool kt_acme_solver(const struct kt_pctx *c)
 {
 	static const char prefix[] = "cm-acme-http-solver-";
 	struct kt_jv meta = kt_jv_get(c->obj, "metadata");
-	const char *gen = kt_vgets(meta, "generateName"), *name = kt_vgets(meta, "name");
+	const char *gen = kt_gets(meta, "generateName"), *name = kt_gets(meta, "name");
 
 	return c->platform && c->op == KT_OP_CREATE &&
 	       kt_jv_streq(kt_jv_get(kt_jv_get(meta, "labels"),
 					"acme.cert-manager.io/http01-solver"), "true") &&
 	       ((gen && !strcmp(gen, prefix)) ||
 		(name && !strncmp(name, prefix, sizeof(prefix) - 1))) &&
-	       kt_vcontroller_ref(c->obj, "acme.cert-manager.io/v1", "Challenge");
+	       kt_controller_ref(c->obj, "acme.cert-manager.io/v1", "Challenge");
 }
 
 static bool platform_user(const struct kt_config *cfg, const char *user)
@@ -198,7 +198,7 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 	for (int i = 0; i < 3; i++) {
 		static const char *const names[] = { "name", "generateName", "namespace" };
 
-		if (!kt_vas_string(c, kt_jv_get(meta, names[i]), "metadata.%s", names[i]) &&
+		if (!kt_as_string(c, kt_jv_get(meta, names[i]), "metadata.%s", names[i]) &&
 		    !kt_jv_absent(kt_jv_get(meta, names[i])))
 			return false;
 	}
@@ -223,7 +223,7 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 
 static bool labelled_managed(struct kt_jv o)
 {
-	const char *v = kt_vmeta_label(o, KT_POLICY_MANAGED_BY_KEY);
+	const char *v = kt_meta_label(o, KT_POLICY_MANAGED_BY_KEY);
 
 	return v && !strcmp(v, KT_POLICY_MANAGED_BY_VALUE);
 }
@@ -252,7 +252,7 @@ static void judge(struct kt_pctx *c)
 	if (!object_shape(c, c->obj, "object") || !object_shape(c, c->old, "oldObject"))
 		return;
 	/* the API server refuses a mismatch; `check` must too, with a clear reason */
-	ons = kt_vgets(kt_jv_get(c->obj, "metadata"), "namespace");
+	ons = kt_gets(kt_jv_get(c->obj, "metadata"), "namespace");
 	if (kt_jv_ok(c->obj) && ons && *ons && strcmp(ons, c->ns) && strcmp(c->kind, "Namespace"))
 		kt_pctx_deny(c, "request.namespace-mismatch", "metadata.namespace",
 			     "object names namespace '%s' but belongs to tenant '%s' in namespace "
@@ -348,9 +348,9 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 	char *key;
 
 	if (!*name)
-		name = kt_vgets(kt_jv_get(kt_jv_ok(c->obj) ? c->obj : c->old, "metadata"), "name");
+		name = kt_gets(kt_jv_get(kt_jv_ok(c->obj) ? c->obj : c->old, "metadata"), "name");
 	if (!name)
-		name = kt_vgets(kt_jv_get(c->obj, "metadata"), "generateName");
+		name = kt_gets(kt_jv_get(c->obj, "metadata"), "generateName");
 	if (set_str(&d->uid, uid) || set_str(&d->kind, c->kind) || set_str(&d->namespace, c->ns) ||
 	    set_str(&d->name, name) || set_str(&d->operation, ops[c->op]) ||
 	    set_str(&d->user, user))
@@ -434,21 +434,21 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 		return kt_err_set(err, rc, "request.operation '%.32s' is not CREATE, UPDATE, DELETE "
 					   "or CONNECT", op);
 	v = kt_jv_get(req, "kind");
-	if (!kt_jv_is(v, KT_J_OBJECT) || !kt_vgets(v, "kind"))
+	if (!kt_jv_is(v, KT_J_OBJECT) || !kt_gets(v, "kind"))
 		return kt_err_set(err, rc, "request.kind must be an object with a kind");
-	c.kind = kt_vgets(v, "kind");
-	group = kt_vgets(v, "group");
+	c.kind = kt_gets(v, "kind");
+	group = kt_gets(v, "group");
 	c.group = group ? group : "";
 	v = kt_jv_get(req, "resource");
-	if (kt_jv_is(v, KT_J_OBJECT) && kt_vgets(v, "resource"))
-		res = kt_vgets(v, "resource");
+	if (kt_jv_is(v, KT_J_OBJECT) && kt_gets(v, "resource"))
+		res = kt_gets(v, "resource");
 	ui = kt_jv_get(req, "userInfo");
 	if (!kt_jv_absent(ui)) {
 		groups = kt_jv_get(ui, "groups");
 		if (!kt_jv_is(ui, KT_J_OBJECT) || !(kt_jv_absent(groups) || kt_jv_is(groups, KT_J_ARRAY)))
 			return kt_err_set(err, rc, "request.userInfo is malformed");
-		if (kt_vgets(ui, "username"))
-			user = kt_vgets(ui, "username");
+		if (kt_gets(ui, "username"))
+			user = kt_gets(ui, "username");
 		plat = platform_user(cfg, user);
 		for (i = 0, g = kt_jv_first_elem(groups); kt_jv_ok(g); i++, g = kt_jv_next(g)) {
 			if (!kt_jv_is(g, KT_J_STRING))
@@ -554,8 +554,8 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 	    (rc = kt_json_view(old, &text[1], &view[1], &c.old, err)))
 		goto out;
 	src = kt_jv_ok(c.obj) ? c.obj : c.old;
-	av = kt_vgets(src, "apiVersion");
-	c.kind = kt_vgets(src, "kind");
+	av = kt_gets(src, "apiVersion");
+	c.kind = kt_gets(src, "kind");
 	if (!av || !c.kind) {
 		rc = kt_err_set(err, KT_E_INVALID, "object has no apiVersion or kind");
 		goto out;
@@ -576,7 +576,7 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 	c.mode = mode;
 	c.d = d;
 	if (!*c.group && !strcmp(c.kind, "Namespace")) {
-		const char *n = kt_vgets(kt_jv_get(src, "metadata"), "name");
+		const char *n = kt_gets(kt_jv_get(src, "metadata"), "name");
 
 		ns = n ? n : "";
 	}

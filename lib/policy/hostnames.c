@@ -216,7 +216,7 @@ void kt_hostnames_annotations(struct kt_pctx *c)
 	char path[KT_PCTX_PATH_MAX];
 
 	for (size_t i = 0; i < 2; i++) {
-		const char *v = kt_vmeta_annotation(c->obj, keys[i]);
+		const char *v = kt_meta_annotation(c->obj, keys[i]);
 
 		if (v)
 			judge_host_list(c, v, true,
@@ -260,13 +260,13 @@ static void judge_issuer_ref(struct kt_pctx *c, struct kt_jv spec)
 
 	if (kt_jv_absent(ref))
 		return;
-	if (!kt_jv_is(ref, KT_J_OBJECT) || !kt_vgets(ref, "name")) {
+	if (!kt_jv_is(ref, KT_J_OBJECT) || !kt_gets(ref, "name")) {
 		kt_pctx_deny(c, "request.malformed", "spec.issuerRef", "issuerRef needs a name");
 		return;
 	}
-	judge_issuer(c, kt_vas_string(c, kt_jv_get(ref, "kind"), "spec.issuerRef.kind"),
-		     kt_vas_string(c, kt_jv_get(ref, "group"), "spec.issuerRef.group"),
-		     kt_vgets(ref, "name"), "spec.issuerRef");
+	judge_issuer(c, kt_as_string(c, kt_jv_get(ref, "kind"), "spec.issuerRef.kind"),
+		     kt_as_string(c, kt_jv_get(ref, "group"), "spec.issuerRef.group"),
+		     kt_gets(ref, "name"), "spec.issuerRef");
 }
 
 /* ingress-shim and gateway-shim annotations create Certificates from these */
@@ -274,14 +274,14 @@ static void judge_issuer_annotations(struct kt_pctx *c)
 {
 	const char *v;
 
-	if ((v = kt_vmeta_annotation(c->obj, "cert-manager.io/cluster-issuer")))
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/cluster-issuer")))
 		judge_issuer(c, "ClusterIssuer", NULL, v,
 			     "metadata.annotations[cert-manager.io/cluster-issuer]");
-	if ((v = kt_vmeta_annotation(c->obj, "cert-manager.io/issuer")))
-		judge_issuer(c, kt_vmeta_annotation(c->obj, "cert-manager.io/issuer-kind"),
-			     kt_vmeta_annotation(c->obj, "cert-manager.io/issuer-group"), v,
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/issuer")))
+		judge_issuer(c, kt_meta_annotation(c->obj, "cert-manager.io/issuer-kind"),
+			     kt_meta_annotation(c->obj, "cert-manager.io/issuer-group"), v,
 			     "metadata.annotations[cert-manager.io/issuer]");
-	if ((v = kt_vmeta_annotation(c->obj, "cert-manager.io/common-name")) && *v)
+	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/common-name")) && *v)
 		judge_host(c, v, true, "metadata.annotations[cert-manager.io/common-name]",
 			   "certificate common name");
 }
@@ -317,10 +317,10 @@ static void judge_ingress(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
 		return;
 	}
-	judge_class(c, kt_vas_string(c, kt_jv_get(spec, "ingressClassName"),
+	judge_class(c, kt_as_string(c, kt_jv_get(spec, "ingressClassName"),
 				    "spec.ingressClassName"),
 		    "spec.ingressClassName");
-	judge_class(c, kt_vmeta_annotation(c->obj, "kubernetes.io/ingress.class"),
+	judge_class(c, kt_meta_annotation(c->obj, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
 	if (!kt_jv_absent(kt_jv_get(spec, "defaultBackend")) ||
 	    !kt_jv_absent(kt_jv_get(spec, "backend")))
@@ -329,7 +329,7 @@ static void judge_ingress(struct kt_pctx *c)
 							       : "spec.backend",
 			     "a default backend receives requests for every hostname, including "
 			     "other tenants'; remove it and give each rule a host");
-	kt_veach(rule, kt_vas_list(c, kt_jv_get(spec, "rules"), "spec.rules")) {
+	kt_each(rule, kt_as_list(c, kt_jv_get(spec, "rules"), "spec.rules")) {
 		struct kt_jv host = kt_jv_get(rule.v, "host");
 
 		kt_pctx_path(path, sizeof(path), "spec.rules[%zu].host", rule.i);
@@ -340,7 +340,7 @@ static void judge_ingress(struct kt_pctx *c)
 		else
 			judge_host_value(c, host, true, path, "ingress host");
 	}
-	kt_veach(tls, kt_vas_list(c, kt_jv_get(spec, "tls"), "spec.tls")) {
+	kt_each(tls, kt_as_list(c, kt_jv_get(spec, "tls"), "spec.tls")) {
 		struct kt_jv hosts = kt_jv_get(tls.v, "hosts");
 
 		if (!kt_jv_is(hosts, KT_J_ARRAY) || !kt_jv_size(hosts))
@@ -348,13 +348,13 @@ static void judge_ingress(struct kt_pctx *c)
 				     kt_pctx_path(path, sizeof(path), "spec.tls[%zu].hosts", tls.i),
 				     "a TLS entry without hosts applies to every hostname; list the "
 				     "hosts it serves");
-		kt_veach(h, hosts) {
+		kt_each(h, hosts) {
 			kt_pctx_path(path, sizeof(path), "spec.tls[%zu].hosts[%zu]", tls.i, h.i);
 			judge_host_value(c, h.v, true, path, "TLS host");
 		}
 	}
 	/* annotation values are strings: judge() checked */
-	judge_aliases(c, kt_vmeta_annotation(c->obj, "nginx.ingress.kubernetes.io/server-alias"));
+	judge_aliases(c, kt_meta_annotation(c->obj, "nginx.ingress.kubernetes.io/server-alias"));
 	kt_annotations_ingress(c);
 	judge_issuer_annotations(c);
 }
@@ -386,7 +386,7 @@ static void judge_route(struct kt_pctx *c)
 			     c->kind);
 		return;
 	}
-	kt_veach(h, hosts) {
+	kt_each(h, hosts) {
 		kt_pctx_path(path, sizeof(path), "spec.hostnames[%zu]", h.i);
 		judge_host_value(c, h.v, true, path, "route hostname");
 	}
@@ -405,7 +405,7 @@ static void judge_certificate(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec", "certificate must have a spec object");
 		return;
 	}
-	kt_veach(n, kt_vas_list(c, kt_jv_get(spec, "dnsNames"), "spec.dnsNames")) {
+	kt_each(n, kt_as_list(c, kt_jv_get(spec, "dnsNames"), "spec.dnsNames")) {
 		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
 		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
@@ -415,7 +415,7 @@ static void judge_certificate(struct kt_pctx *c)
 		bool listed = false;
 
 		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
-		kt_veach(n, kt_jv_get(spec, "dnsNames"))
+		kt_each(n, kt_jv_get(spec, "dnsNames"))
 			listed |= kt_jv_is(n.v, KT_J_STRING) && kt_jv_is(cn, KT_J_STRING) &&
 				  !strcasecmp(kt_jv_str(n.v), kt_jv_str(cn));
 		/* cert-manager puts it in the CSR's subject only: csr.c refuses that */
@@ -436,7 +436,7 @@ static void judge_certificate(struct kt_pctx *c)
 	if (!kt_jv_absent(kt_jv_get(spec, "literalSubject")))
 		kt_pctx_deny(c, "hostnames.certificate-san", "spec.literalSubject",
 			     "a literal subject cannot be checked; use commonName");
-	if (kt_vas_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
+	if (kt_as_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -483,7 +483,7 @@ static void judge_csr(struct kt_pctx *c, const char *b64)
 static void judge_certificate_request(struct kt_pctx *c)
 {
 	struct kt_jv spec = kt_jv_get(c->obj, "spec");
-	const char *req = kt_vgets(spec, "request");
+	const char *req = kt_gets(spec, "request");
 
 	if (!kt_jv_is(spec, KT_J_OBJECT) || !req) {
 		kt_pctx_deny(c, "request.malformed", "spec.request",
@@ -491,7 +491,7 @@ static void judge_certificate_request(struct kt_pctx *c)
 		return;
 	}
 	judge_csr(c, req);
-	if (kt_vas_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
+	if (kt_as_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -542,9 +542,9 @@ static void judge_dns_endpoint(struct kt_pctx *c)
 {
 	char path[KT_PCTX_PATH_MAX], where[96];
 
-	struct kt_jv spec = kt_vas_object(c, kt_jv_get(c->obj, "spec"), "spec");
+	struct kt_jv spec = kt_as_object(c, kt_jv_get(c->obj, "spec"), "spec");
 
-	kt_veach(e, kt_vas_list(c, kt_jv_get(spec, "endpoints"), "spec.endpoints")) {
+	kt_each(e, kt_as_list(c, kt_jv_get(spec, "endpoints"), "spec.endpoints")) {
 		struct kt_jv name = kt_jv_get(e.v, "dnsName");
 		const char *s = kt_jv_str(name);
 		size_t skip = s ? underscore_labels(s) : 0;

@@ -207,7 +207,7 @@ static bool old_has_image(const struct kt_podref *p, const char *image)
 	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
 
 	for (size_t l = 0; kt_jv_ok(p->old_spec) && l < 3; l++)
-		kt_veach(ct, kt_jv_get(p->old_spec, lists[l]))
+		kt_each(ct, kt_jv_get(p->old_spec, lists[l]))
 			if (kt_jv_streq(kt_jv_get(ct.v, "image"), image))
 				return true;
 	return false;
@@ -252,14 +252,14 @@ void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 	if (!c->t->image_registries.n || p->solver)
 		return;
 	for (size_t l = 0; l < 3; l++) {
-		kt_veach(ct, kt_vas_list(c, kt_jv_get(p->spec, lists[l]), "%s.%s", p->base,
+		kt_each(ct, kt_as_list(c, kt_jv_get(p->spec, lists[l]), "%s.%s", p->base,
 				       lists[l])) {
 			kt_pctx_path(path, sizeof(path), "%s.%s[%zu].image", p->base, lists[l], ct.i);
 			judge_image(c, p, kt_jv_get(ct.v, "image"), path);
 		}
 	}
 	/* image volumes (Kubernetes 1.31+) pull images too */
-	kt_veach(vol, kt_vas_list(c, kt_jv_get(p->spec, "volumes"), "%s.volumes", p->base)) {
+	kt_each(vol, kt_as_list(c, kt_jv_get(p->spec, "volumes"), "%s.volumes", p->base)) {
 		struct kt_jv iv = kt_jv_get(vol.v, "image");
 
 		if (!kt_jv_absent(iv)) {

@@ -33,7 +33,7 @@ bool kt_managed_exempt(const struct kt_pctx *c)
 
 static bool is_managed(struct kt_jv o)
 {
-	const char *v = kt_vmeta_label(o, KT_POLICY_MANAGED_BY_KEY);
+	const char *v = kt_meta_label(o, KT_POLICY_MANAGED_BY_KEY);
 
 	return v && !strcmp(v, KT_POLICY_MANAGED_BY_VALUE);
 }
@@ -153,10 +153,10 @@ void kt_managed_judge(struct kt_pctx *c)
 			     "the label %s=%s marks objects of the platform; remove it",
 			     KT_POLICY_MANAGED_BY_KEY, KT_POLICY_MANAGED_BY_VALUE);
 	if (c->op == KT_OP_CREATE && strcmp(c->kind, "Namespace")) {
-		const char *name = kt_vgets(kt_jv_get(c->obj, "metadata"), "name");
+		const char *name = kt_gets(kt_jv_get(c->obj, "metadata"), "name");
 
 		if (!name)
-			name = kt_vgets(kt_jv_get(c->obj, "metadata"), "generateName");
+			name = kt_gets(kt_jv_get(c->obj, "metadata"), "generateName");
 		if (reserved_name(name))
 			kt_pctx_deny(c, "managed.reserved-name", "metadata.name",
 				     "the name '%s' is reserved for objects of the platform; choose "
@@ -178,7 +178,7 @@ void kt_managed_judge(struct kt_pctx *c)
 static void judge_calico(struct kt_pctx *c)
 {
 	struct kt_jv spec = kt_jv_get(c->obj, "spec"), order = kt_jv_get(spec, "order");
-	const char *tier = kt_vas_string(c, kt_jv_get(spec, "tier"), "spec.tier");
+	const char *tier = kt_as_string(c, kt_jv_get(spec, "tier"), "spec.tier");
 
 	if (!kt_jv_absent(order) && !kt_jv_is(order, KT_J_NUMBER))
 		kt_pctx_deny(c, "request.malformed", "spec.order", "order must be a number");
@@ -209,7 +209,7 @@ static void judge_ref_ns(struct kt_pctx *c, struct kt_jv ref, const char *path)
 		kt_pctx_deny(c, "request.malformed", rp, "%s must be an object", rp);
 		return;
 	}
-	ns = kt_vas_string(c, kt_jv_get(ref, "namespace"), "%s", path);
+	ns = kt_as_string(c, kt_jv_get(ref, "namespace"), "%s", path);
 
 	if (ns && *ns && strcmp(ns, c->ns))
 		kt_pctx_deny(c, "flux.cross-namespace-ref", path,
@@ -221,7 +221,7 @@ static void judge_ref_ns(struct kt_pctx *c, struct kt_jv ref, const char *path)
 static void judge_flux(struct kt_pctx *c, bool helm)
 {
 	struct kt_jv spec = kt_jv_get(c->obj, "spec");
-	const char *sa = kt_vgets(spec, "serviceAccountName");
+	const char *sa = kt_gets(spec, "serviceAccountName");
 	const char *want = kt_policy_flux_service_account(c->t);
 	char path[KT_PCTX_PATH_MAX], q[96];
 
@@ -242,13 +242,13 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 	} else {
 		judge_ref_ns(c, kt_jv_get(spec, "sourceRef"), "spec.sourceRef.namespace");
 	}
-	kt_veach(dep, kt_vas_list(c, kt_jv_get(spec, "dependsOn"), "spec.dependsOn")) {
+	kt_each(dep, kt_as_list(c, kt_jv_get(spec, "dependsOn"), "spec.dependsOn")) {
 		kt_pctx_path(path, sizeof(path), "spec.dependsOn[%zu].namespace", dep.i);
 		judge_ref_ns(c, dep.v, path);
 	}
 	for (int k = 0; k < (helm ? 2 : 1); k++) {
 		const char *field = k ? "storageNamespace" : "targetNamespace";
-		const char *v = kt_vas_string(c, kt_jv_get(spec, field), "spec.%s", field);
+		const char *v = kt_as_string(c, kt_jv_get(spec, field), "spec.%s", field);
 
 		if (v && *v && strcmp(v, c->ns))
 			kt_pctx_deny(c, "flux.target-namespace",
@@ -286,7 +286,7 @@ static void judge_flux_refs(struct kt_pctx *c, const char *field, bool list)
 		judge_ref_ns(c, v, kt_pctx_path(path, sizeof(path), "spec.%s.namespace", field));
 		return;
 	}
-	kt_veach(ref, v) {
+	kt_each(ref, v) {
 		kt_pctx_path(path, sizeof(path), "spec.%s[%zu].namespace", field, ref.i);
 		judge_ref_ns(c, ref.v, path);
 	}

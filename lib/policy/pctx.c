@@ -106,49 +106,7 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s)
 }
 
 /* A wrong JSON type where a rule reads: the rule would read nothing, so deny. */
-static void wrong_type(struct kt_pctx *c, const json_t *v, const char *want, const char *fmt,
-		       va_list ap)
-{
-	static const char *const types[] = { "an object", "a list",    "a string", "an integer",
-					     "a number",  "true",      "false",    "null" };
-	char path[KT_PCTX_PATH_MAX];
-
-	vsnprintf(path, sizeof(path), fmt, ap);
-	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want,
-		     types[json_typeof(v)]);
-}
-
-#define AS(test, want, result)                         \
-	do {                                           \
-		va_list ap;                            \
-		if (kt_absent(v) || (test))            \
-			return (result);               \
-		va_start(ap, fmt);                     \
-		wrong_type(c, v, want, fmt, ap);       \
-		va_end(ap);                            \
-		return NULL;                           \
-	} while (0)
-
-json_t *kt_as_list(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	AS(json_is_array(v), "a list", kt_absent(v) ? NULL : v);
-}
-
-json_t *kt_as_object(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	AS(json_is_object(v), "an object", kt_absent(v) ? NULL : v);
-}
-
-const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	AS(json_is_string(v), "a string", json_string_value(v));
-}
-
-#undef AS
-
-/* ---- the same on the view ---- */
-
-static void vwrong_type(struct kt_pctx *c, struct kt_jv v, const char *want, const char *fmt,
+static void wrong_type(struct kt_pctx *c, struct kt_jv v, const char *want, const char *fmt,
 			va_list ap)
 {
 	static const char *const types[] = { [KT_J_NULL] = "null", [KT_J_FALSE] = "false",
@@ -165,52 +123,40 @@ static void vwrong_type(struct kt_pctx *c, struct kt_jv v, const char *want, con
 	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want, t);
 }
 
-#define VAS(test, want, result, fail)                  \
+#define AS(test, want, result, fail)                  \
 	do {                                           \
 		va_list ap;                            \
 		if (kt_jv_absent(v) || (test))         \
 			return (result);               \
 		va_start(ap, fmt);                     \
-		vwrong_type(c, v, want, fmt, ap);      \
+		wrong_type(c, v, want, fmt, ap);      \
 		va_end(ap);                            \
 		return (fail);                         \
 	} while (0)
 
-struct kt_jv kt_vas_list(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+struct kt_jv kt_as_list(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 {
 	struct kt_jv none = { v.doc, UINT32_MAX };
 
-	VAS(kt_jv_is(v, KT_J_ARRAY), "a list", kt_jv_absent(v) ? none : v, none);
+	AS(kt_jv_is(v, KT_J_ARRAY), "a list", kt_jv_absent(v) ? none : v, none);
 }
 
-struct kt_jv kt_vas_object(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+struct kt_jv kt_as_object(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 {
 	struct kt_jv none = { v.doc, UINT32_MAX };
 
-	VAS(kt_jv_is(v, KT_J_OBJECT), "an object", kt_jv_absent(v) ? none : v, none);
+	AS(kt_jv_is(v, KT_J_OBJECT), "an object", kt_jv_absent(v) ? none : v, none);
 }
 
-const char *kt_vas_string(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+const char *kt_as_string(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 {
-	VAS(kt_jv_is(v, KT_J_STRING), "a string", kt_jv_str(v), NULL);
+	AS(kt_jv_is(v, KT_J_STRING), "a string", kt_jv_str(v), NULL);
 }
 
-bool kt_vas_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
+bool kt_as_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 {
-	VAS(kt_jv_is(v, KT_J_TRUE) || kt_jv_is(v, KT_J_FALSE), "true or false", kt_jv_true(v),
+	AS(kt_jv_is(v, KT_J_TRUE) || kt_jv_is(v, KT_J_FALSE), "true or false", kt_jv_true(v),
 	    false);
 }
 
-#undef VAS
-
-bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (kt_absent(v) || json_is_boolean(v))
-		return json_is_true(v);
-	va_start(ap, fmt);
-	wrong_type(c, v, "true or false", fmt, ap);
-	va_end(ap);
-	return false;
-}
+#undef AS

@@ -85,7 +85,7 @@ static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv req, char *buf,
 				      size_t size)
 {
-	const char *op = kt_vgets(req, "operator");
+	const char *op = kt_gets(req, "operator");
 	struct kt_jv values = kt_jv_get(req, "values");
 	char q[80];
 
@@ -99,7 +99,7 @@ static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv req,
 	}
 	if (!kt_jv_size(values))
 		return "has no values";
-	kt_veach(v, values) {
+	kt_each(v, values) {
 		if (!kt_jv_streq(v.v, c->t->node_pool)) {
 			snprintf(buf, size, "matches node pool '%s' but tenant '%s' may only use '%s'",
 				 kt_pctx_q(q, sizeof(q), kt_jv_str_or(v.v, "?")), c->t->name,
@@ -140,7 +140,7 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 		malformed(c, TPATH, "node affinity terms must be a list");
 		return;
 	}
-	kt_veach(term, terms) {
+	kt_each(term, terms) {
 		struct kt_jv sel = required ? term.v : kt_jv_get(term.v, "preference");
 
 		if (!kt_jv_is(sel, KT_J_OBJECT)) {
@@ -149,7 +149,7 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 			continue;
 		}
 		if (required &&
-		    kt_jv_size(kt_vas_list(c, kt_jv_get(sel, "matchFields"),
+		    kt_jv_size(kt_as_list(c, kt_jv_get(sel, "matchFields"),
 					       "%s[%zu].matchFields", TPATH, term.i)) &&
 		    !(p->daemon && daemon_node_term(sel)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
@@ -158,10 +158,10 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 				     "%s pins nodes by name with matchFields; remove it: pods of "
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
-		kt_veach(req, kt_vas_list(c, kt_jv_get(sel, "matchExpressions"),
+		kt_each(req, kt_as_list(c, kt_jv_get(sel, "matchExpressions"),
 					"%s[%zu]%s.matchExpressions", TPATH, term.i,
 					required ? "" : ".preference")) {
-			const char *key = kt_vgets(req.v, "key"), *esc;
+			const char *key = kt_gets(req.v, "key"), *esc;
 
 #define EPATH kt_pctx_path(path, sizeof(path), "%s[%zu]%s.matchExpressions[%zu]", TPATH, \
 			   term.i, required ? "" : ".preference", req.i)
@@ -194,9 +194,9 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 	char path[KT_PCTX_PATH_MAX], q[80];
 	unsigned l;
 
-	pa = kt_vas_object(c, pa, "%s.affinity.%s", p->base, which);
+	pa = kt_as_object(c, pa, "%s.affinity.%s", p->base, which);
 	for (l = 0; l < 2; l++) {
-		kt_veach(term, kt_vas_list(c, kt_jv_get(pa, lists[l]), "%s.affinity.%s.%s",
+		kt_each(term, kt_as_list(c, kt_jv_get(pa, lists[l]), "%s.affinity.%s.%s",
 					 p->base, which, lists[l])) {
 			struct kt_jv t = l ? kt_jv_get(term.v, "podAffinityTerm") : term.v;
 			struct kt_jv sel = kt_jv_get(t, "namespaceSelector");
@@ -218,7 +218,7 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 				malformed(c, APATH, "pod affinity term must be an object");
 				continue;
 			}
-			kt_veach(ns, kt_vas_list(c, kt_jv_get(t, "namespaces"), "%s.namespaces",
+			kt_each(ns, kt_as_list(c, kt_jv_get(t, "namespaces"), "%s.namespaces",
 					       APATH)) {
 				if (kt_jv_streq(ns.v, c->ns))
 					continue;
@@ -248,10 +248,10 @@ static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 			  "affinity must be an object");
 		return;
 	}
-	na = kt_vas_object(c, kt_jv_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity",
+	na = kt_as_object(c, kt_jv_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity",
 			  p->base);
 	judge_terms(c, p,
-		    kt_jv_get(kt_vas_object(c, kt_jv_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
+		    kt_jv_get(kt_as_object(c, kt_jv_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
 						 "%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
 						 p->base),
 				    "nodeSelectorTerms"),
@@ -295,7 +295,7 @@ static const char *system_taint(const struct kt_pctx *c, const char *key, const 
 
 static bool has_toleration(struct kt_jv tols, struct kt_jv t)
 {
-	kt_veach(o, tols)
+	kt_each(o, tols)
 		if (kt_jv_equal(o.v, t))
 			return true;
 	return false;
@@ -315,7 +315,7 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 			  "tolerations must be a list");
 		return;
 	}
-	kt_veach(t, tols) {
+	kt_each(t, tols) {
 		const char *key, *op, *value, *effect, *sys;
 
 #define TOLPATH kt_pctx_path(path, sizeof(path), "%s.tolerations[%zu]", p->base, t.i)
@@ -326,10 +326,10 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 		/* UPDATE: only tolerations the request adds are the sender's choice */
 		if (kt_jv_ok(old) && has_toleration(old, t.v))
 			continue;
-		key = kt_vgets(t.v, "key");
-		op = kt_vgets(t.v, "operator");
-		value = kt_vgets(t.v, "value");
-		effect = kt_vgets(t.v, "effect");
+		key = kt_gets(t.v, "key");
+		op = kt_gets(t.v, "operator");
+		value = kt_gets(t.v, "value");
+		effect = kt_gets(t.v, "effect");
 		key = key ? key : "";
 		op = op && *op ? op : "Equal";
 		if (strcmp(op, "Equal") && strcmp(op, "Exists")) {
@@ -446,7 +446,7 @@ static void judge_mutated(struct kt_pctx *c, const struct kt_podref *p)
 			     "%s lacks nodeSelector '%s: %s', which the mutating webhook adds; "
 			     "check that it is installed",
 			     p->what, c->pool_key, c->t->node_pool);
-	kt_veach(t, kt_jv_get(p->spec, "tolerations"))
+	kt_each(t, kt_jv_get(p->spec, "tolerations"))
 		tol = tol || is_pool_toleration(c, t.v);
 	if (!tol)
 		kt_pctx_warn(c, "placement.missing-pool-toleration",
@@ -489,7 +489,7 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 
 static bool is_pool_toleration(const struct kt_pctx *c, struct kt_jv t)
 {
-	const char *op = kt_vgets(t, "operator"), *effect = kt_vgets(t, "effect");
+	const char *op = kt_gets(t, "operator"), *effect = kt_gets(t, "effect");
 
 	return kt_jv_streq(kt_jv_get(t, "key"), c->pool_key) && (!op || !strcmp(op, "Equal")) &&
 	       kt_jv_streq(kt_jv_get(t, "value"), c->t->node_pool) &&
@@ -537,7 +537,7 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 			kt_patch_add(c, ptr, 3, cfg_str(c->t->node_pool));
 		}
 	}
-	kt_veach(t, tols)
+	kt_each(t, tols)
 		found = found || is_pool_toleration(c, t.v);
 	if (!found) {
 		const char *whole[] = { "spec", "tolerations" }, *end[] = { "spec", "tolerations", "-" };

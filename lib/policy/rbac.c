@@ -48,12 +48,12 @@ static bool own_user(const struct kt_pctx *c, const char *u)
 
 static bool own_subject(const struct kt_pctx *c, const char *kind, struct kt_jv s)
 {
-	const char *name = kt_vgets(s, "name"), *ns;
+	const char *name = kt_gets(s, "name"), *ns;
 
 	if (!name || !*name)
 		return false;
 	if (!strcmp(kind, "ServiceAccount")) {
-		ns = kt_vgets(s, "namespace");
+		ns = kt_gets(s, "namespace");
 		return !ns || !*ns || !strcmp(ns, c->ns);
 	}
 	if (!strcmp(kind, "Group"))
@@ -65,8 +65,8 @@ static void judge_subjects(struct kt_pctx *c, struct kt_jv subjects)
 {
 	char path[KT_PCTX_PATH_MAX], q1[96], q2[64];
 
-	kt_veach(s, subjects) {
-		const char *kind = kt_vgets(s.v, "kind");
+	kt_each(s, subjects) {
+		const char *kind = kt_gets(s.v, "kind");
 
 		if (own_subject(c, kind ? kind : "", s.v))
 			continue;
@@ -75,9 +75,9 @@ static void judge_subjects(struct kt_pctx *c, struct kt_jv subjects)
 			     "%s '%s'%s%s is not of tenant '%s': a tenant's RoleBindings may bind only "
 			     "the service accounts of namespace '%s' and the tenant's groups",
 			     kind ? kt_pctx_q(q2, sizeof(q2), kind) : "subject",
-			     kt_pctx_q(q1, sizeof(q1), kt_vgets(s.v, "name")),
-			     kt_vgets(s.v, "namespace") ? " of namespace " : "",
-			     kt_vgets(s.v, "namespace") ? kt_vgets(s.v, "namespace") : "", c->t->name,
+			     kt_pctx_q(q1, sizeof(q1), kt_gets(s.v, "name")),
+			     kt_gets(s.v, "namespace") ? " of namespace " : "",
+			     kt_gets(s.v, "namespace") ? kt_gets(s.v, "namespace") : "", c->t->name,
 			     c->ns);
 	}
 }
@@ -85,7 +85,7 @@ static void judge_subjects(struct kt_pctx *c, struct kt_jv subjects)
 static void judge_role_ref(struct kt_pctx *c, struct kt_jv ref)
 {
 	static const char *const bindable[] = { "admin", "edit", "view", KT_POLICY_TENANT_ROLE };
-	const char *kind = kt_vgets(ref, "kind"), *name = kt_vgets(ref, "name");
+	const char *kind = kt_gets(ref, "kind"), *name = kt_gets(ref, "name");
 	char q[96];
 
 	if (kind && !strcmp(kind, "Role"))

@@ -39,7 +39,7 @@ static void judge_service(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec", "service spec must be an object");
 		return;
 	}
-	type = kt_vgets(spec, "type");
+	type = kt_gets(spec, "type");
 	if (!kt_jv_absent(kt_jv_get(spec, "type")) && !type) {
 		kt_pctx_deny(c, "request.malformed", "spec.type", "service type must be a string");
 	} else if (type && !strcmp(type, "NodePort")) {

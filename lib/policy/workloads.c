@@ -107,7 +107,7 @@ static void judge_pod(struct kt_pctx *c)
 	}
 	p.daemon = c->op == KT_OP_CREATE && c->t->allow_daemonsets &&
 		   kt_kube_controller(c, "daemon-set-controller") &&
-		   kt_vcontroller_ref(c->obj, "apps/v1", "DaemonSet");
+		   kt_controller_ref(c->obj, "apps/v1", "DaemonSet");
 	p.solver = kt_acme_solver(c);
 	judge_podlike(c, &p);
 	if (c->op == KT_OP_CREATE && c->mode == KT_POLICY_MUTATE && !c->d->n_denials)
@@ -143,7 +143,7 @@ static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
 	const char *pool = c->t->node_pool;
 	bool tol = false;
 
-	kt_veach(t, kt_jv_get(p->spec, "tolerations"))
+	kt_each(t, kt_jv_get(p->spec, "tolerations"))
 		tol = tol || (kt_jv_streq(kt_jv_get(t.v, "key"), c->pool_key) &&
 			      kt_jv_streq(kt_jv_get(t.v, "value"), pool));
 	if (kt_jv_streq(kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key), pool) &&
