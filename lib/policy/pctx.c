@@ -123,15 +123,15 @@ static void wrong_type(struct kt_pctx *c, struct kt_jv v, const char *want, cons
 	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want, t);
 }
 
-#define AS(test, want, result, fail)                  \
-	do {                                           \
-		va_list ap;                            \
-		if (kt_jv_absent(v) || (test))         \
-			return (result);               \
-		va_start(ap, fmt);                     \
-		wrong_type(c, v, want, fmt, ap);      \
-		va_end(ap);                            \
-		return (fail);                         \
+#define AS(test, want, result, fail)                    \
+	do {                                            \
+		va_list ap;                             \
+		if (kt_jv_absent(v) || (test))          \
+			return (result);                \
+		va_start(ap, fmt);                      \
+		wrong_type(c, v, want, fmt, ap);        \
+		va_end(ap);                             \
+		return (fail);                          \
 	} while (0)
 
 struct kt_jv kt_as_list(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
