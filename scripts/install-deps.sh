@@ -6,6 +6,8 @@ pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfyaml-dev libyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libgnutls28-dev libcjose-dev
 	libcurl4-openssl-dev libcmocka-dev
+	# the read-only JSON view of the decision path (header-only tokenizer)
+	libjsmn-dev
 	bats jq curl openssl man-db nginx-light wrk time
 	python3-jsonschema python3-yaml
 	# make lint: the format check and the static analyser

@@ -27,6 +27,18 @@ json_t *kt_json_text(const char *s, size_t len, size_t max);
 enum kt_rc kt_json_dump(const json_t *v, struct kt_buf *out);
 
 /*
+ * A view (kt/jview.h) of a tree decoded elsewhere (YAML read by `check`
+ * and `audit`), through its JSON text, which text keeps for as long as
+ * the view is read.  j of any type, or NULL (then *out is absent); the
+ * limits are the decision path's (kt/policy.h).  KT_E_PARSE when over
+ * them, KT_E_NOMEM.
+ */
+struct kt_jview;
+struct kt_jv;
+enum kt_rc kt_json_view(json_t *j, struct kt_buf *text, struct kt_jview *v, struct kt_jv *out,
+			struct kt_err *err);
+
+/*
  * Between begin and end, this thread's jansson allocations come from one
  * per-thread block (lib/util/json_arena.c) and are all taken back at end:
  * for trees built and freed in between, such as a decoded review.  A value

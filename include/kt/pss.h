@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
+#include "kt/jview.h"
 #include "kt/err.h"
 
 enum kt_pss_level {
@@ -62,6 +63,9 @@ struct kt_pss_result {
  *  - A minor newer than KT_PSS_LATEST_MINOR evaluates as the newest policy,
  *    as upstream clamps to its newest registered version.
  */
+enum kt_rc kt_pss_evaluate_view(const struct kt_pss_policy *pol, struct kt_jv pod_metadata,
+				struct kt_jv pod_spec, struct kt_pss_result *res);
+/* The same for a tree decoded elsewhere (through its JSON text and a view). */
 enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata, json_t *pod_spec,
 			   struct kt_pss_result *res);
 void kt_pss_result_release(struct kt_pss_result *res);

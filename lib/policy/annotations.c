@@ -503,13 +503,13 @@ static bool ends_with(const char *s, const char *suffix)
 
 void kt_annotations_ingress(struct kt_pctx *c)
 {
-	json_t *ann = json_object_get(json_object_get(c->obj, "metadata"), "annotations"), *a;
+	struct kt_jv ann = kt_jv_get(kt_jv_get(c->obj, "metadata"), "annotations"), a;
 	char path[KT_PCTX_PATH_MAX], q[96], cn[40];
 	const char *key;
 
 	/* annotation values are strings: judge() checked */
-	json_object_foreach(ann, key, a) {
-		const char *v = json_string_value(a), *name = key + sizeof(NGINX_PREFIX) - 1, *bad;
+	for (a = kt_jv_first(ann); kt_jv_ok(a) && (key = kt_jv_key(a, NULL)); a = kt_jv_next(a)) {
+		const char *v = kt_jv_str(a), *name = key + sizeof(NGINX_PREFIX) - 1, *bad;
 		const struct ann_rule *r;
 
 		kt_pctx_path(path, sizeof(path), "metadata.annotations[%s]",

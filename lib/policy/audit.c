@@ -18,6 +18,23 @@
  * judges these by who writes them (docs/controllers.md); a dump does not
  * say, so they are attributed by their controller, like the rest.
  */
+/* obj names an owner of that apiVersion and kind as its controller. */
+static bool controller_ref(const json_t *obj, const char *api_version, const char *kind)
+{
+	json_t *refs = json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), *ref;
+	const char *av, *k;
+	size_t i;
+
+	json_array_foreach(refs, i, ref) {
+		av = json_string_value(json_object_get(ref, "apiVersion"));
+		k = json_string_value(json_object_get(ref, "kind"));
+		if (json_is_true(json_object_get(ref, "controller")) && av && k &&
+		    !strcmp(av, api_version) && !strcmp(k, kind))
+			return true;
+	}
+	return false;
+}
+
 static bool controller_written(json_t *o, const char *kind)
 {
 	json_t *labels = json_object_get(json_object_get(o, "metadata"), "labels");
@@ -26,11 +43,11 @@ static bool controller_written(json_t *o, const char *kind)
 	const char *skip = json_string_value(json_object_get(labels,
 							     "endpointslice.kubernetes.io/skip-mirror"));
 
-	if (!strcmp(kind, "Order") && kt_controller_ref(o, "cert-manager.io/v1", "CertificateRequest"))
+	if (!strcmp(kind, "Order") && controller_ref(o, "cert-manager.io/v1", "CertificateRequest"))
 		return true;
 	/* Challenges of an Order; solver objects of a Challenge (as the webhook reads them) */
-	if (kt_controller_ref(o, "acme.cert-manager.io/v1", "Order") ||
-	    kt_controller_ref(o, "acme.cert-manager.io/v1", "Challenge"))
+	if (controller_ref(o, "acme.cert-manager.io/v1", "Order") ||
+	    controller_ref(o, "acme.cert-manager.io/v1", "Challenge"))
 		return true;
 	if (!strcmp(kind, "EndpointSlice"))
 		return mb && (!strcmp(mb, "endpointslice-controller.k8s.io") ||

@@ -17,155 +17,6 @@
 #include "kt/json.h"
 #include "internal.h"
 
-/* ---- findings ---- */
-
-/*
- * A copy safe for any output: control characters and bytes that are not
- * valid UTF-8 (a CSR's names are raw bytes; a message may cut a sequence)
- * become '?', so responses and logs stay valid JSON and one line.
- */
-static char *dup_clean(const char *s)
-{
-	char *r = strdup(s);
-
-	if (r)
-		kt_clean_text(r);
-	return r;
-}
-
-static void add_finding(struct kt_pctx *c, bool denial, const char *rule, const char *path,
-			const char *fmt, va_list ap)
-{
-	struct kt_finding **v = denial ? &c->d->denials : &c->d->warnings;
-	size_t *n = denial ? &c->d->n_denials : &c->d->n_warnings;
-	char msg[KT_PCTX_MSG_MAX];
-	struct kt_finding *f, *nv;
-
-	if (*n >= KT_POLICY_MAX_FINDINGS) {
-		if (denial)
-			c->dropped_denials++;
-		else
-			c->dropped_warnings++;
-		return;
-	}
-	/* grow by powers of two: at most log2(KT_POLICY_MAX_FINDINGS) reallocs */
-	if (!(*n & (*n - 1)) || !*n) {
-		nv = realloc(*v, (*n ? *n * 2 : 2) * sizeof(**v));
-		if (!nv) {
-			c->rc = KT_E_NOMEM;
-			return;
-		}
-		*v = nv;
-	}
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	f = &(*v)[*n];
-	f->rule = strdup(rule);
-	f->message = dup_clean(msg);
-	f->path = path ? dup_clean(path) : NULL;
-	(*n)++;
-	if (!f->rule || !f->message || (path && !f->path))
-		c->rc = KT_E_NOMEM;
-}
-
-void kt_pctx_deny(struct kt_pctx *c, const char *rule, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_finding(c, true, rule, path, fmt, ap);
-	va_end(ap);
-}
-
-void kt_pctx_warn(struct kt_pctx *c, const char *rule, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_finding(c, false, rule, path, fmt, ap);
-	va_end(ap);
-}
-
-const char *kt_pctx_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return buf;
-}
-
-const char *kt_pctx_q(char *buf, size_t size, const char *s)
-{
-	size_t n;
-
-	if (!s)
-		s = "";
-	n = strlen(s);
-	if (n < size) {
-		memcpy(buf, s, n + 1);
-	} else if (size > 4) {
-		memcpy(buf, s, size - 4);
-		memcpy(buf + size - 4, "...", 4);
-	} else if (size) {
-		buf[0] = '\0';
-	}
-	return buf;
-}
-
-/* A wrong JSON type where a rule reads: the rule would read nothing, so deny. */
-static void wrong_type(struct kt_pctx *c, const json_t *v, const char *want, const char *fmt,
-		       va_list ap)
-{
-	static const char *const types[] = { "an object", "a list",    "a string", "an integer",
-					     "a number",  "true",      "false",    "null" };
-	char path[KT_PCTX_PATH_MAX];
-
-	vsnprintf(path, sizeof(path), fmt, ap);
-	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want,
-		     types[json_typeof(v)]);
-}
-
-#define AS(test, want, result)                         \
-	do {                                           \
-		va_list ap;                            \
-		if (kt_absent(v) || (test))            \
-			return (result);               \
-		va_start(ap, fmt);                     \
-		wrong_type(c, v, want, fmt, ap);       \
-		va_end(ap);                            \
-		return NULL;                           \
-	} while (0)
-
-json_t *kt_as_list(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	AS(json_is_array(v), "a list", kt_absent(v) ? NULL : v);
-}
-
-json_t *kt_as_object(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	AS(json_is_object(v), "an object", kt_absent(v) ? NULL : v);
-}
-
-const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	AS(json_is_string(v), "a string", json_string_value(v));
-}
-
-#undef AS
-
-bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (kt_absent(v) || json_is_boolean(v))
-		return json_is_true(v);
-	va_start(ap, fmt);
-	wrong_type(c, v, "true or false", fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 bool kt_strv_has(const struct kt_strv *v, const char *s)
 {
 	size_t i;
@@ -176,14 +27,14 @@ bool kt_strv_has(const struct kt_strv *v, const char *s)
 	return false;
 }
 
-const char *kt_meta_label(const json_t *obj, const char *key)
+const char *kt_meta_label(struct kt_jv obj, const char *key)
 {
-	return kt_gets(json_object_get(json_object_get(obj, "metadata"), "labels"), key);
+	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"), key);
 }
 
-const char *kt_meta_annotation(const json_t *obj, const char *key)
+const char *kt_meta_annotation(struct kt_jv obj, const char *key)
 {
-	return kt_gets(json_object_get(json_object_get(obj, "metadata"), "annotations"), key);
+	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "annotations"), key);
 }
 
 const char *kt_policy_flux_service_account(const struct kt_tenant *t)
@@ -206,12 +57,12 @@ bool kt_kube_controller(const struct kt_pctx *c, const char *name)
 	return !strncmp(u, sa, sizeof(sa) - 1) && !strcmp(u + sizeof(sa) - 1, name);
 }
 
-bool kt_controller_ref(const json_t *obj, const char *api_version, const char *kind)
+bool kt_controller_ref(struct kt_jv obj, const char *api_version, const char *kind)
 {
-	kt_each(ref, json_object_get(json_object_get(obj, "metadata"), "ownerReferences"))
-		if (json_is_true(json_object_get(ref.v, "controller")) &&
-		    kt_streq(json_object_get(ref.v, "apiVersion"), api_version) &&
-		    kt_streq(json_object_get(ref.v, "kind"), kind))
+	kt_each(ref, kt_jv_get(kt_jv_get(obj, "metadata"), "ownerReferences"))
+		if (kt_jv_true(kt_jv_get(ref.v, "controller")) &&
+		    kt_jv_streq(kt_jv_get(ref.v, "apiVersion"), api_version) &&
+		    kt_jv_streq(kt_jv_get(ref.v, "kind"), kind))
 			return true;
 	return false;
 }
@@ -226,11 +77,11 @@ bool kt_controller_ref(const json_t *obj, const char *api_version, const char *k
 bool kt_acme_solver(const struct kt_pctx *c)
 {
 	static const char prefix[] = "cm-acme-http-solver-";
-	json_t *meta = json_object_get(c->obj, "metadata");
+	struct kt_jv meta = kt_jv_get(c->obj, "metadata");
 	const char *gen = kt_gets(meta, "generateName"), *name = kt_gets(meta, "name");
 
 	return c->platform && c->op == KT_OP_CREATE &&
-	       kt_streq(json_object_get(json_object_get(meta, "labels"),
+	       kt_jv_streq(kt_jv_get(kt_jv_get(meta, "labels"),
 					"acme.cert-manager.io/http01-solver"), "true") &&
 	       ((gen && !strcmp(gen, prefix)) ||
 		(name && !strncmp(name, prefix, sizeof(prefix) - 1))) &&
@@ -321,24 +172,24 @@ static bool parse_op(const char *s, enum kt_op *op)
 }
 
 /* The shape every Kubernetes object must have before any rule reads it. */
-static bool object_shape(struct kt_pctx *c, json_t *o, const char *which)
+static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 {
-	json_t *meta, *labels, *ann, *m;
+	struct kt_jv meta, labels, ann, m;
 	const char *k;
 
-	if (!o)
+	if (!kt_jv_ok(o))
 		return true;
-	if (!json_is_object(o)) {
+	if (!kt_jv_is(o, KT_J_OBJECT)) {
 		kt_pctx_deny(c, "request.malformed", which, "%s is not a JSON object", which);
 		return false;
 	}
-	meta = json_object_get(o, "metadata");
-	if (kt_absent(meta))
+	meta = kt_jv_get(o, "metadata");
+	if (kt_jv_absent(meta))
 		return true;
-	labels = json_object_get(meta, "labels");
-	ann = json_object_get(meta, "annotations");
-	if (!json_is_object(meta) || !(kt_absent(labels) || json_is_object(labels)) ||
-	    !(kt_absent(ann) || json_is_object(ann))) {
+	labels = kt_jv_get(meta, "labels");
+	ann = kt_jv_get(meta, "annotations");
+	if (!kt_jv_is(meta, KT_J_OBJECT) || !(kt_jv_absent(labels) || kt_jv_is(labels, KT_J_OBJECT)) ||
+	    !(kt_jv_absent(ann) || kt_jv_is(ann, KT_J_OBJECT))) {
 		kt_pctx_deny(c, "request.malformed", "metadata",
 			     "%s metadata, labels and annotations must be objects", which);
 		return false;
@@ -347,14 +198,14 @@ static bool object_shape(struct kt_pctx *c, json_t *o, const char *which)
 	for (int i = 0; i < 3; i++) {
 		static const char *const names[] = { "name", "generateName", "namespace" };
 
-		if (!kt_as_string(c, json_object_get(meta, names[i]), "metadata.%s", names[i]) &&
-		    !kt_absent(json_object_get(meta, names[i])))
+		if (!kt_as_string(c, kt_jv_get(meta, names[i]), "metadata.%s", names[i]) &&
+		    !kt_jv_absent(kt_jv_get(meta, names[i])))
 			return false;
 	}
 	/* label and annotation values are strings; rules compare them as such */
 	for (int i = 0; i < 2; i++) {
-		json_object_foreach(i ? ann : labels, k, m) {
-			if (!json_is_string(m)) {
+		for (m = kt_jv_first(i ? ann : labels); kt_jv_ok(m) && (k = kt_jv_key(m, NULL)); m = kt_jv_next(m)) {
+			if (!kt_jv_is(m, KT_J_STRING)) {
 				char p[KT_PCTX_PATH_MAX], q[80];
 
 				kt_pctx_deny(c, "request.malformed",
@@ -370,7 +221,7 @@ static bool object_shape(struct kt_pctx *c, json_t *o, const char *which)
 	return true;
 }
 
-static bool labelled_managed(const json_t *o)
+static bool labelled_managed(struct kt_jv o)
 {
 	const char *v = kt_meta_label(o, KT_POLICY_MANAGED_BY_KEY);
 
@@ -401,8 +252,8 @@ static void judge(struct kt_pctx *c)
 	if (!object_shape(c, c->obj, "object") || !object_shape(c, c->old, "oldObject"))
 		return;
 	/* the API server refuses a mismatch; `check` must too, with a clear reason */
-	ons = kt_gets(json_object_get(c->obj, "metadata"), "namespace");
-	if (c->obj && ons && *ons && strcmp(ons, c->ns) && strcmp(c->kind, "Namespace"))
+	ons = kt_gets(kt_jv_get(c->obj, "metadata"), "namespace");
+	if (kt_jv_ok(c->obj) && ons && *ons && strcmp(ons, c->ns) && strcmp(c->kind, "Namespace"))
 		kt_pctx_deny(c, "request.namespace-mismatch", "metadata.namespace",
 			     "object names namespace '%s' but belongs to tenant '%s' in namespace "
 			     "'%s'; remove metadata.namespace or set it to '%s'",
@@ -413,7 +264,7 @@ static void judge(struct kt_pctx *c)
 	kt_managed_judge(c);
 	if (c->op != KT_OP_CREATE && c->op != KT_OP_UPDATE)
 		return;
-	if (!c->obj) {
+	if (!kt_jv_ok(c->obj)) {
 		kt_pctx_deny(c, "request.malformed", "object", "%s request carries no object",
 			     c->op == KT_OP_CREATE ? "CREATE" : "UPDATE");
 		return;
@@ -470,12 +321,12 @@ static void finish(struct kt_pctx *c)
  */
 static void unknown_namespace(struct kt_pctx *c, const struct kt_review_route *route)
 {
-	json_t *old_meta = json_object_get(c->old, "metadata");
+	struct kt_jv old_meta = kt_jv_get(c->old, "metadata");
 	char q[80];
 
 	if (c->op == KT_OP_DELETE ||
-	    (c->op == KT_OP_UPDATE && json_is_string(json_object_get(old_meta,
-								     "deletionTimestamp"))))
+	    (c->op == KT_OP_UPDATE && kt_jv_is(kt_jv_get(old_meta,
+								     "deletionTimestamp"), KT_J_STRING)))
 		return;
 	kt_pctx_deny(c, "tenant.unknown-namespace", NULL,
 		     "namespace '%s' is labelled as a tenant namespace but the tenants file this "
@@ -497,9 +348,9 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 	char *key;
 
 	if (!*name)
-		name = kt_gets(json_object_get(c->obj ? c->obj : c->old, "metadata"), "name");
+		name = kt_gets(kt_jv_get(kt_jv_ok(c->obj) ? c->obj : c->old, "metadata"), "name");
 	if (!name)
-		name = kt_gets(json_object_get(c->obj, "metadata"), "generateName");
+		name = kt_gets(kt_jv_get(c->obj, "metadata"), "generateName");
 	if (set_str(&d->uid, uid) || set_str(&d->kind, c->kind) || set_str(&d->namespace, c->ns) ||
 	    set_str(&d->name, name) || set_str(&d->operation, ops[c->op]) ||
 	    set_str(&d->user, user))
@@ -533,43 +384,42 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 
 /* ---- AdmissionReview bytes ---- */
 
-static enum kt_rc want_str(json_t *obj, const char *key, bool required, const char **out,
+static enum kt_rc want_str(struct kt_jv obj, const char *key, bool required, const char **out,
 			   struct kt_err *err)
 {
-	json_t *v = json_object_get(obj, key);
+	struct kt_jv v = kt_jv_get(obj, key);
 
 	*out = "";
-	if (kt_absent(v)) {
+	if (kt_jv_absent(v)) {
 		if (required)
 			return kt_err_set(err, KT_E_PARSE, "request.%s is missing", key);
 		return KT_OK;
 	}
-	if (!json_is_string(v))
+	if (!kt_jv_is(v, KT_J_STRING))
 		return kt_err_set(err, KT_E_PARSE, "request.%s must be a string", key);
-	*out = json_string_value(v);
+	*out = kt_jv_str(v);
 	return KT_OK;
 }
 
-/* A decoded review within the bounds: the request, then decide(). */
-static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_policy_mode mode,
-			 const struct kt_review_route *route, struct kt_decision *d,
-			 struct kt_err *err)
+/* A review within the bounds: the request, then decide(). */
+static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt_policy_mode mode, const struct kt_review_route *route,
+			 struct kt_decision *d, struct kt_err *err)
 {
-	json_t *req, *v, *ui, *groups, *g;
+	struct kt_jv req, v, ui, groups, g;
 	struct kt_pctx c = { 0 };
 	const char *uid, *op, *user = "", *ns, *group = "", *res = "";
 	enum kt_rc rc = KT_E_PARSE;
 	bool plat = false;
 	size_t i;
 
-	if (!json_is_object(root))
+	if (!kt_jv_is(root, KT_J_OBJECT))
 		return kt_err_set(err, rc, "AdmissionReview must be a JSON object");
-	if (!kt_streq(json_object_get(root, "apiVersion"), "admission.k8s.io/v1") ||
-	    !kt_streq(json_object_get(root, "kind"), "AdmissionReview"))
+	if (!kt_jv_streq(kt_jv_get(root, "apiVersion"), "admission.k8s.io/v1") ||
+	    !kt_jv_streq(kt_jv_get(root, "kind"), "AdmissionReview"))
 		return kt_err_set(err, rc, "expected apiVersion 'admission.k8s.io/v1' and kind "
 					   "'AdmissionReview'");
-	req = json_object_get(root, "request");
-	if (!json_is_object(req))
+	req = kt_jv_get(root, "request");
+	if (!kt_jv_is(req, KT_J_OBJECT))
 		return kt_err_set(err, rc, "AdmissionReview has no request object");
 	if ((rc = want_str(req, "uid", true, &uid, err)) || (rc = want_str(req, "operation", true,
 									    &op, err)) ||
@@ -583,35 +433,36 @@ static enum kt_rc review(const struct kt_config *cfg, json_t *root, enum kt_poli
 	if (!parse_op(op, &c.op))
 		return kt_err_set(err, rc, "request.operation '%.32s' is not CREATE, UPDATE, DELETE "
 					   "or CONNECT", op);
-	v = json_object_get(req, "kind");
-	if (!json_is_object(v) || !kt_gets(v, "kind"))
+	v = kt_jv_get(req, "kind");
+	if (!kt_jv_is(v, KT_J_OBJECT) || !kt_gets(v, "kind"))
 		return kt_err_set(err, rc, "request.kind must be an object with a kind");
 	c.kind = kt_gets(v, "kind");
 	group = kt_gets(v, "group");
 	c.group = group ? group : "";
-	v = json_object_get(req, "resource");
-	if (json_is_object(v) && kt_gets(v, "resource"))
+	v = kt_jv_get(req, "resource");
+	if (kt_jv_is(v, KT_J_OBJECT) && kt_gets(v, "resource"))
 		res = kt_gets(v, "resource");
-	ui = json_object_get(req, "userInfo");
-	if (!kt_absent(ui)) {
-		groups = json_object_get(ui, "groups");
-		if (!json_is_object(ui) || !(kt_absent(groups) || json_is_array(groups)))
+	ui = kt_jv_get(req, "userInfo");
+	if (!kt_jv_absent(ui)) {
+		groups = kt_jv_get(ui, "groups");
+		if (!kt_jv_is(ui, KT_J_OBJECT) || !(kt_jv_absent(groups) || kt_jv_is(groups, KT_J_ARRAY)))
 			return kt_err_set(err, rc, "request.userInfo is malformed");
 		if (kt_gets(ui, "username"))
 			user = kt_gets(ui, "username");
 		plat = platform_user(cfg, user);
-		json_array_foreach(groups, i, g) {
-			if (!json_is_string(g))
+		for (i = 0, g = kt_jv_first_elem(groups); kt_jv_ok(g); i++, g = kt_jv_next(g)) {
+			if (!kt_jv_is(g, KT_J_STRING))
 				return kt_err_set(err, rc, "request.userInfo.groups must be strings");
-			plat = plat || platform_group(cfg, json_string_value(g));
+			plat = plat || platform_group(cfg, kt_jv_str(g));
 		}
 	}
-	c.obj = json_object_get(req, "object");
-	c.old = json_object_get(req, "oldObject");
-	if (kt_absent(c.obj))
-		c.obj = NULL;
-	if (kt_absent(c.old))
-		c.old = NULL;
+	/* absent and null alike: no object */
+	c.obj = kt_jv_get(req, "object");
+	c.old = kt_jv_get(req, "oldObject");
+	if (kt_jv_absent(c.obj))
+		c.obj = (struct kt_jv){ 0 };
+	if (kt_jv_absent(c.old))
+		c.old = (struct kt_jv){ 0 };
 	c.cfg = cfg;
 	c.mode = mode;
 	c.ns = ns;
@@ -640,29 +491,38 @@ enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
 				   size_t len, enum kt_policy_mode mode, struct kt_decision *d,
 				   struct kt_err *err)
 {
-	json_t *root;
+	struct kt_jview *view;
 	enum kt_rc rc;
 
 	decision_init(d);
-	/* the tree dies here and the decision holds copies: one arena for it all */
-	kt_json_arena_begin();
-	rc = kt_policy_decode(body, len, &root, err);
-	if (!rc) {
-		rc = review(cfg, root, mode, route, d, err);
-		json_decref(root);
-	}
-	kt_json_arena_end();
+	if (len > KT_POLICY_MAX_REVIEW_BYTES)
+		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes", len,
+				  KT_POLICY_MAX_REVIEW_BYTES);
+	/* the decision holds copies of what it keeps: the view is this thread's, reused */
+	if (!(view = kt_jview_thread()))
+		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	rc = kt_jview_parse(view, body, len, KT_POLICY_MAX_DEPTH, KT_POLICY_MAX_VALUES, err);
+	if (!rc)
+		rc = review(cfg, kt_jview_root(view), mode, route, d, err);
+	kt_jview_done(view);
 	return rc;
 }
 
 enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
 				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
 {
+	struct kt_buf text = KT_BUF_INIT;
+	struct kt_jview view = KT_JVIEW_INIT;
+	struct kt_jv vroot;
 	enum kt_rc rc;
 
 	decision_init(d);
 	rc = kt_policy_bounds(root, NULL, err);
-	return rc ? rc : review(cfg, root, mode, NULL, d, err);
+	if (!rc && !(rc = kt_json_view(root, &text, &view, &vroot, err)))
+		rc = review(cfg, vroot, mode, NULL, d, err);
+	kt_jview_release(&view);
+	kt_buf_release(&text);
+	return rc;
 }
 
 /* ---- decoded objects ---- */
@@ -671,7 +531,10 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 			    enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
 {
 	struct kt_pctx c = { 0 };
-	json_t *src;
+	struct kt_buf text[2] = { KT_BUF_INIT, KT_BUF_INIT };
+	struct kt_jview view[2] = { KT_JVIEW_INIT, KT_JVIEW_INIT };
+	json_t *obj = req->object, *old = req->old_object;
+	struct kt_jv src;
 	const char *av, *slash, *ns = req->ns ? req->ns : "", *user = req->user;
 	char *group = NULL;
 	enum kt_rc rc;
@@ -682,19 +545,27 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 		return kt_err_set(err, KT_E_INVALID, "operation '%s' is not CREATE, UPDATE, DELETE "
 						     "or CONNECT",
 				  req->operation ? req->operation : "");
-	c.obj = kt_absent(req->object) ? NULL : req->object;
-	c.old = kt_absent(req->old_object) ? NULL : req->old_object;
-	if ((rc = kt_policy_bounds(c.obj, c.old, err)))
-		return rc;
-	src = c.obj ? c.obj : c.old;
+	if (json_is_null(obj))
+		obj = NULL;
+	if (json_is_null(old))
+		old = NULL;
+	if ((rc = kt_policy_bounds(obj, old, err)) ||
+	    (rc = kt_json_view(obj, &text[0], &view[0], &c.obj, err)) ||
+	    (rc = kt_json_view(old, &text[1], &view[1], &c.old, err)))
+		goto out;
+	src = kt_jv_ok(c.obj) ? c.obj : c.old;
 	av = kt_gets(src, "apiVersion");
 	c.kind = kt_gets(src, "kind");
-	if (!av || !c.kind)
-		return kt_err_set(err, KT_E_INVALID, "object has no apiVersion or kind");
+	if (!av || !c.kind) {
+		rc = kt_err_set(err, KT_E_INVALID, "object has no apiVersion or kind");
+		goto out;
+	}
 	slash = strchr(av, '/');
 	group = strndup(av, slash ? (size_t)(slash - av) : 0);
-	if (!group)
-		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	if (!group) {
+		rc = kt_err_set(err, KT_E_NOMEM, "out of memory");
+		goto out;
+	}
 	c.group = group;
 	c.sub = req->sub_resource ? req->sub_resource : "";
 	c.name = "";
@@ -705,12 +576,17 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 	c.mode = mode;
 	c.d = d;
 	if (!*c.group && !strcmp(c.kind, "Namespace")) {
-		const char *n = kt_gets(json_object_get(src, "metadata"), "name");
+		const char *n = kt_gets(kt_jv_get(src, "metadata"), "name");
 
 		ns = n ? n : "";
 	}
 	c.ns = ns;
 	rc = decide(&c, req->uid, user, ns, NULL, err);
+out:
+	for (i = 0; i < 2; i++) {
+		kt_jview_release(&view[i]);
+		kt_buf_release(&text[i]);
+	}
 	free(group);
 	return rc;
 }

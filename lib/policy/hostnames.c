@@ -169,13 +169,13 @@ static void judge_host(struct kt_pctx *c, const char *host, bool allow_wild, con
 			     authorized_list(c, list, sizeof(list)));
 }
 
-static void judge_host_value(struct kt_pctx *c, json_t *v, bool allow_wild, const char *path,
+static void judge_host_value(struct kt_pctx *c, struct kt_jv v, bool allow_wild, const char *path,
 			     const char *where)
 {
-	if (!json_is_string(v))
+	if (!kt_jv_is(v, KT_J_STRING))
 		kt_pctx_deny(c, "request.malformed", path, "%s must be a string", where);
 	else
-		judge_host(c, json_string_value(v), allow_wild, path, where);
+		judge_host(c, kt_jv_str(v), allow_wild, path, where);
 }
 
 /* A comma- or space-separated list of names in an annotation. */
@@ -254,18 +254,18 @@ static void judge_issuer(struct kt_pctx *c, const char *kind, const char *group,
 			     kt_pctx_q(q, sizeof(q), key), c->t->name);
 }
 
-static void judge_issuer_ref(struct kt_pctx *c, json_t *spec)
+static void judge_issuer_ref(struct kt_pctx *c, struct kt_jv spec)
 {
-	json_t *ref = json_object_get(spec, "issuerRef");
+	struct kt_jv ref = kt_jv_get(spec, "issuerRef");
 
-	if (kt_absent(ref))
+	if (kt_jv_absent(ref))
 		return;
-	if (!json_is_object(ref) || !kt_gets(ref, "name")) {
+	if (!kt_jv_is(ref, KT_J_OBJECT) || !kt_gets(ref, "name")) {
 		kt_pctx_deny(c, "request.malformed", "spec.issuerRef", "issuerRef needs a name");
 		return;
 	}
-	judge_issuer(c, kt_as_string(c, json_object_get(ref, "kind"), "spec.issuerRef.kind"),
-		     kt_as_string(c, json_object_get(ref, "group"), "spec.issuerRef.group"),
+	judge_issuer(c, kt_as_string(c, kt_jv_get(ref, "kind"), "spec.issuerRef.kind"),
+		     kt_as_string(c, kt_jv_get(ref, "group"), "spec.issuerRef.group"),
 		     kt_gets(ref, "name"), "spec.issuerRef");
 }
 
@@ -310,40 +310,40 @@ static void judge_aliases(struct kt_pctx *c, const char *v)
 
 static void judge_ingress(struct kt_pctx *c)
 {
-	json_t *spec = json_object_get(c->obj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	char path[KT_PCTX_PATH_MAX];
 
-	if (!json_is_object(spec)) {
+	if (!kt_jv_is(spec, KT_J_OBJECT)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
 		return;
 	}
-	judge_class(c, kt_as_string(c, json_object_get(spec, "ingressClassName"),
+	judge_class(c, kt_as_string(c, kt_jv_get(spec, "ingressClassName"),
 				    "spec.ingressClassName"),
 		    "spec.ingressClassName");
 	judge_class(c, kt_meta_annotation(c->obj, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
-	if (!kt_absent(json_object_get(spec, "defaultBackend")) ||
-	    !kt_absent(json_object_get(spec, "backend")))
+	if (!kt_jv_absent(kt_jv_get(spec, "defaultBackend")) ||
+	    !kt_jv_absent(kt_jv_get(spec, "backend")))
 		kt_pctx_deny(c, "hostnames.ingress-catch-all",
-			     json_object_get(spec, "defaultBackend") ? "spec.defaultBackend"
+			     kt_jv_ok(kt_jv_get(spec, "defaultBackend")) ? "spec.defaultBackend"
 							       : "spec.backend",
 			     "a default backend receives requests for every hostname, including "
 			     "other tenants'; remove it and give each rule a host");
-	kt_each(rule, kt_as_list(c, json_object_get(spec, "rules"), "spec.rules")) {
-		json_t *host = json_object_get(rule.v, "host");
+	kt_each(rule, kt_as_list(c, kt_jv_get(spec, "rules"), "spec.rules")) {
+		struct kt_jv host = kt_jv_get(rule.v, "host");
 
 		kt_pctx_path(path, sizeof(path), "spec.rules[%zu].host", rule.i);
-		if (kt_absent(host) || kt_streq(host, ""))
+		if (kt_jv_absent(host) || kt_jv_streq(host, ""))
 			kt_pctx_deny(c, "hostnames.ingress-catch-all", path,
 				     "a rule without host matches every hostname, including other "
 				     "tenants'; set host to one of the tenant's names");
 		else
 			judge_host_value(c, host, true, path, "ingress host");
 	}
-	kt_each(tls, kt_as_list(c, json_object_get(spec, "tls"), "spec.tls")) {
-		json_t *hosts = json_object_get(tls.v, "hosts");
+	kt_each(tls, kt_as_list(c, kt_jv_get(spec, "tls"), "spec.tls")) {
+		struct kt_jv hosts = kt_jv_get(tls.v, "hosts");
 
-		if (!json_is_array(hosts) || !json_array_size(hosts))
+		if (!kt_jv_is(hosts, KT_J_ARRAY) || !kt_jv_size(hosts))
 			kt_pctx_deny(c, "hostnames.ingress-catch-all",
 				     kt_pctx_path(path, sizeof(path), "spec.tls[%zu].hosts", tls.i),
 				     "a TLS entry without hosts applies to every hostname; list the "
@@ -369,7 +369,7 @@ static void judge_ingress(struct kt_pctx *c)
  */
 static void judge_route(struct kt_pctx *c)
 {
-	json_t *hosts = json_object_get(json_object_get(c->obj, "spec"), "hostnames");
+	struct kt_jv hosts = kt_jv_get(kt_jv_get(c->obj, "spec"), "hostnames");
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!strcmp(c->kind, "TCPRoute") || !strcmp(c->kind, "UDPRoute")) {
@@ -379,7 +379,7 @@ static void judge_route(struct kt_pctx *c)
 			     c->kind);
 		return;
 	}
-	if (!json_is_array(hosts) || !json_array_size(hosts)) {
+	if (!kt_jv_is(hosts, KT_J_ARRAY) || !kt_jv_size(hosts)) {
 		kt_pctx_deny(c, "hostnames.route-without-hostnames", "spec.hostnames",
 			     "a %s without hostnames matches every hostname of the gateway, "
 			     "including other tenants'; list the tenant's hostnames",
@@ -397,46 +397,46 @@ static void judge_route(struct kt_pctx *c)
 static void judge_certificate(struct kt_pctx *c)
 {
 	static const char *const sans[] = { "uris", "emailAddresses", "ipAddresses", "otherNames" };
-	json_t *spec = json_object_get(c->obj, "spec"), *cn;
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), cn;
 	char path[KT_PCTX_PATH_MAX];
 	unsigned i;
 
-	if (!json_is_object(spec)) {
+	if (!kt_jv_is(spec, KT_J_OBJECT)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "certificate must have a spec object");
 		return;
 	}
-	kt_each(n, kt_as_list(c, json_object_get(spec, "dnsNames"), "spec.dnsNames")) {
+	kt_each(n, kt_as_list(c, kt_jv_get(spec, "dnsNames"), "spec.dnsNames")) {
 		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
 		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
 	/* "" is no common name to cert-manager (omitempty) */
-	cn = json_object_get(spec, "commonName");
-	if (!kt_absent(cn) && !kt_streq(cn, "")) {
+	cn = kt_jv_get(spec, "commonName");
+	if (!kt_jv_absent(cn) && !kt_jv_streq(cn, "")) {
 		bool listed = false;
 
 		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
-		kt_each(n, json_object_get(spec, "dnsNames"))
-			listed |= json_is_string(n.v) && json_is_string(cn) &&
-				  !strcasecmp(json_string_value(n.v), json_string_value(cn));
+		kt_each(n, kt_jv_get(spec, "dnsNames"))
+			listed |= kt_jv_is(n.v, KT_J_STRING) && kt_jv_is(cn, KT_J_STRING) &&
+				  !strcasecmp(kt_jv_str(n.v), kt_jv_str(cn));
 		/* cert-manager puts it in the CSR's subject only: csr.c refuses that */
-		if (json_is_string(cn) && !listed)
+		if (kt_jv_is(cn, KT_J_STRING) && !listed)
 			kt_pctx_warn(c, "hostnames.common-name-not-listed", "spec.commonName",
 				     "commonName is not among dnsNames: the CertificateRequest made "
 				     "from it will be refused; list it in dnsNames too");
 	}
 	for (i = 0; i < 4; i++) {
-		json_t *v = json_object_get(spec, sans[i]);
+		struct kt_jv v = kt_jv_get(spec, sans[i]);
 
-		if (!kt_absent(v) && (!json_is_array(v) || json_array_size(v)))
+		if (!kt_jv_absent(v) && (!kt_jv_is(v, KT_J_ARRAY) || kt_jv_size(v)))
 			kt_pctx_deny(c, "hostnames.certificate-san",
 				     kt_pctx_path(path, sizeof(path), "spec.%s", sans[i]),
 				     "certificates of tenants may only name DNS hostnames; remove %s",
 				     sans[i]);
 	}
-	if (!kt_absent(json_object_get(spec, "literalSubject")))
+	if (!kt_jv_absent(kt_jv_get(spec, "literalSubject")))
 		kt_pctx_deny(c, "hostnames.certificate-san", "spec.literalSubject",
 			     "a literal subject cannot be checked; use commonName");
-	if (kt_as_true(c, json_object_get(spec, "isCA"), "spec.isCA"))
+	if (kt_as_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -482,16 +482,16 @@ static void judge_csr(struct kt_pctx *c, const char *b64)
 
 static void judge_certificate_request(struct kt_pctx *c)
 {
-	json_t *spec = json_object_get(c->obj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	const char *req = kt_gets(spec, "request");
 
-	if (!json_is_object(spec) || !req) {
+	if (!kt_jv_is(spec, KT_J_OBJECT) || !req) {
 		kt_pctx_deny(c, "request.malformed", "spec.request",
 			     "certificate request must have spec.request");
 		return;
 	}
 	judge_csr(c, req);
-	if (kt_as_true(c, json_object_get(spec, "isCA"), "spec.isCA"))
+	if (kt_as_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -542,11 +542,11 @@ static void judge_dns_endpoint(struct kt_pctx *c)
 {
 	char path[KT_PCTX_PATH_MAX], where[96];
 
-	json_t *spec = kt_as_object(c, json_object_get(c->obj, "spec"), "spec");
+	struct kt_jv spec = kt_as_object(c, kt_jv_get(c->obj, "spec"), "spec");
 
-	kt_each(e, kt_as_list(c, json_object_get(spec, "endpoints"), "spec.endpoints")) {
-		json_t *name = json_object_get(e.v, "dnsName");
-		const char *s = json_string_value(name);
+	kt_each(e, kt_as_list(c, kt_jv_get(spec, "endpoints"), "spec.endpoints")) {
+		struct kt_jv name = kt_jv_get(e.v, "dnsName");
+		const char *s = kt_jv_str(name);
 		size_t skip = s ? underscore_labels(s) : 0;
 
 		kt_pctx_path(path, sizeof(path), "spec.endpoints[%zu].dnsName", e.i);

@@ -206,18 +206,18 @@ static bool old_has_image(const struct kt_podref *p, const char *image)
 {
 	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
 
-	for (size_t l = 0; p->old_spec && l < 3; l++)
-		kt_each(ct, json_object_get(p->old_spec, lists[l]))
-			if (kt_streq(json_object_get(ct.v, "image"), image))
+	for (size_t l = 0; kt_jv_ok(p->old_spec) && l < 3; l++)
+		kt_each(ct, kt_jv_get(p->old_spec, lists[l]))
+			if (kt_jv_streq(kt_jv_get(ct.v, "image"), image))
 				return true;
 	return false;
 }
 
-static void judge_image(struct kt_pctx *c, const struct kt_podref *p, json_t *img,
+static void judge_image(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv img,
 			const char *path)
 {
 	const struct kt_strv *regs = &c->t->image_registries;
-	const char *image = json_string_value(img);
+	const char *image = kt_jv_str(img);
 	struct imgref r;
 	char q[128];
 	size_t i;
@@ -252,20 +252,20 @@ void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 	if (!c->t->image_registries.n || p->solver)
 		return;
 	for (size_t l = 0; l < 3; l++) {
-		kt_each(ct, kt_as_list(c, json_object_get(p->spec, lists[l]), "%s.%s", p->base,
+		kt_each(ct, kt_as_list(c, kt_jv_get(p->spec, lists[l]), "%s.%s", p->base,
 				       lists[l])) {
 			kt_pctx_path(path, sizeof(path), "%s.%s[%zu].image", p->base, lists[l], ct.i);
-			judge_image(c, p, json_object_get(ct.v, "image"), path);
+			judge_image(c, p, kt_jv_get(ct.v, "image"), path);
 		}
 	}
 	/* image volumes (Kubernetes 1.31+) pull images too */
-	kt_each(vol, kt_as_list(c, json_object_get(p->spec, "volumes"), "%s.volumes", p->base)) {
-		json_t *iv = json_object_get(vol.v, "image");
+	kt_each(vol, kt_as_list(c, kt_jv_get(p->spec, "volumes"), "%s.volumes", p->base)) {
+		struct kt_jv iv = kt_jv_get(vol.v, "image");
 
-		if (!kt_absent(iv)) {
+		if (!kt_jv_absent(iv)) {
 			kt_pctx_path(path, sizeof(path), "%s.volumes[%zu].image.reference", p->base,
 				     vol.i);
-			judge_image(c, p, json_object_get(iv, "reference"), path);
+			judge_image(c, p, kt_jv_get(iv, "reference"), path);
 		}
 	}
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <jansson.h>
+#include "kt/jview.h"
 #include "kt/policy.h"
 
 /* A finding's message and path are cut to these sizes (bounded allocation). */
@@ -29,7 +30,7 @@ struct kt_pctx {
 	const char *group, *kind, *sub; /* never NULL; "" when absent */
 	const char *ns, *name;          /* never NULL */
 	bool platform;                  /* a platform identity sent the request */
-	json_t *obj, *old;              /* NULL when absent (DELETE has no obj); borrowed */
+	struct kt_jv obj, old;          /* absent when absent or null (DELETE has no obj) */
 	struct kt_decision *d;
 	const char *pool_key;           /* "<labelDomain>/node-pool" */
 	const char *managed_key;        /* "app.kubernetes.io/managed-by" */
@@ -50,8 +51,8 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s);
 
 /* A pod or a pod template under judgement. */
 struct kt_podref {
-	json_t *meta, *spec;               /* spec is an object (checked by the caller) */
-	json_t *old_meta, *old_spec;       /* Pod UPDATE only; else NULL */
+	struct kt_jv meta, spec;           /* spec is an object (checked by the caller) */
+	struct kt_jv old_meta, old_spec;   /* Pod UPDATE only; else absent */
 	const char *base;                  /* path of spec: "spec", "spec.template.spec" */
 	const char *what;                  /* "pod", "pod template" */
 	bool is_pod;                       /* a Pod (mutated, UPDATE rules), not a template */
@@ -115,22 +116,23 @@ bool kt_managed_exempt(const struct kt_pctx *c);
 void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *value);
 
 /* Label or annotation value of an object, or NULL. */
-const char *kt_meta_label(const json_t *obj, const char *key);
-const char *kt_meta_annotation(const json_t *obj, const char *key);
+const char *kt_meta_label(struct kt_jv obj, const char *key);
+const char *kt_meta_annotation(struct kt_jv obj, const char *key);
 
 /*
- * Typed reads that fail closed: v (absent or JSON null: NULL, false) as the
- * type a rule reads; any other type is denied as request.malformed at the
- * path fmt names (built only then) and reads as NULL or false.  A rule that
+ * Typed reads that fail closed: v (absent or JSON null: absent, NULL,
+ * false) as the type a rule reads; any other type is denied as
+ * request.malformed at the path fmt names (built only then) and reads as
+ * absent, NULL or false.  A rule that
  * walked a string as an empty list would pass what it never judged.
  */
-json_t *kt_as_list(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+struct kt_jv kt_as_list(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-json_t *kt_as_object(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+struct kt_jv kt_as_object(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-const char *kt_as_string(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+const char *kt_as_string(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-bool kt_as_true(struct kt_pctx *c, json_t *v, const char *fmt, ...)
+bool kt_as_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Is s in the list? */
@@ -146,7 +148,7 @@ bool kt_strv_has(const struct kt_strv *v, const char *s);
  * platform identity.
  */
 bool kt_kube_controller(const struct kt_pctx *c, const char *name);
-bool kt_controller_ref(const json_t *obj, const char *api_version, const char *kind);
+bool kt_controller_ref(struct kt_jv obj, const char *api_version, const char *kind);
 bool kt_acme_solver(const struct kt_pctx *c);
 
 /*
@@ -161,77 +163,29 @@ enum kt_rc kt_policy_bounds(json_t *obj, json_t *old, struct kt_err *err);
 void kt_clean_text(char *s);
 
 /*
- * Reading jansson values the way the rules do.  Absent and JSON null are
- * the same for Kubernetes (omitempty); a member of another type reads as
- * NULL from the typed getters, and rules that must tell check the type.
- * Strings never contain NUL (kt_policy_decode and kt_policy_bounds refuse
- * them), so their C string is the whole value.
+ * Reading the view (kt/jview.h) the way the rules do.  Absent and JSON
+ * null are the same for Kubernetes (omitempty); a member of another type
+ * reads as NULL from the typed getters, and rules that must tell check the
+ * type.  Strings never contain NUL (the view refuses \u0000), so their C
+ * string is the whole value.
+ *
+ * kt_each walks the children of a list, in order: the elements of an
+ * array, and the member values of an object (a list sent as an object is
+ * still judged element by element: fail closed); none for anything else.
+ *	kt_each(e, tolerations) { ... e.v (struct kt_jv), e.i (its position) ... }
  */
-static inline const char *kt_gets(const json_t *obj, const char *key)
+static inline const char *kt_gets(struct kt_jv obj, const char *key)
 {
-	return json_string_value(json_object_get(obj, key));
+	return kt_jv_str(kt_jv_get(obj, key));
 }
 
-/* The string of v, or dflt when v is not a string. */
-static inline const char *kt_str_or(const json_t *v, const char *dflt)
-{
-	return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
-static inline bool kt_absent(const json_t *v)
-{
-	return !v || json_is_null(v);
-}
-
-static inline bool kt_streq(const json_t *v, const char *s)
-{
-	const char *t = json_string_value(v);
-
-	return t && !strcmp(t, s);
-}
-
-/*
- * The children of a list, in order: the elements of an array, and the
- * member values of an object (a list sent as an object is still judged
- * element by element: fail closed); none for anything else.
- *	kt_each(e, tolerations) { ... e.v (json_t *), e.i (its position) ... }
- * Members by name are read with json_object_foreach.
- */
 struct kt_each {
-	json_t *parent;
-	void *iter; /* objects only */
 	size_t i;
-	json_t *v; /* NULL when done */
+	struct kt_jv v; /* absent when done */
 };
 
-static inline struct kt_each kt_each_first(json_t *parent)
-{
-	struct kt_each e = { .parent = parent };
-
-	if (json_is_array(parent))
-		e.v = json_array_get(parent, 0);
-	else if (json_is_object(parent) && (e.iter = json_object_iter(parent)))
-		e.v = json_object_iter_value(e.iter);
-	return e;
-}
-
-static inline void kt_each_next(struct kt_each *e)
-{
-	e->i++;
-	if (e->iter) {
-		e->iter = json_object_iter_next(e->parent, e->iter);
-		e->v = e->iter ? json_object_iter_value(e->iter) : NULL;
-	} else {
-		e->v = json_array_get(e->parent, e->i);
-	}
-}
-
-#define kt_each(e, parent) for (struct kt_each e = kt_each_first(parent); e.v; kt_each_next(&e))
-
-/* Deep equality (object members as sets); two absent values are the same too. */
-static inline bool kt_same(const json_t *a, const json_t *b)
-{
-	return a == b || json_equal(a, b);
-}
+#define kt_each(e, parent)                                                          \
+	for (struct kt_each e = { 0, kt_jv_first(parent) }; kt_jv_ok(e.v);           \
+	     e.v = kt_jv_next(e.v), e.i++)
 
 #endif

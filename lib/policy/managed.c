@@ -31,7 +31,7 @@ bool kt_managed_exempt(const struct kt_pctx *c)
 	return false;
 }
 
-static bool is_managed(const json_t *o)
+static bool is_managed(struct kt_jv o)
 {
 	const char *v = kt_meta_label(o, KT_POLICY_MANAGED_BY_KEY);
 
@@ -79,25 +79,26 @@ static const char *protected_ns_key(const struct kt_pctx *c, const char *key, bo
 static void judge_namespace_meta(struct kt_pctx *c, bool label)
 {
 	const char *which = label ? "labels" : "annotations";
-	json_t *now = json_object_get(json_object_get(c->obj, "metadata"), which);
-	json_t *was = json_object_get(json_object_get(c->old, "metadata"), which), *m;
+	struct kt_jv now = kt_jv_get(kt_jv_get(c->obj, "metadata"), which);
+	struct kt_jv was = kt_jv_get(kt_jv_get(c->old, "metadata"), which), m;
 	char path[KT_PCTX_PATH_MAX], q[96];
 	const char *kind, *key;
 
 	/* keys added or changed, then keys removed */
 	for (int pass = 0; pass < 2; pass++) {
-		json_object_foreach(pass ? was : now, key, m) {
-			json_t *other = json_object_get(pass ? now : was, key);
+		for (m = kt_jv_first(pass ? was : now); kt_jv_ok(m) && (key = kt_jv_key(m, NULL));
+		     m = kt_jv_next(m)) {
+			struct kt_jv other = kt_jv_get(pass ? now : was, key);
 
-			if (pass && other)
+			if (pass && kt_jv_ok(other))
 				continue;
 			if (!(kind = protected_ns_key(c, key, label)))
 				continue;
-			if (c->op == KT_OP_UPDATE && kt_same(m, other))
+			if (c->op == KT_OP_UPDATE && kt_jv_equal(m, other))
 				continue;
 			/* the API server sets this one itself, to the name */
 			if (c->op == KT_OP_CREATE && !strcmp(key, "kubernetes.io/metadata.name") &&
-			    kt_streq(m, c->ns))
+			    kt_jv_streq(m, c->ns))
 				continue;
 			kt_pctx_deny(c, label ? "namespace.platform-label"
 					      : "namespace.scheduling-annotation",
@@ -152,10 +153,10 @@ void kt_managed_judge(struct kt_pctx *c)
 			     "the label %s=%s marks objects of the platform; remove it",
 			     KT_POLICY_MANAGED_BY_KEY, KT_POLICY_MANAGED_BY_VALUE);
 	if (c->op == KT_OP_CREATE && strcmp(c->kind, "Namespace")) {
-		const char *name = kt_gets(json_object_get(c->obj, "metadata"), "name");
+		const char *name = kt_gets(kt_jv_get(c->obj, "metadata"), "name");
 
 		if (!name)
-			name = kt_gets(json_object_get(c->obj, "metadata"), "generateName");
+			name = kt_gets(kt_jv_get(c->obj, "metadata"), "generateName");
 		if (reserved_name(name))
 			kt_pctx_deny(c, "managed.reserved-name", "metadata.name",
 				     "the name '%s' is reserved for objects of the platform; choose "
@@ -176,12 +177,12 @@ void kt_managed_judge(struct kt_pctx *c)
  */
 static void judge_calico(struct kt_pctx *c)
 {
-	json_t *spec = json_object_get(c->obj, "spec"), *order = json_object_get(spec, "order");
-	const char *tier = kt_as_string(c, json_object_get(spec, "tier"), "spec.tier");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), order = kt_jv_get(spec, "order");
+	const char *tier = kt_as_string(c, kt_jv_get(spec, "tier"), "spec.tier");
 
-	if (!kt_absent(order) && !json_is_number(order))
+	if (!kt_jv_absent(order) && !kt_jv_is(order, KT_J_NUMBER))
 		kt_pctx_deny(c, "request.malformed", "spec.order", "order must be a number");
-	else if (kt_absent(order) || json_number_value(order) >= KT_POLICY_CALICO_ISOLATION_ORDER)
+	else if (kt_jv_absent(order) || kt_jv_num(order) >= KT_POLICY_CALICO_ISOLATION_ORDER)
 		kt_pctx_warn(c, "network.calico-order", "spec.order",
 			     "this policy runs after the platform's isolation policy (order %d): "
 			     "it cannot admit traffic from other tenants; use an order below %d "
@@ -196,19 +197,19 @@ static void judge_calico(struct kt_pctx *c)
 
 /* ---- Flux ---- */
 
-static void judge_ref_ns(struct kt_pctx *c, json_t *ref, const char *path)
+static void judge_ref_ns(struct kt_pctx *c, struct kt_jv ref, const char *path)
 {
 	const char *ns;
 	char q[96];
 
-	if (!kt_absent(ref) && !json_is_object(ref)) { /* path ends with ".namespace" */
+	if (!kt_jv_absent(ref) && !kt_jv_is(ref, KT_J_OBJECT)) { /* path ends with ".namespace" */
 		char rp[KT_PCTX_PATH_MAX];
 
 		kt_pctx_path(rp, sizeof(rp), "%.*s", (int)(strlen(path) - 10), path);
 		kt_pctx_deny(c, "request.malformed", rp, "%s must be an object", rp);
 		return;
 	}
-	ns = kt_as_string(c, json_object_get(ref, "namespace"), "%s", path);
+	ns = kt_as_string(c, kt_jv_get(ref, "namespace"), "%s", path);
 
 	if (ns && *ns && strcmp(ns, c->ns))
 		kt_pctx_deny(c, "flux.cross-namespace-ref", path,
@@ -219,7 +220,7 @@ static void judge_ref_ns(struct kt_pctx *c, json_t *ref, const char *path)
 
 static void judge_flux(struct kt_pctx *c, bool helm)
 {
-	json_t *spec = json_object_get(c->obj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	const char *sa = kt_gets(spec, "serviceAccountName");
 	const char *want = kt_policy_flux_service_account(c->t);
 	char path[KT_PCTX_PATH_MAX], q[96];
@@ -230,24 +231,24 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 			     "to '%s'%s%s%s",
 			     c->kind, want, sa ? " (not '" : "", sa ? kt_pctx_q(q, sizeof(q), sa) : "",
 			     sa ? "')" : "");
-	if (!kt_absent(json_object_get(spec, "kubeConfig")))
+	if (!kt_jv_absent(kt_jv_get(spec, "kubeConfig")))
 		kt_pctx_deny(c, "flux.kubeconfig", "spec.kubeConfig",
 			     "%s may not apply to another cluster with kubeConfig; remove it",
 			     c->kind);
 	if (helm) {
-		judge_ref_ns(c, json_object_get(json_object_get(json_object_get(spec, "chart"), "spec"), "sourceRef"),
+		judge_ref_ns(c, kt_jv_get(kt_jv_get(kt_jv_get(spec, "chart"), "spec"), "sourceRef"),
 			     "spec.chart.spec.sourceRef.namespace");
-		judge_ref_ns(c, json_object_get(spec, "chartRef"), "spec.chartRef.namespace");
+		judge_ref_ns(c, kt_jv_get(spec, "chartRef"), "spec.chartRef.namespace");
 	} else {
-		judge_ref_ns(c, json_object_get(spec, "sourceRef"), "spec.sourceRef.namespace");
+		judge_ref_ns(c, kt_jv_get(spec, "sourceRef"), "spec.sourceRef.namespace");
 	}
-	kt_each(dep, kt_as_list(c, json_object_get(spec, "dependsOn"), "spec.dependsOn")) {
+	kt_each(dep, kt_as_list(c, kt_jv_get(spec, "dependsOn"), "spec.dependsOn")) {
 		kt_pctx_path(path, sizeof(path), "spec.dependsOn[%zu].namespace", dep.i);
 		judge_ref_ns(c, dep.v, path);
 	}
 	for (int k = 0; k < (helm ? 2 : 1); k++) {
 		const char *field = k ? "storageNamespace" : "targetNamespace";
-		const char *v = kt_as_string(c, json_object_get(spec, field), "spec.%s", field);
+		const char *v = kt_as_string(c, kt_jv_get(spec, field), "spec.%s", field);
 
 		if (v && *v && strcmp(v, c->ns))
 			kt_pctx_deny(c, "flux.target-namespace",
@@ -278,7 +279,7 @@ static const struct {
 
 static void judge_flux_refs(struct kt_pctx *c, const char *field, bool list)
 {
-	json_t *v = json_object_get(json_object_get(c->obj, "spec"), field);
+	struct kt_jv v = kt_jv_get(kt_jv_get(c->obj, "spec"), field);
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!list) {

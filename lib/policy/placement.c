@@ -30,63 +30,63 @@ static void malformed(struct kt_pctx *c, const char *path, const char *what)
 
 static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
 {
-	json_t *nn = json_object_get(p->spec, "nodeName");
+	struct kt_jv nn = kt_jv_get(p->spec, "nodeName");
 	char path[KT_PCTX_PATH_MAX], q[80];
 
-	if (kt_absent(nn) || kt_streq(nn, ""))
+	if (kt_jv_absent(nn) || kt_jv_streq(nn, ""))
 		return;
-	if (p->old_spec && kt_same(nn, json_object_get(p->old_spec, "nodeName")))
+	if (kt_jv_ok(p->old_spec) && kt_jv_equal(nn, kt_jv_get(p->old_spec, "nodeName")))
 		return; /* bound by the scheduler earlier: not the sender's choice */
 	kt_pctx_deny(c, "placement.node-name", kt_pctx_path(path, sizeof(path), "%s.nodeName", p->base),
 		     "%s sets nodeName '%s'; remove it: pods of tenant '%s' are scheduled onto node "
 		     "pool '%s' only",
-		     p->what, kt_pctx_q(q, sizeof(q), kt_str_or(nn, "?")),
+		     p->what, kt_pctx_q(q, sizeof(q), kt_jv_str_or(nn, "?")),
 		     c->t->name, c->t->node_pool);
 }
 
 static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 {
-	json_t *ns = json_object_get(p->spec, "nodeSelector");
-	json_t *old = p->old_spec ? json_object_get(p->old_spec, "nodeSelector") : NULL, *m;
+	struct kt_jv ns = kt_jv_get(p->spec, "nodeSelector");
+	struct kt_jv old = kt_jv_get(p->old_spec, "nodeSelector"), m;
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
 	const char *pool = c->t->node_pool, *key;
 
-	if (!kt_absent(ns) && !json_is_object(ns)) {
+	if (!kt_jv_absent(ns) && !kt_jv_is(ns, KT_J_OBJECT)) {
 		malformed(c, kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			  "nodeSelector must be an object");
 		return;
 	}
-	if (p->old_spec && kt_same(ns, old))
+	if (kt_jv_ok(p->old_spec) && kt_jv_equal(ns, old))
 		return;
-	json_object_foreach(ns, key, m) {
+	for (m = kt_jv_first(ns); kt_jv_ok(m) && (key = kt_jv_key(m, NULL)); m = kt_jv_next(m)) {
 #define SEL_PATH kt_pctx_path(path, sizeof(path), "%s.nodeSelector[%s]", p->base, \
 			      kt_pctx_q(q1, sizeof(q1), key))
-		if (!json_is_string(m)) {
+		if (!kt_jv_is(m, KT_J_STRING)) {
 			malformed(c, SEL_PATH, "nodeSelector values must be strings");
 			continue;
 		}
-		if (is_pool_key(c, key) && strcmp(json_string_value(m), pool))
+		if (is_pool_key(c, key) && strcmp(kt_jv_str(m), pool))
 			kt_pctx_deny(c, "placement.foreign-pool-selector", SEL_PATH,
 				     "%s selects node pool '%s' but tenant '%s' may only use '%s'; "
 				     "remove the '%s' selector",
-				     p->what, kt_pctx_q(q2, sizeof(q2), json_string_value(m)),
+				     p->what, kt_pctx_q(q2, sizeof(q2), kt_jv_str(m)),
 				     c->t->name, pool, kt_pctx_q(q1, sizeof(q1), key));
 #undef SEL_PATH
 	}
 	/* a gated pod may be retargeted, but never out of its pool */
-	if (p->is_pod && c->op == KT_OP_UPDATE && kt_streq(json_object_get(old, c->pool_key), pool) &&
-	    !kt_streq(json_object_get(ns, c->pool_key), pool))
+	if (p->is_pod && c->op == KT_OP_UPDATE && kt_jv_streq(kt_jv_get(old, c->pool_key), pool) &&
+	    !kt_jv_streq(kt_jv_get(ns, c->pool_key), pool))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			     "the update removes nodeSelector '%s: %s'; keep it", c->pool_key, pool);
 }
 
 /* Does a node selector requirement admit a node outside the pool? */
-static const char *requirement_escape(const struct kt_pctx *c, json_t *req, char *buf,
+static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv req, char *buf,
 				      size_t size)
 {
 	const char *op = kt_gets(req, "operator");
-	json_t *values = json_object_get(req, "values");
+	struct kt_jv values = kt_jv_get(req, "values");
 	char q[80];
 
 	if (!op)
@@ -97,12 +97,12 @@ static const char *requirement_escape(const struct kt_pctx *c, json_t *req, char
 			 kt_pctx_q(q, sizeof(q), op), c->t->node_pool);
 		return buf;
 	}
-	if (!json_array_size(values))
+	if (!kt_jv_size(values))
 		return "has no values";
 	kt_each(v, values) {
-		if (!kt_streq(v.v, c->t->node_pool)) {
+		if (!kt_jv_streq(v.v, c->t->node_pool)) {
 			snprintf(buf, size, "matches node pool '%s' but tenant '%s' may only use '%s'",
-				 kt_pctx_q(q, sizeof(q), kt_str_or(v.v, "?")), c->t->name,
+				 kt_pctx_q(q, sizeof(q), kt_jv_str_or(v.v, "?")), c->t->name,
 				 c->t->node_pool);
 			return buf;
 		}
@@ -116,17 +116,17 @@ static const char *requirement_escape(const struct kt_pctx *c, json_t *req, char
  * pool's nodeSelector still holds (it is ANDed with every term), so a node
  * outside the pool leaves the pod unschedulable, never placed there.
  */
-static bool daemon_node_term(json_t *term)
+static bool daemon_node_term(struct kt_jv term)
 {
-	json_t *mf = json_object_get(term, "matchFields"), *r = json_array_get(mf, 0);
-	json_t *values = json_object_get(r, "values");
+	struct kt_jv mf = kt_jv_get(term, "matchFields"), r = kt_jv_at(mf, 0);
+	struct kt_jv values = kt_jv_get(r, "values");
 
-	return json_array_size(mf) == 1 && kt_streq(json_object_get(r, "key"), "metadata.name") &&
-	       kt_streq(json_object_get(r, "operator"), "In") && json_array_size(values) == 1 &&
-	       json_is_string(json_array_get(values, 0));
+	return kt_jv_size(mf) == 1 && kt_jv_streq(kt_jv_get(r, "key"), "metadata.name") &&
+	       kt_jv_streq(kt_jv_get(r, "operator"), "In") && kt_jv_size(values) == 1 &&
+	       kt_jv_is(kt_jv_at(values, 0), KT_J_STRING);
 }
 
-static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *terms,
+static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv terms,
 			bool required)
 {
 	char path[KT_PCTX_PATH_MAX], tpath[KT_PCTX_PATH_MAX], why[256];
@@ -136,20 +136,20 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *te
 			   required ? "requiredDuringSchedulingIgnoredDuringExecution." \
 				      "nodeSelectorTerms" \
 				    : "preferredDuringSchedulingIgnoredDuringExecution")
-	if (!kt_absent(terms) && !json_is_array(terms)) {
+	if (!kt_jv_absent(terms) && !kt_jv_is(terms, KT_J_ARRAY)) {
 		malformed(c, TPATH, "node affinity terms must be a list");
 		return;
 	}
 	kt_each(term, terms) {
-		json_t *sel = required ? term.v : json_object_get(term.v, "preference");
+		struct kt_jv sel = required ? term.v : kt_jv_get(term.v, "preference");
 
-		if (!json_is_object(sel)) {
+		if (!kt_jv_is(sel, KT_J_OBJECT)) {
 			malformed(c, kt_pctx_path(path, sizeof(path), "%s[%zu]", TPATH, term.i),
 				  "node affinity term must be an object");
 			continue;
 		}
 		if (required &&
-		    json_array_size(kt_as_list(c, json_object_get(sel, "matchFields"),
+		    kt_jv_size(kt_as_list(c, kt_jv_get(sel, "matchFields"),
 					       "%s[%zu].matchFields", TPATH, term.i)) &&
 		    !(p->daemon && daemon_node_term(sel)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
@@ -158,7 +158,7 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *te
 				     "%s pins nodes by name with matchFields; remove it: pods of "
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
-		kt_each(req, kt_as_list(c, json_object_get(sel, "matchExpressions"),
+		kt_each(req, kt_as_list(c, kt_jv_get(sel, "matchExpressions"),
 					"%s[%zu]%s.matchExpressions", TPATH, term.i,
 					required ? "" : ".preference")) {
 			const char *key = kt_gets(req.v, "key"), *esc;
@@ -186,7 +186,7 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, json_t *te
 #undef TPATH
 }
 
-static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, json_t *pa,
+static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv pa,
 			       const char *which)
 {
 	static const char *const lists[] = { "requiredDuringSchedulingIgnoredDuringExecution",
@@ -196,14 +196,14 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, jso
 
 	pa = kt_as_object(c, pa, "%s.affinity.%s", p->base, which);
 	for (l = 0; l < 2; l++) {
-		kt_each(term, kt_as_list(c, json_object_get(pa, lists[l]), "%s.affinity.%s.%s",
+		kt_each(term, kt_as_list(c, kt_jv_get(pa, lists[l]), "%s.affinity.%s.%s",
 					 p->base, which, lists[l])) {
-			json_t *t = l ? json_object_get(term.v, "podAffinityTerm") : term.v;
-			json_t *sel = json_object_get(t, "namespaceSelector");
+			struct kt_jv t = l ? kt_jv_get(term.v, "podAffinityTerm") : term.v;
+			struct kt_jv sel = kt_jv_get(t, "namespaceSelector");
 
 #define APATH kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%zu]%s", p->base, which, \
 			   lists[l], term.i, l ? ".podAffinityTerm" : "")
-			if (!kt_absent(sel)) {
+			if (!kt_jv_absent(sel)) {
 				char p2[KT_PCTX_PATH_MAX];
 
 				kt_pctx_deny(c, "placement.cross-namespace-affinity",
@@ -214,18 +214,18 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, jso
 					     "'%s'",
 					     p->what, which, c->ns);
 			}
-			if (!json_is_object(t)) {
+			if (!kt_jv_is(t, KT_J_OBJECT)) {
 				malformed(c, APATH, "pod affinity term must be an object");
 				continue;
 			}
-			kt_each(ns, kt_as_list(c, json_object_get(t, "namespaces"), "%s.namespaces",
+			kt_each(ns, kt_as_list(c, kt_jv_get(t, "namespaces"), "%s.namespaces",
 					       APATH)) {
-				if (kt_streq(ns.v, c->ns))
+				if (kt_jv_streq(ns.v, c->ns))
 					continue;
 				kt_pctx_deny(c, "placement.cross-namespace-affinity", APATH,
 					     "%s %s selects pods of namespace '%s'; tenant '%s' may only "
 					     "refer to its own namespace '%s'",
-					     p->what, which, kt_pctx_q(q, sizeof(q), kt_str_or(ns.v, "?")),
+					     p->what, which, kt_pctx_q(q, sizeof(q), kt_jv_str_or(ns.v, "?")),
 					     c->t->name, c->ns);
 				break;
 			}
@@ -236,30 +236,30 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, jso
 
 static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 {
-	json_t *aff = json_object_get(p->spec, "affinity"), *na;
+	struct kt_jv aff = kt_jv_get(p->spec, "affinity"), na;
 	char path[KT_PCTX_PATH_MAX];
 
-	if (kt_absent(aff))
+	if (kt_jv_absent(aff))
 		return;
-	if (p->old_spec && kt_same(aff, json_object_get(p->old_spec, "affinity")))
+	if (kt_jv_ok(p->old_spec) && kt_jv_equal(aff, kt_jv_get(p->old_spec, "affinity")))
 		return;
-	if (!json_is_object(aff)) {
+	if (!kt_jv_is(aff, KT_J_OBJECT)) {
 		malformed(c, kt_pctx_path(path, sizeof(path), "%s.affinity", p->base),
 			  "affinity must be an object");
 		return;
 	}
-	na = kt_as_object(c, json_object_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity",
+	na = kt_as_object(c, kt_jv_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity",
 			  p->base);
 	judge_terms(c, p,
-		    json_object_get(kt_as_object(c, json_object_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
+		    kt_jv_get(kt_as_object(c, kt_jv_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
 						 "%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
 						 p->base),
 				    "nodeSelectorTerms"),
 		    true);
-	judge_terms(c, p, json_object_get(na, "preferredDuringSchedulingIgnoredDuringExecution"),
+	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"),
 		    false);
-	judge_pod_affinity(c, p, json_object_get(aff, "podAffinity"), "podAffinity");
-	judge_pod_affinity(c, p, json_object_get(aff, "podAntiAffinity"), "podAntiAffinity");
+	judge_pod_affinity(c, p, kt_jv_get(aff, "podAffinity"), "podAffinity");
+	judge_pod_affinity(c, p, kt_jv_get(aff, "podAntiAffinity"), "podAntiAffinity");
 }
 
 /*
@@ -293,24 +293,24 @@ static const char *system_taint(const struct kt_pctx *c, const char *key, const 
 	return NULL;
 }
 
-static bool has_toleration(json_t *tols, const json_t *t)
+static bool has_toleration(struct kt_jv tols, struct kt_jv t)
 {
 	kt_each(o, tols)
-		if (kt_same(o.v, t))
+		if (kt_jv_equal(o.v, t))
 			return true;
 	return false;
 }
 
 static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 {
-	json_t *tols = json_object_get(p->spec, "tolerations");
-	json_t *old = p->old_spec ? json_object_get(p->old_spec, "tolerations") : NULL;
+	struct kt_jv tols = kt_jv_get(p->spec, "tolerations");
+	struct kt_jv old = kt_jv_get(p->old_spec, "tolerations");
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
 	const char *pool = c->t->node_pool;
 
-	if (kt_absent(tols))
+	if (kt_jv_absent(tols))
 		return;
-	if (!json_is_array(tols)) {
+	if (!kt_jv_is(tols, KT_J_ARRAY)) {
 		malformed(c, kt_pctx_path(path, sizeof(path), "%s.tolerations", p->base),
 			  "tolerations must be a list");
 		return;
@@ -319,12 +319,12 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 		const char *key, *op, *value, *effect, *sys;
 
 #define TOLPATH kt_pctx_path(path, sizeof(path), "%s.tolerations[%zu]", p->base, t.i)
-		if (!json_is_object(t.v)) {
+		if (!kt_jv_is(t.v, KT_J_OBJECT)) {
 			malformed(c, TOLPATH, "toleration must be an object");
 			continue;
 		}
 		/* UPDATE: only tolerations the request adds are the sender's choice */
-		if (old && has_toleration(old, t.v))
+		if (kt_jv_ok(old) && has_toleration(old, t.v))
 			continue;
 		key = kt_gets(t.v, "key");
 		op = kt_gets(t.v, "operator");
@@ -397,19 +397,19 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 			  const char *rule, const struct kt_strv *allowed, const char *dflt,
 			  const char *const *never, const char *hint)
 {
-	json_t *v = json_object_get(p->spec, field);
+	struct kt_jv v = kt_jv_get(p->spec, field);
 	char path[KT_PCTX_PATH_MAX], q[80], list[256];
 	const char *s;
 
 #define FPATH kt_pctx_path(path, sizeof(path), "%s.%s", p->base, field)
-	if (kt_absent(v))
+	if (kt_jv_absent(v))
 		return;
-	s = json_string_value(v);
+	s = kt_jv_str(v);
 	if (!s) {
 		malformed(c, FPATH, "must be a string");
 		return;
 	}
-	if (!*s || (p->old_spec && kt_same(v, json_object_get(p->old_spec, field))))
+	if (!*s || (kt_jv_ok(p->old_spec) && kt_jv_equal(v, kt_jv_get(p->old_spec, field))))
 		return;
 	for (; never && *never; never++)
 		if (!strcmp(s, *never)) {
@@ -427,7 +427,7 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 #undef FPATH
 }
 
-static bool is_pool_toleration(const struct kt_pctx *c, const json_t *t);
+static bool is_pool_toleration(const struct kt_pctx *c, struct kt_jv t);
 
 /*
  * The validating pass sees the pod after the mutating one: a tenant pod
@@ -440,13 +440,13 @@ static void judge_mutated(struct kt_pctx *c, const struct kt_podref *p)
 	bool tol = false;
 
 	/* a selector for another pool is denied by judge_node_selector already */
-	if (!json_object_get(json_object_get(p->spec, "nodeSelector"), c->pool_key))
+	if (!kt_jv_ok(kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key)))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			     "%s lacks nodeSelector '%s: %s', which the mutating webhook adds; "
 			     "check that it is installed",
 			     p->what, c->pool_key, c->t->node_pool);
-	kt_each(t, json_object_get(p->spec, "tolerations"))
+	kt_each(t, kt_jv_get(p->spec, "tolerations"))
 		tol = tol || is_pool_toleration(c, t.v);
 	if (!tol)
 		kt_pctx_warn(c, "placement.missing-pool-toleration",
@@ -475,7 +475,7 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 	 * a pod's message says where it may come from.
 	 */
 	if (!kt_strv_has(&c->cfg->global.default_priority_classes,
-			 kt_str_or(json_object_get(p->spec, "priorityClassName"), "")))
+			 kt_jv_str_or(kt_jv_get(p->spec, "priorityClassName"), "")))
 		judge_allowed(c, p, "priorityClassName", "placement.priority-class",
 			      &t->priority_classes, NULL, critical,
 			      p->is_pod ? " (if the API server set it from the cluster's "
@@ -487,12 +487,12 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 		      "default-scheduler", NULL, NULL);
 }
 
-static bool is_pool_toleration(const struct kt_pctx *c, const json_t *t)
+static bool is_pool_toleration(const struct kt_pctx *c, struct kt_jv t)
 {
 	const char *op = kt_gets(t, "operator"), *effect = kt_gets(t, "effect");
 
-	return kt_streq(json_object_get(t, "key"), c->pool_key) && (!op || !strcmp(op, "Equal")) &&
-	       kt_streq(json_object_get(t, "value"), c->t->node_pool) &&
+	return kt_jv_streq(kt_jv_get(t, "key"), c->pool_key) && (!op || !strcmp(op, "Equal")) &&
+	       kt_jv_streq(kt_jv_get(t, "value"), c->t->node_pool) &&
 	       (!effect || !*effect || !strcmp(effect, "NoSchedule"));
 }
 
@@ -517,12 +517,12 @@ static json_t *pool_toleration(struct kt_pctx *c)
  */
 void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 {
-	json_t *ns = json_object_get(p->spec, "nodeSelector");
-	json_t *tols = json_object_get(p->spec, "tolerations");
+	struct kt_jv ns = kt_jv_get(p->spec, "nodeSelector");
+	struct kt_jv tols = kt_jv_get(p->spec, "tolerations");
 	bool found = false;
 
-	if (!json_object_get(ns, c->pool_key)) {
-		if (kt_absent(ns)) {
+	if (!kt_jv_ok(kt_jv_get(ns, c->pool_key))) {
+		if (kt_jv_absent(ns)) {
 			const char *ptr[] = { "spec", "nodeSelector" };
 			json_t *sel = json_object();
 
@@ -542,7 +542,7 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 	if (!found) {
 		const char *whole[] = { "spec", "tolerations" }, *end[] = { "spec", "tolerations", "-" };
 
-		if (kt_absent(tols))
+		if (kt_jv_absent(tols))
 			kt_patch_add(c, whole, 2, json_pack("[o]", pool_toleration(c)));
 		else
 			kt_patch_add(c, end, 3, pool_toleration(c));

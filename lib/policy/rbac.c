@@ -46,7 +46,7 @@ static bool own_user(const struct kt_pctx *c, const char *u)
 	return !strncmp(u, c->ns, nl) && u[nl] == ':' && u[nl + 1] && !strchr(u + nl + 1, ':');
 }
 
-static bool own_subject(const struct kt_pctx *c, const char *kind, json_t *s)
+static bool own_subject(const struct kt_pctx *c, const char *kind, struct kt_jv s)
 {
 	const char *name = kt_gets(s, "name"), *ns;
 
@@ -61,7 +61,7 @@ static bool own_subject(const struct kt_pctx *c, const char *kind, json_t *s)
 	return !strcmp(kind, "User") && own_user(c, name);
 }
 
-static void judge_subjects(struct kt_pctx *c, json_t *subjects)
+static void judge_subjects(struct kt_pctx *c, struct kt_jv subjects)
 {
 	char path[KT_PCTX_PATH_MAX], q1[96], q2[64];
 
@@ -82,7 +82,7 @@ static void judge_subjects(struct kt_pctx *c, json_t *subjects)
 	}
 }
 
-static void judge_role_ref(struct kt_pctx *c, json_t *ref)
+static void judge_role_ref(struct kt_pctx *c, struct kt_jv ref)
 {
 	static const char *const bindable[] = { "admin", "edit", "view", KT_POLICY_TENANT_ROLE };
 	const char *kind = kt_gets(ref, "kind"), *name = kt_gets(ref, "name");
@@ -111,7 +111,7 @@ bool kt_rbac_dispatch(struct kt_pctx *c)
 		return false;
 	if (kt_managed_exempt(c))
 		return true;
-	judge_role_ref(c, json_object_get(c->obj, "roleRef"));
-	judge_subjects(c, json_object_get(c->obj, "subjects"));
+	judge_role_ref(c, kt_jv_get(c->obj, "roleRef"));
+	judge_subjects(c, kt_jv_get(c->obj, "subjects"));
 	return true;
 }

@@ -28,16 +28,17 @@ static bool pss_annotation(const char *key)
 
 static bool pss_relevant_change(const struct kt_podref *p)
 {
-	json_t *an = json_object_get(p->meta, "annotations"),
-	       *oan = json_object_get(p->old_meta, "annotations"), *m;
+	struct kt_jv an = kt_jv_get(p->meta, "annotations"),
+		     oan = kt_jv_get(p->old_meta, "annotations"), m;
 	const char *key;
 
-	if (!p->old_spec || !kt_same(p->spec, p->old_spec))
+	if (!kt_jv_ok(p->old_spec) || !kt_jv_equal(p->spec, p->old_spec))
 		return true;
 	/* the annotations the standard reads, in either direction */
 	for (int pass = 0; pass < 2; pass++) {
-		json_object_foreach(pass ? oan : an, key, m) {
-			if (pss_annotation(key) && !kt_same(m, json_object_get(pass ? an : oan, key)))
+		for (m = kt_jv_first(pass ? oan : an); kt_jv_ok(m) && (key = kt_jv_key(m, NULL));
+		     m = kt_jv_next(m)) {
+			if (pss_annotation(key) && !kt_jv_equal(m, kt_jv_get(pass ? an : oan, key)))
 				return true;
 		}
 	}
@@ -59,7 +60,7 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 		snprintf(ver, sizeof(ver), "v1.%d", pol->minor);
 	kt_pctx_path(path, sizeof(path), "%s", p->base);
 	/* the pod itself: the standard reads the spec and the annotations of the metadata */
-	if (kt_pss_evaluate(pol, kt_absent(p->meta) ? NULL : p->meta, p->spec, &res)) {
+	if (kt_pss_evaluate_view(pol, p->meta, p->spec, &res)) {
 		c->rc = KT_E_NOMEM;
 		return;
 	}
@@ -83,12 +84,12 @@ static void judge_podlike(struct kt_pctx *c, const struct kt_podref *p)
 	kt_images_judge(c, p);
 }
 
-static bool get_spec(struct kt_pctx *c, json_t *holder, const char *path, json_t **meta,
-		     json_t **spec)
+static bool get_spec(struct kt_pctx *c, struct kt_jv holder, const char *path, struct kt_jv *meta,
+		     struct kt_jv *spec)
 {
-	*meta = json_object_get(holder, "metadata");
-	*spec = json_object_get(holder, "spec");
-	if (json_is_object(*spec) && (kt_absent(*meta) || json_is_object(*meta)))
+	*meta = kt_jv_get(holder, "metadata");
+	*spec = kt_jv_get(holder, "spec");
+	if (kt_jv_is(*spec, KT_J_OBJECT) && (kt_jv_absent(*meta) || kt_jv_is(*meta, KT_J_OBJECT)))
 		return true;
 	kt_pctx_deny(c, "request.malformed", path, "%s must have a spec object", path);
 	return false;
@@ -100,9 +101,9 @@ static void judge_pod(struct kt_pctx *c)
 
 	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
 		return;
-	if (c->op == KT_OP_UPDATE && c->old && json_is_object(json_object_get(c->old, "spec"))) {
-		p.old_meta = json_object_get(c->old, "metadata");
-		p.old_spec = json_object_get(c->old, "spec");
+	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
+		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	p.daemon = c->op == KT_OP_CREATE && c->t->allow_daemonsets &&
 		   kt_kube_controller(c, "daemon-set-controller") &&
@@ -124,9 +125,9 @@ static void judge_ephemeral(struct kt_pctx *c)
 	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
 		return;
 	judge_pod_security(c, &p);
-	if (c->old && json_is_object(json_object_get(c->old, "spec"))) {
-		p.old_meta = json_object_get(c->old, "metadata");
-		p.old_spec = json_object_get(c->old, "spec");
+	if (kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
+		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	kt_images_judge(c, &p);
 }
@@ -142,10 +143,10 @@ static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
 	const char *pool = c->t->node_pool;
 	bool tol = false;
 
-	kt_each(t, json_object_get(p->spec, "tolerations"))
-		tol = tol || (kt_streq(json_object_get(t.v, "key"), c->pool_key) &&
-			      kt_streq(json_object_get(t.v, "value"), pool));
-	if (kt_streq(json_object_get(json_object_get(p->spec, "nodeSelector"), c->pool_key), pool) &&
+	kt_each(t, kt_jv_get(p->spec, "tolerations"))
+		tol = tol || (kt_jv_streq(kt_jv_get(t.v, "key"), c->pool_key) &&
+			      kt_jv_streq(kt_jv_get(t.v, "value"), pool));
+	if (kt_jv_streq(kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key), pool) &&
 	    tol)
 		return;
 	kt_pctx_deny(c, "placement.daemonset-pool", "spec.template.spec",
@@ -158,7 +159,7 @@ static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
 static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 {
 	struct kt_podref p = { .base = k->path, .what = "pod template" };
-	json_t *tpl = c->obj;
+	struct kt_jv tpl = c->obj;
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!strcmp(k->kind, "DaemonSet") && !c->t->allow_daemonsets)
@@ -167,7 +168,7 @@ static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 			     "of the pool, shared with other tenants; use a Deployment",
 			     c->t->name);
 	for (size_t i = 0; k->keys[i]; i++)
-		tpl = json_object_get(tpl, k->keys[i]);
+		tpl = kt_jv_get(tpl, k->keys[i]);
 	snprintf(path, sizeof(path), "%.*s", (int)(strlen(k->path) - 5), k->path);
 	if (!get_spec(c, tpl, path, &p.meta, &p.spec))
 		return;

@@ -67,7 +67,7 @@ static void hit(struct pss_eval *e, enum pss_check ck, const char *name)
 {
 	e->bad |= CK_BIT(ck);
 	if (e->collect && name)
-		sv_add(e, &e->c[ck].names, name);
+		kt_strvec_add(e, &e->c[ck].names, name);
 }
 
 static struct coll *coll_of(struct pss_eval *e, enum pss_check ck)
@@ -186,7 +186,7 @@ static void add_go_quoted(struct pss_eval *e, struct strvec *s, const char *key,
 			fail = kt_buf_addch(&b, (char)*p) != KT_OK;
 	}
 	if (!fail && !kt_buf_addch(&b, '"'))
-		sv_addn(e, s, b.buf, b.len);
+		kt_strvec_addn(e, s, b.buf, b.len);
 	else
 		e->nomem = true;
 	kt_buf_release(&b);
@@ -196,34 +196,33 @@ static void add_go_quoted(struct pss_eval *e, struct strvec *s, const char *key,
 
 static void check_volumes(struct pss_eval *e)
 {
-	json_t *vol;
+	struct kt_jv vol;
 	size_t i;
 
-	json_array_foreach(e->pod.volumes, i, vol) {
+	for (i = 0, vol = kt_jv_first_elem(e->pod.volumes); kt_jv_ok(vol); i++, vol = kt_jv_next(vol)) {
 		const char *name = "", *restricted = NULL;
 		bool host_path = false;
 		int rank = -1;
-		void *it;
+		struct kt_jv v;
 
-		if (json_is_null(vol))
+		if (kt_jv_is(vol, KT_J_NULL))
 			continue; /* decodes to a volume without source: emptyDir */
-		if (!json_is_object(vol)) {
+		if (!kt_jv_is(vol, KT_J_OBJECT)) {
 			pss_invalid(e, NULL, "spec.volumes[]", "objects");
 			continue;
 		}
-		for (it = json_object_iter(vol); it; it = json_object_iter_next(vol, it)) {
-			const char *k = json_object_iter_key(it);
-			json_t *v = json_object_iter_value(it);
+		for (v = kt_jv_first(vol); kt_jv_ok(v); v = kt_jv_next(v)) {
+			const char *k = kt_jv_key(v, NULL);
 			int r;
 
 			if (!strcmp(k, "name")) {
-				if (json_is_string(v))
-					name = json_string_value(v);
-				else if (!json_is_null(v))
+				if (kt_jv_is(v, KT_J_STRING))
+					name = kt_jv_str(v);
+				else if (!kt_jv_is(v, KT_J_NULL))
 					pss_invalid(e, NULL, "spec.volumes[].name", "a string");
 				continue;
 			}
-			if (json_is_null(v))
+			if (kt_jv_is(v, KT_J_NULL))
 				continue; /* a nil source */
 			if (in_list(k, volumes_allowed))
 				continue;
@@ -247,29 +246,29 @@ static void check_volumes(struct pss_eval *e)
 		if (restricted && ev_on(e, CK_RESTRICTED_VOLUMES)) {
 			hit(e, CK_RESTRICTED_VOLUMES, name);
 			if (e->collect)
-				sv_add(e, &e->c[CK_RESTRICTED_VOLUMES].values, restricted);
+				kt_strvec_add(e, &e->c[CK_RESTRICTED_VOLUMES].values, restricted);
 		}
 	}
 }
 
 static void check_sysctls(struct pss_eval *e)
 {
-	json_t *x;
+	struct kt_jv x;
 	size_t i;
 
 	if (!ev_on(e, CK_SYSCTLS))
 		return;
-	json_array_foreach(e->pod.sc.sysctls, i, x) {
+	for (i = 0, x = kt_jv_first_elem(e->pod.sc.sysctls); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
 		const char *name = "";
 
-		if (json_is_object(x)) {
-			json_t *n = json_object_get(x, "name");
+		if (kt_jv_is(x, KT_J_OBJECT)) {
+			struct kt_jv n = kt_jv_get(x, "name");
 
-			if (json_is_string(n) && strlen(json_string_value(n)) == json_string_length(n))
-				name = json_string_value(n);
-			else if (n && !json_is_null(n))
+			if (kt_jv_is(n, KT_J_STRING) && strlen(kt_jv_str(n)) == kt_jv_len(n))
+				name = kt_jv_str(n);
+			else if (!kt_jv_absent(n))
 				pss_invalid(e, NULL, "spec.securityContext.sysctls[].name", "a string");
-		} else if (!json_is_null(x)) {
+		} else if (!kt_jv_is(x, KT_J_NULL)) {
 			pss_invalid(e, NULL, "spec.securityContext.sysctls[]", "objects");
 			continue;
 		}
@@ -281,35 +280,35 @@ static void check_sysctls(struct pss_eval *e)
 /* Annotations: AppArmor at every version, seccomp before policy v1.19. */
 static void check_annotations(struct pss_eval *e)
 {
-	json_t *ann = e->pod.annotations, *v;
+	struct kt_jv ann = e->pod.annotations, v;
 	const char *k;
 
-	if (!ann)
+	if (!kt_jv_ok(ann))
 		return;
 	if (ev_on(e, CK_APPARMOR)) {
-		json_object_foreach(ann, k, v) {
+		for (v = kt_jv_first(ann); kt_jv_ok(v) && (k = kt_jv_key(v, NULL)); v = kt_jv_next(v)) {
 			if (!has_prefix(k, APPARMOR_PREFIX))
 				continue;
-			if (!json_is_string(v)) {
+			if (!kt_jv_is(v, KT_J_STRING)) {
 				pss_invalid(e, NULL, "metadata.annotations values", "strings");
 				continue;
 			}
-			if (apparmor_annotation_ok(json_string_value(v)))
+			if (apparmor_annotation_ok(kt_jv_str(v)))
 				continue;
 			e->bad |= CK_BIT(CK_APPARMOR);
 			if (e->collect)
-				add_go_quoted(e, &e->c[CK_APPARMOR].values2, k, json_string_value(v));
+				add_go_quoted(e, &e->c[CK_APPARMOR].values2, k, kt_jv_str(v));
 		}
 	}
 	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor < 19) {
-		v = json_object_get(ann, SECCOMP_POD_ANNOTATION);
-		if (v && !json_is_string(v))
+		v = kt_jv_get(ann, SECCOMP_POD_ANNOTATION);
+		if (kt_jv_ok(v) && !kt_jv_is(v, KT_J_STRING))
 			pss_invalid(e, NULL, "metadata.annotations values", "strings");
-		else if (v && !seccomp_annotation_ok(json_string_value(v))) {
+		else if (kt_jv_ok(v) && !seccomp_annotation_ok(kt_jv_str(v))) {
 			e->bad |= CK_BIT(CK_SECCOMP_BASELINE);
 			if (e->collect)
 				add_go_quoted(e, &e->c[CK_SECCOMP_BASELINE].values, SECCOMP_POD_ANNOTATION,
-					      json_string_value(v));
+					      kt_jv_str(v));
 		}
 	}
 }
@@ -345,7 +344,7 @@ void pss_check_pod(struct pss_eval *e)
 		hit(e, CK_APPARMOR, NULL);
 		if ((c = coll_of(e, CK_APPARMOR))) {
 			c->pod = true;
-			sv_add(e, &c->values, sc->apparmor_type);
+			kt_strvec_add(e, &c->values, sc->apparmor_type);
 		}
 	}
 	if (ev_on(e, CK_SELINUX) && sc->has_selinux) {
@@ -356,7 +355,7 @@ void pss_check_pod(struct pss_eval *e)
 			if ((c = coll_of(e, CK_SELINUX))) {
 				c->pod = true;
 				if (bad_type)
-					sv_add(e, &c->values, sc->se_type);
+					kt_strvec_add(e, &c->values, sc->se_type);
 				c->flags |= (*sc->se_user ? F_SE_USER : 0) | (*sc->se_role ? F_SE_ROLE : 0);
 			}
 		}
@@ -372,7 +371,7 @@ void pss_check_pod(struct pss_eval *e)
 			hit(e, ck, NULL);
 			if ((c = coll_of(e, ck))) {
 				c->pod = true;
-				sv_add(e, &c->values, sc->seccomp_type);
+				kt_strvec_add(e, &c->values, sc->seccomp_type);
 			}
 		}
 	}
@@ -398,33 +397,33 @@ void pss_check_pod(struct pss_eval *e)
 /* ---- per-container parts ---- */
 
 /* The hosts a probe or lifecycle handler sends to (httpGet.host, tcpSocket.host). */
-static bool handler_hosts(struct pss_eval *e, const struct ctr_view *c, json_t *h)
+static bool handler_hosts(struct pss_eval *e, const struct ctr_view *c, struct kt_jv h)
 {
 	static const char *const kinds[] = { "httpGet", "tcpSocket" };
 	bool bad = false;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		json_t *x = json_object_get(h, kinds[i]), *host;
+		struct kt_jv x = kt_jv_get(h, kinds[i]), host;
 
-		if (!x || json_is_null(x))
+		if (kt_jv_absent(x))
 			continue;
-		if (!json_is_object(x)) {
+		if (!kt_jv_is(x, KT_J_OBJECT)) {
 			pss_invalid(e, c, "probes and lifecycle handlers", "objects");
 			continue;
 		}
-		host = json_object_get(x, "host");
-		if (!host || json_is_null(host))
+		host = kt_jv_get(x, "host");
+		if (kt_jv_absent(host))
 			continue;
-		if (!json_is_string(host)) {
+		if (!kt_jv_is(host, KT_J_STRING)) {
 			pss_invalid(e, c, "probe and lifecycle handler hosts", "strings");
 			continue;
 		}
-		if (!json_string_length(host))
+		if (!kt_jv_len(host))
 			continue;
 		bad = true;
 		if (e->collect)
-			sv_add(e, &e->c[CK_HOST_PROBES].values, json_string_value(host));
+			kt_strvec_add(e, &e->c[CK_HOST_PROBES].values, kt_jv_str(host));
 	}
 	return bad;
 }
@@ -432,33 +431,33 @@ static bool handler_hosts(struct pss_eval *e, const struct ctr_view *c, json_t *
 static void check_host_ports(struct pss_eval *e, const struct ctr_view *c)
 {
 	bool bad = false;
-	json_t *port;
+	struct kt_jv port;
 	size_t i;
 
-	json_array_foreach(c->ports, i, port) {
-		json_t *hp;
+	for (i = 0, port = kt_jv_first_elem(c->ports); kt_jv_ok(port); i++, port = kt_jv_next(port)) {
+		struct kt_jv hp;
 
-		if (json_is_null(port))
+		if (kt_jv_is(port, KT_J_NULL))
 			continue;
-		if (!json_is_object(port)) {
+		if (!kt_jv_is(port, KT_J_OBJECT)) {
 			pss_invalid(e, c, "ports[]", "objects");
 			continue;
 		}
-		hp = json_object_get(port, "hostPort");
-		if (!hp || json_is_null(hp))
+		hp = kt_jv_get(port, "hostPort");
+		if (kt_jv_absent(hp))
 			continue;
-		if (!json_is_integer(hp)) {
+		if (!kt_jv_is_int(hp)) {
 			pss_invalid(e, c, "ports[].hostPort", "an integer");
 			continue;
 		}
-		if (json_integer_value(hp) == 0)
+		if (kt_jv_ll(hp) == 0)
 			continue;
 		bad = true;
 		if (e->collect) {
 			char num[32];
 
-			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(hp));
-			sv_add(e, &e->c[CK_HOST_PORTS].values, num);
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, kt_jv_ll(hp));
+			kt_strvec_add(e, &e->c[CK_HOST_PORTS].values, num);
 		}
 	}
 	if (bad)
@@ -469,70 +468,70 @@ static void check_caps(struct pss_eval *e, const struct ctr_view *c)
 {
 	const struct sc_view *sc = &c->sc;
 	bool bad = false, dropped_all = false;
-	json_t *x;
+	struct kt_jv x;
 	size_t i;
 
 	if (ev_on(e, CK_CAPS_BASELINE) && sc->has_caps) {
-		json_array_foreach(sc->caps_add, i, x) {
-			if (in_list(json_string_value(x), caps_baseline_allowed))
+		for (i = 0, x = kt_jv_first_elem(sc->caps_add); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
+			if (in_list(kt_jv_str(x), caps_baseline_allowed))
 				continue;
 			bad = true;
 			if (e->collect)
-				sv_add(e, &e->c[CK_CAPS_BASELINE].values, json_string_value(x));
+				kt_strvec_add(e, &e->c[CK_CAPS_BASELINE].values, kt_jv_str(x));
 		}
 		if (bad)
 			hit(e, CK_CAPS_BASELINE, c->name);
 	}
 	if (!ev_on(e, CK_CAPS_RESTRICTED) || windows_exempt(e))
 		return;
-	json_array_foreach(sc->caps_drop, i, x)
-		if (!strcmp(json_string_value(x), "ALL"))
+	for (i = 0, x = kt_jv_first_elem(sc->caps_drop); kt_jv_ok(x); i++, x = kt_jv_next(x))
+		if (!strcmp(kt_jv_str(x), "ALL"))
 			dropped_all = true;
 	if (!dropped_all)
 		hit(e, CK_CAPS_RESTRICTED, c->name);
 	bad = false;
-	json_array_foreach(sc->caps_add, i, x) {
-		if (!strcmp(json_string_value(x), "NET_BIND_SERVICE"))
+	for (i = 0, x = kt_jv_first_elem(sc->caps_add); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
+		if (!strcmp(kt_jv_str(x), "NET_BIND_SERVICE"))
 			continue;
 		bad = true;
 		if (e->collect)
-			sv_add(e, &e->c[CK_CAPS_RESTRICTED].values, json_string_value(x));
+			kt_strvec_add(e, &e->c[CK_CAPS_RESTRICTED].values, kt_jv_str(x));
 	}
 	if (bad) {
 		e->bad |= CK_BIT(CK_CAPS_RESTRICTED);
 		if (e->collect)
-			sv_add(e, &e->c[CK_CAPS_RESTRICTED].names2, c->name);
+			kt_strvec_add(e, &e->c[CK_CAPS_RESTRICTED].names2, c->name);
 	}
 }
 
 static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 {
 	const struct sc_view *sc = &c->sc, *psc = &e->pod.sc;
-	json_t *ann = e->pod.annotations, *v;
+	struct kt_jv ann = e->pod.annotations, v;
 	const char *k;
 
-	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor < 19 && ann) {
+	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor < 19 && kt_jv_ok(ann)) {
 		/* container.seccomp.security.alpha.kubernetes.io/<container name> */
-		json_object_foreach(ann, k, v) {
+		for (v = kt_jv_first(ann); kt_jv_ok(v) && (k = kt_jv_key(v, NULL)); v = kt_jv_next(v)) {
 			if (!has_prefix(k, SECCOMP_CTR_PREFIX) ||
 			    strcmp(k + strlen(SECCOMP_CTR_PREFIX), c->name))
 				continue;
-			if (!json_is_string(v)) {
+			if (!kt_jv_is(v, KT_J_STRING)) {
 				pss_invalid(e, NULL, "metadata.annotations values", "strings");
 				continue;
 			}
-			if (seccomp_annotation_ok(json_string_value(v)))
+			if (seccomp_annotation_ok(kt_jv_str(v)))
 				continue;
 			e->bad |= CK_BIT(CK_SECCOMP_BASELINE);
 			if (e->collect)
-				add_go_quoted(e, &e->c[CK_SECCOMP_BASELINE].values, k, json_string_value(v));
+				add_go_quoted(e, &e->c[CK_SECCOMP_BASELINE].values, k, kt_jv_str(v));
 		}
 	}
 	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor >= 19 && sc->has_seccomp &&
 	    !seccomp_type_ok(sc->seccomp_type)) {
 		hit(e, CK_SECCOMP_BASELINE, c->name);
 		if (e->collect)
-			sv_add(e, &e->c[CK_SECCOMP_BASELINE].values, sc->seccomp_type);
+			kt_strvec_add(e, &e->c[CK_SECCOMP_BASELINE].values, sc->seccomp_type);
 	}
 	if (!ev_on(e, CK_SECCOMP_RESTRICTED) || windows_exempt(e))
 		return;
@@ -540,12 +539,12 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 		if (!seccomp_type_ok(sc->seccomp_type)) {
 			hit(e, CK_SECCOMP_RESTRICTED, c->name);
 			if (e->collect)
-				sv_add(e, &e->c[CK_SECCOMP_RESTRICTED].values, sc->seccomp_type);
+				kt_strvec_add(e, &e->c[CK_SECCOMP_RESTRICTED].values, sc->seccomp_type);
 		}
 	} else if (!(psc->has_seccomp && seccomp_type_ok(psc->seccomp_type))) {
 		e->bad |= CK_BIT(CK_SECCOMP_RESTRICTED);
 		if (e->collect)
-			sv_add(e, &e->c[CK_SECCOMP_RESTRICTED].names2, c->name);
+			kt_strvec_add(e, &e->c[CK_SECCOMP_RESTRICTED].names2, c->name);
 	}
 }
 
@@ -557,7 +556,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 	if (ev_on(e, CK_APPARMOR) && sc->has_apparmor && !apparmor_type_ok(sc->apparmor_type)) {
 		hit(e, CK_APPARMOR, c->name);
 		if (e->collect)
-			sv_add(e, &e->c[CK_APPARMOR].values, sc->apparmor_type);
+			kt_strvec_add(e, &e->c[CK_APPARMOR].values, sc->apparmor_type);
 	}
 	check_caps(e, c);
 	if (ev_on(e, CK_HOST_PORTS))
@@ -566,10 +565,10 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 		bool bad = false;
 
 		for (i = 0; i < 3; i++)
-			if (c->probes[i])
+			if (kt_jv_ok(c->probes[i]))
 				bad |= handler_hosts(e, c, c->probes[i]);
 		for (i = 0; i < 2; i++)
-			if (c->handlers[i])
+			if (kt_jv_ok(c->handlers[i]))
 				bad |= handler_hosts(e, c, c->handlers[i]);
 		if (bad)
 			hit(e, CK_HOST_PROBES, c->name);
@@ -587,7 +586,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 		if (ck != CK_COUNT) {
 			hit(e, ck, c->name);
 			if (e->collect)
-				sv_add(e, &e->c[ck].values, sc->proc_mount);
+				kt_strvec_add(e, &e->c[ck].values, sc->proc_mount);
 		}
 	}
 	if (ev_on(e, CK_SELINUX) && sc->has_selinux) {
@@ -597,7 +596,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 			hit(e, CK_SELINUX, c->name);
 			if (e->collect) {
 				if (bad_type)
-					sv_add(e, &e->c[CK_SELINUX].values, sc->se_type);
+					kt_strvec_add(e, &e->c[CK_SELINUX].values, sc->se_type);
 				e->c[CK_SELINUX].flags |= (*sc->se_user ? F_SE_USER : 0) |
 							  (*sc->se_role ? F_SE_ROLE : 0);
 			}
@@ -614,7 +613,7 @@ void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 		} else if (sc->run_as_non_root == T_UNSET && e->pod.sc.run_as_non_root != T_TRUE) {
 			e->bad |= CK_BIT(CK_RUN_AS_NON_ROOT);
 			if (e->collect)
-				sv_add(e, &e->c[CK_RUN_AS_NON_ROOT].names2, c->name);
+				kt_strvec_add(e, &e->c[CK_RUN_AS_NON_ROOT].names2, c->name);
 		}
 	}
 	if (ev_on(e, CK_RUN_AS_USER) && sc->has_run_as_user && sc->run_as_user == 0 &&
@@ -686,8 +685,8 @@ static void word_apparmor(struct out *o, struct coll *c, const char **reason)
 	struct strvec *ann = &c->values2;
 	size_t n;
 
-	sv_sort_unique(&c->values);
-	sv_sort_unique(ann);
+	kt_strvec_sort_unique(&c->values);
+	kt_strvec_sort_unique(ann);
 	n = c->values.n + ann->n;
 	*reason = plural("forbidden AppArmor profile", "forbidden AppArmor profiles", n);
 	put_setters(o, c);
@@ -707,7 +706,7 @@ static void word_selinux(struct out *o, struct coll *c)
 {
 	bool sep = false;
 
-	sv_sort_unique(&c->values);
+	kt_strvec_sort_unique(&c->values);
 	put_setters(o, c);
 	put(o, " set forbidden securityContext.seLinuxOptions: ");
 	if (c->values.n) {
@@ -726,7 +725,7 @@ static void word_selinux(struct out *o, struct coll *c)
 /* seccompProfile_baseline and _restricted share their "explicitly bad" wording. */
 static void word_seccomp(struct out *o, struct coll *c, bool annotations)
 {
-	sv_sort_unique(&c->values);
+	kt_strvec_sort_unique(&c->values);
 	if (annotations) {
 		put(o, plural("forbidden annotation ", "forbidden annotations ", c->values.n));
 		put_joined(o, &c->values, ", ");
@@ -745,7 +744,7 @@ static void word_seccomp(struct out *o, struct coll *c, bool annotations)
 
 static void word_caps_restricted(struct out *o, struct coll *c)
 {
-	sv_sort_unique(&c->values);
+	kt_strvec_sort_unique(&c->values);
 	if (c->names.n) {
 		put_containers(o, &c->names);
 		put(o, " must set securityContext.capabilities.drop=[\"ALL\"]");
@@ -812,7 +811,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_CAPS_BASELINE:
 		why = "non-default capabilities";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, " must not include ");
 		put_quoted(&o, &c->values);
@@ -829,7 +828,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_HOST_PORTS:
 		why = "hostPort";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, plural(" uses ", " use ", c->names.n));
 		put(&o, plural("hostPort ", "hostPorts ", c->values.n));
@@ -837,8 +836,8 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_HOST_PROBES:
 		why = "probe or lifecycle host";
-		sv_sort_unique(&c->names);
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->names);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, plural(" uses ", " use ", c->names.n));
 		put(&o, plural("probe or lifecycle host ", "probe or lifecycle hosts ", c->values.n));
@@ -852,7 +851,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 	case CK_PROC_MOUNT:
 	case CK_PROC_MOUNT_RESTRICTED:
 		why = "procMount";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, " must not set securityContext.procMount to ");
 		put_quoted(&o, &c->values);
@@ -885,7 +884,7 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 		break;
 	case CK_RESTRICTED_VOLUMES:
 		why = "restricted volume types";
-		sv_sort_unique(&c->values);
+		kt_strvec_sort_unique(&c->values);
 		put(&o, plural("volume ", "volumes ", c->names.n));
 		put_quoted(&o, &c->names);
 		put(&o, plural(" uses ", " use ", c->names.n));

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "kt/json.h"
 #include "pss_int.h"
 
 #define KEYEQ(k, kl, lit) ((kl) == sizeof(lit) - 1 && !memcmp((k), (lit), sizeof(lit) - 1))
@@ -56,72 +57,6 @@ static int resolve_minor(int minor)
 	return minor;
 }
 
-/* ---- string lists (slow path) ---- */
-
-void sv_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len)
-{
-	char *copy;
-
-	if (e->nomem)
-		return;
-	if (s->n == s->alloc) {
-		size_t na = s->alloc ? s->alloc * 2 : 4;
-		char **nv = realloc(s->v, na * sizeof(*nv));
-
-		if (!nv) {
-			e->nomem = true;
-			return;
-		}
-		s->v = nv;
-		s->alloc = na;
-	}
-	copy = malloc(len + 1);
-	if (!copy) {
-		e->nomem = true;
-		return;
-	}
-	memcpy(copy, str, len);
-	copy[len] = '\0';
-	s->v[s->n++] = copy;
-}
-
-void sv_add(struct pss_eval *e, struct strvec *s, const char *str)
-{
-	sv_addn(e, s, str, strlen(str));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sort byte-wise and drop duplicates, as Go's sets.List() does. */
-void sv_sort_unique(struct strvec *s)
-{
-	size_t i, j;
-
-	if (s->n < 2)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
-	for (i = 1, j = 1; i < s->n; i++) {
-		if (!strcmp(s->v[i], s->v[j - 1]))
-			free(s->v[i]);
-		else
-			s->v[j++] = s->v[i];
-	}
-	s->n = j;
-}
-
-void sv_release(struct strvec *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 /* ---- malformed input ---- */
 
 static const char *const list_path[L_COUNT] = {
@@ -144,7 +79,7 @@ void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field
 		kt_buf_addf(&b, "spec.%s must be %s", field, want); /* the pod's */
 	else
 		kt_buf_addf(&b, "%s must be %s", field, want);
-	sv_addn(e, &e->c[CK_INVALID].names, b.buf, b.len);
+	kt_strvec_addn(e, &e->c[CK_INVALID].names, b.buf, b.len);
 	kt_buf_release(&b);
 }
 
@@ -155,26 +90,26 @@ void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field
  * be fooled.
  */
 static signed char get_bool(struct pss_eval *e, const struct ctr_view *c, const char *field,
-			    json_t *v)
+			    struct kt_jv v)
 {
-	if (json_is_true(v))
+	if (kt_jv_true(v))
 		return T_TRUE;
-	if (json_is_false(v))
+	if (kt_jv_is(v, KT_J_FALSE))
 		return T_FALSE;
-	if (v && !json_is_null(v))
+	if (!kt_jv_absent(v))
 		pss_invalid(e, c, field, "a boolean");
 	return T_UNSET;
 }
 
 static const char *get_str(struct pss_eval *e, const struct ctr_view *c, const char *field,
-			   json_t *v, const char *dflt)
+			   struct kt_jv v, const char *dflt)
 {
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
+	if (kt_jv_is(v, KT_J_STRING)) {
+		const char *s = kt_jv_str(v);
 
-		if (strlen(s) == json_string_length(v))
+		if (strlen(s) == kt_jv_len(v))
 			return s;
-	} else if (!v || json_is_null(v)) {
+	} else if (kt_jv_absent(v)) {
 		return dflt;
 	}
 	pss_invalid(e, c, field, "a string");
@@ -182,34 +117,36 @@ static const char *get_str(struct pss_eval *e, const struct ctr_view *c, const c
 }
 
 /* An object or a list (want says which, for the message), or NULL. */
-static json_t *get_kind(struct pss_eval *e, const struct ctr_view *c, const char *field, json_t *v,
-			json_type type, const char *want)
+static struct kt_jv get_kind(struct pss_eval *e, const struct ctr_view *c, const char *field,
+			     struct kt_jv v, enum kt_jtype type, const char *want)
 {
-	if (!v || json_is_null(v))
-		return NULL;
-	if (json_typeof(v) == type)
+	static const struct kt_jv none;
+
+	if (kt_jv_absent(v))
+		return none;
+	if (kt_jv_type(v) == type)
 		return v;
 	pss_invalid(e, c, field, want);
-	return NULL;
+	return none;
 }
 
-#define get_obj(e, c, field, v) get_kind(e, c, field, v, JSON_OBJECT, "an object")
-#define get_arr(e, c, field, v) get_kind(e, c, field, v, JSON_ARRAY, "a list")
+#define get_obj(e, c, field, v) get_kind(e, c, field, v, KT_J_OBJECT, "an object")
+#define get_arr(e, c, field, v) get_kind(e, c, field, v, KT_J_ARRAY, "a list")
 
 /* A list of strings (capabilities.add/drop): every element must be a string. */
-static json_t *get_str_arr(struct pss_eval *e, const struct ctr_view *c, const char *field,
-			   json_t *v)
+static struct kt_jv get_str_arr(struct pss_eval *e, const struct ctr_view *c, const char *field,
+			   struct kt_jv v)
 {
 	size_t i;
-	json_t *x;
+	struct kt_jv x;
 
 	v = get_arr(e, c, field, v);
-	if (!v)
-		return NULL;
-	json_array_foreach(v, i, x) {
-		if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x)) {
+	if (!kt_jv_ok(v))
+		return v;
+	for (i = 0, x = kt_jv_first_elem(v); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
+		if (!kt_jv_is(x, KT_J_STRING) || strlen(kt_jv_str(x)) != kt_jv_len(x)) {
 			pss_invalid(e, c, field, "a list of strings");
-			return NULL;
+			return (struct kt_jv){ 0 };
 		}
 	}
 	return v;
@@ -217,14 +154,14 @@ static json_t *get_str_arr(struct pss_eval *e, const struct ctr_view *c, const c
 
 /* "type" of a seccompProfile / appArmorProfile object. */
 static const char *profile_type(struct pss_eval *e, const struct ctr_view *c, const char *field,
-				json_t *o)
+				struct kt_jv o)
 {
 	const char *t = "";
-	void *it;
+	struct kt_jv it;
 
-	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it))
-		if (KEYEQ(json_object_iter_key(it), json_object_iter_key_len(it), "type"))
-			t = get_str(e, c, field, json_object_iter_value(it), "");
+	for (it = kt_jv_first_member(o); kt_jv_ok(it); it = kt_jv_next(it))
+		if (KEYEQ(kt_jv_key(it, NULL), kt_jv_keylen(it), "type"))
+			t = get_str(e, c, field, it, "");
 	return t;
 }
 
@@ -233,15 +170,15 @@ static const char *profile_type(struct pss_eval *e, const struct ctr_view *c, co
  * relative to the pod spec or the container, so a malformed pod names the
  * exact field.
  */
-static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, struct sc_view *sc)
+static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o, struct sc_view *sc)
 {
-	void *it;
+	struct kt_jv it;
 
-	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-		const char *k = json_object_iter_key(it);
-		size_t kl = json_object_iter_key_len(it);
-		json_t *v = json_object_iter_value(it), *x;
-		void *j;
+	for (it = kt_jv_first_member(o); kt_jv_ok(it); it = kt_jv_next(it)) {
+		const char *k = kt_jv_key(it, NULL);
+		size_t kl = kt_jv_keylen(it);
+		struct kt_jv v = it, x;
+		struct kt_jv j;
 
 		switch (kl) {
 		case 7:
@@ -250,10 +187,10 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 			break;
 		case 9:
 			if (KEYEQ(k, kl, "runAsUser")) {
-				if (json_is_integer(v)) {
+				if (kt_jv_is_int(v)) {
 					sc->has_run_as_user = true;
-					sc->run_as_user = json_integer_value(v);
-				} else if (!json_is_null(v)) {
+					sc->run_as_user = kt_jv_ll(v);
+				} else if (!kt_jv_is(v, KT_J_NULL)) {
 					pss_invalid(e, c, "securityContext.runAsUser", "an integer");
 				}
 			} else if (c && KEYEQ(k, kl, "procMount")) {
@@ -269,38 +206,38 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 				sc->run_as_non_root = get_bool(e, c, "securityContext.runAsNonRoot", v);
 			} else if (c && KEYEQ(k, kl, "capabilities")) {
 				x = get_obj(e, c, "securityContext.capabilities", v);
-				if (!x)
+				if (!kt_jv_ok(x))
 					break;
 				sc->has_caps = true;
-				for (j = json_object_iter(x); j; j = json_object_iter_next(x, j)) {
-					const char *ck = json_object_iter_key(j);
-					size_t ckl = json_object_iter_key_len(j);
+				for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j)) {
+					const char *ck = kt_jv_key(j, NULL);
+					size_t ckl = kt_jv_keylen(j);
 
 					if (KEYEQ(ck, ckl, "add"))
 						sc->caps_add = get_str_arr(e, c, "securityContext.capabilities.add",
-									   json_object_iter_value(j));
+									   j);
 					else if (KEYEQ(ck, ckl, "drop"))
 						sc->caps_drop = get_str_arr(e, c, "securityContext.capabilities.drop",
-									    json_object_iter_value(j));
+									    j);
 				}
 			}
 			break;
 		case 14:
 			if (KEYEQ(k, kl, "seccompProfile")) {
 				x = get_obj(e, c, "securityContext.seccompProfile", v);
-				if (x) {
+				if (kt_jv_ok(x)) {
 					sc->has_seccomp = true;
 					sc->seccomp_type = profile_type(e, c, "securityContext.seccompProfile.type", x);
 				}
 			} else if (KEYEQ(k, kl, "seLinuxOptions")) {
 				x = get_obj(e, c, "securityContext.seLinuxOptions", v);
-				if (!x)
+				if (!kt_jv_ok(x))
 					break;
 				sc->has_selinux = true;
-				for (j = json_object_iter(x); j; j = json_object_iter_next(x, j)) {
-					const char *sk = json_object_iter_key(j);
-					size_t skl = json_object_iter_key_len(j);
-					json_t *sv = json_object_iter_value(j);
+				for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j)) {
+					const char *sk = kt_jv_key(j, NULL);
+					size_t skl = kt_jv_keylen(j);
+					struct kt_jv sv = j;
 
 					if (KEYEQ(sk, skl, "type"))
 						sc->se_type = get_str(e, c, "securityContext.seLinuxOptions.type", sv, "");
@@ -311,18 +248,18 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, json_t *o, str
 				}
 			} else if (KEYEQ(k, kl, "windowsOptions")) {
 				x = get_obj(e, c, "securityContext.windowsOptions", v);
-				if (!x)
+				if (!kt_jv_ok(x))
 					break;
-				for (j = json_object_iter(x); j; j = json_object_iter_next(x, j))
-					if (KEYEQ(json_object_iter_key(j), json_object_iter_key_len(j), "hostProcess"))
+				for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j))
+					if (KEYEQ(kt_jv_key(j, NULL), kt_jv_keylen(j), "hostProcess"))
 						sc->host_process = get_bool(e, c, "securityContext.windowsOptions.hostProcess",
-									    json_object_iter_value(j));
+									    j);
 			}
 			break;
 		case 15:
 			if (KEYEQ(k, kl, "appArmorProfile")) {
 				x = get_obj(e, c, "securityContext.appArmorProfile", v);
-				if (x) {
+				if (kt_jv_ok(x)) {
 					sc->has_apparmor = true;
 					sc->apparmor_type = profile_type(e, c, "securityContext.appArmorProfile.type", x);
 				}
@@ -343,15 +280,15 @@ static void sc_init(struct sc_view *sc)
 	sc->se_type = sc->se_user = sc->se_role = sc->seccomp_type = sc->apparmor_type = "";
 }
 
-static void scan_container(struct pss_eval *e, json_t *o, struct ctr_view *c)
+static void scan_container(struct pss_eval *e, struct kt_jv o, struct ctr_view *c)
 {
-	void *it;
+	struct kt_jv it;
 
-	for (it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-		const char *k = json_object_iter_key(it);
-		size_t kl = json_object_iter_key_len(it);
-		json_t *v = json_object_iter_value(it), *x;
-		void *j;
+	for (it = kt_jv_first_member(o); kt_jv_ok(it); it = kt_jv_next(it)) {
+		const char *k = kt_jv_key(it, NULL);
+		size_t kl = kt_jv_keylen(it);
+		struct kt_jv v = it, x;
+		struct kt_jv j;
 
 		switch (kl) {
 		case 4:
@@ -366,18 +303,18 @@ static void scan_container(struct pss_eval *e, json_t *o, struct ctr_view *c)
 			if (!KEYEQ(k, kl, "lifecycle"))
 				break;
 			x = get_obj(e, c, "lifecycle", v);
-			if (!x)
+			if (!kt_jv_ok(x))
 				break;
-			for (j = json_object_iter(x); j; j = json_object_iter_next(x, j)) {
-				const char *hk = json_object_iter_key(j);
-				size_t hkl = json_object_iter_key_len(j);
+			for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j)) {
+				const char *hk = kt_jv_key(j, NULL);
+				size_t hkl = kt_jv_keylen(j);
 
 				if (KEYEQ(hk, hkl, "postStart"))
 					c->handlers[0] = get_obj(e, c, "lifecycle.postStart",
-								 json_object_iter_value(j));
+								 j);
 				else if (KEYEQ(hk, hkl, "preStop"))
 					c->handlers[1] = get_obj(e, c, "lifecycle.preStop",
-								 json_object_iter_value(j));
+								 j);
 			}
 			break;
 		case 12:
@@ -395,7 +332,7 @@ static void scan_container(struct pss_eval *e, json_t *o, struct ctr_view *c)
 		case 15:
 			if (KEYEQ(k, kl, "securityContext")) {
 				x = get_obj(e, c, "securityContext", v);
-				if (x)
+				if (kt_jv_ok(x))
 					scan_sc(e, c, x, &c->sc);
 			}
 			break;
@@ -403,28 +340,28 @@ static void scan_container(struct pss_eval *e, json_t *o, struct ctr_view *c)
 	}
 }
 
-static void scan_spec(struct pss_eval *e, json_t *spec)
+static void scan_spec(struct pss_eval *e, struct kt_jv spec)
 {
 	struct pod_view *p = &e->pod;
-	void *it;
+	struct kt_jv it;
 
-	for (it = json_object_iter(spec); it; it = json_object_iter_next(spec, it)) {
-		const char *k = json_object_iter_key(it);
-		size_t kl = json_object_iter_key_len(it);
-		json_t *v = json_object_iter_value(it), *x;
-		void *j;
+	for (it = kt_jv_first_member(spec); kt_jv_ok(it); it = kt_jv_next(it)) {
+		const char *k = kt_jv_key(it, NULL);
+		size_t kl = kt_jv_keylen(it);
+		struct kt_jv v = it, x;
+		struct kt_jv j;
 
 		switch (kl) {
 		case 2:
 			if (!KEYEQ(k, kl, "os"))
 				break;
 			x = get_obj(e, NULL, "spec.os", v);
-			if (!x)
+			if (!kt_jv_ok(x))
 				break;
-			for (j = json_object_iter(x); j; j = json_object_iter_next(x, j))
-				if (KEYEQ(json_object_iter_key(j), json_object_iter_key_len(j), "name"))
+			for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j))
+				if (KEYEQ(kt_jv_key(j, NULL), kt_jv_keylen(j), "name"))
 					p->windows = !strcmp(get_str(e, NULL, "spec.os.name",
-								     json_object_iter_value(j), ""),
+								     j, ""),
 							     "windows");
 			break;
 		case 7:
@@ -454,7 +391,7 @@ static void scan_spec(struct pss_eval *e, json_t *spec)
 		case 15:
 			if (KEYEQ(k, kl, "securityContext")) {
 				x = get_obj(e, NULL, "spec.securityContext", v);
-				if (x)
+				if (kt_jv_ok(x))
 					scan_sc(e, NULL, x, &p->sc);
 			}
 			break;
@@ -467,40 +404,40 @@ static void scan_spec(struct pss_eval *e, json_t *spec)
 }
 
 /* One full pass over the pod: every check in e->active. */
-static void run(struct pss_eval *e, json_t *meta, json_t *spec)
+static void run(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec)
 {
 	struct pod_view *p = &e->pod;
 	struct ctr_view c;
-	json_t *x;
+	struct kt_jv x;
 	size_t i;
 	int l;
 
 	memset(p, 0, sizeof(*p));
 	p->host_users = T_UNSET;
 	sc_init(&p->sc);
-	if (meta && !json_is_null(meta)) {
-		if (!json_is_object(meta))
+	if (!kt_jv_absent(meta)) {
+		if (!kt_jv_is(meta, KT_J_OBJECT))
 			pss_invalid(e, NULL, "metadata", "an object");
 		else
 			p->annotations = get_obj(e, NULL, "metadata.annotations",
-						 json_object_get(meta, "annotations"));
+						 kt_jv_get(meta, "annotations"));
 	}
-	if (!json_is_object(spec)) {
+	if (!kt_jv_is(spec, KT_J_OBJECT)) {
 		pss_invalid(e, NULL, "spec", "an object");
 		return;
 	}
 	scan_spec(e, spec);
 	pss_check_pod(e);
 	for (l = 0; l < L_COUNT; l++) {
-		json_array_foreach(p->lists[l], i, x) {
+		for (i = 0, x = kt_jv_first_elem(p->lists[l]); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
 			memset(&c, 0, sizeof(c));
 			c.name = "";
 			c.list = l;
 			c.index = i;
 			sc_init(&c.sc);
-			if (json_is_object(x))
+			if (kt_jv_is(x, KT_J_OBJECT))
 				scan_container(e, x, &c);
-			else if (!json_is_null(x)) {
+			else if (!kt_jv_is(x, KT_J_NULL)) {
 				pss_invalid(e, &c, "", "an object");
 				continue;
 			}
@@ -511,10 +448,10 @@ static void run(struct pss_eval *e, json_t *meta, json_t *spec)
 
 static void coll_release(struct coll *c)
 {
-	sv_release(&c->names);
-	sv_release(&c->names2);
-	sv_release(&c->values);
-	sv_release(&c->values2);
+	kt_strvec_release(&c->names);
+	kt_strvec_release(&c->names2);
+	kt_strvec_release(&c->values);
+	kt_strvec_release(&c->values2);
 }
 
 void kt_pss_result_release(struct kt_pss_result *res)
@@ -534,7 +471,7 @@ void kt_pss_result_release(struct kt_pss_result *res)
 }
 
 /* Second pass: word every violated check, in upstream order. */
-static enum kt_rc explain(struct pss_eval *e, json_t *meta, json_t *spec, struct kt_pss_result *res)
+static enum kt_rc explain(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec, struct kt_pss_result *res)
 {
 	struct coll c[CK_COUNT];
 	enum kt_rc rc = KT_OK;
@@ -575,8 +512,8 @@ out:
 	return rc;
 }
 
-enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata, json_t *pod_spec,
-			   struct kt_pss_result *res)
+enum kt_rc kt_pss_evaluate_view(const struct kt_pss_policy *pol, struct kt_jv pod_metadata,
+				struct kt_jv pod_spec, struct kt_pss_result *res)
 {
 	struct pss_eval e;
 
@@ -592,6 +529,54 @@ enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata
 	if (!(e.bad & e.active))
 		return KT_OK;
 	return explain(&e, pod_metadata, pod_spec, res);
+}
+
+/*
+ * A tree the view refuses (a NUL character in a string or a key, deeper or
+ * larger than any decision reads): no pod the API server would run, so an
+ * invalid pod spec, whatever the level.
+ */
+static enum kt_rc unreadable(struct kt_pss_result *res, const struct kt_err *err)
+{
+	const char *why = strstr(err->msg, "\\u0000") ? "a string contains a NUL character"
+						      : strstr(err->msg, ": ") ? strstr(err->msg, ": ") + 2
+									   : err->msg;
+
+	if (!(res->v = calloc(1, sizeof(*res->v))) || !(res->v->reason = strdup("invalid pod spec")) ||
+	    !(res->v->detail = strdup(why))) {
+		kt_pss_result_release(res);
+		return KT_E_NOMEM;
+	}
+	res->v->check = pss_check_id(CK_INVALID);
+	res->n = 1;
+	res->allowed = false;
+	return KT_OK;
+}
+
+enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata, json_t *pod_spec,
+			   struct kt_pss_result *res)
+{
+	struct kt_buf text[2] = { KT_BUF_INIT, KT_BUF_INIT };
+	struct kt_jview view[2] = { KT_JVIEW_INIT, KT_JVIEW_INIT };
+	struct kt_jv meta, spec;
+	struct kt_err err;
+	enum kt_rc rc;
+
+	res->allowed = true;
+	res->v = NULL;
+	res->n = 0;
+	rc = kt_json_view(pod_metadata, &text[0], &view[0], &meta, &err);
+	if (!rc)
+		rc = kt_json_view(pod_spec, &text[1], &view[1], &spec, &err);
+	if (!rc)
+		rc = kt_pss_evaluate_view(pol, meta, spec, res);
+	else if (rc == KT_E_PARSE)
+		rc = unreadable(res, &err);
+	for (int i = 0; i < 2; i++) {
+		kt_jview_release(&view[i]);
+		kt_buf_release(&text[i]);
+	}
+	return rc;
 }
 
 char *kt_pss_result_message(const struct kt_pss_result *res)

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 #include "kt/buf.h"
+#include "kt/jview.h"
 #include "kt/pss.h"
 
 /*
@@ -59,17 +59,17 @@ enum tri { T_UNSET = -1, T_FALSE = 0, T_TRUE = 1 };
 struct sc_view {
 	signed char privileged, allow_priv_esc, run_as_non_root, host_process;
 	bool has_run_as_user;
-	json_int_t run_as_user;
+	long long run_as_user;
 	const char *proc_mount;                 /* NULL: unset */
 	bool has_caps;
-	json_t *caps_add, *caps_drop;           /* arrays of strings, or NULL */
+	struct kt_jv caps_add, caps_drop;           /* arrays of strings, or absent */
 	bool has_selinux;
 	const char *se_type, *se_user, *se_role; /* "" when unset */
 	bool has_seccomp;
 	const char *seccomp_type;               /* "" when unset */
 	bool has_apparmor;
 	const char *apparmor_type;              /* "" when unset */
-	json_t *sysctls;                        /* pod level only: array or NULL */
+	struct kt_jv sysctls;                        /* pod level only: array or absent */
 };
 
 /* The lists of containers, in the order upstream visits them. */
@@ -78,21 +78,21 @@ enum { L_INIT, L_MAIN, L_EPHEMERAL, L_COUNT };
 struct ctr_view {
 	const char *name; /* "" when unset */
 	struct sc_view sc;
-	json_t *ports;            /* array of objects, or NULL */
-	json_t *probes[3];        /* liveness, readiness, startup: objects or NULL */
-	json_t *handlers[2];      /* lifecycle postStart, preStop: objects or NULL */
+	struct kt_jv ports;            /* array of objects, or absent */
+	struct kt_jv probes[3];        /* liveness, readiness, startup: objects or absent */
+	struct kt_jv handlers[2];      /* lifecycle postStart, preStop: objects or absent */
 	int list;
 	size_t index;
 };
 
 struct pod_view {
-	json_t *annotations;      /* object or NULL */
+	struct kt_jv annotations;      /* object or absent */
 	bool host_network, host_pid, host_ipc;
 	signed char host_users;
 	bool windows;             /* spec.os.name == "windows" */
 	struct sc_view sc;
-	json_t *volumes;          /* array or NULL */
-	json_t *lists[L_COUNT];   /* arrays or NULL */
+	struct kt_jv volumes;          /* array or absent */
+	struct kt_jv lists[L_COUNT];   /* arrays or absent */
 };
 
 /* A growable list of owned strings, for the messages (slow path only). */
@@ -134,10 +134,10 @@ bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char
 /* Record a malformed field (slow pass: its path).  Always marks CK_INVALID. */
 void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want);
 
-/* strvec helpers (evaluate.c) */
-void sv_add(struct pss_eval *e, struct strvec *s, const char *str);
-void sv_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len);
-void sv_sort_unique(struct strvec *s);
-void sv_release(struct strvec *s);
+/* strvec.c */
+void kt_strvec_add(struct pss_eval *e, struct strvec *s, const char *str);
+void kt_strvec_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len);
+void kt_strvec_sort_unique(struct strvec *s);
+void kt_strvec_release(struct strvec *s);
 
 #endif

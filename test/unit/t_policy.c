@@ -76,19 +76,20 @@ static void hostile_reviews_are_parse_errors(void **state)
 			   "duplicate key");
 	expect_parse_error("{\"a\":\"\xff\"}", "invalid UTF-8");
 	expect_parse_error("{\"a\":\"\xc0\x80\"}", "invalid UTF-8");
-	expect_parse_error("{\"a\":\"\\ud800\"}", "invalid Unicode '\\uD800'");
-	expect_parse_error("{\"a\":\"\\udc00x\"}", "invalid Unicode '\\uDC00'");
+	expect_parse_error("{\"a\":\"\\ud800\"}", "lone surrogate");
+	expect_parse_error("{\"a\":\"\\udc00x\"}", "lone surrogate");
 	expect_parse_error("{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8"); /* an encoded surrogate */
 	expect_parse_error("{\"a\":\"x\\u0000y\"}", "\\u0000");
 	expect_parse_error("{\"a\":\"tab\there\"}", "control character");
 	expect_parse_error("{\"a\":1} {}", "trailing data");
-	expect_parse_error("{\"a\":01}", "invalid token near '0'");
-	expect_parse_error("{\"a\":1.}", "invalid token near '1.'");
-	expect_parse_error("{\"a\":tru}", "invalid token near 'tru'");
-	expect_parse_error("{\"a\":1e400}", "real number overflow");
+	expect_parse_error("{\"a\":01}", "invalid literal or number");
+	expect_parse_error("{\"a\":1.}", "invalid number");
+	expect_parse_error("{\"a\":tru}", "invalid literal or number");
+	expect_parse_error("{\"a\":1e400}", "real number out of range");
+	expect_parse_error("{\"a\":9223372036854775808}", "integer out of range");
 	expect_parse_error("{\"a\\u0000\":1}", "\\u0000 in an object key");
-	/* jansson quotes the input near an error: the message stays printable */
-	expect_parse_error("{\"a\":\x1b[31m}", "invalid token near '?'");
+	/* the message names the byte, it does not quote the input */
+	expect_parse_error("{\"a\":\x1b[31m}", "invalid JSON at byte 5: invalid token");
 	expect_parse_error("{\"a\":\"\\x\"}", "invalid escape");
 }
 

@@ -437,9 +437,9 @@ static void malformed_fields_are_denied(void **state)
 static void embedded_nul_cannot_fool_a_comparison(void **state)
 {
 	(void)state;
+	/* the evaluator's reader refuses the character before any check reads the pod */
 	expect("baseline", "{'spec':{'containers':[{'name':'a','securityContext':{'seccompProfile':{'type':'RuntimeDefault\\u0000x'}}}]}}",
-	       "invalid pod spec (spec.containers[0].securityContext.seccompProfile.type must be a string), "
-	       "seccompProfile (container \"a\" must not set securityContext.seccompProfile.type to \"\")");
+	       "invalid pod spec (a string contains a NUL character)");
 }
 
 static void versions_latest_and_beyond(void **state)
