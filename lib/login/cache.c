@@ -18,7 +18,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <jansson.h>
-#include "login_int.h"
+#include "internal.h"
 
 bool kt_login_cache_path(const struct kt_login_opts *o, char *buf, size_t size)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "login_int.h"
+#include "internal.h"
 
 #define KT_CLUSTER_INFO_PATH "/api/v1/namespaces/kube-public/configmaps/kubetenant-info"
 

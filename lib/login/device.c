@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "login_int.h"
+#include "internal.h"
 
 enum kt_login_fail kt_login_device_flow(const struct kt_login_opts *o,
 					const struct kt_login_endpoints *e,

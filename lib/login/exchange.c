@@ -8,7 +8,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include "kt/oidc.h"
-#include "login_int.h"
+#include "internal.h"
 
 static size_t on_data(char *p, size_t size, size_t n, void *cls)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "kt/jwt.h"
 #include "kt/oidc.h"
-#include "login_int.h"
+#include "internal.h"
 
 /* A cached token this close to its expiry is refreshed instead: kubectl needs time to use it. */
 #define KT_LOGIN_MARGIN 10

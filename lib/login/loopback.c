@@ -18,7 +18,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include "login_int.h"
+#include "internal.h"
 
 int kt_login_loopback_open(int *port, struct kt_err *err)
 {

@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-#include "login_int.h"
+#include "internal.h"
 
 static char *b64url(const unsigned char *in, size_t n)
 {

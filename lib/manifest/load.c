@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "kt/buf.h"
-#include "manifest_int.h"
+#include "internal.h"
 
-enum kt_rc yaml_doc_item_line(struct yaml_doc *d, int line)
+enum kt_rc kt_yaml_doc_item_line(struct yaml_doc *d, int line)
 {
 	if (d->n_item_lines == d->alloc_item_lines) {
 		size_t na = d->alloc_item_lines ? d->alloc_item_lines * 2 : 16;
@@ -26,7 +26,7 @@ enum kt_rc yaml_doc_item_line(struct yaml_doc *d, int line)
 	return KT_OK;
 }
 
-void yaml_doc_reset(struct yaml_doc *d)
+void kt_yaml_doc_reset(struct yaml_doc *d)
 {
 	json_decref(d->root);
 	d->root = NULL;
@@ -213,7 +213,7 @@ enum kt_rc kt_manifest_parse(struct kt_manifest_set *set, const char *name, cons
 	c.file = add_file_name(set, name);
 	if (!c.file)
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
-	rc = yaml_parse_stream(name, buf, len, ends_with(name, ".json"), on_doc, &c, err);
+	rc = kt_yaml_parse_stream(name, buf, len, ends_with(name, ".json"), on_doc, &c, err);
 	if (rc) {
 		/* all or nothing: a set this call started is left with no storage at all */
 		while (set->n > start)

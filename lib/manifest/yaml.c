@@ -17,7 +17,7 @@
 #include <string.h>
 #include "kt/utf8.h"
 #include "kt/yaml.h"
-#include "manifest_int.h"
+#include "internal.h"
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
@@ -510,7 +510,7 @@ static enum kt_rc value_of(struct reading *rd, const struct kt_ynode *n, bool it
 	for (i = 0; i < n->n && !rc; i++) {
 		const struct kt_ynode *item = n->u.items[i];
 
-		if (items && yaml_doc_item_line(rd->doc, item->line))
+		if (items && kt_yaml_doc_item_line(rd->doc, item->line))
 			rc = fail(rd, KT_E_NOMEM, item->line, item->col, "out of memory");
 		if (!rc)
 			rc = value_of(rd, item, false, &v);
@@ -530,7 +530,7 @@ static enum kt_rc document(void *ctx, struct kt_ynode *root, int index)
 	struct reading *rd = ctx;
 	enum kt_rc rc = KT_OK;
 
-	yaml_doc_reset(rd->doc);
+	kt_yaml_doc_reset(rd->doc);
 	rd->doc->index = index;
 	if (root) {
 		rd->doc->line = root->line;
@@ -539,7 +539,7 @@ static enum kt_rc document(void *ctx, struct kt_ynode *root, int index)
 	}
 	if (!rc)
 		rc = rd->on_doc(rd->ctx, rd->doc);
-	yaml_doc_reset(rd->doc);
+	kt_yaml_doc_reset(rd->doc);
 	return rc;
 }
 
@@ -590,7 +590,7 @@ static enum kt_rc screen_error(struct reading *rd, const char *buf, size_t off)
 		    (unsigned char)buf[off]);
 }
 
-enum kt_rc yaml_parse_stream(const char *name, const char *buf, size_t len, bool json_mode,
+enum kt_rc kt_yaml_parse_stream(const char *name, const char *buf, size_t len, bool json_mode,
 			     enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc), void *ctx,
 			     struct kt_err *err)
 {
@@ -614,7 +614,7 @@ enum kt_rc yaml_parse_stream(const char *name, const char *buf, size_t len, bool
 	rc = kt_yaml_read(&r, buf, len, &arena);
 	if (rc == KT_E_NOMEM)
 		kt_err_set(err, rc, "out of memory");
-	yaml_doc_reset(&doc);
+	kt_yaml_doc_reset(&doc);
 	free(doc.item_lines);
 	kt_arena_release(&arena);
 	return rc;

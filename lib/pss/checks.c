@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "pss_int.h"
+#include "internal.h"
 
 /* Check-specific collection flags. */
 #define F_HOST_NETWORK 1u
@@ -44,7 +44,7 @@ static const char *const check_ids[CK_COUNT] = {
 	[CK_SECCOMP_RESTRICTED] = "seccompProfile_restricted",
 };
 
-const char *pss_check_id(enum pss_check ck)
+const char *kt_pss_check_id(enum pss_check ck)
 {
 	return ck < CK_COUNT ? check_ids[ck] : "unknown";
 }
@@ -208,7 +208,7 @@ static void check_volumes(struct pss_eval *e)
 		if (kt_jv_is(vol, KT_J_NULL))
 			continue; /* decodes to a volume without source: emptyDir */
 		if (!kt_jv_is(vol, KT_J_OBJECT)) {
-			pss_invalid(e, NULL, "spec.volumes[]", "objects");
+			kt_pss_invalid(e, NULL, "spec.volumes[]", "objects");
 			continue;
 		}
 		for (v = kt_jv_first(vol); kt_jv_ok(v); v = kt_jv_next(v)) {
@@ -219,7 +219,7 @@ static void check_volumes(struct pss_eval *e)
 				if (kt_jv_is(v, KT_J_STRING))
 					name = kt_jv_str(v);
 				else if (!kt_jv_is(v, KT_J_NULL))
-					pss_invalid(e, NULL, "spec.volumes[].name", "a string");
+					kt_pss_invalid(e, NULL, "spec.volumes[].name", "a string");
 				continue;
 			}
 			if (kt_jv_is(v, KT_J_NULL))
@@ -267,9 +267,9 @@ static void check_sysctls(struct pss_eval *e)
 			if (kt_jv_is(n, KT_J_STRING) && strlen(kt_jv_str(n)) == kt_jv_len(n))
 				name = kt_jv_str(n);
 			else if (!kt_jv_absent(n))
-				pss_invalid(e, NULL, "spec.securityContext.sysctls[].name", "a string");
+				kt_pss_invalid(e, NULL, "spec.securityContext.sysctls[].name", "a string");
 		} else if (!kt_jv_is(x, KT_J_NULL)) {
-			pss_invalid(e, NULL, "spec.securityContext.sysctls[]", "objects");
+			kt_pss_invalid(e, NULL, "spec.securityContext.sysctls[]", "objects");
 			continue;
 		}
 		if (!sysctl_safe(name, e->minor))
@@ -290,7 +290,7 @@ static void check_annotations(struct pss_eval *e)
 			if (!has_prefix(k, APPARMOR_PREFIX))
 				continue;
 			if (!kt_jv_is(v, KT_J_STRING)) {
-				pss_invalid(e, NULL, "metadata.annotations values", "strings");
+				kt_pss_invalid(e, NULL, "metadata.annotations values", "strings");
 				continue;
 			}
 			if (apparmor_annotation_ok(kt_jv_str(v)))
@@ -303,7 +303,7 @@ static void check_annotations(struct pss_eval *e)
 	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor < 19) {
 		v = kt_jv_get(ann, SECCOMP_POD_ANNOTATION);
 		if (kt_jv_ok(v) && !kt_jv_is(v, KT_J_STRING))
-			pss_invalid(e, NULL, "metadata.annotations values", "strings");
+			kt_pss_invalid(e, NULL, "metadata.annotations values", "strings");
 		else if (kt_jv_ok(v) && !seccomp_annotation_ok(kt_jv_str(v))) {
 			e->bad |= CK_BIT(CK_SECCOMP_BASELINE);
 			if (e->collect)
@@ -324,7 +324,7 @@ static bool windows_exempt(const struct pss_eval *e)
 	return e->minor >= 25 && e->pod.windows;
 }
 
-void pss_check_pod(struct pss_eval *e)
+void kt_pss_check_pod(struct pss_eval *e)
 {
 	const struct pod_view *p = &e->pod;
 	const struct sc_view *sc = &p->sc;
@@ -409,14 +409,14 @@ static bool handler_hosts(struct pss_eval *e, const struct ctr_view *c, struct k
 		if (kt_jv_absent(x))
 			continue;
 		if (!kt_jv_is(x, KT_J_OBJECT)) {
-			pss_invalid(e, c, "probes and lifecycle handlers", "objects");
+			kt_pss_invalid(e, c, "probes and lifecycle handlers", "objects");
 			continue;
 		}
 		host = kt_jv_get(x, "host");
 		if (kt_jv_absent(host))
 			continue;
 		if (!kt_jv_is(host, KT_J_STRING)) {
-			pss_invalid(e, c, "probe and lifecycle handler hosts", "strings");
+			kt_pss_invalid(e, c, "probe and lifecycle handler hosts", "strings");
 			continue;
 		}
 		if (!kt_jv_len(host))
@@ -440,14 +440,14 @@ static void check_host_ports(struct pss_eval *e, const struct ctr_view *c)
 		if (kt_jv_is(port, KT_J_NULL))
 			continue;
 		if (!kt_jv_is(port, KT_J_OBJECT)) {
-			pss_invalid(e, c, "ports[]", "objects");
+			kt_pss_invalid(e, c, "ports[]", "objects");
 			continue;
 		}
 		hp = kt_jv_get(port, "hostPort");
 		if (kt_jv_absent(hp))
 			continue;
 		if (!kt_jv_is_int(hp)) {
-			pss_invalid(e, c, "ports[].hostPort", "an integer");
+			kt_pss_invalid(e, c, "ports[].hostPort", "an integer");
 			continue;
 		}
 		if (kt_jv_ll(hp) == 0)
@@ -517,7 +517,7 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 			    strcmp(k + strlen(SECCOMP_CTR_PREFIX), c->name))
 				continue;
 			if (!kt_jv_is(v, KT_J_STRING)) {
-				pss_invalid(e, NULL, "metadata.annotations values", "strings");
+				kt_pss_invalid(e, NULL, "metadata.annotations values", "strings");
 				continue;
 			}
 			if (seccomp_annotation_ok(kt_jv_str(v)))
@@ -548,7 +548,7 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 	}
 }
 
-void pss_check_container(struct pss_eval *e, const struct ctr_view *c)
+void kt_pss_check_container(struct pss_eval *e, const struct ctr_view *c)
 {
 	const struct sc_view *sc = &c->sc;
 	size_t i;
@@ -794,7 +794,7 @@ static void word_invalid(struct out *o, const struct coll *c)
 	}
 }
 
-bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char **detail)
+bool kt_pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char **detail)
 {
 	struct coll *c = &e->c[ck];
 	struct out o = { KT_BUF_INIT, false };

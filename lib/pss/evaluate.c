@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt/json.h"
-#include "pss_int.h"
+#include "internal.h"
 
 #define KEYEQ(k, kl, lit) ((kl) == sizeof(lit) - 1 && !memcmp((k), (lit), sizeof(lit) - 1))
 
@@ -65,7 +65,7 @@ static const char *const list_path[L_COUNT] = {
 	[L_EPHEMERAL] = "spec.ephemeralContainers",
 };
 
-void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want)
+void kt_pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want)
 {
 	struct kt_buf b = KT_BUF_INIT;
 
@@ -97,7 +97,7 @@ static signed char get_bool(struct pss_eval *e, const struct ctr_view *c, const 
 	if (kt_jv_is(v, KT_J_FALSE))
 		return T_FALSE;
 	if (!kt_jv_absent(v))
-		pss_invalid(e, c, field, "a boolean");
+		kt_pss_invalid(e, c, field, "a boolean");
 	return T_UNSET;
 }
 
@@ -112,7 +112,7 @@ static const char *get_str(struct pss_eval *e, const struct ctr_view *c, const c
 	} else if (kt_jv_absent(v)) {
 		return dflt;
 	}
-	pss_invalid(e, c, field, "a string");
+	kt_pss_invalid(e, c, field, "a string");
 	return dflt;
 }
 
@@ -126,7 +126,7 @@ static struct kt_jv get_kind(struct pss_eval *e, const struct ctr_view *c, const
 		return none;
 	if (kt_jv_type(v) == type)
 		return v;
-	pss_invalid(e, c, field, want);
+	kt_pss_invalid(e, c, field, want);
 	return none;
 }
 
@@ -145,7 +145,7 @@ static struct kt_jv get_str_arr(struct pss_eval *e, const struct ctr_view *c, co
 		return v;
 	for (i = 0, x = kt_jv_first_elem(v); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
 		if (!kt_jv_is(x, KT_J_STRING) || strlen(kt_jv_str(x)) != kt_jv_len(x)) {
-			pss_invalid(e, c, field, "a list of strings");
+			kt_pss_invalid(e, c, field, "a list of strings");
 			return (struct kt_jv){ 0 };
 		}
 	}
@@ -191,7 +191,7 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 					sc->has_run_as_user = true;
 					sc->run_as_user = kt_jv_ll(v);
 				} else if (!kt_jv_is(v, KT_J_NULL)) {
-					pss_invalid(e, c, "securityContext.runAsUser", "an integer");
+					kt_pss_invalid(e, c, "securityContext.runAsUser", "an integer");
 				}
 			} else if (c && KEYEQ(k, kl, "procMount")) {
 				sc->proc_mount = get_str(e, c, "securityContext.procMount", v, NULL);
@@ -417,17 +417,17 @@ static void run(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec)
 	sc_init(&p->sc);
 	if (!kt_jv_absent(meta)) {
 		if (!kt_jv_is(meta, KT_J_OBJECT))
-			pss_invalid(e, NULL, "metadata", "an object");
+			kt_pss_invalid(e, NULL, "metadata", "an object");
 		else
 			p->annotations = get_obj(e, NULL, "metadata.annotations",
 						 kt_jv_get(meta, "annotations"));
 	}
 	if (!kt_jv_is(spec, KT_J_OBJECT)) {
-		pss_invalid(e, NULL, "spec", "an object");
+		kt_pss_invalid(e, NULL, "spec", "an object");
 		return;
 	}
 	scan_spec(e, spec);
-	pss_check_pod(e);
+	kt_pss_check_pod(e);
 	for (l = 0; l < L_COUNT; l++) {
 		for (i = 0, x = kt_jv_first_elem(p->lists[l]); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
 			memset(&c, 0, sizeof(c));
@@ -438,10 +438,10 @@ static void run(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec)
 			if (kt_jv_is(x, KT_J_OBJECT))
 				scan_container(e, x, &c);
 			else if (!kt_jv_is(x, KT_J_NULL)) {
-				pss_invalid(e, &c, "", "an object");
+				kt_pss_invalid(e, &c, "", "an object");
 				continue;
 			}
-			pss_check_container(e, &c);
+			kt_pss_check_container(e, &c);
 		}
 	}
 }
@@ -494,8 +494,8 @@ static enum kt_rc explain(struct pss_eval *e, struct kt_jv meta, struct kt_jv sp
 
 		if (!(e->bad & CK_BIT(ck)))
 			continue;
-		v->check = pss_check_id(ck);
-		if (!pss_check_format(e, ck, &v->reason, &v->detail)) {
+		v->check = kt_pss_check_id(ck);
+		if (!kt_pss_check_format(e, ck, &v->reason, &v->detail)) {
 			free(v->reason);
 			free(v->detail);
 			rc = KT_E_NOMEM;
@@ -547,7 +547,7 @@ static enum kt_rc unreadable(struct kt_pss_result *res, const struct kt_err *err
 		kt_pss_result_release(res);
 		return KT_E_NOMEM;
 	}
-	res->v->check = pss_check_id(CK_INVALID);
+	res->v->check = kt_pss_check_id(CK_INVALID);
 	res->n = 1;
 	res->allowed = false;
 	return KT_OK;

@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "pss_int.h"
+#include "internal.h"
 
 void kt_strvec_addn(struct pss_eval *e, struct strvec *s, const char *str, size_t len)
 {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include "kt/login.h"
-#include "../../lib/login/login_int.h"
+#include "../../lib/login/internal.h"
 
 static char dir[] = "/tmp/t_login.XXXXXX";
 

@@ -1,8 +1,8 @@
 /*
- * login_int.h: the pieces of kt_login_token(), shared inside lib/login.
+ * internal.h: the pieces of kt_login_token(), shared inside lib/login.
  */
-#ifndef KT_LOGIN_INT_H
-#define KT_LOGIN_INT_H
+#ifndef KT_LOGIN_INTERNAL_H
+#define KT_LOGIN_INTERNAL_H
 
 #include "kt/buf.h"
 #include "kt/login.h"

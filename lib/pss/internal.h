@@ -1,5 +1,5 @@
 /*
- * pss_int.h: internals of the Pod Security Standards evaluator, shared by
+ * internal.h: internals of the Pod Security Standards evaluator, shared by
  * evaluate.c (decoding the pod once into flat views, walking the
  * containers, version gating) and checks.c (the checks and their messages).
  *
@@ -10,8 +10,8 @@
  * upstream does.  The check code is written once and serves both passes, so
  * the verdict and the message can never disagree.
  */
-#ifndef KT_PSS_INT_H
-#define KT_PSS_INT_H
+#ifndef KT_PSS_INTERNAL_H
+#define KT_PSS_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -125,14 +125,14 @@ static inline bool ev_on(const struct pss_eval *e, enum pss_check ck)
 }
 
 /* checks.c */
-void pss_check_pod(struct pss_eval *e);
-void pss_check_container(struct pss_eval *e, const struct ctr_view *c);
-const char *pss_check_id(enum pss_check ck);
+void kt_pss_check_pod(struct pss_eval *e);
+void kt_pss_check_container(struct pss_eval *e, const struct ctr_view *c);
+const char *kt_pss_check_id(enum pss_check ck);
 /* Word violated check ck into reason and detail (malloc'd).  false on ENOMEM. */
-bool pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char **detail);
+bool kt_pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char **detail);
 
 /* Record a malformed field (slow pass: its path).  Always marks CK_INVALID. */
-void pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want);
+void kt_pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want);
 
 /* strvec.c */
 void kt_strvec_add(struct pss_eval *e, struct strvec *s, const char *str);
