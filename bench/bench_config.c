@@ -37,14 +37,17 @@ static void generate(struct kt_buf *b, int tenants)
 		       "  clusterName: bench\n  clusterDNS: 10.1.0.10\n"
 		       "  platformNamespaces: [ingress-nginx, monitoring]\nnodePools:\n");
 	for (i = 0; i < pools; i++)
-		kt_buf_addf(b, "  pool-%d:\n    instances:\n      capacityTypes: [on-demand, spot]\n"
-			       "      instanceTypes: [t3a.large, m5.xlarge]\n      emptyTtl: 600\n"
-			       "      ttl: 604800\n    costCode: org%d\n", i, i);
+		kt_buf_addf(b,
+			    "  pool-%d:\n    instances:\n      capacityTypes: [on-demand, spot]\n"
+			    "      instanceTypes: [t3a.large, m5.xlarge]\n      emptyTtl: 600\n"
+			    "      ttl: 604800\n    costCode: org%d\n",
+			    i, i);
 	kt_buf_adds(b, "tenants:\n");
 	for (i = 0; i < tenants; i++) {
-		kt_buf_addf(b, "  tenant-%d:\n    nodePool: pool-%d\n"
-			       "    operatorEdGroup: team.devs.platform-access\n    domains:\n"
-			       "      - app%d.example.com\n      - \"*.app%d.example.com\"\n",
+		kt_buf_addf(b,
+			    "  tenant-%d:\n    nodePool: pool-%d\n"
+			    "    operatorEdGroup: team.devs.platform-access\n    domains:\n"
+			    "      - app%d.example.com\n      - \"*.app%d.example.com\"\n",
 			    i, i % pools, i, i);
 		if (i % 10 == 0)
 			kt_buf_adds(b, "    quota: {requests.cpu: \"4\", limits.memory: 8Gi}\n"

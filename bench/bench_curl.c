@@ -59,9 +59,13 @@ static double cpu(void)
 int main(int argc, char **argv)
 {
 	static const char *const fwd[] = {
-		"Authorization: Bearer bench-sa-token", "Impersonate-User: oidc:bench",
-		"Impersonate-Group: oidc:team-a-devs", "Impersonate-Group: system:authenticated",
-		"Accept:", "Content-Type:", "Expect:",
+		"Authorization: Bearer bench-sa-token",
+		"Impersonate-User: oidc:bench",
+		"Impersonate-Group: oidc:team-a-devs",
+		"Impersonate-Group: system:authenticated",
+		"Accept:",
+		"Content-Type:",
+		"Expect:",
 	};
 	struct curl_slist *h = NULL;
 	double secs, t0 = 0, c0 = 0, t1, c1;
@@ -89,7 +93,8 @@ int main(int argc, char **argv)
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			if (msg->data.result != CURLE_OK) {
-				fprintf(stderr, "bench_curl: %s\n", curl_easy_strerror(msg->data.result));
+				fprintf(stderr, "bench_curl: %s\n",
+					curl_easy_strerror(msg->data.result));
 				return 1;
 			}
 			curl_multi_remove_handle(m, msg->easy_handle);

@@ -90,7 +90,8 @@ static size_t mutated_len;
 static void make_mutated(const struct kt_config *cfg)
 {
 	json_t *r = json_loadb(review, sizeof(review) - 1, 0, NULL);
-	json_t *req = json_object_get(r, "request"), *obj = json_incref(json_object_get(req, "object"));
+	json_t *req = json_object_get(r, "request"),
+	       *obj = json_incref(json_object_get(req, "object"));
 	struct kt_decision d;
 	struct kt_err err;
 
@@ -220,7 +221,8 @@ int main(int argc, char **argv)
 	       "the mutated pod (%zu bytes)\n",
 	       sizeof(review) - 1,
 	       kt_config_tenant_by_ns(cfg, "team-a")->pod_security.level == KT_PSS_RESTRICTED
-		       ? "restricted" : "baseline",
+		       ? "restricted"
+		       : "baseline",
 	       mutated_len);
 	for (int m = 0; m < 2; m++) {
 		const char *name = m ? "/validate" : "/mutate";

@@ -47,7 +47,8 @@ static void op_decode_evaluate(struct ctx *c)
 	struct kt_pss_result res;
 	json_t *pod = json_loadb(c->json, c->len, JSON_REJECT_DUPLICATES, NULL);
 
-	kt_pss_evaluate(&c->pol, json_object_get(pod, "metadata"), json_object_get(pod, "spec"), &res);
+	kt_pss_evaluate(&c->pol, json_object_get(pod, "metadata"), json_object_get(pod, "spec"),
+			&res);
 	c->sink += res.allowed;
 	kt_pss_result_release(&res);
 	json_decref(pod);
@@ -125,7 +126,8 @@ int main(int argc, char **argv)
 	printf("%-34s %12.0f /s  %8.0f ns\n", "evaluate (decoded, allowed)", eval, 1e9 / eval);
 	printf("%-34s %12.0f /s  %8.0f ns\n", "evaluate (decoded, violating)", viol, 1e9 / viol);
 	printf("%-34s %12.0f /s  %8.0f ns\n", "decode+evaluate (JSON bytes)", both, 1e9 / both);
-	printf("%-34s %12.0f /s  %8.0f ns   <- baseline\n", "decode only (json_loadb)", decode, 1e9 / decode);
+	printf("%-34s %12.0f /s  %8.0f ns   <- baseline\n", "decode only (json_loadb)", decode,
+	       1e9 / decode);
 	printf("evaluation costs %.0f%% of a decode; decode+evaluate runs at %.2fx the decode-only rate\n",
 	       100.0 * decode / eval, both / decode);
 	printf("target >= 1000000 evaluations/s: %s\n", eval >= 1e6 ? "met" : "NOT met");

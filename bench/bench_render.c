@@ -47,7 +47,8 @@ int main(int argc, char **argv)
 	size_t np = argc > 2 ? strtoul(argv[2], NULL, 10) : 100;
 	static char *cap[] = { "on-demand", "spot" }, *inst[] = { "t3a.large", "m6i.xlarge" };
 	static char *plat[] = { "ingress-nginx", "monitoring" };
-	static struct kt_kv quota[] = { { "limits.memory", "8Gi" }, { "pods", "50" },
+	static struct kt_kv quota[] = { { "limits.memory", "8Gi" },
+					{ "pods", "50" },
 					{ "requests.cpu", "4" } };
 	struct kt_config cfg = { 0 };
 	struct kt_render_opts opts = { .tenants_yaml = "global: {}\n", .tenants_yaml_len = 11 };
@@ -74,7 +75,8 @@ int main(int argc, char **argv)
 		cfg.pools[i] = (struct kt_nodepool){ .name = fmt("pool-%05zu", i),
 						     .capacity_types = { cap, 2 },
 						     .instance_types = { inst, 2 },
-						     .empty_ttl = 600, .ttl = 604800,
+						     .empty_ttl = 600,
+						     .ttl = 604800,
 						     .cost_code = fmt("cc-%zu", i % 7) };
 	for (i = 0; i < nt; i++) {
 		struct kt_tenant *t = &cfg.tenants[i];

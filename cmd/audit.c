@@ -91,8 +91,8 @@ static int collect_nodes(struct audit *a, const struct kt_manifest_set *set)
 		json_t *o = set->objs[i].obj, *meta = json_object_get(o, "metadata");
 		const char *av = json_string_value(json_object_get(o, "apiVersion"));
 		const char *name = json_string_value(json_object_get(meta, "name"));
-		const char *pool = json_string_value(json_object_get(json_object_get(meta, "labels"),
-								     key));
+		const char *pool =
+			json_string_value(json_object_get(json_object_get(meta, "labels"), key));
 		struct node_pool *nv;
 
 		if (strcmp(kt_manifest_kind(o), "Node") || !av || strcmp(av, "v1") || !name)
@@ -153,11 +153,13 @@ static void report(struct audit *a, const struct kt_manifest_obj *mo, const stru
 	if (a->format == FMT_JSON) {
 		json_array_append_new(a->objects,
 				      json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o}", "file",
-						mo->file, "line", mo->line, "tenant", d->tenant->name,
-						"namespace", d->namespace ? d->namespace : "", "kind",
-						kind, "name", name,
-						"denials", kt_findings_json(d->denials, d->n_denials),
-						"warnings", kt_findings_json(d->warnings, d->n_warnings)));
+						mo->file, "line", mo->line, "tenant",
+						d->tenant->name, "namespace",
+						d->namespace ? d->namespace : "", "kind", kind,
+						"name", name, "denials",
+						kt_findings_json(d->denials, d->n_denials),
+						"warnings",
+						kt_findings_json(d->warnings, d->n_warnings)));
 		return;
 	}
 	for (i = 0; i < d->n_denials; i++) {
@@ -181,8 +183,8 @@ static void report(struct audit *a, const struct kt_manifest_obj *mo, const stru
 
 static int judge(struct audit *a, const struct kt_manifest_obj *mo)
 {
-	const char *node = json_string_value(json_object_get(json_object_get(mo->obj, "spec"),
-							     "nodeName"));
+	const char *node =
+		json_string_value(json_object_get(json_object_get(mo->obj, "spec"), "nodeName"));
 	struct kt_decision d;
 	struct kt_err err = { 0 };
 	struct count *t;
@@ -199,9 +201,9 @@ static int judge(struct audit *a, const struct kt_manifest_obj *mo)
 		a->n_errors++;
 		kt_error("%s:%d: %s", mo->file, mo->line, err.msg);
 		if (a->format == FMT_JSON)
-			json_array_append_new(a->errors, json_pack("{s:s, s:i, s:s}", "file", mo->file,
-								   "line", mo->line, "message",
-								   err.msg));
+			json_array_append_new(a->errors,
+					      json_pack("{s:s, s:i, s:s}", "file", mo->file, "line",
+							mo->line, "message", err.msg));
 		return 0;
 	}
 	if (!judged) {
@@ -258,7 +260,8 @@ static int finish(struct audit *a)
 					    json_pack("{s:i, s:i}", "judged", a->tenants[i].judged,
 						      "denied", a->tenants[i].denied));
 		for (i = 0; i < a->n_rules; i++)
-			json_object_set_new(rules, a->rules[i].key, json_integer(a->rules[i].denied));
+			json_object_set_new(rules, a->rules[i].key,
+					    json_integer(a->rules[i].denied));
 		doc = json_pack("{s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o, s:O, s:O}", "summary",
 				"objects", a->n_objects, "judged", a->n_judged, "denied",
 				a->n_denied, "skipped", a->n_skipped, "errors", a->n_errors,
@@ -306,7 +309,7 @@ static int finish(struct audit *a)
 	if (a->n_errors)
 		return KT_EXIT_INPUT;
 	return a->n_denied || a->d.missing || a->d.changed || a->d.unexpected ? KT_EXIT_FINDINGS
-									       : KT_EXIT_OK;
+									      : KT_EXIT_OK;
 }
 
 static int profile(const char *flag, const char *value, int parsed, int *out)

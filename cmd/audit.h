@@ -13,9 +13,9 @@
 
 struct audit_drift {
 	struct kt_render_opts opts; /* the profile render is run with */
-	const char *tenants;        /* the tenants file as given: where a missing object comes from */
+	const char *tenants; /* the tenants file as given: where a missing object comes from */
 	bool json;
-	json_t *findings;           /* --format json: one entry per finding; else NULL */
+	json_t *findings; /* --format json: one entry per finding; else NULL */
 	unsigned rendered, missing, changed, unexpected, fields;
 };
 

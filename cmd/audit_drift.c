@@ -106,8 +106,12 @@ static enum kt_rc on_drift(void *ctx, const struct kt_drift *d, struct kt_err *e
 	int line = mo ? mo->line : 0;
 
 	switch (d->kind) {
-	case KT_DRIFT_MISSING: a->missing++; break;
-	case KT_DRIFT_UNEXPECTED: a->unexpected++; break;
+	case KT_DRIFT_MISSING:
+		a->missing++;
+		break;
+	case KT_DRIFT_UNEXPECTED:
+		a->unexpected++;
+		break;
 	case KT_DRIFT_CHANGED:
 		a->fields++;
 		if (c->last != d->object)
@@ -117,10 +121,11 @@ static enum kt_rc on_drift(void *ctx, const struct kt_drift *d, struct kt_err *e
 	}
 	if (a->json) {
 		json_t *meta = json_object_get(d->object, "metadata");
-		json_t *e = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "drift", what, "file",
-				      file, "line", line, "apiVersion", str(d->object, "apiVersion"),
-				      "kind", str(d->object, "kind"), "namespace",
-				      str(meta, "namespace"), "name", str(meta, "name"));
+		json_t *e =
+			json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "drift", what, "file",
+				  file, "line", line, "apiVersion", str(d->object, "apiVersion"),
+				  "kind", str(d->object, "kind"), "namespace",
+				  str(meta, "namespace"), "name", str(meta, "name"));
 
 		if (!e || json_array_append_new(a->findings, e))
 			return kt_err_set(err, KT_E_NOMEM, "out of memory");

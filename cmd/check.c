@@ -95,7 +95,8 @@ static void report_error(struct report *r, const struct kt_err *err)
 }
 
 /* Load every PATH; unreadable or unparsable files are reported and skipped. */
-static void load_manifests(const struct check_opts *o, struct kt_manifest_set *set, struct report *r)
+static void load_manifests(const struct check_opts *o, struct kt_manifest_set *set,
+			   struct report *r)
 {
 	struct kt_err err;
 	char **files;
@@ -158,9 +159,10 @@ static void report_object(struct report *r, const struct kt_manifest_obj *mo, co
 	if (res) {
 		vs = json_array();
 		for (i = 0; i < res->n; i++)
-			json_array_append_new(vs, json_pack("{s:s, s:s, s:s}", "check", res->v[i].check,
-							    "reason", res->v[i].reason, "detail",
-							    res->v[i].detail ? res->v[i].detail : ""));
+			json_array_append_new(vs,
+					      json_pack("{s:s, s:s, s:s}", "check", res->v[i].check,
+							"reason", res->v[i].reason, "detail",
+							res->v[i].detail ? res->v[i].detail : ""));
 		json_object_set_new(o, "violations", vs);
 	}
 	json_array_append_new(r->objects, o);
@@ -182,10 +184,11 @@ static void invalid_workload(struct kt_pss_result *res, struct kt_pss_violation 
 static int finish(struct report *r, const char *mode, const char *what)
 {
 	if (r->format == FMT_JSON) {
-		json_t *doc = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:O, s:O}", "mode", mode,
-					"policy", what, "summary", "objects", r->n_objects, "pass", r->n_pass, "violate",
-					r->n_violate, "skipped", r->n_skipped, "errors", r->n_errors,
-					"objects", r->objects, "errors", r->errors);
+		json_t *doc = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:O, s:O}", "mode",
+					mode, "policy", what, "summary", "objects", r->n_objects,
+					"pass", r->n_pass, "violate", r->n_violate, "skipped",
+					r->n_skipped, "errors", r->n_errors, "objects", r->objects,
+					"errors", r->errors);
 
 		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) || putchar('\n') == EOF) {
 			json_decref(doc);
@@ -195,10 +198,11 @@ static int finish(struct report *r, const char *mode, const char *what)
 		json_decref(doc);
 	}
 	fflush(stdout);
-	fprintf(stderr, "kubetenant: check %s: %u objects: %u pass, %u violate, %u skipped",
-		what, r->n_objects, r->n_pass, r->n_violate, r->n_skipped);
+	fprintf(stderr, "kubetenant: check %s: %u objects: %u pass, %u violate, %u skipped", what,
+		r->n_objects, r->n_pass, r->n_violate, r->n_skipped);
 	if (r->n_errors)
-		fprintf(stderr, "; %u unreadable input%s", r->n_errors, r->n_errors == 1 ? "" : "s");
+		fprintf(stderr, "; %u unreadable input%s", r->n_errors,
+			r->n_errors == 1 ? "" : "s");
 	fputc('\n', stderr);
 	if (r->n_errors)
 		return KT_EXIT_INPUT;
@@ -222,7 +226,8 @@ static int check_pod_security(const struct check_opts *o)
 	if (pol.minor == KT_PSS_LATEST)
 		snprintf(policy, sizeof(policy), "%s:latest", kt_pss_level_name(pol.level));
 	else
-		snprintf(policy, sizeof(policy), "%s:v1.%d", kt_pss_level_name(pol.level), pol.minor);
+		snprintf(policy, sizeof(policy), "%s:v1.%d", kt_pss_level_name(pol.level),
+			 pol.minor);
 	if (o->format == FMT_JSON && (!(r.objects = json_array()) || !(r.errors = json_array()))) {
 		json_decref(r.objects);
 		kt_error("out of memory");
@@ -291,7 +296,7 @@ static void print_mutations(const struct kt_manifest_obj *mo, json_t *ops)
 	json_t *op;
 	size_t i;
 
-	json_array_foreach(ops, i, op) {
+	json_array_foreach (ops, i, op) {
 		char *v = json_dumps(json_object_get(op, "value"), JSON_COMPACT | JSON_ENCODE_ANY);
 
 		printf("%s:%d: ", mo->file, mo->line);
@@ -316,11 +321,12 @@ static void report_decision(struct report *r, const struct check_opts *o,
 	size_t i;
 
 	if (r->format == FMT_JSON) {
-		json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:o, s:o}", "file", mo->file, "line",
-				      mo->line, "kind", kt_manifest_kind(mo->obj), "name",
-				      kt_manifest_name(mo->obj), "status", d->allowed ? "pass" : "deny",
-				      "denials", kt_findings_json(d->denials, d->n_denials), "warnings",
-				      kt_findings_json(d->warnings, d->n_warnings));
+		json_t *j =
+			json_pack("{s:s, s:i, s:s, s:s, s:s, s:o, s:o}", "file", mo->file, "line",
+				  mo->line, "kind", kt_manifest_kind(mo->obj), "name",
+				  kt_manifest_name(mo->obj), "status", d->allowed ? "pass" : "deny",
+				  "denials", kt_findings_json(d->denials, d->n_denials), "warnings",
+				  kt_findings_json(d->warnings, d->n_warnings));
 
 		if (j && o->show_mutations)
 			json_object_set(j, "patch", ops ? ops : json_array());
@@ -350,8 +356,7 @@ static json_t *gatekeeper_assign(const struct kt_config *cfg, const struct kt_te
 {
 	char key[320];
 
-	if (strcmp(kt_manifest_kind(obj), "Pod") ||
-	    !json_is_object(json_object_get(obj, "spec")) ||
+	if (strcmp(kt_manifest_kind(obj), "Pod") || !json_is_object(json_object_get(obj, "spec")) ||
 	    !str_is(json_object_get(obj, "apiVersion"), "v1"))
 		return NULL;
 	snprintf(key, sizeof(key), "%s/node-pool", cfg->global.label_domain);
@@ -411,7 +416,8 @@ static enum kt_rc judge_object(const struct kt_config *cfg, const struct kt_tena
 		kt_buf_release(&patch);
 		if (rc) {
 			json_decref(patched);
-			return rc == KT_E_NOMEM ? rc : kt_err_set(err, KT_E_INTERNAL, "%s", err->msg);
+			return rc == KT_E_NOMEM ? rc
+						: kt_err_set(err, KT_E_INTERNAL, "%s", err->msg);
 		}
 		req.object = patched;
 	}
@@ -522,7 +528,8 @@ int cmd_check(int argc, char **argv)
 			o.enforcement = kt_render_enforcement_parse(optarg);
 			if (o.enforcement < 0) {
 				kt_error("unknown enforcement '%s' (expected 'webhook' or "
-					 "'gatekeeper')", optarg);
+					 "'gatekeeper')",
+					 optarg);
 				return kt_usage(usage, 0);
 			}
 			break;
@@ -544,7 +551,8 @@ int cmd_check(int argc, char **argv)
 		return kt_usage(usage, 0);
 	}
 	if (!o.pod_security && !o.tenant) {
-		kt_error("nothing to check: give -f TENANTS --tenant NAME, or --pod-security LEVEL");
+		kt_error(
+			"nothing to check: give -f TENANTS --tenant NAME, or --pod-security LEVEL");
 		return kt_usage(usage, 0);
 	}
 	if (o.tenant && !o.tenants) {

@@ -44,12 +44,16 @@ int kt_usage(const char *usage, int help)
 int kt_exit_for(enum kt_rc rc)
 {
 	switch (rc) {
-	case KT_OK: return KT_EXIT_OK;
-	case KT_E_INVALID: return KT_EXIT_USAGE;
+	case KT_OK:
+		return KT_EXIT_OK;
+	case KT_E_INVALID:
+		return KT_EXIT_USAGE;
 	case KT_E_IO:
 	case KT_E_PARSE:
-	case KT_E_LIMIT: return KT_EXIT_INPUT;
-	default: return KT_EXIT_INTERNAL;
+	case KT_E_LIMIT:
+		return KT_EXIT_INPUT;
+	default:
+		return KT_EXIT_INTERNAL;
 	}
 }
 

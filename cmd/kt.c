@@ -42,11 +42,12 @@ static int print_help(FILE *f)
 		kt_progname, kt_progname, kt_progname);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n"
-		   "exit codes: 0 ok, 1 findings, 2 usage or invalid tenants file,\n"
-		   "            3 unreadable input, 70 internal error\n"
-		   "\n"
-		   "See '%s help <command>' or 'man kubetenant' for details.\n",
+	fprintf(f,
+		"\n"
+		"exit codes: 0 ok, 1 findings, 2 usage or invalid tenants file,\n"
+		"            3 unreadable input, 70 internal error\n"
+		"\n"
+		"See '%s help <command>' or 'man kubetenant' for details.\n",
 		kt_progname);
 	return f == stdout ? KT_EXIT_OK : KT_EXIT_USAGE;
 }

@@ -64,9 +64,9 @@ static const struct option longopts[] = {
 /* What the kubeconfig says; every string borrowed. */
 struct kc {
 	const char *cluster, *server, *issuer, *client_id, *oidc_ca;
-	char *ca_b64;             /* certificate-authority-data, NULL: system CAs */
+	char *ca_b64; /* certificate-authority-data, NULL: system CAs */
 	bool kubelogin, email, groups;
-	const char **ns;          /* contexts */
+	const char **ns; /* contexts */
 	size_t n;
 };
 
@@ -141,7 +141,8 @@ static void emit(FILE *out, const struct kc *k)
 	if (k->kubelogin) {
 		fputs("      apiVersion: client.authentication.k8s.io/v1beta1\n"
 		      "      command: kubectl\n"
-		      "      args:\n      - oidc-login\n      - get-token", out);
+		      "      args:\n      - oidc-login\n      - get-token",
+		      out);
 		arg(out, "--oidc-issuer-url=", k->issuer);
 		arg(out, "--oidc-client-id=", k->client_id);
 		/* the proxy reads these claims; Dex and Keycloak only add them for these scopes */
@@ -149,12 +150,14 @@ static void emit(FILE *out, const struct kc *k)
 			fputs("\n      - --oidc-extra-scope=email", out);
 		if (k->groups)
 			fputs("\n      - --oidc-extra-scope=groups", out);
-		fputs("\n      interactiveMode: IfAvailable\n      provideClusterInfo: false\n", out);
+		fputs("\n      interactiveMode: IfAvailable\n      provideClusterInfo: false\n",
+		      out);
 		return;
 	}
 	fputs("      apiVersion: client.authentication.k8s.io/v1\n"
 	      "      command: kubetenant\n"
-	      "      args:\n      - login", out);
+	      "      args:\n      - login",
+	      out);
 	arg(out, "--issuer-url=", k->issuer);
 	arg(out, "--client-id=", k->client_id);
 	if (k->email)
@@ -242,7 +245,8 @@ static int from_tenants(const char *file, const char *tenant, bool all, const ch
 			if (member_of(&cfg->tenants[i], groups, n_groups))
 				k->ns[k->n++] = cfg->tenants[i].name;
 		if (!k->n) {
-			kt_error("no tenant in '%s' has one of the groups given with --group", file);
+			kt_error("no tenant in '%s' has one of the groups given with --group",
+				 file);
 			goto out;
 		}
 	} else if (!kt_config_tenant_by_ns(cfg, tenant)) {
@@ -253,7 +257,8 @@ static int from_tenants(const char *file, const char *tenant, bool all, const ch
 	}
 	if (!o->issuer_url || !o->client_id) {
 		kt_error("'%s' has no global.oidc.issuerURL and clientID: tenants do not log in "
-			 "through the proxy", file);
+			 "through the proxy",
+			 file);
 		goto out;
 	}
 	if (!k->server && !o->hostname) {
@@ -316,9 +321,15 @@ int cmd_kubeconfig(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:t:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': file = optarg; break;
-		case 't': tenant = optarg; break;
-		case OPT_ALL: all = true; break;
+		case 'f':
+			file = optarg;
+			break;
+		case 't':
+			tenant = optarg;
+			break;
+		case OPT_ALL:
+			all = true;
+			break;
 		case OPT_GROUP:
 			g = realloc(groups, (n_groups + 1) * sizeof(*groups));
 			if (!g) {
@@ -328,13 +339,27 @@ int cmd_kubeconfig(int argc, char **argv)
 			groups = g;
 			groups[n_groups++] = optarg;
 			break;
-		case OPT_SERVER: k.server = optarg; break;
-		case OPT_CA: ca = optarg; break;
-		case OPT_OIDC_CA: k.oidc_ca = optarg; break;
-		case OPT_FROM: from = optarg; break;
-		case OPT_KUBELOGIN: k.kubelogin = true; break;
-		case 'h': ret = kt_usage(usage, 1); goto out;
-		default: ret = kt_usage(usage, 0); goto out;
+		case OPT_SERVER:
+			k.server = optarg;
+			break;
+		case OPT_CA:
+			ca = optarg;
+			break;
+		case OPT_OIDC_CA:
+			k.oidc_ca = optarg;
+			break;
+		case OPT_FROM:
+			from = optarg;
+			break;
+		case OPT_KUBELOGIN:
+			k.kubelogin = true;
+			break;
+		case 'h':
+			ret = kt_usage(usage, 1);
+			goto out;
+		default:
+			ret = kt_usage(usage, 0);
+			goto out;
 		}
 	}
 	if (optind < argc || (!tenant && !all && !from)) {
@@ -355,8 +380,8 @@ int cmd_kubeconfig(int argc, char **argv)
 	/* with --from-cluster, --ca verifies the API server; the proxy's CA is the ConfigMap's */
 	if (ca && !from && (ret = load_ca(ca, &k.ca_b64)))
 		goto out;
-	ret = from ? from_cluster(from, ca, tenant, &k) :
-		     from_tenants(file, tenant, all, groups, n_groups, &k);
+	ret = from ? from_cluster(from, ca, tenant, &k)
+		   : from_tenants(file, tenant, all, groups, n_groups, &k);
 out:
 	free(k.ca_b64);
 	free(groups);

@@ -43,8 +43,19 @@ static const char usage[] =
 	"or answering nonsense, 5 login denied, 6 timed out or device code expired,\n"
 	"7 ID token refused, 8 clock off, 9 no session (--no-login), 70 internal error\n";
 
-enum { OPT_ISSUER = 256, OPT_CLIENT, OPT_CA, OPT_SCOPE, OPT_DEVICE, OPT_NO_BROWSER,
-       OPT_NO_LOGIN, OPT_USER, OPT_CACHE, OPT_TIMEOUT, OPT_LOGOUT };
+enum {
+	OPT_ISSUER = 256,
+	OPT_CLIENT,
+	OPT_CA,
+	OPT_SCOPE,
+	OPT_DEVICE,
+	OPT_NO_BROWSER,
+	OPT_NO_LOGIN,
+	OPT_USER,
+	OPT_CACHE,
+	OPT_TIMEOUT,
+	OPT_LOGOUT
+};
 
 static const struct option longopts[] = {
 	{ "issuer-url", required_argument, NULL, OPT_ISSUER },
@@ -65,11 +76,15 @@ static const struct option longopts[] = {
 /* One line per failure: what happened is in err, what to do is here. */
 static int fail(enum kt_login_fail f, const struct kt_err *err, const char *issuer)
 {
-	static const struct { int status; const char *todo; } t[] = {
+	static const struct {
+		int status;
+		const char *todo;
+	} t[] = {
 		[KT_LOGIN_UNREACHABLE] = { 4, "check the network and --issuer-url, then retry" },
 		[KT_LOGIN_DENIED] = { 5, "the login was denied at the issuer; retry and accept" },
 		[KT_LOGIN_EXPIRED] = { 6, "retry, and finish the login in time" },
-		[KT_LOGIN_REFUSED] = { 7, "the issuer's token is not for this client or issuer; "
+		[KT_LOGIN_REFUSED] = { 7,
+				       "the issuer's token is not for this client or issuer; "
 				       "ask the platform team to check --issuer-url and --client-id" },
 		[KT_LOGIN_SKEW] = { 8, "fix this machine's clock, then retry" },
 		[KT_LOGIN_REVOKED] = { 9, "run 'kubetenant login' without --no-login" },
@@ -116,7 +131,8 @@ static const char *find_browser(void)
 	while (path && *path) {
 		size_t n = strcspn(path, ":");
 
-		if (n && snprintf(buf, sizeof(buf), "%.*s/xdg-open", (int)n, path) < (int)sizeof(buf) &&
+		if (n &&
+		    snprintf(buf, sizeof(buf), "%.*s/xdg-open", (int)n, path) < (int)sizeof(buf) &&
 		    !access(buf, X_OK))
 			return "xdg-open";
 		path += n + (path[n] == ':');
@@ -163,20 +179,37 @@ int cmd_login(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case OPT_ISSUER: o.issuer = optarg; break;
-		case OPT_CLIENT: o.client_id = optarg; break;
-		case OPT_CA: o.ca_file = optarg; break;
+		case OPT_ISSUER:
+			o.issuer = optarg;
+			break;
+		case OPT_CLIENT:
+			o.client_id = optarg;
+			break;
+		case OPT_CA:
+			o.ca_file = optarg;
+			break;
 		case OPT_SCOPE:
-			if (!*optarg || strpbrk(optarg, " \"\\") || kt_buf_addf(&scopes, " %s", optarg)) {
+			if (!*optarg || strpbrk(optarg, " \"\\") ||
+			    kt_buf_addf(&scopes, " %s", optarg)) {
 				kt_error("'--scope %s' is not one scope", optarg);
 				goto out;
 			}
 			break;
-		case OPT_DEVICE: o.device = true; break;
-		case OPT_NO_BROWSER: no_browser = true; break;
-		case OPT_NO_LOGIN: o.no_login = true; break;
-		case OPT_USER: o.user = optarg; break;
-		case OPT_CACHE: o.cache_dir = optarg; break;
+		case OPT_DEVICE:
+			o.device = true;
+			break;
+		case OPT_NO_BROWSER:
+			no_browser = true;
+			break;
+		case OPT_NO_LOGIN:
+			o.no_login = true;
+			break;
+		case OPT_USER:
+			o.user = optarg;
+			break;
+		case OPT_CACHE:
+			o.cache_dir = optarg;
+			break;
 		case OPT_TIMEOUT:
 			o.timeout = strtoll(optarg, &end, 10);
 			if (*end || o.timeout < 1 || o.timeout > 3600) {
@@ -184,9 +217,15 @@ int cmd_login(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_LOGOUT: logout = true; break;
-		case 'h': ret = kt_usage(usage, 1); goto out;
-		default: ret = kt_usage(usage, 0); goto out;
+		case OPT_LOGOUT:
+			logout = true;
+			break;
+		case 'h':
+			ret = kt_usage(usage, 1);
+			goto out;
+		default:
+			ret = kt_usage(usage, 0);
+			goto out;
 		}
 	}
 	if (optind < argc || !o.issuer || !o.client_id) {
@@ -207,8 +246,9 @@ int cmd_login(int argc, char **argv)
 	}
 	api = exec_api_version();
 	if (!api) {
-		kt_error("KUBERNETES_EXEC_INFO asks for an ExecCredential version this plugin does not "
-			 "speak; use client.authentication.k8s.io/v1 in the kubeconfig");
+		kt_error(
+			"KUBERNETES_EXEC_INFO asks for an ExecCredential version this plugin does not "
+			"speak; use client.authentication.k8s.io/v1 in the kubeconfig");
 		goto out;
 	}
 	o.browser = no_browser ? NULL : find_browser();

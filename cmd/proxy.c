@@ -121,8 +121,7 @@ static int parse(int argc, char **argv, struct kt_proxy_opts *o, bool config_pas
 			o->check_only = true;
 		if (c == 'c' || c == 'C' || config_pass)
 			continue;
-		if (kt_proxy_opts_set(o, c == 'f' ? "tenants" : longopts[idx].name, optarg,
-				      &err)) {
+		if (kt_proxy_opts_set(o, c == 'f' ? "tenants" : longopts[idx].name, optarg, &err)) {
 			kt_error("%s", err.msg);
 			return KT_EXIT_USAGE;
 		}
@@ -164,8 +163,9 @@ int cmd_proxy(int argc, char **argv)
 		ret = parse(argc, argv, &o, false);
 	if (ret) {
 		kt_proxy_opts_release(&o);
-		return ret < 0 ? kt_usage(usage, 1) : ret == KT_EXIT_USAGE ? kt_usage(usage, 0)
-									  : ret;
+		return ret < 0                ? kt_usage(usage, 1)
+		       : ret == KT_EXIT_USAGE ? kt_usage(usage, 0)
+					      : ret;
 	}
 	/* the dashboard's tokens are issued for its own client ID */
 	if (kt_proxy_opts_check(&o, &err) || listen_check(&o, &err) ||

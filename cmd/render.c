@@ -49,8 +49,14 @@ static const char usage[] =
 	"            unwritable output, 70 internal error\n";
 
 enum {
-	OPT_TENANT = 256, OPT_NETWORK, OPT_ENFORCEMENT, OPT_KARPENTER, OPT_GROUP_PREFIX, OPT_FORMAT,
-	OPT_EXPOSURE, OPT_DEX
+	OPT_TENANT = 256,
+	OPT_NETWORK,
+	OPT_ENFORCEMENT,
+	OPT_KARPENTER,
+	OPT_GROUP_PREFIX,
+	OPT_FORMAT,
+	OPT_EXPOSURE,
+	OPT_DEX
 };
 
 static const struct option longopts[] = {
@@ -107,7 +113,8 @@ static enum kt_rc on_object(void *ctx, json_t *obj, struct kt_err *err)
 	if ((rc = kt_render_path(obj, &path, err)))
 		return rc;
 	if (json_object_get(s->seen, path.buf)) {
-		rc = kt_err_set(err, KT_E_INTERNAL, "two objects would be written to '%s'", path.buf);
+		rc = kt_err_set(err, KT_E_INTERNAL, "two objects would be written to '%s'",
+				path.buf);
 		kt_buf_release(&path);
 		return rc;
 	}
@@ -252,7 +259,8 @@ static int write_dex(const struct kt_config *cfg, int json)
 	if (rc == KT_OK && json) {
 		text = json_dumps(dex, JSON_INDENT(2));
 		rc = !text || kt_buf_addf(&out, "%s\n", text)
-			     ? kt_err_set(&err, KT_E_NOMEM, "out of memory writing JSON") : KT_OK;
+			     ? kt_err_set(&err, KT_E_NOMEM, "out of memory writing JSON")
+			     : KT_OK;
 	} else if (rc == KT_OK) {
 		rc = kt_render_yaml(dex, &out, &err);
 	}
@@ -284,23 +292,35 @@ int cmd_render(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': file = optarg; break;
-		case 'o': dir = optarg; break;
-		case OPT_TENANT: opts.tenant = optarg; break;
-		case OPT_GROUP_PREFIX: opts.group_prefix = optarg; break;
-		case OPT_FORMAT: format = optarg; break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		case OPT_TENANT:
+			opts.tenant = optarg;
+			break;
+		case OPT_GROUP_PREFIX:
+			opts.group_prefix = optarg;
+			break;
+		case OPT_FORMAT:
+			format = optarg;
+			break;
 		case OPT_NETWORK:
 			if (pick("network profile", optarg, kt_render_network_parse(optarg), &v))
 				return KT_EXIT_USAGE;
 			opts.network = v;
 			break;
 		case OPT_ENFORCEMENT:
-			if (pick("enforcement profile", optarg, kt_render_enforcement_parse(optarg), &v))
+			if (pick("enforcement profile", optarg, kt_render_enforcement_parse(optarg),
+				 &v))
 				return KT_EXIT_USAGE;
 			opts.enforcement = v;
 			break;
 		case OPT_KARPENTER:
-			if (pick("karpenter version", optarg, kt_render_karpenter_parse(optarg), &v))
+			if (pick("karpenter version", optarg, kt_render_karpenter_parse(optarg),
+				 &v))
 				return KT_EXIT_USAGE;
 			opts.karpenter = v;
 			break;
@@ -310,9 +330,13 @@ int cmd_render(int argc, char **argv)
 			opts.set_exposure = true;
 			opts.exposure = v;
 			break;
-		case OPT_DEX: dex = 1; break;
-		case 'h': return kt_usage(usage, 1);
-		default: return kt_usage(usage, 0);
+		case OPT_DEX:
+			dex = 1;
+			break;
+		case 'h':
+			return kt_usage(usage, 1);
+		default:
+			return kt_usage(usage, 0);
 		}
 	}
 	if (optind < argc) {
@@ -329,7 +353,8 @@ int cmd_render(int argc, char **argv)
 	}
 	s.json = !strcmp(format, "json");
 	if (dex && (dir || opts.tenant)) {
-		kt_error("--dex writes Dex's clients to stdout; it cannot be used with -o or --tenant");
+		kt_error(
+			"--dex writes Dex's clients to stdout; it cannot be used with -o or --tenant");
 		return KT_EXIT_USAGE;
 	}
 	if (s.json && dir) {
@@ -363,11 +388,12 @@ int cmd_render(int argc, char **argv)
 	/* etcd refuses objects over 1 MiB: say so now rather than at apply time */
 	if (opts.enforcement == KT_ENF_WEBHOOK && !opts.tenant && text.len > 1000000)
 		kt_warning("the tenants file is %zu bytes; ConfigMap 'kubetenant-tenants' carries it "
-			   "and the API server rejects objects over 1 MiB", text.len);
+			   "and the API server rejects objects over 1 MiB",
+			   text.len);
 	s.want_paths = dir != NULL;
 	s.seen = json_object();
 	if (!s.seen || (s.json && kt_buf_adds(&s.out, "{\"apiVersion\":\"v1\",\"kind\":\"List\","
-						       "\"items\":["))) {
+						      "\"items\":["))) {
 		kt_error("out of memory");
 		status = KT_EXIT_INTERNAL;
 		goto out;

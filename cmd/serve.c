@@ -77,8 +77,20 @@ static unsigned default_conn_limit(void)
 
 static int parse_opts(int argc, char **argv, struct kt_webhook_opts *o)
 {
-	enum { O_CERT = 256, O_KEY, O_LISTEN, O_METRICS, O_THREADS, O_MAXCONN, O_TIMEOUT,
-	       O_DRAIN, O_INTERVAL, O_LOG, O_BUDGET, O_CHECK };
+	enum {
+		O_CERT = 256,
+		O_KEY,
+		O_LISTEN,
+		O_METRICS,
+		O_THREADS,
+		O_MAXCONN,
+		O_TIMEOUT,
+		O_DRAIN,
+		O_INTERVAL,
+		O_LOG,
+		O_BUDGET,
+		O_CHECK
+	};
 	static const struct option longopts[] = {
 		{ "tenants", required_argument, NULL, 'f' },
 		{ "tls-cert", required_argument, NULL, O_CERT },
@@ -99,31 +111,65 @@ static int parse_opts(int argc, char **argv, struct kt_webhook_opts *o)
 	};
 	int c;
 
-	*o = (struct kt_webhook_opts){ .listen = ":8443", .metrics_listen = "127.0.0.1:9090",
-				       .threads = kt_http_cpus(64), .max_conn = default_conn_limit(),
-				       .timeout = 10, .drain = 20, .interval = 2, .budget_mib = 48,
+	*o = (struct kt_webhook_opts){ .listen = ":8443",
+				       .metrics_listen = "127.0.0.1:9090",
+				       .threads = kt_http_cpus(64),
+				       .max_conn = default_conn_limit(),
+				       .timeout = 10,
+				       .drain = 20,
+				       .interval = 2,
+				       .budget_mib = 48,
 				       .version = KT_VERSION };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		bool ok = true;
 
 		switch (c) {
-		case 'f': o->tenants = optarg; break;
-		case O_CERT: o->cert = optarg; break;
-		case O_KEY: o->key = optarg; break;
-		case O_LISTEN: o->listen = optarg; break;
-		case O_METRICS: o->metrics_listen = optarg; break;
-		case O_THREADS: ok = parse_uint(optarg, 1, 256, &o->threads); break;
-		case O_MAXCONN: ok = parse_uint(optarg, 1, 1000000, &o->max_conn); break;
-		case O_TIMEOUT: ok = parse_uint(optarg, 1, 3600, &o->timeout); break;
-		case O_DRAIN: ok = parse_uint(optarg, 0, 3600, &o->drain); break;
-		case O_INTERVAL: ok = parse_uint(optarg, 1, 3600, &o->interval); break;
-		case O_LOG: ok = !kt_log_parse_level(optarg, &kt_log_min); break;
+		case 'f':
+			o->tenants = optarg;
+			break;
+		case O_CERT:
+			o->cert = optarg;
+			break;
+		case O_KEY:
+			o->key = optarg;
+			break;
+		case O_LISTEN:
+			o->listen = optarg;
+			break;
+		case O_METRICS:
+			o->metrics_listen = optarg;
+			break;
+		case O_THREADS:
+			ok = parse_uint(optarg, 1, 256, &o->threads);
+			break;
+		case O_MAXCONN:
+			ok = parse_uint(optarg, 1, 1000000, &o->max_conn);
+			break;
+		case O_TIMEOUT:
+			ok = parse_uint(optarg, 1, 3600, &o->timeout);
+			break;
+		case O_DRAIN:
+			ok = parse_uint(optarg, 0, 3600, &o->drain);
+			break;
+		case O_INTERVAL:
+			ok = parse_uint(optarg, 1, 3600, &o->interval);
+			break;
+		case O_LOG:
+			ok = !kt_log_parse_level(optarg, &kt_log_min);
+			break;
 		/* at least two largest bodies, so that one always fits */
-		case O_BUDGET: ok = parse_uint(optarg, 8, 1u << 20, &o->budget_mib); break;
-		case O_CHECK: o->check_only = true; break;
-		case 'h': kt_usage(usage, 1); return -1; /* help shown: exit 0 */
-		default: return kt_usage(usage, 0);
+		case O_BUDGET:
+			ok = parse_uint(optarg, 8, 1u << 20, &o->budget_mib);
+			break;
+		case O_CHECK:
+			o->check_only = true;
+			break;
+		case 'h':
+			kt_usage(usage, 1);
+			return -1; /* help shown: exit 0 */
+		default:
+			return kt_usage(usage, 0);
 		}
 		if (!ok) {
 			kt_error("invalid value '%s' for '--%s'%s", optarg,

@@ -96,7 +96,8 @@ static int report_valid(struct report *r, struct kt_config *cfg)
 	code = r->strict && warnings.n ? KT_EXIT_FINDINGS : KT_EXIT_OK;
 	if (!r->json && code == KT_EXIT_OK) {
 		printf("%s: %zu node pool%s, %zu tenant%s", r->name, cfg->n_pools,
-		       cfg->n_pools == 1 ? "" : "s", cfg->n_tenants, cfg->n_tenants == 1 ? "" : "s");
+		       cfg->n_pools == 1 ? "" : "s", cfg->n_tenants,
+		       cfg->n_tenants == 1 ? "" : "s");
 		if (warnings.n)
 			printf(", %zu warning%s", warnings.n, warnings.n == 1 ? "" : "s");
 		putchar('\n');

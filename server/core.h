@@ -16,8 +16,8 @@
 /* ---- the process loop (process.c) ---- */
 
 struct kt_process {
-	unsigned interval_s;    /* files are polled this often, and at once on SIGHUP */
-	struct kt_tls *tls;     /* the serving certificate, polled with kt_tls_poll() */
+	unsigned interval_s; /* files are polled this often, and at once on SIGHUP */
+	struct kt_tls *tls;  /* the serving certificate, polled with kt_tls_poll() */
 	atomic_ulong *tls_reloads, *tls_reload_failures; /* counters; may be NULL */
 	/* the server's own files (the tenants file); may be NULL */
 	void (*reload)(void *ctx, bool force);

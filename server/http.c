@@ -55,9 +55,9 @@ struct req_state {
 	struct kt_handler *h;
 	struct kt_buf body;
 	bool answered;
-	int refuse;        /* 413 or 503: the body went past max_body or the budget */
-	size_t discarded;  /* bytes dropped since */
-	size_t charged;    /* bytes of the budget this request holds */
+	int refuse;       /* 413 or 503: the body went past max_body or the budget */
+	size_t discarded; /* bytes dropped since */
+	size_t charged;   /* bytes of the budget this request holds */
 };
 
 /* How much of a refused chunked body is read (and dropped) to answer 413 or 503. */
@@ -329,8 +329,8 @@ static int body_room(struct kt_http_server *s, struct req_state *r, size_t n)
 /* The announced body length: 0 when none, ULLONG_MAX when unreadable. */
 static unsigned long long content_length(struct MHD_Connection *c)
 {
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	char *end;
 	unsigned long long n;
 

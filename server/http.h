@@ -35,10 +35,10 @@
  * What was refused is counted (relaxed atomics, read by /metrics).
  */
 struct kt_http_budget {
-	size_t max;                   /* bytes; 0: no budget */
+	size_t max; /* bytes; 0: no budget */
 	atomic_size_t used;
-	atomic_ulong refused_body;    /* bodies answered 503 */
-	atomic_ulong refused_work;    /* handler charges refused (decodes) */
+	atomic_ulong refused_body; /* bodies answered 503 */
+	atomic_ulong refused_work; /* handler charges refused (decodes) */
 };
 #define KT_HTTP_BUDGET_LARGE (64u << 10)
 
@@ -47,23 +47,23 @@ bool kt_http_budget_take(struct kt_http_budget *b, size_t n);
 void kt_http_budget_give(struct kt_http_budget *b, size_t n);
 
 struct kt_http_req {
-	const char *method;   /* "POST"; borrowed: valid for this request */
-	const char *path;     /* without the query string */
-	const char *body;     /* NUL-terminated; "" when there is none */
+	const char *method; /* "POST"; borrowed: valid for this request */
+	const char *path;   /* without the query string */
+	const char *body;   /* NUL-terminated; "" when there is none */
 	size_t body_len;
-	uint64_t start_us;    /* monotonic clock when the headers were complete */
-	char id[17];          /* request id (hex), for logs */
+	uint64_t start_us; /* monotonic clock when the headers were complete */
+	char id[17];       /* request id (hex), for logs */
 	/* header lookup (case-insensitive); NULL when absent; set by the adapter */
 	const char *(*header)(const struct kt_http_req *req, const char *name);
-	void *conn;           /* adapter-private */
+	void *conn; /* adapter-private */
 };
 
 struct kt_http_resp {
-	int status;                /* 0 until a handler sets it */
-	const char *content_type;  /* static string */
-	const char *allow;         /* "Allow" header for 405; static; NULL for none */
-	unsigned retry_after;      /* seconds, "Retry-After" header (503); 0 for none */
-	struct kt_buf body;        /* freed by the adapter */
+	int status;               /* 0 until a handler sets it */
+	const char *content_type; /* static string */
+	const char *allow;        /* "Allow" header for 405; static; NULL for none */
+	unsigned retry_after;     /* seconds, "Retry-After" header (503); 0 for none */
+	struct kt_buf body;       /* freed by the adapter */
 };
 
 /*
@@ -147,13 +147,13 @@ void kt_tls_free(struct kt_tls *tls);
 
 /* Change detection for a file replaced in place or by a symlink swap. */
 struct kt_file_sig {
-	bool valid;          /* stat() succeeded */
+	bool valid; /* stat() succeeded */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime, ctime;
-	char *target;        /* realpath(), owned */
-	int err;             /* errno of the last failed stat, 0 when none */
+	char *target; /* realpath(), owned */
+	int err;      /* errno of the last failed stat, 0 when none */
 };
 
 enum kt_file_change { KT_FILE_SAME, KT_FILE_CHANGED, KT_FILE_GONE };
@@ -166,14 +166,14 @@ enum kt_file_change kt_file_sig_update(const char *path, struct kt_file_sig *sig
 void kt_file_sig_release(struct kt_file_sig *sig);
 
 struct kt_http_opts {
-	const char *listen;          /* see kt_http_parse_listen */
-	struct kt_tls *tls;          /* NULL: plain HTTP; borrowed, must outlive the server */
-	unsigned threads;            /* worker threads (each runs its own epoll) */
-	unsigned conn_limit;         /* concurrent connections */
-	unsigned timeout_s;          /* idle or stalled connection is closed after this, and
+	const char *listen;            /* see kt_http_parse_listen */
+	struct kt_tls *tls;            /* NULL: plain HTTP; borrowed, must outlive the server */
+	unsigned threads;              /* worker threads (each runs its own epoll) */
+	unsigned conn_limit;           /* concurrent connections */
+	unsigned timeout_s;            /* idle or stalled connection is closed after this, and
 				      * a body still arriving this long after its headers */
-	size_t conn_memory;          /* per-connection buffer (headers, I/O) */
-	size_t max_body;             /* larger bodies get 413 */
+	size_t conn_memory;            /* per-connection buffer (headers, I/O) */
+	size_t max_body;               /* larger bodies get 413 */
 	struct kt_http_budget *budget; /* NULL: none; borrowed, must outlive the server */
 	struct kt_handler *const *handlers; /* borrowed; must outlive the server */
 	size_t n_handlers;

@@ -35,7 +35,7 @@ struct pair {
 	unsigned long conns; /* open connections that pinned this pair */
 	uint64_t hash;       /* of the certificate and key files: unchanged files are no reload */
 	char serial[2 * 20 + 1];
-	struct pair *newer;  /* in the retired list */
+	struct pair *newer; /* in the retired list */
 };
 
 struct kt_tls {
@@ -253,8 +253,8 @@ void kt_tls_poll(struct kt_tls *tls, bool force, atomic_ulong *ok, atomic_ulong 
 	if (kt_tls_reload(tls, force, &changed, &err)) {
 		if (failed)
 			atomic_fetch_add(failed, 1);
-		kt_log(KT_LOG_ERROR, "certificate rejected; the previous one keeps serving",
-		       "cert", tls->cert_path, "error", err.msg, NULL);
+		kt_log(KT_LOG_ERROR, "certificate rejected; the previous one keeps serving", "cert",
+		       tls->cert_path, "error", err.msg, NULL);
 	} else if (changed) {
 		if (ok)
 			atomic_fetch_add(ok, 1);

@@ -9,8 +9,8 @@
 #include "http.h"
 
 /* Cipher suites and versions: TLS 1.2 with AEAD and ECDHE only, and TLS 1.3. */
-#define KT_TLS_PRIORITIES                                                               \
-	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:"      \
+#define KT_TLS_PRIORITIES                                                                 \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:"         \
 	"+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
 	"%SERVER_PRECEDENCE"
 

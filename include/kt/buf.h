@@ -19,7 +19,9 @@ struct kt_buf {
 };
 
 extern char kt_buf_empty[];
+/* clang-format off */
 #define KT_BUF_INIT { .buf = kt_buf_empty }
+/* clang-format on */
 
 enum kt_rc kt_buf_grow(struct kt_buf *b, size_t extra);
 enum kt_rc kt_buf_add(struct kt_buf *b, const void *data, size_t n);
@@ -27,9 +29,9 @@ enum kt_rc kt_buf_adds(struct kt_buf *b, const char *s);
 enum kt_rc kt_buf_addch(struct kt_buf *b, char c);
 enum kt_rc kt_buf_addf(struct kt_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void kt_buf_reset(struct kt_buf *b);            /* length 0, keeps storage */
+void kt_buf_reset(struct kt_buf *b);                /* length 0, keeps storage */
 char *kt_buf_detach(struct kt_buf *b, size_t *len); /* caller frees */
-void kt_buf_release(struct kt_buf *b);          /* frees; back to empty */
+void kt_buf_release(struct kt_buf *b);              /* frees; back to empty */
 
 /*
  * Read a whole file (or stdin for "-") into b, failing with KT_E_LIMIT when

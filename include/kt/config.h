@@ -44,15 +44,15 @@ struct kt_nodepool {
 	long long empty_ttl;           /* seconds; -1 when not set */
 	long long ttl;                 /* seconds; -1 when not set */
 	char *cost_code;
-	struct kt_kvv prices;          /* instance type -> monthly price, decimal text */
-	int line, col;                 /* where it is defined, for messages */
+	struct kt_kvv prices; /* instance type -> monthly price, decimal text */
+	int line, col;        /* where it is defined, for messages */
 };
 
 struct kt_limits { /* LimitRange for containers; each list may be empty */
 	struct kt_kvv def, def_request, max, min;
 };
 
-struct kt_repo { /* Flux tenant sync; url == NULL when not configured */
+struct kt_repo {          /* Flux tenant sync; url == NULL when not configured */
 	char *url;        /* https:// or ssh:// (git@host:path becomes ssh://git@host/path) */
 	char *branch;     /* default "main" */
 	char *path;       /* default "./" */
@@ -61,16 +61,16 @@ struct kt_repo { /* Flux tenant sync; url == NULL when not configured */
 };
 
 struct kt_tenant {
-	char *name;                     /* also its namespace */
+	char *name; /* also its namespace */
 	char *node_pool;
-	const struct kt_nodepool *pool; /* resolved; borrowed from the config */
-	char *operator_group;           /* operatorEdGroup, without prefix; NULL when not set */
-	struct kt_strv read_groups;     /* extra read-only groups, without prefix */
-	struct kt_strv domains;         /* authorized hostnames; "*.x" allowed */
-	struct kt_pss_policy pod_security; /* default: global.pod_security */
+	const struct kt_nodepool *pool;     /* resolved; borrowed from the config */
+	char *operator_group;               /* operatorEdGroup, without prefix; NULL when not set */
+	struct kt_strv read_groups;         /* extra read-only groups, without prefix */
+	struct kt_strv domains;             /* authorized hostnames; "*.x" allowed */
+	struct kt_pss_policy pod_security;  /* default: global.pod_security */
 	struct kt_strv allow_service_types; /* subset of NodePort, LoadBalancer */
-	struct kt_strv allow_from;      /* tenants allowed to reach this one */
-	struct kt_kvv quota;            /* ResourceQuota spec.hard */
+	struct kt_strv allow_from;          /* tenants allowed to reach this one */
+	struct kt_kvv quota;                /* ResourceQuota spec.hard */
 	struct kt_limits limits;
 	bool has_limits;
 	struct kt_repo repo;
@@ -82,7 +82,7 @@ struct kt_tenant {
 	struct kt_strv ingress_classes;  /* empty = any class */
 	struct kt_strv cert_issuers;     /* "Kind/name"; empty = any issuer */
 	bool allow_daemonsets;
-	int line, col;                  /* where it is defined, for messages */
+	int line, col; /* where it is defined, for messages */
 };
 
 struct kt_identities { /* platform identities, exempt from managed-object rules */
@@ -96,6 +96,7 @@ struct kt_identities { /* platform identities, exempt from managed-object rules 
  * platformIdentities when the file does not set the key.  Setting it
  * replaces the whole list.
  */
+/* clang-format off */
 #define KT_DEFAULT_PLATFORM_SERVICE_ACCOUNTS                                                  \
 	{                                                                                     \
 		"cert-manager:cert-manager", "flux-system:helm-controller",                   \
@@ -105,6 +106,7 @@ struct kt_identities { /* platform identities, exempt from managed-object rules 
 		"kube-system:aws-load-balancer-controller",                                   \
 		"kube-system:cloud-controller-manager", "kube-system:service-controller",     \
 	}
+/* clang-format on */
 /* Flux needs these to keep the tenant sync it renders (finalizers, status). */
 #define KT_FLUX_KUSTOMIZE_CONTROLLER "flux-system:kustomize-controller"
 #define KT_FLUX_SOURCE_CONTROLLER "flux-system:source-controller"
@@ -120,31 +122,33 @@ struct kt_global {
 	struct kt_pss_policy pod_security; /* default restricted:latest */
 	struct kt_identities platform;
 	struct kt_strv default_priority_classes; /* the cluster's globalDefault class(es) */
-	char *image;              /* default "kubetenant/kubetenant:<version>" */
-	struct kt_oidc {          /* the proxy; issuer_url == NULL: no proxy rendered */
-		char *issuer_url;     /* oidc.issuerURL */
-		char *client_id;      /* oidc.clientID: the token audience */
-		char *username_claim; /* oidc.usernameClaim, default "sub" */
-		char *groups_claim;   /* oidc.groupsClaim, default "groups" */
-		char *hostname;       /* oidc.proxyHostname: public name of the proxy */
+	char *image;                             /* default "kubetenant/kubetenant:<version>" */
+	struct kt_oidc {                   /* the proxy; issuer_url == NULL: no proxy rendered */
+		char *issuer_url;          /* oidc.issuerURL */
+		char *client_id;           /* oidc.clientID: the token audience */
+		char *username_claim;      /* oidc.usernameClaim, default "sub" */
+		char *groups_claim;        /* oidc.groupsClaim, default "groups" */
+		char *hostname;            /* oidc.proxyHostname: public name of the proxy */
 		char *dashboard_client_id; /* oidc.dashboardClientID, default "kubetenant-dashboard" */
-		char *issuer_ca;      /* oidc.issuerCA: PEM the proxy trusts for the issuer; NULL = system */
-		char *proxy_ca;       /* oidc.proxyCA: PEM members trust for the proxy; NULL = public CA */
-		enum kt_exposure {    /* oidc.exposure: how the proxy is reached from outside */
-			KT_EXPOSE_NONE = 0, KT_EXPOSE_INGRESS, KT_EXPOSE_GATEWAY,
+		char *issuer_ca; /* oidc.issuerCA: PEM the proxy trusts for the issuer; NULL = system */
+		char *proxy_ca; /* oidc.proxyCA: PEM members trust for the proxy; NULL = public CA */
+		enum kt_exposure { /* oidc.exposure: how the proxy is reached from outside */
+				   KT_EXPOSE_NONE = 0,
+				   KT_EXPOSE_INGRESS,
+				   KT_EXPOSE_GATEWAY,
 		} exposure;
-		char *ingress_class;  /* oidc.ingressClassName, default "nginx" */
-		char *gateway_class;  /* oidc.gatewayClassName; NULL when not set */
-		char *issuer_kind;    /* oidc.certIssuer.kind: Issuer (default) or ClusterIssuer */
-		char *issuer_name;    /* oidc.certIssuer.name, default "kubetenant-ca" */
-		bool dashboard;            /* oidc.dashboard: the proxy serves /ui/ (--ui) */
+		char *ingress_class; /* oidc.ingressClassName, default "nginx" */
+		char *gateway_class; /* oidc.gatewayClassName; NULL when not set */
+		char *issuer_kind;   /* oidc.certIssuer.kind: Issuer (default) or ClusterIssuer */
+		char *issuer_name;   /* oidc.certIssuer.name, default "kubetenant-ca" */
+		bool dashboard;      /* oidc.dashboard: the proxy serves /ui/ (--ui) */
 	} oidc;
-	int line, col;            /* of the 'global' key, for messages */
+	int line, col; /* of the 'global' key, for messages */
 };
 
 struct kt_config {
-	char *path;               /* as given to kt_config_load ("<stdin>" for "-") */
-	uint64_t hash;            /* kt_hash_bytes() of the text it was parsed from */
+	char *path;    /* as given to kt_config_load ("<stdin>" for "-") */
+	uint64_t hash; /* kt_hash_bytes() of the text it was parsed from */
 	struct kt_global global;
 	struct kt_nodepool *pools; /* sorted by name */
 	size_t n_pools;

@@ -66,7 +66,8 @@ typedef enum kt_rc (*kt_drift_fn)(void *ctx, const struct kt_drift *d, struct kt
  * labels start with it).  Returns KT_OK, KT_E_NOMEM, or what fn returned.
  */
 enum kt_rc kt_drift_compare(json_t *rendered, json_t *const *live, size_t n,
-			    const char *label_domain, kt_drift_fn fn, void *ctx, struct kt_err *err);
+			    const char *label_domain, kt_drift_fn fn, void *ctx,
+			    struct kt_err *err);
 
 /* "missing", "changed", "unexpected". */
 const char *kt_drift_kind_name(enum kt_drift_kind k);

@@ -42,23 +42,25 @@ struct kt_jnode {
 	uint32_t size;       /* elements or members; strings: unescaped length */
 	uint8_t type;        /* enum kt_jtype */
 	uint8_t flags;
-	const char *s;       /* strings: unescaped bytes, once read (see view.c) */
+	const char *s; /* strings: unescaped bytes, once read (see view.c) */
 };
 
 struct kt_jview {
 	const char *text;
 	size_t len;
 	struct kt_jnode *n;
-	uint32_t count;     /* nodes, keys included; 0: nothing parsed */
+	uint32_t count; /* nodes, keys included; 0: nothing parsed */
 	/* owned buffers, reused by the next parse */
-	void *tok;          /* jsmn's tokens */
-	void *scratch;      /* the keys of one object, for the duplicate check */
-	size_t cap;         /* tokens, nodes and scratch entries allocated */
-	char *arena;        /* unescaped strings, NUL-terminated */
+	void *tok;     /* jsmn's tokens */
+	void *scratch; /* the keys of one object, for the duplicate check */
+	size_t cap;    /* tokens, nodes and scratch entries allocated */
+	char *arena;   /* unescaped strings, NUL-terminated */
 	size_t arena_used, arena_cap;
 };
 
+/* clang-format off */
 #define KT_JVIEW_INIT { 0 }
+/* clang-format on */
 
 struct kt_jv {
 	struct kt_jview *doc; /* NULL: absent */
@@ -129,12 +131,14 @@ struct kt_jv kt_jv_next(struct kt_jv child);
 /* The first element of an array only (an object has none): jansson's json_array_foreach. */
 static inline struct kt_jv kt_jv_first_elem(struct kt_jv arr)
 {
-	return kt_jv_type(arr) == KT_J_ARRAY ? kt_jv_first(arr) : (struct kt_jv){ arr.doc, UINT32_MAX };
+	return kt_jv_type(arr) == KT_J_ARRAY ? kt_jv_first(arr)
+					     : (struct kt_jv){ arr.doc, UINT32_MAX };
 }
 /* The first member value of an object only (an array has none). */
 static inline struct kt_jv kt_jv_first_member(struct kt_jv obj)
 {
-	return kt_jv_type(obj) == KT_J_OBJECT ? kt_jv_first(obj) : (struct kt_jv){ obj.doc, UINT32_MAX };
+	return kt_jv_type(obj) == KT_J_OBJECT ? kt_jv_first(obj)
+					      : (struct kt_jv){ obj.doc, UINT32_MAX };
 }
 /* The unescaped key of a member value (len in *len when not NULL), or NULL. */
 const char *kt_jv_key(struct kt_jv member, size_t *len);

@@ -35,7 +35,7 @@
 #define KT_JWT_MAX_AUD 64            /* entries of an `aud` list */
 #define KT_JWKS_MAX_BYTES (256u << 10)
 #define KT_JWKS_MAX_KEYS 64
-#define KT_JWT_DEFAULT_SKEW 30       /* seconds allowed for nbf and iat */
+#define KT_JWT_DEFAULT_SKEW 30 /* seconds allowed for nbf and iat */
 
 /* Signature algorithms; a policy allows a set of them (bit mask). */
 enum kt_jwt_alg {
@@ -56,13 +56,13 @@ unsigned kt_jwt_alg_parse(const char *name);
 /* Why a token was refused; also the `reason` label of the proxy's metrics. */
 enum kt_jwt_fail {
 	KT_JWT_OK = 0,
-	KT_JWT_MALFORMED,     /* not a compact JWS, bad base64url, not JSON objects */
-	KT_JWT_TOO_LARGE,     /* over KT_JWT_MAX_BYTES */
-	KT_JWT_DUPLICATE,     /* duplicate JSON keys */
-	KT_JWT_ALG,           /* algorithm not allowed (none, HS*, unlisted) or crit */
-	KT_JWT_UNKNOWN_KID,   /* no key with that kid: the caller may refresh the JWKS */
-	KT_JWT_KEY_TYPE,      /* no key of the type the algorithm needs */
-	KT_JWT_SIGNATURE,     /* signature does not verify */
+	KT_JWT_MALFORMED,   /* not a compact JWS, bad base64url, not JSON objects */
+	KT_JWT_TOO_LARGE,   /* over KT_JWT_MAX_BYTES */
+	KT_JWT_DUPLICATE,   /* duplicate JSON keys */
+	KT_JWT_ALG,         /* algorithm not allowed (none, HS*, unlisted) or crit */
+	KT_JWT_UNKNOWN_KID, /* no key with that kid: the caller may refresh the JWKS */
+	KT_JWT_KEY_TYPE,    /* no key of the type the algorithm needs */
+	KT_JWT_SIGNATURE,   /* signature does not verify */
 	KT_JWT_ISSUER,
 	KT_JWT_AUDIENCE,
 	KT_JWT_EXPIRED,
@@ -84,8 +84,8 @@ struct kt_jwt_claim {
 
 /* What a valid token is; every pointer is borrowed and must outlive the calls. */
 struct kt_jwt_policy {
-	const char *issuer;          /* exact match with `iss` */
-	const char *audience;        /* must appear in `aud` (or one of audiences) */
+	const char *issuer;           /* exact match with `iss` */
+	const char *audience;         /* must appear in `aud` (or one of audiences) */
 	const char *const *audiences; /* more accepted client IDs, e.g. a dashboard's */
 	size_t n_audiences;
 	unsigned algs;               /* enum kt_jwt_alg bits; 0 means RS256 */

@@ -22,7 +22,7 @@
 
 #define KT_LOGIN_MAX_ANSWER (64u << 10) /* a token or device endpoint answer */
 #define KT_LOGIN_MAX_CACHE (64u << 10)
-#define KT_LOGIN_MAX_REQUEST 8192        /* the browser's request on the loopback */
+#define KT_LOGIN_MAX_REQUEST 8192 /* the browser's request on the loopback */
 
 /* What went wrong, each with its own exit status in cmd/login.c. */
 enum kt_login_fail {
@@ -39,16 +39,16 @@ enum kt_login_fail {
 
 struct kt_login_opts {
 	const char *issuer, *client_id;
-	const char *ca_file;     /* CA bundle for the issuer; NULL: system CAs */
-	const char *scopes;      /* space separated, "openid" included */
-	const char *cache_dir;   /* NULL: $XDG_CACHE_HOME/kubetenant or ~/.cache/kubetenant */
-	const char *user;        /* separates sessions of several accounts; may be NULL */
-	const char *browser;     /* command that opens a URL; NULL: none can run */
-	bool device;             /* the device grant even when a browser can run */
-	bool print_url;          /* no browser, but the loopback flow: the member opens the URL */
-	bool no_login;           /* cache and refresh only */
-	long long timeout;       /* seconds to wait for the member */
-	long long skew;          /* seconds allowed for iat and nbf */
+	const char *ca_file;   /* CA bundle for the issuer; NULL: system CAs */
+	const char *scopes;    /* space separated, "openid" included */
+	const char *cache_dir; /* NULL: $XDG_CACHE_HOME/kubetenant or ~/.cache/kubetenant */
+	const char *user;      /* separates sessions of several accounts; may be NULL */
+	const char *browser;   /* command that opens a URL; NULL: none can run */
+	bool device;           /* the device grant even when a browser can run */
+	bool print_url;        /* no browser, but the loopback flow: the member opens the URL */
+	bool no_login;         /* cache and refresh only */
+	long long timeout;     /* seconds to wait for the member */
+	long long skew;        /* seconds allowed for iat and nbf */
 };
 
 /* A verified ID token: token (heap, caller frees) and its exp. */

@@ -47,7 +47,9 @@ struct kt_manifest_set {
 	char **files; /* owned copies of the file names the objects point to */
 	size_t n_files, alloc_files;
 };
+/* clang-format off */
 #define KT_MANIFEST_SET_INIT { 0 }
+/* clang-format on */
 
 /*
  * Parse the bytes of one file (name is used for messages and, ending in

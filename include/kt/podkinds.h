@@ -15,12 +15,12 @@
 #define KT_PODKIND_MAX_KEYS 4
 
 struct kt_podkind {
-	const char *group;    /* API group; "" is the core group */
+	const char *group; /* API group; "" is the core group */
 	const char *kind;
 	const char *resource; /* the plural the API server routes it by */
 	/* object keys down to the object holding {metadata, spec}; none for a Pod */
 	const char *const keys[KT_PODKIND_MAX_KEYS + 1];
-	const char *path;     /* field path of the pod spec, for messages */
+	const char *path; /* field path of the pod spec, for messages */
 };
 
 extern const struct kt_podkind kt_podkinds[];

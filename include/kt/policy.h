@@ -44,16 +44,16 @@ struct kt_finding {
 
 struct kt_decision {
 	bool allowed;
-	int code;                    /* 200 allowed, 403 denied */
-	char *uid;                   /* request.uid, copied */
+	int code;                       /* 200 allowed, 403 denied */
+	char *uid;                      /* request.uid, copied */
 	const struct kt_tenant *tenant; /* NULL outside tenant namespaces; borrowed */
 	/* what the decision is about, for the log line (copied; may be NULL) */
 	char *kind, *namespace, *name, *operation, *user;
-	struct kt_finding *denials;  /* why it is denied (empty when allowed) */
+	struct kt_finding *denials; /* why it is denied (empty when allowed) */
 	size_t n_denials;
 	struct kt_finding *warnings; /* allowed-but-suspicious */
 	size_t n_warnings;
-	struct kt_buf patch;         /* JSON Patch array; empty when no change */
+	struct kt_buf patch; /* JSON Patch array; empty when no change */
 };
 
 /*
@@ -89,17 +89,17 @@ struct kt_review_route {
 	bool tenant_namespaces_only;
 	unsigned long generation; /* of the loaded tenants file, for the message */
 };
-enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
-				   const struct kt_review_route *route, const char *body,
-				   size_t len, enum kt_policy_mode mode, struct kt_decision *d,
-				   struct kt_err *err);
+enum kt_rc kt_policy_review_routed(const struct kt_config *cfg, const struct kt_review_route *route,
+				   const char *body, size_t len, enum kt_policy_mode mode,
+				   struct kt_decision *d, struct kt_err *err);
 /*
  * The same for a review the caller decoded (borrowed, not modified): the
  * bounds the bytes would have had (depth, values, no NUL) are checked on
  * the tree, then the same decision.
  */
 enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *review,
-				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err);
+				 enum kt_policy_mode mode, struct kt_decision *d,
+				 struct kt_err *err);
 
 /*
  * The same for an already decoded object (used by `check` and `audit`):
@@ -141,9 +141,11 @@ void kt_decision_release(struct kt_decision *d);
  */
 #define KT_POLICY_MANAGED_BY_KEY "app.kubernetes.io/managed-by"
 #define KT_POLICY_MANAGED_BY_VALUE "kubetenant"
+/* clang-format off */
 #define KT_POLICY_RESERVED_NAMES                                                              \
 	{ "tenant-access", "tenant-isolation", "restrict-other-tenants", "tenant-quota",        \
 	  "tenant-limits", "tenant-flux", "tenant-manifests", "platform-tenant" }
+/* clang-format on */
 #define KT_POLICY_RESERVED_PREFIX "kubetenant"
 #define KT_POLICY_CALICO_ISOLATION_ORDER 10000
 #define KT_POLICY_FLUX_SERVICE_ACCOUNT "tenant-flux"

@@ -15,32 +15,32 @@
 #include "kt/err.h"
 #include "kt/jwt.h"
 
-#define KT_PROXY_MAX_HEADERS 128     /* incoming headers per request */
-#define KT_PROXY_MAX_EXTRAS 32       /* --extra and --required-claim entries */
-#define KT_PROXY_MAX_AUDIENCES 8     /* --audience entries after the first */
+#define KT_PROXY_MAX_HEADERS 128 /* incoming headers per request */
+#define KT_PROXY_MAX_EXTRAS 32   /* --extra and --required-claim entries */
+#define KT_PROXY_MAX_AUDIENCES 8 /* --audience entries after the first */
 
 /* Every option of `kubetenant proxy`; strings are owned (kt_proxy_opts_release). */
 struct kt_proxy_opts {
-	char *issuer_url, *audience, *oidc_ca; /* audience: the first --audience */
+	char *issuer_url, *audience, *oidc_ca;   /* audience: the first --audience */
 	char *audiences[KT_PROXY_MAX_AUDIENCES]; /* every later one (owned) */
 	size_t n_audiences;
 	char *upstream, *upstream_ca, *token_file, *client_cert, *client_key;
 	char *listen, *tls_cert, *tls_key, *metrics_listen;
-	char *tenants;              /* -f: scoped lists of namespaces, nodes, classes */
+	char *tenants; /* -f: scoped lists of namespaces, nodes, classes */
 	char *username_claim, *username_prefix, *groups_claim, *groups_prefix;
 	struct kt_jwt_claim required[KT_PROXY_MAX_EXTRAS]; /* owned strings */
 	size_t n_required;
-	struct kt_jwt_claim extra[KT_PROXY_MAX_EXTRAS];    /* Impersonate-Extra-<name> */
+	struct kt_jwt_claim extra[KT_PROXY_MAX_EXTRAS]; /* Impersonate-Extra-<name> */
 	size_t n_extra;
-	unsigned algs;              /* kt_jwt_alg bits; 0 = RS256 */
-	long long skew;             /* --clock-skew seconds */
-	bool extra_client_ip;       /* Impersonate-Extra-Remote-Client-Ip */
-	long long shutdown_grace;   /* seconds tunnels may run after SIGTERM */
-	long long max_body;         /* bytes of a request body */
-	long long threads;          /* event loops; 0 = one per CPU */
-	bool check_only;            /* --check-config: load the files, do not listen */
-	bool ui;                    /* --ui: serve the dashboard under /ui/ */
-	char *ui_client_id;         /* its OIDC client ID, also an accepted audience */
+	unsigned algs;            /* kt_jwt_alg bits; 0 = RS256 */
+	long long skew;           /* --clock-skew seconds */
+	bool extra_client_ip;     /* Impersonate-Extra-Remote-Client-Ip */
+	long long shutdown_grace; /* seconds tunnels may run after SIGTERM */
+	long long max_body;       /* bytes of a request body */
+	long long threads;        /* event loops; 0 = one per CPU */
+	bool check_only;          /* --check-config: load the files, do not listen */
+	bool ui;                  /* --ui: serve the dashboard under /ui/ */
+	char *ui_client_id;       /* its OIDC client ID, also an accepted audience */
 };
 
 /* Defaults: listen 0.0.0.0:8443, metrics 0.0.0.0:9090, claims sub/groups, prefixes "oidc:". */
@@ -77,8 +77,8 @@ struct kt_proxy_ident {
 	const struct kt_identity *id;
 	const struct kt_jwt_claim *extra; /* static Impersonate-Extra-* */
 	size_t n_extra;
-	const char *client_ip;            /* for X-Forwarded-For; may be NULL */
-	bool extra_client_ip;             /* also as Impersonate-Extra-Remote-Client-Ip */
+	const char *client_ip; /* for X-Forwarded-For; may be NULL */
+	bool extra_client_ip;  /* also as Impersonate-Extra-Remote-Client-Ip */
 };
 
 /*
@@ -116,8 +116,7 @@ bool kt_proxy_drop_response_header(const char *name, bool upgrade);
  * from value) and *len; otherwise KT_E_AUTH with *reason "no_token",
  * "basic_auth" or "bad_authorization".
  */
-enum kt_rc kt_proxy_bearer(const char *value, const char **tok, size_t *len,
-			   const char **reason);
+enum kt_rc kt_proxy_bearer(const char *value, const char **tok, size_t *len, const char **reason);
 
 /*
  * The API server's answer to an upgrade request, read off a TLS connection
@@ -127,8 +126,8 @@ enum kt_rc kt_proxy_bearer(const char *value, const char **tok, size_t *len,
  */
 struct kt_http_head {
 	unsigned status;
-	size_t head_len;  /* bytes up to and including the blank line */
-	long long clen;   /* Content-Length, -1 when absent */
+	size_t head_len; /* bytes up to and including the blank line */
+	long long clen;  /* Content-Length, -1 when absent */
 	bool chunked;
 };
 int kt_proxy_parse_head(const char *buf, size_t len, struct kt_http_head *h);

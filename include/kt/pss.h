@@ -40,7 +40,7 @@ const char *kt_pss_level_name(enum kt_pss_level level);
 struct kt_pss_violation {
 	const char *check; /* static string */
 	char *reason;      /* e.g. "allowPrivilegeEscalation != false" */
-	char *detail;      /* e.g. "container \"app\" must set securityContext.allowPrivilegeEscalation=false" */
+	char *detail; /* e.g. "container \"app\" must set securityContext.allowPrivilegeEscalation=false" */
 };
 
 struct kt_pss_result {

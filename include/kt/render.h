@@ -31,7 +31,7 @@ enum kt_render_network {
 	KT_NET_KUBERNETES = 0, /* networking.k8s.io/v1 NetworkPolicy (default) */
 	KT_NET_CALICO_CRD,     /* crd.projectcalico.org/v1 NetworkPolicy, as the blog */
 	KT_NET_CALICO,         /* projectcalico.org/v3 NetworkPolicy */
-	KT_NET_ADMIN,          /* policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy, Baseline tier */
+	KT_NET_ADMIN, /* policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy, Baseline tier */
 };
 
 /* Who enforces placement, hostnames and service types (--enforcement). */
@@ -42,7 +42,7 @@ enum kt_render_enforcement {
 
 /* Which Karpenter API the node pools use (--karpenter). */
 enum kt_render_karpenter {
-	KT_KARPENTER_V1 = 0, /* karpenter.sh/v1 NodePool + karpenter.k8s.aws/v1 EC2NodeClass */
+	KT_KARPENTER_V1 = 0,   /* karpenter.sh/v1 NodePool + karpenter.k8s.aws/v1 EC2NodeClass */
 	KT_KARPENTER_V1ALPHA5, /* karpenter.sh/v1alpha5 Provisioner + AWSNodeTemplate, as the blog */
 };
 
@@ -52,10 +52,11 @@ struct kt_render_opts {
 	enum kt_render_karpenter karpenter;
 	const char *tenant;       /* only this tenant's objects; NULL = everything */
 	const char *group_prefix; /* overrides global.groupPrefix; NULL = use the file's */
-	const char *default_image; /* used when global.image is unset; NULL = "kubetenant/kubetenant:latest" */
+	const char *
+		default_image; /* used when global.image is unset; NULL = "kubetenant/kubetenant:latest" */
 	const char *tenants_yaml; /* raw tenants file for the webhook ConfigMap (borrowed) */
 	size_t tenants_yaml_len;
-	bool set_exposure;        /* --proxy-exposure given: exposure overrides global.oidc.exposure */
+	bool set_exposure; /* --proxy-exposure given: exposure overrides global.oidc.exposure */
 	enum kt_exposure exposure;
 };
 

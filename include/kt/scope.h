@@ -74,17 +74,17 @@ enum kt_rc kt_scope_filter_list(const struct kt_scope *s, const char *in, size_t
  * row left hands its columnDefinitions to the next one that lacks them.
  */
 struct kt_scope_watch {
-	struct kt_buf part;   /* the event being received */
-	size_t scanned;       /* bytes of part already scanned */
+	struct kt_buf part; /* the event being received */
+	size_t scanned;     /* bytes of part already scanned */
 	int depth;
 	bool in_str, esc;
-	void *cols;           /* json_t *: columnDefinitions not yet delivered */
+	void *cols; /* json_t *: columnDefinitions not yet delivered */
 };
 void kt_scope_watch_init(struct kt_scope_watch *w);
 void kt_scope_watch_release(struct kt_scope_watch *w);
 /* Append what passes to out; KT_E_PARSE or KT_E_LIMIT end the stream. */
-enum kt_rc kt_scope_watch_feed(const struct kt_scope *s, struct kt_scope_watch *w,
-			       const char *data, size_t len, struct kt_buf *out);
+enum kt_rc kt_scope_watch_feed(const struct kt_scope *s, struct kt_scope_watch *w, const char *data,
+			       size_t len, struct kt_buf *out);
 
 /*
  * The Accept header to send upstream: the client's application/json media

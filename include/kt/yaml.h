@@ -27,14 +27,14 @@ struct kt_ypair {
 
 struct kt_ynode {
 	unsigned char kind;
-	bool plain;    /* plain style and not tagged a string: its text may resolve */
-	bool quoted;   /* scalar: single- or double-quoted, or a block scalar */
-	bool str_tag;  /* explicit "!" or !!str: always a string */
-	bool complete; /* false while its own content is still being read */
-	int line, col; /* 1-based */
-	int height;    /* levels of collections below and including it, aliases followed */
-	size_t n;      /* scalar: bytes; map: pairs; seq: items */
-	size_t weight; /* nodes reachable from here, aliases followed (saturating) */
+	bool plain;      /* plain style and not tagged a string: its text may resolve */
+	bool quoted;     /* scalar: single- or double-quoted, or a block scalar */
+	bool str_tag;    /* explicit "!" or !!str: always a string */
+	bool complete;   /* false while its own content is still being read */
+	int line, col;   /* 1-based */
+	int height;      /* levels of collections below and including it, aliases followed */
+	size_t n;        /* scalar: bytes; map: pairs; seq: items */
+	size_t weight;   /* nodes reachable from here, aliases followed (saturating) */
 	const char *tag; /* as resolved by libfyaml ("tag:yaml.org,2002:int", "!Ref"), or NULL */
 	size_t tag_len;
 	union {
@@ -47,14 +47,14 @@ struct kt_ynode {
 /* What went wrong, for the caller to word. */
 enum kt_yproblem_code {
 	KT_YP_NOT_UTF8 = 1, /* text: the first byte that is not UTF-8, or a NUL */
-	KT_YP_SYNTAX,  /* libfyaml's error: text is its message (may be NULL) */
-	KT_YP_DEPTH,       /* nesting deeper than max_depth, aliases followed; reading stops */
-	KT_YP_WEIGHT,      /* more than max_weight nodes in a document, aliases followed */
-	KT_YP_SCALAR_LEN,  /* a scalar longer than max_scalar: it reads as "" */
-	KT_YP_DUP_KEY,     /* text: the key; first_line: where it was first defined */
-	KT_YP_NO_ANCHOR,   /* text: the alias name; an empty scalar stands in */
-	KT_YP_ALIAS_CYCLE, /* text: the alias name, whose anchor is still open */
-	KT_YP_SECOND_DOC,  /* a second document where one is wanted; reading stops */
+	KT_YP_SYNTAX,       /* libfyaml's error: text is its message (may be NULL) */
+	KT_YP_DEPTH,        /* nesting deeper than max_depth, aliases followed; reading stops */
+	KT_YP_WEIGHT,       /* more than max_weight nodes in a document, aliases followed */
+	KT_YP_SCALAR_LEN,   /* a scalar longer than max_scalar: it reads as "" */
+	KT_YP_DUP_KEY,      /* text: the key; first_line: where it was first defined */
+	KT_YP_NO_ANCHOR,    /* text: the alias name; an empty scalar stands in */
+	KT_YP_ALIAS_CYCLE,  /* text: the alias name, whose anchor is still open */
+	KT_YP_SECOND_DOC,   /* a second document where one is wanted; reading stops */
 };
 
 struct kt_yproblem {
@@ -67,12 +67,12 @@ struct kt_yproblem {
 };
 
 struct kt_yaml_reader {
-	unsigned max_depth;  /* 0: 64 */
-	size_t max_scalar;   /* bytes; 0: no limit */
-	size_t max_weight;   /* nodes per document, aliases followed; 0: 4Mi */
-	bool json;           /* the text is JSON */
-	bool stream;         /* many documents (each to document()); else at most one */
-	bool keys_by_value;  /* the caller finds repeated keys once it has resolved them
+	unsigned max_depth; /* 0: 64 */
+	size_t max_scalar;  /* bytes; 0: no limit */
+	size_t max_weight;  /* nodes per document, aliases followed; 0: 4Mi */
+	bool json;          /* the text is JSON */
+	bool stream;        /* many documents (each to document()); else at most one */
+	bool keys_by_value; /* the caller finds repeated keys once it has resolved them
 			      * (by YAML 1.1, on and 'on' are two keys; "<<" merges) */
 	void *ctx;
 	/* Each node as it opens, marked and tagged (a scalar's text comes after):

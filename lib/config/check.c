@@ -222,8 +222,8 @@ bool kt_quantity_parse(const char *s, struct kt_quantity *q)
 		const char *suffix;
 		int exp10, pow1024;
 	} suffixes[] = {
-		{ "", 0, 0 }, { "n", -9, 0 }, { "u", -6, 0 }, { "m", -3, 0 },
-		{ "k", 3, 0 }, { "M", 6, 0 }, { "G", 9, 0 }, { "T", 12, 0 },
+		{ "", 0, 0 },   { "n", -9, 0 }, { "u", -6, 0 }, { "m", -3, 0 },
+		{ "k", 3, 0 },  { "M", 6, 0 },  { "G", 9, 0 },  { "T", 12, 0 },
 		{ "P", 15, 0 }, { "E", 18, 0 }, { "Ki", 0, 1 }, { "Mi", 0, 2 },
 		{ "Gi", 0, 3 }, { "Ti", 0, 4 }, { "Pi", 0, 5 }, { "Ei", 0, 6 },
 	};
@@ -317,15 +317,37 @@ bool kt_quantity_is_integer(const struct kt_quantity *q)
 /* ---------------------------------------------------------- resource names */
 
 static const char *const quota_std[] = {
-	"configmaps", "cpu", "ephemeral-storage", "limits.cpu", "limits.ephemeral-storage",
-	"limits.memory", "memory", "persistentvolumeclaims", "pods", "replicationcontrollers",
-	"requests.cpu", "requests.ephemeral-storage", "requests.memory", "requests.storage",
-	"resourcequotas", "secrets", "services", "services.loadbalancers", "services.nodeports",
+	"configmaps",
+	"cpu",
+	"ephemeral-storage",
+	"limits.cpu",
+	"limits.ephemeral-storage",
+	"limits.memory",
+	"memory",
+	"persistentvolumeclaims",
+	"pods",
+	"replicationcontrollers",
+	"requests.cpu",
+	"requests.ephemeral-storage",
+	"requests.memory",
+	"requests.storage",
+	"resourcequotas",
+	"secrets",
+	"services",
+	"services.loadbalancers",
+	"services.nodeports",
 };
 
 static const char *const quota_counts[] = {
-	"configmaps", "persistentvolumeclaims", "pods", "replicationcontrollers",
-	"resourcequotas", "secrets", "services", "services.loadbalancers", "services.nodeports",
+	"configmaps",
+	"persistentvolumeclaims",
+	"pods",
+	"replicationcontrollers",
+	"resourcequotas",
+	"secrets",
+	"services",
+	"services.loadbalancers",
+	"services.nodeports",
 };
 
 static bool in(const char *s, const char *const *v, size_t n)
@@ -638,7 +660,8 @@ size_t kt_edit_distance(const char *a, const char *b, size_t cap)
 
 		cur[0] = best = i;
 		for (j = 1; j <= lb; j++) {
-			int ca = lower((unsigned char)a[i - 1]), cb = lower((unsigned char)b[j - 1]);
+			int ca = lower((unsigned char)a[i - 1]),
+			    cb = lower((unsigned char)b[j - 1]);
 			size_t v = prev[j - 1] + (ca != cb);
 
 			if (prev[j] + 1 < v)

@@ -13,16 +13,17 @@
 #include "internal.h"
 #include "kt/version.h"
 
-#define LABEL_RULE "at most 63 lowercase letters, digits or '-', starting and ending with a " \
-		   "letter or digit"
+#define LABEL_RULE                                                                 \
+	"at most 63 lowercase letters, digits or '-', starting and ending with a " \
+	"letter or digit"
 #define PATH_MAX_LEN 320
 
 /* Ranges for the node pool timers, in seconds (documented in README.md). */
 #define EMPTY_TTL_MAX 2592000LL /* 30 days */
 #define TTL_MIN 60LL
-#define TTL_MAX 31536000LL      /* 365 days */
+#define TTL_MAX 31536000LL /* 365 days */
 
-#define FOR_PAIRS(map, p) \
+#define FOR_PAIRS(map, p)                                            \
 	for (p = (map)->u.pairs; p < (map)->u.pairs + (map)->n; p++) \
 		if (!p->dup)
 
@@ -145,8 +146,8 @@ static const char *want_str(struct kt_loader *ld, const struct kt_ynode *n, cons
 	return n->u.s;
 }
 
-static bool want_int(struct kt_loader *ld, const struct kt_ynode *n, const char *path,
-		     long long lo, long long hi, long long *out)
+static bool want_int(struct kt_loader *ld, const struct kt_ynode *n, const char *path, long long lo,
+		     long long hi, long long *out)
 {
 	const char *s = n->u.s;
 	long long v = 0;
@@ -190,8 +191,8 @@ static void want_bool(struct kt_loader *ld, const struct kt_ynode *n, const char
  * Which of keys[] a pair's key is, or -1 after reporting it (with the
  * closest known key as a suggestion).
  */
-static int key_of(struct kt_loader *ld, const struct kt_ypair *p, const char *const *keys,
-		  size_t n, const char *path)
+static int key_of(struct kt_loader *ld, const struct kt_ypair *p, const char *const *keys, size_t n,
+		  const char *path)
 {
 	const struct kt_ynode *k = p->key;
 	const char *sug;
@@ -326,8 +327,8 @@ static void get_strv(struct kt_loader *ld, const struct kt_ynode *v, const char 
 }
 
 /* One list entry: fine when ok, else "'s' in 'path' must be <what>". */
-static bool item_ok(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
-		    const char *path, bool ok, const char *what)
+static bool item_ok(struct kt_loader *ld, const struct kt_ynode *n, const char *s, const char *path,
+		    bool ok, const char *what)
 {
 	if (!ok)
 		diag(ld, n, "'%s' in '%s' must be %s", kt_clip(ld, s), path, what);
@@ -343,7 +344,8 @@ static bool check_label(struct kt_loader *ld, const struct kt_ynode *n, const ch
 static bool check_subdomain(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
 			    const char *path)
 {
-	return item_ok(ld, n, s, path, kt_is_dns_subdomain(s), "a DNS-1123 subdomain (lowercase "
+	return item_ok(ld, n, s, path, kt_is_dns_subdomain(s),
+		       "a DNS-1123 subdomain (lowercase "
 		       "labels joined by '.', at most 253 characters)");
 }
 
@@ -366,8 +368,10 @@ static bool check_tenant_group(struct kt_loader *ld, const struct kt_ynode *n, c
 	(void)path;
 	if (strncmp(s, "system:", 7))
 		return true;
-	diag(ld, n, "group '%s' is a Kubernetes system group; tenant groups must not start with "
-		    "'system:'", kt_clip(ld, s));
+	diag(ld, n,
+	     "group '%s' is a Kubernetes system group; tenant groups must not start with "
+	     "'system:'",
+	     kt_clip(ld, s));
 	return false;
 }
 
@@ -397,8 +401,8 @@ static bool check_service_account(struct kt_loader *ld, const struct kt_ynode *n
 	return item_ok(ld, n, s, path, ok, "'namespace:name'");
 }
 
-static bool one_of(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
-		   const char *path, const char *const *allowed, size_t count, const char *list)
+static bool one_of(struct kt_loader *ld, const struct kt_ynode *n, const char *s, const char *path,
+		   const char *const *allowed, size_t count, const char *list)
 {
 	const char *sug;
 	size_t i;
@@ -451,7 +455,8 @@ static bool check_priority_class(struct kt_loader *ld, const struct kt_ynode *n,
 static bool check_registry(struct kt_loader *ld, const struct kt_ynode *n, const char *s,
 			   const char *path)
 {
-	return item_ok(ld, n, s, path, kt_is_registry(s), "a registry host with an optional port "
+	return item_ok(ld, n, s, path, kt_is_registry(s),
+		       "a registry host with an optional port "
 		       "and path, like 'ghcr.io/acme' (no scheme, no tag)");
 }
 
@@ -499,7 +504,7 @@ static void get_resources(struct kt_loader *ld, const struct kt_ynode *v, const 
 		ld->sink.nomem = true;
 		return;
 	}
-	FOR_PAIRS(v, p) {
+	FOR_PAIRS (v, p) {
 		const char *name, *why, *text, *sug;
 		char vpath[PATH_MAX_LEN + 80];
 		struct kt_quantity q;
@@ -511,18 +516,18 @@ static void get_resources(struct kt_loader *ld, const struct kt_ynode *v, const 
 		}
 		name = p->key->u.s;
 		why = p->key->n > 253 ? "is longer than 253 characters"
-		      : quota	      ? kt_quota_name_problem(name)
+		      : quota         ? kt_quota_name_problem(name)
 				      : kt_limit_name_problem(name);
 		if (why) {
 			sug = strchr(name, '/') ? NULL
-			      : quota		? kt_quota_suggest(name)
+			      : quota           ? kt_quota_suggest(name)
 						: kt_limit_suggest(name);
 			if (sug)
 				diag(ld, p->key, "resource '%s' in '%s' %s; did you mean '%s'?",
 				     kt_clip(ld, name), path, why, sug);
 			else
-				diag(ld, p->key, "resource '%s' in '%s' %s", kt_clip(ld, name), path,
-				     why);
+				diag(ld, p->key, "resource '%s' in '%s' %s", kt_clip(ld, name),
+				     path, why);
 			continue;
 		}
 		join(vpath, sizeof(vpath), path, ".", name);
@@ -584,7 +589,7 @@ static unsigned walk(struct kt_loader *ld, const struct kt_ynode *at, const stru
 
 	if (!want_map(ld, v, path))
 		return 0;
-	FOR_PAIRS(v, p) {
+	FOR_PAIRS (v, p) {
 		char kpath[PATH_MAX_LEN];
 		int k = key_of(ld, p, sec->keys, (size_t)sec->n, path);
 
@@ -619,39 +624,68 @@ static void set_str(struct kt_loader *ld, const struct kt_ynode *v, const char *
 /* ----------------------------------------------------------------- global */
 
 enum {
-	G_CLUSTER_HOSTNAME, G_PREFIX, G_CLUSTER_NAME, G_CLUSTER_DNS, G_LABEL_DOMAIN,
-	G_GROUP_PREFIX, G_PLATFORM_NS, G_POD_SECURITY, G_IDENTITIES, G_IMAGE, G_OIDC,
-	G_DEFAULT_PRIORITY, G_N
+	G_CLUSTER_HOSTNAME,
+	G_PREFIX,
+	G_CLUSTER_NAME,
+	G_CLUSTER_DNS,
+	G_LABEL_DOMAIN,
+	G_GROUP_PREFIX,
+	G_PLATFORM_NS,
+	G_POD_SECURITY,
+	G_IDENTITIES,
+	G_IMAGE,
+	G_OIDC,
+	G_DEFAULT_PRIORITY,
+	G_N
 };
 static const char *const global_keys[] = {
-	"clusterHostname", "tenantHostPrefix", "clusterName", "clusterDNS", "labelDomain",
-	"groupPrefix", "platformNamespaces", "podSecurity", "platformIdentities", "image", "oidc",
+	"clusterHostname",
+	"tenantHostPrefix",
+	"clusterName",
+	"clusterDNS",
+	"labelDomain",
+	"groupPrefix",
+	"platformNamespaces",
+	"podSecurity",
+	"platformIdentities",
+	"image",
+	"oidc",
 	"defaultPriorityClasses",
 };
-static const struct section global_section = {
-	global_keys, G_N, (1u << G_PREFIX) | (1u << G_CLUSTER_NAME)
-};
+static const struct section global_section = { global_keys, G_N,
+					       (1u << G_PREFIX) | (1u << G_CLUSTER_NAME) };
 
 enum { ID_USERS, ID_GROUPS, ID_SERVICE_ACCOUNTS, ID_N };
 static const char *const identity_keys[] = { "users", "groups", "serviceAccounts" };
 static const struct section identity_section = { identity_keys, ID_N, 0 };
 
 enum {
-	O_ISSUER, O_CLIENT, O_USER_CLAIM, O_GROUPS_CLAIM, O_HOSTNAME, O_DASHBOARD_CLIENT,
-	O_ISSUER_CA, O_PROXY_CA, O_EXPOSURE, O_INGRESS_CLASS, O_GATEWAY_CLASS, O_CERT_ISSUER, O_DASHBOARD, O_N
+	O_ISSUER,
+	O_CLIENT,
+	O_USER_CLAIM,
+	O_GROUPS_CLAIM,
+	O_HOSTNAME,
+	O_DASHBOARD_CLIENT,
+	O_ISSUER_CA,
+	O_PROXY_CA,
+	O_EXPOSURE,
+	O_INGRESS_CLASS,
+	O_GATEWAY_CLASS,
+	O_CERT_ISSUER,
+	O_DASHBOARD,
+	O_N
 };
 static const char *const oidc_keys[] = {
-	"issuerURL", "clientID", "usernameClaim", "groupsClaim", "proxyHostname",
-	"dashboardClientID", "issuerCA", "proxyCA", "exposure", "ingressClassName",
-	"gatewayClassName", "certIssuer", "dashboard",
+	"issuerURL",         "clientID",   "usernameClaim", "groupsClaim", "proxyHostname",
+	"dashboardClientID", "issuerCA",   "proxyCA",       "exposure",    "ingressClassName",
+	"gatewayClassName",  "certIssuer", "dashboard",
 };
 static const struct section oidc_section = { oidc_keys, O_N, 0 };
 
 enum { CI_KIND, CI_NAME, CI_N };
 static const char *const cert_issuer_keys[] = { "kind", "name" };
-static const struct section cert_issuer_section = {
-	cert_issuer_keys, CI_N, (1u << CI_KIND) | (1u << CI_NAME)
-};
+static const struct section cert_issuer_section = { cert_issuer_keys, CI_N,
+						    (1u << CI_KIND) | (1u << CI_NAME) };
 
 /* PEM text of a CA: long and multi-line, so not want_str()'s rules. */
 #define PEM_MAX_LEN 65536
@@ -727,8 +761,8 @@ static bool cert_issuer_kind(const char *s)
 	return !strcmp(s, "Issuer") || !strcmp(s, "ClusterIssuer");
 }
 
-static void on_cert_issuer(struct kt_loader *ld, int k, const struct kt_ypair *p,
-			   const char *path, void *ctx)
+static void on_cert_issuer(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
+			   void *ctx)
 {
 	struct kt_oidc *o = ctx;
 
@@ -788,7 +822,8 @@ static void on_oidc(struct kt_loader *ld, int k, const struct kt_ypair *p, const
 		walk(ld, p->key, p->value, path, &cert_issuer_section, on_cert_issuer, &g->oidc);
 		break;
 	case O_ISSUER:
-		set_str(ld, p->value, path, 2048, https_url, "an https:// URL", &g->oidc.issuer_url);
+		set_str(ld, p->value, path, 2048, https_url, "an https:// URL",
+			&g->oidc.issuer_url);
 		break;
 	case O_CLIENT:
 		set_str(ld, p->value, path, 256, NULL, NULL, &g->oidc.client_id);
@@ -831,14 +866,17 @@ static void check_oidc(struct kt_loader *ld, const struct kt_oidc *o)
 	const char *name = o->exposure == KT_EXPOSE_GATEWAY ? "gateway" : "ingress";
 
 	if (o->exposure != KT_EXPOSE_NONE && !o->hostname)
-		diag(ld, ld->exposure_node, "'global.oidc.exposure: %s' needs "
-		     "'global.oidc.proxyHostname', the name members reach the proxy at", name);
+		diag(ld, ld->exposure_node,
+		     "'global.oidc.exposure: %s' needs "
+		     "'global.oidc.proxyHostname', the name members reach the proxy at",
+		     name);
 	if (o->exposure == KT_EXPOSE_GATEWAY && !o->gateway_class)
-		diag(ld, ld->exposure_node, "'global.oidc.exposure: gateway' needs "
+		diag(ld, ld->exposure_node,
+		     "'global.oidc.exposure: gateway' needs "
 		     "'global.oidc.gatewayClassName'");
-	if (o->dashboard_client_id && o->client_id &&
-	    !strcmp(o->dashboard_client_id, o->client_id))
-		diag(ld, ld->dashboard_client_node, "'global.oidc.dashboardClientID' must differ "
+	if (o->dashboard_client_id && o->client_id && !strcmp(o->dashboard_client_id, o->client_id))
+		diag(ld, ld->dashboard_client_node,
+		     "'global.oidc.dashboardClientID' must differ "
 		     "from 'global.oidc.clientID': the two clients have different redirect URIs");
 }
 
@@ -859,15 +897,19 @@ static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, con
 		ld->prefix_node = v;
 		/* '*.<63-char tenant>.<prefix>' must still fit in 253 */
 		if (g->tenant_host_prefix && strlen(g->tenant_host_prefix) > 187) {
-			diag(ld, v, "'%s' must be at most 187 characters, so that "
-				    "'*.<tenant>.<prefix>' fits in 253", path);
+			diag(ld, v,
+			     "'%s' must be at most 187 characters, so that "
+			     "'*.<tenant>.<prefix>' fits in 253",
+			     path);
 			free(g->tenant_host_prefix);
 			g->tenant_host_prefix = NULL;
 		}
 		break;
 	case G_CLUSTER_NAME:
-		set_str(ld, v, path, 100, cluster_name_ok, "1 to 100 letters, digits, '-' or '_', "
-			"starting with a letter or digit", &g->cluster_name);
+		set_str(ld, v, path, 100, cluster_name_ok,
+			"1 to 100 letters, digits, '-' or '_', "
+			"starting with a letter or digit",
+			&g->cluster_name);
 		break;
 	case G_CLUSTER_DNS:
 		set_str(ld, v, path, 64, ip_address, "an IPv4 or IPv6 address", &g->cluster_dns);
@@ -909,8 +951,9 @@ static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, con
 	case G_OIDC:
 		if ((walk(ld, p->key, v, path, &oidc_section, on_oidc, g) & (1u << O_ISSUER)) &&
 		    g->oidc.issuer_url && !g->oidc.client_id)
-			diag(ld, p->key, "missing required key 'global.oidc.clientID' (needed with "
-					 "'issuerURL')");
+			diag(ld, p->key,
+			     "missing required key 'global.oidc.clientID' (needed with "
+			     "'issuerURL')");
 		check_oidc(ld, &g->oidc);
 		break;
 	}
@@ -920,9 +963,8 @@ static void on_global(struct kt_loader *ld, int k, const struct kt_ypair *p, con
 
 enum { P_INSTANCES, P_COST_CODE, P_PRICES, P_N };
 static const char *const pool_keys[] = { "instances", "costCode", "prices" };
-static const struct section pool_section = {
-	pool_keys, P_N, (1u << P_INSTANCES) | (1u << P_COST_CODE)
-};
+static const struct section pool_section = { pool_keys, P_N,
+					     (1u << P_INSTANCES) | (1u << P_COST_CODE) };
 
 enum { I_CAPACITY, I_TYPES, I_EMPTY_TTL, I_TTL, I_N };
 static const char *const instance_keys[] = { "capacityTypes", "instanceTypes", "emptyTtl", "ttl" };
@@ -987,7 +1029,7 @@ static void get_prices(struct kt_loader *ld, const struct kt_ynode *v, const cha
 		ld->sink.nomem = true;
 		return;
 	}
-	FOR_PAIRS(v, p) {
+	FOR_PAIRS (v, p) {
 		char vpath[PATH_MAX_LEN + 80];
 		const char *s;
 
@@ -1021,9 +1063,11 @@ static void on_pool(struct kt_loader *ld, int k, const struct kt_ypair *p, const
 	else if (k == P_INSTANCES)
 		walk(ld, p->key, p->value, path, &instance_section, on_instances, np);
 	else
-		set_str(ld, p->value, path, 63, kt_is_label_value, "a label value (at most 63 "
+		set_str(ld, p->value, path, 63, kt_is_label_value,
+			"a label value (at most 63 "
 			"letters, digits, '-', '_' or '.', starting and ending with a letter or "
-			"digit)", &np->cost_code);
+			"digit)",
+			&np->cost_code);
 }
 
 /*
@@ -1037,7 +1081,7 @@ static void named_entries(struct kt_loader *ld, const struct kt_ynode *v, const 
 {
 	const struct kt_ypair *p;
 
-	FOR_PAIRS(v, p) {
+	FOR_PAIRS (v, p) {
 		char path[PATH_MAX_LEN];
 
 		if (p->key->kind != KT_Y_SCALAR || kt_y_is_null(p->key)) {
@@ -1075,8 +1119,10 @@ static void on_pool_entry(struct kt_loader *ld, const struct kt_ypair *p, const 
 			if (!strcmp(np->prices.v[i].key, np->instance_types.v[j]))
 				break;
 		if (j == np->instance_types.n && np->instance_types.n)
-			diag(ld, p->key, "'%s.prices' names '%s', which is not in its "
-			     "instances.instanceTypes", path, np->prices.v[i].key);
+			diag(ld, p->key,
+			     "'%s.prices' names '%s', which is not in its "
+			     "instances.instanceTypes",
+			     path, np->prices.v[i].key);
 	}
 	if (!np->capacity_types.v) {
 		np->capacity_types.v = calloc(1, sizeof(char *));
@@ -1108,14 +1154,30 @@ static void get_pools(struct kt_loader *ld, const struct kt_ynode *v)
 /* ----------------------------------------------------------------- tenants */
 
 enum {
-	T_NODE_POOL, T_OPERATOR, T_READ_GROUPS, T_DOMAINS, T_POD_SECURITY, T_SERVICE_TYPES,
-	T_ALLOW_FROM, T_QUOTA, T_LIMITS, T_REPO, T_PRIORITY, T_RUNTIME, T_SCHEDULERS,
-	T_REGISTRIES, T_INGRESS, T_ISSUERS, T_DAEMONSETS, T_N
+	T_NODE_POOL,
+	T_OPERATOR,
+	T_READ_GROUPS,
+	T_DOMAINS,
+	T_POD_SECURITY,
+	T_SERVICE_TYPES,
+	T_ALLOW_FROM,
+	T_QUOTA,
+	T_LIMITS,
+	T_REPO,
+	T_PRIORITY,
+	T_RUNTIME,
+	T_SCHEDULERS,
+	T_REGISTRIES,
+	T_INGRESS,
+	T_ISSUERS,
+	T_DAEMONSETS,
+	T_N
 };
 static const char *const tenant_keys[] = {
-	"nodePool", "operatorEdGroup", "readOnlyGroups", "domains", "podSecurity",
-	"allowServiceTypes", "allowFrom", "quota", "limits", "manifestRepo", "priorityClasses",
-	"runtimeClasses", "schedulerNames", "imageRegistries", "ingressClasses", "certIssuers",
+	"nodePool",        "operatorEdGroup",   "readOnlyGroups",  "domains",
+	"podSecurity",     "allowServiceTypes", "allowFrom",       "quota",
+	"limits",          "manifestRepo",      "priorityClasses", "runtimeClasses",
+	"schedulerNames",  "imageRegistries",   "ingressClasses",  "certIssuers",
 	"allowDaemonSets",
 };
 static const struct section tenant_section = { tenant_keys, T_N, 1u << T_NODE_POOL };
@@ -1140,8 +1202,12 @@ struct limits_ctx {
 static void check_limit_order(struct kt_loader *ld, const char *path, struct limits_ctx *c)
 {
 	static const int pairs[][2] = {
-		{ L_MIN, L_DEFAULT_REQUEST }, { L_MIN, L_DEFAULT }, { L_MIN, L_MAX },
-		{ L_DEFAULT_REQUEST, L_DEFAULT }, { L_DEFAULT_REQUEST, L_MAX }, { L_DEFAULT, L_MAX },
+		{ L_MIN, L_DEFAULT_REQUEST },
+		{ L_MIN, L_DEFAULT },
+		{ L_MIN, L_MAX },
+		{ L_DEFAULT_REQUEST, L_DEFAULT },
+		{ L_DEFAULT_REQUEST, L_MAX },
+		{ L_DEFAULT, L_MAX },
 	};
 	size_t k, i, j;
 
@@ -1156,10 +1222,10 @@ static void check_limit_order(struct kt_loader *ld, const char *path, struct lim
 				if (!strcmp(a->v[i].key, b->v[j].key) &&
 				    kt_quantity_cmp(&c->vals[lo][i].q, &c->vals[hi][j].q) > 0)
 					diag(ld, c->vals[lo][i].node,
-					     "'%s.%s.%s' (%s) is greater than '%s.%s.%s' (%s)", path,
-					     limit_keys[lo], a->v[i].key, kt_clip(ld, a->v[i].value),
-					     path, limit_keys[hi], b->v[j].key,
-					     kt_clip(ld, b->v[j].value));
+					     "'%s.%s.%s' (%s) is greater than '%s.%s.%s' (%s)",
+					     path, limit_keys[lo], a->v[i].key,
+					     kt_clip(ld, a->v[i].value), path, limit_keys[hi],
+					     b->v[j].key, kt_clip(ld, b->v[j].value));
 	}
 }
 
@@ -1181,8 +1247,8 @@ static void get_limits(struct kt_loader *ld, const struct kt_ypair *p, const cha
 
 	walk(ld, p->key, p->value, path, &limit_section, on_limits, &c);
 	check_limit_order(ld, path, &c);
-	t->has_limits = t->limits.def.n || t->limits.def_request.n || t->limits.max.n ||
-			t->limits.min.n;
+	t->has_limits =
+		t->limits.def.n || t->limits.def_request.n || t->limits.max.n || t->limits.min.n;
 }
 
 static void on_repo(struct kt_loader *ld, int k, const struct kt_ypair *p, const char *path,
@@ -1215,7 +1281,8 @@ static void on_repo(struct kt_loader *ld, int k, const struct kt_ypair *p, const
 		break;
 	case R_PATH:
 		set_str(ld, v, path, KT_MAX_STRLEN, kt_is_repo_path,
-			"a relative path inside the repository (no leading '/', no '..')", &r->path);
+			"a relative path inside the repository (no leading '/', no '..')",
+			&r->path);
 		break;
 	case R_INTERVAL:
 		set_str(ld, v, path, 32, kt_is_duration,
@@ -1365,11 +1432,12 @@ enum kt_rc kt_convert(struct kt_loader *ld, const struct kt_ynode *root)
 		return KT_E_INVALID;
 	}
 	if (root->kind != KT_Y_MAP) {
-		diag(ld, root, "the tenants file must be a mapping with the keys 'global', "
-			       "'nodePools' and 'tenants'");
+		diag(ld, root,
+		     "the tenants file must be a mapping with the keys 'global', "
+		     "'nodePools' and 'tenants'");
 		return KT_E_INVALID;
 	}
-	FOR_PAIRS(root, p) {
+	FOR_PAIRS (root, p) {
 		int k = key_of(ld, p, top_keys, 3, "");
 
 		if (k >= 0) {

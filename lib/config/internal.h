@@ -76,9 +76,9 @@ struct kt_loader {
 	const struct kt_ynode *prefix_node, *cluster_host_node, *proxy_host_node;
 	const struct kt_ynode *exposure_node, *dashboard_client_node; /* global.oidc */
 	const struct kt_ynode **pns_marks; /* parallel to global.platform_namespaces */
-	const struct kt_tenant **by_name; /* tenants sorted by name, while loading */
-	bool service_accounts_set; /* platformIdentities.serviceAccounts was given */
-	char clip[4][96];        /* kt_clip() ring */
+	const struct kt_tenant **by_name;  /* tenants sorted by name, while loading */
+	bool service_accounts_set;         /* platformIdentities.serviceAccounts was given */
+	char clip[4][96];                  /* kt_clip() ring */
 	unsigned clip_next;
 };
 
@@ -100,9 +100,9 @@ long kt_loader_tenant(const struct kt_loader *ld, const char *name);
  */
 const char *kt_pem_problem(const char *s, size_t n);
 
-bool kt_is_dns_label(const char *s);     /* RFC 1123 label, lowercase, <= 63 */
-bool kt_is_dns_subdomain(const char *s); /* dot-separated labels, <= 253 */
-bool kt_is_label_value(const char *s);   /* Kubernetes label value, non-empty */
+bool kt_is_dns_label(const char *s);      /* RFC 1123 label, lowercase, <= 63 */
+bool kt_is_dns_subdomain(const char *s);  /* dot-separated labels, <= 253 */
+bool kt_is_label_value(const char *s);    /* Kubernetes label value, non-empty */
 bool kt_is_qualified_name(const char *s); /* [prefix/]name as in label keys */
 bool kt_is_ip_literal(const char *s);
 
@@ -136,13 +136,13 @@ const char *kt_limit_suggest(const char *name);
 /* true for object-count quota keys, whose values must be whole numbers */
 bool kt_quota_is_count(const char *name);
 
-bool kt_is_git_url(const char *s);     /* https://, ssh:// or git@host:path */
-bool kt_is_https_url(const char *s);   /* https://host[:port][/path] */
-bool kt_is_git_ref(const char *s);     /* a branch name git would accept */
-bool kt_is_duration(const char *s);    /* Go duration: 1m, 1h30m, 90s ... */
-bool kt_is_repo_path(const char *s);   /* relative, no '..' */
-bool kt_is_ec2_type(const char *s);    /* t3a.large, u-6tb1.metal */
-bool kt_is_registry(const char *s);    /* host[:port][/path] */
+bool kt_is_git_url(const char *s);   /* https://, ssh:// or git@host:path */
+bool kt_is_https_url(const char *s); /* https://host[:port][/path] */
+bool kt_is_git_ref(const char *s);   /* a branch name git would accept */
+bool kt_is_duration(const char *s);  /* Go duration: 1m, 1h30m, 90s ... */
+bool kt_is_repo_path(const char *s); /* relative, no '..' */
+bool kt_is_ec2_type(const char *s);  /* t3a.large, u-6tb1.metal */
+bool kt_is_registry(const char *s);  /* host[:port][/path] */
 bool kt_is_image_ref(const char *s);
 bool kt_has_ctl(const char *s, size_t n); /* control bytes or NUL within n */
 

@@ -55,7 +55,8 @@ static void diag_sort(struct kt_diag *v, size_t n)
 		struct kt_diag x = v[i];
 
 		for (j = i; j > 0 && (v[j - 1].line > x.line ||
-				      (v[j - 1].line == x.line && v[j - 1].col > x.col)); j--)
+				      (v[j - 1].line == x.line && v[j - 1].col > x.col));
+		     j--)
 			v[j] = v[j - 1];
 		v[j] = x;
 	}

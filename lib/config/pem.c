@@ -31,8 +31,7 @@ const char *kt_pem_problem(const char *s, size_t n)
 	/* every block must be a certificate: no private key may slip in here */
 	for (p = s; (p = memmem(p, n - (size_t)(p - s), PEM_BEGIN, strlen(PEM_BEGIN)));
 	     p += strlen(PEM_BEGIN)) {
-		if ((size_t)(s + n - p) < strlen(PEM_CERT) ||
-		    memcmp(p, PEM_CERT, strlen(PEM_CERT)))
+		if ((size_t)(s + n - p) < strlen(PEM_CERT) || memcmp(p, PEM_CERT, strlen(PEM_CERT)))
 			return "it holds a PEM block that is not a CERTIFICATE";
 		if (++blocks > PEM_MAX_CERTS)
 			return "it holds more than 64 certificates";

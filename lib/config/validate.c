@@ -123,10 +123,13 @@ static void check_references(struct kt_loader *ld)
 			const char *sug = suggest_pool(ld, t->node_pool);
 
 			if (sug)
-				diag(ld, tm->node_pool, "node pool '%s' is not defined; did you mean "
-							"'%s'?", kt_clip(ld, t->node_pool), sug);
+				diag(ld, tm->node_pool,
+				     "node pool '%s' is not defined; did you mean "
+				     "'%s'?",
+				     kt_clip(ld, t->node_pool), sug);
 			else
-				diag(ld, tm->node_pool, "node pool '%s' is not defined in 'nodePools'",
+				diag(ld, tm->node_pool,
+				     "node pool '%s' is not defined in 'nodePools'",
 				     kt_clip(ld, t->node_pool));
 		}
 		for (j = 0; j < t->allow_from.n; j++) {
@@ -134,20 +137,24 @@ static void check_references(struct kt_loader *ld)
 			const char *sug;
 
 			if (!strcmp(from, t->name)) {
-				diag(ld, tm->allow_from[j], "'tenants.%s.allowFrom' must not name the "
-							    "tenant itself", kt_clip(ld, t->name));
+				diag(ld, tm->allow_from[j],
+				     "'tenants.%s.allowFrom' must not name the "
+				     "tenant itself",
+				     kt_clip(ld, t->name));
 				continue;
 			}
 			if (kt_loader_tenant(ld, from) >= 0)
 				continue;
 			sug = suggest_tenant(ld, from, t->name);
 			if (sug)
-				diag(ld, tm->allow_from[j], "tenant '%s' in 'tenants.%s.allowFrom' is "
-							    "not defined; did you mean '%s'?",
+				diag(ld, tm->allow_from[j],
+				     "tenant '%s' in 'tenants.%s.allowFrom' is "
+				     "not defined; did you mean '%s'?",
 				     kt_clip(ld, from), kt_clip(ld, t->name), sug);
 			else
-				diag(ld, tm->allow_from[j], "tenant '%s' in 'tenants.%s.allowFrom' is "
-							    "not defined",
+				diag(ld, tm->allow_from[j],
+				     "tenant '%s' in 'tenants.%s.allowFrom' is "
+				     "not defined",
 				     kt_clip(ld, from), kt_clip(ld, t->name));
 		}
 	}
@@ -183,14 +190,18 @@ static void check_namespaces(struct kt_loader *ld)
 		const char **hit;
 
 		if (!strncmp(name, "kube-", 5))
-			diag(ld, at, "tenant name '%s' is reserved: namespaces starting with 'kube-' "
-				     "belong to Kubernetes", kt_clip(ld, name));
+			diag(ld, at,
+			     "tenant name '%s' is reserved: namespaces starting with 'kube-' "
+			     "belong to Kubernetes",
+			     kt_clip(ld, name));
 		else if (!strcmp(name, "default"))
-			diag(ld, at, "tenant name 'default' is reserved: objects that name no "
-				     "namespace go there");
+			diag(ld, at,
+			     "tenant name 'default' is reserved: objects that name no "
+			     "namespace go there");
 		else if (!strcmp(name, "kubetenant-system"))
-			diag(ld, at, "tenant name 'kubetenant-system' is reserved: kubetenant runs "
-				     "there");
+			diag(ld, at,
+			     "tenant name 'kubetenant-system' is reserved: kubetenant runs "
+			     "there");
 		hit = sorted ? bsearch(&name, sorted, pns->n, sizeof(*sorted), str_ptr_cmp) : NULL;
 		if (hit) {
 			size_t k;
@@ -226,10 +237,10 @@ static const char *base_of(const char *d)
 }
 
 struct owned {
-	const char *key;   /* labels reversed: "org\1example\1app" (arena) */
-	const char *name;  /* as written: "*.app.example.org" */
-	long owner;        /* tenant index, or -1 for the platform */
-	const char *what;  /* for the platform: "global.clusterHostname" */
+	const char *key;  /* labels reversed: "org\1example\1app" (arena) */
+	const char *name; /* as written: "*.app.example.org" */
+	long owner;       /* tenant index, or -1 for the platform */
+	const char *what; /* for the platform: "global.clusterHostname" */
 	const struct kt_ynode *node;
 };
 
@@ -289,13 +300,15 @@ static void report_conflict(struct kt_loader *ld, const struct owned *anc, const
 		d = t;
 	}
 	if (anc->owner < 0 || d->owner < 0) {
-		const struct owned *ten = anc->owner < 0 ? d : anc, *plat = anc->owner < 0 ? anc : d;
+		const struct owned *ten = anc->owner < 0 ? d : anc,
+				   *plat = anc->owner < 0 ? anc : d;
 
 		if (!strcmp(ten->name, plat->name))
 			diag(ld, ten->node, "domain '%s' is '%s', which belongs to the platform",
 			     kt_clip(ld, ten->name), plat->what);
 		else
-			diag(ld, ten->node, "domain '%s' %s '%s' ('%s'), which belongs to the platform",
+			diag(ld, ten->node,
+			     "domain '%s' %s '%s' ('%s'), which belongs to the platform",
 			     kt_clip(ld, ten->name), ten == d ? "lies under" : "covers", plat->what,
 			     kt_clip(ld, plat->name));
 		return;
@@ -322,19 +335,23 @@ static void report_conflict(struct kt_loader *ld, const struct owned *anc, const
  * A tenant's own names under the prefix (its '<tenant>.<prefix>' subtree)
  * are redundant but harmless; anything else touching the prefix is not.
  */
-static void check_against_prefix(struct kt_loader *ld, const struct kt_tenant *t,
-				 const char *d, const struct kt_ynode *at)
+static void check_against_prefix(struct kt_loader *ld, const struct kt_tenant *t, const char *d,
+				 const struct kt_ynode *at)
 {
 	const char *prefix = ld->cfg->global.tenant_host_prefix;
 	const char *b = base_of(d);
 	int rel = relation(b, prefix);
 
 	if (rel == 1) {
-		diag(ld, at, "domain '%s' is 'global.tenantHostPrefix', which is reserved for "
-			     "tenant hosts", kt_clip(ld, d));
+		diag(ld, at,
+		     "domain '%s' is 'global.tenantHostPrefix', which is reserved for "
+		     "tenant hosts",
+		     kt_clip(ld, d));
 	} else if (rel == 3) {
-		diag(ld, at, "domain '%s' covers 'global.tenantHostPrefix' ('%s') and so every "
-			     "tenant's host", kt_clip(ld, d), kt_clip(ld, prefix));
+		diag(ld, at,
+		     "domain '%s' covers 'global.tenantHostPrefix' ('%s') and so every "
+		     "tenant's host",
+		     kt_clip(ld, d), kt_clip(ld, prefix));
 	} else if (rel == 2) {
 		/* the label right above the prefix names the tenant whose host it is */
 		size_t end = strlen(b) - strlen(prefix) - 1, start = end;
@@ -351,16 +368,19 @@ static void check_against_prefix(struct kt_loader *ld, const struct kt_tenant *t
 			return;
 		other = kt_loader_tenant(ld, label);
 		if (other >= 0 && start == 0)
-			diag(ld, at, "domain '%s' is reserved for tenant '%s' (its host under "
-				     "'global.tenantHostPrefix')", kt_clip(ld, d), kt_clip(ld, label));
+			diag(ld, at,
+			     "domain '%s' is reserved for tenant '%s' (its host under "
+			     "'global.tenantHostPrefix')",
+			     kt_clip(ld, d), kt_clip(ld, label));
 		else if (other >= 0)
 			diag(ld, at, "domain '%s' lies under '%s.%s', the host of tenant '%s'",
 			     kt_clip(ld, d), kt_clip(ld, label), kt_clip(ld, prefix),
 			     kt_clip(ld, label));
 		else
-			diag(ld, at, "domain '%s' lies under 'global.tenantHostPrefix' ('%s'), which "
-				     "is reserved for tenant hosts", kt_clip(ld, d),
-			     kt_clip(ld, prefix));
+			diag(ld, at,
+			     "domain '%s' lies under 'global.tenantHostPrefix' ('%s'), which "
+			     "is reserved for tenant hosts",
+			     kt_clip(ld, d), kt_clip(ld, prefix));
 	}
 }
 
@@ -371,8 +391,10 @@ static void check_platform_host(struct kt_loader *ld, const char *host, const ch
 	int rel = prefix ? relation(host, prefix) : 0;
 
 	if (rel == 1 || rel == 2)
-		diag(ld, at, "'%s' must not be or lie under 'global.tenantHostPrefix', which is "
-			     "reserved for tenant hosts", what);
+		diag(ld, at,
+		     "'%s' must not be or lie under 'global.tenantHostPrefix', which is "
+		     "reserved for tenant hosts",
+		     what);
 }
 
 static void check_domains(struct kt_loader *ld)
@@ -537,11 +559,13 @@ enum kt_rc kt_config_lint(const struct kt_config *cfg, struct kt_diags *out)
 		if (!t->operator_group && !t->read_groups.n)
 			kt_diag_add(&sink, t->line, t->col,
 				    "tenant '%s' has no 'operatorEdGroup': nobody can read its "
-				    "namespace", t->name);
+				    "namespace",
+				    t->name);
 		if (t->pod_security.level == KT_PSS_PRIVILEGED)
 			kt_diag_add(&sink, t->line, t->col,
 				    "tenant '%s' runs with pod security 'privileged': its pods may "
-				    "take over their nodes", t->name);
+				    "take over their nodes",
+				    t->name);
 	}
 	flux_identities(cfg, &sink);
 	proxy_trust(cfg, &sink);

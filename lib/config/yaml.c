@@ -83,7 +83,8 @@ static enum kt_rc problem(void *ctx, const struct kt_yproblem *p)
 	case KT_YP_WEIGHT:
 		kt_diag_add(rd->sink, p->root ? p->root->line : p->line,
 			    p->root ? p->root->col : p->col,
-			    "the file expands to more than %u nodes through aliases", KT_Y_MAX_WEIGHT);
+			    "the file expands to more than %u nodes through aliases",
+			    KT_Y_MAX_WEIGHT);
 		break;
 	case KT_YP_SCALAR_LEN:
 		kt_diag_add(rd->sink, p->line, p->col, "scalar longer than %u bytes",
@@ -127,9 +128,13 @@ enum kt_rc kt_config_yaml(const char *text, size_t len, struct kt_arena *a,
 {
 	struct reading rd = { .sink = sink };
 	const struct kt_yaml_reader r = {
-		.max_depth = KT_Y_MAX_DEPTH, .max_scalar = KT_Y_MAX_SCALAR,
-		.max_weight = KT_Y_MAX_WEIGHT, .ctx = &rd, .opened = opened,
-		.problem = problem, .document = document,
+		.max_depth = KT_Y_MAX_DEPTH,
+		.max_scalar = KT_Y_MAX_SCALAR,
+		.max_weight = KT_Y_MAX_WEIGHT,
+		.ctx = &rd,
+		.opened = opened,
+		.problem = problem,
+		.document = document,
 	};
 	enum kt_rc rc = kt_yaml_read(&r, text, len, a);
 
@@ -142,8 +147,8 @@ enum kt_rc kt_config_yaml(const char *text, size_t len, struct kt_arena *a,
 bool kt_y_is_null(const struct kt_ynode *n)
 {
 	return n && n->kind == KT_Y_SCALAR && n->plain &&
-	       (!n->n || kt_ynode_is(n, "~") || kt_ynode_is(n, "null") ||
-		kt_ynode_is(n, "Null") || kt_ynode_is(n, "NULL"));
+	       (!n->n || kt_ynode_is(n, "~") || kt_ynode_is(n, "null") || kt_ynode_is(n, "Null") ||
+		kt_ynode_is(n, "NULL"));
 }
 
 bool kt_y_is_bool(const struct kt_ynode *n, bool *val)

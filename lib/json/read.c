@@ -200,8 +200,8 @@ bool kt_jv_equal(struct kt_jv a, struct kt_jv b)
 	case KT_J_ARRAY:
 		if (kt_jv_size(a) != kt_jv_size(b))
 			return false;
-		for (e = kt_jv_first(a), f = kt_jv_first(b); kt_jv_ok(e); e = kt_jv_next(e),
-		    f = kt_jv_next(f))
+		for (e = kt_jv_first(a), f = kt_jv_first(b); kt_jv_ok(e);
+		     e = kt_jv_next(e), f = kt_jv_next(f))
 			if (!kt_jv_equal(e, f))
 				return false;
 		return true;

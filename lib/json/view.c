@@ -162,14 +162,30 @@ static long string(struct walk *w, uint32_t p, uint32_t end, char *out, bool *es
 		if (p + 1 >= end)
 			return fail(w, p, "invalid escape in string"), -1;
 		switch (t[p + 1]) {
-		case '"': cp = '"'; break;
-		case '\\': cp = '\\'; break;
-		case '/': cp = '/'; break;
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
+		case '"':
+			cp = '"';
+			break;
+		case '\\':
+			cp = '\\';
+			break;
+		case '/':
+			cp = '/';
+			break;
+		case 'b':
+			cp = '\b';
+			break;
+		case 'f':
+			cp = '\f';
+			break;
+		case 'n':
+			cp = '\n';
+			break;
+		case 'r':
+			cp = '\r';
+			break;
+		case 't':
+			cp = '\t';
+			break;
 		case 'u':
 			if (end - p < 6 || (hi = hex4(w->t + p + 2)) < 0)
 				return fail(w, p, "invalid \\u escape in string"), -1;
@@ -178,7 +194,8 @@ static long string(struct walk *w, uint32_t p, uint32_t end, char *out, bool *es
 			if (hi >= 0xd800 && hi <= 0xdbff) {
 				if (end - p < 12 || t[p + 6] != '\\' || t[p + 7] != 'u' ||
 				    (lo = hex4(w->t + p + 8)) < 0xdc00 || lo > 0xdfff)
-					return fail(w, p, "lone surrogate \\u escape in string"), -1;
+					return fail(w, p, "lone surrogate \\u escape in string"),
+					       -1;
 				cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) +
 				     ((unsigned long)lo - 0xdc00);
 				p += 6;
@@ -380,12 +397,13 @@ static bool container(struct walk *w, uint32_t i, uint32_t depth)
 			if (p == close)
 				break;
 			if (w->t[p] != ',')
-				return fail(w, p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+				return fail(w, p,
+					    obj ? "expected ',' or '}'" : "expected ',' or ']'");
 			p = skip_ws(w, p + 1, close);
 		}
 		if (obj) {
-			if (j >= w->ntok || w->tok[j].type != JSMN_STRING || raw_start(&w->tok[j]) != p ||
-			    raw_end(&w->tok[j]) > close)
+			if (j >= w->ntok || w->tok[j].type != JSMN_STRING ||
+			    raw_start(&w->tok[j]) != p || raw_end(&w->tok[j]) > close)
 				return fail(w, p, "expected a string key");
 			if (!string_node(w, j, true))
 				return false;
@@ -490,20 +508,25 @@ enum kt_rc kt_jview_parse(struct kt_jview *v, const char *text, size_t len, unsi
 	jsmn_init(&jp);
 	r = jsmn_parse(&jp, text, len, v->tok, (unsigned)cap);
 	if (r == JSMN_ERROR_NOMEM)
-		return kt_err_set(err, KT_E_PARSE, "JSON text is too large to decode: more than %u "
-						   "values", max_values);
+		return kt_err_set(err, KT_E_PARSE,
+				  "JSON text is too large to decode: more than %u "
+				  "values",
+				  max_values);
 	if (r == JSMN_ERROR_PART)
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: unexpected end of input",
-				  jp.pos);
+		return kt_err_set(err, KT_E_PARSE,
+				  "invalid JSON at byte %u: unexpected end of input", jp.pos);
 	/* jsmn stops at the string, the primitive or the character it refuses */
 	if (r < 0 && jp.pos < len && text[jp.pos] == '"')
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: invalid escape in string",
-				  jp.pos);
+		return kt_err_set(err, KT_E_PARSE,
+				  "invalid JSON at byte %u: invalid escape in string", jp.pos);
 	if (r < 0 && jp.pos < len && strchr("-0123456789tfn", text[jp.pos]))
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: invalid literal or "
-						   "number", jp.pos);
+		return kt_err_set(err, KT_E_PARSE,
+				  "invalid JSON at byte %u: invalid literal or "
+				  "number",
+				  jp.pos);
 	if (r < 0)
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: invalid token", jp.pos);
+		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: invalid token",
+				  jp.pos);
 	/* jsmn stops at a NUL byte as if the text ended there */
 	if (jp.pos != len)
 		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: NUL byte", jp.pos);
@@ -511,26 +534,35 @@ enum kt_rc kt_jview_parse(struct kt_jview *v, const char *text, size_t len, unsi
 	w.ntok = (uint32_t)r;
 	p = skip_ws(&w, 0, (uint32_t)len);
 	if (!w.ntok || p == len)
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %zu: unexpected end of input",
-				  len);
+		return kt_err_set(err, KT_E_PARSE,
+				  "invalid JSON at byte %zu: unexpected end of input", len);
 	if (raw_start(&w.tok[0]) != p)
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: unexpected character", p);
+		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: unexpected character",
+				  p);
 	if (w.tok[0].type != JSMN_OBJECT && w.tok[0].type != JSMN_ARRAY)
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: an object or an array "
-						   "was expected", p);
+		return kt_err_set(err, KT_E_PARSE,
+				  "invalid JSON at byte %u: an object or an array "
+				  "was expected",
+				  p);
 	if (!value(&w, 0, NONE, 1)) {
 		if (!strcmp(w.why, "too many values"))
-			return kt_err_set(err, KT_E_PARSE, "JSON text is too large to decode: more "
-							   "than %u values", max_values);
+			return kt_err_set(err, KT_E_PARSE,
+					  "JSON text is too large to decode: more "
+					  "than %u values",
+					  max_values);
 		if (!strcmp(w.why, "nesting too deep"))
-			return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: nesting too deep "
-							   "(more than %u levels)", w.at, max_depth);
+			return kt_err_set(err, KT_E_PARSE,
+					  "invalid JSON at byte %u: nesting too deep "
+					  "(more than %u levels)",
+					  w.at, max_depth);
 		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: %s", w.at, w.why);
 	}
 	p = skip_ws(&w, raw_end(&w.tok[0]), (uint32_t)len);
 	if (p != len || v->n[0].next != w.ntok)
-		return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %u: trailing data after the "
-						   "JSON value", p);
+		return kt_err_set(err, KT_E_PARSE,
+				  "invalid JSON at byte %u: trailing data after the "
+				  "JSON value",
+				  p);
 	v->count = w.ntok;
 	return KT_OK;
 }

@@ -11,9 +11,9 @@
 struct kt_jwk {
 	cjose_jwk_t *jwk;
 	cjose_jwk_kty_t kty;
-	int curve;  /* cjose_jwk_ec_curve for EC keys */
-	char *kid;  /* NULL when the key has none */
-	char *alg;  /* NULL when the key does not pin one */
+	int curve; /* cjose_jwk_ec_curve for EC keys */
+	char *kid; /* NULL when the key has none */
+	char *alg; /* NULL when the key does not pin one */
 };
 
 struct kt_jwks {

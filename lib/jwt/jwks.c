@@ -23,8 +23,9 @@ static void key_release(struct kt_jwk *k)
 /* Every base64url member a JWK may have must be decodable before cjose sees it. */
 static bool members_ok(json_t *jk)
 {
-	static const char *const b64[] = { "n", "e", "d", "p", "q", "dp", "dq", "qi",
-					   "x", "y", "k" };
+	static const char *const b64[] = {
+		"n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y", "k"
+	};
 	json_t *v;
 	size_t i;
 
@@ -105,7 +106,7 @@ enum kt_rc kt_jwks_parse(const char *json, size_t len, struct kt_jwks **out, str
 		goto out;
 	}
 	atomic_init(&set->refs, 1);
-	json_array_foreach(keys, i, jk) {
+	json_array_foreach (keys, i, jk) {
 		if (!json_is_object(jk))
 			continue;
 		rc = add_key(set, jk);

@@ -261,8 +261,8 @@ static bool key_fits(const struct kt_jwk *k, size_t alg)
  * such so the caller can refresh the set.  Without one, every key of the
  * right type is tried, as Kubernetes' own OIDC authenticator does.
  */
-static enum kt_jwt_fail check_signature(const struct kt_jwks *keys, const char *tok,
-					size_t len, size_t alg, const char *kid)
+static enum kt_jwt_fail check_signature(const struct kt_jwks *keys, const char *tok, size_t len,
+					size_t alg, const char *kid)
 {
 	enum kt_jwt_fail why;
 	bool seen_kid = false, seen_type = false;
@@ -359,7 +359,7 @@ static enum kt_jwt_fail check_audience(const struct kt_jwt_policy *p, json_t *c)
 		return audience_ok(p, json_string_value(aud)) ? KT_JWT_OK : KT_JWT_AUDIENCE;
 	if (!json_is_array(aud) || json_array_size(aud) > KT_JWT_MAX_AUD)
 		return KT_JWT_AUDIENCE;
-	json_array_foreach(aud, i, e) {
+	json_array_foreach (aud, i, e) {
 		if (!json_is_string(e))
 			return KT_JWT_AUDIENCE;
 		if (audience_ok(p, json_string_value(e)))

@@ -101,8 +101,8 @@ static char *member(json_t *doc, const char *name)
 {
 	const char *v = json_string_value(json_object_get(doc, name));
 
-	return v && *v && strlen(v) == json_string_length(json_object_get(doc, name)) ?
-	       strdup(v) : NULL;
+	return v && *v && strlen(v) == json_string_length(json_object_get(doc, name)) ? strdup(v)
+										      : NULL;
 }
 
 void kt_login_cache_read(const char *path, struct kt_login_cached *c)

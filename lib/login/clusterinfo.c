@@ -63,13 +63,16 @@ enum kt_rc kt_cluster_info_parse(const char *json, size_t len, struct kt_cluster
 	ci->cluster = value(data, "cluster", 253, false, &bad);
 	ci->ca_pem = value(data, "ca.crt", 64 << 10, true, &bad);
 	if (bad || !ci->issuer || !ci->client_id || !ci->proxy_url || !ci->cluster)
-		rc = kt_err_set(err, KT_E_INVALID, "kubetenant-info: data.issuerURL, clientID, "
+		rc = kt_err_set(err, KT_E_INVALID,
+				"kubetenant-info: data.issuerURL, clientID, "
 				"proxyURL and cluster must be set, as plain text");
 	else if (strncmp(ci->issuer, "https://", 8) || strncmp(ci->proxy_url, "https://", 8))
-		rc = kt_err_set(err, KT_E_INVALID, "kubetenant-info: issuerURL and proxyURL must "
+		rc = kt_err_set(err, KT_E_INVALID,
+				"kubetenant-info: issuerURL and proxyURL must "
 				"be https:// URLs");
 	else if (ci->ca_pem && strncmp(ci->ca_pem, "-----BEGIN CERTIFICATE-----", 27))
-		rc = kt_err_set(err, KT_E_INVALID, "kubetenant-info: ca.crt is not a PEM certificate");
+		rc = kt_err_set(err, KT_E_INVALID,
+				"kubetenant-info: ca.crt is not a PEM certificate");
 	if (rc)
 		kt_cluster_info_release(ci);
 	json_decref(doc);
@@ -94,7 +97,8 @@ enum kt_rc kt_cluster_info_fetch(const char *api, const char *ca_file, struct kt
 	if (kt_login_request(ca_file, url.buf, NULL, &b, &status, err))
 		rc = KT_E_IO;
 	else if (status != 200)
-		rc = kt_err_set(err, KT_E_IO, "'%s' answered HTTP status %ld: does the cluster run "
+		rc = kt_err_set(err, KT_E_IO,
+				"'%s' answered HTTP status %ld: does the cluster run "
 				"kubetenant with global.oidc, and allow anonymous reads of it?",
 				url.buf, status);
 	else

@@ -21,7 +21,8 @@ enum kt_login_fail kt_login_device_flow(const struct kt_login_opts *o,
 
 	memset(a, 0, sizeof(*a));
 	if (!e->device) {
-		kt_err_set(err, KT_E_INVALID, "the issuer offers no device login "
+		kt_err_set(err, KT_E_INVALID,
+			   "the issuer offers no device login "
 			   "(no device_authorization_endpoint); run without --device on a "
 			   "machine with a browser");
 		return KT_LOGIN_UNREACHABLE;
@@ -44,12 +45,13 @@ enum kt_login_fail kt_login_device_flow(const struct kt_login_opts *o,
 	form[0] = "grant_type";
 	form[1] = "urn:ietf:params:oauth:grant-type:device_code";
 	{
-		const char *poll[] = { "grant_type", form[1], "device_code", d.device_code,
-				       "client_id", o->client_id, NULL };
+		const char *poll[] = { "grant_type", form[1],      "device_code", d.device_code,
+				       "client_id",  o->client_id, NULL };
 
 		for (;;) {
 			if ((long long)time(NULL) + d.interval > deadline) {
-				kt_err_set(err, KT_E_AUTH, "the device code expired before the login "
+				kt_err_set(err, KT_E_AUTH,
+					   "the device code expired before the login "
 					   "was confirmed");
 				f = KT_LOGIN_EXPIRED;
 				break;
@@ -58,7 +60,8 @@ enum kt_login_fail kt_login_device_flow(const struct kt_login_opts *o,
 			f = kt_login_post(o, e->token, poll, &b, err);
 			if (!f)
 				f = kt_login_parse_token(b.buf, b.len, a, err);
-			if (f == KT_LOGIN_REVOKED) /* invalid_grant here: the code is no longer valid */
+			if (f ==
+			    KT_LOGIN_REVOKED) /* invalid_grant here: the code is no longer valid */
 				f = KT_LOGIN_EXPIRED;
 			if (f || !a->pending)
 				break;

@@ -50,10 +50,12 @@ enum kt_login_fail kt_login_request(const char *ca_file, const char *url, const 
 	curl_slist_free_all(h);
 	if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
 		return kt_err_set(err, KT_E_LIMIT, "the answer of '%s' is over %u bytes", url,
-				  KT_LOGIN_MAX_ANSWER), KT_LOGIN_UNREACHABLE;
+				  KT_LOGIN_MAX_ANSWER),
+		       KT_LOGIN_UNREACHABLE;
 	if (cc)
 		return kt_err_set(err, KT_E_IO, "cannot reach '%s': %s", url,
-				  ebuf[0] ? ebuf : curl_easy_strerror(cc)), KT_LOGIN_UNREACHABLE;
+				  ebuf[0] ? ebuf : curl_easy_strerror(cc)),
+		       KT_LOGIN_UNREACHABLE;
 	return KT_LOGIN_OK;
 }
 
@@ -124,7 +126,8 @@ enum kt_login_fail kt_login_discover(const struct kt_login_opts *o, struct kt_lo
 	memset(e, 0, sizeof(*e));
 	if (n && o->issuer[n - 1] == '/')
 		n--;
-	if (kt_buf_add(&url, o->issuer, n) || kt_buf_adds(&url, "/.well-known/openid-configuration"))
+	if (kt_buf_add(&url, o->issuer, n) ||
+	    kt_buf_adds(&url, "/.well-known/openid-configuration"))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory"), KT_LOGIN_INTERNAL;
 	f = kt_login_request(o->ca_file, url.buf, NULL, &b, &status, err);
 	if (f)
@@ -145,8 +148,10 @@ enum kt_login_fail kt_login_discover(const struct kt_login_opts *o, struct kt_lo
 			   iss ? iss : "", o->issuer);
 	} else if (!(e->authorization = https_field(doc, "authorization_endpoint")) ||
 		   !(e->token = https_field(doc, "token_endpoint"))) {
-		kt_err_set(err, KT_E_INVALID, "'%s' has no https:// authorization_endpoint and "
-			   "token_endpoint", url.buf);
+		kt_err_set(err, KT_E_INVALID,
+			   "'%s' has no https:// authorization_endpoint and "
+			   "token_endpoint",
+			   url.buf);
 	} else {
 		e->device = https_field(doc, "device_authorization_endpoint");
 		f = KT_LOGIN_OK;
@@ -211,7 +216,8 @@ enum kt_login_fail kt_login_parse_token(const char *json, size_t len, struct kt_
 		a->id_token = str(doc, "id_token", KT_LOGIN_MAX_ANSWER, &bad);
 		a->refresh_token = str(doc, "refresh_token", 4096, &bad);
 		if (bad || !a->id_token) {
-			kt_err_set(err, KT_E_INVALID, "the token endpoint's answer has no id_token: "
+			kt_err_set(err, KT_E_INVALID,
+				   "the token endpoint's answer has no id_token: "
 				   "is 'openid' among the scopes?");
 			kt_login_answer_release(a);
 		} else {
@@ -280,7 +286,8 @@ enum kt_login_fail kt_login_parse_device(const char *json, size_t len, struct kt
 	if (bad || !d->device_code || !d->user_code || !d->verification_uri || !d->expires_in ||
 	    strncmp(d->verification_uri, "https://", 8) || !printable(d->user_code) ||
 	    !printable(d->verification_uri) || !printable(d->verification_uri_complete) ||
-	    (d->verification_uri_complete && strncmp(d->verification_uri_complete, "https://", 8))) {
+	    (d->verification_uri_complete &&
+	     strncmp(d->verification_uri_complete, "https://", 8))) {
 		kt_err_set(err, KT_E_INVALID, "the device endpoint's answer is malformed");
 		kt_login_device_release(d);
 		goto out;

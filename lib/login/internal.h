@@ -8,8 +8,8 @@
 #include "kt/login.h"
 
 /* pkce.c */
-char *kt_login_random(size_t nbytes);                /* base64url of nbytes random bytes */
-char *kt_login_s256(const char *verifier);           /* base64url(SHA-256(verifier)) */
+char *kt_login_random(size_t nbytes);      /* base64url of nbytes random bytes */
+char *kt_login_s256(const char *verifier); /* base64url(SHA-256(verifier)) */
 
 /* exchange.c: HTTPS to the issuer */
 struct kt_login_endpoints {
@@ -42,7 +42,7 @@ enum kt_login_fail kt_login_device_flow(const struct kt_login_opts *o,
 struct kt_login_cached {
 	char *id_token, *refresh_token;
 };
-int kt_login_cache_lock(const char *path, struct kt_err *err);   /* fd, -1 on error */
+int kt_login_cache_lock(const char *path, struct kt_err *err); /* fd, -1 on error */
 /* A missing, unreadable, foreign or malformed file is an empty session. */
 void kt_login_cache_read(const char *path, struct kt_login_cached *c);
 enum kt_login_fail kt_login_cache_write(const char *path, const char *id_token,

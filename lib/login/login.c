@@ -42,7 +42,8 @@ static enum kt_login_fail discover(struct session *s, struct kt_err *err)
  * means this machine's clock is off, not that the session ended.
  */
 static enum kt_login_fail verify(struct session *s, const char *token, const char *nonce,
-				 bool fresh, long long *exp, enum kt_jwt_fail *whyp, struct kt_err *err)
+				 bool fresh, long long *exp, enum kt_jwt_fail *whyp,
+				 struct kt_err *err)
 {
 	struct kt_jwt_claim want = { "nonce", nonce };
 	struct kt_identity id = { 0 };
@@ -65,14 +66,14 @@ static enum kt_login_fail verify(struct session *s, const char *token, const cha
 	}
 	keys = kt_oidc_keys(s->oidc);
 	/* verified at now + margin: a token about to expire is as good as expired */
-	rc = kt_jwt_verify(&p, keys, token, strlen(token), fresh ? now : now + KT_LOGIN_MARGIN,
-			   &id, &why, err);
+	rc = kt_jwt_verify(&p, keys, token, strlen(token), fresh ? now : now + KT_LOGIN_MARGIN, &id,
+			   &why, err);
 	if (rc == KT_E_AUTH && why == KT_JWT_UNKNOWN_KID &&
 	    kt_oidc_refresh_limited(s->oidc, now, 0, err)) { /* rotated keys */
 		kt_jwks_unref(keys);
 		keys = kt_oidc_keys(s->oidc);
-		rc = kt_jwt_verify(&p, keys, token, strlen(token), fresh ? now : now + KT_LOGIN_MARGIN,
-				   &id, &why, err);
+		rc = kt_jwt_verify(&p, keys, token, strlen(token),
+				   fresh ? now : now + KT_LOGIN_MARGIN, &id, &why, err);
 	}
 	kt_jwks_unref(keys);
 	if (whyp)
@@ -84,13 +85,15 @@ static enum kt_login_fail verify(struct session *s, const char *token, const cha
 	if (rc != KT_E_AUTH)
 		return KT_LOGIN_INTERNAL;
 	if (fresh && (why == KT_JWT_EXPIRED || why == KT_JWT_NOT_YET_VALID)) {
-		kt_err_set(err, KT_E_AUTH, "the issuer's new ID token is %s by this machine's "
+		kt_err_set(err, KT_E_AUTH,
+			   "the issuer's new ID token is %s by this machine's "
 			   "clock: the clock is off; set it right (timedatectl, NTP)",
 			   why == KT_JWT_EXPIRED ? "already expired" : "not valid yet");
 		return KT_LOGIN_SKEW;
 	}
 	if (why == KT_JWT_CLAIM && nonce)
-		kt_err_set(err, KT_E_AUTH, "the ID token does not carry this login's nonce: "
+		kt_err_set(err, KT_E_AUTH,
+			   "the ID token does not carry this login's nonce: "
 			   "a replayed or forged answer");
 	return KT_LOGIN_REFUSED; /* err says which check failed, without the token */
 }
@@ -98,8 +101,9 @@ static enum kt_login_fail verify(struct session *s, const char *token, const cha
 static enum kt_login_fail refresh(struct session *s, const char *rt, struct kt_login_answer *a,
 				  struct kt_err *err)
 {
-	const char *form[] = { "grant_type", "refresh_token", "refresh_token", rt,
-			       "client_id", s->o->client_id, NULL };
+	const char *form[] = { "grant_type", "refresh_token", "refresh_token",
+			       rt,           "client_id",     s->o->client_id,
+			       NULL };
 	struct kt_buf b = KT_BUF_INIT;
 	enum kt_login_fail f = kt_login_post(s->o, s->ep.token, form, &b, err);
 
@@ -118,7 +122,8 @@ static enum kt_login_fail browser(struct session *s, const char *state, const ch
 				  struct kt_login_answer *a, struct kt_err *err)
 {
 	const struct kt_login_opts *o = s->o;
-	char *verifier = kt_login_random(32), *challenge = verifier ? kt_login_s256(verifier) : NULL;
+	char *verifier = kt_login_random(32),
+	     *challenge = verifier ? kt_login_s256(verifier) : NULL;
 	char *esc[4] = { NULL }, *code = NULL, redirect[64];
 	struct kt_buf url = KT_BUF_INIT, b = KT_BUF_INIT;
 	enum kt_login_fail f = KT_LOGIN_INTERNAL;
@@ -137,10 +142,11 @@ static enum kt_login_fail browser(struct session *s, const char *state, const ch
 	esc[1] = kt_login_escape(redirect);
 	esc[2] = kt_login_escape(o->scopes);
 	if (!esc[0] || !esc[1] || !esc[2] ||
-	    kt_buf_addf(&url, "%s%sresponse_type=code&client_id=%s&redirect_uri=%s&scope=%s"
+	    kt_buf_addf(&url,
+			"%s%sresponse_type=code&client_id=%s&redirect_uri=%s&scope=%s"
 			"&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256",
-			s->ep.authorization, strchr(s->ep.authorization, '?') ? "&" : "?",
-			esc[0], esc[1], esc[2], state, nonce, challenge)) {
+			s->ep.authorization, strchr(s->ep.authorization, '?') ? "&" : "?", esc[0],
+			esc[1], esc[2], state, nonce, challenge)) {
 		kt_err_set(err, KT_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -154,9 +160,17 @@ static enum kt_login_fail browser(struct session *s, const char *state, const ch
 	if (f)
 		goto out;
 	{
-		const char *form[] = { "grant_type", "authorization_code", "code", code,
-				       "redirect_uri", redirect, "client_id", o->client_id,
-				       "code_verifier", verifier, NULL };
+		const char *form[] = { "grant_type",
+				       "authorization_code",
+				       "code",
+				       code,
+				       "redirect_uri",
+				       redirect,
+				       "client_id",
+				       o->client_id,
+				       "code_verifier",
+				       verifier,
+				       NULL };
 
 		f = kt_login_post(o, s->ep.token, form, &b, err);
 		if (!f)
@@ -181,8 +195,8 @@ out:
 	return f;
 }
 
-static enum kt_login_fail fresh_login(struct session *s, struct kt_login_answer *a,
-				      long long *exp, struct kt_err *err)
+static enum kt_login_fail fresh_login(struct session *s, struct kt_login_answer *a, long long *exp,
+				      struct kt_err *err)
 {
 	char *state = kt_login_random(24), *nonce = kt_login_random(24);
 	enum kt_login_fail f = KT_LOGIN_INTERNAL;
@@ -216,8 +230,10 @@ enum kt_login_fail kt_login_token(const struct kt_login_opts *o, struct kt_login
 
 	memset(out, 0, sizeof(*out));
 	if (!kt_login_cache_path(o, path, sizeof(path)))
-		return kt_err_set(err, KT_E_INVALID, "no cache directory: set XDG_CACHE_HOME or "
-				  "HOME, or give --cache-dir"), KT_LOGIN_CACHE;
+		return kt_err_set(err, KT_E_INVALID,
+				  "no cache directory: set XDG_CACHE_HOME or "
+				  "HOME, or give --cache-dir"),
+		       KT_LOGIN_CACHE;
 	/* held until the end: a second kubectl waits, then finds this one's tokens */
 	lock = kt_login_cache_lock(path, err);
 	if (lock < 0)
@@ -253,7 +269,7 @@ enum kt_login_fail kt_login_token(const struct kt_login_opts *o, struct kt_login
 			if (o->no_login)
 				goto out;
 			fprintf(stderr, "kubetenant: the issuer refused the saved session "
-				"(revoked or expired); logging in again\n");
+					"(revoked or expired); logging in again\n");
 		}
 		if (f == KT_LOGIN_OK && !a.refresh_token) /* not rotated: keep the one we had */
 			a.refresh_token = strdup(c.refresh_token);
@@ -295,8 +311,10 @@ enum kt_login_fail kt_login_logout(const struct kt_login_opts *o, struct kt_err 
 	int lock;
 
 	if (!kt_login_cache_path(o, path, sizeof(path)))
-		return kt_err_set(err, KT_E_INVALID, "no cache directory: set XDG_CACHE_HOME or "
-				  "HOME, or give --cache-dir"), KT_LOGIN_CACHE;
+		return kt_err_set(err, KT_E_INVALID,
+				  "no cache directory: set XDG_CACHE_HOME or "
+				  "HOME, or give --cache-dir"),
+		       KT_LOGIN_CACHE;
 	lock = kt_login_cache_lock(path, err);
 	if (lock < 0)
 		return KT_LOGIN_CACHE;

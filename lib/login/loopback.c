@@ -40,8 +40,10 @@ int kt_login_loopback_open(int *port, struct kt_err *err)
 
 static int hex(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
 }
 
 /* The decoded value of `name` in a query string (NULL if absent or not clean text). */
@@ -86,7 +88,8 @@ static void answer(int fd, const char *status, const char *text)
 	int n = snprintf(buf, sizeof(buf),
 			 "HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 			 "Cache-Control: no-store\r\nConnection: close\r\n"
-			 "Content-Length: %zu\r\n\r\n%s", status, strlen(text), text);
+			 "Content-Length: %zu\r\n\r\n%s",
+			 status, strlen(text), text);
 
 	/* MSG_NOSIGNAL: a browser that hung up must not kill us with SIGPIPE */
 	if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
@@ -161,12 +164,15 @@ enum kt_login_fail kt_login_loopback_wait(int fd, const char *state, long long d
 		e = param(q, "error");
 		*code = e ? NULL : param(q, "code");
 		if (e || !*code) {
-			enum kt_login_fail f = e && !strcmp(e, "access_denied") ? KT_LOGIN_DENIED :
-					       KT_LOGIN_UNREACHABLE;
+			enum kt_login_fail f = e && !strcmp(e, "access_denied")
+						       ? KT_LOGIN_DENIED
+						       : KT_LOGIN_UNREACHABLE;
 
-			answer(c, "403 Forbidden", "kubetenant: the login was refused; see the terminal\n");
+			answer(c, "403 Forbidden",
+			       "kubetenant: the login was refused; see the terminal\n");
 			close(c);
-			kt_err_set(err, KT_E_AUTH, "the issuer answered '%.64s'", e ? e : "no code");
+			kt_err_set(err, KT_E_AUTH, "the issuer answered '%.64s'",
+				   e ? e : "no code");
 			free(e);
 			return f;
 		}

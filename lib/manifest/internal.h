@@ -12,10 +12,10 @@
 
 /* One parsed YAML document. */
 struct yaml_doc {
-	json_t *root;     /* the document's value; NULL for an empty document */
-	int line;         /* 1-based line where the root starts */
-	int index;        /* 0-based index in the stream */
-	int *item_lines;  /* 1-based lines of the root's "items" elements */
+	json_t *root;    /* the document's value; NULL for an empty document */
+	int line;        /* 1-based line where the root starts */
+	int index;       /* 0-based index in the stream */
+	int *item_lines; /* 1-based lines of the root's "items" elements */
 	size_t n_item_lines, alloc_item_lines;
 };
 
@@ -30,7 +30,7 @@ void kt_yaml_doc_reset(struct yaml_doc *d);
  * the first error (from libfyaml, a limit, or on_doc) and returns it.
  */
 enum kt_rc kt_yaml_parse_stream(const char *name, const char *buf, size_t len, bool json_mode,
-			     enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc), void *ctx,
-			     struct kt_err *err);
+				enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc), void *ctx,
+				struct kt_err *err);
 
 #endif

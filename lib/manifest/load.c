@@ -132,7 +132,7 @@ static enum kt_rc expand_list(struct parse_ctx *c, struct yaml_doc *d, json_t *l
 	if (!json_is_array(items) && !json_is_null(items))
 		return not_object(c, line, "%s %d is a List whose 'items' is not a sequence", what,
 				  n);
-	json_array_foreach(items, i, it) {
+	json_array_foreach (items, i, it) {
 		int l = line;
 
 		if (!depth && d->n_item_lines == json_array_size(items))
@@ -298,14 +298,16 @@ static enum kt_rc walk_dir(struct file_list *fl, const char *dir, int depth, str
 				 KT_MANIFEST_MAX_DIR_DEPTH);
 	d = opendir(dir);
 	if (!d)
-		return kt_err_at(err, KT_E_IO, dir, "cannot open directory '%s': %s", dir, strerror(errno));
+		return kt_err_at(err, KT_E_IO, dir, "cannot open directory '%s': %s", dir,
+				 strerror(errno));
 	while (!rc && (de = readdir(d))) {
 		char *copy;
 
 		if (de->d_name[0] == '.')
 			continue; /* ., .., and hidden entries such as .git */
 		copy = strdup(de->d_name);
-		rc = copy ? fl_add(&names, copy, err) : kt_err_set(err, KT_E_NOMEM, "out of memory");
+		rc = copy ? fl_add(&names, copy, err)
+			  : kt_err_set(err, KT_E_NOMEM, "out of memory");
 	}
 	closedir(d);
 	if (names.n)
@@ -322,7 +324,8 @@ static enum kt_rc walk_dir(struct file_list *fl, const char *dir, int depth, str
 		}
 		snprintf(path, n, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names.v[i]);
 		if (stat(path, &st)) {
-			rc = kt_err_at(err, KT_E_IO, path, "cannot stat '%s': %s", path, strerror(errno));
+			rc = kt_err_at(err, KT_E_IO, path, "cannot stat '%s': %s", path,
+				       strerror(errno));
 			free(path);
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = walk_dir(fl, path, depth + 1, err);

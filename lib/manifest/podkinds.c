@@ -8,7 +8,9 @@
 #include <string.h>
 #include "kt/podkinds.h"
 
+/* clang-format off */
 #define TEMPLATE { "spec", "template", NULL }
+/* clang-format on */
 
 const struct kt_podkind kt_podkinds[] = {
 	{ "", "Pod", "pods", { NULL }, "spec" },
@@ -22,7 +24,10 @@ const struct kt_podkind kt_podkinds[] = {
 	{ "extensions", "ReplicaSet", "replicasets", TEMPLATE, "spec.template.spec" },
 	{ "extensions", "DaemonSet", "daemonsets", TEMPLATE, "spec.template.spec" },
 	{ "batch", "Job", "jobs", TEMPLATE, "spec.template.spec" },
-	{ "batch", "CronJob", "cronjobs", { "spec", "jobTemplate", "spec", "template", NULL },
+	{ "batch",
+	  "CronJob",
+	  "cronjobs",
+	  { "spec", "jobTemplate", "spec", "template", NULL },
 	  "spec.jobTemplate.spec.template.spec" },
 };
 

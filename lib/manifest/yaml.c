@@ -57,12 +57,13 @@ static bool word_in(const char *s, size_t n, const char *const *words)
 }
 
 static const char *const null_words[] = { "~", "null", "Null", "NULL", NULL };
-static const char *const true_words[] = { "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-					  "on", "On", "ON", NULL };
-static const char *const false_words[] = { "n", "N", "no", "No", "NO", "false", "False", "FALSE",
-					   "off", "Off", "OFF", NULL };
-static const char *const special_floats[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
-					      "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL };
+static const char *const true_words[] = { "y",    "Y",    "yes", "Yes", "YES", "true",
+					  "True", "TRUE", "on",  "On",  "ON",  NULL };
+static const char *const false_words[] = { "n",     "N",     "no",  "No",  "NO",  "false",
+					   "False", "FALSE", "off", "Off", "OFF", NULL };
+static const char *const special_floats[] = { ".inf",  ".Inf",  ".INF",  "+.inf", "+.Inf",
+					      "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+					      ".NaN",  ".NAN",  NULL };
 
 /* Go's strconv.ParseInt(s, 0, 64) on s (no underscores).  false: not an integer. */
 static bool parse_go_int(const char *s, long long *out, bool *overflow)
@@ -87,9 +88,10 @@ static bool parse_go_int(const char *s, long long *out, bool *overflow)
 	if (!*digits)
 		return false;
 	for (end = (char *)digits; *end; end++) {
-		int d = (*end >= '0' && *end <= '9') ? *end - '0' :
-			(*end >= 'a' && *end <= 'f') ? *end - 'a' + 10 :
-			(*end >= 'A' && *end <= 'F') ? *end - 'A' + 10 : 99;
+		int d = (*end >= '0' && *end <= '9')   ? *end - '0'
+			: (*end >= 'a' && *end <= 'f') ? *end - 'a' + 10
+			: (*end >= 'A' && *end <= 'F') ? *end - 'A' + 10
+						       : 99;
 
 		if (d >= base)
 			return false;
@@ -261,8 +263,8 @@ static const struct {
 	const char *name;
 	enum plain_kind kind;
 } scalar_tags[] = {
-	{ "str", P_STRING }, { "binary", P_STRING }, { "timestamp", P_STRING },
-	{ "null", P_NULL }, { "bool", P_BOOL }, { "int", P_INT }, { "float", P_FLOAT },
+	{ "str", P_STRING }, { "binary", P_STRING }, { "timestamp", P_STRING }, { "null", P_NULL },
+	{ "bool", P_BOOL },  { "int", P_INT },       { "float", P_FLOAT },
 };
 
 /* The kind a tagged scalar must have, or -1 for a tag we do not take. */
@@ -285,8 +287,9 @@ static enum kt_rc opened(void *ctx, const struct kt_ynode *n)
 
 	if (!n->tag || (n->tag_len == 1 && n->tag[0] == '!'))
 		return KT_OK;
-	if (n->kind == KT_Y_SCALAR ? tag_kind(n) >= 0
-				   : n->tag_len == strlen(want) && !memcmp(n->tag, want, n->tag_len))
+	if (n->kind == KT_Y_SCALAR
+		    ? tag_kind(n) >= 0
+		    : n->tag_len == strlen(want) && !memcmp(n->tag, want, n->tag_len))
 		return KT_OK;
 	return fail(ctx, KT_E_PARSE, n->line, n->col, "unsupported tag '%.*s'",
 		    (int)(n->tag_len > 64 ? 64 : n->tag_len), n->tag);
@@ -308,8 +311,8 @@ static enum kt_rc problem(void *ctx, const struct kt_yproblem *p)
 		return fail(rd, KT_E_PARSE, p->line, p->col, "nesting deeper than %d levels",
 			    KT_MANIFEST_MAX_DEPTH);
 	case KT_YP_WEIGHT:
-		return fail(rd, KT_E_LIMIT, p->line, p->col, "more than %u values (aliases expanded)",
-			    KT_MANIFEST_MAX_NODES);
+		return fail(rd, KT_E_LIMIT, p->line, p->col,
+			    "more than %u values (aliases expanded)", KT_MANIFEST_MAX_NODES);
 	case KT_YP_DUP_KEY:
 		return fail(rd, KT_E_PARSE, p->line, p->col, "duplicate key '%.*s'",
 			    (int)(p->len > 128 ? 128 : p->len), p->text);
@@ -340,7 +343,8 @@ static enum kt_rc scalar_value(struct reading *rd, const struct kt_ynode *node, 
 		got = resolve_plain(s, n, rd->json_mode, out);
 		if (got == P_BAD)
 			rc = fail(rd, KT_E_PARSE, node->line, node->col,
-				  "number '%.*s' cannot be represented in JSON", (int)(n > 64 ? 64 : n), s);
+				  "number '%.*s' cannot be represented in JSON",
+				  (int)(n > 64 ? 64 : n), s);
 		else if (want != P_STRING && got != want && !(want == P_FLOAT && got == P_INT))
 			rc = fail(rd, KT_E_PARSE, node->line, node->col, "'%.*s' is not a valid %s",
 				  (int)(n > 64 ? 64 : n), s, tag + strlen(TAG_PREFIX));
@@ -388,7 +392,8 @@ static enum kt_rc key_text(struct reading *rd, const struct kt_ynode *k, char **
 		s = "false", n = 5;
 		break;
 	case JSON_INTEGER:
-		n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+				     json_integer_value(v));
 		break;
 	default:
 		n = (size_t)snprintf(num, sizeof(num), "%g", json_real_value(v));
@@ -413,15 +418,20 @@ static enum kt_rc take_merge(struct reading *rd, json_t *merges, json_t *v, int 
 	json_t *x;
 
 	if (json_is_object(v))
-		return json_array_append(merges, v) ? fail(rd, KT_E_NOMEM, line, col, "out of memory") : KT_OK;
+		return json_array_append(merges, v)
+			       ? fail(rd, KT_E_NOMEM, line, col, "out of memory")
+			       : KT_OK;
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			if (!json_is_object(x))
 				break;
 		if (i == json_array_size(v))
-			return json_array_extend(merges, v) ? fail(rd, KT_E_NOMEM, line, col, "out of memory") : KT_OK;
+			return json_array_extend(merges, v)
+				       ? fail(rd, KT_E_NOMEM, line, col, "out of memory")
+				       : KT_OK;
 	}
-	return fail(rd, KT_E_PARSE, line, col, "a << merge key needs a mapping or a list of mappings");
+	return fail(rd, KT_E_PARSE, line, col,
+		    "a << merge key needs a mapping or a list of mappings");
 }
 
 /* Apply merges: earlier sources win over later ones, explicit keys over all. */
@@ -431,12 +441,12 @@ static enum kt_rc apply_merges(struct reading *rd, const struct kt_ynode *n, jso
 	size_t i;
 	json_t *src;
 
-	json_array_foreach(merges, i, src) {
+	json_array_foreach (merges, i, src) {
 		const char *k;
 		size_t kl;
 		json_t *v;
 
-		json_object_keylen_foreach(src, k, kl, v) {
+		json_object_keylen_foreach (src, k, kl, v) {
 			if (json_object_getn(obj, k, kl))
 				continue;
 			if (json_object_setn(obj, k, kl, v))
@@ -464,7 +474,8 @@ static enum kt_rc mapping(struct reading *rd, const struct kt_ynode *n, bool roo
 
 		rc = key_text(rd, k, &key, &kl);
 		if (!rc)
-			rc = value_of(rd, n->u.pairs[i].value, root && kl == 5 && !memcmp(key, "items", 5), &v);
+			rc = value_of(rd, n->u.pairs[i].value,
+				      root && kl == 5 && !memcmp(key, "items", 5), &v);
 		if (!rc && merge) {
 			if (!merges && !(merges = json_array()))
 				rc = fail(rd, KT_E_NOMEM, k->line, k->col, "out of memory");
@@ -591,17 +602,26 @@ static enum kt_rc screen_error(struct reading *rd, const char *buf, size_t off)
 }
 
 enum kt_rc kt_yaml_parse_stream(const char *name, const char *buf, size_t len, bool json_mode,
-			     enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc), void *ctx,
-			     struct kt_err *err)
+				enum kt_rc (*on_doc)(void *ctx, struct yaml_doc *doc), void *ctx,
+				struct kt_err *err)
 {
 	struct yaml_doc doc;
-	struct reading rd = { .name = name, .json_mode = json_mode, .doc = &doc,
-			      .on_doc = on_doc, .ctx = ctx, .err = err };
+	struct reading rd = { .name = name,
+			      .json_mode = json_mode,
+			      .doc = &doc,
+			      .on_doc = on_doc,
+			      .ctx = ctx,
+			      .err = err };
 	const struct kt_yaml_reader r = {
-		.max_depth = KT_MANIFEST_MAX_DEPTH, .max_weight = KT_MANIFEST_MAX_NODES,
-		.json = json_mode, .stream = true, .keys_by_value = true,
+		.max_depth = KT_MANIFEST_MAX_DEPTH,
+		.max_weight = KT_MANIFEST_MAX_NODES,
+		.json = json_mode,
+		.stream = true,
+		.keys_by_value = true,
 		.ctx = &rd,
-		.opened = opened, .problem = problem, .document = document,
+		.opened = opened,
+		.problem = problem,
+		.document = document,
 	};
 	struct kt_arena arena = { 0 };
 	enum kt_rc rc;

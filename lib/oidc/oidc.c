@@ -109,7 +109,8 @@ static enum kt_rc discover(struct kt_oidc *o, struct kt_buf *b, struct kt_err *e
 
 	if (n && o->issuer[n - 1] == '/')
 		n--; /* "https://x/" and "https://x" share one discovery URL */
-	if (kt_buf_add(&url, o->issuer, n) || kt_buf_adds(&url, "/.well-known/openid-configuration"))
+	if (kt_buf_add(&url, o->issuer, n) ||
+	    kt_buf_adds(&url, "/.well-known/openid-configuration"))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
 	rc = get(o, url.buf, KT_OIDC_MAX_DISCOVERY, b, err);
 	if (rc)

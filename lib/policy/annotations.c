@@ -357,7 +357,8 @@ static void judge_ref(struct kt_pctx *c, const char *path, const char *key, cons
 	const char *name = slash ? slash + 1 : v;
 	char q[96];
 
-	if (slash && slash != v && !((size_t)(slash - v) == strlen(c->ns) && !strncmp(v, c->ns, strlen(c->ns)))) {
+	if (slash && slash != v &&
+	    !((size_t)(slash - v) == strlen(c->ns) && !strncmp(v, c->ns, strlen(c->ns)))) {
 		kt_pctx_deny(c, "ingress.annotation-cross-namespace", path,
 			     "%s names %s '%s' of another namespace; the ingress controller would "
 			     "read it with its own rights: name a %s of namespace '%s' (just its name)",
@@ -395,7 +396,7 @@ static bool regex_ok(const char *v)
 
 static bool go_bool(const char *v)
 {
-	static const char *const ok[] = { "1", "t", "T", "TRUE", "true", "True",
+	static const char *const ok[] = { "1", "t", "T", "TRUE",  "true",  "True",
 					  "0", "f", "F", "FALSE", "false", "False" };
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -409,18 +410,27 @@ static const char *shape_name(const struct ann_rule *r)
 	static char buf[96];
 
 	switch (r->shape) {
-	case URL: return "an http:// or https:// URL";
-	case URLP: return "an http:// or https:// URL or an absolute path";
-	case PATH: return "a path (letters, digits, '/', '-', '.', '_', '~', '%')";
-	case NUMBER: return "a number";
-	case SIZE: return "a size (digits and one of b, k, m, g)";
-	case BOOL: return "\"true\" or \"false\"";
-	case ONOFF: return "\"on\" or \"off\"";
-	case REGEX: return "a regular expression without braces, quotes or spaces";
+	case URL:
+		return "an http:// or https:// URL";
+	case URLP:
+		return "an http:// or https:// URL or an absolute path";
+	case PATH:
+		return "a path (letters, digits, '/', '-', '.', '_', '~', '%')";
+	case NUMBER:
+		return "a number";
+	case SIZE:
+		return "a size (digits and one of b, k, m, g)";
+	case BOOL:
+		return "\"true\" or \"false\"";
+	case ONOFF:
+		return "\"on\" or \"off\"";
+	case REGEX:
+		return "a regular expression without braces, quotes or spaces";
 	case CHARS:
 		snprintf(buf, sizeof(buf), "letters, digits and only \"%s\"", r->extra);
 		return buf;
-	default: return "a plain value";
+	default:
+		return "a plain value";
 	}
 }
 
@@ -532,10 +542,11 @@ void kt_annotations_ingress(struct kt_pctx *c)
 		}
 		r = find_rule(name);
 		if ((bad = breakout(v, r && r->vars, r && r->shape == REGEX))) {
-			kt_pctx_deny(c, "ingress.annotation-injection", path,
-				     "%s has %s at offset %zu, which would end or escape its directive "
-				     "in the shared ingress controller's nginx configuration; remove it",
-				     key, char_name(cn, sizeof(cn), *bad), (size_t)(bad - v));
+			kt_pctx_deny(
+				c, "ingress.annotation-injection", path,
+				"%s has %s at offset %zu, which would end or escape its directive "
+				"in the shared ingress controller's nginx configuration; remove it",
+				key, char_name(cn, sizeof(cn), *bad), (size_t)(bad - v));
 			continue;
 		}
 		if (r)

@@ -25,7 +25,7 @@ static bool controller_ref(const json_t *obj, const char *api_version, const cha
 	const char *av, *k;
 	size_t i;
 
-	json_array_foreach(refs, i, ref) {
+	json_array_foreach (refs, i, ref) {
 		av = json_string_value(json_object_get(ref, "apiVersion"));
 		k = json_string_value(json_object_get(ref, "kind"));
 		if (json_is_true(json_object_get(ref, "controller")) && av && k &&
@@ -38,10 +38,10 @@ static bool controller_ref(const json_t *obj, const char *api_version, const cha
 static bool controller_written(json_t *o, const char *kind)
 {
 	json_t *labels = json_object_get(json_object_get(o, "metadata"), "labels");
-	const char *mb = json_string_value(json_object_get(labels,
-							   "endpointslice.kubernetes.io/managed-by"));
-	const char *skip = json_string_value(json_object_get(labels,
-							     "endpointslice.kubernetes.io/skip-mirror"));
+	const char *mb = json_string_value(
+		json_object_get(labels, "endpointslice.kubernetes.io/managed-by"));
+	const char *skip = json_string_value(
+		json_object_get(labels, "endpointslice.kubernetes.io/skip-mirror"));
 
 	if (!strcmp(kind, "Order") && controller_ref(o, "cert-manager.io/v1", "CertificateRequest"))
 		return true;
@@ -58,8 +58,12 @@ static bool controller_written(json_t *o, const char *kind)
 
 static void strip(json_t *o)
 {
-	static const char *const server_meta[] = { "uid", "resourceVersion", "generation",
-						   "creationTimestamp", "managedFields", "selfLink",
+	static const char *const server_meta[] = { "uid",
+						   "resourceVersion",
+						   "generation",
+						   "creationTimestamp",
+						   "managedFields",
+						   "selfLink",
 						   "deletionTimestamp",
 						   "deletionGracePeriodSeconds" };
 	json_t *meta = json_object_get(o, "metadata");
@@ -78,8 +82,8 @@ enum kt_rc kt_policy_audit(const struct kt_config *cfg, json_t *object, const ch
 	json_t *meta = json_object_get(object, "metadata"), *copy = NULL, *spec;
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	const char *name = json_string_value(json_object_get(meta, "name"));
-	const char *mb = json_string_value(json_object_get(json_object_get(meta, "labels"),
-							   KT_POLICY_MANAGED_BY_KEY));
+	const char *mb = json_string_value(
+		json_object_get(json_object_get(meta, "labels"), KT_POLICY_MANAGED_BY_KEY));
 	const struct kt_tenant *t;
 	bool core = av && !strchr(av, '/'), is_ns, is_pod;
 	enum kt_rc rc;
@@ -110,8 +114,8 @@ enum kt_rc kt_policy_audit(const struct kt_config *cfg, json_t *object, const ch
 	rc = kt_policy_decide(cfg, &req, KT_POLICY_VALIDATE, d, err);
 	if (!rc && is_pod && node_pool && strcmp(node_pool, t->node_pool)) {
 		struct kt_pctx c = { .d = d };
-		const char *node = json_string_value(json_object_get(json_object_get(object, "spec"),
-								     "nodeName"));
+		const char *node = json_string_value(
+			json_object_get(json_object_get(object, "spec"), "nodeName"));
 
 		kt_pctx_deny(&c, "placement.foreign-node", "spec.nodeName",
 			     "pod runs on node '%s' of %s%s%s but tenant '%s' may only use '%s'",

@@ -69,8 +69,7 @@ static int b64_value(unsigned char ch)
  * n / 4 * 3 bytes); '\r' and '\n' are skipped, as Go's decoder does.
  * NULL on success, else why not.
  */
-static const char *b64_decode(const unsigned char *s, size_t n, unsigned char *out,
-			      size_t *outlen)
+static const char *b64_decode(const unsigned char *s, size_t n, unsigned char *out, size_t *outlen)
 {
 	unsigned long acc = 0;
 	size_t i, got = 0, pad = 0, o = 0;
@@ -142,14 +141,14 @@ static bool is_space(unsigned char ch)
 }
 
 /* "-----BEGIN X-----" or "-----END X-----": is the label X the one we take? */
-static enum kt_rc pem_line(const unsigned char *l, size_t n, const char *kw, char *why,
-			   size_t size)
+static enum kt_rc pem_line(const unsigned char *l, size_t n, const char *kw, char *why, size_t size)
 {
 	size_t k = strlen(kw), d = strlen(DASHES);
 	char q[64];
 
 	if (n < k + d || memcmp(l, kw, k) || memcmp(l + n - d, DASHES, d))
-		return fail(why, size, "the PEM %s line is malformed", kw[5] == 'B' ? "BEGIN" : "END");
+		return fail(why, size, "the PEM %s line is malformed",
+			    kw[5] == 'B' ? "BEGIN" : "END");
 	if (n - k - d != strlen(LABEL) || memcmp(l + k, LABEL, n - k - d)) {
 		size_t m = n - k - d < sizeof(q) ? n - k - d : sizeof(q) - 1;
 
@@ -200,7 +199,8 @@ static enum kt_rc pem_one(const unsigned char *p, size_t n, unsigned char **der,
 		}
 		if (l > 76) {
 			free(b64);
-			return fail(why, size, "the PEM block has a line longer than 76 characters");
+			return fail(why, size,
+				    "the PEM block has a line longer than 76 characters");
 		}
 		memcpy(b64 + bn, body, l);
 		bn += l;
@@ -276,20 +276,23 @@ static const char *der_check(const unsigned char *p, size_t n, unsigned depth)
 			return "is truncated";
 		if ((tag & 0xc0) == 0) {
 			/* universal: only SEQUENCE and SET are constructed in DER */
-			bool cons = (tag & 0x20) != 0, seq = (tag & 0x1f) == 0x10 || (tag & 0x1f) == 0x11;
+			bool cons = (tag & 0x20) != 0,
+			     seq = (tag & 0x1f) == 0x10 || (tag & 0x1f) == 0x11;
 
 			if (cons != seq)
 				return "has a constructed string or a primitive sequence (not DER)";
 			if (tag == 0x01 && (len != 1 || (p[hl] != 0 && p[hl] != 0xff)))
 				return "has a boolean other than 00 or ff";
-			if (tag == 0x02 && (!len || (len > 1 && ((p[hl] == 0 && !(p[hl + 1] & 0x80)) ||
-							       (p[hl] == 0xff && (p[hl + 1] & 0x80))))))
+			if (tag == 0x02 &&
+			    (!len || (len > 1 && ((p[hl] == 0 && !(p[hl + 1] & 0x80)) ||
+						  (p[hl] == 0xff && (p[hl + 1] & 0x80))))))
 				return "has an integer that is not minimally encoded";
 			if (tag == 0x06) {
 				if (!len || (p[hl + len - 1] & 0x80))
 					return "has a malformed object identifier";
 				for (i = 0; i < len; i++)
-					if (p[hl + i] == 0x80 && (i == 0 || !(p[hl + i - 1] & 0x80)))
+					if (p[hl + i] == 0x80 &&
+					    (i == 0 || !(p[hl + i - 1] & 0x80)))
 						return "has an object identifier arc with leading zeros";
 			}
 		}
@@ -376,7 +379,8 @@ static bool printable_string(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || strchr(" '()+,-./:=?", s[i])) || !s[i])
+		      (s[i] >= '0' && s[i] <= '9') || strchr(" '()+,-./:=?", s[i])) ||
+		    !s[i])
 			return false;
 	return true;
 }
@@ -392,7 +396,7 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
-static const char *const san_kinds[] = { "otherName", "email", "DNS", "x400Address",
+static const char *const san_kinds[] = { "otherName",     "email",        "DNS", "x400Address",
 					 "directoryName", "ediPartyName", "URI", "IP",
 					 "registeredID" };
 
@@ -413,11 +417,13 @@ static enum kt_rc san_kinds_check(const unsigned char *p, int len, char *why, si
 	while (p < e) {
 		flags = ASN1_get_object(&p, &l, &tag, &cls, e - p);
 		if (flags & 0x80)
-			return fail(why, size, "its subject alternative name extension is malformed");
+			return fail(why, size,
+				    "its subject alternative name extension is malformed");
 		if (cls != V_ASN1_CONTEXT_SPECIFIC || (flags & V_ASN1_CONSTRUCTED) ||
 		    !(tag == GEN_DNS || tag == GEN_IPADD || tag == GEN_URI || tag == GEN_EMAIL))
-			return fail(why, size, "it has a subject alternative name of kind %s, which "
-					       "kubetenant does not read",
+			return fail(why, size,
+				    "it has a subject alternative name of kind %s, which "
+				    "kubetenant does not read",
 				    cls == V_ASN1_CONTEXT_SPECIFIC && tag < 9 ? san_kinds[tag]
 									      : "unknown");
 		p += l;
@@ -449,16 +455,23 @@ static enum kt_rc read_san(struct kt_csr *csr, const ASN1_OCTET_STRING *v, char 
 		char ip[INET6_ADDRSTRLEN];
 
 		switch (g->type) {
-		case GEN_DNS: s = g->d.dNSName, kind = KT_CSR_DNS; break;
-		case GEN_URI: s = g->d.uniformResourceIdentifier, kind = KT_CSR_URI; break;
-		case GEN_EMAIL: s = g->d.rfc822Name, kind = KT_CSR_EMAIL; break;
+		case GEN_DNS:
+			s = g->d.dNSName, kind = KT_CSR_DNS;
+			break;
+		case GEN_URI:
+			s = g->d.uniformResourceIdentifier, kind = KT_CSR_URI;
+			break;
+		case GEN_EMAIL:
+			s = g->d.rfc822Name, kind = KT_CSR_EMAIL;
+			break;
 		case GEN_IPADD:
 			s = g->d.iPAddress;
 			if (ASN1_STRING_length(s) == 4 ||
 			    (ASN1_STRING_length(s) == 16 &&
 			     !memcmp(ASN1_STRING_get0_data(s), "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)))
-				inet_ntop(AF_INET, ASN1_STRING_get0_data(s) + ASN1_STRING_length(s) - 4,
-					  ip, sizeof(ip));
+				inet_ntop(AF_INET,
+					  ASN1_STRING_get0_data(s) + ASN1_STRING_length(s) - 4, ip,
+					  sizeof(ip));
 			else if (ASN1_STRING_length(s) == 16)
 				inet_ntop(AF_INET6, ASN1_STRING_get0_data(s), ip, sizeof(ip));
 			else {
@@ -469,18 +482,24 @@ static enum kt_rc read_san(struct kt_csr *csr, const ASN1_OCTET_STRING *v, char 
 			rc = add_name(csr, KT_CSR_IP, ip, strlen(ip));
 			continue;
 		default:
-			rc = fail(why, size, "it has a subject alternative name of kind %s, which "
-					     "kubetenant does not read",
+			rc = fail(why, size,
+				  "it has a subject alternative name of kind %s, which "
+				  "kubetenant does not read",
 				  g->type >= 0 && g->type < 9 ? san_kinds[g->type] : "unknown");
 			continue;
 		}
 		if (!printable(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)))
-			rc = fail(why, size, "it has a %s name with a character other than printable "
-					     "ASCII", kind == KT_CSR_DNS ? "DNS" : kind == KT_CSR_URI ? "URI" : "email");
-		else if (kind == KT_CSR_URI && !uri_plain(ASN1_STRING_get0_data(s),
-							  (size_t)ASN1_STRING_length(s)))
-			rc = fail(why, size, "it has a URI that readers may rewrite (a scheme "
-					     "other than lowercase, or characters URIs do not have)");
+			rc = fail(why, size,
+				  "it has a %s name with a character other than printable "
+				  "ASCII",
+				  kind == KT_CSR_DNS   ? "DNS"
+				  : kind == KT_CSR_URI ? "URI"
+						       : "email");
+		else if (kind == KT_CSR_URI &&
+			 !uri_plain(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)))
+			rc = fail(why, size,
+				  "it has a URI that readers may rewrite (a scheme "
+				  "other than lowercase, or characters URIs do not have)");
 		else
 			rc = add_name(csr, kind, (const char *)ASN1_STRING_get0_data(s),
 				      (size_t)ASN1_STRING_length(s));
@@ -494,8 +513,9 @@ static enum kt_rc read_san(struct kt_csr *csr, const ASN1_OCTET_STRING *v, char 
 /* Extensions the reader knows: their meaning is checked or harmless. */
 static bool known_ext(int nid)
 {
-	return nid == NID_subject_alt_name || nid == NID_basic_constraints || nid == NID_key_usage ||
-	       nid == NID_ext_key_usage || nid == NID_subject_key_identifier;
+	return nid == NID_subject_alt_name || nid == NID_basic_constraints ||
+	       nid == NID_key_usage || nid == NID_ext_key_usage ||
+	       nid == NID_subject_key_identifier;
 }
 
 static enum kt_rc read_ext(struct kt_csr *csr, X509_EXTENSION *x, char *why, size_t size)
@@ -510,8 +530,9 @@ static enum kt_rc read_ext(struct kt_csr *csr, X509_EXTENSION *x, char *why, siz
 	OBJ_obj2txt(oid, sizeof(oid), o, 1);
 	if (!known_ext(nid)) {
 		if (X509_EXTENSION_get_critical(x))
-			return fail(why, size, "it has a critical extension %s that kubetenant does "
-					       "not know; a CA might act on it",
+			return fail(why, size,
+				    "it has a critical extension %s that kubetenant does "
+				    "not know; a CA might act on it",
 				    oid);
 		return KT_OK;
 	}
@@ -543,21 +564,24 @@ static enum kt_rc read_exts(struct kt_csr *csr, const X509_REQ *req, char *why, 
 	if (!all)
 		return KT_E_NOMEM;
 	for (i = 0; i < X509_REQ_get_attr_count(req); i++)
-		n += OBJ_obj2nid(X509_ATTRIBUTE_get0_object(X509_REQ_get_attr(req, i))) == NID_ext_req;
+		n += OBJ_obj2nid(X509_ATTRIBUTE_get0_object(X509_REQ_get_attr(req, i))) ==
+		     NID_ext_req;
 	if (n > 1)
-		rc = fail(why, size, "it has %d extensionRequest attributes; readers differ (Go "
-				     "merges them, OpenSSL reads the first): send one",
+		rc = fail(why, size,
+			  "it has %d extensionRequest attributes; readers differ (Go "
+			  "merges them, OpenSSL reads the first): send one",
 			  n);
 	for (i = 0; !rc && i < X509_REQ_get_attr_count(req); i++) {
 		X509_ATTRIBUTE *a = X509_REQ_get_attr(req, i);
 		int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a));
 		ASN1_TYPE *t;
-		STACK_OF(X509_EXTENSION) *exts;
+		STACK_OF(X509_EXTENSION) * exts;
 		const unsigned char *p;
 
 		if (nid == NID_ms_ext_req) {
-			rc = fail(why, size, "it has a Microsoft extension request attribute; use "
-					     "the PKCS #9 extensionRequest");
+			rc = fail(why, size,
+				  "it has a Microsoft extension request attribute; use "
+				  "the PKCS #9 extensionRequest");
 			break;
 		}
 		if (nid != NID_ext_req)
@@ -569,14 +593,15 @@ static enum kt_rc read_exts(struct kt_csr *csr, const X509_REQ *req, char *why, 
 		}
 		t = X509_ATTRIBUTE_get0_type(a, 0);
 		if (!t || t->type != V_ASN1_SEQUENCE) {
-			rc = fail(why, size, "an extensionRequest attribute is not a list of "
-					     "extensions");
+			rc = fail(why, size,
+				  "an extensionRequest attribute is not a list of "
+				  "extensions");
 			break;
 		}
 		p = ASN1_STRING_get0_data(t->value.sequence);
 		exts = d2i_X509_EXTENSIONS(NULL, &p, ASN1_STRING_length(t->value.sequence));
 		if (!exts || p != ASN1_STRING_get0_data(t->value.sequence) +
-					  ASN1_STRING_length(t->value.sequence)) {
+					     ASN1_STRING_length(t->value.sequence)) {
 			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 			rc = fail(why, size, "an extensionRequest attribute cannot be read");
 			break;
@@ -584,10 +609,12 @@ static enum kt_rc read_exts(struct kt_csr *csr, const X509_REQ *req, char *why, 
 		while (sk_X509_EXTENSION_num(exts)) {
 			X509_EXTENSION *x = sk_X509_EXTENSION_shift(exts);
 
-			if (sk_X509_EXTENSION_num(all) == EXT_MAX || !sk_X509_EXTENSION_push(all, x)) {
+			if (sk_X509_EXTENSION_num(all) == EXT_MAX ||
+			    !sk_X509_EXTENSION_push(all, x)) {
 				X509_EXTENSION_free(x);
 				rc = sk_X509_EXTENSION_num(all) == EXT_MAX
-					     ? fail(why, size, "it has more than %d extensions", EXT_MAX)
+					     ? fail(why, size, "it has more than %d extensions",
+						    EXT_MAX)
 					     : KT_E_NOMEM;
 				break;
 			}
@@ -598,11 +625,13 @@ static enum kt_rc read_exts(struct kt_csr *csr, const X509_REQ *req, char *why, 
 		const ASN1_OBJECT *o = X509_EXTENSION_get_object(sk_X509_EXTENSION_value(all, i));
 
 		for (j = 0; !rc && j < i; j++)
-			if (!OBJ_cmp(o, X509_EXTENSION_get_object(sk_X509_EXTENSION_value(all, j)))) {
+			if (!OBJ_cmp(o,
+				     X509_EXTENSION_get_object(sk_X509_EXTENSION_value(all, j)))) {
 				char oid[80];
 
 				OBJ_obj2txt(oid, sizeof(oid), o, 1);
-				rc = fail(why, size, "it requests extension %s more than once%s", oid,
+				rc = fail(why, size, "it requests extension %s more than once%s",
+					  oid,
 					  OBJ_obj2nid(o) == NID_subject_alt_name
 						  ? " (two subject alternative name lists)"
 						  : "");
@@ -630,16 +659,24 @@ static enum kt_rc read_subject(struct kt_csr *csr, const X509_REQ *req, char *wh
 		bool ok;
 
 		switch (ASN1_STRING_type(d)) {
-		case V_ASN1_UTF8STRING: ok = utf8_valid(s, n); break;
-		case V_ASN1_PRINTABLESTRING: ok = printable_string(s, n); break;
-		case V_ASN1_IA5STRING: ok = printable(s, n); break;
+		case V_ASN1_UTF8STRING:
+			ok = utf8_valid(s, n);
+			break;
+		case V_ASN1_PRINTABLESTRING:
+			ok = printable_string(s, n);
+			break;
+		case V_ASN1_IA5STRING:
+			ok = printable(s, n);
+			break;
 		default:
-			return fail(why, size, "its subject has a value that is not a UTF8String, "
-					       "PrintableString or IA5String");
+			return fail(why, size,
+				    "its subject has a value that is not a UTF8String, "
+				    "PrintableString or IA5String");
 		}
 		if (!ok)
-			return fail(why, size, "its subject has a string with characters its type "
-					       "does not allow");
+			return fail(why, size,
+				    "its subject has a string with characters its type "
+				    "does not allow");
 		if (nid == NID_pkcs9_emailAddress)
 			csr->subject_email = true;
 		if (nid != NID_commonName)
@@ -659,21 +696,26 @@ static enum kt_rc read_subject(struct kt_csr *csr, const X509_REQ *req, char *wh
 		    strncasecmp(dns->value, (const char *)ASN1_STRING_get0_data(cn), n))
 			continue;
 		switch (add_name(csr, KT_CSR_CN, (const char *)ASN1_STRING_get0_data(cn), n)) {
-		case KT_OK: return KT_OK;
-		case KT_E_INVALID: return fail(why, size, "it has more than %d names", KT_CSR_NAMES_MAX);
-		default: return KT_E_NOMEM;
+		case KT_OK:
+			return KT_OK;
+		case KT_E_INVALID:
+			return fail(why, size, "it has more than %d names", KT_CSR_NAMES_MAX);
+		default:
+			return KT_E_NOMEM;
 		}
 	}
 	{
 		char q[96];
-		size_t m = (size_t)ASN1_STRING_length(cn) < sizeof(q) ? (size_t)ASN1_STRING_length(cn)
-								       : sizeof(q) - 1;
+		size_t m = (size_t)ASN1_STRING_length(cn) < sizeof(q)
+				   ? (size_t)ASN1_STRING_length(cn)
+				   : sizeof(q) - 1;
 
 		memcpy(q, ASN1_STRING_get0_data(cn), m);
 		q[m] = '\0';
 		kt_clean_text(q);
-		return fail(why, size, "its common name '%s' is not one of its DNS names; a CA "
-				       "signs it as a name too",
+		return fail(why, size,
+			    "its common name '%s' is not one of its DNS names; a CA "
+			    "signs it as a name too",
 			    q);
 	}
 }

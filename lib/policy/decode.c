@@ -43,8 +43,10 @@ void kt_clean_text(char *s)
 
 static enum kt_rc too_deep(struct kt_err *err, size_t at)
 {
-	return kt_err_set(err, KT_E_PARSE, "invalid JSON at byte %zu: nesting too deep (more than "
-					   "%d levels)", at, KT_POLICY_MAX_DEPTH);
+	return kt_err_set(err, KT_E_PARSE,
+			  "invalid JSON at byte %zu: nesting too deep (more than "
+			  "%d levels)",
+			  at, KT_POLICY_MAX_DEPTH);
 }
 
 static enum kt_rc too_many(struct kt_err *err, const char *what)
@@ -116,14 +118,22 @@ static enum kt_rc measure(const char *text, size_t len, size_t *n_values, struct
 static const char *why(const json_error_t *e)
 {
 	switch (json_error_code(e)) {
-	case json_error_premature_end_of_input: return "unexpected end of input";
-	case json_error_end_of_input_expected: return "trailing data after the JSON value";
-	case json_error_invalid_utf8: return "invalid UTF-8 in string";
-	case json_error_null_character: return "\\u0000 in string";
-	case json_error_null_byte_in_key: return "\\u0000 in an object key";
-	case json_error_duplicate_key: return "duplicate key in object";
-	case json_error_stack_overflow: return "nesting too deep";
-	default: return NULL;
+	case json_error_premature_end_of_input:
+		return "unexpected end of input";
+	case json_error_end_of_input_expected:
+		return "trailing data after the JSON value";
+	case json_error_invalid_utf8:
+		return "invalid UTF-8 in string";
+	case json_error_null_character:
+		return "\\u0000 in string";
+	case json_error_null_byte_in_key:
+		return "\\u0000 in an object key";
+	case json_error_duplicate_key:
+		return "duplicate key in object";
+	case json_error_stack_overflow:
+		return "nesting too deep";
+	default:
+		return NULL;
 	}
 }
 
@@ -134,8 +144,8 @@ enum kt_rc kt_policy_decode_cost(const char *text, size_t len, size_t *cost, str
 
 	*cost = 0;
 	if (len > KT_POLICY_MAX_REVIEW_BYTES)
-		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes", len,
-				  KT_POLICY_MAX_REVIEW_BYTES);
+		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes",
+				  len, KT_POLICY_MAX_REVIEW_BYTES);
 	if ((rc = measure(text, len, &values, err)))
 		return rc;
 	*cost = values * KT_POLICY_VALUE_COST + len;

@@ -18,17 +18,19 @@
 
 /* Subtrees that must match exactly: any key added live changes their meaning. */
 static const char *const exact_keys[] = {
-	"selector",	     "matchLabels", "podSelector", "namespaceSelector", "objectSelector",
-	"nodeSelector",	     "data",	    "binaryData",  "hard",
+	"selector",       "matchLabels",  "podSelector", "namespaceSelector",
+	"objectSelector", "nodeSelector", "data",        "binaryData",
+	"hard",
 };
 
 /* Top-level fields of RBAC objects: no defaults, every key is a grant. */
 static const char *const rbac_keys[] = { "rules", "subjects", "roleRef", "aggregationRule" };
 
 /* Maps of resource quantities, compared by value. */
-static const char *const quantity_maps[] = { "hard",	"limits", "requests",
-					     "default", "defaultRequest", "max",
-					     "min",	"maxLimitRequestRatio" };
+static const char *const quantity_maps[] = {
+	"hard",           "limits", "requests", "default",
+	"defaultRequest", "max",    "min",      "maxLimitRequestRatio"
+};
 
 /* Webhook fields the API server defaults to "everything"; anything else narrows the webhook. */
 static const char *const webhook_empty[] = { "namespaceSelector", "objectSelector",
@@ -56,9 +58,12 @@ static bool in(const char *s, const char *const *v, size_t n)
 const char *kt_drift_kind_name(enum kt_drift_kind k)
 {
 	switch (k) {
-	case KT_DRIFT_MISSING: return "missing";
-	case KT_DRIFT_CHANGED: return "changed";
-	case KT_DRIFT_UNEXPECTED: return "unexpected";
+	case KT_DRIFT_MISSING:
+		return "missing";
+	case KT_DRIFT_CHANGED:
+		return "changed";
+	case KT_DRIFT_UNEXPECTED:
+		return "unexpected";
 	}
 	return "?";
 }
@@ -123,8 +128,8 @@ static bool quantity(const char *s, long double *out)
 	} suffixes[] = {
 		{ "Ki", 0x1p10L }, { "Mi", 0x1p20L }, { "Gi", 0x1p30L }, { "Ti", 0x1p40L },
 		{ "Pi", 0x1p50L }, { "Ei", 0x1p60L }, { "n", 1e-9L },    { "u", 1e-6L },
-		{ "m", 1e-3L },    { "", 1 },	      { "k", 1e3L },	 { "M", 1e6L },
-		{ "G", 1e9L },     { "T", 1e12L },    { "P", 1e15L },	 { "E", 1e18L },
+		{ "m", 1e-3L },    { "", 1 },         { "k", 1e3L },     { "M", 1e6L },
+		{ "G", 1e9L },     { "T", 1e12L },    { "P", 1e15L },    { "E", 1e18L },
 	};
 	const char *p = s;
 	char num[64];
@@ -181,8 +186,8 @@ static bool platform_label(const struct walk *w, const char *key)
 
 static bool empty(json_t *v)
 {
-	return json_is_null(v) || ((json_is_object(v) || json_is_array(v)) && !json_object_size(v) &&
-				   !json_array_size(v));
+	return json_is_null(v) || ((json_is_object(v) || json_is_array(v)) &&
+				   !json_object_size(v) && !json_array_size(v));
 }
 
 /*
@@ -204,7 +209,7 @@ static enum kt_rc walk(struct walk *w, json_t *r, json_t *l, bool exact, bool qt
 
 		if (!json_is_object(l))
 			return changed(w, r, l);
-		json_object_foreach(r, k, rv) {
+		json_object_foreach (r, k, rv) {
 			size_t at = push_key(w, k);
 
 			rc = walk(w, rv, json_object_get(l, k), exact || IN(k, exact_keys), q, k);
@@ -212,7 +217,7 @@ static enum kt_rc walk(struct walk *w, json_t *r, json_t *l, bool exact, bool qt
 			if (rc)
 				return rc;
 		}
-		json_object_foreach(l, k, lv) {
+		json_object_foreach (l, k, lv) {
 			size_t at;
 
 			if (json_object_get(r, k) || (!exact && !(labels && platform_label(w, k))))
@@ -287,7 +292,7 @@ static enum kt_rc compare(struct walk *w, json_t *r, json_t *l)
 	json_t *rv;
 
 	pop(w, 0);
-	json_object_foreach(r, k, rv) {
+	json_object_foreach (r, k, rv) {
 		size_t at;
 
 		if (!strcmp(k, "apiVersion") || !strcmp(k, "kind"))
@@ -299,7 +304,7 @@ static enum kt_rc compare(struct walk *w, json_t *r, json_t *l)
 			json_t *mv;
 
 			/* the key matched name and namespace already */
-			json_object_foreach(rv, mk, mv) {
+			json_object_foreach (rv, mk, mv) {
 				size_t at2;
 
 				if (!strcmp(mk, "name") || !strcmp(mk, "namespace"))
@@ -311,8 +316,8 @@ static enum kt_rc compare(struct walk *w, json_t *r, json_t *l)
 					break;
 			}
 		} else {
-			rc = walk(w, rv, json_object_get(l, k), (rbac && IN(k, rbac_keys)) || IN(k, exact_keys),
-				  false, k);
+			rc = walk(w, rv, json_object_get(l, k),
+				  (rbac && IN(k, rbac_keys)) || IN(k, exact_keys), false, k);
 		}
 		pop(w, at);
 		if (rc)
@@ -386,13 +391,15 @@ enum kt_rc kt_drift_compare(json_t *rendered, json_t *const *live, size_t n,
 		rc = kt_err_set(err, KT_E_NOMEM, "out of memory comparing with render");
 		goto out;
 	}
-	json_array_foreach(rendered, i, r) {
-		if (key(k, sizeof(k), r, true) || json_object_set_new(idx, k, json_integer((json_int_t)i)))
+	json_array_foreach (rendered, i, r) {
+		if (key(k, sizeof(k), r, true) ||
+		    json_object_set_new(idx, k, json_integer((json_int_t)i)))
 			goto nomem;
 		/* the same object seen as cluster-scoped, if its kind turns out to be */
 		if (*str(json_object_get(r, "metadata"), "namespace") &&
-		    (key(k, sizeof(k), r, false) || (!json_object_get(alt, k) &&
-						     json_object_set_new(alt, k, json_integer((json_int_t)i)))))
+		    (key(k, sizeof(k), r, false) ||
+		     (!json_object_get(alt, k) &&
+		      json_object_set_new(alt, k, json_integer((json_int_t)i)))))
 			goto nomem;
 	}
 	for (i = 0; i < n && !rc; i++) {
@@ -418,7 +425,9 @@ enum kt_rc kt_drift_compare(json_t *rendered, json_t *const *live, size_t n,
 	}
 	for (i = 0; i < nr && !rc; i++)
 		if (!seen[i]) {
-			w.d = (struct kt_drift){ .kind = KT_DRIFT_MISSING, .live = (size_t)-1, .path = "",
+			w.d = (struct kt_drift){ .kind = KT_DRIFT_MISSING,
+						 .live = (size_t)-1,
+						 .path = "",
 						 .object = json_array_get(rendered, i) };
 			rc = fn(ctx, &w.d, err);
 		}

@@ -59,7 +59,7 @@ bool kt_kube_controller(const struct kt_pctx *c, const char *name)
 
 bool kt_controller_ref(struct kt_jv obj, const char *api_version, const char *kind)
 {
-	kt_each(ref, kt_jv_get(kt_jv_get(obj, "metadata"), "ownerReferences"))
+	kt_each (ref, kt_jv_get(kt_jv_get(obj, "metadata"), "ownerReferences"))
 		if (kt_jv_true(kt_jv_get(ref.v, "controller")) &&
 		    kt_jv_streq(kt_jv_get(ref.v, "apiVersion"), api_version) &&
 		    kt_jv_streq(kt_jv_get(ref.v, "kind"), kind))
@@ -82,7 +82,8 @@ bool kt_acme_solver(const struct kt_pctx *c)
 
 	return c->platform && c->op == KT_OP_CREATE &&
 	       kt_jv_streq(kt_jv_get(kt_jv_get(meta, "labels"),
-					"acme.cert-manager.io/http01-solver"), "true") &&
+				     "acme.cert-manager.io/http01-solver"),
+			   "true") &&
 	       ((gen && !strcmp(gen, prefix)) ||
 		(name && !strncmp(name, prefix, sizeof(prefix) - 1))) &&
 	       kt_controller_ref(c->obj, "acme.cert-manager.io/v1", "Challenge");
@@ -188,7 +189,8 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 		return true;
 	labels = kt_jv_get(meta, "labels");
 	ann = kt_jv_get(meta, "annotations");
-	if (!kt_jv_is(meta, KT_J_OBJECT) || !(kt_jv_absent(labels) || kt_jv_is(labels, KT_J_OBJECT)) ||
+	if (!kt_jv_is(meta, KT_J_OBJECT) ||
+	    !(kt_jv_absent(labels) || kt_jv_is(labels, KT_J_OBJECT)) ||
 	    !(kt_jv_absent(ann) || kt_jv_is(ann, KT_J_OBJECT))) {
 		kt_pctx_deny(c, "request.malformed", "metadata",
 			     "%s metadata, labels and annotations must be objects", which);
@@ -204,7 +206,8 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 	}
 	/* label and annotation values are strings; rules compare them as such */
 	for (int i = 0; i < 2; i++) {
-		for (m = kt_jv_first(i ? ann : labels); kt_jv_ok(m) && (k = kt_jv_key(m, NULL)); m = kt_jv_next(m)) {
+		for (m = kt_jv_first(i ? ann : labels); kt_jv_ok(m) && (k = kt_jv_key(m, NULL));
+		     m = kt_jv_next(m)) {
 			if (!kt_jv_is(m, KT_J_STRING)) {
 				char p[KT_PCTX_PATH_MAX], q[80];
 
@@ -325,8 +328,8 @@ static void unknown_namespace(struct kt_pctx *c, const struct kt_review_route *r
 	char q[80];
 
 	if (c->op == KT_OP_DELETE ||
-	    (c->op == KT_OP_UPDATE && kt_jv_is(kt_jv_get(old_meta,
-								     "deletionTimestamp"), KT_J_STRING)))
+	    (c->op == KT_OP_UPDATE &&
+	     kt_jv_is(kt_jv_get(old_meta, "deletionTimestamp"), KT_J_STRING)))
 		return;
 	kt_pctx_deny(c, "tenant.unknown-namespace", NULL,
 		     "namespace '%s' is labelled as a tenant namespace but the tenants file this "
@@ -402,8 +405,9 @@ static enum kt_rc want_str(struct kt_jv obj, const char *key, bool required, con
 }
 
 /* A review within the bounds: the request, then decide(). */
-static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt_policy_mode mode, const struct kt_review_route *route,
-			 struct kt_decision *d, struct kt_err *err)
+static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt_policy_mode mode,
+			 const struct kt_review_route *route, struct kt_decision *d,
+			 struct kt_err *err)
 {
 	struct kt_jv req, v, ui, groups, g;
 	struct kt_pctx c = { 0 };
@@ -416,13 +420,14 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 		return kt_err_set(err, rc, "AdmissionReview must be a JSON object");
 	if (!kt_jv_streq(kt_jv_get(root, "apiVersion"), "admission.k8s.io/v1") ||
 	    !kt_jv_streq(kt_jv_get(root, "kind"), "AdmissionReview"))
-		return kt_err_set(err, rc, "expected apiVersion 'admission.k8s.io/v1' and kind "
-					   "'AdmissionReview'");
+		return kt_err_set(err, rc,
+				  "expected apiVersion 'admission.k8s.io/v1' and kind "
+				  "'AdmissionReview'");
 	req = kt_jv_get(root, "request");
 	if (!kt_jv_is(req, KT_J_OBJECT))
 		return kt_err_set(err, rc, "AdmissionReview has no request object");
-	if ((rc = want_str(req, "uid", true, &uid, err)) || (rc = want_str(req, "operation", true,
-									    &op, err)) ||
+	if ((rc = want_str(req, "uid", true, &uid, err)) ||
+	    (rc = want_str(req, "operation", true, &op, err)) ||
 	    (rc = want_str(req, "namespace", false, &ns, err)) ||
 	    (rc = want_str(req, "name", false, &c.name, err)) ||
 	    (rc = want_str(req, "subResource", false, &c.sub, err)))
@@ -431,8 +436,10 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 	if (!*uid || strlen(uid) > 128)
 		return kt_err_set(err, rc, "request.uid must have 1 to 128 characters");
 	if (!parse_op(op, &c.op))
-		return kt_err_set(err, rc, "request.operation '%.32s' is not CREATE, UPDATE, DELETE "
-					   "or CONNECT", op);
+		return kt_err_set(err, rc,
+				  "request.operation '%.32s' is not CREATE, UPDATE, DELETE "
+				  "or CONNECT",
+				  op);
 	v = kt_jv_get(req, "kind");
 	if (!kt_jv_is(v, KT_J_OBJECT) || !kt_gets(v, "kind"))
 		return kt_err_set(err, rc, "request.kind must be an object with a kind");
@@ -445,14 +452,16 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 	ui = kt_jv_get(req, "userInfo");
 	if (!kt_jv_absent(ui)) {
 		groups = kt_jv_get(ui, "groups");
-		if (!kt_jv_is(ui, KT_J_OBJECT) || !(kt_jv_absent(groups) || kt_jv_is(groups, KT_J_ARRAY)))
+		if (!kt_jv_is(ui, KT_J_OBJECT) ||
+		    !(kt_jv_absent(groups) || kt_jv_is(groups, KT_J_ARRAY)))
 			return kt_err_set(err, rc, "request.userInfo is malformed");
 		if (kt_gets(ui, "username"))
 			user = kt_gets(ui, "username");
 		plat = platform_user(cfg, user);
 		for (i = 0, g = kt_jv_first_elem(groups); kt_jv_ok(g); i++, g = kt_jv_next(g)) {
 			if (!kt_jv_is(g, KT_J_STRING))
-				return kt_err_set(err, rc, "request.userInfo.groups must be strings");
+				return kt_err_set(err, rc,
+						  "request.userInfo.groups must be strings");
 			plat = plat || platform_group(cfg, kt_jv_str(g));
 		}
 	}
@@ -486,18 +495,17 @@ enum kt_rc kt_policy_review(const struct kt_config *cfg, const char *body, size_
 	return kt_policy_review_routed(cfg, NULL, body, len, mode, d, err);
 }
 
-enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
-				   const struct kt_review_route *route, const char *body,
-				   size_t len, enum kt_policy_mode mode, struct kt_decision *d,
-				   struct kt_err *err)
+enum kt_rc kt_policy_review_routed(const struct kt_config *cfg, const struct kt_review_route *route,
+				   const char *body, size_t len, enum kt_policy_mode mode,
+				   struct kt_decision *d, struct kt_err *err)
 {
 	struct kt_jview *view;
 	enum kt_rc rc;
 
 	decision_init(d);
 	if (len > KT_POLICY_MAX_REVIEW_BYTES)
-		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes", len,
-				  KT_POLICY_MAX_REVIEW_BYTES);
+		return kt_err_set(err, KT_E_PARSE, "review of %zu bytes is larger than %u bytes",
+				  len, KT_POLICY_MAX_REVIEW_BYTES);
 	/* the decision holds copies of what it keeps: the view is this thread's, reused */
 	if (!(view = kt_jview_thread()))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
@@ -509,7 +517,8 @@ enum kt_rc kt_policy_review_routed(const struct kt_config *cfg,
 }
 
 enum kt_rc kt_policy_review_json(const struct kt_config *cfg, json_t *root,
-				 enum kt_policy_mode mode, struct kt_decision *d, struct kt_err *err)
+				 enum kt_policy_mode mode, struct kt_decision *d,
+				 struct kt_err *err)
 {
 	struct kt_buf text = KT_BUF_INIT;
 	struct kt_jview view = KT_JVIEW_INIT;
@@ -542,8 +551,9 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 
 	decision_init(d);
 	if (!req->operation || !parse_op(req->operation, &c.op))
-		return kt_err_set(err, KT_E_INVALID, "operation '%s' is not CREATE, UPDATE, DELETE "
-						     "or CONNECT",
+		return kt_err_set(err, KT_E_INVALID,
+				  "operation '%s' is not CREATE, UPDATE, DELETE "
+				  "or CONNECT",
 				  req->operation ? req->operation : "");
 	if (json_is_null(obj))
 		obj = NULL;

@@ -139,8 +139,7 @@ static const char *authorized_list(const struct kt_pctx *c, char *buf, size_t si
 		n = (size_t)snprintf(buf, size, "%s.%s, *.%s.%s", c->t->name, prefix, c->t->name,
 				     prefix);
 	for (i = 0; i < c->t->domains.n && n < size; i++)
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
-				      c->t->domains.v[i]);
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", c->t->domains.v[i]);
 	return buf;
 }
 
@@ -164,8 +163,8 @@ static void judge_host(struct kt_pctx *c, const char *host, bool allow_wild, con
 	}
 	if (!authorized(c, norm))
 		kt_pctx_deny(c, "hostnames.unauthorized", path,
-			     "%s '%s' is not authorized for tenant '%s'; use a name under: %s", where,
-			     kt_pctx_q(q, sizeof(q), host), c->t->name,
+			     "%s '%s' is not authorized for tenant '%s'; use a name under: %s",
+			     where, kt_pctx_q(q, sizeof(q), host), c->t->name,
 			     authorized_list(c, list, sizeof(list)));
 }
 
@@ -179,8 +178,8 @@ static void judge_host_value(struct kt_pctx *c, struct kt_jv v, bool allow_wild,
 }
 
 /* A comma- or space-separated list of names in an annotation. */
-static void judge_host_list(struct kt_pctx *c, const char *list, bool allow_wild,
-			    const char *path, const char *where)
+static void judge_host_list(struct kt_pctx *c, const char *list, bool allow_wild, const char *path,
+			    const char *where)
 {
 	char name[HOST_MAX + 2];
 	const char *p = list;
@@ -191,8 +190,10 @@ static void judge_host_list(struct kt_pctx *c, const char *list, bool allow_wild
 
 		if (n) {
 			if (++count > 256) {
-				kt_pctx_deny(c, "hostnames.invalid", path, "%s lists more than 256 "
-									   "names", where);
+				kt_pctx_deny(c, "hostnames.invalid", path,
+					     "%s lists more than 256 "
+					     "names",
+					     where);
 				return;
 			}
 			if (n > HOST_MAX + 1) {
@@ -317,8 +318,8 @@ static void judge_ingress(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
 		return;
 	}
-	judge_class(c, kt_as_string(c, kt_jv_get(spec, "ingressClassName"),
-				    "spec.ingressClassName"),
+	judge_class(c,
+		    kt_as_string(c, kt_jv_get(spec, "ingressClassName"), "spec.ingressClassName"),
 		    "spec.ingressClassName");
 	judge_class(c, kt_meta_annotation(c->obj, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
@@ -326,10 +327,10 @@ static void judge_ingress(struct kt_pctx *c)
 	    !kt_jv_absent(kt_jv_get(spec, "backend")))
 		kt_pctx_deny(c, "hostnames.ingress-catch-all",
 			     kt_jv_ok(kt_jv_get(spec, "defaultBackend")) ? "spec.defaultBackend"
-							       : "spec.backend",
+									 : "spec.backend",
 			     "a default backend receives requests for every hostname, including "
 			     "other tenants'; remove it and give each rule a host");
-	kt_each(rule, kt_as_list(c, kt_jv_get(spec, "rules"), "spec.rules")) {
+	kt_each (rule, kt_as_list(c, kt_jv_get(spec, "rules"), "spec.rules")) {
 		struct kt_jv host = kt_jv_get(rule.v, "host");
 
 		kt_pctx_path(path, sizeof(path), "spec.rules[%zu].host", rule.i);
@@ -340,7 +341,7 @@ static void judge_ingress(struct kt_pctx *c)
 		else
 			judge_host_value(c, host, true, path, "ingress host");
 	}
-	kt_each(tls, kt_as_list(c, kt_jv_get(spec, "tls"), "spec.tls")) {
+	kt_each (tls, kt_as_list(c, kt_jv_get(spec, "tls"), "spec.tls")) {
 		struct kt_jv hosts = kt_jv_get(tls.v, "hosts");
 
 		if (!kt_jv_is(hosts, KT_J_ARRAY) || !kt_jv_size(hosts))
@@ -348,7 +349,7 @@ static void judge_ingress(struct kt_pctx *c)
 				     kt_pctx_path(path, sizeof(path), "spec.tls[%zu].hosts", tls.i),
 				     "a TLS entry without hosts applies to every hostname; list the "
 				     "hosts it serves");
-		kt_each(h, hosts) {
+		kt_each (h, hosts) {
 			kt_pctx_path(path, sizeof(path), "spec.tls[%zu].hosts[%zu]", tls.i, h.i);
 			judge_host_value(c, h.v, true, path, "TLS host");
 		}
@@ -386,7 +387,7 @@ static void judge_route(struct kt_pctx *c)
 			     c->kind);
 		return;
 	}
-	kt_each(h, hosts) {
+	kt_each (h, hosts) {
 		kt_pctx_path(path, sizeof(path), "spec.hostnames[%zu]", h.i);
 		judge_host_value(c, h.v, true, path, "route hostname");
 	}
@@ -405,7 +406,7 @@ static void judge_certificate(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec", "certificate must have a spec object");
 		return;
 	}
-	kt_each(n, kt_as_list(c, kt_jv_get(spec, "dnsNames"), "spec.dnsNames")) {
+	kt_each (n, kt_as_list(c, kt_jv_get(spec, "dnsNames"), "spec.dnsNames")) {
 		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
 		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
@@ -415,7 +416,7 @@ static void judge_certificate(struct kt_pctx *c)
 		bool listed = false;
 
 		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
-		kt_each(n, kt_jv_get(spec, "dnsNames"))
+		kt_each (n, kt_jv_get(spec, "dnsNames"))
 			listed |= kt_jv_is(n.v, KT_J_STRING) && kt_jv_is(cn, KT_J_STRING) &&
 				  !strcasecmp(kt_jv_str(n.v), kt_jv_str(cn));
 		/* cert-manager puts it in the CSR's subject only: csr.c refuses that */
@@ -529,7 +530,7 @@ static size_t underscore_labels(const char *h)
 
 	while (h[n] == '_') {
 		size_t l = 1 + strspn(h + n + 1, "abcdefghijklmnopqrstuvwxyz"
-						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
 
 		if (l < 2 || l > 63 || h[n + l] != '.')
 			return 0;
@@ -544,7 +545,7 @@ static void judge_dns_endpoint(struct kt_pctx *c)
 
 	struct kt_jv spec = kt_as_object(c, kt_jv_get(c->obj, "spec"), "spec");
 
-	kt_each(e, kt_as_list(c, kt_jv_get(spec, "endpoints"), "spec.endpoints")) {
+	kt_each (e, kt_as_list(c, kt_jv_get(spec, "endpoints"), "spec.endpoints")) {
 		struct kt_jv name = kt_jv_get(e.v, "dnsName");
 		const char *s = kt_jv_str(name);
 		size_t skip = s ? underscore_labels(s) : 0;
@@ -565,7 +566,8 @@ bool kt_hostnames_dispatch(struct kt_pctx *c)
 
 	if (*c->sub)
 		return false;
-	if ((!strcmp(g, "networking.k8s.io") || !strcmp(g, "extensions")) && !strcmp(k, "Ingress")) {
+	if ((!strcmp(g, "networking.k8s.io") || !strcmp(g, "extensions")) &&
+	    !strcmp(k, "Ingress")) {
 		judge_ingress(c);
 		return true;
 	}
@@ -575,7 +577,8 @@ bool kt_hostnames_dispatch(struct kt_pctx *c)
 		judge_route(c);
 		return true;
 	}
-	if ((!strcmp(g, "gateway.networking.k8s.io") || !strcmp(g, "gateway.networking.x-k8s.io")) &&
+	if ((!strcmp(g, "gateway.networking.k8s.io") ||
+	     !strcmp(g, "gateway.networking.x-k8s.io")) &&
 	    (!strcmp(k, "Gateway") || !strcmp(k, "ListenerSet") || !strcmp(k, "XListenerSet"))) {
 		kt_pctx_deny(c, "hostnames.gateway", "kind",
 			     "tenants may not run their own %s: its listeners claim hostnames and "
@@ -592,7 +595,8 @@ bool kt_hostnames_dispatch(struct kt_pctx *c)
 		judge_certificate_request(c);
 		return true;
 	}
-	if (!strcmp(g, "acme.cert-manager.io") && (!strcmp(k, "Order") || !strcmp(k, "Challenge"))) {
+	if (!strcmp(g, "acme.cert-manager.io") &&
+	    (!strcmp(k, "Order") || !strcmp(k, "Challenge"))) {
 		judge_acme(c);
 		return true;
 	}

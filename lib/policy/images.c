@@ -204,10 +204,11 @@ static bool entry_matches(const struct imgref *r, const char *entry)
 
 static bool old_has_image(const struct kt_podref *p, const char *image)
 {
-	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
+	static const char *const lists[] = { "containers", "initContainers",
+					     "ephemeralContainers" };
 
 	for (size_t l = 0; kt_jv_ok(p->old_spec) && l < 3; l++)
-		kt_each(ct, kt_jv_get(p->old_spec, lists[l]))
+		kt_each (ct, kt_jv_get(p->old_spec, lists[l]))
 			if (kt_jv_streq(kt_jv_get(ct.v, "image"), image))
 				return true;
 	return false;
@@ -245,21 +246,23 @@ static void judge_image(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 
 void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 {
-	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
+	static const char *const lists[] = { "containers", "initContainers",
+					     "ephemeralContainers" };
 	char path[KT_PCTX_PATH_MAX];
 
 	/* the solver's image is cert-manager's flag, not the tenant's choice */
 	if (!c->t->image_registries.n || p->solver)
 		return;
 	for (size_t l = 0; l < 3; l++) {
-		kt_each(ct, kt_as_list(c, kt_jv_get(p->spec, lists[l]), "%s.%s", p->base,
-				       lists[l])) {
-			kt_pctx_path(path, sizeof(path), "%s.%s[%zu].image", p->base, lists[l], ct.i);
+		kt_each (ct,
+			 kt_as_list(c, kt_jv_get(p->spec, lists[l]), "%s.%s", p->base, lists[l])) {
+			kt_pctx_path(path, sizeof(path), "%s.%s[%zu].image", p->base, lists[l],
+				     ct.i);
 			judge_image(c, p, kt_jv_get(ct.v, "image"), path);
 		}
 	}
 	/* image volumes (Kubernetes 1.31+) pull images too */
-	kt_each(vol, kt_as_list(c, kt_jv_get(p->spec, "volumes"), "%s.volumes", p->base)) {
+	kt_each (vol, kt_as_list(c, kt_jv_get(p->spec, "volumes"), "%s.volumes", p->base)) {
 		struct kt_jv iv = kt_jv_get(vol.v, "image");
 
 		if (!kt_jv_absent(iv)) {

@@ -32,11 +32,11 @@ struct kt_pctx {
 	bool platform;                  /* a platform identity sent the request */
 	struct kt_jv obj, old;          /* absent when absent or null (DELETE has no obj) */
 	struct kt_decision *d;
-	const char *pool_key;           /* "<labelDomain>/node-pool" */
-	const char *managed_key;        /* "app.kubernetes.io/managed-by" */
-	json_t *patch;                  /* the JSON Patch operations; NULL when none */
+	const char *pool_key;    /* "<labelDomain>/node-pool" */
+	const char *managed_key; /* "app.kubernetes.io/managed-by" */
+	json_t *patch;           /* the JSON Patch operations; NULL when none */
 	unsigned dropped_denials, dropped_warnings;
-	enum kt_rc rc;                  /* KT_E_NOMEM when any allocation failed */
+	enum kt_rc rc; /* KT_E_NOMEM when any allocation failed */
 };
 
 void kt_pctx_deny(struct kt_pctx *c, const char *rule, const char *path, const char *fmt, ...)
@@ -51,13 +51,13 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s);
 
 /* A pod or a pod template under judgement. */
 struct kt_podref {
-	struct kt_jv meta, spec;           /* spec is an object (checked by the caller) */
-	struct kt_jv old_meta, old_spec;   /* Pod UPDATE only; else absent */
-	const char *base;                  /* path of spec: "spec", "spec.template.spec" */
-	const char *what;                  /* "pod", "pod template" */
-	bool is_pod;                       /* a Pod (mutated, UPDATE rules), not a template */
-	bool daemon;                       /* created by the DaemonSet controller for one node */
-	bool solver;                       /* cert-manager's HTTP01 solver (kt_acme_solver) */
+	struct kt_jv meta, spec;         /* spec is an object (checked by the caller) */
+	struct kt_jv old_meta, old_spec; /* Pod UPDATE only; else absent */
+	const char *base;                /* path of spec: "spec", "spec.template.spec" */
+	const char *what;                /* "pod", "pod template" */
+	bool is_pod;                     /* a Pod (mutated, UPDATE rules), not a template */
+	bool daemon;                     /* created by the DaemonSet controller for one node */
+	bool solver;                     /* cert-manager's HTTP01 solver (kt_acme_solver) */
 };
 
 /* placement.c */
@@ -184,8 +184,8 @@ struct kt_each {
 	struct kt_jv v; /* absent when done */
 };
 
-#define kt_each(e, parent)                                                          \
-	for (struct kt_each e = { 0, kt_jv_first(parent) }; kt_jv_ok(e.v);           \
+#define kt_each(e, parent)                                                 \
+	for (struct kt_each e = { 0, kt_jv_first(parent) }; kt_jv_ok(e.v); \
 	     e.v = kt_jv_next(e.v), e.i++)
 
 #endif

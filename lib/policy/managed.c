@@ -65,7 +65,8 @@ static const char *protected_ns_key(const struct kt_pctx *c, const char *key, bo
 	if (label) {
 		if (!strncmp(key, "pod-security.kubernetes.io/", 27))
 			return "Pod Security";
-		if (!strcmp(key, KT_POLICY_MANAGED_BY_KEY) || !strcmp(key, "kubernetes.io/metadata.name"))
+		if (!strcmp(key, KT_POLICY_MANAGED_BY_KEY) ||
+		    !strcmp(key, "kubernetes.io/metadata.name"))
 			return "platform";
 		return NULL;
 	}
@@ -100,14 +101,17 @@ static void judge_namespace_meta(struct kt_pctx *c, bool label)
 			if (c->op == KT_OP_CREATE && !strcmp(key, "kubernetes.io/metadata.name") &&
 			    kt_jv_streq(m, c->ns))
 				continue;
-			kt_pctx_deny(c, label ? "namespace.platform-label"
-					      : "namespace.scheduling-annotation",
+			kt_pctx_deny(c,
+				     label ? "namespace.platform-label"
+					   : "namespace.scheduling-annotation",
 				     kt_pctx_path(path, sizeof(path), "metadata.%s[%s]", which,
 						  kt_pctx_q(q, sizeof(q), key)),
 				     "the %s %s '%s' of namespace '%s' is set by the platform; tenants "
 				     "may not %s it",
 				     kind, label ? "label" : "annotation", q, c->ns,
-				     pass ? "remove" : c->op == KT_OP_CREATE ? "set" : "change");
+				     pass                    ? "remove"
+				     : c->op == KT_OP_CREATE ? "set"
+							     : "change");
 		}
 	}
 }
@@ -141,7 +145,8 @@ void kt_managed_judge(struct kt_pctx *c)
 			     "%s '%s' is managed by the platform (label %s=%s); tenants may not %s "
 			     "it: change the tenants file instead",
 			     c->kind, kt_pctx_q(q, sizeof(q), c->name), KT_POLICY_MANAGED_BY_KEY,
-			     KT_POLICY_MANAGED_BY_VALUE, c->op == KT_OP_DELETE ? "delete" : "change");
+			     KT_POLICY_MANAGED_BY_VALUE,
+			     c->op == KT_OP_DELETE ? "delete" : "change");
 		return;
 	}
 	if (!*c->group && !strcmp(c->kind, "Namespace"))
@@ -229,8 +234,8 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 		kt_pctx_deny(c, "flux.service-account", "spec.serviceAccountName",
 			     "%s must run as the tenant's service account: set serviceAccountName "
 			     "to '%s'%s%s%s",
-			     c->kind, want, sa ? " (not '" : "", sa ? kt_pctx_q(q, sizeof(q), sa) : "",
-			     sa ? "')" : "");
+			     c->kind, want, sa ? " (not '" : "",
+			     sa ? kt_pctx_q(q, sizeof(q), sa) : "", sa ? "')" : "");
 	if (!kt_jv_absent(kt_jv_get(spec, "kubeConfig")))
 		kt_pctx_deny(c, "flux.kubeconfig", "spec.kubeConfig",
 			     "%s may not apply to another cluster with kubeConfig; remove it",
@@ -242,7 +247,7 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 	} else {
 		judge_ref_ns(c, kt_jv_get(spec, "sourceRef"), "spec.sourceRef.namespace");
 	}
-	kt_each(dep, kt_as_list(c, kt_jv_get(spec, "dependsOn"), "spec.dependsOn")) {
+	kt_each (dep, kt_as_list(c, kt_jv_get(spec, "dependsOn"), "spec.dependsOn")) {
 		kt_pctx_path(path, sizeof(path), "spec.dependsOn[%zu].namespace", dep.i);
 		judge_ref_ns(c, dep.v, path);
 	}
@@ -286,7 +291,7 @@ static void judge_flux_refs(struct kt_pctx *c, const char *field, bool list)
 		judge_ref_ns(c, v, kt_pctx_path(path, sizeof(path), "spec.%s.namespace", field));
 		return;
 	}
-	kt_each(ref, v) {
+	kt_each (ref, v) {
 		kt_pctx_path(path, sizeof(path), "spec.%s[%zu].namespace", field, ref.i);
 		judge_ref_ns(c, ref.v, path);
 	}

@@ -43,8 +43,9 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *v
 		rc = add_segment(&path, ptr[i]);
 	if (!c->patch && !(c->patch = json_array()))
 		rc = KT_E_NOMEM;
-	op = rc ? NULL : json_pack("{s:s,s:o,s:O}", "op", "add", "path",
-				   kt_json_text(path.buf, path.len, SIZE_MAX), "value", value);
+	op = rc ? NULL
+		: json_pack("{s:s,s:o,s:O}", "op", "add", "path",
+			    kt_json_text(path.buf, path.len, SIZE_MAX), "value", value);
 	if (!op || json_array_append_new(c->patch, op))
 		c->rc = KT_E_NOMEM;
 	json_decref(value);
@@ -140,7 +141,8 @@ static json_t *resolve(json_t *doc, const struct ptr *p, size_t upto)
 	for (i = 0; doc && i < upto; i++) {
 		if (json_is_object(doc))
 			doc = json_object_get(doc, p->seg[i]);
-		else if (json_is_array(doc) && seg_index(p->seg[i], json_array_size(doc), false, &idx))
+		else if (json_is_array(doc) &&
+			 seg_index(p->seg[i], json_array_size(doc), false, &idx))
 			doc = json_array_get(doc, idx);
 		else
 			doc = NULL;
@@ -159,8 +161,7 @@ static json_t *take(json_t *doc, const struct ptr *p)
 		v = json_incref(json_object_get(parent, last));
 		if (v)
 			json_object_del(parent, last);
-	} else if (json_is_array(parent) &&
-		   seg_index(last, json_array_size(parent), false, &idx)) {
+	} else if (json_is_array(parent) && seg_index(last, json_array_size(parent), false, &idx)) {
 		v = json_incref(json_array_get(parent, idx));
 		json_array_remove(parent, idx);
 	}
@@ -236,15 +237,16 @@ static enum kt_rc apply_one(json_t **doc, json_t *op, size_t i, struct kt_err *e
 		}
 	} else {
 		ptr_free(&p);
-		return kt_err_set(err, KT_E_PARSE, "patch operation %zu: unknown op '%.16s'", i, name);
+		return kt_err_set(err, KT_E_PARSE, "patch operation %zu: unknown op '%.16s'", i,
+				  name);
 	}
 	ptr_free(&p);
 	ptr_free(&f);
 	if (rc)
 		return rc;
 	if (!ok)
-		return kt_err_set(err, KT_E_INVALID, "patch operation %zu (%s %.128s) does not apply",
-				  i, name, path);
+		return kt_err_set(err, KT_E_INVALID,
+				  "patch operation %zu (%s %.128s) does not apply", i, name, path);
 	return KT_OK;
 }
 
@@ -260,7 +262,7 @@ enum kt_rc kt_policy_patch_apply(json_t **doc, const char *patch, size_t len, st
 		json_decref(ops);
 		return kt_err_set(err, KT_E_PARSE, "a JSON Patch must be a JSON array");
 	}
-	json_array_foreach(ops, i, op) {
+	json_array_foreach (ops, i, op) {
 		if (!json_is_object(op)) {
 			rc = kt_err_set(err, KT_E_PARSE, "patch operation %zu is not an object", i);
 			break;

@@ -107,11 +107,12 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s)
 
 /* A wrong JSON type where a rule reads: the rule would read nothing, so deny. */
 static void wrong_type(struct kt_pctx *c, struct kt_jv v, const char *want, const char *fmt,
-			va_list ap)
+		       va_list ap)
 {
-	static const char *const types[] = { [KT_J_NULL] = "null", [KT_J_FALSE] = "false",
-					     [KT_J_TRUE] = "true", [KT_J_STRING] = "a string",
-					     [KT_J_ARRAY] = "a list", [KT_J_OBJECT] = "an object" };
+	static const char *const types[] = {
+		[KT_J_NULL] = "null",       [KT_J_FALSE] = "false",  [KT_J_TRUE] = "true",
+		[KT_J_STRING] = "a string", [KT_J_ARRAY] = "a list", [KT_J_OBJECT] = "an object"
+	};
 	char path[KT_PCTX_PATH_MAX];
 	long long ll;
 	const char *t = types[kt_jv_type(v)];
@@ -123,15 +124,15 @@ static void wrong_type(struct kt_pctx *c, struct kt_jv v, const char *want, cons
 	kt_pctx_deny(c, "request.malformed", path, "%s must be %s, not %s", path, want, t);
 }
 
-#define AS(test, want, result, fail)                    \
-	do {                                            \
-		va_list ap;                             \
-		if (kt_jv_absent(v) || (test))          \
-			return (result);                \
-		va_start(ap, fmt);                      \
-		wrong_type(c, v, want, fmt, ap);        \
-		va_end(ap);                             \
-		return (fail);                          \
+#define AS(test, want, result, fail)             \
+	do {                                     \
+		va_list ap;                      \
+		if (kt_jv_absent(v) || (test))   \
+			return (result);         \
+		va_start(ap, fmt);               \
+		wrong_type(c, v, want, fmt, ap); \
+		va_end(ap);                      \
+		return (fail);                   \
 	} while (0)
 
 struct kt_jv kt_as_list(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
@@ -156,7 +157,7 @@ const char *kt_as_string(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...
 bool kt_as_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 {
 	AS(kt_jv_is(v, KT_J_TRUE) || kt_jv_is(v, KT_J_FALSE), "true or false", kt_jv_true(v),
-	    false);
+	   false);
 }
 
 #undef AS

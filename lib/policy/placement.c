@@ -37,11 +37,12 @@ static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
 		return;
 	if (kt_jv_ok(p->old_spec) && kt_jv_equal(nn, kt_jv_get(p->old_spec, "nodeName")))
 		return; /* bound by the scheduler earlier: not the sender's choice */
-	kt_pctx_deny(c, "placement.node-name", kt_pctx_path(path, sizeof(path), "%s.nodeName", p->base),
+	kt_pctx_deny(c, "placement.node-name",
+		     kt_pctx_path(path, sizeof(path), "%s.nodeName", p->base),
 		     "%s sets nodeName '%s'; remove it: pods of tenant '%s' are scheduled onto node "
 		     "pool '%s' only",
-		     p->what, kt_pctx_q(q, sizeof(q), kt_jv_str_or(nn, "?")),
-		     c->t->name, c->t->node_pool);
+		     p->what, kt_pctx_q(q, sizeof(q), kt_jv_str_or(nn, "?")), c->t->name,
+		     c->t->node_pool);
 }
 
 static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
@@ -59,8 +60,9 @@ static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 	if (kt_jv_ok(p->old_spec) && kt_jv_equal(ns, old))
 		return;
 	for (m = kt_jv_first(ns); kt_jv_ok(m) && (key = kt_jv_key(m, NULL)); m = kt_jv_next(m)) {
-#define SEL_PATH kt_pctx_path(path, sizeof(path), "%s.nodeSelector[%s]", p->base, \
-			      kt_pctx_q(q1, sizeof(q1), key))
+#define SEL_PATH                                                         \
+	kt_pctx_path(path, sizeof(path), "%s.nodeSelector[%s]", p->base, \
+		     kt_pctx_q(q1, sizeof(q1), key))
 		if (!kt_jv_is(m, KT_J_STRING)) {
 			malformed(c, SEL_PATH, "nodeSelector values must be strings");
 			continue;
@@ -69,8 +71,8 @@ static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 			kt_pctx_deny(c, "placement.foreign-pool-selector", SEL_PATH,
 				     "%s selects node pool '%s' but tenant '%s' may only use '%s'; "
 				     "remove the '%s' selector",
-				     p->what, kt_pctx_q(q2, sizeof(q2), kt_jv_str(m)),
-				     c->t->name, pool, kt_pctx_q(q1, sizeof(q1), key));
+				     p->what, kt_pctx_q(q2, sizeof(q2), kt_jv_str(m)), c->t->name,
+				     pool, kt_pctx_q(q1, sizeof(q1), key));
 #undef SEL_PATH
 	}
 	/* a gated pod may be retargeted, but never out of its pool */
@@ -78,7 +80,8 @@ static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 	    !kt_jv_streq(kt_jv_get(ns, c->pool_key), pool))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
-			     "the update removes nodeSelector '%s: %s'; keep it", c->pool_key, pool);
+			     "the update removes nodeSelector '%s: %s'; keep it", c->pool_key,
+			     pool);
 }
 
 /* Does a node selector requirement admit a node outside the pool? */
@@ -92,16 +95,18 @@ static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv req,
 	if (!op)
 		return "has no operator";
 	if (strcmp(op, "In")) {
-		snprintf(buf, size, "uses operator '%s', which matches nodes of other pools or of "
-				    "none; use 'In' with '%s' or leave the key to the platform",
+		snprintf(buf, size,
+			 "uses operator '%s', which matches nodes of other pools or of "
+			 "none; use 'In' with '%s' or leave the key to the platform",
 			 kt_pctx_q(q, sizeof(q), op), c->t->node_pool);
 		return buf;
 	}
 	if (!kt_jv_size(values))
 		return "has no values";
-	kt_each(v, values) {
+	kt_each (v, values) {
 		if (!kt_jv_streq(v.v, c->t->node_pool)) {
-			snprintf(buf, size, "matches node pool '%s' but tenant '%s' may only use '%s'",
+			snprintf(buf, size,
+				 "matches node pool '%s' but tenant '%s' may only use '%s'",
 				 kt_pctx_q(q, sizeof(q), kt_jv_str_or(v.v, "?")), c->t->name,
 				 c->t->node_pool);
 			return buf;
@@ -132,15 +137,16 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 	char path[KT_PCTX_PATH_MAX], tpath[KT_PCTX_PATH_MAX], why[256];
 
 	/* paths are built only for findings: most pods have none */
-#define TPATH kt_pctx_path(tpath, sizeof(tpath), "%s.affinity.nodeAffinity.%s", p->base, \
-			   required ? "requiredDuringSchedulingIgnoredDuringExecution." \
-				      "nodeSelectorTerms" \
-				    : "preferredDuringSchedulingIgnoredDuringExecution")
+#define TPATH                                                                      \
+	kt_pctx_path(tpath, sizeof(tpath), "%s.affinity.nodeAffinity.%s", p->base, \
+		     required ? "requiredDuringSchedulingIgnoredDuringExecution."  \
+				"nodeSelectorTerms"                                \
+			      : "preferredDuringSchedulingIgnoredDuringExecution")
 	if (!kt_jv_absent(terms) && !kt_jv_is(terms, KT_J_ARRAY)) {
 		malformed(c, TPATH, "node affinity terms must be a list");
 		return;
 	}
-	kt_each(term, terms) {
+	kt_each (term, terms) {
 		struct kt_jv sel = required ? term.v : kt_jv_get(term.v, "preference");
 
 		if (!kt_jv_is(sel, KT_J_OBJECT)) {
@@ -149,8 +155,8 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 			continue;
 		}
 		if (required &&
-		    kt_jv_size(kt_as_list(c, kt_jv_get(sel, "matchFields"),
-					       "%s[%zu].matchFields", TPATH, term.i)) &&
+		    kt_jv_size(kt_as_list(c, kt_jv_get(sel, "matchFields"), "%s[%zu].matchFields",
+					  TPATH, term.i)) &&
 		    !(p->daemon && daemon_node_term(sel)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
 				     kt_pctx_path(path, sizeof(path), "%s[%zu].matchFields", TPATH,
@@ -158,19 +164,20 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 				     "%s pins nodes by name with matchFields; remove it: pods of "
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
-		kt_each(req, kt_as_list(c, kt_jv_get(sel, "matchExpressions"),
-					"%s[%zu]%s.matchExpressions", TPATH, term.i,
-					required ? "" : ".preference")) {
+		kt_each (req, kt_as_list(c, kt_jv_get(sel, "matchExpressions"),
+					 "%s[%zu]%s.matchExpressions", TPATH, term.i,
+					 required ? "" : ".preference")) {
 			const char *key = kt_gets(req.v, "key"), *esc;
 
-#define EPATH kt_pctx_path(path, sizeof(path), "%s[%zu]%s.matchExpressions[%zu]", TPATH, \
-			   term.i, required ? "" : ".preference", req.i)
+#define EPATH                                                                              \
+	kt_pctx_path(path, sizeof(path), "%s[%zu]%s.matchExpressions[%zu]", TPATH, term.i, \
+		     required ? "" : ".preference", req.i)
 			if (!key) {
 				malformed(c, EPATH, "node selector requirement has no key");
 				continue;
 			}
-			if (!is_pool_key(c, key) || !(esc = requirement_escape(c, req.v, why,
-									      sizeof(why))))
+			if (!is_pool_key(c, key) ||
+			    !(esc = requirement_escape(c, req.v, why, sizeof(why))))
 				continue;
 			if (required)
 				kt_pctx_deny(c, "placement.foreign-pool-affinity", EPATH,
@@ -196,13 +203,14 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 
 	pa = kt_as_object(c, pa, "%s.affinity.%s", p->base, which);
 	for (l = 0; l < 2; l++) {
-		kt_each(term, kt_as_list(c, kt_jv_get(pa, lists[l]), "%s.affinity.%s.%s",
-					 p->base, which, lists[l])) {
+		kt_each (term, kt_as_list(c, kt_jv_get(pa, lists[l]), "%s.affinity.%s.%s", p->base,
+					  which, lists[l])) {
 			struct kt_jv t = l ? kt_jv_get(term.v, "podAffinityTerm") : term.v;
 			struct kt_jv sel = kt_jv_get(t, "namespaceSelector");
 
-#define APATH kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%zu]%s", p->base, which, \
-			   lists[l], term.i, l ? ".podAffinityTerm" : "")
+#define APATH                                                                                  \
+	kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%zu]%s", p->base, which, lists[l], \
+		     term.i, l ? ".podAffinityTerm" : "")
 			if (!kt_jv_absent(sel)) {
 				char p2[KT_PCTX_PATH_MAX];
 
@@ -218,14 +226,15 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 				malformed(c, APATH, "pod affinity term must be an object");
 				continue;
 			}
-			kt_each(ns, kt_as_list(c, kt_jv_get(t, "namespaces"), "%s.namespaces",
-					       APATH)) {
+			kt_each (ns, kt_as_list(c, kt_jv_get(t, "namespaces"), "%s.namespaces",
+						APATH)) {
 				if (kt_jv_streq(ns.v, c->ns))
 					continue;
 				kt_pctx_deny(c, "placement.cross-namespace-affinity", APATH,
 					     "%s %s selects pods of namespace '%s'; tenant '%s' may only "
 					     "refer to its own namespace '%s'",
-					     p->what, which, kt_pctx_q(q, sizeof(q), kt_jv_str_or(ns.v, "?")),
+					     p->what, which,
+					     kt_pctx_q(q, sizeof(q), kt_jv_str_or(ns.v, "?")),
 					     c->t->name, c->ns);
 				break;
 			}
@@ -248,16 +257,17 @@ static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 			  "affinity must be an object");
 		return;
 	}
-	na = kt_as_object(c, kt_jv_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity",
-			  p->base);
+	na = kt_as_object(c, kt_jv_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity", p->base);
 	judge_terms(c, p,
-		    kt_jv_get(kt_as_object(c, kt_jv_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
-						 "%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
-						 p->base),
-				    "nodeSelectorTerms"),
+		    kt_jv_get(kt_as_object(
+				      c,
+				      kt_jv_get(na,
+						"requiredDuringSchedulingIgnoredDuringExecution"),
+				      "%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+				      p->base),
+			      "nodeSelectorTerms"),
 		    true);
-	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"),
-		    false);
+	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"), false);
 	judge_pod_affinity(c, p, kt_jv_get(aff, "podAffinity"), "podAffinity");
 	judge_pod_affinity(c, p, kt_jv_get(aff, "podAntiAffinity"), "podAntiAffinity");
 }
@@ -272,8 +282,10 @@ static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 static const char *system_taint(const struct kt_pctx *c, const char *key, const char *effect)
 {
 	static const char *const exact[] = {
-		"node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master",
-		"CriticalAddonsOnly", "node.kubernetes.io/unschedulable",
+		"node-role.kubernetes.io/control-plane",
+		"node-role.kubernetes.io/master",
+		"CriticalAddonsOnly",
+		"node.kubernetes.io/unschedulable",
 		"node.cloudprovider.kubernetes.io/uninitialized",
 		"node.cloudprovider.kubernetes.io/shutdown",
 	};
@@ -288,14 +300,15 @@ static const char *system_taint(const struct kt_pctx *c, const char *key, const 
 		return "a platform taint";
 	if (!strcmp(key, "node.kubernetes.io/not-ready") ||
 	    !strcmp(key, "node.kubernetes.io/unreachable"))
-		return effect && !strcmp(effect, "NoExecute") ? NULL
-			: "a node-condition taint (only effect NoExecute may be tolerated)";
+		return effect && !strcmp(effect, "NoExecute")
+			       ? NULL
+			       : "a node-condition taint (only effect NoExecute may be tolerated)";
 	return NULL;
 }
 
 static bool has_toleration(struct kt_jv tols, struct kt_jv t)
 {
-	kt_each(o, tols)
+	kt_each (o, tols)
 		if (kt_jv_equal(o.v, t))
 			return true;
 	return false;
@@ -315,7 +328,7 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 			  "tolerations must be a list");
 		return;
 	}
-	kt_each(t, tols) {
+	kt_each (t, tols) {
 		const char *key, *op, *value, *effect, *sys;
 
 #define TOLPATH kt_pctx_path(path, sizeof(path), "%s.tolerations[%zu]", p->base, t.i)
@@ -343,7 +356,8 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 					     "Exists); tolerate specific taints instead",
 					     p->what);
 			else
-				malformed(c, TOLPATH, "a toleration without key must use operator Exists");
+				malformed(c, TOLPATH,
+					  "a toleration without key must use operator Exists");
 			continue;
 		}
 		if (!strcmp(key, c->pool_key)) {
@@ -446,7 +460,7 @@ static void judge_mutated(struct kt_pctx *c, const struct kt_podref *p)
 			     "%s lacks nodeSelector '%s: %s', which the mutating webhook adds; "
 			     "check that it is installed",
 			     p->what, c->pool_key, c->t->node_pool);
-	kt_each(t, kt_jv_get(p->spec, "tolerations"))
+	kt_each (t, kt_jv_get(p->spec, "tolerations"))
 		tol = tol || is_pool_toleration(c, t.v);
 	if (!tol)
 		kt_pctx_warn(c, "placement.missing-pool-toleration",
@@ -480,9 +494,10 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 			      &t->priority_classes, NULL, critical,
 			      p->is_pod ? " (if the API server set it from the cluster's "
 					  "globalDefault PriorityClass, list that class in "
-					  "global.defaultPriorityClasses)" : NULL);
-	judge_allowed(c, p, "runtimeClassName", "placement.runtime-class", &t->runtime_classes, NULL,
-		      NULL, NULL);
+					  "global.defaultPriorityClasses)"
+					: NULL);
+	judge_allowed(c, p, "runtimeClassName", "placement.runtime-class", &t->runtime_classes,
+		      NULL, NULL, NULL);
 	judge_allowed(c, p, "schedulerName", "placement.scheduler-name", &t->scheduler_names,
 		      "default-scheduler", NULL, NULL);
 }
@@ -526,7 +541,8 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 			const char *ptr[] = { "spec", "nodeSelector" };
 			json_t *sel = json_object();
 
-			if (sel && json_object_set_new(sel, c->pool_key, cfg_str(c->t->node_pool))) {
+			if (sel &&
+			    json_object_set_new(sel, c->pool_key, cfg_str(c->t->node_pool))) {
 				json_decref(sel);
 				sel = NULL;
 			}
@@ -537,10 +553,11 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 			kt_patch_add(c, ptr, 3, cfg_str(c->t->node_pool));
 		}
 	}
-	kt_each(t, tols)
+	kt_each (t, tols)
 		found = found || is_pool_toleration(c, t.v);
 	if (!found) {
-		const char *whole[] = { "spec", "tolerations" }, *end[] = { "spec", "tolerations", "-" };
+		const char *whole[] = { "spec", "tolerations" },
+			   *end[] = { "spec", "tolerations", "-" };
 
 		if (kt_jv_absent(tols))
 			kt_patch_add(c, whole, 2, json_pack("[o]", pool_toleration(c)));

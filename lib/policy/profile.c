@@ -48,11 +48,13 @@ static const char *gatekeeper_gap(const char *group, const char *kind, const cha
 				 "Ingresses, Certificates and Gateway API objects";
 	if (!strcmp(r, "services.node-port") || !strcmp(r, "services.load-balancer"))
 		return (gk & KT_GK_SERVICE_TYPES) ? NULL : "it only checks Services";
-	if (!strcmp(r, "hostnames.acme-object") || !strcmp(r, "hostnames.route-without-hostnames") ||
+	if (!strcmp(r, "hostnames.acme-object") ||
+	    !strcmp(r, "hostnames.route-without-hostnames") ||
 	    !strcmp(r, "flux.cross-namespace-ref") || prefixed(r, "rbac."))
-		return (gk & KT_GK_KINDS) ? NULL
-					  : "its K8sTenantKinds reads only ACME objects, routes, Flux "
-					    "objects and RoleBindings";
+		return (gk & KT_GK_KINDS)
+			       ? NULL
+			       : "its K8sTenantKinds reads only ACME objects, routes, Flux "
+				 "objects and RoleBindings";
 	if (prefixed(r, "placement."))
 		return "it only assigns each Pod its pool's nodeSelector and toleration";
 	if (prefixed(r, "images."))
@@ -89,7 +91,8 @@ enum kt_rc kt_policy_enforcement(int enforcement, const char *group, const char 
 		char *msg = NULL;
 
 		/* out of memory: it stays a denial (fail closed) */
-		if (why && asprintf(&msg, "not enforced by gatekeeper (%s): %s", why, f.message) < 0) {
+		if (why &&
+		    asprintf(&msg, "not enforced by gatekeeper (%s): %s", why, f.message) < 0) {
 			rc = KT_E_NOMEM;
 			msg = NULL;
 		}

@@ -65,7 +65,7 @@ static void judge_subjects(struct kt_pctx *c, struct kt_jv subjects)
 {
 	char path[KT_PCTX_PATH_MAX], q1[96], q2[64];
 
-	kt_each(s, subjects) {
+	kt_each (s, subjects) {
 		const char *kind = kt_gets(s.v, "kind");
 
 		if (own_subject(c, kind ? kind : "", s.v))

@@ -69,9 +69,9 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 
 		snprintf(rule, sizeof(rule), "pod-security.%s", res.v[i].check);
 		kt_pctx_deny(c, rule, path, "%s violates PodSecurity \"%s:%s\": %s%s%s%s", p->what,
-			     kt_pss_level_name(pol->level), ver, res.v[i].reason ? res.v[i].reason : "",
-			     res.v[i].detail ? " (" : "", res.v[i].detail ? res.v[i].detail : "",
-			     res.v[i].detail ? ")" : "");
+			     kt_pss_level_name(pol->level), ver,
+			     res.v[i].reason ? res.v[i].reason : "", res.v[i].detail ? " (" : "",
+			     res.v[i].detail ? res.v[i].detail : "", res.v[i].detail ? ")" : "");
 	}
 	kt_pss_result_release(&res);
 }
@@ -101,7 +101,8 @@ static void judge_pod(struct kt_pctx *c)
 
 	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
 		return;
-	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
+	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->old) &&
+	    kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
 		p.old_meta = kt_jv_get(c->old, "metadata");
 		p.old_spec = kt_jv_get(c->old, "spec");
 	}
@@ -143,11 +144,10 @@ static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
 	const char *pool = c->t->node_pool;
 	bool tol = false;
 
-	kt_each(t, kt_jv_get(p->spec, "tolerations"))
+	kt_each (t, kt_jv_get(p->spec, "tolerations"))
 		tol = tol || (kt_jv_streq(kt_jv_get(t.v, "key"), c->pool_key) &&
 			      kt_jv_streq(kt_jv_get(t.v, "value"), pool));
-	if (kt_jv_streq(kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key), pool) &&
-	    tol)
+	if (kt_jv_streq(kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key), pool) && tol)
 		return;
 	kt_pctx_deny(c, "placement.daemonset-pool", "spec.template.spec",
 		     "the DaemonSet controller places pods by the template alone: add nodeSelector "

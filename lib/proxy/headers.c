@@ -50,9 +50,12 @@ static bool value_ok(const char *v)
 }
 
 static const char *const dropped[] = {
-	"authorization", "proxy-authorization", "cookie", "forwarded", "x-real-ip",
-	"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-	"upgrade", "host", "content-length", "expect", "http2-settings",
+	"authorization",  "proxy-authorization", "cookie",
+	"forwarded",      "x-real-ip",           "connection",
+	"keep-alive",     "proxy-connection",    "te",
+	"trailer",        "transfer-encoding",   "upgrade",
+	"host",           "content-length",      "expect",
+	"http2-settings",
 };
 
 /* Is `name` (folded) listed in one of the Connection header values? */
@@ -141,8 +144,7 @@ static enum kt_rc add_ws_protocols(struct kt_buf *out, size_t *count, const char
 }
 
 /* Impersonate-Extra-<key>: Kubernetes percent-decodes the key, so encode what is not a token char. */
-static enum kt_rc add_extra(struct kt_buf *out, size_t *count, const char *key,
-			    const char *value)
+static enum kt_rc add_extra(struct kt_buf *out, size_t *count, const char *key, const char *value)
 {
 	static const char keep[] = "!#$&'*+-.^_`|~";
 	const unsigned char *k;
@@ -150,8 +152,9 @@ static enum kt_rc add_extra(struct kt_buf *out, size_t *count, const char *key,
 	if (kt_buf_adds(out, "Impersonate-Extra-"))
 		return KT_E_NOMEM;
 	for (k = (const unsigned char *)key; *k; k++) {
-		enum kt_rc rc = isalnum(*k) || strchr(keep, *k) ? kt_buf_addch(out, (char)tolower(*k))
-								 : kt_buf_addf(out, "%%%02X", *k);
+		enum kt_rc rc = isalnum(*k) || strchr(keep, *k)
+					? kt_buf_addch(out, (char)tolower(*k))
+					: kt_buf_addf(out, "%%%02X", *k);
 		if (rc)
 			return rc;
 	}
@@ -262,8 +265,8 @@ enum kt_rc kt_proxy_filter_headers(const struct kt_hdr *in, size_t n, bool upgra
 bool kt_proxy_drop_response_header(const char *name, bool upgrade)
 {
 	static const char *const hop[] = {
-		"keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-		"content-length", "date", "http2-settings",
+		"keep-alive",        "proxy-connection", "te",   "trailer",
+		"transfer-encoding", "content-length",   "date", "http2-settings",
 	};
 	char f[64];
 	size_t i;
@@ -279,8 +282,7 @@ bool kt_proxy_drop_response_header(const char *name, bool upgrade)
 	return starts(f, "proxy-");
 }
 
-enum kt_rc kt_proxy_bearer(const char *value, const char **tok, size_t *len,
-			   const char **reason)
+enum kt_rc kt_proxy_bearer(const char *value, const char **tok, size_t *len, const char **reason)
 {
 	const char *p, *e;
 

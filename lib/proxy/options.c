@@ -20,17 +20,37 @@ struct opt {
 	size_t off; /* STR: offset of the char * */
 };
 
+/* clang-format off */
 #define S(n, f) { n, STR, offsetof(struct kt_proxy_opts, f) }
+/* clang-format on */
 static const struct opt opts[] = {
-	S("issuer-url", issuer_url), S("oidc-ca", oidc_ca), S("ui-client-id", ui_client_id),
-	S("upstream", upstream), S("upstream-ca", upstream_ca), S("token-file", token_file),
-	S("client-cert", client_cert), S("client-key", client_key), S("listen", listen),
-	S("tls-cert", tls_cert), S("tls-key", tls_key), S("metrics-listen", metrics_listen),
-	S("username-claim", username_claim), S("username-prefix", username_prefix),
-	S("groups-claim", groups_claim), S("groups-prefix", groups_prefix), S("tenants", tenants),
-	{ "audience", LIST, 0 }, { "ui", FLAG, 0 }, { "required-claim", LIST, 0 }, { "extra", LIST, 0 }, { "allowed-alg", LIST, 0 },
-	{ "extra-client-ip", FLAG, 0 }, { "clock-skew", NUM, 0 },
-	{ "shutdown-grace", NUM, 0 }, { "max-body", NUM, 0 }, { "threads", NUM, 0 },
+	S("issuer-url", issuer_url),
+	S("oidc-ca", oidc_ca),
+	S("ui-client-id", ui_client_id),
+	S("upstream", upstream),
+	S("upstream-ca", upstream_ca),
+	S("token-file", token_file),
+	S("client-cert", client_cert),
+	S("client-key", client_key),
+	S("listen", listen),
+	S("tls-cert", tls_cert),
+	S("tls-key", tls_key),
+	S("metrics-listen", metrics_listen),
+	S("username-claim", username_claim),
+	S("username-prefix", username_prefix),
+	S("groups-claim", groups_claim),
+	S("groups-prefix", groups_prefix),
+	S("tenants", tenants),
+	{ "audience", LIST, 0 },
+	{ "ui", FLAG, 0 },
+	{ "required-claim", LIST, 0 },
+	{ "extra", LIST, 0 },
+	{ "allowed-alg", LIST, 0 },
+	{ "extra-client-ip", FLAG, 0 },
+	{ "clock-skew", NUM, 0 },
+	{ "shutdown-grace", NUM, 0 },
+	{ "max-body", NUM, 0 },
+	{ "threads", NUM, 0 },
 };
 #undef S
 
@@ -60,7 +80,8 @@ enum kt_rc kt_proxy_opts_init(struct kt_proxy_opts *o)
 	    set_str(&o->metrics_listen, "0.0.0.0:9090", NULL) ||
 	    set_str(&o->username_claim, "sub", NULL) ||
 	    set_str(&o->username_prefix, "oidc:", NULL) ||
-	    set_str(&o->groups_claim, "groups", NULL) || set_str(&o->groups_prefix, "oidc:", NULL) ||
+	    set_str(&o->groups_claim, "groups", NULL) ||
+	    set_str(&o->groups_prefix, "oidc:", NULL) ||
 	    set_str(&o->ui_client_id, "kubetenant-dashboard", NULL))
 		return KT_E_NOMEM;
 	return KT_OK;
@@ -147,7 +168,8 @@ static enum kt_rc add_audience(struct kt_proxy_opts *o, const char *v, struct kt
 		if (!strcmp(o->audiences[i], v))
 			return KT_OK;
 	if (o->n_audiences == KT_PROXY_MAX_AUDIENCES)
-		return kt_err_set(err, KT_E_INVALID, "option 'audience' is given more than %d times",
+		return kt_err_set(err, KT_E_INVALID,
+				  "option 'audience' is given more than %d times",
 				  KT_PROXY_MAX_AUDIENCES + 1);
 	o->audiences[o->n_audiences] = NULL;
 	if (set_str(&o->audiences[o->n_audiences], v, err))
@@ -164,8 +186,7 @@ static enum kt_rc set_bool(const char *name, const char *value, bool *out, struc
 	return KT_OK;
 }
 
-static enum kt_rc set_num(const char *name, const char *value, long long *out,
-			  struct kt_err *err)
+static enum kt_rc set_num(const char *name, const char *value, long long *out, struct kt_err *err)
 {
 	char *end;
 	long long v = strtoll(value, &end, 10);
@@ -207,7 +228,8 @@ enum kt_rc kt_proxy_opts_set(struct kt_proxy_opts *o, const char *name, const ch
 		if (!alg)
 			return kt_err_set(err, KT_E_INVALID,
 					  "algorithm '%s' is not allowed (RS, PS or ES with 256, "
-					  "384 or 512)", value);
+					  "384 or 512)",
+					  value);
 		o->algs |= alg;
 		return KT_OK;
 	}
@@ -273,7 +295,8 @@ static enum kt_rc problem(void *ctx, const struct kt_yproblem *p)
 			   (unsigned char)p->text[0]);
 		break;
 	case KT_YP_SYNTAX:
-		kt_err_set(rd->err, KT_E_PARSE, "invalid YAML: %s", p->text ? p->text : "syntax error");
+		kt_err_set(rd->err, KT_E_PARSE, "invalid YAML: %s",
+			   p->text ? p->text : "syntax error");
 		break;
 	case KT_YP_DUP_KEY:
 		kt_err_set(rd->err, KT_E_PARSE, "duplicate key '%.*s'", n, p->text);
@@ -302,8 +325,12 @@ enum kt_rc kt_proxy_opts_load(struct kt_proxy_opts *o, const char *path, struct 
 {
 	struct reading rd = { .path = path, .err = err };
 	const struct kt_yaml_reader r = {
-		.max_depth = 8, .max_scalar = 64u << 10, .max_weight = 1u << 16,
-		.ctx = &rd, .problem = problem, .document = document,
+		.max_depth = 8,
+		.max_scalar = 64u << 10,
+		.max_weight = 1u << 16,
+		.ctx = &rd,
+		.problem = problem,
+		.document = document,
 	};
 	struct kt_buf text = KT_BUF_INIT;
 	struct kt_arena arena = { 0 };
@@ -339,8 +366,8 @@ enum kt_rc kt_proxy_opts_load(struct kt_proxy_opts *o, const char *path, struct 
 
 enum kt_rc kt_proxy_opts_check(const struct kt_proxy_opts *o, struct kt_err *err)
 {
-	static const char *const need[] = { "issuer-url", "audience", "upstream", "tls-cert",
-					    "tls-key", "listen" };
+	static const char *const need[] = { "issuer-url", "audience", "upstream",
+					    "tls-cert",   "tls-key",  "listen" };
 	const char *vals[] = { o->issuer_url, o->audience, o->upstream,
 			       o->tls_cert,   o->tls_key,  o->listen };
 	size_t i;
@@ -361,8 +388,7 @@ enum kt_rc kt_proxy_opts_check(const struct kt_proxy_opts *o, struct kt_err *err
 	if (!o->token_file && !o->client_cert)
 		return kt_err_set(err, KT_E_INVALID,
 				  "the proxy needs credentials: '--token-file' or '--client-cert'");
-	if (!o->username_claim || !*o->username_claim || !o->groups_claim ||
-	    !*o->groups_claim)
+	if (!o->username_claim || !*o->username_claim || !o->groups_claim || !*o->groups_claim)
 		return kt_err_set(err, KT_E_INVALID, "claim names must not be empty");
 	if (!printable(o->username_prefix) || !printable(o->groups_prefix))
 		return kt_err_set(err, KT_E_INVALID, "prefixes must be printable");

@@ -28,11 +28,11 @@ static bool str_is(const json_t *v, const char *s)
 
 struct kt_scope {
 	enum kt_scope_res res;
-	char **names;      /* sorted, unique */
+	char **names; /* sorted, unique */
 	size_t n, alloc;
 	size_t tenants;
-	bool defaults;     /* the cluster's default class is visible too */
-	char *pool_key;    /* <labelDomain>/node-pool */
+	bool defaults;  /* the cluster's default class is visible too */
+	char *pool_key; /* <labelDomain>/node-pool */
 };
 
 static const struct {
@@ -81,7 +81,9 @@ enum kt_scope_res kt_scope_match(const char *method, const char *uri, bool *watc
 		eq = memchr(p, '=', amp ? (size_t)(amp - p) : strlen(p));
 		if (memchr(p, '%', (eq ? eq : amp ? amp : p + strlen(p)) - p))
 			return KT_SCOPE_NONE; /* a name the API server decodes and we would not */
-		if ((eq ? (size_t)(eq - p) : amp ? (size_t)(amp - p) : strlen(p)) != 5 ||
+		if ((eq    ? (size_t)(eq - p)
+		     : amp ? (size_t)(amp - p)
+			   : strlen(p)) != 5 ||
 		    memcmp(p, "watch", 5))
 			continue;
 		b = eq ? parse_bool(eq + 1, amp ? (size_t)(amp - eq - 1) : strlen(eq + 1)) : -1;
@@ -158,7 +160,7 @@ static enum kt_rc add_tenant(struct kt_scope *s, const struct kt_config *cfg,
 	case KT_SCOPE_PRIORITYCLASSES:
 		/* what admission lets its pods name (lib/policy/placement.c) */
 		return add_strv(s, &t->priority_classes) ||
-			       add_strv(s, &cfg->global.default_priority_classes)
+				       add_strv(s, &cfg->global.default_priority_classes)
 			       ? KT_E_NOMEM
 			       : KT_OK;
 	case KT_SCOPE_RUNTIMECLASSES:
@@ -182,7 +184,8 @@ enum kt_rc kt_scope_new(const struct kt_config *cfg, enum kt_scope_res res, char
 {
 	struct kt_scope *s = calloc(1, sizeof(*s));
 	const char *prefix = cfg && cfg->global.group_prefix ? cfg->global.group_prefix : "";
-	const char *ld = cfg && cfg->global.label_domain ? cfg->global.label_domain : "kubetenant.io";
+	const char *ld =
+		cfg && cfg->global.label_domain ? cfg->global.label_domain : "kubetenant.io";
 	size_t i, j;
 
 	*out = NULL;
@@ -236,8 +239,7 @@ size_t kt_scope_tenants(const struct kt_scope *s)
 
 static bool has_name(const struct kt_scope *s, const char *name)
 {
-	return name && s->n &&
-	       bsearch(&name, s->names, s->n, sizeof(*s->names), cmp_str) != NULL;
+	return name && s->n && bsearch(&name, s->names, s->n, sizeof(*s->names), cmp_str) != NULL;
 }
 
 static bool annotated_default(const json_t *meta, const char *const *keys)
@@ -253,8 +255,9 @@ static bool annotated_default(const json_t *meta, const char *const *keys)
 /* May the member see the object with this metadata? */
 static bool visible(const struct kt_scope *s, const json_t *meta)
 {
-	static const char *const ingress_default[] = { "ingressclass.kubernetes.io/is-default-class",
-						       NULL };
+	static const char *const ingress_default[] = {
+		"ingressclass.kubernetes.io/is-default-class", NULL
+	};
 	static const char *const storage_default[] = {
 		"storageclass.kubernetes.io/is-default-class",
 		"storageclass.beta.kubernetes.io/is-default-class", NULL
@@ -265,10 +268,12 @@ static bool visible(const struct kt_scope *s, const json_t *meta)
 		return false;
 	switch (s->res) {
 	case KT_SCOPE_NODES:
-		return has_name(s, json_string_value(
-					   json_object_get(json_object_get(meta, "labels"), s->pool_key)));
+		return has_name(s,
+				json_string_value(json_object_get(json_object_get(meta, "labels"),
+								  s->pool_key)));
 	case KT_SCOPE_INGRESSCLASSES:
-		return has_name(s, name) || (s->defaults && annotated_default(meta, ingress_default));
+		return has_name(s, name) ||
+		       (s->defaults && annotated_default(meta, ingress_default));
 	case KT_SCOPE_STORAGECLASSES:
 		return s->defaults && annotated_default(meta, storage_default);
 	case KT_SCOPE_NAMESPACES:
@@ -415,8 +420,8 @@ out:
  * Split the stream into top-level JSON objects with a small scanner (strings,
  * escapes, depth): whatever the framing, an event is handled once it is whole.
  */
-enum kt_rc kt_scope_watch_feed(const struct kt_scope *s, struct kt_scope_watch *w,
-			       const char *data, size_t len, struct kt_buf *out)
+enum kt_rc kt_scope_watch_feed(const struct kt_scope *s, struct kt_scope_watch *w, const char *data,
+			       size_t len, struct kt_buf *out)
 {
 	size_t i;
 	enum kt_rc rc;
@@ -475,7 +480,8 @@ enum kt_rc kt_scope_accept(const char *client, struct kt_buf *out)
 			;
 		if ((size_t)(p + n - t) >= 16 && !strncasecmp(t, "application/json", 16) &&
 		    (t + 16 == p + n || t[16] == ';' || t[16] == ' ')) {
-			if ((kept++ && kt_buf_addch(out, ',')) || kt_buf_add(out, t, (size_t)(p + n - t)))
+			if ((kept++ && kt_buf_addch(out, ',')) ||
+			    kt_buf_add(out, t, (size_t)(p + n - t)))
 				return KT_E_NOMEM;
 		}
 		p = e ? e + 1 : NULL;

@@ -64,7 +64,8 @@ int kt_proxy_parse_head(const char *buf, size_t len, struct kt_http_head *h)
 		if ((size_t)(eol - line) >= 15 && !strncasecmp(line, "content-length:", 15)) {
 			if ((h->clen = length_of(line + 15, eol)) < 0)
 				return -1;
-		} else if ((size_t)(eol - line) >= 18 && !strncasecmp(line, "transfer-encoding:", 18)) {
+		} else if ((size_t)(eol - line) >= 18 &&
+			   !strncasecmp(line, "transfer-encoding:", 18)) {
 			for (c = line + 18; c + 7 <= eol && !h->chunked; c++)
 				h->chunked = !strncasecmp(c, "chunked", 7);
 		}

@@ -78,8 +78,8 @@ static struct coll *coll_of(struct pss_eval *e, enum pss_check ck)
 /* ---- tables, with the policy version each entry appeared in ---- */
 
 static const char *const caps_baseline_allowed[] = {
-	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", NULL,
+	"AUDIT_WRITE",      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",       "MKNOD",
+	"NET_BIND_SERVICE", "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT", NULL,
 };
 
 static const struct {
@@ -114,23 +114,43 @@ static bool sysctl_safe(const char *name, int v)
 
 static bool selinux_type_ok(const char *t, int v)
 {
-	static const char *const ok[] = { "", "container_t", "container_init_t", "container_kvm_t", NULL };
+	static const char *const ok[] = { "", "container_t", "container_init_t", "container_kvm_t",
+					  NULL };
 
 	return in_list(t, ok) || (v >= 31 && !strcmp(t, "container_engine_t"));
 }
 
 /* Volume sources the restricted level allows; image since Kubernetes 1.33, at every version. */
 static const char *const volumes_allowed[] = {
-	"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
-	"persistentVolumeClaim", "projected", "secret", NULL,
+	"configMap", "csi",   "downwardAPI",           "emptyDir",
+	"ephemeral", "image", "persistentVolumeClaim", "projected",
+	"secret",    NULL,
 };
 
 /* The rest of VolumeSource, in upstream's order (which names the type). */
 static const char *const volumes_restricted[] = {
-	"hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "nfs", "iscsi",
-	"glusterfs", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "fc", "azureFile",
-	"vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "portworxVolume",
-	"scaleIO", "storageos", NULL,
+	"hostPath",
+	"gcePersistentDisk",
+	"awsElasticBlockStore",
+	"gitRepo",
+	"nfs",
+	"iscsi",
+	"glusterfs",
+	"rbd",
+	"flexVolume",
+	"cinder",
+	"cephfs",
+	"flocker",
+	"fc",
+	"azureFile",
+	"vsphereVolume",
+	"quobyte",
+	"azureDisk",
+	"photonPersistentDisk",
+	"portworxVolume",
+	"scaleIO",
+	"storageos",
+	NULL,
 };
 
 static bool seccomp_type_ok(const char *t)
@@ -199,7 +219,8 @@ static void check_volumes(struct pss_eval *e)
 	struct kt_jv vol;
 	size_t i;
 
-	for (i = 0, vol = kt_jv_first_elem(e->pod.volumes); kt_jv_ok(vol); i++, vol = kt_jv_next(vol)) {
+	for (i = 0, vol = kt_jv_first_elem(e->pod.volumes); kt_jv_ok(vol);
+	     i++, vol = kt_jv_next(vol)) {
 		const char *name = "", *restricted = NULL;
 		bool host_path = false;
 		int rank = -1;
@@ -232,7 +253,8 @@ static void check_volumes(struct pss_eval *e)
 				host_path = true;
 			if (rank < 0 || r < rank) {
 				rank = r;
-				restricted = volumes_restricted[r] ? volumes_restricted[r] : "unknown";
+				restricted =
+					volumes_restricted[r] ? volumes_restricted[r] : "unknown";
 			}
 		}
 		if (host_path && ev_on(e, CK_HOSTPATH_VOLUMES))
@@ -267,7 +289,8 @@ static void check_sysctls(struct pss_eval *e)
 			if (kt_jv_is(n, KT_J_STRING) && strlen(kt_jv_str(n)) == kt_jv_len(n))
 				name = kt_jv_str(n);
 			else if (!kt_jv_absent(n))
-				kt_pss_invalid(e, NULL, "spec.securityContext.sysctls[].name", "a string");
+				kt_pss_invalid(e, NULL, "spec.securityContext.sysctls[].name",
+					       "a string");
 		} else if (!kt_jv_is(x, KT_J_NULL)) {
 			kt_pss_invalid(e, NULL, "spec.securityContext.sysctls[]", "objects");
 			continue;
@@ -286,7 +309,8 @@ static void check_annotations(struct pss_eval *e)
 	if (!kt_jv_ok(ann))
 		return;
 	if (ev_on(e, CK_APPARMOR)) {
-		for (v = kt_jv_first(ann); kt_jv_ok(v) && (k = kt_jv_key(v, NULL)); v = kt_jv_next(v)) {
+		for (v = kt_jv_first(ann); kt_jv_ok(v) && (k = kt_jv_key(v, NULL));
+		     v = kt_jv_next(v)) {
 			if (!has_prefix(k, APPARMOR_PREFIX))
 				continue;
 			if (!kt_jv_is(v, KT_J_STRING)) {
@@ -307,8 +331,8 @@ static void check_annotations(struct pss_eval *e)
 		else if (kt_jv_ok(v) && !seccomp_annotation_ok(kt_jv_str(v))) {
 			e->bad |= CK_BIT(CK_SECCOMP_BASELINE);
 			if (e->collect)
-				add_go_quoted(e, &e->c[CK_SECCOMP_BASELINE].values, SECCOMP_POD_ANNOTATION,
-					      kt_jv_str(v));
+				add_go_quoted(e, &e->c[CK_SECCOMP_BASELINE].values,
+					      SECCOMP_POD_ANNOTATION, kt_jv_str(v));
 		}
 	}
 }
@@ -333,8 +357,8 @@ void kt_pss_check_pod(struct pss_eval *e)
 	if (ev_on(e, CK_HOST_NAMESPACES) && (p->host_network || p->host_pid || p->host_ipc)) {
 		hit(e, CK_HOST_NAMESPACES, NULL);
 		if ((c = coll_of(e, CK_HOST_NAMESPACES)))
-			c->flags = (p->host_network ? F_HOST_NETWORK : 0) | (p->host_pid ? F_HOST_PID : 0) |
-				   (p->host_ipc ? F_HOST_IPC : 0);
+			c->flags = (p->host_network ? F_HOST_NETWORK : 0) |
+				   (p->host_pid ? F_HOST_PID : 0) | (p->host_ipc ? F_HOST_IPC : 0);
 	}
 	check_volumes(e);
 	check_sysctls(e);
@@ -356,7 +380,8 @@ void kt_pss_check_pod(struct pss_eval *e)
 				c->pod = true;
 				if (bad_type)
 					kt_strvec_add(e, &c->values, sc->se_type);
-				c->flags |= (*sc->se_user ? F_SE_USER : 0) | (*sc->se_role ? F_SE_ROLE : 0);
+				c->flags |= (*sc->se_user ? F_SE_USER : 0) |
+					    (*sc->se_role ? F_SE_ROLE : 0);
 			}
 		}
 	}
@@ -434,7 +459,8 @@ static void check_host_ports(struct pss_eval *e, const struct ctr_view *c)
 	struct kt_jv port;
 	size_t i;
 
-	for (i = 0, port = kt_jv_first_elem(c->ports); kt_jv_ok(port); i++, port = kt_jv_next(port)) {
+	for (i = 0, port = kt_jv_first_elem(c->ports); kt_jv_ok(port);
+	     i++, port = kt_jv_next(port)) {
 		struct kt_jv hp;
 
 		if (kt_jv_is(port, KT_J_NULL))
@@ -472,7 +498,8 @@ static void check_caps(struct pss_eval *e, const struct ctr_view *c)
 	size_t i;
 
 	if (ev_on(e, CK_CAPS_BASELINE) && sc->has_caps) {
-		for (i = 0, x = kt_jv_first_elem(sc->caps_add); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
+		for (i = 0, x = kt_jv_first_elem(sc->caps_add); kt_jv_ok(x);
+		     i++, x = kt_jv_next(x)) {
 			if (in_list(kt_jv_str(x), caps_baseline_allowed))
 				continue;
 			bad = true;
@@ -512,7 +539,8 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 
 	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor < 19 && kt_jv_ok(ann)) {
 		/* container.seccomp.security.alpha.kubernetes.io/<container name> */
-		for (v = kt_jv_first(ann); kt_jv_ok(v) && (k = kt_jv_key(v, NULL)); v = kt_jv_next(v)) {
+		for (v = kt_jv_first(ann); kt_jv_ok(v) && (k = kt_jv_key(v, NULL));
+		     v = kt_jv_next(v)) {
 			if (!has_prefix(k, SECCOMP_CTR_PREFIX) ||
 			    strcmp(k + strlen(SECCOMP_CTR_PREFIX), c->name))
 				continue;
@@ -524,7 +552,8 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 				continue;
 			e->bad |= CK_BIT(CK_SECCOMP_BASELINE);
 			if (e->collect)
-				add_go_quoted(e, &e->c[CK_SECCOMP_BASELINE].values, k, kt_jv_str(v));
+				add_go_quoted(e, &e->c[CK_SECCOMP_BASELINE].values, k,
+					      kt_jv_str(v));
 		}
 	}
 	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor >= 19 && sc->has_seccomp &&
@@ -539,7 +568,8 @@ static void check_seccomp(struct pss_eval *e, const struct ctr_view *c)
 		if (!seccomp_type_ok(sc->seccomp_type)) {
 			hit(e, CK_SECCOMP_RESTRICTED, c->name);
 			if (e->collect)
-				kt_strvec_add(e, &e->c[CK_SECCOMP_RESTRICTED].values, sc->seccomp_type);
+				kt_strvec_add(e, &e->c[CK_SECCOMP_RESTRICTED].values,
+					      sc->seccomp_type);
 		}
 	} else if (!(psc->has_seccomp && seccomp_type_ok(psc->seccomp_type))) {
 		e->bad |= CK_BIT(CK_SECCOMP_RESTRICTED);
@@ -739,7 +769,8 @@ static void word_seccomp(struct out *o, struct coll *c, bool annotations)
 	}
 	put(o, "pod or ");
 	put_containers(o, &c->names2);
-	put(o, " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"");
+	put(o,
+	    " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"");
 }
 
 static void word_caps_restricted(struct out *o, struct coll *c)
@@ -840,7 +871,8 @@ bool kt_pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, c
 		kt_strvec_sort_unique(&c->values);
 		put_containers(&o, &c->names);
 		put(&o, plural(" uses ", " use ", c->names.n));
-		put(&o, plural("probe or lifecycle host ", "probe or lifecycle hosts ", c->values.n));
+		put(&o,
+		    plural("probe or lifecycle host ", "probe or lifecycle hosts ", c->values.n));
 		put_quoted(&o, &c->values);
 		break;
 	case CK_PRIVILEGED:

@@ -65,7 +65,8 @@ static const char *const list_path[L_COUNT] = {
 	[L_EPHEMERAL] = "spec.ephemeralContainers",
 };
 
-void kt_pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field, const char *want)
+void kt_pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field,
+		    const char *want)
 {
 	struct kt_buf b = KT_BUF_INIT;
 
@@ -135,7 +136,7 @@ static struct kt_jv get_kind(struct pss_eval *e, const struct ctr_view *c, const
 
 /* A list of strings (capabilities.add/drop): every element must be a string. */
 static struct kt_jv get_str_arr(struct pss_eval *e, const struct ctr_view *c, const char *field,
-			   struct kt_jv v)
+				struct kt_jv v)
 {
 	size_t i;
 	struct kt_jv x;
@@ -170,7 +171,8 @@ static const char *profile_type(struct pss_eval *e, const struct ctr_view *c, co
  * relative to the pod spec or the container, so a malformed pod names the
  * exact field.
  */
-static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o, struct sc_view *sc)
+static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o,
+		    struct sc_view *sc)
 {
 	struct kt_jv it;
 
@@ -191,10 +193,12 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 					sc->has_run_as_user = true;
 					sc->run_as_user = kt_jv_ll(v);
 				} else if (!kt_jv_is(v, KT_J_NULL)) {
-					kt_pss_invalid(e, c, "securityContext.runAsUser", "an integer");
+					kt_pss_invalid(e, c, "securityContext.runAsUser",
+						       "an integer");
 				}
 			} else if (c && KEYEQ(k, kl, "procMount")) {
-				sc->proc_mount = get_str(e, c, "securityContext.procMount", v, NULL);
+				sc->proc_mount =
+					get_str(e, c, "securityContext.procMount", v, NULL);
 			}
 			break;
 		case 10:
@@ -203,7 +207,8 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 			break;
 		case 12:
 			if (KEYEQ(k, kl, "runAsNonRoot")) {
-				sc->run_as_non_root = get_bool(e, c, "securityContext.runAsNonRoot", v);
+				sc->run_as_non_root =
+					get_bool(e, c, "securityContext.runAsNonRoot", v);
 			} else if (c && KEYEQ(k, kl, "capabilities")) {
 				x = get_obj(e, c, "securityContext.capabilities", v);
 				if (!kt_jv_ok(x))
@@ -214,11 +219,15 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 					size_t ckl = kt_jv_keylen(j);
 
 					if (KEYEQ(ck, ckl, "add"))
-						sc->caps_add = get_str_arr(e, c, "securityContext.capabilities.add",
-									   j);
+						sc->caps_add =
+							get_str_arr(e, c,
+								    "securityContext.capabilities.add",
+								    j);
 					else if (KEYEQ(ck, ckl, "drop"))
-						sc->caps_drop = get_str_arr(e, c, "securityContext.capabilities.drop",
-									    j);
+						sc->caps_drop =
+							get_str_arr(e, c,
+								    "securityContext.capabilities.drop",
+								    j);
 				}
 			}
 			break;
@@ -227,7 +236,10 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 				x = get_obj(e, c, "securityContext.seccompProfile", v);
 				if (kt_jv_ok(x)) {
 					sc->has_seccomp = true;
-					sc->seccomp_type = profile_type(e, c, "securityContext.seccompProfile.type", x);
+					sc->seccomp_type =
+						profile_type(e, c,
+							     "securityContext.seccompProfile.type",
+							     x);
 				}
 			} else if (KEYEQ(k, kl, "seLinuxOptions")) {
 				x = get_obj(e, c, "securityContext.seLinuxOptions", v);
@@ -240,20 +252,32 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 					struct kt_jv sv = j;
 
 					if (KEYEQ(sk, skl, "type"))
-						sc->se_type = get_str(e, c, "securityContext.seLinuxOptions.type", sv, "");
+						sc->se_type =
+							get_str(e, c,
+								"securityContext.seLinuxOptions.type",
+								sv, "");
 					else if (KEYEQ(sk, skl, "user"))
-						sc->se_user = get_str(e, c, "securityContext.seLinuxOptions.user", sv, "");
+						sc->se_user =
+							get_str(e, c,
+								"securityContext.seLinuxOptions.user",
+								sv, "");
 					else if (KEYEQ(sk, skl, "role"))
-						sc->se_role = get_str(e, c, "securityContext.seLinuxOptions.role", sv, "");
+						sc->se_role =
+							get_str(e, c,
+								"securityContext.seLinuxOptions.role",
+								sv, "");
 				}
 			} else if (KEYEQ(k, kl, "windowsOptions")) {
 				x = get_obj(e, c, "securityContext.windowsOptions", v);
 				if (!kt_jv_ok(x))
 					break;
 				for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j))
-					if (KEYEQ(kt_jv_key(j, NULL), kt_jv_keylen(j), "hostProcess"))
-						sc->host_process = get_bool(e, c, "securityContext.windowsOptions.hostProcess",
-									    j);
+					if (KEYEQ(kt_jv_key(j, NULL), kt_jv_keylen(j),
+						  "hostProcess"))
+						sc->host_process = get_bool(
+							e, c,
+							"securityContext.windowsOptions.hostProcess",
+							j);
 			}
 			break;
 		case 15:
@@ -261,13 +285,18 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 				x = get_obj(e, c, "securityContext.appArmorProfile", v);
 				if (kt_jv_ok(x)) {
 					sc->has_apparmor = true;
-					sc->apparmor_type = profile_type(e, c, "securityContext.appArmorProfile.type", x);
+					sc->apparmor_type =
+						profile_type(e, c,
+							     "securityContext.appArmorProfile.type",
+							     x);
 				}
 			}
 			break;
 		case 24:
 			if (c && KEYEQ(k, kl, "allowPrivilegeEscalation"))
-				sc->allow_priv_esc = get_bool(e, c, "securityContext.allowPrivilegeEscalation", v);
+				sc->allow_priv_esc =
+					get_bool(e, c, "securityContext.allowPrivilegeEscalation",
+						 v);
 			break;
 		}
 	}
@@ -310,11 +339,9 @@ static void scan_container(struct pss_eval *e, struct kt_jv o, struct ctr_view *
 				size_t hkl = kt_jv_keylen(j);
 
 				if (KEYEQ(hk, hkl, "postStart"))
-					c->handlers[0] = get_obj(e, c, "lifecycle.postStart",
-								 j);
+					c->handlers[0] = get_obj(e, c, "lifecycle.postStart", j);
 				else if (KEYEQ(hk, hkl, "preStop"))
-					c->handlers[1] = get_obj(e, c, "lifecycle.preStop",
-								 j);
+					c->handlers[1] = get_obj(e, c, "lifecycle.preStop", j);
 			}
 			break;
 		case 12:
@@ -360,9 +387,9 @@ static void scan_spec(struct pss_eval *e, struct kt_jv spec)
 				break;
 			for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j))
 				if (KEYEQ(kt_jv_key(j, NULL), kt_jv_keylen(j), "name"))
-					p->windows = !strcmp(get_str(e, NULL, "spec.os.name",
-								     j, ""),
-							     "windows");
+					p->windows =
+						!strcmp(get_str(e, NULL, "spec.os.name", j, ""),
+							"windows");
 			break;
 		case 7:
 			if (KEYEQ(k, kl, "hostPID"))
@@ -382,7 +409,8 @@ static void scan_spec(struct pss_eval *e, struct kt_jv spec)
 			break;
 		case 11:
 			if (KEYEQ(k, kl, "hostNetwork"))
-				p->host_network = get_bool(e, NULL, "spec.hostNetwork", v) == T_TRUE;
+				p->host_network =
+					get_bool(e, NULL, "spec.hostNetwork", v) == T_TRUE;
 			break;
 		case 14:
 			if (KEYEQ(k, kl, "initContainers"))
@@ -397,7 +425,8 @@ static void scan_spec(struct pss_eval *e, struct kt_jv spec)
 			break;
 		case 19:
 			if (KEYEQ(k, kl, "ephemeralContainers"))
-				p->lists[L_EPHEMERAL] = get_arr(e, NULL, "spec.ephemeralContainers", v);
+				p->lists[L_EPHEMERAL] =
+					get_arr(e, NULL, "spec.ephemeralContainers", v);
 			break;
 		}
 	}
@@ -429,7 +458,8 @@ static void run(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec)
 	scan_spec(e, spec);
 	kt_pss_check_pod(e);
 	for (l = 0; l < L_COUNT; l++) {
-		for (i = 0, x = kt_jv_first_elem(p->lists[l]); kt_jv_ok(x); i++, x = kt_jv_next(x)) {
+		for (i = 0, x = kt_jv_first_elem(p->lists[l]); kt_jv_ok(x);
+		     i++, x = kt_jv_next(x)) {
 			memset(&c, 0, sizeof(c));
 			c.name = "";
 			c.list = l;
@@ -471,7 +501,8 @@ void kt_pss_result_release(struct kt_pss_result *res)
 }
 
 /* Second pass: word every violated check, in upstream order. */
-static enum kt_rc explain(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec, struct kt_pss_result *res)
+static enum kt_rc explain(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec,
+			  struct kt_pss_result *res)
 {
 	struct coll c[CK_COUNT];
 	enum kt_rc rc = KT_OK;
@@ -539,11 +570,11 @@ enum kt_rc kt_pss_evaluate_view(const struct kt_pss_policy *pol, struct kt_jv po
 static enum kt_rc unreadable(struct kt_pss_result *res, const struct kt_err *err)
 {
 	const char *why = strstr(err->msg, "\\u0000") ? "a string contains a NUL character"
-						      : strstr(err->msg, ": ") ? strstr(err->msg, ": ") + 2
-									   : err->msg;
+			  : strstr(err->msg, ": ")    ? strstr(err->msg, ": ") + 2
+						      : err->msg;
 
-	if (!(res->v = calloc(1, sizeof(*res->v))) || !(res->v->reason = strdup("invalid pod spec")) ||
-	    !(res->v->detail = strdup(why))) {
+	if (!(res->v = calloc(1, sizeof(*res->v))) ||
+	    !(res->v->reason = strdup("invalid pod spec")) || !(res->v->detail = strdup(why))) {
 		kt_pss_result_release(res);
 		return KT_E_NOMEM;
 	}
@@ -558,7 +589,7 @@ enum kt_rc kt_pss_evaluate(const struct kt_pss_policy *pol, json_t *pod_metadata
 {
 	struct kt_buf text[2] = { KT_BUF_INIT, KT_BUF_INIT };
 	struct kt_jview view[2] = { KT_JVIEW_INIT, KT_JVIEW_INIT };
-	struct kt_jv meta, spec;
+	struct kt_jv meta = { 0 }, spec = { 0 }; /* set by kt_json_view() when it succeeds */
 	struct kt_err err;
 	enum kt_rc rc;
 

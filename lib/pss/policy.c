@@ -8,9 +8,12 @@
 const char *kt_pss_level_name(enum kt_pss_level level)
 {
 	switch (level) {
-	case KT_PSS_PRIVILEGED: return "privileged";
-	case KT_PSS_BASELINE: return "baseline";
-	case KT_PSS_RESTRICTED: return "restricted";
+	case KT_PSS_PRIVILEGED:
+		return "privileged";
+	case KT_PSS_BASELINE:
+		return "baseline";
+	case KT_PSS_RESTRICTED:
+		return "restricted";
 	}
 	return "restricted";
 }
@@ -30,8 +33,10 @@ enum kt_rc kt_pss_policy_parse(const char *s, struct kt_pss_policy *out, struct 
 			break;
 	}
 	if (i == 3)
-		return kt_err_set(err, KT_E_INVALID, "unknown pod security level '%.*s' (expected "
-				  "'privileged', 'baseline' or 'restricted')", len > 32 ? 32 : (int)len, s);
+		return kt_err_set(err, KT_E_INVALID,
+				  "unknown pod security level '%.*s' (expected "
+				  "'privileged', 'baseline' or 'restricted')",
+				  len > 32 ? 32 : (int)len, s);
 	if (!colon || !strcmp(colon + 1, "latest")) {
 		out->level = levels[i];
 		out->minor = KT_PSS_LATEST;
@@ -47,12 +52,16 @@ enum kt_rc kt_pss_policy_parse(const char *s, struct kt_pss_policy *out, struct 
 		minor = minor * 10 + (*v - '0');
 	}
 	if (minor > KT_PSS_LATEST_MINOR)
-		return kt_err_set(err, KT_E_INVALID, "pod security version 'v1.%d' is newer than "
-				  "'v1.%d', the newest this build knows", minor, KT_PSS_LATEST_MINOR);
+		return kt_err_set(err, KT_E_INVALID,
+				  "pod security version 'v1.%d' is newer than "
+				  "'v1.%d', the newest this build knows",
+				  minor, KT_PSS_LATEST_MINOR);
 	out->level = levels[i];
 	out->minor = minor;
 	return KT_OK;
 bad:
-	return kt_err_set(err, KT_E_INVALID, "invalid pod security version '%.32s' (expected "
-			  "'latest' or 'v1.<minor>')", colon + 1);
+	return kt_err_set(err, KT_E_INVALID,
+			  "invalid pod security version '%.32s' (expected "
+			  "'latest' or 'v1.<minor>')",
+			  colon + 1);
 }

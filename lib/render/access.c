@@ -10,10 +10,9 @@
 
 static enum kt_rc add_group(const struct rctx *r, json_t *subjects, const char *group)
 {
-	return json_array_append_new(subjects,
-				     json_pack("{s:s, s:o, s:s}", "kind", "Group", "name",
-					       kt_group_name(r, group), "apiGroup",
-					       "rbac.authorization.k8s.io"))
+	return json_array_append_new(subjects, json_pack("{s:s, s:o, s:s}", "kind", "Group", "name",
+							 kt_group_name(r, group), "apiGroup",
+							 "rbac.authorization.k8s.io"))
 		       ? KT_E_NOMEM
 		       : KT_OK;
 }
@@ -38,8 +37,8 @@ enum kt_rc kt_render_access(struct rctx *r, const struct kt_tenant *t)
 		return kt_emit(r, NULL);
 	}
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o, s:{s:s, s:s, s:s}}", "apiVersion",
-				 "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata",
-				 kt_tenant_meta(r, "tenant-access", t->name, t), "subjects", subjects,
-				 "roleRef", "kind", "ClusterRole", "name", KT_TENANT_ROLE, "apiGroup",
-				 "rbac.authorization.k8s.io"));
+				    "rbac.authorization.k8s.io/v1", "kind", "RoleBinding",
+				    "metadata", kt_tenant_meta(r, "tenant-access", t->name, t),
+				    "subjects", subjects, "roleRef", "kind", "ClusterRole", "name",
+				    KT_TENANT_ROLE, "apiGroup", "rbac.authorization.k8s.io"));
 }

@@ -31,8 +31,7 @@ static json_t *info_data(const struct rctx *r)
 {
 	const struct kt_oidc *o = &r->cfg->global.oidc;
 	json_t *d = json_pack("{s:s, s:s, s:o}", "issuerURL", o->issuer_url, "clientID",
-			      o->client_id ? o->client_id : "kubernetes", "proxyURL",
-			      proxy_url(o));
+			      o->client_id ? o->client_id : "kubernetes", "proxyURL", proxy_url(o));
 
 	if (d && o->proxy_ca && json_object_set_new(d, "ca.crt", json_string(o->proxy_ca))) {
 		json_decref(d);
@@ -50,15 +49,17 @@ enum kt_rc kt_render_cluster_info(struct rctx *r)
 	enum kt_rc rc;
 
 	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
-			       "metadata", kt_meta(INFO_NAME, INFO_NS, NULL), "data", info_data(r)));
+				  "metadata", kt_meta(INFO_NAME, INFO_NS, NULL), "data",
+				  info_data(r)));
 	if (rc == KT_OK)
 		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:[{s:[s], s:[s], s:[s], s:[s]}]}",
-				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind", "Role",
-				       "metadata", kt_meta(INFO_NAME, INFO_NS, NULL), "rules",
-				       "apiGroups", "", "resources", "configmaps", "resourceNames",
-				       INFO_NAME, "verbs", "get"));
+					  "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
+					  "Role", "metadata", kt_meta(INFO_NAME, INFO_NS, NULL),
+					  "rules", "apiGroups", "", "resources", "configmaps",
+					  "resourceNames", INFO_NAME, "verbs", "get"));
 	if (rc == KT_OK)
-		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s}, "
+		rc = kt_emit(r,
+			     json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s}, "
 				       "{s:s, s:s, s:s}]}",
 				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
 				       "RoleBinding", "metadata", kt_meta(INFO_NAME, INFO_NS, NULL),

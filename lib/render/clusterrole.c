@@ -16,9 +16,10 @@ struct rule {
 };
 
 static const struct rule rules[] = {
-	{ "", { "configmaps", "endpoints", "events", "limitranges", "persistentvolumeclaims",
-		"pods", "pods/log", "replicationcontrollers", "resourcequotas", "serviceaccounts",
-		"services" } },
+	{ "",
+	  { "configmaps", "endpoints", "events", "limitranges", "persistentvolumeclaims", "pods",
+	    "pods/log", "replicationcontrollers", "resourcequotas", "serviceaccounts",
+	    "services" } },
 	{ "apps", { "daemonsets", "deployments", "replicasets", "statefulsets" } },
 	{ "autoscaling", { "horizontalpodautoscalers" } },
 	{ "batch", { "cronjobs", "jobs" } },
@@ -52,7 +53,8 @@ enum kt_rc kt_render_clusterrole(struct rctx *r)
 			list = NULL;
 		}
 	}
-	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "rbac.authorization.k8s.io/v1",
-				 "kind", "ClusterRole", "metadata", kt_meta(KT_TENANT_ROLE, NULL, NULL),
-				 "rules", list));
+	return kt_emit(r,
+		       json_pack("{s:s, s:s, s:o, s:o}", "apiVersion",
+				 "rbac.authorization.k8s.io/v1", "kind", "ClusterRole", "metadata",
+				 kt_meta(KT_TENANT_ROLE, NULL, NULL), "rules", list));
 }

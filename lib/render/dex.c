@@ -25,19 +25,20 @@ enum kt_rc kt_render_dex(const struct kt_config *cfg, json_t **out, struct kt_er
 	char ui[300];
 
 	if (!o->issuer_url)
-		return kt_err_set(err, KT_E_INVALID, "the tenants file has no global.oidc.issuerURL: "
+		return kt_err_set(err, KT_E_INVALID,
+				  "the tenants file has no global.oidc.issuerURL: "
 				  "there is no proxy to write Dex clients for");
 	clients = json_pack("[{s:s, s:s, s:b}]", "id", o->client_id ? o->client_id : "kubernetes",
 			    "name", "kubectl (kubetenant login)", "public", 1);
 	/* the dashboard lives behind the proxy: no public name, no dashboard client */
 	if (clients && o->hostname) {
 		snprintf(ui, sizeof(ui), "https://%s/ui/", o->hostname);
-		if (json_array_append_new(clients, json_pack("{s:s, s:s, s:b, s:[s]}", "id",
-							     o->dashboard_client_id
-								     ? o->dashboard_client_id
-								     : "kubetenant-dashboard",
-							     "name", "kubetenant dashboard",
-							     "public", 1, "redirectURIs", ui))) {
+		if (json_array_append_new(clients,
+					  json_pack("{s:s, s:s, s:b, s:[s]}", "id",
+						    o->dashboard_client_id ? o->dashboard_client_id
+									   : "kubetenant-dashboard",
+						    "name", "kubetenant dashboard", "public", 1,
+						    "redirectURIs", ui))) {
 			json_decref(clients);
 			clients = NULL;
 		}

@@ -33,7 +33,7 @@ json_t *kt_meta(const char *name, const char *ns, json_t *extra)
 }
 
 json_t *kt_tenant_meta(const struct rctx *r, const char *name, const char *ns,
-		    const struct kt_tenant *t)
+		       const struct kt_tenant *t)
 {
 	return kt_meta(name, ns, json_pack("{s:s}", r->key_tenant, t->name));
 }

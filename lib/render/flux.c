@@ -28,14 +28,15 @@ enum kt_rc kt_render_flux(struct rctx *r, const struct kt_tenant *t)
 	if (!repo->url)
 		return KT_OK;
 	rc = kt_emit(r, json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind", "ServiceAccount",
-			       "metadata", kt_tenant_meta(r, FLUX_SA, t->name, t)));
+				  "metadata", kt_tenant_meta(r, FLUX_SA, t->name, t)));
 	if (rc == KT_OK)
 		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
-				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
-				       "RoleBinding", "metadata", kt_tenant_meta(r, FLUX_SA, t->name, t),
-				       "subjects", "kind", "ServiceAccount", "name", FLUX_SA,
-				       "namespace", t->name, "roleRef", "kind", "ClusterRole", "name",
-				       "admin", "apiGroup", "rbac.authorization.k8s.io"));
+					  "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
+					  "RoleBinding", "metadata",
+					  kt_tenant_meta(r, FLUX_SA, t->name, t), "subjects",
+					  "kind", "ServiceAccount", "name", FLUX_SA, "namespace",
+					  t->name, "roleRef", "kind", "ClusterRole", "name",
+					  "admin", "apiGroup", "rbac.authorization.k8s.io"));
 	if (rc)
 		return rc;
 	spec = json_pack("{s:s, s:s, s:{s:s}}", "interval", interval, "url", repo->url, "ref",
@@ -45,15 +46,17 @@ enum kt_rc kt_render_flux(struct rctx *r, const struct kt_tenant *t)
 		json_decref(spec);
 		spec = NULL;
 	}
-	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "source.toolkit.fluxcd.io/v1",
+	rc = kt_emit(r,
+		     json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "source.toolkit.fluxcd.io/v1",
 			       "kind", "GitRepository", "metadata",
 			       kt_tenant_meta(r, FLUX_SOURCE, t->name, t), "spec", spec));
 	if (rc)
 		return rc;
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:b, s:{s:s, s:s}, s:s, s:s}}",
-				 "apiVersion", "kustomize.toolkit.fluxcd.io/v1", "kind",
-				 "Kustomization", "metadata", kt_tenant_meta(r, FLUX_SOURCE, t->name, t),
-				 "spec", "interval", interval, "path", repo->path ? repo->path : "./",
-				 "prune", 1, "sourceRef", "kind", "GitRepository", "name", FLUX_SOURCE,
-				 "serviceAccountName", FLUX_SA, "targetNamespace", t->name));
+				    "apiVersion", "kustomize.toolkit.fluxcd.io/v1", "kind",
+				    "Kustomization", "metadata",
+				    kt_tenant_meta(r, FLUX_SOURCE, t->name, t), "spec", "interval",
+				    interval, "path", repo->path ? repo->path : "./", "prune", 1,
+				    "sourceRef", "kind", "GitRepository", "name", FLUX_SOURCE,
+				    "serviceAccountName", FLUX_SA, "targetNamespace", t->name));
 }

@@ -299,9 +299,9 @@ static json_t *template(const char *name, const char *kind, json_t *params, cons
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:{s:{s:{s:s}, s:{s:{s:s, s:o}}}}, s:[{s:s, s:s}]}}",
 			 "apiVersion", "templates.gatekeeper.sh/v1", "kind", "ConstraintTemplate",
-			 "metadata", kt_meta(name, NULL, NULL), "spec", "crd", "spec", "names", "kind",
-			 kind, "validation", "openAPIV3Schema", "type", "object", "properties",
-			 params, "targets", "target", GK_TARGET, "rego", rego);
+			 "metadata", kt_meta(name, NULL, NULL), "spec", "crd", "spec", "names",
+			 "kind", kind, "validation", "openAPIV3Schema", "type", "object",
+			 "properties", params, "targets", "target", GK_TARGET, "rego", rego);
 }
 
 /*
@@ -351,8 +351,8 @@ static json_t *service_constraint(const struct rctx *r, const char *name, const 
 				break;
 			}
 	}
-	match = json_pack("{s:o, s:o}", "kinds", gk_kinds(KT_GK_SERVICE_TYPES),
-			  "namespaceSelector", kt_tenant_ns_selector(r));
+	match = json_pack("{s:o, s:o}", "kinds", gk_kinds(KT_GK_SERVICE_TYPES), "namespaceSelector",
+			  kt_tenant_ns_selector(r));
 	if (match && excluded && json_array_size(excluded) &&
 	    json_object_set(match, "excludedNamespaces", excluded)) {
 		json_decref(match);
@@ -370,24 +370,24 @@ enum kt_rc kt_render_gatekeeper_cluster(struct rctx *r)
 	enum kt_rc rc;
 
 	rc = kt_emit(r, template("authorizeddomainpolicy", "AuthorizedDomainPolicy",
-			      json_pack("{s:{s:s, s:{s:s}}}", "domains", "type", "array", "items",
-					"type", "string"),
-			      domain_rego));
+				 json_pack("{s:{s:s, s:{s:s}}}", "domains", "type", "array",
+					   "items", "type", "string"),
+				 domain_rego));
 	if (rc == KT_OK)
 		rc = kt_emit(r, template("k8sdenyservicetype", "K8sDenyServiceType",
-				      json_pack("{s:{s:s, s:{s:s, s:[ss]}}}", "types", "type",
-						"array", "items", "type", "string", "enum",
-						"NodePort", "LoadBalancer"),
-				      service_rego));
+					 json_pack("{s:{s:s, s:{s:s, s:[ss]}}}", "types", "type",
+						   "array", "items", "type", "string", "enum",
+						   "NodePort", "LoadBalancer"),
+					 service_rego));
 	if (rc == KT_OK)
 		rc = kt_emit(r, template("k8stenantkinds", "K8sTenantKinds",
-				      json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}, "
-						"s:{s:s, s:{s:s}}}",
-						"groups", "type", "array", "items", "type",
-						"string", "platformUsers", "type", "array",
-						"items", "type", "string", "platformGroups",
-						"type", "array", "items", "type", "string"),
-				      kinds_rego));
+					 json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}, "
+						   "s:{s:s, s:{s:s}}}",
+						   "groups", "type", "array", "items", "type",
+						   "string", "platformUsers", "type", "array",
+						   "items", "type", "string", "platformGroups",
+						   "type", "array", "items", "type", "string"),
+					 kinds_rego));
 	if (rc == KT_OK)
 		rc = kt_emit(r, service_constraint(r, "tenant-deny-nodeport", "NodePort"));
 	if (rc == KT_OK)
@@ -405,10 +405,10 @@ static json_t *assign(const struct rctx *r, const struct kt_tenant *t, const cha
 	return json_pack("{s:s, s:s, s:o, s:{s:[{s:[s], s:[s], s:[s]}], s:{s:s, s:[{s:[s], "
 			 "s:[s]}], s:[s]}, s:s, s:{s:{s:o}}}}",
 			 "apiVersion", "mutations.gatekeeper.sh/v1beta1", "kind", "Assign",
-			 "metadata", kt_tenant_meta(r, name, NULL, t), "spec", "applyTo", "groups", "",
-			 "kinds", "Pod", "versions", "v1", "match", "scope", "Namespaced", "kinds",
-			 "apiGroups", "*", "kinds", "Pod", "namespaces", t->name, "location",
-			 location, "parameters", "assign", "value", value);
+			 "metadata", kt_tenant_meta(r, name, NULL, t), "spec", "applyTo", "groups",
+			 "", "kinds", "Pod", "versions", "v1", "match", "scope", "Namespaced",
+			 "kinds", "apiGroups", "*", "kinds", "Pod", "namespaces", t->name,
+			 "location", location, "parameters", "assign", "value", value);
 }
 
 static json_t *tenant_domains(const struct rctx *r, const struct kt_tenant *t)
@@ -470,8 +470,9 @@ static json_t *kinds_constraint(const struct rctx *r, const struct kt_tenant *t)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:o}}", "apiVersion",
 			 "constraints.gatekeeper.sh/v1beta1", "kind", "K8sTenantKinds", "metadata",
-			 kt_tenant_meta(r, t->name, NULL, t), "spec", "match", "namespaces", t->name,
-			 "kinds", gk_kinds(KT_GK_KINDS), "parameters", kinds_parameters(r, t));
+			 kt_tenant_meta(r, t->name, NULL, t), "spec", "match", "namespaces",
+			 t->name, "kinds", gk_kinds(KT_GK_KINDS), "parameters",
+			 kinds_parameters(r, t));
 }
 
 enum kt_rc kt_render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t)
@@ -479,19 +480,19 @@ enum kt_rc kt_render_gatekeeper_tenant(struct rctx *r, const struct kt_tenant *t
 	enum kt_rc rc;
 
 	rc = kt_emit(r, assign(r, t, "nodepool-selector", "spec.nodeSelector",
-			    json_pack("{s:s}", r->key_pool, t->node_pool)));
+			       json_pack("{s:s}", r->key_pool, t->node_pool)));
 	if (rc == KT_OK)
 		rc = kt_emit(r, assign(r, t, "nodepool-toleration", "spec.tolerations",
-				    json_pack("[{s:s, s:s, s:s}]", "key", r->key_pool, "operator",
-					      "Equal", "value", t->node_pool)));
+				       json_pack("[{s:s, s:s, s:s}]", "key", r->key_pool,
+						 "operator", "Equal", "value", t->node_pool)));
 	if (rc == KT_OK)
 		rc = kt_emit(r, kinds_constraint(r, t));
 	if (rc)
 		return rc;
-	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:{s:o}}}",
-				 "apiVersion", "constraints.gatekeeper.sh/v1beta1", "kind",
-				 "AuthorizedDomainPolicy", "metadata", kt_tenant_meta(r, t->name, NULL, t),
-				 "spec", "match", "namespaces", t->name, "kinds",
-				 gk_kinds(KT_GK_DOMAINS), "parameters", "domains",
-				 tenant_domains(r, t)));
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:{s:[s], s:o}, s:{s:o}}}", "apiVersion",
+				    "constraints.gatekeeper.sh/v1beta1", "kind",
+				    "AuthorizedDomainPolicy", "metadata",
+				    kt_tenant_meta(r, t->name, NULL, t), "spec", "match",
+				    "namespaces", t->name, "kinds", gk_kinds(KT_GK_DOMAINS),
+				    "parameters", "domains", tenant_domains(r, t)));
 }

@@ -49,7 +49,7 @@ json_t *kt_meta(const char *name, const char *ns, json_t *extra);
 
 /* kt_meta() plus the tenant label, for objects that belong to one tenant. */
 json_t *kt_tenant_meta(const struct rctx *r, const char *name, const char *ns,
-		    const struct kt_tenant *t);
+		       const struct kt_tenant *t);
 
 /* A JSON array of strings (new reference), NULL on failure. */
 json_t *kt_strv_json(const struct kt_strv *v);

@@ -13,9 +13,12 @@
 static const char *level_name(enum kt_pss_level l)
 {
 	switch (l) {
-	case KT_PSS_PRIVILEGED: return "privileged";
-	case KT_PSS_BASELINE: return "baseline";
-	default: return "restricted";
+	case KT_PSS_PRIVILEGED:
+		return "privileged";
+	case KT_PSS_BASELINE:
+		return "baseline";
+	default:
+		return "restricted";
 	}
 }
 
@@ -52,9 +55,9 @@ static json_t *namespace(json_t *metadata)
 enum kt_rc kt_render_namespace(struct rctx *r, const struct kt_tenant *t)
 {
 	const struct kt_nodepool *p = t->pool; /* resolved by the loader */
-	json_t *labels = json_pack("{s:s, s:s, s:s, s:s*}", r->key_purpose, KT_PURPOSE_TENANT,
-				   r->key_tenant, t->name, r->key_pool, t->node_pool,
-				   r->key_cost, p ? p->cost_code : NULL);
+	json_t *labels =
+		json_pack("{s:s, s:s, s:s, s:s*}", r->key_purpose, KT_PURPOSE_TENANT, r->key_tenant,
+			  t->name, r->key_pool, t->node_pool, r->key_cost, p ? p->cost_code : NULL);
 
 	if (labels && add_pss_labels(labels, &t->pod_security)) {
 		json_decref(labels);

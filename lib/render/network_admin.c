@@ -37,9 +37,9 @@ enum kt_rc kt_render_network_admin(struct rctx *r, const struct kt_tenant *t)
 	json_decref(allowed);
 	snprintf(name, sizeof(name), "kubetenant-%s", t->name);
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:i, s:{s:{s:{s:s}}}, s:o}}",
-				 "apiVersion", "policy.networking.k8s.io/v1alpha2", "kind",
-				 "ClusterNetworkPolicy", "metadata", kt_tenant_meta(r, name, NULL, t),
-				 "spec", "tier", "Baseline", "priority", 50, "subject", "namespaces",
-				 "matchLabels", "kubernetes.io/metadata.name", t->name, "ingress",
-				 ingress));
+				    "apiVersion", "policy.networking.k8s.io/v1alpha2", "kind",
+				    "ClusterNetworkPolicy", "metadata",
+				    kt_tenant_meta(r, name, NULL, t), "spec", "tier", "Baseline",
+				    "priority", 50, "subject", "namespaces", "matchLabels",
+				    "kubernetes.io/metadata.name", t->name, "ingress", ingress));
 }

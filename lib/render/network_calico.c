@@ -54,8 +54,8 @@ enum kt_rc kt_render_network_calico(struct rctx *r, const struct kt_tenant *t)
 	const char *api = r->opts->network == KT_NET_CALICO ? "projectcalico.org/v3"
 							    : "crd.projectcalico.org/v1";
 	const struct kt_strv *plat = &r->cfg->global.platform_namespaces;
-	json_t *rules = json_pack("[{s:s, s:{s:s}}]", "action", "Allow", "source", "selector",
-				  "all()");
+	json_t *rules =
+		json_pack("[{s:s, s:{s:s}}]", "action", "Allow", "source", "selector", "all()");
 
 	if (rules && plat->n + t->allow_from.n &&
 	    json_array_append_new(rules, json_pack("{s:s, s:{s:o}}", "action", "Allow", "source",
@@ -70,7 +70,8 @@ enum kt_rc kt_render_network_calico(struct rctx *r, const struct kt_tenant *t)
 		rules = NULL;
 	}
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:o}}", "apiVersion", api,
-				 "kind", "NetworkPolicy", "metadata",
-				 kt_tenant_meta(r, "restrict-other-tenants", t->name, t), "spec", "order",
-				 KT_POLICY_CALICO_ISOLATION_ORDER, "selector", "", "types", "Ingress", "ingress", rules));
+				    "kind", "NetworkPolicy", "metadata",
+				    kt_tenant_meta(r, "restrict-other-tenants", t->name, t), "spec",
+				    "order", KT_POLICY_CALICO_ISOLATION_ORDER, "selector", "",
+				    "types", "Ingress", "ingress", rules));
 }

@@ -48,8 +48,9 @@ enum kt_rc kt_render_network_kubernetes(struct rctx *r, const struct kt_tenant *
 		from = NULL;
 	}
 	json_decref(allowed);
-	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:{}, s:[s], s:[{s:o}]}}", "apiVersion",
+	return kt_emit(r,
+		       json_pack("{s:s, s:s, s:o, s:{s:{}, s:[s], s:[{s:o}]}}", "apiVersion",
 				 "networking.k8s.io/v1", "kind", "NetworkPolicy", "metadata",
-				 kt_tenant_meta(r, "tenant-isolation", t->name, t), "spec", "podSelector",
-				 "policyTypes", "Ingress", "ingress", "from", from));
+				 kt_tenant_meta(r, "tenant-isolation", t->name, t), "spec",
+				 "podSelector", "policyTypes", "Ingress", "ingress", "from", from));
 }

@@ -31,14 +31,15 @@
 
 static enum kt_rc system_kubernetes(struct rctx *r)
 {
-	return kt_emit(r, json_pack(
-		"{s:s, s:s, s:o, s:{s:{}, s:[s], s:[{s:[{s:{s:[{s:s, s:s, s:[s]}]}}, "
-		"{s:{s:s}}, {s:{s:s}}]}]}}",
-		"apiVersion", "networking.k8s.io/v1", "kind", "NetworkPolicy", "metadata",
-		kt_meta(POLICY_NAME, KT_SYSTEM_NS, NULL), "spec", "podSelector", "policyTypes",
-		"Ingress", "ingress", "from", "namespaceSelector", "matchExpressions", "key",
-		r->key_purpose, "operator", "NotIn", "values", KT_PURPOSE_TENANT, "ipBlock", "cidr",
-		"0.0.0.0/0", "ipBlock", "cidr", "::/0"));
+	return kt_emit(r,
+		       json_pack("{s:s, s:s, s:o, s:{s:{}, s:[s], s:[{s:[{s:{s:[{s:s, s:s, s:[s]}]}}, "
+				 "{s:{s:s}}, {s:{s:s}}]}]}}",
+				 "apiVersion", "networking.k8s.io/v1", "kind", "NetworkPolicy",
+				 "metadata", kt_meta(POLICY_NAME, KT_SYSTEM_NS, NULL), "spec",
+				 "podSelector", "policyTypes", "Ingress", "ingress", "from",
+				 "namespaceSelector", "matchExpressions", "key", r->key_purpose,
+				 "operator", "NotIn", "values", KT_PURPOSE_TENANT, "ipBlock",
+				 "cidr", "0.0.0.0/0", "ipBlock", "cidr", "::/0"));
 }
 
 static enum kt_rc system_calico(struct rctx *r)
@@ -47,24 +48,26 @@ static enum kt_rc system_calico(struct rctx *r)
 							    : "crd.projectcalico.org/v1";
 
 	/* order 10: before any policy a platform team adds to the namespace at 20+ */
-	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:[{s:s, s:{s:s}}, {s:s}]}}",
+	return kt_emit(r,
+		       json_pack("{s:s, s:s, s:o, s:{s:i, s:s, s:[s], s:[{s:s, s:{s:s}}, {s:s}]}}",
 				 "apiVersion", api, "kind", "NetworkPolicy", "metadata",
 				 kt_meta(POLICY_NAME, KT_SYSTEM_NS, NULL), "spec", "order", 10,
-				 "selector", "all()", "types", "Ingress", "ingress", "action", "Deny",
-				 "source", "namespaceSelector", r->calico_tenant_selector, "action",
-				 "Allow"));
+				 "selector", "all()", "types", "Ingress", "ingress", "action",
+				 "Deny", "source", "namespaceSelector", r->calico_tenant_selector,
+				 "action", "Allow"));
 }
 
 static enum kt_rc system_admin(struct rctx *r)
 {
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:s, s:i, s:{s:{s:{s:s}}}, "
-				 "s:[{s:s, s:s, s:[{s:o}]}]}}",
-				 "apiVersion", "policy.networking.k8s.io/v1alpha2", "kind",
-				 "ClusterNetworkPolicy", "metadata", kt_meta(POLICY_NAME, NULL, NULL),
-				 "spec", "tier", "Admin", "priority", 10, "subject", "namespaces",
-				 "matchLabels", "kubernetes.io/metadata.name", KT_SYSTEM_NS,
-				 "ingress", "name", "no-tenants", "action", "Deny", "from",
-				 "namespaces", kt_tenant_ns_selector(r)));
+				    "s:[{s:s, s:s, s:[{s:o}]}]}}",
+				    "apiVersion", "policy.networking.k8s.io/v1alpha2", "kind",
+				    "ClusterNetworkPolicy", "metadata",
+				    kt_meta(POLICY_NAME, NULL, NULL), "spec", "tier", "Admin",
+				    "priority", 10, "subject", "namespaces", "matchLabels",
+				    "kubernetes.io/metadata.name", KT_SYSTEM_NS, "ingress", "name",
+				    "no-tenants", "action", "Deny", "from", "namespaces",
+				    kt_tenant_ns_selector(r)));
 }
 
 enum kt_rc kt_render_network_system(struct rctx *r)

@@ -39,14 +39,16 @@ json_t *kt_pool_taints(const struct rctx *r, const struct kt_nodepool *p)
 /* capacity types (default on-demand) and instance types, both "In" */
 json_t *kt_pool_requirements(const struct kt_nodepool *p)
 {
-	json_t *cap = p->capacity_types.n ? kt_strv_json(&p->capacity_types) : json_pack("[s]", "on-demand");
-	json_t *req = json_pack("[{s:s, s:s, s:o}]", "key", "karpenter.sh/capacity-type", "operator",
-				"In", "values", cap);
+	json_t *cap = p->capacity_types.n ? kt_strv_json(&p->capacity_types)
+					  : json_pack("[s]", "on-demand");
+	json_t *req = json_pack("[{s:s, s:s, s:o}]", "key", "karpenter.sh/capacity-type",
+				"operator", "In", "values", cap);
 
 	if (req && p->instance_types.n &&
-	    json_array_append_new(req, json_pack("{s:s, s:s, s:o}", "key",
-						 "node.kubernetes.io/instance-type", "operator",
-						 "In", "values", kt_strv_json(&p->instance_types)))) {
+	    json_array_append_new(req,
+				  json_pack("{s:s, s:s, s:o}", "key",
+					    "node.kubernetes.io/instance-type", "operator", "In",
+					    "values", kt_strv_json(&p->instance_types)))) {
 		json_decref(req);
 		return NULL;
 	}
@@ -70,7 +72,8 @@ enum kt_rc kt_render_nodepool(struct rctx *r, const struct kt_nodepool *p)
 	tspec = json_pack("{s:{s:s, s:s, s:s}, s:o, s:o}", "nodeClassRef", "group",
 			  "karpenter.k8s.aws", "kind", "EC2NodeClass", "name", p->name, "taints",
 			  kt_pool_taints(r, p), "requirements", kt_pool_requirements(p));
-	if (tspec && p->ttl >= 0 && json_object_set_new(tspec, "expireAfter", pool_seconds(p->ttl))) {
+	if (tspec && p->ttl >= 0 &&
+	    json_object_set_new(tspec, "expireAfter", pool_seconds(p->ttl))) {
 		json_decref(tspec);
 		tspec = NULL;
 	}
@@ -84,23 +87,25 @@ enum kt_rc kt_render_nodepool(struct rctx *r, const struct kt_nodepool *p)
 			 kt_pool_labels(r, p), "spec", tspec, "disruption", "consolidationPolicy",
 			 "WhenEmpty", "consolidateAfter",
 			 p->empty_ttl >= 0 ? pool_seconds(p->empty_ttl) : json_string("Never"));
-	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1", "kind",
+	rc = kt_emit(r,
+		     json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1", "kind",
 			       "NodePool", "metadata", kt_meta(p->name, NULL, NULL), "spec", spec));
 	if (rc)
 		return rc;
 
 	snprintf(role, sizeof(role), "KarpenterNodeRole-%s", cluster);
-	ncspec = json_pack("{s:[{s:s}], s:s, s:[{s:{s:s}}], s:[{s:{s:s}}], s:o}", "amiSelectorTerms",
-			   "alias", "al2023@latest", "role", role, "subnetSelectorTerms", "tags",
-			   "karpenter.sh/discovery", cluster, "securityGroupSelectorTerms", "tags",
-			   "karpenter.sh/discovery", cluster, "tags", kt_pool_tags(p));
+	ncspec =
+		json_pack("{s:[{s:s}], s:s, s:[{s:{s:s}}], s:[{s:{s:s}}], s:o}", "amiSelectorTerms",
+			  "alias", "al2023@latest", "role", role, "subnetSelectorTerms", "tags",
+			  "karpenter.sh/discovery", cluster, "securityGroupSelectorTerms", "tags",
+			  "karpenter.sh/discovery", cluster, "tags", kt_pool_tags(p));
 	if (ncspec && r->cfg->global.cluster_dns &&
 	    json_object_set_new(ncspec, "kubelet",
 				json_pack("{s:[s]}", "clusterDNS", r->cfg->global.cluster_dns))) {
 		json_decref(ncspec);
 		ncspec = NULL;
 	}
-	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.k8s.aws/v1", "kind",
-				 "EC2NodeClass", "metadata", kt_meta(p->name, NULL, NULL), "spec",
-				 ncspec));
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.k8s.aws/v1",
+				    "kind", "EC2NodeClass", "metadata",
+				    kt_meta(p->name, NULL, NULL), "spec", ncspec));
 }

@@ -28,20 +28,21 @@ enum kt_rc kt_render_provisioner(struct rctx *r, const struct kt_nodepool *p)
 	enum kt_rc rc;
 
 	spec = json_pack("{s:o}", "taints", kt_pool_taints(r, p));
-	if (spec && (set_int(spec, "ttlSecondsAfterEmpty", p->empty_ttl) ||
-		     set_int(spec, "ttlSecondsUntilExpired", p->ttl) ||
-		     json_object_set_new(spec, "labels", kt_pool_labels(r, p)) ||
-		     json_object_set_new(spec, "requirements", kt_pool_requirements(p)) ||
-		     (r->cfg->global.cluster_dns &&
-		      json_object_set_new(spec, "kubeletConfiguration",
-					  json_pack("{s:[s]}", "clusterDNS",
-						    r->cfg->global.cluster_dns))) ||
-		     json_object_set_new(spec, "providerRef", json_pack("{s:s}", "name", p->name)))) {
+	if (spec &&
+	    (set_int(spec, "ttlSecondsAfterEmpty", p->empty_ttl) ||
+	     set_int(spec, "ttlSecondsUntilExpired", p->ttl) ||
+	     json_object_set_new(spec, "labels", kt_pool_labels(r, p)) ||
+	     json_object_set_new(spec, "requirements", kt_pool_requirements(p)) ||
+	     (r->cfg->global.cluster_dns &&
+	      json_object_set_new(spec, "kubeletConfiguration",
+				  json_pack("{s:[s]}", "clusterDNS", r->cfg->global.cluster_dns))) ||
+	     json_object_set_new(spec, "providerRef", json_pack("{s:s}", "name", p->name)))) {
 		json_decref(spec);
 		spec = NULL;
 	}
-	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1alpha5", "kind",
-			       "Provisioner", "metadata", kt_meta(p->name, NULL, NULL), "spec", spec));
+	rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.sh/v1alpha5",
+				  "kind", "Provisioner", "metadata", kt_meta(p->name, NULL, NULL),
+				  "spec", spec));
 	if (rc)
 		return rc;
 
@@ -50,7 +51,7 @@ enum kt_rc kt_render_provisioner(struct rctx *r, const struct kt_nodepool *p)
 	tspec = json_pack("{s:s, s:{s:s}, s:{s:s}, s:o}", "instanceProfile", profile,
 			  "securityGroupSelector", owned, "owned", "subnetSelector",
 			  "karpenter.sh/discovery", cluster, "tags", kt_pool_tags(p));
-	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "karpenter.k8s.aws/v1alpha1",
-				 "kind", "AWSNodeTemplate", "metadata", kt_meta(p->name, NULL, NULL),
-				 "spec", tspec));
+	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion",
+				    "karpenter.k8s.aws/v1alpha1", "kind", "AWSNodeTemplate",
+				    "metadata", kt_meta(p->name, NULL, NULL), "spec", tspec));
 }

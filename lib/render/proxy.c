@@ -37,6 +37,8 @@
 static json_t *args(const struct rctx *r)
 {
 	const struct kt_oidc *o = &r->cfg->global.oidc;
+	/* each flag and its value on one line */
+	/* clang-format off */
 	const char *const v[] = {
 		"proxy",
 		"--issuer-url", o->issuer_url,
@@ -53,6 +55,7 @@ static json_t *args(const struct rctx *r)
 		"--tls-key", "/etc/kubetenant/tls/tls.key",
 		"--tenants", "/etc/kubetenant/tenants.yaml",
 	};
+	/* clang-format on */
 	json_t *a = json_array();
 	size_t i;
 
@@ -65,8 +68,9 @@ static json_t *args(const struct rctx *r)
 	if (a && o->dashboard &&
 	    (json_array_append_new(a, json_string("--ui")) ||
 	     json_array_append_new(a, json_string("--ui-client-id")) ||
-	     json_array_append_new(a, json_string(o->dashboard_client_id ? o->dashboard_client_id
-									 : "kubetenant-dashboard")))) {
+	     json_array_append_new(a,
+				   json_string(o->dashboard_client_id ? o->dashboard_client_id
+								      : "kubetenant-dashboard")))) {
 		json_decref(a);
 		a = NULL;
 	}
@@ -85,52 +89,61 @@ enum kt_rc kt_render_proxy(struct rctx *r)
 	if (rc == KT_OK && r->opts->enforcement != KT_ENF_WEBHOOK)
 		rc = kt_render_tenants_configmap(r);
 	if (rc == KT_OK)
-		rc = kt_emit(r, json_pack(
-			"{s:s, s:s, s:o, s:[{s:[s], s:[ss], s:[s]}, {s:[s], s:[ss], s:[ss]}, "
-			"{s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, "
-			"{s:[s], s:[s], s:[ss]}]}",
-			"apiVersion", "rbac.authorization.k8s.io/v1", "kind", "ClusterRole", "metadata",
-			kt_meta(PX_NAME, NULL, NULL), "rules",
-			"apiGroups", "", "resources", "groups", "users", "verbs", "impersonate",
-			"apiGroups", "", "resources", "namespaces", "nodes", "verbs", "list", "watch",
-			"apiGroups", "networking.k8s.io", "resources", "ingressclasses", "verbs", "list",
-			"watch",
-			"apiGroups", "scheduling.k8s.io", "resources", "priorityclasses", "verbs", "list",
-			"watch",
-			"apiGroups", "node.k8s.io", "resources", "runtimeclasses", "verbs", "list", "watch",
-			"apiGroups", "storage.k8s.io", "resources", "storageclasses", "verbs", "list",
-			"watch"));
+		rc = kt_emit(r,
+			     json_pack("{s:s, s:s, s:o, s:[{s:[s], s:[ss], s:[s]}, {s:[s], s:[ss], s:[ss]}, "
+				       "{s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, {s:[s], s:[s], s:[ss]}, "
+				       "{s:[s], s:[s], s:[ss]}]}",
+				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
+				       "ClusterRole", "metadata", kt_meta(PX_NAME, NULL, NULL),
+				       "rules", "apiGroups", "", "resources", "groups", "users",
+				       "verbs", "impersonate", "apiGroups", "", "resources",
+				       "namespaces", "nodes", "verbs", "list", "watch", "apiGroups",
+				       "networking.k8s.io", "resources", "ingressclasses", "verbs",
+				       "list", "watch", "apiGroups", "scheduling.k8s.io",
+				       "resources", "priorityclasses", "verbs", "list", "watch",
+				       "apiGroups", "node.k8s.io", "resources", "runtimeclasses",
+				       "verbs", "list", "watch", "apiGroups", "storage.k8s.io",
+				       "resources", "storageclasses", "verbs", "list", "watch"));
 	if (rc == KT_OK)
 		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:s}}",
-				       "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
-				       "ClusterRoleBinding", "metadata", kt_meta(PX_NAME, NULL, NULL),
-				       "subjects", "kind", "ServiceAccount", "name", PX_NAME,
-				       "namespace", KT_SYSTEM_NS, "roleRef", "kind", "ClusterRole",
-				       "name", PX_NAME, "apiGroup", "rbac.authorization.k8s.io"));
+					  "apiVersion", "rbac.authorization.k8s.io/v1", "kind",
+					  "ClusterRoleBinding", "metadata",
+					  kt_meta(PX_NAME, NULL, NULL), "subjects", "kind",
+					  "ServiceAccount", "name", PX_NAME, "namespace",
+					  KT_SYSTEM_NS, "roleRef", "kind", "ClusterRole", "name",
+					  PX_NAME, "apiGroup", "rbac.authorization.k8s.io"));
 	if (rc)
 		return rc;
 	snprintf(svc, sizeof(svc), "%s.%s.svc", PX_NAME, KT_SYSTEM_NS);
 	dns = host ? json_pack("[ss]", host, svc) : json_pack("[s]", svc);
 	rc = kt_emit(r, kt_serving_certificate(PX_NAME, PX_TLS_SECRET, dns));
 	if (rc == KT_OK)
-		rc = kt_emit(r, kt_with_oidc_ca(r, kt_deployment(
-			r, PX_NAME, "proxy", args(r),
-			json_pack("[{s:s, s:i, s:s}]", "name", "https", "containerPort", 8443,
-				  "protocol", "TCP"),
-			json_pack("[{s:s, s:{s:[{s:{s:s, s:[{s:s, s:s}]}}, {s:{s:s, s:[{s:s, s:s}, "
-				  "{s:s, s:s}]}}]}}]",
-				  "name", "config", "projected", "sources", "configMap", "name",
-				  PX_TENANTS, "items", "key", "tenants.yaml", "path", "tenants.yaml",
-				  "secret", "name", PX_TLS_SECRET, "items", "key", "tls.crt", "path",
-				  "tls/tls.crt", "key", "tls.key", "path", "tls/tls.key"),
-			json_pack("[{s:s, s:s, s:b}]", "name", "config", "mountPath", "/etc/kubetenant",
-				  "readOnly", 1),
-			1)));
+		rc = kt_emit(r,
+			     kt_with_oidc_ca(
+				     r,
+				     kt_deployment(r, PX_NAME, "proxy", args(r),
+						   json_pack("[{s:s, s:i, s:s}]", "name", "https",
+							     "containerPort", 8443, "protocol",
+							     "TCP"),
+						   json_pack("[{s:s, s:{s:[{s:{s:s, s:[{s:s, s:s}]}}, {s:{s:s, s:[{s:s, s:s}, "
+							     "{s:s, s:s}]}}]}}]",
+							     "name", "config", "projected",
+							     "sources", "configMap", "name",
+							     PX_TENANTS, "items", "key",
+							     "tenants.yaml", "path", "tenants.yaml",
+							     "secret", "name", PX_TLS_SECRET,
+							     "items", "key", "tls.crt", "path",
+							     "tls/tls.crt", "key", "tls.key",
+							     "path", "tls/tls.key"),
+						   json_pack("[{s:s, s:s, s:b}]", "name", "config",
+							     "mountPath", "/etc/kubetenant",
+							     "readOnly", 1),
+						   1)));
 	if (rc == KT_OK)
 		rc = kt_emit(r, kt_pdb(PX_NAME));
 	if (rc == KT_OK)
-		rc = kt_emit(r, kt_service(PX_NAME, json_pack("[{s:s, s:i, s:s, s:s}]", "name", "https",
-							   "port", 443, "targetPort", "https",
-							   "protocol", "TCP")));
+		rc = kt_emit(r, kt_service(PX_NAME, json_pack("[{s:s, s:i, s:s, s:s}]", "name",
+							      "https", "port", 443, "targetPort",
+							      "https", "protocol", "TCP")));
 	return rc;
 }

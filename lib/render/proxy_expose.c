@@ -48,15 +48,12 @@ static json_t *ingress(const struct kt_oidc *o)
 {
 	json_t *md = kt_meta(PX_NAME, KT_SYSTEM_NS, NULL);
 	json_t *ann = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				NGINX "backend-protocol", "HTTPS",
-				NGINX "proxy-ssl-verify", "on",
+				NGINX "backend-protocol", "HTTPS", NGINX "proxy-ssl-verify", "on",
 				NGINX "proxy-ssl-secret", KT_SYSTEM_NS "/" PX_TLS_SECRET,
 				NGINX "proxy-ssl-name", PX_NAME "." KT_SYSTEM_NS ".svc",
-				NGINX "proxy-ssl-server-name", "on",
-				NGINX "proxy-read-timeout", STREAM_TIMEOUT,
-				NGINX "proxy-send-timeout", STREAM_TIMEOUT,
-				NGINX "proxy-buffering", "off",
-				NGINX "proxy-body-size", BODY_MAX);
+				NGINX "proxy-ssl-server-name", "on", NGINX "proxy-read-timeout",
+				STREAM_TIMEOUT, NGINX "proxy-send-timeout", STREAM_TIMEOUT,
+				NGINX "proxy-buffering", "off", NGINX "proxy-body-size", BODY_MAX);
 
 	if (md && (!ann || json_object_set_new(md, "annotations", ann))) {
 		json_decref(md);
@@ -88,8 +85,8 @@ static json_t *tls_route(const struct kt_oidc *o)
 	return json_pack("{s:s, s:s, s:o, s:{s:[{s:s, s:s}], s:[s], s:[{s:[{s:s, s:i}]}]}}",
 			 "apiVersion", "gateway.networking.k8s.io/v1", "kind", "TLSRoute",
 			 "metadata", kt_meta(PX_NAME, KT_SYSTEM_NS, NULL), "spec", "parentRefs",
-			 "name", PX_NAME, "sectionName", "proxy", "hostnames", o->hostname,
-			 "rules", "backendRefs", "name", PX_NAME, "port", 443);
+			 "name", PX_NAME, "sectionName", "proxy", "hostnames", o->hostname, "rules",
+			 "backendRefs", "name", PX_NAME, "port", 443);
 }
 
 enum kt_rc kt_render_proxy_exposure(struct rctx *r)
@@ -103,10 +100,13 @@ enum kt_rc kt_render_proxy_exposure(struct rctx *r)
 		return KT_OK;
 	/* the file's own setting was checked by the loader; the flag is checked here */
 	if (!o->hostname)
-		return kt_err_set(r->err, KT_E_INVALID, "proxy exposure '%s' needs "
-				  "global.oidc.proxyHostname in the tenants file", what);
+		return kt_err_set(r->err, KT_E_INVALID,
+				  "proxy exposure '%s' needs "
+				  "global.oidc.proxyHostname in the tenants file",
+				  what);
 	if (e == KT_EXPOSE_GATEWAY && !o->gateway_class)
-		return kt_err_set(r->err, KT_E_INVALID, "proxy exposure 'gateway' needs "
+		return kt_err_set(r->err, KT_E_INVALID,
+				  "proxy exposure 'gateway' needs "
 				  "global.oidc.gatewayClassName in the tenants file");
 	if (e == KT_EXPOSE_GATEWAY) {
 		rc = kt_emit(r, gateway(o));

@@ -21,9 +21,9 @@ enum kt_rc kt_render_quota(struct rctx *r, const struct kt_tenant *t)
 
 	if (t->quota.n) {
 		rc = kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:o}}", "apiVersion", "v1", "kind",
-				       "ResourceQuota", "metadata",
-				       kt_tenant_meta(r, "tenant-quota", t->name, t), "spec", "hard",
-				       kt_kvv_json(&t->quota)));
+					  "ResourceQuota", "metadata",
+					  kt_tenant_meta(r, "tenant-quota", t->name, t), "spec",
+					  "hard", kt_kvv_json(&t->quota)));
 		if (rc)
 			return rc;
 	}
@@ -37,6 +37,7 @@ enum kt_rc kt_render_quota(struct rctx *r, const struct kt_tenant *t)
 		item = NULL;
 	}
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:{s:[o]}}", "apiVersion", "v1", "kind",
-				 "LimitRange", "metadata", kt_tenant_meta(r, "tenant-limits", t->name, t),
-				 "spec", "limits", item));
+				    "LimitRange", "metadata",
+				    kt_tenant_meta(r, "tenant-limits", t->name, t), "spec",
+				    "limits", item));
 }

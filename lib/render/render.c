@@ -135,15 +135,21 @@ enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *o
 {
 	const char *ld = cfg->global.label_domain ? cfg->global.label_domain : "kubetenant.io";
 	struct rctx r = {
-		.cfg = cfg, .opts = opts, .fn = fn, .fn_ctx = ctx, .err = err,
+		.cfg = cfg,
+		.opts = opts,
+		.fn = fn,
+		.fn_ctx = ctx,
+		.err = err,
 	};
 	enum kt_rc rc;
 	size_t i;
 
-	r.group_prefix = opts->group_prefix ? opts->group_prefix
-			 : cfg->global.group_prefix ? cfg->global.group_prefix : "oidc:";
-	r.image = cfg->global.image ? cfg->global.image
-		  : opts->default_image ? opts->default_image : "kubetenant/kubetenant:latest";
+	r.group_prefix = opts->group_prefix         ? opts->group_prefix
+			 : cfg->global.group_prefix ? cfg->global.group_prefix
+						    : "oidc:";
+	r.image = cfg->global.image     ? cfg->global.image
+		  : opts->default_image ? opts->default_image
+					: "kubetenant/kubetenant:latest";
 	if ((rc = label_key(r.key_purpose, ld, "purpose", err)) ||
 	    (rc = label_key(r.key_tenant, ld, "tenant", err)) ||
 	    (rc = label_key(r.key_pool, ld, "node-pool", err)) ||
@@ -171,8 +177,9 @@ enum kt_rc kt_render(const struct kt_config *cfg, const struct kt_render_opts *o
 	}
 	rc = render_cluster(&r);
 	for (i = 0; rc == KT_OK && i < cfg->n_pools; i++)
-		rc = opts->karpenter == KT_KARPENTER_V1ALPHA5 ? kt_render_provisioner(&r, &cfg->pools[i])
-							      : kt_render_nodepool(&r, &cfg->pools[i]);
+		rc = opts->karpenter == KT_KARPENTER_V1ALPHA5
+			     ? kt_render_provisioner(&r, &cfg->pools[i])
+			     : kt_render_nodepool(&r, &cfg->pools[i]);
 	for (i = 0; rc == KT_OK && i < cfg->n_tenants; i++)
 		rc = render_tenant(&r, &cfg->tenants[i]);
 	if (rc == KT_OK && opts->enforcement == KT_ENF_WEBHOOK)

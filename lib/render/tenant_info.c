@@ -84,5 +84,6 @@ enum kt_rc kt_render_tenant_info(struct rctx *r, const struct kt_tenant *t)
 		return kt_emit(r, NULL);
 	}
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
-				 "metadata", kt_tenant_meta(r, INFO_NAME, t->name, t), "data", data));
+				    "metadata", kt_tenant_meta(r, INFO_NAME, t->name, t), "data",
+				    data));
 }

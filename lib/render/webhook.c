@@ -50,14 +50,15 @@ static json_t *app_labels(const char *app)
 json_t *kt_deployment(const struct rctx *r, const char *app, const char *container, json_t *args,
 		      json_t *ports, json_t *volumes, json_t *mounts, int automount_token)
 {
-	json_t *c = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:{s:{s:s, s:s}, s:{s:s, s:s}}, "
-			      "s:o, s:o}",
-			      "name", container, "image", r->image, "imagePullPolicy", "IfNotPresent",
-			      "args", args, "ports", ports, "livenessProbe", kt_https_probe("/healthz"),
-			      "readinessProbe", kt_https_probe("/readyz"), "resources", "requests",
-			      "cpu", "50m", "memory", "32Mi", "limits", "cpu", "1", "memory", "128Mi",
-			      "securityContext", kt_hardened_container_security(), "volumeMounts",
-			      mounts);
+	json_t *c =
+		json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:{s:{s:s, s:s}, s:{s:s, s:s}}, "
+			  "s:o, s:o}",
+			  "name", container, "image", r->image, "imagePullPolicy", "IfNotPresent",
+			  "args", args, "ports", ports, "livenessProbe", kt_https_probe("/healthz"),
+			  "readinessProbe", kt_https_probe("/readyz"), "resources", "requests",
+			  "cpu", "50m", "memory", "32Mi", "limits", "cpu", "1", "memory", "128Mi",
+			  "securityContext", kt_hardened_container_security(), "volumeMounts",
+			  mounts);
 	json_t *pod = json_pack("{s:s, s:b, s:o, s:o, s:[o], s:o}", "serviceAccountName", app,
 				"automountServiceAccountToken", automount_token, "securityContext",
 				kt_hardened_pod_security(), "affinity", kt_spread_affinity(app),
@@ -85,15 +86,16 @@ json_t *kt_service_account(const char *name, int automount)
 json_t *kt_pdb(const char *app)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:i, s:{s:o}}}", "apiVersion", "policy/v1", "kind",
-			 "PodDisruptionBudget", "metadata", kt_meta(app, KT_SYSTEM_NS, app_labels(app)),
-			 "spec", "minAvailable", 1, "selector", "matchLabels", app_labels(app));
+			 "PodDisruptionBudget", "metadata",
+			 kt_meta(app, KT_SYSTEM_NS, app_labels(app)), "spec", "minAvailable", 1,
+			 "selector", "matchLabels", app_labels(app));
 }
 
 json_t *kt_service(const char *app, json_t *ports)
 {
-	return json_pack("{s:s, s:s, s:o, s:{s:s, s:o, s:o}}", "apiVersion", "v1", "kind", "Service",
-			 "metadata", kt_meta(app, KT_SYSTEM_NS, app_labels(app)), "spec", "type",
-			 "ClusterIP", "selector", app_labels(app), "ports", ports);
+	return json_pack("{s:s, s:s, s:o, s:{s:s, s:o, s:o}}", "apiVersion", "v1", "kind",
+			 "Service", "metadata", kt_meta(app, KT_SYSTEM_NS, app_labels(app)), "spec",
+			 "type", "ClusterIP", "selector", app_labels(app), "ports", ports);
 }
 
 /* The common part of every webhook entry. */
@@ -101,9 +103,9 @@ static json_t *hook(const char *name, const char *path, json_t *rules)
 {
 	return json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:i}}, s:o, s:s, s:s, s:s, s:i, s:[s]}",
 			 "name", name, "clientConfig", "service", "namespace", KT_SYSTEM_NS, "name",
-			 WH_NAME, "path", path, "port", 443, "rules", rules, "failurePolicy", "Fail",
-			 "matchPolicy", "Equivalent", "sideEffects", "None", "timeoutSeconds", 3,
-			 "admissionReviewVersions", "v1");
+			 WH_NAME, "path", path, "port", 443, "rules", rules, "failurePolicy",
+			 "Fail", "matchPolicy", "Equivalent", "sideEffects", "None",
+			 "timeoutSeconds", 3, "admissionReviewVersions", "v1");
 }
 
 static int set_selector(const struct rctx *r, json_t *h, const char *which)
@@ -168,8 +170,9 @@ static json_t *kind_rules(bool cluster, bool mutate)
 
 			res = json_array();
 			bad = !o || !res ||
-			      json_array_append_new(rules, rule(k->group, o, res,
-								cluster ? "Cluster" : "Namespaced")) ||
+			      json_array_append_new(rules,
+						    rule(k->group, o, res,
+							 cluster ? "Cluster" : "Namespaced")) ||
 			      append_str(groups, k->group) ||
 			      json_array_append_new(opsv, json_integer(ops));
 			json_decref(o);
@@ -232,23 +235,26 @@ static json_t *validating(const struct rctx *r)
 	 * labelled objects (old or new), so status writes of ordinary pods
 	 * never reach the webhook.
 	 */
-	json_t *managed = hook("managed-objects.validate.kubetenant.io", "/validate",
-			       json_pack("[o]", rule("*", all, json_pack("[s]", "*"), "Namespaced")));
-	json_t *ns = hook("namespaces.validate.kubetenant.io", "/validate", kind_rules(true, false));
+	json_t *managed =
+		hook("managed-objects.validate.kubetenant.io", "/validate",
+		     json_pack("[o]", rule("*", all, json_pack("[s]", "*"), "Namespaced")));
+	json_t *ns =
+		hook("namespaces.validate.kubetenant.io", "/validate", kind_rules(true, false));
 
 	json_decref(all);
 	if (set_selector(r, objects, "namespaceSelector") ||
 	    set_selector(r, managed, "namespaceSelector") ||
 	    (managed && json_object_set_new(managed, "objectSelector",
-					    json_pack("{s:{s:s}}", "matchLabels",
-						      KT_MANAGED_BY_KEY, KT_MANAGED_BY))) ||
+					    json_pack("{s:{s:s}}", "matchLabels", KT_MANAGED_BY_KEY,
+						      KT_MANAGED_BY))) ||
 	    set_selector(r, ns, "objectSelector")) {
 		json_decref(objects);
 		json_decref(managed);
 		json_decref(ns);
 		return NULL;
 	}
-	return webhook_config("ValidatingWebhookConfiguration", json_pack("[ooo]", objects, managed, ns));
+	return webhook_config("ValidatingWebhookConfiguration",
+			      json_pack("[ooo]", objects, managed, ns));
 }
 
 /* The whole tenants file, as serve reads it (also first of `render --tenant`: see render.c). */
@@ -256,15 +262,17 @@ enum kt_rc kt_render_tenants_configmap(struct rctx *r)
 {
 	json_t *data = json_object();
 
-	if (data && json_object_set_new(data, "tenants.yaml",
-					json_stringn(r->opts->tenants_yaml ? r->opts->tenants_yaml : "",
-						     r->opts->tenants_yaml_len))) {
+	if (data &&
+	    json_object_set_new(data, "tenants.yaml",
+				json_stringn(r->opts->tenants_yaml ? r->opts->tenants_yaml : "",
+					     r->opts->tenants_yaml_len))) {
 		json_decref(data);
 		/* not valid UTF-8 or no memory: the loader accepted it, so memory */
 		data = NULL;
 	}
 	return kt_emit(r, json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "ConfigMap",
-				 "metadata", kt_meta(WH_CONFIGMAP, KT_SYSTEM_NS, NULL), "data", data));
+				    "metadata", kt_meta(WH_CONFIGMAP, KT_SYSTEM_NS, NULL), "data",
+				    data));
 }
 
 enum kt_rc kt_render_webhook(struct rctx *r)
@@ -279,35 +287,40 @@ enum kt_rc kt_render_webhook(struct rctx *r)
 		return rc;
 	snprintf(dns1, sizeof(dns1), "%s.%s.svc", WH_NAME, KT_SYSTEM_NS);
 	snprintf(dns2, sizeof(dns2), "%s.%s.svc.cluster.local", WH_NAME, KT_SYSTEM_NS);
-	rc = kt_emit(r, kt_serving_certificate(WH_NAME, WH_TLS_SECRET, json_pack("[ss]", dns1, dns2)));
+	rc = kt_emit(r,
+		     kt_serving_certificate(WH_NAME, WH_TLS_SECRET, json_pack("[ss]", dns1, dns2)));
 	if (rc)
 		return rc;
-	rc = kt_emit(r, kt_deployment(
-		r, WH_NAME, "webhook",
-		json_pack("[sssssssssssss]", "serve", "-f", "/etc/kubetenant/tenants.yaml",
-			  "--tls-cert", "/etc/kubetenant/tls/tls.crt", "--tls-key",
-			  "/etc/kubetenant/tls/tls.key", "--listen", ":8443", "--metrics-listen",
-			  ":9090", "--memory-budget", "48"),
-		json_pack("[{s:s, s:i, s:s}, {s:s, s:i, s:s}]", "name", "https", "containerPort",
-			  8443, "protocol", "TCP", "name", "metrics", "containerPort", 9090,
-			  "protocol", "TCP"),
-		json_pack("[{s:s, s:{s:[{s:{s:s, s:[{s:s, s:s}]}}, {s:{s:s, s:[{s:s, s:s}, "
-			  "{s:s, s:s}]}}]}}]",
-			  "name", "config", "projected", "sources", "configMap", "name", WH_CONFIGMAP,
-			  "items", "key", "tenants.yaml", "path", "tenants.yaml", "secret", "name",
-			  WH_TLS_SECRET, "items", "key", "tls.crt", "path", "tls/tls.crt", "key",
-			  "tls.key", "path", "tls/tls.key"),
-		json_pack("[{s:s, s:s, s:b}]", "name", "config", "mountPath", "/etc/kubetenant",
-			  "readOnly", 1),
-		0));
+	rc = kt_emit(r,
+		     kt_deployment(r, WH_NAME, "webhook",
+				   json_pack("[sssssssssssss]", "serve", "-f",
+					     "/etc/kubetenant/tenants.yaml", "--tls-cert",
+					     "/etc/kubetenant/tls/tls.crt", "--tls-key",
+					     "/etc/kubetenant/tls/tls.key", "--listen", ":8443",
+					     "--metrics-listen", ":9090", "--memory-budget", "48"),
+				   json_pack("[{s:s, s:i, s:s}, {s:s, s:i, s:s}]", "name", "https",
+					     "containerPort", 8443, "protocol", "TCP", "name",
+					     "metrics", "containerPort", 9090, "protocol", "TCP"),
+				   json_pack("[{s:s, s:{s:[{s:{s:s, s:[{s:s, s:s}]}}, {s:{s:s, s:[{s:s, s:s}, "
+					     "{s:s, s:s}]}}]}}]",
+					     "name", "config", "projected", "sources", "configMap",
+					     "name", WH_CONFIGMAP, "items", "key", "tenants.yaml",
+					     "path", "tenants.yaml", "secret", "name",
+					     WH_TLS_SECRET, "items", "key", "tls.crt", "path",
+					     "tls/tls.crt", "key", "tls.key", "path",
+					     "tls/tls.key"),
+				   json_pack("[{s:s, s:s, s:b}]", "name", "config", "mountPath",
+					     "/etc/kubetenant", "readOnly", 1),
+				   0));
 	if (rc == KT_OK)
 		rc = kt_emit(r, kt_pdb(WH_NAME));
 	if (rc == KT_OK)
 		rc = kt_emit(r, kt_service(WH_NAME,
-					json_pack("[{s:s, s:i, s:s, s:s}, {s:s, s:i, s:s, s:s}]",
-						  "name", "https", "port", 443, "targetPort", "https",
-						  "protocol", "TCP", "name", "metrics", "port", 9090,
-						  "targetPort", "metrics", "protocol", "TCP")));
+					   json_pack("[{s:s, s:i, s:s, s:s}, {s:s, s:i, s:s, s:s}]",
+						     "name", "https", "port", 443, "targetPort",
+						     "https", "protocol", "TCP", "name", "metrics",
+						     "port", 9090, "targetPort", "metrics",
+						     "protocol", "TCP")));
 	return rc;
 }
 

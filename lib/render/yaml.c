@@ -30,22 +30,20 @@
 static const unsigned char plain_chars[256] = {
 	[' '] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, [':'] = 1, ['@'] = 1, ['_'] = 1,
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-	['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
+	['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+	['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+	['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 /* Words that YAML 1.1 or 1.2 resolvers read as booleans or null. */
 static int reserved_word(const char *s, size_t len)
 {
-	static const char *const words[] = { "y", "n", "yes", "no", "true", "false",
-					     "on", "off", "null" };
+	static const char *const words[] = { "y",     "n",  "yes", "no",  "true",
+					     "false", "on", "off", "null" };
 	char low[6];
 	size_t i;
 
@@ -229,27 +227,29 @@ static enum kt_rc put_collection(struct writer *w, json_t *v, int depth)
 	if (depth > KT_RENDER_MAX_DEPTH)
 		return kt_err_set(w->err, KT_E_INVALID, "object nested deeper than %d levels",
 				  KT_RENDER_MAX_DEPTH);
-	rc = put(w, &ev, map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-								    YAML_BLOCK_MAPPING_STYLE)
-			     : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-								     YAML_BLOCK_SEQUENCE_STYLE));
+	rc = put(w, &ev,
+		 map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+							   YAML_BLOCK_MAPPING_STYLE)
+		     : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+							    YAML_BLOCK_SEQUENCE_STYLE));
 	if (map) {
-		json_object_keylen_foreach(v, key, key_len, child) {
+		json_object_keylen_foreach (v, key, key_len, child) {
 			if (rc == KT_OK)
 				rc = put_string(w, key, key_len, 1);
 			if (rc == KT_OK)
 				rc = put_node(w, child, depth + 1);
 		}
 	} else {
-		json_array_foreach(v, i, child) {
+		json_array_foreach (v, i, child) {
 			if (rc == KT_OK)
 				rc = put_node(w, child, depth + 1);
 		}
 	}
 	if (rc)
 		return rc;
-	return put(w, &ev, map ? yaml_mapping_end_event_initialize(&ev)
-			       : yaml_sequence_end_event_initialize(&ev));
+	return put(w, &ev,
+		   map ? yaml_mapping_end_event_initialize(&ev)
+		       : yaml_sequence_end_event_initialize(&ev));
 }
 
 static enum kt_rc put_node(struct writer *w, json_t *v, int depth)

@@ -41,14 +41,22 @@ enum kt_rc kt_err_at(struct kt_err *err, enum kt_rc rc, const char *where, const
 const char *kt_rc_str(enum kt_rc rc)
 {
 	switch (rc) {
-	case KT_OK: return "ok";
-	case KT_E_NOMEM: return "out of memory";
-	case KT_E_IO: return "i/o error";
-	case KT_E_PARSE: return "parse error";
-	case KT_E_INVALID: return "invalid";
-	case KT_E_AUTH: return "authentication failed";
-	case KT_E_INTERNAL: return "internal error";
-	case KT_E_LIMIT: return "over a size limit";
+	case KT_OK:
+		return "ok";
+	case KT_E_NOMEM:
+		return "out of memory";
+	case KT_E_IO:
+		return "i/o error";
+	case KT_E_PARSE:
+		return "parse error";
+	case KT_E_INVALID:
+		return "invalid";
+	case KT_E_AUTH:
+		return "authentication failed";
+	case KT_E_INTERNAL:
+		return "internal error";
+	case KT_E_LIMIT:
+		return "over a size limit";
 	}
 	return "unknown error";
 }

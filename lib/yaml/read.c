@@ -41,7 +41,7 @@ struct builder {
 	struct anchor *tab; /* open addressing, power-of-two size; one document's */
 	size_t tab_n, tab_cap;
 	struct kt_ynode *root;
-	size_t total; /* this document's weight so far (saturating) */
+	size_t total;  /* this document's weight so far (saturating) */
 	int line, col; /* last known position */
 	const char *input;
 	size_t input_len;
@@ -265,7 +265,8 @@ static char *single_quoted(struct builder *b, const char *raw, size_t n, size_t 
 				o--;
 			while (i < n && (raw[i] == '\n' || raw[i] == '\r' || raw[i] == ' ' ||
 					 raw[i] == '\t')) {
-				if (raw[i] == '\n' || (raw[i] == '\r' && (i + 1 >= n || raw[i + 1] != '\n')))
+				if (raw[i] == '\n' ||
+				    (raw[i] == '\r' && (i + 1 >= n || raw[i + 1] != '\n')))
 					breaks++;
 				i++;
 			}
@@ -436,8 +437,8 @@ static int keyref_cmp(const void *x, const void *y)
 static void report_dup(struct builder *b, struct kt_ypair *later, const struct kt_ynode *first)
 {
 	later->dup = true;
-	problem(b, KT_YP_DUP_KEY, later->key->line, later->key->col, later->key->u.s,
-		later->key->n, first->line);
+	problem(b, KT_YP_DUP_KEY, later->key->line, later->key->col, later->key->u.s, later->key->n,
+		first->line);
 }
 
 /* Every repeated scalar key is reported; the first one wins. */
@@ -589,8 +590,11 @@ static bool utf8_problem(const unsigned char *s, size_t n, int *line, int *col, 
 				continue;
 			}
 		}
-		len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-		    : (c & 0xf8) == 0xf0 ? 4 : 0;
+		len = c < 0x80             ? 1
+		      : (c & 0xe0) == 0xc0 ? 2
+		      : (c & 0xf0) == 0xe0 ? 3
+		      : (c & 0xf8) == 0xf0 ? 4
+					   : 0;
 		if (!c || !len || i + len > n)
 			break;
 		cp = len == 1 ? c : len == 2 ? c & 0x1fu : len == 3 ? c & 0x0fu : c & 0x07u;
@@ -621,8 +625,7 @@ static bool utf8_problem(const unsigned char *s, size_t n, int *line, int *col, 
 enum kt_rc kt_yaml_read(const struct kt_yaml_reader *r, const char *text, size_t len,
 			struct kt_arena *a)
 {
-	struct builder b = { .r = r, .a = a, .line = 1, .col = 1, .input = text,
-			     .input_len = len };
+	struct builder b = { .r = r, .a = a, .line = 1, .col = 1, .input = text, .input_len = len };
 	struct fy_parse_cfg pcfg = { 0 };
 	struct fy_diag_cfg dcfg;
 	struct fy_diag *diag;

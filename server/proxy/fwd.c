@@ -33,18 +33,18 @@
 
 struct fwd {
 	struct proxy *p;
-	struct proxy_worker *w;   /* the loop it runs on */
-	struct preq *r;           /* NULL once the request has ended */
+	struct proxy_worker *w; /* the loop it runs on */
+	struct preq *r;         /* NULL once the request has ended */
 	struct MHD_Connection *c;
 	CURL *e;
-	struct fwd *prev, *next;  /* w->fwds */
+	struct fwd *prev, *next; /* w->fwds */
 	struct curl_slist *hdrs;
 	struct proxy_scope *scope; /* a tenant-scoped list or watch (proxy_scope.c) */
-	struct kt_buf resp_hdrs;  /* "Name: value\0" of the current response */
-	struct kt_buf pending;    /* body bytes curl gave us, not yet sent */
+	struct kt_buf resp_hdrs;   /* "Name: value\0" of the current response */
+	struct kt_buf pending;     /* body bytes curl gave us, not yet sent */
 	size_t off;
 	long status;
-	int client_fd, refs;      /* the request's, and the streaming response's */
+	int client_fd, refs; /* the request's, and the streaming response's */
 	struct timespec t0;
 	bool head_done, done, paused, attached, head_only, suspended, cancelled;
 	CURLcode result;
@@ -258,7 +258,7 @@ static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (f->done)
 		return f->result == CURLE_OK && !f->cancelled ? MHD_CONTENT_READER_END_OF_STREAM
-							       : MHD_CONTENT_READER_END_WITH_ERROR;
+							      : MHD_CONTENT_READER_END_WITH_ERROR;
 	/* SIGTERM: long streams end so clients reconnect to another replica */
 	if (atomic_load(&f->p->draining))
 		return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -494,7 +494,8 @@ enum MHD_Result kt_proxy_forward(struct MHD_Connection *c, struct preq *r)
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	f->client_fd = ci ? ci->connect_fd : -1;
 	f->e = w->n_easy ? w->easy_pool[--w->n_easy] : curl_easy_init();
-	if (nomem || !f->e || build_headers(f, r) || kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
+	if (nomem || !f->e || build_headers(f, r) ||
+	    kt_buf_addf(&url, "%s%s", p->up.base, r->uri)) {
 		kt_buf_release(&url);
 		return kt_proxy_queue_status(c, r, 500, "InternalError", "out of memory");
 	}
@@ -502,7 +503,8 @@ enum MHD_Result kt_proxy_forward(struct MHD_Connection *c, struct preq *r)
 	kt_buf_release(&url);
 	clock_gettime(CLOCK_MONOTONIC, &f->t0);
 	if (curl_multi_add_handle(w->multi, f->e) != CURLM_OK)
-		return kt_proxy_queue_status(c, r, 500, "InternalError", "cannot start the transfer");
+		return kt_proxy_queue_status(c, r, 500, "InternalError",
+					     "cannot start the transfer");
 	f->attached = true;
 	suspend(f);
 	return MHD_YES;

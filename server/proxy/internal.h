@@ -44,10 +44,10 @@ struct proxy_metrics {
 	atomic_ullong auth_fail[PROXY_MAX_REASONS];
 	const char *reason_names[PROXY_MAX_REASONS]; /* static strings; guarded by lock */
 	pthread_mutex_t lock;
-	struct kt_histogram latency;        /* to the API server's response headers */
+	struct kt_histogram latency; /* to the API server's response headers */
 	atomic_llong tunnels_open;
 	atomic_ullong tunnels_total, cache_hits, cache_misses, jwks_ok, jwks_fail;
-	atomic_uint loops;                 /* event loops running (loop.c) */
+	atomic_uint loops;                         /* event loops running (loop.c) */
 	atomic_ullong loop_conns[PROXY_MAX_LOOPS]; /* connections each loop was dealt */
 };
 
@@ -60,12 +60,12 @@ struct proxy_creds {
 };
 
 struct proxy_upstream {
-	char *base;      /* "https://host:port" with no trailing slash */
-	char *host;      /* for SNI and the certificate check */
-	char *hostport;  /* Host header */
+	char *base;     /* "https://host:port" with no trailing slash */
+	char *host;     /* for SNI and the certificate check */
+	char *hostport; /* Host header */
 	char port[8];
-	SSL_CTX *tls;    /* for tunnels */
-	CURLSH *share;   /* TLS sessions and DNS shared by every connection */
+	SSL_CTX *tls;  /* for tunnels */
+	CURLSH *share; /* TLS sessions and DNS shared by every connection */
 	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 };
 
@@ -77,12 +77,12 @@ struct proxy {
 	struct proxy_metrics m;
 	struct proxy_creds creds;
 	struct proxy_upstream up;
-	struct kt_tls *tls;       /* the serving certificate, hot-reloaded (server/tls.c) */
+	struct kt_tls *tls;             /* the serving certificate, hot-reloaded (server/tls.c) */
 	struct proxy_scope_conf *scope; /* the tenants file (-f), NULL without (proxy_scope.c) */
-	atomic_bool draining;     /* SIGTERM: end streams, accept nothing new */
-	atomic_bool stop_tunnels; /* grace period over */
-	atomic_int inflight;      /* requests not yet completed, tunnels included */
-	atomic_int tun_held;      /* tunnels holding their connection suspended (set-up, pump) */
+	atomic_bool draining;           /* SIGTERM: end streams, accept nothing new */
+	atomic_bool stop_tunnels;       /* grace period over */
+	atomic_int inflight;            /* requests not yet completed, tunnels included */
+	atomic_int tun_held; /* tunnels holding their connection suspended (set-up, pump) */
 };
 
 /*
@@ -92,39 +92,38 @@ struct proxy {
  */
 struct proxy_worker {
 	struct proxy *p;
-	int wake_fd;              /* the loop's eventfd */
-	CURLM *multi;             /* every request this loop forwards */
-	bool dirty;               /* a connection was resumed: run the daemon */
-	struct fwd *fwds;         /* every forwarded request, for the sweeps */
-	CURL *easy_pool[32];      /* finished handles, ready for reuse */
+	int wake_fd;         /* the loop's eventfd */
+	CURLM *multi;        /* every request this loop forwards */
+	bool dirty;          /* a connection was resumed: run the daemon */
+	struct fwd *fwds;    /* every forwarded request, for the sweeps */
+	CURL *easy_pool[32]; /* finished handles, ready for reuse */
 	size_t n_easy;
-	struct preq *corked[64];  /* answers held for one TLS record (fwd.c) */
+	struct preq *corked[64]; /* answers held for one TLS record (fwd.c) */
 	size_t n_corked;
 };
 
 /* Per-request state, created by the URI log callback. */
 struct preq {
 	struct proxy *p;
-	struct proxy_worker *w;  /* the loop that serves its connection */
-	char *uri;               /* raw request target, as received */
-	const char *method;      /* borrowed from MHD */
+	struct proxy_worker *w; /* the loop that serves its connection */
+	char *uri;              /* raw request target, as received */
+	const char *method;     /* borrowed from MHD */
 	char client_ip[64];
 	struct timespec start;
 	struct kt_identity id;
 	bool authed, upgrade, body_too_large, logged;
-	bool probe;              /* /healthz or /readyz: answered once the request is read */
+	bool probe; /* /healthz or /readyz: answered once the request is read */
 	struct kt_buf body;
-	struct kt_buf fwd_hdrs;  /* "Name: value\0" ... */
+	struct kt_buf fwd_hdrs; /* "Name: value\0" ... */
 	size_t n_fwd_hdrs;
 	unsigned status;
 	unsigned long long bytes;
-	const char *reason;      /* refusal reason for the audit line */
-	struct fwd *fwd;         /* from forwarding to the end of the response */
-	struct tun *tun;         /* the tunnel, from its set-up until the pump ends */
-	void *cork;              /* the client's TLS session while its answer is corked */
-	int cork_fd;             /* and its socket */
+	const char *reason; /* refusal reason for the audit line */
+	struct fwd *fwd;    /* from forwarding to the end of the response */
+	struct tun *tun;    /* the tunnel, from its set-up until the pump ends */
+	void *cork;         /* the client's TLS session while its answer is corked */
+	int cork_fd;        /* and its socket */
 };
-
 
 /*
  * proxy.c: a loop's HTTPS daemon, serving p->tls; its connections come from
@@ -142,9 +141,9 @@ struct proxy_loop;
  * (borrowed) and deals the connections out in turn.
  */
 struct proxy_loop *kt_proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
-				    struct kt_err *err);
-void kt_proxy_loop_drain(struct proxy_loop *l);  /* stop accepting, end streams */
-void kt_proxy_loop_stop(struct proxy_loop *l);   /* close everything, join, free */
+				       struct kt_err *err);
+void kt_proxy_loop_drain(struct proxy_loop *l); /* stop accepting, end streams */
+void kt_proxy_loop_stop(struct proxy_loop *l);  /* close everything, join, free */
 /*
  * From another thread, after MHD_resume_connection(): in external epoll
  * mode libmicrohttpd wakes nobody, so without this a resumed connection
@@ -184,7 +183,7 @@ enum MHD_Result kt_proxy_ui_serve(struct MHD_Connection *c, struct preq *r);
 
 /* ops.c */
 enum kt_rc kt_proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
-			       struct kt_err *err);
+				  struct kt_err *err);
 void kt_proxy_upstream_release(struct proxy_upstream *u);
 /* "Authorization: Bearer <token>" into out (reset first), re-reading a rotated file; false if none. */
 bool kt_proxy_creds_header(struct proxy_creds *c, struct kt_buf *out);
@@ -198,9 +197,9 @@ double kt_proxy_elapsed(const struct timespec *since);
 void kt_proxy_audit(struct preq *r, const char *verb);
 /* A Kubernetes Status object as the response body. */
 struct MHD_Response *kt_proxy_status_response(unsigned code, const char *reason,
-					   const char *message);
+					      const char *message);
 /* Queue that Status as the answer to r (r->status is set). */
 enum MHD_Result kt_proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
-				   const char *reason, const char *message);
+				      const char *reason, const char *message);
 
 #endif

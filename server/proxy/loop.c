@@ -50,8 +50,8 @@ struct loop {
 	int ep; /* the epoll set; w.wake_fd is in it */
 	pthread_t th;
 	bool running, drained;
-	long long curl_due; /* CLOCK_MONOTONIC ms; -1 when curl wants no timer */
-	long long mhd_due;  /* when the daemon's timeouts want it run */
+	long long curl_due;   /* CLOCK_MONOTONIC ms; -1 when curl wants no timer */
+	long long mhd_due;    /* when the daemon's timeouts want it run */
 	pthread_mutex_t lock; /* the inbox */
 	struct handoff inbox[INBOX_MAX];
 	size_t n_inbox;
@@ -144,8 +144,8 @@ static void accept_some(struct loop *l)
 			/* the socket stays readable: stop watching it for a second, not spin */
 			if ((errno == EMFILE || errno == ENFILE) && !l->g->paused) {
 				if (!l->g->starved)
-					kt_log(KT_LOG_WARN, "cannot accept: out of file descriptors",
-					       NULL);
+					kt_log(KT_LOG_WARN,
+					       "cannot accept: out of file descriptors", NULL);
 				epoll_ctl(l->ep, EPOLL_CTL_DEL, l->g->listen_fd, NULL);
 				l->g->paused = l->g->starved = true;
 			}
@@ -251,7 +251,7 @@ static void *loop_main(void *cls)
 
 	snprintf(name, sizeof(name), "kt-loop-%u", (unsigned)(l - g->loops));
 	pthread_setname_np(pthread_self(), name); /* top -H, /proc/PID/task/N/comm */
-	kt_log_hold(true); /* audit lines: one write per pass */
+	kt_log_hold(true);                        /* audit lines: one write per pass */
 	while (!atomic_load(&g->stop)) {
 		kt_log_flush();
 		n = epoll_wait(l->ep, ev, 64, wait_ms(l, next_tick));
@@ -272,7 +272,8 @@ static void *loop_main(void *cls)
 			} else {
 				mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
 				       (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-				       (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+				       (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
+									     : 0);
 				curl_multi_socket_action(l->w.multi, v, mask, &running);
 			}
 		}
@@ -315,8 +316,7 @@ static bool loop_init(struct loop *l)
 
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->w.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (l->ep < 0 || l->w.wake_fd < 0 ||
-	    epoll_ctl(l->ep, EPOLL_CTL_ADD, l->w.wake_fd, &ev) ||
+	if (l->ep < 0 || l->w.wake_fd < 0 || epoll_ctl(l->ep, EPOLL_CTL_ADD, l->w.wake_fd, &ev) ||
 	    !(l->w.multi = curl_multi_init()))
 		return false;
 	curl_multi_setopt(l->w.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -347,7 +347,7 @@ static void loop_release(struct loop *l)
 }
 
 struct proxy_loop *kt_proxy_loop_start(struct proxy *p, int listen_fd, unsigned n,
-				    struct kt_err *err)
+				       struct kt_err *err)
 {
 	struct proxy_loop *g;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, 0) };

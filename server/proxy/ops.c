@@ -47,7 +47,8 @@ static enum kt_rc parse_upstream(struct proxy_upstream *u, const char *url, stru
 		const char *rb = memchr(h, ']', (size_t)(end - h));
 
 		if (!rb)
-			return kt_err_set(err, KT_E_INVALID, "upstream '%s': bad IPv6 literal", url);
+			return kt_err_set(err, KT_E_INVALID, "upstream '%s': bad IPv6 literal",
+					  url);
 		u->host = strndup(h + 1, (size_t)(rb - h - 1));
 		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
 	} else {
@@ -83,8 +84,8 @@ static enum kt_rc tls_init(struct proxy_upstream *u, const struct kt_proxy_opts 
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
 	SSL_CTX_set_min_proto_version(u->tls, TLS1_2_VERSION);
 	SSL_CTX_set_verify(u->tls, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_mode(u->tls, SSL_MODE_ENABLE_PARTIAL_WRITE |
-					 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(u->tls,
+			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_alpn_protos(u->tls, alpn, sizeof(alpn) - 1);
 	if (o->upstream_ca ? SSL_CTX_load_verify_locations(u->tls, o->upstream_ca, NULL) != 1
 			   : SSL_CTX_set_default_verify_paths(u->tls) != 1)
@@ -97,7 +98,7 @@ static enum kt_rc tls_init(struct proxy_upstream *u, const struct kt_proxy_opts 
 }
 
 enum kt_rc kt_proxy_upstream_init(struct proxy_upstream *u, const struct kt_proxy_opts *o,
-			       struct kt_err *err)
+				  struct kt_err *err)
 {
 	enum kt_rc rc;
 	int i;
@@ -232,13 +233,15 @@ char *kt_proxy_metrics_render(struct proxy *p, size_t *len)
 	struct kt_jwks *keys;
 	size_t i;
 
-	kt_buf_adds(&b, "# HELP kubetenant_proxy_requests_total Requests answered, by HTTP status.\n"
-			"# TYPE kubetenant_proxy_requests_total counter\n");
+	kt_buf_adds(&b,
+		    "# HELP kubetenant_proxy_requests_total Requests answered, by HTTP status.\n"
+		    "# TYPE kubetenant_proxy_requests_total counter\n");
 	for (i = 0; i < 600; i++) {
 		unsigned long long v = atomic_load(&m->by_status[i]);
 
 		if (v)
-			kt_buf_addf(&b, "kubetenant_proxy_requests_total{code=\"%zu\"} %llu\n", i, v);
+			kt_buf_addf(&b, "kubetenant_proxy_requests_total{code=\"%zu\"} %llu\n", i,
+				    v);
 	}
 	kt_buf_adds(&b, "# HELP kubetenant_proxy_auth_failures_total Refused requests, by reason.\n"
 			"# TYPE kubetenant_proxy_auth_failures_total counter\n");
@@ -316,7 +319,7 @@ void kt_proxy_audit(struct preq *r, const char *verb)
 }
 
 struct MHD_Response *kt_proxy_status_response(unsigned code, const char *reason,
-					   const char *message)
+					      const char *message)
 {
 	json_t *o = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status",
 			      "apiVersion", "v1", "metadata", "status", "Failure", "message",
@@ -337,7 +340,7 @@ struct MHD_Response *kt_proxy_status_response(unsigned code, const char *reason,
 }
 
 enum MHD_Result kt_proxy_queue_status(struct MHD_Connection *c, struct preq *r, unsigned code,
-				   const char *reason, const char *message)
+				      const char *reason, const char *message)
 {
 	struct MHD_Response *resp = kt_proxy_status_response(code, reason, message);
 	enum MHD_Result ret;

@@ -81,11 +81,12 @@ static enum MHD_Result refuse(struct proxy *p, struct MHD_Connection *c, struct 
 	r->reason = reason;
 	if (code == 401 || code == 403)
 		kt_proxy_count_auth_fail(&p->m, reason);
-	resp = code == 401 ? kt_proxy_status_response(401, "Unauthorized", "Unauthorized")
-			   : kt_proxy_status_response(code, code == 403 ? "Forbidden" : "BadRequest",
-						   code == 403 ? "impersonation headers are not "
-								 "accepted by this proxy"
-							       : "malformed request headers");
+	resp = code == 401
+		       ? kt_proxy_status_response(401, "Unauthorized", "Unauthorized")
+		       : kt_proxy_status_response(code, code == 403 ? "Forbidden" : "BadRequest",
+						  code == 403 ? "impersonation headers are not "
+								"accepted by this proxy"
+							      : "malformed request headers");
 	if (!resp)
 		return MHD_NO;
 	if (code == 401)
@@ -176,8 +177,8 @@ static enum MHD_Result check(struct proxy *p, struct MHD_Connection *c, struct p
 	ident.client_ip = r->client_ip;
 	ident.extra_client_ip = p->opts->extra_client_ip;
 	r->fwd_hdrs.max = 256u << 10;
-	rc = kt_proxy_filter_headers(l->v, l->n, r->upgrade, &ident, &r->fwd_hdrs,
-				     &r->n_fwd_hdrs, &reason);
+	rc = kt_proxy_filter_headers(l->v, l->n, r->upgrade, &ident, &r->fwd_hdrs, &r->n_fwd_hdrs,
+				     &reason);
 	if (rc) {
 		ret = refuse(p, c, r, rc == KT_E_AUTH ? 403 : 400, reason ? reason : "bad_header");
 		goto out;
@@ -257,8 +258,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_NO;
 	if (!r->method) { /* first call: headers only */
 		r->method = method;
-		if (!target_ok(r->uri) || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-						 strlen(method))
+		if (!target_ok(r->uri) ||
+		    strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method))
 			return refuse(p, c, r, 400, "bad_request_target");
 		if (!strcmp(method, "GET") && is_health(r->uri)) {
 			r->logged = true; /* probes are not audited */
@@ -272,8 +273,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!r->authed)
 			return MHD_YES; /* a refusal is queued */
 		if (r->upgrade) {
-			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-								     "Content-Length");
+			const char *cl =
+				MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 			const char *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
 
 			/* only what kubectl speaks: WebSocket and SPDY (no h2c, no others) */
@@ -310,7 +311,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->body_too_large)
 		return kt_proxy_queue_status(c, r, 413, "RequestEntityTooLarge",
-					  "request body too large");
+					     "request body too large");
 	return kt_proxy_forward(c, r);
 }
 
@@ -432,15 +433,15 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 struct MHD_Daemon *kt_proxy_daemon_start(struct proxy_worker *w)
 {
 	kt_tls_activate(w->p->tls);
-	return MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET, 0,
-		NULL, NULL, on_request, w, MHD_OPTION_HTTPS_CERT_CALLBACK, kt_tls_retrieve,
-		MHD_OPTION_HTTPS_PRIORITIES, KT_TLS_PRIORITIES,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
-		MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 2000u,
-		MHD_OPTION_END);
+	return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME |
+					MHD_USE_NO_LISTEN_SOCKET,
+				0, NULL, NULL, on_request, w, MHD_OPTION_HTTPS_CERT_CALLBACK,
+				kt_tls_retrieve, MHD_OPTION_HTTPS_PRIORITIES, KT_TLS_PRIORITIES,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
+				MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT,
+				2000u, MHD_OPTION_END);
 }
 
 static void *refresher(void *cls)

@@ -34,9 +34,9 @@ struct proxy_scope_conf {
 struct proxy_scope {
 	struct kt_scope *view;
 	bool watch;
-	bool whole;     /* the answer is buffered and filtered once complete */
-	bool overflow;  /* a list over KT_SCOPE_MAX_LIST */
-	bool failed;    /* a watch event could not be filtered: the stream ended */
+	bool whole;    /* the answer is buffered and filtered once complete */
+	bool overflow; /* a list over KT_SCOPE_MAX_LIST */
+	bool failed;   /* a watch event could not be filtered: the stream ended */
 	struct kt_buf in;
 	struct kt_scope_watch w;
 };
@@ -181,7 +181,7 @@ bool kt_proxy_scope_whole(struct proxy_scope *s, long status)
 }
 
 bool kt_proxy_scope_body(struct proxy_scope *s, long status, const char *data, size_t len,
-		      struct kt_buf *out)
+			 struct kt_buf *out)
 {
 	if (kt_proxy_scope_whole(s, status)) {
 		if (kt_buf_add(&s->in, data, len))

@@ -29,7 +29,7 @@ enum kt_rc kt_proxy_scope_headers(struct proxy_scope *s, struct preq *r, struct 
 bool kt_proxy_scope_whole(struct proxy_scope *s, long status);
 /* Body bytes as they arrive; what may be sent goes to out.  False ends the transfer. */
 bool kt_proxy_scope_body(struct proxy_scope *s, long status, const char *data, size_t len,
-		      struct kt_buf *out);
+			 struct kt_buf *out);
 /* The transfer ended: a whole answer is filtered into out (or becomes a 502 Status). */
 void kt_proxy_scope_end(struct proxy_scope *s, long *status, CURLcode *result, struct kt_buf *out);
 

@@ -50,18 +50,19 @@ struct tun {
 	struct kt_buf req, in;    /* our request; the API server's answer (head and plain body) */
 	struct kt_buf body;       /* a plain answer's body, de-chunked */
 	struct kt_http_head h;
-	const char *fail;         /* set-up failed: the message for the 502 */
+	const char *fail; /* set-up failed: the message for the 502 */
 	SSL *ssl;
 	int ufd;
 	gnutls_session_t tls; /* the client's session and socket: the pump's while it runs */
 	int cfd;
-	bool pumped;          /* the pump has run: the connection is to be closed */
-	struct kt_buf u2d, d2u; /* upstream-to-client (the 101 first) and client-to-upstream bytes */
+	bool pumped; /* the pump has run: the connection is to be closed */
+	struct kt_buf u2d,
+		d2u; /* upstream-to-client (the 101 first) and client-to-upstream bytes */
 	size_t u2d_off, d2u_off, retry_len;
-	size_t head_left;       /* bytes of our 101 still in u2d: not counted as stream bytes */
-	bool tls_retry;         /* a gnutls_record_send() to finish (GNUTLS_E_AGAIN) */
-	struct preq ar;         /* a copy for the audit line when the tunnel closes */
-	atomic_int refs;        /* the request's, and the pump thread's while it runs */
+	size_t head_left; /* bytes of our 101 still in u2d: not counted as stream bytes */
+	bool tls_retry;   /* a gnutls_record_send() to finish (GNUTLS_E_AGAIN) */
+	struct preq ar;   /* a copy for the audit line when the tunnel closes */
+	atomic_int refs;  /* the request's, and the pump thread's while it runs */
 	char method[16];
 	const char *verb;
 };

@@ -138,8 +138,8 @@ enum MHD_Result kt_proxy_ui_serve(struct MHD_Connection *c, struct preq *r)
 		inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
 		if (inm && strstr(inm, a->etag))
 			return answer(c, r, 304, "", 0, MHD_RESPMEM_PERSISTENT, NULL, a->etag);
-		return answer(c, r, 200, a->data, a->len, MHD_RESPMEM_PERSISTENT,
-			      type_of(a->name), a->etag);
+		return answer(c, r, 200, a->data, a->len, MHD_RESPMEM_PERSISTENT, type_of(a->name),
+			      a->etag);
 	}
 	return answer(c, r, 404, "not found\n", 10, MHD_RESPMEM_PERSISTENT, "text/plain", NULL);
 }

@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 struct kt_ui_asset {
-	const char *name;           /* "index.html"; NULL ends the table */
+	const char *name; /* "index.html"; NULL ends the table */
 	const unsigned char *data;
 	size_t len;
-	const char *etag;           /* quoted, from the content's SHA-256 */
+	const char *etag; /* quoted, from the content's SHA-256 */
 };
 
 extern const struct kt_ui_asset kt_ui_assets[];

@@ -10,7 +10,7 @@
 struct health_handler {
 	struct kt_handler super; /* first member */
 	struct kt_serve *s;
-	bool ready;              /* /readyz rather than /healthz */
+	bool ready; /* /readyz rather than /healthz */
 };
 
 static int health_on_request(struct kt_handler *h, const struct kt_http_req *req,

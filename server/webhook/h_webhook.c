@@ -49,8 +49,8 @@ static void add_rules(json_t *line, const char *key, const struct kt_finding *f,
 
 /* One line per decision: who did what to which object, and why. Never the object. */
 static void log_decision(struct webhook_handler *self, const struct kt_http_req *req,
-			 const struct kt_decision *d, const char *verdict,
-			 unsigned long generation, uint64_t micros)
+			 const struct kt_decision *d, const char *verdict, unsigned long generation,
+			 uint64_t micros)
 {
 	json_t *line;
 
@@ -75,8 +75,8 @@ static void log_decision(struct webhook_handler *self, const struct kt_http_req 
 	kt_log_end(line);
 }
 
-static void log_rejected(struct webhook_handler *self, const struct kt_http_req *req,
-			 int status, const char *why)
+static void log_rejected(struct webhook_handler *self, const struct kt_http_req *req, int status,
+			 const char *why)
 {
 	json_t *line;
 
@@ -145,8 +145,10 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 	if (!kt_http_budget_take(&self->s->budget, cost)) {
 		atomic_fetch_add_explicit(&self->s->budget.refused_work, 1, memory_order_relaxed);
 		resp->retry_after = 1;
-		snprintf(why, sizeof(why), "the server is at its memory budget (decoding this "
-			 "review may take %zu bytes); retry in a second", cost);
+		snprintf(why, sizeof(why),
+			 "the server is at its memory budget (decoding this "
+			 "review may take %zu bytes); retry in a second",
+			 cost);
 		return reject(self, req, resp, 503, KT_V_ERROR, why);
 	}
 	ref = kt_conf_acquire(&self->s->conf);

@@ -16,28 +16,57 @@
 
 /* Sorted (strcmp), for bsearch; every kind the webhook is registered for. */
 static const char *const kinds[] = {
-	"Binding", "Certificate", "CertificateRequest", "ClusterRole", "ClusterRoleBinding",
-	"ConfigMap", "CronJob", "DaemonSet", "Deployment", "EndpointSlice", "Endpoints",
-	"GRPCRoute", "Gateway", "GitRepository", "HTTPRoute", "HelmRelease",
-	"HorizontalPodAutoscaler", "Ingress", "Issuer", "Job", "Kustomization", "LimitRange",
-	"ListenerSet", "Namespace", "NetworkPolicy", "PersistentVolume", "PersistentVolumeClaim",
-	"Pod", "PodDisruptionBudget", "ReplicaSet", "ReplicationController", "ResourceQuota",
-	"Role", "RoleBinding", "Secret", "Service", "ServiceAccount", "StatefulSet", "TCPRoute",
+	"Binding",
+	"Certificate",
+	"CertificateRequest",
+	"ClusterRole",
+	"ClusterRoleBinding",
+	"ConfigMap",
+	"CronJob",
+	"DaemonSet",
+	"Deployment",
+	"EndpointSlice",
+	"Endpoints",
+	"GRPCRoute",
+	"Gateway",
+	"GitRepository",
+	"HTTPRoute",
+	"HelmRelease",
+	"HorizontalPodAutoscaler",
+	"Ingress",
+	"Issuer",
+	"Job",
+	"Kustomization",
+	"LimitRange",
+	"ListenerSet",
+	"Namespace",
+	"NetworkPolicy",
+	"PersistentVolume",
+	"PersistentVolumeClaim",
+	"Pod",
+	"PodDisruptionBudget",
+	"ReplicaSet",
+	"ReplicationController",
+	"ResourceQuota",
+	"Role",
+	"RoleBinding",
+	"Secret",
+	"Service",
+	"ServiceAccount",
+	"StatefulSet",
+	"TCPRoute",
 	"TLSRoute",
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
-#define KIND_OTHER N_KINDS       /* a kind not in the list */
-#define KIND_NONE (N_KINDS + 1)  /* not known: the review did not parse */
+#define KIND_OTHER N_KINDS      /* a kind not in the list */
+#define KIND_NONE (N_KINDS + 1) /* not known: the review did not parse */
 _Static_assert(KIND_NONE == KT_METRICS_KIND_NONE, "KT_METRICS_KIND_NONE out of date");
 
-static const char *const ops[KT_METRICS_OPS] = { "CREATE", "UPDATE", "DELETE", "CONNECT",
-						  "other" };
+static const char *const ops[KT_METRICS_OPS] = { "CREATE", "UPDATE", "DELETE", "CONNECT", "other" };
 static const char *const endpoints[KT_EP_N] = { "mutate", "validate" };
-static const char *const verdicts[KT_V_N] = { "allowed", "mutated", "denied", "invalid",
-					      "error" };
+static const char *const verdicts[KT_V_N] = { "allowed", "mutated", "denied", "invalid", "error" };
 static const unsigned long bucket_us[KT_METRICS_BUCKETS] = {
-	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-	1000000,
+	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 };
 static const int codes[KT_METRICS_CODES] = { 200, 400, 403, 404, 405, 413, 415, 429, 500, 503 };
 
@@ -94,9 +123,9 @@ void kt_metrics_init(struct kt_metrics *m)
 void kt_metrics_request(struct kt_metrics *m, enum kt_endpoint ep, const char *kind,
 			const char *operation, enum kt_verdict v, uint64_t micros)
 {
-	atomic_fetch_add_explicit(
-		&m->requests[ep][kt_metrics_kind(kind)][kt_metrics_op(operation)][v], 1,
-		memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->requests[ep][kt_metrics_kind(kind)][kt_metrics_op(operation)]
+					      [v],
+				  1, memory_order_relaxed);
 	kt_histogram_observe(&m->latency[ep], micros);
 }
 
@@ -128,11 +157,12 @@ static void format_requests(struct kt_metrics *m, struct kt_buf *o)
 					n = get(&m->requests[e][k][op][v]);
 					if (!n)
 						continue;
-					kt_buf_addf(o,
-						    "kubetenant_webhook_requests_total{endpoint=\"%s\","
-						    "kind=\"%s\",operation=\"%s\",verdict=\"%s\"} %lu\n",
-						    endpoints[e], kt_metrics_kind_name(k), ops[op], verdicts[v],
-						    n);
+					kt_buf_addf(
+						o,
+						"kubetenant_webhook_requests_total{endpoint=\"%s\","
+						"kind=\"%s\",operation=\"%s\",verdict=\"%s\"} %lu\n",
+						endpoints[e], kt_metrics_kind_name(k), ops[op],
+						verdicts[v], n);
 				}
 }
 
@@ -181,8 +211,10 @@ enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauge
 			       (unsigned long)g->budget->max);
 		kt_prom_scalar(o, "kubetenant_memory_budget_used_bytes", "gauge",
 			       "Memory charged now: bodies in flight and reviews being decoded.",
-			       (unsigned long)atomic_load_explicit(
-				       &((struct kt_http_budget *)g->budget)->used, memory_order_relaxed));
+			       (unsigned long)
+				       atomic_load_explicit(&((struct kt_http_budget *)g->budget)
+								     ->used,
+							    memory_order_relaxed));
 		kt_prom_help(o, name, "counter",
 			     "Requests answered 503 because the memory budget had no room, by what "
 			     "did not fit.");
@@ -190,14 +222,15 @@ enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauge
 			    get((atomic_ulong *)&g->budget->refused_body), name,
 			    get((atomic_ulong *)&g->budget->refused_work));
 	}
-	kt_prom_scalar(o, "kubetenant_http_body_timeouts_total", "counter",
-		       "Connections closed because their request body was still arriving at the deadline.",
-		       g->body_timeouts);
+	kt_prom_scalar(
+		o, "kubetenant_http_body_timeouts_total", "counter",
+		"Connections closed because their request body was still arriving at the deadline.",
+		g->body_timeouts);
 	kt_prom_scalar(o, "kubetenant_config_generation", "gauge",
 		       "Generation of the tenants file in use (1 at start, +1 per reload).",
 		       get(&m->config_generation));
-	kt_prom_scalar(o, "kubetenant_config_tenants", "gauge", "Tenants in the tenants file in use.",
-		       get(&m->config_tenants));
+	kt_prom_scalar(o, "kubetenant_config_tenants", "gauge",
+		       "Tenants in the tenants file in use.", get(&m->config_tenants));
 	kt_prom_scalar(o, "kubetenant_config_reloads_total", "counter",
 		       "Tenants files loaded after start.", get(&m->config_reloads));
 	kt_prom_scalar(o, "kubetenant_config_reload_failures_total", "counter",
@@ -209,14 +242,16 @@ enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauge
 		       "Certificate/key pairs rejected (the previous one kept serving).",
 		       get(&m->tls_reload_failures));
 	if (g->rss_bytes >= 0) {
-		kt_prom_help(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+		kt_prom_help(o, "process_resident_memory_bytes", "gauge",
+			     "Resident memory size in bytes.");
 		kt_buf_addf(o, "process_resident_memory_bytes %lld\n", g->rss_bytes);
 	}
 	kt_prom_help(o, "process_start_time_seconds", "gauge",
 		     "Start time of the process since the Unix epoch in seconds.");
 	kt_buf_addf(o, "process_start_time_seconds %.3f\n", m->start_time);
 	if (g->version) {
-		kt_prom_help(o, "kubetenant_build_info", "gauge", "Version of kubetenant, always 1.");
+		kt_prom_help(o, "kubetenant_build_info", "gauge",
+			     "Version of kubetenant, always 1.");
 		kt_buf_addf(o, "kubetenant_build_info{version=\"%s\"} 1\n", g->version);
 	}
 	return o->len && o->buf[o->len - 1] == '\n' ? KT_OK : KT_E_NOMEM;

@@ -24,10 +24,10 @@
 /* ---- the entry point (serve.c) ---- */
 
 struct kt_webhook_opts {
-	const char *tenants, *cert, *key; /* files, re-read when they change */
+	const char *tenants, *cert, *key;    /* files, re-read when they change */
 	const char *listen, *metrics_listen; /* metrics_listen "off" or "none": no listener */
 	unsigned threads, max_conn, timeout, drain, interval, budget_mib;
-	bool check_only;                  /* load the certificate, check the addresses, return */
+	bool check_only; /* load the certificate, check the addresses, return */
 	const char *version;
 };
 
@@ -51,7 +51,7 @@ struct kt_conf_ref {
 
 struct kt_conf_slot {
 	pthread_mutex_t lock;
-	struct kt_conf_ref *cur;  /* NULL until the first file loads */
+	struct kt_conf_ref *cur; /* NULL until the first file loads */
 	unsigned long generation;
 };
 
@@ -98,7 +98,7 @@ struct kt_metrics_gauges {
 	long in_flight;
 	const struct kt_http_budget *budget; /* NULL: none */
 	unsigned long body_timeouts;
-	long long rss_bytes;   /* < 0: unknown */
+	long long rss_bytes; /* < 0: unknown */
 	const char *version;
 };
 
@@ -125,9 +125,9 @@ const char *kt_metrics_op_name(size_t i);
 struct kt_serve {
 	struct kt_conf_slot conf;
 	struct kt_metrics metrics;
-	atomic_bool draining;            /* SIGTERM: /readyz answers 503 */
-	struct kt_http_server *https;    /* for the in-flight gauge; may be NULL */
-	struct kt_http_budget budget;    /* memory of the webhook's requests (max 0: none) */
+	atomic_bool draining;         /* SIGTERM: /readyz answers 503 */
+	struct kt_http_server *https; /* for the in-flight gauge; may be NULL */
+	struct kt_http_budget budget; /* memory of the webhook's requests (max 0: none) */
 	const char *version;
 	/* tenants file watch */
 	const char *tenants_path;

@@ -23,19 +23,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define PREFIX "nginx.ingress.kubernetes.io/"
 
 static const char *const keys[] = {
-	"auth-url", "auth-signin", "mirror-target", "mirror-host", "auth-tls-match-cn",
-	"auth-secret", "auth-tls-secret", "proxy-ssl-secret", "auth-proxy-set-headers",
-	"custom-headers", "fastcgi-params-configmap", "default-backend", "rewrite-target",
-	"permanent-redirect", "upstream-hash-by", "auth-cache-key", "canary-by-header-pattern",
-	"proxy-body-size", "proxy-read-timeout", "ssl-redirect", "proxy-buffering",
-	"cors-allow-origin", "whitelist-source-range", "server-alias", "auth-realm",
-	"configuration-snippet", "backend-protocol", "x-forwarded-prefix", "app-root",
+	"auth-url",
+	"auth-signin",
+	"mirror-target",
+	"mirror-host",
+	"auth-tls-match-cn",
+	"auth-secret",
+	"auth-tls-secret",
+	"proxy-ssl-secret",
+	"auth-proxy-set-headers",
+	"custom-headers",
+	"fastcgi-params-configmap",
+	"default-backend",
+	"rewrite-target",
+	"permanent-redirect",
+	"upstream-hash-by",
+	"auth-cache-key",
+	"canary-by-header-pattern",
+	"proxy-body-size",
+	"proxy-read-timeout",
+	"ssl-redirect",
+	"proxy-buffering",
+	"cors-allow-origin",
+	"whitelist-source-range",
+	"server-alias",
+	"auth-realm",
+	"configuration-snippet",
+	"backend-protocol",
+	"x-forwarded-prefix",
+	"app-root",
 	"some-future-option",
 };
 
-static const char *const refs[] = { "auth-secret", "auth-tls-secret", "proxy-ssl-secret",
-				    "auth-proxy-set-headers", "custom-headers",
-				    "fastcgi-params-configmap", "default-backend" };
+static const char *const refs[] = { "auth-secret",      "auth-tls-secret",
+				    "proxy-ssl-secret", "auth-proxy-set-headers",
+				    "custom-headers",   "fastcgi-params-configmap",
+				    "default-backend" };
 
 static bool in(const char *name, const char *const *v, size_t n)
 {
@@ -51,7 +74,7 @@ static void check_promise(json_t *ann)
 	const char *key, *name, *v;
 	json_t *a;
 
-	json_object_foreach(ann, key, a) {
+	json_object_foreach (ann, key, a) {
 		size_t kl = strlen(key);
 		bool regex;
 
@@ -97,8 +120,8 @@ static json_t *ingress(const uint8_t *data, size_t size, bool old_group)
 		json_t *val;
 
 		if (eq && (size_t)(eq - s) < 200) {
-			snprintf(key, sizeof(key), "%s%.*s", memchr(s, '/', (size_t)(eq - s)) ? "" : PREFIX,
-				 (int)(eq - s), s);
+			snprintf(key, sizeof(key), "%s%.*s",
+				 memchr(s, '/', (size_t)(eq - s)) ? "" : PREFIX, (int)(eq - s), s);
 			val = json_stringn(eq + 1, n - (size_t)(eq - s) - 1);
 		} else if (n) {
 			snprintf(key, sizeof(key), PREFIX "%s",
@@ -119,8 +142,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct kt_config *cfg = kt_policy_fixture();
 	json_t *obj = ingress(data, size, size % 2), *review;
-	struct kt_policy_request req = { .operation = "CREATE", .ns = "team-a",
-					 .user = "dev@team.example.org", .object = obj };
+	struct kt_policy_request req = {
+		.operation = "CREATE", .ns = "team-a", .user = "dev@team.example.org", .object = obj
+	};
 	struct kt_decision d, w;
 	struct kt_err err;
 	enum kt_rc rc;
@@ -129,9 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	review = json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:{s:s}, s:O}}",
 			   "apiVersion", "admission.k8s.io/v1", "kind", "AdmissionReview",
 			   "request", "uid", "u", "kind", "group",
-			   size % 2 ? "extensions" : "networking.k8s.io", "version", "v1",
-			   "kind", "Ingress", "namespace", "team-a", "operation", "CREATE",
-			   "userInfo", "username", "dev@team.example.org", "object", obj);
+			   size % 2 ? "extensions" : "networking.k8s.io", "version", "v1", "kind",
+			   "Ingress", "namespace", "team-a", "operation", "CREATE", "userInfo",
+			   "username", "dev@team.example.org", "object", obj);
 	if (!review || kt_policy_review_json(cfg, review, KT_POLICY_VALIDATE, &w, &err) != rc)
 		abort();
 	if (rc == KT_OK) {
@@ -141,8 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strcmp(d.denials[i].rule, w.denials[i].rule))
 				abort();
 		if (d.allowed)
-			check_promise(json_object_get(json_object_get(obj, "metadata"),
-						      "annotations"));
+			check_promise(
+				json_object_get(json_object_get(obj, "metadata"), "annotations"));
 	}
 	kt_decision_release(&d);
 	kt_decision_release(&w);

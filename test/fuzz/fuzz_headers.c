@@ -26,7 +26,8 @@ static bool has_impersonate(const struct kt_hdr *h, size_t n)
 		char f[13];
 
 		for (j = 0; j < 12 && h[i].name[j]; j++)
-			f[j] = h[i].name[j] == '_' ? '-' : (char)tolower((unsigned char)h[i].name[j]);
+			f[j] = h[i].name[j] == '_' ? '-'
+						   : (char)tolower((unsigned char)h[i].name[j]);
 		f[j] = 0;
 		if (!strcmp(f, "impersonate-"))
 			return true;
@@ -65,8 +66,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char *groups[] = { "oidc:g" };
 	static const struct kt_jwt_claim extra[] = { { "k e/y", "v" } };
 	struct kt_identity id = { .user = "oidc:fuzz", .groups = groups, .n_groups = 1 };
-	struct kt_proxy_ident ident = { .id = &id, .extra = extra, .n_extra = 1,
-					.client_ip = "192.0.2.1", .extra_client_ip = true };
+	struct kt_proxy_ident ident = { .id = &id,
+					.extra = extra,
+					.n_extra = 1,
+					.client_ip = "192.0.2.1",
+					.extra_client_ip = true };
 	struct kt_hdr h[KT_PROXY_MAX_HEADERS + 8];
 	struct kt_buf out = KT_BUF_INIT;
 	const char *reason, *tok;

@@ -156,8 +156,9 @@ static void same_decision(const uint8_t *data, size_t size, json_t *j)
 		if (ra != rb)
 			abort();
 		if (!ra) {
-			if (a.allowed != b.allowed || a.code != b.code || a.n_denials != b.n_denials ||
-			    a.n_warnings != b.n_warnings || a.patch.len != b.patch.len ||
+			if (a.allowed != b.allowed || a.code != b.code ||
+			    a.n_denials != b.n_denials || a.n_warnings != b.n_warnings ||
+			    a.patch.len != b.patch.len ||
 			    memcmp(a.patch.buf, b.patch.buf, a.patch.len))
 				abort();
 			same_findings(a.denials, b.denials, a.n_denials);

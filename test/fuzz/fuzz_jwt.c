@@ -146,7 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nl = memchr(data + 1, '\n', size - 1);
 		if (!nl || size > 8192)
 			break;
-		sign(&tok, data + 1, (size_t)(nl - data - 1), nl + 1, size - (size_t)(nl + 1 - data));
+		sign(&tok, data + 1, (size_t)(nl - data - 1), nl + 1,
+		     size - (size_t)(nl + 1 - data));
 		verify(tok.buf, tok.len);
 		break;
 	}

@@ -49,8 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum kt_login_fail f = kt_login_parse_device(json, size, &d, &err);
 
 		if (!f) {
-			if (!d.device_code || !d.user_code || strncmp(d.verification_uri, "https://", 8) ||
-			    d.interval < 1 || d.interval > 60 || d.expires_in < 1 || d.expires_in > 3600)
+			if (!d.device_code || !d.user_code ||
+			    strncmp(d.verification_uri, "https://", 8) || d.interval < 1 ||
+			    d.interval > 60 || d.expires_in < 1 || d.expires_in > 3600)
 				abort();
 			printable(d.user_code);
 			printable(d.verification_uri);
@@ -63,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct kt_cluster_info ci;
 
 		if (!kt_cluster_info_parse(json, size, &ci, &err)) {
-			if (strncmp(ci.issuer, "https://", 8) || strncmp(ci.proxy_url, "https://", 8) ||
-			    !ci.client_id || !ci.cluster)
+			if (strncmp(ci.issuer, "https://", 8) ||
+			    strncmp(ci.proxy_url, "https://", 8) || !ci.client_id || !ci.cluster)
 				abort();
 		} else if (ci.issuer || !err.msg[0]) {
 			abort();

@@ -32,9 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		for (l = KT_PSS_BASELINE; l <= KT_PSS_RESTRICTED; l++) {
 			for (v = 0; v < 2; v++) {
-				struct kt_pss_policy pol = { (enum kt_pss_level)l,
-							     v ? (int)(size % (KT_PSS_LATEST_MINOR + 1))
-							       : KT_PSS_LATEST };
+				struct kt_pss_policy pol = {
+					(enum kt_pss_level)l,
+					v ? (int)(size % (KT_PSS_LATEST_MINOR + 1)) : KT_PSS_LATEST
+				};
 				struct kt_pss_result res;
 
 				if (kt_pss_evaluate(&pol, pod.metadata, pod.spec, &res))

@@ -18,7 +18,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void respond(const struct kt_config *cfg, const uint8_t *data, size_t size,
-		    enum kt_policy_mode mode, struct kt_buf *out, struct kt_buf *patch, bool decoded)
+		    enum kt_policy_mode mode, struct kt_buf *out, struct kt_buf *patch,
+		    bool decoded)
 {
 	struct kt_decision d;
 	struct kt_err err;
@@ -60,8 +61,8 @@ static void routed(const struct kt_config *cfg, const uint8_t *data, size_t size
 						 KT_POLICY_MUTATE, &r, &err);
 
 	if (rc != rrc || (rc == KT_OK && r.allowed && !d.allowed) ||
-	    (rc == KT_OK && d.tenant && (r.allowed != d.allowed || r.n_denials != d.n_denials ||
-					 r.patch.len != d.patch.len)))
+	    (rc == KT_OK && d.tenant &&
+	     (r.allowed != d.allowed || r.n_denials != d.n_denials || r.patch.len != d.patch.len)))
 		abort();
 	kt_decision_release(&d);
 	kt_decision_release(&r);

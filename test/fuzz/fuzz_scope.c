@@ -32,8 +32,8 @@ static const char tenants[] =
 
 static bool allowed(bool nodes, const json_t *meta)
 {
-	const char *v = nodes ? json_string_value(json_object_get(
-					json_object_get(meta, "labels"), "kubetenant.io/node-pool"))
+	const char *v = nodes ? json_string_value(json_object_get(json_object_get(meta, "labels"),
+								  "kubetenant.io/node-pool"))
 			      : json_string_value(json_object_get(meta, "name"));
 
 	if (!v || !json_is_string(json_object_get(meta, "name")))
@@ -50,10 +50,10 @@ static void check_list(bool nodes, const json_t *v)
 
 	if (json_object_get(json_object_get(v, "metadata"), "remainingItemCount"))
 		abort();
-	json_array_foreach(json_object_get(v, "items"), i, x)
+	json_array_foreach (json_object_get(v, "items"), i, x)
 		if (!allowed(nodes, json_object_get(x, "metadata")))
 			abort();
-	json_array_foreach(json_object_get(v, "rows"), i, x)
+	json_array_foreach (json_object_get(v, "rows"), i, x)
 		if (!allowed(nodes, json_object_get(json_object_get(x, "object"), "metadata")))
 			abort();
 	if (!json_is_array(json_object_get(v, "items")) &&
@@ -78,7 +78,8 @@ static void check_events(bool nodes, const struct kt_buf *out)
 		if (!type || !json_is_object(obj))
 			abort();
 		if (strcmp(type, "BOOKMARK") && strcmp(type, "ERROR")) {
-			if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") && strcmp(type, "DELETED"))
+			if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") &&
+			    strcmp(type, "DELETED"))
 				abort();
 			if (json_object_get(obj, "rows")) {
 				if (!json_array_size(json_object_get(obj, "rows")))

@@ -32,7 +32,8 @@ static void check_101(const struct kt_buf *out, size_t head_len)
 		eol = memchr(s, '\r', (size_t)(end - s));
 		if (!eol || eol[1] != '\n' || memchr(s, '\n', (size_t)(eol - s)))
 			abort();
-		if (!strncasecmp(s, "content-length:", 15) || !strncasecmp(s, "transfer-encoding:", 18) ||
+		if (!strncasecmp(s, "content-length:", 15) ||
+		    !strncasecmp(s, "transfer-encoding:", 18) ||
 		    !strncasecmp(s, "keep-alive:", 11) || !strncasecmp(s, "date:", 5))
 			abort();
 	}
@@ -50,8 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	r = kt_proxy_parse_head(buf, size, &h);
 	if (r == 1) {
-		if (h.head_len > size || h.head_len < 4 || memcmp(buf + h.head_len - 4, "\r\n\r\n", 4) ||
-		    h.status < 100 || h.status > 599)
+		if (h.head_len > size || h.head_len < 4 ||
+		    memcmp(buf + h.head_len - 4, "\r\n\r\n", 4) || h.status < 100 || h.status > 599)
 			abort();
 		body.max = 1u << 20;
 		kt_proxy_dechunk(buf + h.head_len, size - h.head_len, &body);

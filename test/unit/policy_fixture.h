@@ -63,8 +63,8 @@ static struct kt_config *kt_policy_fixture(void)
 
 	if (cfg)
 		return cfg;
-	if (kt_config_parse(kt_policy_fixture_yaml, sizeof(kt_policy_fixture_yaml) - 1,
-			    "fixture", &cfg, &diags, &err)) {
+	if (kt_config_parse(kt_policy_fixture_yaml, sizeof(kt_policy_fixture_yaml) - 1, "fixture",
+			    &cfg, &diags, &err)) {
 		size_t i;
 
 		fprintf(stderr, "fixture: %s\n", err.msg);

@@ -9,23 +9,36 @@
 #include <string.h>
 #include "kt/config.h"
 
+/* clang-format off */
 #define STRV(...) { .v = (char *[]){ __VA_ARGS__ }, .n = sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *) }
+/* clang-format on */
+/* clang-format off */
 #define KV(k, v) { .key = k, .value = v }
+/* clang-format on */
 
 static struct kt_nodepool fixture_pools[] = {
-	{ .name = "sample-team-apps", .capacity_types = STRV("on-demand"),
-	  .instance_types = STRV("t3a.large"), .empty_ttl = -1, .ttl = -1, .cost_code = "org1" },
-	{ .name = "sample-team-gitlab-jobs", .capacity_types = STRV("on-demand", "spot"),
-	  .instance_types = STRV("t3a.medium"), .empty_ttl = 600, .ttl = 604800,
+	{ .name = "sample-team-apps",
+	  .capacity_types = STRV("on-demand"),
+	  .instance_types = STRV("t3a.large"),
+	  .empty_ttl = -1,
+	  .ttl = -1,
+	  .cost_code = "org1" },
+	{ .name = "sample-team-gitlab-jobs",
+	  .capacity_types = STRV("on-demand", "spot"),
+	  .instance_types = STRV("t3a.medium"),
+	  .empty_ttl = 600,
+	  .ttl = 604800,
 	  .cost_code = "org1" },
 };
 
 static struct kt_tenant fixture_tenants[] = {
-	{ .name = "nis-customer-portal", .node_pool = "sample-team-apps",
+	{ .name = "nis-customer-portal",
+	  .node_pool = "sample-team-apps",
 	  .operator_group = "team.devs.platform-access",
 	  .domains = STRV("*.sample-team.org.vt.edu", "sample-team.org.vt.edu"),
 	  .pod_security = { KT_PSS_RESTRICTED, KT_PSS_LATEST } },
-	{ .name = "sample-team-gitlab-ci", .node_pool = "sample-team-gitlab-jobs",
+	{ .name = "sample-team-gitlab-ci",
+	  .node_pool = "sample-team-gitlab-jobs",
 	  .operator_group = "team.devs.platform-access",
 	  .pod_security = { KT_PSS_RESTRICTED, KT_PSS_LATEST } },
 };
@@ -59,15 +72,24 @@ static struct kt_kv full_def[] = { KV("cpu", "500m"), KV("memory", "512Mi") };
 static struct kt_kv full_req[] = { KV("cpu", "100m") };
 
 static struct kt_tenant full_tenants[] = {
-	{ .name = "alpha", .node_pool = "sample-team-apps", .operator_group = "alpha.devs",
-	  .read_groups = STRV("auditors", "on"), .domains = STRV("alpha.example.org"),
+	{ .name = "alpha",
+	  .node_pool = "sample-team-apps",
+	  .operator_group = "alpha.devs",
+	  .read_groups = STRV("auditors", "on"),
+	  .domains = STRV("alpha.example.org"),
 	  .pod_security = { KT_PSS_BASELINE, 30 },
-	  .allow_service_types = STRV("LoadBalancer"), .allow_from = STRV("beta"),
+	  .allow_service_types = STRV("LoadBalancer"),
+	  .allow_from = STRV("beta"),
 	  .quota = { full_quota, 3 },
-	  .limits = { .def = { full_def, 2 }, .def_request = { full_req, 1 } }, .has_limits = true,
-	  .repo = { .url = "https://git.example.org/alpha/app.git", .branch = "prod",
-		    .path = "./deploy", .interval = "5m", .secret_ref = "git-credentials" } },
-	{ .name = "beta", .node_pool = "sample-team-gitlab-jobs",
+	  .limits = { .def = { full_def, 2 }, .def_request = { full_req, 1 } },
+	  .has_limits = true,
+	  .repo = { .url = "https://git.example.org/alpha/app.git",
+		    .branch = "prod",
+		    .path = "./deploy",
+		    .interval = "5m",
+		    .secret_ref = "git-credentials" } },
+	{ .name = "beta",
+	  .node_pool = "sample-team-gitlab-jobs",
 	  .pod_security = { KT_PSS_PRIVILEGED, KT_PSS_LATEST },
 	  .allow_service_types = STRV("NodePort", "LoadBalancer"),
 	  .repo = { .url = "https://git.example.org/beta.git" } },

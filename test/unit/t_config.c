@@ -20,8 +20,9 @@
 
 #define GLOBAL "global:\n  tenantHostPrefix: tenants.example.org\n  clusterName: demo\n"
 #define PLATFORM_NS "  platformNamespaces: [ingress-nginx]\n"
-#define POOL "nodePools:\n  apps:\n    instances:\n      instanceTypes: [t3a.large]\n" \
-	     "    costCode: org1\n"
+#define POOL                                                                      \
+	"nodePools:\n  apps:\n    instances:\n      instanceTypes: [t3a.large]\n" \
+	"    costCode: org1\n"
 
 static struct kt_config *load_ok(const char *text)
 {
@@ -103,8 +104,7 @@ static void values_and_inherited_defaults(void **state)
 {
 	struct kt_config *cfg = load_ok(
 		"global:\n  tenantHostPrefix: tenants.example.org\n  clusterName: demo\n"
-		"  podSecurity: baseline:v1.30\n  groupPrefix: ''\n  labelDomain: platform.example.org\n"
-		POOL
+		"  podSecurity: baseline:v1.30\n  groupPrefix: ''\n  labelDomain: platform.example.org\n" POOL
 		"tenants:\n"
 		"  a:\n    nodePool: apps\n"
 		"    manifestRepo: {url: 'git@git.example.org:team/app.git'}\n"
@@ -140,7 +140,8 @@ static void values_and_inherited_defaults(void **state)
 static void everything_is_sorted(void **state)
 {
 	struct kt_config *cfg = load_ok(
-		GLOBAL "  platformNamespaces: [monitoring, ingress-nginx]\n"
+		GLOBAL
+		"  platformNamespaces: [monitoring, ingress-nginx]\n"
 		"nodePools:\n"
 		"  zeta:\n    instances:\n      instanceTypes: [m5.large, c5.large]\n"
 		"      capacityTypes: [spot, on-demand]\n    costCode: z\n"
@@ -231,10 +232,11 @@ static void blog_values_file_loads_verbatim(void **state)
 	/* valid, but its network policy lets no ingress controller in: validate says so */
 	assert_int_equal(kt_config_lint(cfg, &d), KT_OK);
 	assert_int_equal(d.n, 1);
-	assert_true(has_diag(&d, 1, 1, "global.platformNamespaces is empty: the network policy of "
-				       "every tenant admits only the tenant itself, so the ingress "
-				       "controller and monitoring cannot reach any tenant; list their "
-				       "namespaces (docs/network.md)"));
+	assert_true(has_diag(&d, 1, 1,
+			     "global.platformNamespaces is empty: the network policy of "
+			     "every tenant admits only the tenant itself, so the ingress "
+			     "controller and monitoring cannot reach any tenant; list their "
+			     "namespaces (docs/network.md)"));
 	kt_diags_release(&d);
 	t = kt_config_tenant_by_ns(cfg, "nis-customer-portal");
 	assert_non_null(t);
@@ -248,7 +250,8 @@ static void blog_values_file_loads_verbatim(void **state)
 static void all_problems_sorted_and_no_config(void **state)
 {
 	struct kt_diags d = load_bad("tenants:\n  b:\n    nodePool: nope\n    bogus: 1\n"
-				     "global:\n  clusterName: x\n", KT_E_INVALID);
+				     "global:\n  clusterName: x\n",
+				     KT_E_INVALID);
 
 	(void)state;
 	assert_true(d.n >= 3);
@@ -305,12 +308,13 @@ static void aliases_are_bounded(void **state)
 			 'a' + i, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1,
 			 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1);
 	d = load_bad(text, KT_E_INVALID);
-	assert_true(has_diag(&d, 1, 1, "the file expands to more than 4194304 nodes through aliases"));
+	assert_true(
+		has_diag(&d, 1, 1, "the file expands to more than 4194304 nodes through aliases"));
 	kt_diags_release(&d);
 	/* an alias used where the schema wants it is fine */
 	kt_config_free(load_ok(GLOBAL "  platformNamespaces: &ns [monitoring]\n" POOL
-			       "tenants:\n  a: &t\n    nodePool: apps\n    allowFrom: [b]\n"
-			       "  b:\n    nodePool: apps\n    allowFrom: [a]\n"));
+				      "tenants:\n  a: &t\n    nodePool: apps\n    allowFrom: [b]\n"
+				      "  b:\n    nodePool: apps\n    allowFrom: [a]\n"));
 }
 
 static void nesting_is_bounded(void **state)
@@ -354,13 +358,19 @@ static void ttl_ranges(void **state)
 		const char *key, *value;
 		bool ok;
 	} cases[] = {
-		{ "emptyTtl", "0", true },	    { "emptyTtl", "-1", false },
-		{ "emptyTtl", "2592000", true },    { "emptyTtl", "2592001", false },
-		{ "ttl", "59", false },		    { "ttl", "60", true },
-		{ "ttl", "31536000", true },	    { "ttl", "31536001", false },
+		{ "emptyTtl", "0", true },
+		{ "emptyTtl", "-1", false },
+		{ "emptyTtl", "2592000", true },
+		{ "emptyTtl", "2592001", false },
+		{ "ttl", "59", false },
+		{ "ttl", "60", true },
+		{ "ttl", "31536000", true },
+		{ "ttl", "31536001", false },
 		{ "ttl", "99999999999999999999", false },
-		{ "ttl", "'600'", false },	    { "ttl", "6e2", false },
-		{ "emptyTtl", "+600", true },	    { "ttl", "1.5", false },
+		{ "ttl", "'600'", false },
+		{ "ttl", "6e2", false },
+		{ "emptyTtl", "+600", true },
+		{ "ttl", "1.5", false },
 	};
 	size_t i;
 
@@ -371,8 +381,10 @@ static void ttl_ranges(void **state)
 		enum kt_rc rc;
 
 		snprintf(text, sizeof(text),
-			 GLOBAL "nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.large]\n"
-			 "      %s: %s\n    costCode: c\n", cases[i].key, cases[i].value);
+			 GLOBAL
+			 "nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.large]\n"
+			 "      %s: %s\n    costCode: c\n",
+			 cases[i].key, cases[i].value);
 		rc = kt_config_parse(text, strlen(text), "t", &cfg, NULL, NULL);
 		if (rc != (cases[i].ok ? KT_OK : KT_E_INVALID))
 			fail_msg("%s: %s", cases[i].key, cases[i].value);
@@ -387,14 +399,14 @@ static void pool_prices(void **state)
 		const char *value;
 		bool ok;
 	} cases[] = {
-		{ "{t3a.large: 54.90}", true },	     { "{t3a.large: \"109\"}", true },
-		{ "{t3a.large: 0}", true },	     { "{t3a.large: 123456789.1234}", true },
-		{ "{t3a.large: -1}", false },	     { "{t3a.large: 1e3}", false },
-		{ "{t3a.large: 1.23456}", false },   { "{t3a.large: 1234567890}", false },
-		{ "{t3a.large: .5}", false },	     { "{t3a.large: 5.}", false },
-		{ "{t3a.large: [1]}", false },	     { "{t3a.large: ~}", false },
+		{ "{t3a.large: 54.90}", true },    { "{t3a.large: \"109\"}", true },
+		{ "{t3a.large: 0}", true },        { "{t3a.large: 123456789.1234}", true },
+		{ "{t3a.large: -1}", false },      { "{t3a.large: 1e3}", false },
+		{ "{t3a.large: 1.23456}", false }, { "{t3a.large: 1234567890}", false },
+		{ "{t3a.large: .5}", false },      { "{t3a.large: 5.}", false },
+		{ "{t3a.large: [1]}", false },     { "{t3a.large: ~}", false },
 		{ "{m5.large: 80}", false }, /* not one of the pool's instance types */
-		{ "{NotAType: 1}", false },	     { "[54.90]", false },
+		{ "{NotAType: 1}", false },        { "[54.90]", false },
 	};
 	struct kt_config *cfg;
 	size_t i;
@@ -406,26 +418,31 @@ static void pool_prices(void **state)
 
 		cfg = NULL;
 		snprintf(text, sizeof(text),
-			 GLOBAL "nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.large]\n"
-			 "    costCode: c\n    prices: %s\n", cases[i].value);
+			 GLOBAL
+			 "nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.large]\n"
+			 "    costCode: c\n    prices: %s\n",
+			 cases[i].value);
 		rc = kt_config_parse(text, strlen(text), "t", &cfg, NULL, NULL);
 		if (rc != (cases[i].ok ? KT_OK : KT_E_INVALID))
 			fail_msg("prices: %s", cases[i].value);
 		kt_config_free(cfg);
 	}
-	cfg = load_ok(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n    clientID: k\n"
-		      "    dashboard: true\n"
-		      "nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.xlarge, t3a.large]\n"
-		      "    costCode: c\n    prices: {t3a.xlarge: 109.79, t3a.large: 54.90}\n");
+	cfg = load_ok(
+		GLOBAL
+		"  oidc:\n    issuerURL: https://dex.example.org\n    clientID: k\n"
+		"    dashboard: true\n"
+		"nodePools:\n  p:\n    instances:\n      instanceTypes: [t3a.xlarge, t3a.large]\n"
+		"    costCode: c\n    prices: {t3a.xlarge: 109.79, t3a.large: 54.90}\n");
 	assert_true(cfg->global.oidc.dashboard);
 	assert_int_equal(cfg->pools[0].prices.n, 2);
 	assert_string_equal(cfg->pools[0].prices.v[0].key, "t3a.large"); /* sorted */
-	assert_string_equal(cfg->pools[0].prices.v[0].value, "54.90");  /* as written */
+	assert_string_equal(cfg->pools[0].prices.v[0].value, "54.90");   /* as written */
 	kt_config_free(cfg);
 	{
-		struct kt_diags d = load_bad(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
-					     "    clientID: k\n    dashboard: yes please\n" POOL,
-					     KT_E_INVALID);
+		struct kt_diags d =
+			load_bad(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
+					"    clientID: k\n    dashboard: yes please\n" POOL,
+				 KT_E_INVALID);
 
 		assert_true(has_diag(&d, 7, 16, "'global.oidc.dashboard' must be true or false"));
 		kt_diags_release(&d);
@@ -510,9 +527,9 @@ static int qcmp(const char *a, const char *b)
 static void quantity_grammar(void **state)
 {
 	static const char *const bad[] = {
-		"", "+", "-", ".", "e3", "1e", "1E+", "1.2.3", "1 Gi", " 1", "1gi", "1Kb", "1K",
-		"1mi", "Gi", "1Gii", "1e3.5", "1e99999999999", "--1", "1-", "0x10", "1,5", "∞",
-		"1iB", "1e3Gi",
+		"",    "+",   "-",    ".",   "e3",  "1e",  "1E+",   "1.2.3", "1 Gi",
+		" 1",  "1gi", "1Kb",  "1K",  "1mi", "Gi",  "1Gii",  "1e3.5", "1e99999999999",
+		"--1", "1-",  "0x10", "1,5", "∞",   "1iB", "1e3Gi",
 	};
 	size_t i;
 
@@ -597,8 +614,10 @@ static void names_and_formats(void **state)
 	assert_false(kt_is_dns_label("team-"));
 	assert_false(kt_is_dns_label("a.b"));
 	assert_false(kt_is_dns_label(""));
-	assert_true(kt_is_dns_label("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
-	assert_false(kt_is_dns_label("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_true(
+		kt_is_dns_label("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_false(kt_is_dns_label(
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 	assert_true(kt_is_dns_subdomain("a.b-c.d"));
 	assert_false(kt_is_dns_subdomain("a..b"));
 	assert_true(kt_is_label_value("Org_1.x"));
@@ -654,8 +673,16 @@ static void names_and_formats(void **state)
 static void pod_security_policies(void **state)
 {
 	static const char *const bad[] = {
-		"", "strict", "Restricted", "restricted:", "restricted:v2.0", "restricted:1.30",
-		"restricted:v1.", "restricted:v1.030", "restricted:v1.x", "restricted:v1.1000",
+		"",
+		"strict",
+		"Restricted",
+		"restricted:",
+		"restricted:v2.0",
+		"restricted:1.30",
+		"restricted:v1.",
+		"restricted:v1.030",
+		"restricted:v1.x",
+		"restricted:v1.1000",
 		"baseline:latest:x",
 	};
 	struct kt_pss_policy p;
@@ -705,7 +732,8 @@ static void suggestions(void **state)
 static void single_quoted_runs(void **state)
 {
 	struct kt_config *cfg = load_ok(
-		GLOBAL POOL "tenants:\n  a:\n    nodePool: apps\n"
+		GLOBAL POOL
+		"tenants:\n  a:\n    nodePool: apps\n"
 		"    operatorEdGroup: 'it''''s'\n"
 		"    readOnlyGroups: ['x''''''''y', 'one''''\n      two  \n      three']\n");
 	const struct kt_tenant *t = &cfg->tenants[0];
@@ -722,23 +750,26 @@ static void lint_findings(void **state)
 {
 	struct kt_config *cfg = load_ok(
 		GLOBAL POOL "  spare:\n    instances:\n      instanceTypes: [t3a.large]\n"
-		"    costCode: org1\n"
-		"tenants:\n  a:\n    nodePool: apps\n    operatorEdGroup: devs\n"
-		"  b:\n    nodePool: apps\n    podSecurity: privileged\n");
+			    "    costCode: org1\n"
+			    "tenants:\n  a:\n    nodePool: apps\n    operatorEdGroup: devs\n"
+			    "  b:\n    nodePool: apps\n    podSecurity: privileged\n");
 	struct kt_diags w = { 0 };
 
 	(void)state;
 	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
 	assert_int_equal(w.n, 4);
-	assert_true(has_diag(&w, 1, 1, "global.platformNamespaces is empty: the network policy of "
-				       "every tenant admits only the tenant itself, so the ingress "
-				       "controller and monitoring cannot reach any tenant; list their "
-				       "namespaces (docs/network.md)"));
+	assert_true(has_diag(&w, 1, 1,
+			     "global.platformNamespaces is empty: the network policy of "
+			     "every tenant admits only the tenant itself, so the ingress "
+			     "controller and monitoring cannot reach any tenant; list their "
+			     "namespaces (docs/network.md)"));
 	assert_true(has_diag(&w, 9, 3, "node pool 'spare' is not used by any tenant"));
-	assert_true(has_diag(&w, 17, 3, "tenant 'b' has no 'operatorEdGroup': nobody can read its "
-					 "namespace"));
-	assert_true(has_diag(&w, 17, 3, "tenant 'b' runs with pod security 'privileged': its pods "
-					 "may take over their nodes"));
+	assert_true(has_diag(&w, 17, 3,
+			     "tenant 'b' has no 'operatorEdGroup': nobody can read its "
+			     "namespace"));
+	assert_true(has_diag(&w, 17, 3,
+			     "tenant 'b' runs with pod security 'privileged': its pods "
+			     "may take over their nodes"));
 	kt_diags_release(&w);
 	kt_config_free(cfg);
 }
@@ -773,19 +804,19 @@ static void platform_service_accounts_default(void **state)
 	assert_int_equal(cfg->global.default_priority_classes.n, 0);
 	kt_config_free(cfg);
 	/* setting the key replaces the list, also with an empty one; users alone do not */
-	cfg = load_ok(GLOBAL "  platformIdentities:\n    serviceAccounts: [\"ops:deployer\"]\n"
-		      POOL "tenants:\n  a:\n    nodePool: apps\n");
+	cfg = load_ok(GLOBAL "  platformIdentities:\n    serviceAccounts: [\"ops:deployer\"]\n" POOL
+			     "tenants:\n  a:\n    nodePool: apps\n");
 	assert_false(cfg->global.platform.default_service_accounts);
 	assert_int_equal(cfg->global.platform.service_accounts.n, 1);
 	assert_false(has_sa(cfg, "flux-system:kustomize-controller"));
 	kt_config_free(cfg);
-	cfg = load_ok(GLOBAL "  platformIdentities:\n    serviceAccounts: []\n"
-		      POOL "tenants:\n  a:\n    nodePool: apps\n");
+	cfg = load_ok(GLOBAL "  platformIdentities:\n    serviceAccounts: []\n" POOL
+			     "tenants:\n  a:\n    nodePool: apps\n");
 	assert_int_equal(cfg->global.platform.service_accounts.n, 0);
 	kt_config_free(cfg);
 	cfg = load_ok(GLOBAL "  platformIdentities:\n    users: [root@example.org]\n"
-		      "  defaultPriorityClasses: [cluster-default]\n"
-		      POOL "tenants:\n  a:\n    nodePool: apps\n");
+			     "  defaultPriorityClasses: [cluster-default]\n" POOL
+			     "tenants:\n  a:\n    nodePool: apps\n");
 	assert_true(has_sa(cfg, "flux-system:kustomize-controller"));
 	assert_int_equal(cfg->global.default_priority_classes.n, 1);
 	assert_string_equal(cfg->global.default_priority_classes.v[0], "cluster-default");
@@ -803,28 +834,31 @@ static void lint_flux_identities(void **state)
 
 	(void)state;
 	/* platformNamespaces set: that warning is not this test's */
-	snprintf(text, sizeof(text), GLOBAL PLATFORM_NS POOL "tenants:\n  a:\n    nodePool: apps\n%s", repo);
+	snprintf(text, sizeof(text),
+		 GLOBAL PLATFORM_NS POOL "tenants:\n  a:\n    nodePool: apps\n%s", repo);
 	cfg = load_ok(text);
 	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
 	assert_int_equal(w.n, 0);
 	kt_config_free(cfg);
-	snprintf(text, sizeof(text), GLOBAL PLATFORM_NS "  platformIdentities:\n    serviceAccounts: "
-		 "[\"flux-system:source-controller\"]\n" POOL "tenants:\n  a:\n"
-		 "    nodePool: apps\n%s", repo);
+	snprintf(text, sizeof(text),
+		 GLOBAL PLATFORM_NS "  platformIdentities:\n    serviceAccounts: "
+				    "[\"flux-system:source-controller\"]\n" POOL "tenants:\n  a:\n"
+				    "    nodePool: apps\n%s",
+		 repo);
 	cfg = load_ok(text);
 	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
 	assert_int_equal(w.n, 1);
 	assert_non_null(strstr(w.v[0].msg, "tenant 'a' uses manifestRepo but "
-				"'flux-system:kustomize-controller' is not in "
-				"global.platformIdentities.serviceAccounts"));
+					   "'flux-system:kustomize-controller' is not in "
+					   "global.platformIdentities.serviceAccounts"));
 	assert_int_equal(w.v[0].line, 13);
 	kt_diags_release(&w);
 	kt_config_free(cfg);
 }
 
 /* A self-signed EC CA (CN=Example IdP CA), as global.oidc.issuerCA and proxyCA carry. */
-#define CA_PEM \
-	"-----BEGIN CERTIFICATE-----\n" \
+#define CA_PEM                                                               \
+	"-----BEGIN CERTIFICATE-----\n"                                      \
 	"MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\n" \
 	"GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\n" \
 	"NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\n" \
@@ -833,7 +867,7 @@ static void lint_flux_identities(void **state)
 	"FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\n" \
 	"0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\n" \
 	"shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\n" \
-	"4d0pAYlBLZ85HhyWqw==\n" \
+	"4d0pAYlBLZ85HhyWqw==\n"                                             \
 	"-----END CERTIFICATE-----\n"
 
 static void pem_certificates(void **state)
@@ -849,8 +883,10 @@ static void pem_certificates(void **state)
 	assert_string_equal(kt_pem_problem("", 0), "no '-----BEGIN CERTIFICATE-----' line");
 	assert_string_equal(kt_pem_problem("MIIB", 4), "no '-----BEGIN CERTIFICATE-----' line");
 	/* a key pasted next to the certificate is refused, not ignored */
-	snprintf(two, sizeof(two), "%s-----BEGIN EC PRIVATE KEY-----\nMHcC\n"
-		 "-----END EC PRIVATE KEY-----\n", CA_PEM);
+	snprintf(two, sizeof(two),
+		 "%s-----BEGIN EC PRIVATE KEY-----\nMHcC\n"
+		 "-----END EC PRIVATE KEY-----\n",
+		 CA_PEM);
 	assert_string_equal(kt_pem_problem(two, strlen(two)),
 			    "it holds a PEM block that is not a CERTIFICATE");
 	/* a truncated block, a block with no END, a bit flipped in the base64 */
@@ -876,7 +912,7 @@ static void oidc_identity_keys(void **state)
 
 	(void)state;
 	cfg = load_ok(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
-		      "    clientID: kubectl\n");
+			     "    clientID: kubectl\n");
 	assert_string_equal(cfg->global.oidc.dashboard_client_id, "kubetenant-dashboard");
 	assert_int_equal(cfg->global.oidc.exposure, KT_EXPOSE_NONE);
 	assert_string_equal(cfg->global.oidc.ingress_class, "nginx");
@@ -887,19 +923,20 @@ static void oidc_identity_keys(void **state)
 	assert_null(cfg->global.oidc.proxy_ca);
 	kt_config_free(cfg);
 	cfg = load_ok(GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
-		      "    clientID: kubectl\n    proxyHostname: kube.example.org\n"
-		      "    exposure: gateway\n    gatewayClassName: cilium\n"
-		      "    certIssuer: { kind: ClusterIssuer, name: letsencrypt }\n"
-		      "    issuerCA: \"" "-----BEGIN CERTIFICATE-----\\n"
-		      "MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\\n"
-		      "GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\\n"
-		      "NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\\n"
-		      "zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\\n"
-		      "MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\\n"
-		      "FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\\n"
-		      "0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\\n"
-		      "shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\\n"
-		      "4d0pAYlBLZ85HhyWqw==\\n-----END CERTIFICATE-----\\n\"\n");
+			     "    clientID: kubectl\n    proxyHostname: kube.example.org\n"
+			     "    exposure: gateway\n    gatewayClassName: cilium\n"
+			     "    certIssuer: { kind: ClusterIssuer, name: letsencrypt }\n"
+			     "    issuerCA: \""
+			     "-----BEGIN CERTIFICATE-----\\n"
+			     "MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\\n"
+			     "GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\\n"
+			     "NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\\n"
+			     "zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\\n"
+			     "MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\\n"
+			     "FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\\n"
+			     "0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\\n"
+			     "shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\\n"
+			     "4d0pAYlBLZ85HhyWqw==\\n-----END CERTIFICATE-----\\n\"\n");
 	assert_int_equal(cfg->global.oidc.exposure, KT_EXPOSE_GATEWAY);
 	assert_string_equal(cfg->global.oidc.gateway_class, "cilium");
 	assert_string_equal(cfg->global.oidc.issuer_kind, "ClusterIssuer");
@@ -916,8 +953,10 @@ static size_t proxy_ca_findings(const char *oidc)
 	char text[2048];
 	size_t i, n = 0;
 
-	snprintf(text, sizeof(text), GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
-		 "    clientID: kubectl\n    proxyHostname: kube.example.org\n%s", oidc);
+	snprintf(text, sizeof(text),
+		 GLOBAL "  oidc:\n    issuerURL: https://dex.example.org\n"
+			"    clientID: kubectl\n    proxyHostname: kube.example.org\n%s",
+		 oidc);
 	cfg = load_ok(text);
 	assert_int_equal(kt_config_lint(cfg, &w), KT_OK);
 	for (i = 0; i < w.n; i++)
@@ -935,24 +974,31 @@ static void lint_proxy_trust(void **state)
 	assert_int_equal(proxy_ca_findings("    exposure: gateway\n    gatewayClassName: c\n"), 1);
 	assert_int_equal(proxy_ca_findings("    exposure: ingress\n"), 1);
 	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
-					   "{ kind: Issuer, name: kubetenant-ca }\n"), 1);
+					   "{ kind: Issuer, name: kubetenant-ca }\n"),
+			 1);
 	/* a public issuer, proxyCA set, or nothing exposed: nothing to say */
 	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
-					   "{ kind: ClusterIssuer, name: letsencrypt }\n"), 0);
+					   "{ kind: ClusterIssuer, name: letsencrypt }\n"),
+			 0);
 	assert_int_equal(proxy_ca_findings("    exposure: ingress\n    certIssuer: "
-					   "{ kind: ClusterIssuer, name: kubetenant-ca }\n"), 0);
+					   "{ kind: ClusterIssuer, name: kubetenant-ca }\n"),
+			 0);
 	assert_int_equal(proxy_ca_findings(""), 0);
-	assert_int_equal(proxy_ca_findings("    exposure: gateway\n    gatewayClassName: c\n"
-					   "    proxyCA: \"" "-----BEGIN CERTIFICATE-----\\n"
-					   "MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\\n"
-					   "GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\\n"
-					   "NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\\n"
-					   "zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\\n"
-					   "MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\\n"
-					   "FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\\n"
-					   "0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\\n"
-					   "shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\\n"
-					   "4d0pAYlBLZ85HhyWqw==\\n-----END CERTIFICATE-----\\n\"\n"), 0);
+	assert_int_equal(
+		proxy_ca_findings(
+			"    exposure: gateway\n    gatewayClassName: c\n"
+			"    proxyCA: \""
+			"-----BEGIN CERTIFICATE-----\\n"
+			"MIIBiTCCAS+gAwIBAgIUSMh9RB/8favyWVEDrFbtZQDtI74wCgYIKoZIzj0EAwIw\\n"
+			"GTEXMBUGA1UEAwwORXhhbXBsZSBJZFAgQ0EwIBcNMjYxMjA3MjEzNzAzWhgPMjEy\\n"
+			"NjExMTMyMTM3MDNaMBkxFzAVBgNVBAMMDkV4YW1wbGUgSWRQIENBMFkwEwYHKoZI\\n"
+			"zj0CAQYIKoZIzj0DAQcDQgAEAprCOKsMu6TeUYMzOmikMajer/GZ2nAjDyTKQtXR\\n"
+			"MpwauQ8LEc0RBHeJonSw24oZTA6Xtu9he4FeRa9AjNhjgaNTMFEwHQYDVR0OBBYE\\n"
+			"FB/yV8yTaA3JOEK3mM+K0cIpUvAwMB8GA1UdIwQYMBaAFB/yV8yTaA3JOEK3mM+K\\n"
+			"0cIpUvAwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAPiGhmLm\\n"
+			"shLBX9x+XYpLYbYF+2E1sy+FKeBk0CUkMVQaAiBDUjULliVG/T4AYZrNVMJkP/JY\\n"
+			"4d0pAYlBLZ85HhyWqw==\\n-----END CERTIFICATE-----\\n\"\n"),
+		0);
 }
 
 int main(void)

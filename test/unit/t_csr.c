@@ -205,8 +205,10 @@ static void names(void **state)
 	char why[256];
 
 	(void)state;
-	assert_int_equal(kt_buf_read_file(&b, CORPUS "/ok-ip-uri-email.pem", 1u << 20, NULL), KT_OK);
-	assert_int_equal(kt_csr_read_pem((const unsigned char *)b.buf, b.len, &csr, why, sizeof(why)),
+	assert_int_equal(kt_buf_read_file(&b, CORPUS "/ok-ip-uri-email.pem", 1u << 20, NULL),
+			 KT_OK);
+	assert_int_equal(kt_csr_read_pem((const unsigned char *)b.buf, b.len, &csr, why,
+					 sizeof(why)),
 			 KT_OK);
 	assert_int_equal(csr.n, 6);
 	assert_int_equal(csr.names[0].kind, KT_CSR_DNS);
@@ -219,7 +221,8 @@ static void names(void **state)
 	kt_csr_release(&csr);
 	kt_buf_release(&b);
 	assert_int_equal(kt_buf_read_file(&b, CORPUS "/ok-ca.pem", 1u << 20, NULL), KT_OK);
-	assert_int_equal(kt_csr_read_pem((const unsigned char *)b.buf, b.len, &csr, why, sizeof(why)),
+	assert_int_equal(kt_csr_read_pem((const unsigned char *)b.buf, b.len, &csr, why,
+					 sizeof(why)),
 			 KT_OK);
 	assert_true(csr.ca);
 	assert_int_equal(csr.names[csr.n - 1].kind, KT_CSR_CN);

@@ -16,33 +16,33 @@
 #define DOMAIN "platform.example.org"
 
 /* A tenant Namespace as render writes it, and as the API server returns it. */
-#define NS_RENDERED                                                                              \
-	"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-a\","        \
-	"\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\","                          \
-	"\"" DOMAIN "/purpose\":\"platform-tenant\",\"" DOMAIN "/tenant\":\"team-a\","            \
-	"\"pod-security.kubernetes.io/enforce\":\"restricted\","                                  \
+#define NS_RENDERED                                                                        \
+	"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-a\"," \
+	"\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\","                     \
+	"\"" DOMAIN "/purpose\":\"platform-tenant\",\"" DOMAIN "/tenant\":\"team-a\","     \
+	"\"pod-security.kubernetes.io/enforce\":\"restricted\","                           \
 	"\"pod-security.kubernetes.io/enforce-version\":\"v1.37\"}}}"
-#define NS_LIVE                                                                                  \
+#define NS_LIVE                                                                                   \
 	"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-a\","        \
 	"\"uid\":\"5f0c3a57-6d0e-4c43-9a55-2b0f1c7f5a10\",\"resourceVersion\":\"48213\","         \
 	"\"creationTimestamp\":\"2026-11-30T09:12:44Z\","                                         \
-	"\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"},"           \
-	"\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\","                          \
+	"\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"},"          \
+	"\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\","                            \
 	"\"kubernetes.io/metadata.name\":\"team-a\","                                             \
 	"\"kustomize.toolkit.fluxcd.io/name\":\"platform\","                                      \
 	"\"" DOMAIN "/purpose\":\"platform-tenant\",\"" DOMAIN "/tenant\":\"team-a\","            \
 	"\"pod-security.kubernetes.io/enforce\":\"%s\","                                          \
 	"\"pod-security.kubernetes.io/enforce-version\":\"v1.37\"%s},"                            \
-	"\"managedFields\":[{\"manager\":\"kubectl-client-side-apply\",\"operation\":\"Update\","  \
-	"\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{}}]},"                    \
+	"\"managedFields\":[{\"manager\":\"kubectl-client-side-apply\",\"operation\":\"Update\"," \
+	"\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{}}]},"                   \
 	"\"spec\":{\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}}"
 
-#define RB_RENDERED                                                                              \
+#define RB_RENDERED                                                                               \
 	"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\",\"metadata\":" \
-	"{\"name\":\"tenant-access\",\"namespace\":\"team-a\",\"labels\":"                         \
-	"{\"app.kubernetes.io/managed-by\":\"kubetenant\"}},\"subjects\":[{\"kind\":\"Group\","  \
+	"{\"name\":\"tenant-access\",\"namespace\":\"team-a\",\"labels\":"                        \
+	"{\"app.kubernetes.io/managed-by\":\"kubetenant\"}},\"subjects\":[{\"kind\":\"Group\","   \
 	"\"name\":\"oidc:team-a.devs\",\"apiGroup\":\"rbac.authorization.k8s.io\"}],"             \
-	"\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"platform-tenant\","                    \
+	"\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"platform-tenant\","                     \
 	"\"apiGroup\":\"rbac.authorization.k8s.io\"}}"
 
 struct found {
@@ -53,12 +53,12 @@ struct found {
 static enum kt_rc on_drift(void *ctx, const struct kt_drift *d, struct kt_err *err)
 {
 	struct found *f = ctx;
-	json_t *e = json_pack("{s:s, s:s, s:s?, s:I}", "kind", kt_drift_kind_name(d->kind), "path",
-			      d->path, "name",
-			      json_string_value(json_object_get(json_object_get(d->object,
-										"metadata"),
-								"name")),
-			      "index", (json_int_t)(d->live == (size_t)-1 ? -1 : (long long)d->live));
+	json_t *e =
+		json_pack("{s:s, s:s, s:s?, s:I}", "kind", kt_drift_kind_name(d->kind), "path",
+			  d->path, "name",
+			  json_string_value(
+				  json_object_get(json_object_get(d->object, "metadata"), "name")),
+			  "index", (json_int_t)(d->live == (size_t)-1 ? -1 : (long long)d->live));
 
 	assert_non_null(e);
 	if (d->rendered)
@@ -435,8 +435,8 @@ static void bounds_and_errors(void **state)
 	assert_string_equal(err.msg, "stop");
 	assert_int_equal(json_array_size(f.all), 1);
 	{
-		const char *p = json_string_value(
-			json_object_get(json_array_get(f.all, 0), "path"));
+		const char *p =
+			json_string_value(json_object_get(json_array_get(f.all, 0), "path"));
 
 		assert_int_equal(strlen(p), KT_DRIFT_PATH_MAX - 1);
 		assert_string_equal(p + strlen(p) - 3, "...");

@@ -112,10 +112,17 @@ static void refused(void **state)
 static void accepted(void **state)
 {
 	static const char *const good[] = {
-		"{}", "[]", " \t\r\n{ } \n", "[[],{},[[]]]", "[0,-0,1.5,-1.5e-3,1E+2,2e9]",
-		"[9223372036854775807,-9223372036854775808,1e-400]", "[true,false,null]",
-		"[\"\\ud83d\\ude00\",\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"]", "{\"a\":{\"a\":{\"a\":1}}}",
-		"[\"\x7f\xf4\x8f\xbf\xbf\"]", "{\"A\":1,\"a\":2,\"a \":3,\"\":4}",
+		"{}",
+		"[]",
+		" \t\r\n{ } \n",
+		"[[],{},[[]]]",
+		"[0,-0,1.5,-1.5e-3,1E+2,2e9]",
+		"[9223372036854775807,-9223372036854775808,1e-400]",
+		"[true,false,null]",
+		"[\"\\ud83d\\ude00\",\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"]",
+		"{\"a\":{\"a\":{\"a\":1}}}",
+		"[\"\x7f\xf4\x8f\xbf\xbf\"]",
+		"{\"A\":1,\"a\":2,\"a \":3,\"\":4}",
 	};
 	struct kt_jview v = KT_JVIEW_INIT;
 	struct kt_err err;
@@ -225,7 +232,7 @@ static void reading(void **state)
 	assert_int_equal(kt_jv_size(e), 0);
 	assert_false(kt_jv_ok(kt_jv_first(e)));
 	assert_false(kt_jv_ok(kt_jv_get(cs, "name"))); /* a member of an array */
-	assert_false(kt_jv_ok(kt_jv_at(spec, 0)));       /* an element of an object */
+	assert_false(kt_jv_ok(kt_jv_at(spec, 0)));     /* an element of an object */
 	/* member iteration gives keys in order, unescaped */
 	n = 0;
 	for (e = kt_jv_first(spec); kt_jv_ok(e); e = kt_jv_next(e))
@@ -261,20 +268,26 @@ static void pointers(void **state)
 	obj = kt_jv_get(kt_jv_get(root, "request"), "object");
 	assert_string_equal(kt_jv_pointer(root, buf, sizeof(buf), &cut), "");
 	port = kt_jv_get(kt_jv_at(kt_jv_get(kt_jv_at(kt_jv_get(kt_jv_get(obj, "spec"), "containers"),
-						     1), "ports"), 0), "containerPort");
+						     1),
+					    "ports"),
+				  0),
+			 "containerPort");
 	assert_string_equal(kt_jv_pointer(port, buf, sizeof(buf), &cut),
 			    "/request/object/spec/containers/1/ports/0/containerPort");
 	assert_false(cut);
 	/* RFC 6901: '~' is ~0, '/' is ~1 */
 	assert_string_equal(kt_jv_pointer(kt_jv_get(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"),
-						   "a/b"), buf, sizeof(buf), NULL),
+						    "a/b"),
+					  buf, sizeof(buf), NULL),
 			    "/request/object/metadata/labels/a~1b");
 	assert_string_equal(kt_jv_pointer(kt_jv_get(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"),
-						   "t~n"), buf, sizeof(buf), NULL),
+						    "t~n"),
+					  buf, sizeof(buf), NULL),
 			    "/request/object/metadata/labels/t~0n");
 	/* the unescaped key, not the text */
-	assert_string_equal(kt_jv_pointer(kt_jv_get(kt_jv_get(obj, "spec"), "name"), buf, sizeof(buf),
-					  NULL), "/request/object/spec/name");
+	assert_string_equal(kt_jv_pointer(kt_jv_get(kt_jv_get(obj, "spec"), "name"), buf,
+					  sizeof(buf), NULL),
+			    "/request/object/spec/name");
 	/* too small: a prefix, and said so */
 	kt_jv_pointer(port, buf, 12, &cut);
 	assert_true(cut);
@@ -301,7 +314,8 @@ static void reuse(void **state)
 	/* every string read: the arena holds them all */
 	for (struct kt_jv e = kt_jv_first(kt_jview_root(&v)); kt_jv_ok(e); e = kt_jv_next(e))
 		assert_non_null(kt_jv_str(e));
-	assert_string_equal(kt_jv_str(kt_jv_at(kt_jview_root(&v), 299)), "s\xc3\xa9" "299");
+	assert_string_equal(kt_jv_str(kt_jv_at(kt_jview_root(&v), 299)), "s\xc3\xa9"
+									 "299");
 	assert_int_equal(parse(&v, "[1,]", 4, &err), KT_E_PARSE);
 	assert_false(kt_jv_ok(kt_jview_root(&v)));
 	assert_int_equal(parse(&v, "{\"b\":true}", 10, &err), KT_OK);
@@ -313,8 +327,8 @@ static void reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(refused),  cmocka_unit_test(accepted), cmocka_unit_test(limits),
-		cmocka_unit_test(reading),  cmocka_unit_test(pointers), cmocka_unit_test(reuse),
+		cmocka_unit_test(refused), cmocka_unit_test(accepted), cmocka_unit_test(limits),
+		cmocka_unit_test(reading), cmocka_unit_test(pointers), cmocka_unit_test(reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,8 +99,9 @@ static char *mint(const char *header, const char *payload, const char *alg, EVP_
 	char *h = b64url(header, strlen(header)), *p = b64url(payload, strlen(payload)), *s;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
-	const EVP_MD *hash = !strcmp(alg + 2, "256") ? EVP_sha256()
-			     : !strcmp(alg + 2, "384") ? EVP_sha384() : EVP_sha512();
+	const EVP_MD *hash = !strcmp(alg + 2, "256")   ? EVP_sha256()
+			     : !strcmp(alg + 2, "384") ? EVP_sha384()
+						       : EVP_sha512();
 
 	kt_buf_addf(&t, "%s.%s", h, p);
 	assert_true(EVP_DigestSignInit(md, &pctx, hash, NULL, k) == 1);
@@ -147,8 +148,8 @@ static char *claims(const char *fmt, ...)
 
 #define STD "\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1800000600,\"iat\":1799999990"
 
-static enum kt_jwt_fail try(const char *header, const char *payload, const char *alg,
-			    EVP_PKEY *k, struct kt_identity *id)
+static enum kt_jwt_fail try(const char *header, const char *payload, const char *alg, EVP_PKEY *k,
+			    struct kt_identity *id)
 {
 	char *tok = mint(header, payload, alg, k);
 	struct kt_identity tmp = { 0 };
@@ -411,8 +412,8 @@ static void kid_and_key_type(void **state)
 	assert_int_equal(try("{\"alg\":\"RS256\",\"kid\":\"a\",\"crit\":[\"exp\"]}", p, "RS256",
 			     rsa_a, NULL),
 			 KT_JWT_ALG);
-	assert_int_equal(try("{\"alg\":\"RS256\",\"kid\":\"a\",\"typ\":\"logout+jwt\"}", p,
-			     "RS256", rsa_a, NULL),
+	assert_int_equal(try("{\"alg\":\"RS256\",\"kid\":\"a\",\"typ\":\"logout+jwt\"}", p, "RS256",
+			     rsa_a, NULL),
 			 KT_JWT_MALFORMED);
 	free(p);
 }
@@ -494,8 +495,7 @@ static void system_names_are_refused(void **state)
 			 KT_JWT_GROUPS);
 	/* a prefix that itself lands in system: */
 	pol.groups_prefix = "system:";
-	assert_int_equal(std_try(STD ",\"sub\":\"alice\",\"groups\":[\"masters\"]"),
-			 KT_JWT_GROUPS);
+	assert_int_equal(std_try(STD ",\"sub\":\"alice\",\"groups\":[\"masters\"]"), KT_JWT_GROUPS);
 	pol.groups_prefix = "oidc:";
 	p = claims(STD ",\"sub\":\"alice\",\"groups\":\"solo\"");
 	assert_int_equal(try("{\"alg\":\"RS256\",\"kid\":\"a\"}", p, "RS256", rsa_a, &id),
@@ -506,10 +506,8 @@ static void system_names_are_refused(void **state)
 	kt_identity_release(&id);
 	free(p);
 	assert_int_equal(std_try(STD ",\"sub\":\"alice\",\"groups\":42"), KT_JWT_GROUPS);
-	assert_int_equal(std_try(STD ",\"sub\":\"alice\",\"groups\":[\"a\",null]"),
-			 KT_JWT_GROUPS);
-	assert_int_equal(std_try(STD ",\"sub\":\"ali\\r\\nImpersonate-User: x\""),
-			 KT_JWT_USERNAME);
+	assert_int_equal(std_try(STD ",\"sub\":\"alice\",\"groups\":[\"a\",null]"), KT_JWT_GROUPS);
+	assert_int_equal(std_try(STD ",\"sub\":\"ali\\r\\nImpersonate-User: x\""), KT_JWT_USERNAME);
 	assert_int_equal(std_try(STD ",\"sub\":\"\""), KT_JWT_USERNAME);
 	assert_int_equal(std_try(STD ",\"sub\":42"), KT_JWT_USERNAME);
 	/* jansson refuses an escaped NUL unless asked, so it never reaches make_name */
@@ -540,10 +538,10 @@ static void email_needs_verification(void **state)
 	assert_int_equal(std_try(STD ",\"sub\":\"1\",\"email\":\"alice@example.org\""),
 			 KT_JWT_USERNAME);
 	assert_int_equal(std_try(STD ",\"sub\":\"1\",\"email\":\"alice@example.org\","
-				 "\"email_verified\":false"),
+				     "\"email_verified\":false"),
 			 KT_JWT_USERNAME);
 	assert_int_equal(std_try(STD ",\"sub\":\"1\",\"email\":\"alice@example.org\","
-				 "\"email_verified\":\"true\""),
+				     "\"email_verified\":\"true\""),
 			 KT_JWT_USERNAME);
 	p = claims(STD ",\"sub\":\"1\",\"email\":\"alice@example.org\",\"email_verified\":true");
 	assert_int_equal(try("{\"alg\":\"RS256\",\"kid\":\"a\"}", p, "RS256", rsa_a, &id),
@@ -588,7 +586,10 @@ static void no_keys(void **state)
 static void jwks_errors(void **state)
 {
 	static const char *const bad[] = {
-		"", "[]", "{\"keys\":{}}", "{\"keys\":[]}",
+		"",
+		"[]",
+		"{\"keys\":{}}",
+		"{\"keys\":[]}",
 		"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}",
 		"{\"keys\":[],\"keys\":[]}",
 		"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}",

@@ -20,7 +20,9 @@ static char dir[] = "/tmp/t_login.XXXXXX";
 
 static void cache_path_is_per_issuer_client_user(void **state)
 {
-	struct kt_login_opts o = { .issuer = "https://a", .client_id = "kubectl", .cache_dir = dir };
+	struct kt_login_opts o = { .issuer = "https://a",
+				   .client_id = "kubectl",
+				   .cache_dir = dir };
 	char p1[4096], p2[4096], p3[4096];
 
 	(void)state;
@@ -117,7 +119,11 @@ static void pkce_s256_matches_rfc7636(void **state)
 
 static void token_errors_map_to_failures(void **state)
 {
-	static const struct { const char *json; enum kt_login_fail f; bool pending; } t[] = {
+	static const struct {
+		const char *json;
+		enum kt_login_fail f;
+		bool pending;
+	} t[] = {
 		{ "{\"error\":\"invalid_grant\"}", KT_LOGIN_REVOKED, false },
 		{ "{\"error\":\"access_denied\"}", KT_LOGIN_DENIED, false },
 		{ "{\"error\":\"expired_token\"}", KT_LOGIN_EXPIRED, false },
@@ -134,7 +140,8 @@ static void token_errors_map_to_failures(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		assert_int_equal(kt_login_parse_token(t[i].json, strlen(t[i].json), &a, &err), t[i].f);
+		assert_int_equal(kt_login_parse_token(t[i].json, strlen(t[i].json), &a, &err),
+				 t[i].f);
 		assert_int_equal(a.pending, t[i].pending);
 		kt_login_answer_release(&a);
 	}

@@ -55,7 +55,9 @@ static void documents_and_lines(void **state)
 			       "apiVersion: apps/v1\n"
 			       "kind: Deployment\n"
 			       "metadata:\n"
-			       "  name: two\n", &err), KT_OK);
+			       "  name: two\n",
+			       &err),
+			 KT_OK);
 	assert_int_equal(set.n, 2);
 	assert_string_equal(set.objs[0].file, "app.yaml");
 	assert_int_equal(set.objs[0].line, 3);
@@ -89,7 +91,9 @@ static void lists_expand_with_item_lines(void **state)
 			       "apiVersion: v1\n"
 			       "kind: PodList\n"
 			       "items:\n"
-			       "  - metadata: {name: c}\n", &err), KT_OK);
+			       "  - metadata: {name: c}\n",
+			       &err),
+			 KT_OK);
 	assert_int_equal(set.n, 3);
 	assert_int_equal(set.objs[0].line, 4);
 	assert_int_equal(set.objs[0].item, 0);
@@ -99,10 +103,12 @@ static void lists_expand_with_item_lines(void **state)
 	/* items of a typed list inherit kind and apiVersion */
 	assert_int_equal(set.objs[2].line, 14);
 	assert_int_equal(set.objs[2].doc, 1);
-	assert_json(set.objs[2].obj, "{\"metadata\":{\"name\":\"c\"},\"kind\":\"Pod\",\"apiVersion\":\"v1\"}");
+	assert_json(set.objs[2].obj,
+		    "{\"metadata\":{\"name\":\"c\"},\"kind\":\"Pod\",\"apiVersion\":\"v1\"}");
 	kt_manifest_set_release(&set);
 	/* items of a plain List must say what they are */
-	assert_int_equal(parse(&set, "l.yaml", "apiVersion: v1\nkind: List\nitems:\n- metadata: {}\n", &err),
+	assert_int_equal(parse(&set, "l.yaml",
+			       "apiVersion: v1\nkind: List\nitems:\n- metadata: {}\n", &err),
 			 KT_E_PARSE);
 	assert_string_equal(err.where, "l.yaml:4");
 	assert_string_equal(err.msg, "list item 1 has no 'kind'");
@@ -131,7 +137,9 @@ static void nested_lists_expand(void **state)
 			       "  items:\n"
 			       "  - apiVersion: v1\n"
 			       "    kind: PodList\n"
-			       "    items: [{metadata: {name: p}, spec: {hostPID: true}}]\n", &err), KT_OK);
+			       "    items: [{metadata: {name: p}, spec: {hostPID: true}}]\n",
+			       &err),
+			 KT_OK);
 	assert_int_equal(set.n, 2);
 	assert_string_equal(kt_manifest_kind(set.objs[1].obj), "Pod");
 	assert_string_equal(kt_manifest_name(set.objs[1].obj), "p");
@@ -142,13 +150,16 @@ static void nested_lists_expand(void **state)
 	assert_int_equal(parse(&set, "n.yaml", "apiVersion: v1\nkind: List\nitems: {a: b}\n", &err),
 			 KT_E_PARSE);
 	assert_string_equal(err.msg, "document 1 is a List whose 'items' is not a sequence");
-	assert_int_equal(parse(&set, "n.yaml",
-			       "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: x}\n",
-			       &err), KT_E_PARSE);
+	assert_int_equal(
+		parse(&set, "n.yaml",
+		      "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: x}\n",
+		      &err),
+		KT_E_PARSE);
 	assert_string_equal(err.msg, "list item 1 is a List whose 'items' is not a sequence");
 	/* depth is bounded */
 	for (int i = 0; i < 10; i++)
-		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{apiVersion: v1, kind: List, items: [");
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n,
+				      "{apiVersion: v1, kind: List, items: [");
 	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{apiVersion: v1, kind: Pod}");
 	for (int i = 0; i < 10; i++)
 		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "]}");
@@ -156,8 +167,9 @@ static void nested_lists_expand(void **state)
 	assert_string_equal(err.msg, "list item 1 nests Lists more than 8 deep");
 	assert_int_equal(set.n, 0);
 	/* a kind ending in List without items may be a CRD's: an object */
-	assert_int_equal(parse(&set, "c.yaml", "apiVersion: example.com/v1\nkind: AllowList\nspec: {}\n",
-			       &err), KT_OK);
+	assert_int_equal(parse(&set, "c.yaml",
+			       "apiVersion: example.com/v1\nkind: AllowList\nspec: {}\n", &err),
+			 KT_OK);
 	assert_int_equal(set.n, 1);
 	kt_manifest_set_release(&set);
 }
@@ -168,11 +180,14 @@ static void scalars_resolve_as_kubectl_does(void **state)
 	struct kt_err err;
 
 	(void)state;
-	assert_int_equal(parse(&set, "s.yaml",
-			       "apiVersion: v1\nkind: ConfigMap\n"
-			       "x: [true, 'true', \"true\", yes, No, on, y, ~, null, '', 1, '1', 0x1F, 0o17, 0755, 08,\n"
-			       "    1_000, 1.5, 2.0, 1e3, .5, -7, 12345678901234567890, !!str 12, ! 5, !!float 3,\n"
-			       "    \"a\\tb\", 2024-01-02, 1.2.3, +1]\n", &err), KT_OK);
+	assert_int_equal(
+		parse(&set, "s.yaml",
+		      "apiVersion: v1\nkind: ConfigMap\n"
+		      "x: [true, 'true', \"true\", yes, No, on, y, ~, null, '', 1, '1', 0x1F, 0o17, 0755, 08,\n"
+		      "    1_000, 1.5, 2.0, 1e3, .5, -7, 12345678901234567890, !!str 12, ! 5, !!float 3,\n"
+		      "    \"a\\tb\", 2024-01-02, 1.2.3, +1]\n",
+		      &err),
+		KT_OK);
 	assert_int_equal(set.n, 1);
 	assert_json(json_object_get(set.objs[0].obj, "x"),
 		    "[true,\"true\",\"true\",true,false,true,true,null,null,\"\",1,\"1\",31,15,493,8,"
@@ -191,9 +206,12 @@ static void single_quoted_scalars(void **state)
 	assert_int_equal(parse(&set, "q.yaml",
 			       "apiVersion: v1\nkind: X\n"
 			       "x: ['a''b', 'a''''b', 'x'''''' y', '''', ' pad ', 'it''s',\n"
-			       "    'one\n     two  \n\n\n    three', '\xc3\xa9''\xc3\xa9']\n", &err), KT_OK);
-	assert_json(json_object_get(set.objs[0].obj, "x"),
-		    "[\"a'b\",\"a''b\",\"x''' y\",\"'\",\" pad \",\"it's\",\"one two\\n\\nthree\",\"\xc3\xa9'\xc3\xa9\"]");
+			       "    'one\n     two  \n\n\n    three', '\xc3\xa9''\xc3\xa9']\n",
+			       &err),
+			 KT_OK);
+	assert_json(
+		json_object_get(set.objs[0].obj, "x"),
+		"[\"a'b\",\"a''b\",\"x''' y\",\"'\",\" pad \",\"it's\",\"one two\\n\\nthree\",\"\xc3\xa9'\xc3\xa9\"]");
 	kt_manifest_set_release(&set);
 }
 
@@ -203,9 +221,12 @@ static void keys_resolve_too(void **state)
 	struct kt_err err;
 
 	(void)state;
-	assert_int_equal(parse(&set, "k.yaml", "apiVersion: v1\nkind: X\nm: {on: 1, 'on': 2, 3: c, null: d}\n", &err),
+	assert_int_equal(parse(&set, "k.yaml",
+			       "apiVersion: v1\nkind: X\nm: {on: 1, 'on': 2, 3: c, null: d}\n",
+			       &err),
 			 KT_OK);
-	assert_json(json_object_get(set.objs[0].obj, "m"), "{\"true\":1,\"on\":2,\"3\":\"c\",\"null\":\"d\"}");
+	assert_json(json_object_get(set.objs[0].obj, "m"),
+		    "{\"true\":1,\"on\":2,\"3\":\"c\",\"null\":\"d\"}");
 	kt_manifest_set_release(&set);
 }
 
@@ -215,14 +236,20 @@ static void duplicate_keys_are_errors(void **state)
 	struct kt_err err;
 
 	(void)state;
-	assert_int_equal(parse(&set, "d.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  hostPID: false\n  hostPID: true\n",
-			       &err), KT_E_PARSE);
+	assert_int_equal(parse(&set, "d.yaml",
+			       "apiVersion: v1\nkind: Pod\nspec:\n  hostPID: false\n  hostPID: true\n",
+			       &err),
+			 KT_E_PARSE);
 	assert_string_equal(err.where, "d.yaml:5:3");
 	assert_string_equal(err.msg, "duplicate key 'hostPID'");
 	/* duplicates after resolution: yes and true are the same key */
-	assert_int_equal(parse(&set, "d.yaml", "apiVersion: v1\nkind: Pod\nm: {yes: 1, true: 2}\n", &err), KT_E_PARSE);
+	assert_int_equal(parse(&set, "d.yaml", "apiVersion: v1\nkind: Pod\nm: {yes: 1, true: 2}\n",
+			       &err),
+			 KT_E_PARSE);
 	assert_string_equal(err.msg, "duplicate key 'true'");
-	assert_int_equal(parse(&set, "d.json", "{\"kind\": \"Pod\", \"apiVersion\": \"v1\", \"kind\": \"X\"}", &err),
+	assert_int_equal(parse(&set, "d.json",
+			       "{\"kind\": \"Pod\", \"apiVersion\": \"v1\", \"kind\": \"X\"}",
+			       &err),
 			 KT_E_PARSE);
 	assert_string_equal(err.msg, "duplicate key 'kind'");
 	assert_int_equal(set.n, 0);
@@ -277,18 +304,22 @@ static void alias_expansion_is_bounded(void **state)
 	for (i = 1; i < 9; i++) {
 		char cur = (char)('a' + i);
 
-		kt_buf_addf(&b, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", cur, cur, prev,
-			    prev, prev, prev, prev, prev, prev, prev, prev);
+		kt_buf_addf(&b, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", cur, cur,
+			    prev, prev, prev, prev, prev, prev, prev, prev, prev);
 		prev = cur;
 	}
 	assert_int_equal(parse(&set, "lol.yaml", b.buf, &err), KT_E_LIMIT);
 	assert_non_null(strstr(err.msg, "aliases expanded"));
 	/* a normal alias is copied, not shared */
-	assert_int_equal(parse(&set, "a.yaml", "apiVersion: v1\nkind: X\na: &r {k: 1}\nb: *r\n", &err), KT_OK);
-	assert_ptr_not_equal(json_object_get(set.objs[0].obj, "a"), json_object_get(set.objs[0].obj, "b"));
+	assert_int_equal(parse(&set, "a.yaml", "apiVersion: v1\nkind: X\na: &r {k: 1}\nb: *r\n",
+			       &err),
+			 KT_OK);
+	assert_ptr_not_equal(json_object_get(set.objs[0].obj, "a"),
+			     json_object_get(set.objs[0].obj, "b"));
 	assert_json(json_object_get(set.objs[0].obj, "b"), "{\"k\":1}");
 	/* an alias to its own ancestor, or to nothing */
-	assert_int_equal(parse(&set, "r.yaml", "apiVersion: v1\nkind: X\na: &r [*r]\n", &err), KT_E_PARSE);
+	assert_int_equal(parse(&set, "r.yaml", "apiVersion: v1\nkind: X\na: &r [*r]\n", &err),
+			 KT_E_PARSE);
 	assert_string_equal(err.msg, "undefined alias '*r'");
 	kt_manifest_set_release(&set);
 	kt_buf_release(&b);
@@ -305,10 +336,13 @@ static void merge_keys(void **state)
 			       "base: &b {a: 1, b: 2}\n"
 			       "more: &m {b: 3, c: 4}\n"
 			       "x:\n  a: 0\n  <<: [*b, *m]\n"
-			       "z: {'<<': 5}\n", &err), KT_OK);
+			       "z: {'<<': 5}\n",
+			       &err),
+			 KT_OK);
 	assert_json(json_object_get(set.objs[0].obj, "x"), "{\"a\":0,\"b\":2,\"c\":4}");
 	assert_json(json_object_get(set.objs[0].obj, "z"), "{\"<<\":5}");
-	assert_int_equal(parse(&set, "m.yaml", "apiVersion: v1\nkind: X\nx: {<<: 1}\n", &err), KT_E_PARSE);
+	assert_int_equal(parse(&set, "m.yaml", "apiVersion: v1\nkind: X\nx: {<<: 1}\n", &err),
+			 KT_E_PARSE);
 	kt_manifest_set_release(&set);
 }
 
@@ -319,16 +353,25 @@ static void not_objects_are_rejected(void **state)
 	} cases[] = {
 		{ "- a\n", "e.yaml:1", "document 1 is not a Kubernetes object (a mapping)" },
 		{ "kind: Pod\n", "e.yaml:1", "document 1 has no 'apiVersion'" },
-		{ "apiVersion: v1\n---\napiVersion: v1\nkind: ''\n", "e.yaml:1", "document 1 has no 'kind'" },
-		{ "apiVersion: v1\nkind: Pod\nx: .inf\n", "e.yaml:3:4", "number '.inf' cannot be represented in JSON" },
-		{ "apiVersion: v1\nkind: Pod\nx: !Ref y\n", "e.yaml:3:9", "unsupported tag '!Ref'" },
-		{ "apiVersion: v1\nkind: Pod\nx: !!int abc\n", "e.yaml:3:10", "'abc' is not a valid int" },
-		{ "apiVersion: v1\nkind: Pod\n? [a]\n: b\n", "e.yaml:3:3", "mapping keys must be scalars" },
-		{ "apiVersion: v1\nkind: Pod\nx: a\xff\n", "e.yaml:3:5", "byte 0xff is not printable UTF-8 (YAML and JSON text must be)" },
-		{ "apiVersion: v1\nkind: Pod\nx: \"\x01\"\n", "e.yaml:3:5", "byte 0x01 is not printable UTF-8 (YAML and JSON text must be)" },
-		{ "apiVersion: v1\nkind: Pod\nx: \xed\xa0\x80\n", "e.yaml:3:4", "byte 0xed is not printable UTF-8 (YAML and JSON text must be)" },
+		{ "apiVersion: v1\n---\napiVersion: v1\nkind: ''\n", "e.yaml:1",
+		  "document 1 has no 'kind'" },
+		{ "apiVersion: v1\nkind: Pod\nx: .inf\n", "e.yaml:3:4",
+		  "number '.inf' cannot be represented in JSON" },
+		{ "apiVersion: v1\nkind: Pod\nx: !Ref y\n", "e.yaml:3:9",
+		  "unsupported tag '!Ref'" },
+		{ "apiVersion: v1\nkind: Pod\nx: !!int abc\n", "e.yaml:3:10",
+		  "'abc' is not a valid int" },
+		{ "apiVersion: v1\nkind: Pod\n? [a]\n: b\n", "e.yaml:3:3",
+		  "mapping keys must be scalars" },
+		{ "apiVersion: v1\nkind: Pod\nx: a\xff\n", "e.yaml:3:5",
+		  "byte 0xff is not printable UTF-8 (YAML and JSON text must be)" },
+		{ "apiVersion: v1\nkind: Pod\nx: \"\x01\"\n", "e.yaml:3:5",
+		  "byte 0x01 is not printable UTF-8 (YAML and JSON text must be)" },
+		{ "apiVersion: v1\nkind: Pod\nx: \xed\xa0\x80\n", "e.yaml:3:4",
+		  "byte 0xed is not printable UTF-8 (YAML and JSON text must be)" },
 		/* libfyaml 0.7.12 loops forever on this one; we must not hand it over */
-		{ "%p\xff\n", "e.yaml:1:3", "byte 0xff is not printable UTF-8 (YAML and JSON text must be)" },
+		{ "%p\xff\n", "e.yaml:1:3",
+		  "byte 0xff is not printable UTF-8 (YAML and JSON text must be)" },
 	};
 	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
 	struct kt_err err;
@@ -343,7 +386,8 @@ static void not_objects_are_rejected(void **state)
 		assert_string_equal(err.msg, cases[i].msg);
 	}
 	/* libfyaml's own syntax errors carry a position too */
-	assert_int_equal(parse(&set, "e.yaml", "apiVersion: v1\nkind: Pod\nx: [1, 2\n", &err), KT_E_PARSE);
+	assert_int_equal(parse(&set, "e.yaml", "apiVersion: v1\nkind: Pod\nx: [1, 2\n", &err),
+			 KT_E_PARSE);
 	assert_non_null(strstr(err.where, "e.yaml:"));
 	assert_int_equal(set.n, 0);
 	kt_manifest_set_release(&set);
@@ -355,11 +399,16 @@ static void json_files_are_strict_json(void **state)
 	struct kt_err err;
 
 	(void)state;
-	assert_int_equal(parse(&set, "p.json", "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"x\": [1.0, 2, true, null, \"yes\"]}",
-			       &err), KT_OK);
+	assert_int_equal(
+		parse(&set, "p.json",
+		      "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"x\": [1.0, 2, true, null, \"yes\"]}",
+		      &err),
+		KT_OK);
 	assert_int_equal(set.objs[0].line, 1);
 	assert_json(json_object_get(set.objs[0].obj, "x"), "[1.0,2,true,null,\"yes\"]");
-	assert_int_equal(parse(&set, "p.json", "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", x: yes}", &err), KT_E_PARSE);
+	assert_int_equal(parse(&set, "p.json",
+			       "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", x: yes}", &err),
+			 KT_E_PARSE);
 	assert_int_equal(set.n, 1);
 	kt_manifest_set_release(&set);
 }
@@ -371,13 +420,16 @@ static void a_bad_file_leaves_nothing_behind(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&set, "good.yaml", "apiVersion: v1\nkind: Pod\n", &err), KT_OK);
-	assert_int_equal(parse(&set, "bad.yaml", "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Pod\na: 1\na: 2\n",
-			       &err), KT_E_PARSE);
+	assert_int_equal(parse(&set, "bad.yaml",
+			       "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Pod\na: 1\na: 2\n",
+			       &err),
+			 KT_E_PARSE);
 	assert_int_equal(set.n, 1);
 	assert_int_equal(set.n_files, 1);
 	assert_string_equal(set.objs[0].file, "good.yaml");
 	/* the size cap is checked before a byte is parsed */
-	assert_int_equal(kt_manifest_parse(&set, "huge.yaml", "", (size_t)KT_MANIFEST_MAX_FILE_BYTES + 1, &err),
+	assert_int_equal(kt_manifest_parse(&set, "huge.yaml", "",
+					   (size_t)KT_MANIFEST_MAX_FILE_BYTES + 1, &err),
 			 KT_E_LIMIT);
 	kt_manifest_set_release(&set);
 }
@@ -410,7 +462,8 @@ static void directories_are_walked_in_order(void **state)
 	snprintf(path, sizeof(path), "%s/c.yml", dir);
 	write_file(path, "apiVersion: v1\nkind: Pod\nmetadata: {name: c}\n");
 	snprintf(path, sizeof(path), "%s/a.json", dir);
-	write_file(path, "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}");
+	write_file(path,
+		   "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}");
 	snprintf(path, sizeof(path), "%s/b/z.yaml", dir);
 	write_file(path, "apiVersion: v1\nkind: Pod\nmetadata: {name: z}\n");
 	snprintf(path, sizeof(path), "%s/README.md", dir);
@@ -440,13 +493,20 @@ static void pod_specs_of_workloads(void **state)
 		const char *text, *path;
 	} cases[] = {
 		{ "{apiVersion: v1, kind: Pod, spec: {v: 1}}", "spec" },
-		{ "{apiVersion: v1, kind: PodTemplate, template: {metadata: {m: 1}, spec: {v: 1}}}", "template.spec" },
-		{ "{apiVersion: v1, kind: ReplicationController, spec: {template: {metadata: {m: 1}, spec: {v: 1}}}}", "spec.template.spec" },
-		{ "{apiVersion: apps/v1, kind: Deployment, spec: {template: {metadata: {m: 1}, spec: {v: 1}}}}", "spec.template.spec" },
-		{ "{apiVersion: extensions/v1beta1, kind: DaemonSet, spec: {template: {spec: {v: 1}}}}", "spec.template.spec" },
-		{ "{apiVersion: apps/v1, kind: ReplicaSet, spec: {template: {spec: {v: 1}}}}", "spec.template.spec" },
-		{ "{apiVersion: apps/v1, kind: StatefulSet, spec: {template: {spec: {v: 1}}}}", "spec.template.spec" },
-		{ "{apiVersion: batch/v1, kind: Job, spec: {template: {spec: {v: 1}}}}", "spec.template.spec" },
+		{ "{apiVersion: v1, kind: PodTemplate, template: {metadata: {m: 1}, spec: {v: 1}}}",
+		  "template.spec" },
+		{ "{apiVersion: v1, kind: ReplicationController, spec: {template: {metadata: {m: 1}, spec: {v: 1}}}}",
+		  "spec.template.spec" },
+		{ "{apiVersion: apps/v1, kind: Deployment, spec: {template: {metadata: {m: 1}, spec: {v: 1}}}}",
+		  "spec.template.spec" },
+		{ "{apiVersion: extensions/v1beta1, kind: DaemonSet, spec: {template: {spec: {v: 1}}}}",
+		  "spec.template.spec" },
+		{ "{apiVersion: apps/v1, kind: ReplicaSet, spec: {template: {spec: {v: 1}}}}",
+		  "spec.template.spec" },
+		{ "{apiVersion: apps/v1, kind: StatefulSet, spec: {template: {spec: {v: 1}}}}",
+		  "spec.template.spec" },
+		{ "{apiVersion: batch/v1, kind: Job, spec: {template: {spec: {v: 1}}}}",
+		  "spec.template.spec" },
 		{ "{apiVersion: batch/v1, kind: CronJob, spec: {jobTemplate: {spec: {template: {metadata: {m: 1}, spec: {v: 1}}}}}}",
 		  "spec.jobTemplate.spec.template.spec" },
 	};
@@ -470,7 +530,9 @@ static void pod_specs_of_workloads(void **state)
 	assert_int_equal(parse(&set, "w.yaml",
 			       "{apiVersion: v1, kind: Service}\n---\n"
 			       "{apiVersion: batch.volcano.sh/v1alpha1, kind: Job, spec: {template: {spec: {}}}}\n---\n"
-			       "{apiVersion: v1, kind: Deployment, spec: {template: {spec: {}}}}\n", &err), KT_OK);
+			       "{apiVersion: v1, kind: Deployment, spec: {template: {spec: {}}}}\n",
+			       &err),
+			 KT_OK);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(kt_manifest_pod_spec(set.objs[i].obj, &pod, &err), KT_OK);
 		assert_null(pod.spec);
@@ -478,10 +540,13 @@ static void pod_specs_of_workloads(void **state)
 	kt_manifest_set_release(&set);
 
 	/* a workload without its pod template is invalid */
-	assert_int_equal(parse(&set, "w.yaml", "{apiVersion: batch/v1, kind: CronJob, spec: {jobTemplate: {spec: {}}}}", &err),
+	assert_int_equal(parse(&set, "w.yaml",
+			       "{apiVersion: batch/v1, kind: CronJob, spec: {jobTemplate: {spec: {}}}}",
+			       &err),
 			 KT_OK);
 	assert_int_equal(kt_manifest_pod_spec(set.objs[0].obj, &pod, &err), KT_E_INVALID);
-	assert_string_equal(err.msg, "CronJob has no object at 'spec.jobTemplate.spec.template.spec'");
+	assert_string_equal(err.msg,
+			    "CronJob has no object at 'spec.jobTemplate.spec.template.spec'");
 	kt_manifest_set_release(&set);
 }
 

@@ -18,18 +18,18 @@
 #include "policy_fixture.h"
 
 /* An object of the row's kind whose pod runs on the host network. */
-static json_t *object_of(const char *group, const char *kind,
-			 const char *const *keys, json_t **spec)
+static json_t *object_of(const char *group, const char *kind, const char *const *keys,
+			 json_t **spec)
 {
 	char api[300];
 	json_t *obj, *at, *pod;
 	size_t i;
 
 	snprintf(api, sizeof(api), "%s%sv1", group, *group ? "/" : "");
-	obj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", api, "kind", kind, "metadata",
-			"name", "x");
-	pod = json_pack("{s:{s:{s:s}}, s:{s:b, s:[{s:s, s:s}]}}", "metadata", "labels", "app",
-			"x", "spec", "hostNetwork", 1, "containers", "name", "c", "image",
+	obj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", api, "kind", kind, "metadata", "name",
+			"x");
+	pod = json_pack("{s:{s:{s:s}}, s:{s:b, s:[{s:s, s:s}]}}", "metadata", "labels", "app", "x",
+			"spec", "hostNetwork", 1, "containers", "name", "c", "image",
 			"ghcr.io/acme/x:1");
 	assert_non_null(obj);
 	assert_non_null(pod);
@@ -53,15 +53,16 @@ static json_t *object_of(const char *group, const char *kind,
 
 static bool engine_denies(json_t *obj)
 {
-	struct kt_policy_request req = { .operation = "CREATE", .ns = "team-a",
-					 .user = "dev@team.example.org", .object = obj };
+	struct kt_policy_request req = {
+		.operation = "CREATE", .ns = "team-a", .user = "dev@team.example.org", .object = obj
+	};
 	struct kt_decision d;
 	struct kt_err err = { 0 };
 	bool denied = false;
 	size_t i;
 
-	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d,
-					  &err), KT_OK);
+	assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE, &d, &err),
+			 KT_OK);
 	for (i = 0; i < d.n_denials; i++)
 		denied = denied || !strcmp(d.denials[i].rule, "pod-security.hostNamespaces");
 	kt_decision_release(&d);

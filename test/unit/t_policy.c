@@ -16,8 +16,8 @@
 #include "kt/policy.h"
 #include "policy_fixture.h"
 
-#define POD_REVIEW(ns, spec)                                                                    \
-	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"    \
+#define POD_REVIEW(ns, spec)                                                                     \
+	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"     \
 	"\"uid\":\"u-1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"         \
 	"\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},"                \
 	"\"namespace\":\"" ns "\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"dev\"}," \
@@ -209,19 +209,21 @@ static void strings_and_numbers_decode_exactly(void **state)
 	assert_int_equal(kt_policy_response(&d, &r), KT_OK);
 	j = json_loads(r.buf, JSON_REJECT_DUPLICATES, NULL);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "response"), "uid")),
+	assert_string_equal(json_string_value(
+				    json_object_get(json_object_get(j, "response"), "uid")),
 			    uid);
 	json_decref(j);
 	kt_decision_release(&d);
 	/* numbers: a fraction with an exponent, an integer beyond double precision */
 	for (int i = 0; i < 2; i++) {
 		kt_buf_reset(&b);
-		kt_buf_addf(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
-				"\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"crd.projectcalico.org\","
-				"\"version\":\"v1\",\"kind\":\"NetworkPolicy\"},\"namespace\":\"team-a\","
-				"\"operation\":\"CREATE\",\"object\":{\"apiVersion\":"
-				"\"crd.projectcalico.org/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{"
-				"\"name\":\"n\"},\"spec\":{\"order\":%s}}}}",
+		kt_buf_addf(&b,
+			    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			    "\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"crd.projectcalico.org\","
+			    "\"version\":\"v1\",\"kind\":\"NetworkPolicy\"},\"namespace\":\"team-a\","
+			    "\"operation\":\"CREATE\",\"object\":{\"apiVersion\":"
+			    "\"crd.projectcalico.org/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{"
+			    "\"name\":\"n\"},\"spec\":{\"order\":%s}}}}",
 			    i ? "9007199254740993" : "-12.5e3");
 		assert_int_equal(review(b.buf, b.len, KT_POLICY_VALIDATE, &d, &err), KT_OK);
 		/* both allowed; only the order after the isolation policy (10000) warns */
@@ -331,7 +333,8 @@ static void decoded_reviews_decide_alike(void **state)
 			kt_decision_release(&d);
 			j = json_loads(bodies[i], 0, NULL);
 			assert_non_null(j);
-			assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, mode, &d, &err),
+			assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, mode, &d,
+							       &err),
 					 rc);
 			if (!rc)
 				assert_int_equal(kt_policy_response(&d, &r2), KT_OK);
@@ -355,7 +358,8 @@ static void decoded_reviews_decide_alike(void **state)
 	kt_decision_release(&d);
 	j = json_loadb(b.buf, b.len, 0, NULL);
 	assert_non_null(j);
-	assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, KT_POLICY_VALIDATE, &d, &err),
+	assert_int_equal(kt_policy_review_json(kt_policy_fixture(), j, KT_POLICY_VALIDATE, &d,
+					       &err),
 			 KT_E_PARSE);
 	assert_non_null(strstr(err.msg, "nesting too deep"));
 	kt_decision_release(&d);
@@ -411,7 +415,7 @@ static void findings_are_capped(void **state)
 
 	(void)state;
 	kt_buf_adds(&b, POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
-						"\"tolerations\":["));
+					     "\"tolerations\":["));
 	/* reopen the tolerations list the macro closed with "}}}" */
 	b.len -= 3;
 	b.buf[b.len] = '\0';
@@ -432,8 +436,9 @@ static void findings_are_capped(void **state)
 
 static void responses_are_deterministic_and_well_formed(void **state)
 {
-	const char *body = POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
-						"\"tolerations\":[{\"operator\":\"Exists\"}]}");
+	const char *body =
+		POD_REVIEW("team-a", "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}],"
+				     "\"tolerations\":[{\"operator\":\"Exists\"}]}");
 	struct kt_buf r1 = KT_BUF_INIT, r2 = KT_BUF_INIT;
 	struct kt_decision d;
 	struct kt_err err = { 0 };
@@ -488,9 +493,9 @@ static void allowed_response_carries_patch_and_warnings(void **state)
 	resp = json_object_get(j, "response");
 	assert_string_equal(json_string_value(json_object_get(resp, "uid")), "u-1");
 	assert_string_equal(json_string_value(json_object_get(resp, "patchType")), "JSONPatch");
-	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(resp, "warnings"),
-								0)),
-			       "[placement.foreign-pool-preference]"));
+	assert_non_null(
+		strstr(json_string_value(json_array_get(json_object_get(resp, "warnings"), 0)),
+		       "[placement.foreign-pool-preference]"));
 	assert_null(json_object_get(resp, "status"));
 	json_decref(j);
 	kt_buf_release(&r);
@@ -622,7 +627,8 @@ static void unknown_tenant_namespace_fails_closed(void **state)
 		}
 		/* setting deletionTimestamp oneself is not "being deleted" */
 		assert_int_equal(kt_policy_review_routed(kt_policy_fixture(), &route, live,
-							 strlen(live), KT_POLICY_VALIDATE, &d, &err),
+							 strlen(live), KT_POLICY_VALIDATE, &d,
+							 &err),
 				 KT_OK);
 		assert_false(d.allowed);
 		kt_decision_release(&d);
@@ -671,15 +677,17 @@ static void audit_judges_live_objects(void **state)
 			   "node-pool\",\"operator\":\"Equal\",\"value\":\"a-pool\",\"effect\":"
 			   "\"NoSchedule\"}],\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]},"
 			   "\"status\":{\"phase\":\"Running\"}}");
-	json_t *eps = live("{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{\"name\":"
-			   "\"web\",\"namespace\":\"team-a\",\"labels\":{\"endpointslice.kubernetes."
-			   "io/skip-mirror\":\"true\"}}}");
+	json_t *eps =
+		live("{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{\"name\":"
+		     "\"web\",\"namespace\":\"team-a\",\"labels\":{\"endpointslice.kubernetes."
+		     "io/skip-mirror\":\"true\"}}}");
 	json_t *mine = live("{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{\"name\":"
 			    "\"web\",\"namespace\":\"team-a\"}}");
-	json_t *rb = live("{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\","
-			  "\"metadata\":{\"name\":\"tenant-access\",\"namespace\":\"team-a\","
-			  "\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\"}},"
-			  "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"platform-tenant\"}}");
+	json_t *rb =
+		live("{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\","
+		     "\"metadata\":{\"name\":\"tenant-access\",\"namespace\":\"team-a\","
+		     "\"labels\":{\"app.kubernetes.io/managed-by\":\"kubetenant\"}},"
+		     "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"platform-tenant\"}}");
 	json_t *other = live("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\","
 			     "\"namespace\":\"kube-system\"},\"spec\":{\"nodeName\":\"n1\"}}");
 	struct kt_decision d;
@@ -691,7 +699,8 @@ static void audit_judges_live_objects(void **state)
 	assert_true(judged);
 	assert_true(d.allowed);
 	kt_decision_release(&d);
-	assert_non_null(json_object_get(json_object_get(pod, "spec"), "nodeName")); /* not modified */
+	assert_non_null(
+		json_object_get(json_object_get(pod, "spec"), "nodeName")); /* not modified */
 	assert_int_equal(kt_policy_audit(kt_policy_fixture(), pod, "a-pool", &d, &judged, &err),
 			 KT_OK);
 	assert_true(d.allowed);
@@ -705,7 +714,8 @@ static void audit_judges_live_objects(void **state)
 	assert_int_equal(kt_policy_audit(kt_policy_fixture(), eps, NULL, &d, &judged, &err), KT_OK);
 	assert_false(judged);
 	kt_decision_release(&d);
-	assert_int_equal(kt_policy_audit(kt_policy_fixture(), mine, NULL, &d, &judged, &err), KT_OK);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), mine, NULL, &d, &judged, &err),
+			 KT_OK);
 	assert_true(judged);
 	assert_false(d.allowed);
 	kt_decision_release(&d);
@@ -713,7 +723,8 @@ static void audit_judges_live_objects(void **state)
 	assert_true(judged);
 	assert_true(d.allowed);
 	kt_decision_release(&d);
-	assert_int_equal(kt_policy_audit(kt_policy_fixture(), other, NULL, &d, &judged, &err), KT_OK);
+	assert_int_equal(kt_policy_audit(kt_policy_fixture(), other, NULL, &d, &judged, &err),
+			 KT_OK);
 	assert_false(judged);
 	kt_decision_release(&d);
 	json_decref(pod);
@@ -749,16 +760,19 @@ static void every_judged_kind_is_claimed(void **state)
 		const struct kt_kind *k = &kt_policy_kinds[i];
 
 		for (size_t j = 0; j == 0 || k->subresources[j - 1]; j++) {
-			struct kt_policy_request req = { .operation = "CREATE", .ns = "team-a",
-							 .sub_resource = j ? k->subresources[j - 1] : "" };
+			struct kt_policy_request req = { .operation = "CREATE",
+							 .ns = "team-a",
+							 .sub_resource =
+								 j ? k->subresources[j - 1] : "" };
 			json_t *o;
 
 			snprintf(av, sizeof(av), "%s%sv1", k->group, *k->group ? "/" : "");
-			o = json_pack("{s:s, s:s, s:{s:s}, s:{}}", "apiVersion", av, "kind", k->kind,
-				      "metadata", "name", k->cluster ? "team-a" : "x", "spec");
+			o = json_pack("{s:s, s:s, s:{s:s}, s:{}}", "apiVersion", av, "kind",
+				      k->kind, "metadata", "name", k->cluster ? "team-a" : "x",
+				      "spec");
 			req.object = o;
-			assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req, KT_POLICY_VALIDATE,
-							  &d, &err),
+			assert_int_equal(kt_policy_decide(kt_policy_fixture(), &req,
+							  KT_POLICY_VALIDATE, &d, &err),
 					 KT_OK);
 			assert_ptr_equal(kt_policy_kind(k->group, k->kind, req.sub_resource), k);
 			for (size_t f = 0; f < d.n_denials; f++)
@@ -793,16 +807,20 @@ static void fake_decision(struct kt_decision *d, const char *kind, const char *c
 static void gatekeeper_enforces_only_its_families(void **state)
 {
 	static const char *const ingress[] = {
-		"hostnames.unauthorized", "spec.rules[0].host",
-		"hostnames.unauthorized", "metadata.annotations[external-dns.alpha.kubernetes.io/hostname]",
-		"hostnames.ingress-class", "spec.ingressClassName",
-		"request.namespace-mismatch", "metadata.namespace",
+		"hostnames.unauthorized",
+		"spec.rules[0].host",
+		"hostnames.unauthorized",
+		"metadata.annotations[external-dns.alpha.kubernetes.io/hostname]",
+		"hostnames.ingress-class",
+		"spec.ingressClassName",
+		"request.namespace-mismatch",
+		"metadata.namespace",
 	};
 	static const char *const dns[] = { "hostnames.unauthorized", "spec.endpoints[0].dnsName" };
 	static const char *const svc[] = { "services.node-port", "spec.type",
 					   "services.external-ips", "spec.externalIPs" };
-	static const char *const pod[] = { "pod-security.privileged", "spec",
-					   "placement.node-name", "spec.nodeName" };
+	static const char *const pod[] = { "pod-security.privileged", "spec", "placement.node-name",
+					   "spec.nodeName" };
 	struct kt_decision d;
 
 	(void)state;
@@ -865,13 +883,14 @@ static void audit_attributes_cert_manager_objects(void **state)
 	static const char by_cr[] = "{\"apiVersion\":\"cert-manager.io/v1\",\"kind\":"
 				    "\"CertificateRequest\",\"name\":\"web-1\",\"uid\":\"u1\","
 				    "\"controller\":true,\"blockOwnerDeletion\":true}";
-	json_t *svc = live("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
-			   "\"generateName\":\"cm-acme-http-solver-\",\"name\":\"cm-acme-http-"
-			   "solver-x7k2p\",\"namespace\":\"team-a\",\"labels\":{\"acme.cert-manager."
-			   "io/http01-solver\":\"true\"},\"ownerReferences\":[{\"apiVersion\":\"acme."
-			   "cert-manager.io/v1\",\"kind\":\"Challenge\",\"name\":\"web-1-4242-1\","
-			   "\"uid\":\"u3\",\"controller\":true}]},\"spec\":{\"type\":\"NodePort\","
-			   "\"ports\":[{\"port\":8089,\"targetPort\":8089}]}}");
+	json_t *svc =
+		live("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+		     "\"generateName\":\"cm-acme-http-solver-\",\"name\":\"cm-acme-http-"
+		     "solver-x7k2p\",\"namespace\":\"team-a\",\"labels\":{\"acme.cert-manager."
+		     "io/http01-solver\":\"true\"},\"ownerReferences\":[{\"apiVersion\":\"acme."
+		     "cert-manager.io/v1\",\"kind\":\"Challenge\",\"name\":\"web-1-4242-1\","
+		     "\"uid\":\"u3\",\"controller\":true}]},\"spec\":{\"type\":\"NodePort\","
+		     "\"ports\":[{\"port\":8089,\"targetPort\":8089}]}}");
 	struct kt_decision d;
 	struct kt_err err = { 0 };
 	char text[1024];

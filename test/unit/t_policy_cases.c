@@ -117,7 +117,8 @@ static void load_file(const char *path)
 		}
 		v = strchr(line, ':');
 		if (!c || !v) {
-			fprintf(stderr, "%s:%d: expected '=== name' or 'key: value'\n", path, lineno);
+			fprintf(stderr, "%s:%d: expected '=== name' or 'key: value'\n", path,
+				lineno);
 			exit(1);
 		}
 		*v++ = '\0';
@@ -125,8 +126,7 @@ static void load_file(const char *path)
 		if (!strcmp(line, "mode")) {
 			c->mode = !strcmp(v, "mutate") ? KT_POLICY_MUTATE : KT_POLICY_VALIDATE;
 			c->both = !strcmp(v, "both");
-		}
-		else if (!strcmp(line, "op"))
+		} else if (!strcmp(line, "op"))
 			set(c->op, sizeof(c->op), v);
 		else if (!strcmp(line, "user"))
 			set(c->user, sizeof(c->user), v);
@@ -161,7 +161,8 @@ static void load_file(const char *path)
 			exit(1);
 		}
 		if (block && *v) {
-			fprintf(stderr, "%s:%d: '%s:' takes an indented block\n", path, lineno, line);
+			fprintf(stderr, "%s:%d: '%s:' takes an indented block\n", path, lineno,
+				line);
 			exit(1);
 		}
 	}
@@ -366,8 +367,8 @@ static bool json_text_equal(const char *a, const char *b)
 	return eq;
 }
 
-static void decide_review(const struct tcase *c, json_t *obj, json_t *old,
-			  enum kt_policy_mode mode, struct kt_decision *d)
+static void decide_review(const struct tcase *c, json_t *obj, json_t *old, enum kt_policy_mode mode,
+			  struct kt_decision *d)
 {
 	struct kt_err err = { 0 };
 	char *body = build_review(c, obj, old, "case-uid-1");
@@ -422,8 +423,8 @@ static void check_response(const struct tcase *c, const struct kt_decision *d)
 		assert_null(p64);
 	}
 	if (!d->allowed)
-		assert_int_equal(json_integer_value(json_object_get(json_object_get(resp, "status"),
-								    "code")),
+		assert_int_equal(json_integer_value(
+					 json_object_get(json_object_get(resp, "status"), "code")),
 				 403);
 	json_decref(r);
 	kt_buf_release(&out);
@@ -451,8 +452,7 @@ static void check_decide_agrees(const struct tcase *c, json_t *obj, json_t *old,
 		fail_msg("%s: kt_policy_decide failed: %s", c->where, err.msg);
 	rule_list(d->denials, d->n_denials, a, sizeof(a));
 	rule_list(d2.denials, d2.n_denials, b, sizeof(b));
-	if (d2.allowed != d->allowed || strcmp(a, b) ||
-	    strcmp(d->patch.buf, d2.patch.buf))
+	if (d2.allowed != d->allowed || strcmp(a, b) || strcmp(d->patch.buf, d2.patch.buf))
 		fail_msg("%s: kt_policy_decide disagrees: [%s] vs [%s]", c->where, a, b);
 	kt_decision_release(&d2);
 }

@@ -57,7 +57,8 @@ static void build_config(void)
 	for (int l = 0; l < 2; l++)
 		for (int v = 0; v <= KT_PSS_LATEST_MINOR; v++)
 			kt_buf_addf(&y, "  %s-v1-%d: {nodePool: p, podSecurity: \"%s:v1.%d\"}\n",
-				    l ? "restricted" : "baseline", v, l ? "restricted" : "baseline", v);
+				    l ? "restricted" : "baseline", v, l ? "restricted" : "baseline",
+				    v);
 	if (kt_config_parse(y.buf, y.len, "pss-tenants", &cfg, &diags, &err)) {
 		fprintf(stderr, "tenants: %s %s\n", err.msg, diags.n ? diags.v[0].msg : "");
 		exit(1);

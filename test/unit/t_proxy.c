@@ -21,8 +21,11 @@ static const char *filter(const struct kt_hdr *in, size_t n, bool upgrade, enum 
 {
 	static char text[8192];
 	static const struct kt_jwt_claim extra[] = { { "scopes", "view" }, { "Team Name", "a" } };
-	struct kt_proxy_ident ident = { .id = &alice, .extra = extra, .n_extra = 2,
-					.client_ip = "192.0.2.7", .extra_client_ip = true };
+	struct kt_proxy_ident ident = { .id = &alice,
+					.extra = extra,
+					.n_extra = 2,
+					.client_ip = "192.0.2.7",
+					.extra_client_ip = true };
 	struct kt_buf out = KT_BUF_INIT;
 	size_t count = 0, i;
 	const char *s;
@@ -39,9 +42,9 @@ static const char *filter(const struct kt_hdr *in, size_t n, bool upgrade, enum 
 
 static void impersonation_headers_refuse_the_request(void **state)
 {
-	static const char *const names[] = { "Impersonate-User",  "impersonate-group",
-					     "IMPERSONATE-UID",   "Impersonate-Extra-Scopes",
-					     "impersonate_user",  "Impersonate-",
+	static const char *const names[] = { "Impersonate-User", "impersonate-group",
+					     "IMPERSONATE-UID",  "Impersonate-Extra-Scopes",
+					     "impersonate_user", "Impersonate-",
 					     "iMpErSoNaTe-UsEr" };
 	const char *reason;
 	enum kt_rc rc;
@@ -80,13 +83,20 @@ static void identity_without_output_is_refused(void **state)
 static void identity_headers_are_replaced(void **state)
 {
 	struct kt_hdr in[] = {
-		{ "Accept", "application/json" },     { "Authorization", "Bearer secret" },
-		{ "X-Remote-User", "system:admin" },  { "x-remote-group", "system:masters" },
-		{ "X-Remote-Extra-Foo", "bar" },      { "X-Forwarded-For", "10.0.0.1" },
-		{ "Forwarded", "for=10.0.0.1" },      { "Cookie", "a=b" },
-		{ "Proxy-Authorization", "Basic x" }, { "Connection", "keep-alive, X-Hop" },
-		{ "X-Hop", "1" },                     { "Transfer-Encoding", "chunked" },
-		{ "Host", "evil" },                   { "User-Agent", "kubectl/v1.32" },
+		{ "Accept", "application/json" },
+		{ "Authorization", "Bearer secret" },
+		{ "X-Remote-User", "system:admin" },
+		{ "x-remote-group", "system:masters" },
+		{ "X-Remote-Extra-Foo", "bar" },
+		{ "X-Forwarded-For", "10.0.0.1" },
+		{ "Forwarded", "for=10.0.0.1" },
+		{ "Cookie", "a=b" },
+		{ "Proxy-Authorization", "Basic x" },
+		{ "Connection", "keep-alive, X-Hop" },
+		{ "X-Hop", "1" },
+		{ "Transfer-Encoding", "chunked" },
+		{ "Host", "evil" },
+		{ "User-Agent", "kubectl/v1.32" },
 	};
 	const char *reason, *out;
 	enum kt_rc rc;
@@ -169,7 +179,10 @@ static void malformed_headers_are_refused(void **state)
 	assert_int_equal(rc, KT_E_PARSE);
 	{
 		/* found by fuzz_headers: an impersonation attempt is reported as one (403) */
-		struct kt_hdr both[] = { { "X\xd0" "Bad", "1" }, { "Impersonate-User", "x" } };
+		struct kt_hdr both[] = { { "X\xd0"
+					   "Bad",
+					   "1" },
+					 { "Impersonate-User", "x" } };
 
 		filter(both, 2, false, &rc, &reason);
 		assert_int_equal(rc, KT_E_AUTH);
@@ -222,8 +235,7 @@ static void verbs(void **state)
 	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces/a/pods/p", NULL), "get");
 	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces/a/pods", "?watch=true"),
 			    "watch");
-	assert_string_equal(kt_proxy_verb("GET", "/api/v1/watch/namespaces/a/pods", NULL),
-			    "watch");
+	assert_string_equal(kt_proxy_verb("GET", "/api/v1/watch/namespaces/a/pods", NULL), "watch");
 	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces", NULL), "list");
 	assert_string_equal(kt_proxy_verb("GET", "/api/v1/namespaces/a", NULL), "get");
 	assert_string_equal(kt_proxy_verb("GET", "/apis/apps/v1/namespaces/a/deployments", NULL),
@@ -232,8 +244,7 @@ static void verbs(void **state)
 	assert_string_equal(kt_proxy_verb("POST", "/api/v1/namespaces/a/pods", NULL), "create");
 	assert_string_equal(kt_proxy_verb("DELETE", "/api/v1/namespaces/a/pods", NULL),
 			    "deletecollection");
-	assert_string_equal(kt_proxy_verb("DELETE", "/api/v1/namespaces/a/pods/p", NULL),
-			    "delete");
+	assert_string_equal(kt_proxy_verb("DELETE", "/api/v1/namespaces/a/pods/p", NULL), "delete");
 	assert_string_equal(kt_proxy_verb("PATCH", "/api/v1/namespaces/a/pods/p", NULL), "patch");
 	assert_string_equal(kt_proxy_verb("OPTIONS", "/", NULL), "unknown");
 }

@@ -148,13 +148,13 @@ int main(void)
 				groups = grow(groups, n_groups + 1, sizeof(*groups));
 				g = &groups[n_groups++];
 				memset(g, 0, sizeof(*g));
-				snprintf(g->name, sizeof(g->name), "%s/%s/%s", levels[l], versions[v],
-					 verdict ? "pass" : "fail");
+				snprintf(g->name, sizeof(g->name), "%s/%s/%s", levels[l],
+					 versions[v], verdict ? "pass" : "fail");
 				snprintf(g->dir, sizeof(g->dir), "%s/%s/%s", dir, versions[v],
 					 verdict ? "pass" : "fail");
 				g->pass = verdict;
 				g->pol.level = strcmp(levels[l], "restricted") ? KT_PSS_BASELINE
-									     : KT_PSS_RESTRICTED;
+									       : KT_PSS_RESTRICTED;
 				g->pol.minor = (int)strtol(versions[v] + 3, NULL, 10); /* "v1.NN" */
 			}
 		}

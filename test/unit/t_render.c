@@ -81,16 +81,81 @@ static void assert_round_trip(json_t *v)
 }
 
 static const char *const tricky[] = {
-	"", "600", "true", "on", "Yes", "NO", "y", "null", "~", "a: b", "a:b", "a:", "#x", "x #y",
-	" lead", "trail ", "*.foo", "&a", "!tag", "%x", "@x", "`x", "-x", "- x", "-", "?", "? x",
-	"10.1.0.10", "2024-01-01", "0x1F", "0o17", "1e3", "+1", "-.5", ".inf", ".NaN", "12:30",
-	"v1", "t3a.large", "platform.it.vt.edu/node-pool", "oidc:team.devs", "https://x.org/a",
-	"{a}", "[a]", "a,b", "|", ">", "'q'", "\"dq\"", "=", "<<", "multi\nline\n", "multi\nline",
-	"multi\n\n\n", "x\n\ny\n", "tab\there", "\tstart", "ctl\x01z", "del\x7f", "quote\"back\\slash",
-	"\xc3\xbc\xc3\xb1\xc3\xad", ("a\xe2\x80\xa8" "b"), "bom\xef\xbb\xbf", "x\r\ny", "  indented\nfoo",
-	"a\n  b\n", "trailing space \nx", "\nleading newline", "line\n---\nnot a document\n",
-	"line\n...\n", "package x\n\nviolation[{\"msg\": m}] {\n\tm := \"a\"\n}\n",
-	"\xc2\x85next-line", "ok with spaces", "ends with colon:",
+	"",
+	"600",
+	"true",
+	"on",
+	"Yes",
+	"NO",
+	"y",
+	"null",
+	"~",
+	"a: b",
+	"a:b",
+	"a:",
+	"#x",
+	"x #y",
+	" lead",
+	"trail ",
+	"*.foo",
+	"&a",
+	"!tag",
+	"%x",
+	"@x",
+	"`x",
+	"-x",
+	"- x",
+	"-",
+	"?",
+	"? x",
+	"10.1.0.10",
+	"2024-01-01",
+	"0x1F",
+	"0o17",
+	"1e3",
+	"+1",
+	"-.5",
+	".inf",
+	".NaN",
+	"12:30",
+	"v1",
+	"t3a.large",
+	"platform.it.vt.edu/node-pool",
+	"oidc:team.devs",
+	"https://x.org/a",
+	"{a}",
+	"[a]",
+	"a,b",
+	"|",
+	">",
+	"'q'",
+	"\"dq\"",
+	"=",
+	"<<",
+	"multi\nline\n",
+	"multi\nline",
+	"multi\n\n\n",
+	"x\n\ny\n",
+	"tab\there",
+	"\tstart",
+	"ctl\x01z",
+	"del\x7f",
+	"quote\"back\\slash",
+	"\xc3\xbc\xc3\xb1\xc3\xad",
+	("a\xe2\x80\xa8"
+	 "b"),
+	"bom\xef\xbb\xbf",
+	"x\r\ny",
+	"  indented\nfoo",
+	"a\n  b\n",
+	"trailing space \nx",
+	"\nleading newline",
+	"line\n---\nnot a document\n",
+	"line\n...\n",
+	"package x\n\nviolation[{\"msg\": m}] {\n\tm := \"a\"\n}\n",
+	"\xc2\x85next-line",
+	"ok with spaces",
+	"ends with colon:",
 };
 
 static void yaml_strings_round_trip(void **state)
@@ -117,11 +182,12 @@ static void yaml_strings_round_trip(void **state)
 
 static void yaml_types_and_nesting_round_trip(void **state)
 {
-	json_t *v = json_loads("{\"i\": 42, \"neg\": -7, \"big\": 9007199254740993, \"f\": 1.5,"
-			       " \"t\": true, \"n\": null, \"e\": {}, \"a\": [],"
-			       " \"seq\": [[1, [2, []]], {}, {\"x\": [{\"y\": {\"z\": []}}]}, \"s\"],"
-			       " \"m\": {\"deep\": {\"er\": [\"multi\\nline\\n\", {\"k\": \"v\\nw\"}]}}}",
-			       0, NULL);
+	json_t *v =
+		json_loads("{\"i\": 42, \"neg\": -7, \"big\": 9007199254740993, \"f\": 1.5,"
+			   " \"t\": true, \"n\": null, \"e\": {}, \"a\": [],"
+			   " \"seq\": [[1, [2, []]], {}, {\"x\": [{\"y\": {\"z\": []}}]}, \"s\"],"
+			   " \"m\": {\"deep\": {\"er\": [\"multi\\nline\\n\", {\"k\": \"v\\nw\"}]}}}",
+			   0, NULL);
 
 	(void)state;
 	assert_non_null(v);
@@ -153,8 +219,9 @@ static void yaml_quotes_yaml11_booleans(void **state)
 
 static void yaml_layout_is_kubectl_style(void **state)
 {
-	json_t *v = json_loads("{\"a\": [{\"b\": 1, \"c\": [\"x\"]}], \"d\": {\"e\": \"l1\\nl2\\n\"}}",
-			       0, NULL);
+	json_t *v =
+		json_loads("{\"a\": [{\"b\": 1, \"c\": [\"x\"]}], \"d\": {\"e\": \"l1\\nl2\\n\"}}",
+			   0, NULL);
 	struct kt_buf b = KT_BUF_INIT;
 
 	(void)state;
@@ -242,7 +309,8 @@ static void yaml_rejects_deep_nesting_and_leaves_buffer(void **state)
 static json_t *render(struct kt_config *cfg, const char *network, const char *enforcement,
 		      const char *karpenter, const char *tenant)
 {
-	struct kt_render_opts o = { .tenant = tenant, .tenants_yaml = "global: {}\n",
+	struct kt_render_opts o = { .tenant = tenant,
+				    .tenants_yaml = "global: {}\n",
 				    .tenants_yaml_len = 11 };
 	struct kt_err err = { 0 };
 	json_t *list = NULL;
@@ -269,15 +337,17 @@ static json_t *find(json_t *list, const char *kind, const char *name)
 	size_t i;
 	json_t *o;
 
-	json_array_foreach(list, i, o)
+	json_array_foreach (list, i, o)
 		if (!strcmp(kind_of(o), kind) && !strcmp(name_of(o), name))
 			return o;
 	return NULL;
 }
 
 static const char *const profiles[][3] = {
-	{ "kubernetes", "webhook", "v1" },      { "calico-crd", "gatekeeper", "v1alpha5" },
-	{ "calico", "webhook", "v1alpha5" },    { "admin", "gatekeeper", "v1" },
+	{ "kubernetes", "webhook", "v1" },
+	{ "calico-crd", "gatekeeper", "v1alpha5" },
+	{ "calico", "webhook", "v1alpha5" },
+	{ "admin", "gatekeeper", "v1" },
 };
 
 static void every_object_is_managed_and_namespace_comes_first(void **state)
@@ -286,18 +356,19 @@ static void every_object_is_managed_and_namespace_comes_first(void **state)
 
 	(void)state;
 	for (p = 0; p < sizeof(profiles) / sizeof(profiles[0]); p++) {
-		json_t *list = render(fixture_full(), profiles[p][0], profiles[p][1], profiles[p][2],
-				      NULL), *o;
+		json_t *list = render(fixture_full(), profiles[p][0], profiles[p][1],
+				      profiles[p][2], NULL),
+		       *o;
 		json_t *seen = json_object();
 
 		assert_true(json_array_size(list) > 10);
-		json_array_foreach(list, i, o) {
+		json_array_foreach (list, i, o) {
 			json_t *md = json_object_get(o, "metadata");
 			const char *ns = json_string_value(json_object_get(md, "namespace"));
 
-			assert_string_equal(json_string_value(json_object_get(
-						    json_object_get(md, "labels"),
-						    "app.kubernetes.io/managed-by")),
+			assert_string_equal(json_string_value(
+						    json_object_get(json_object_get(md, "labels"),
+								    "app.kubernetes.io/managed-by")),
 					    "kubetenant");
 			if (!strcmp(kind_of(o), "Namespace"))
 				json_object_set_new(seen, name_of(o), json_true());
@@ -324,9 +395,11 @@ static void network_selects_namespaces_only_by_name(void **state)
 
 	(void)state;
 	assert_non_null(np);
-	from = json_object_get(json_array_get(json_object_get(json_object_get(np, "spec"), "ingress"),
-					      0), "from");
-	json_array_foreach(from, i, peer) {
+	from = json_object_get(json_array_get(json_object_get(json_object_get(np, "spec"),
+							      "ingress"),
+					      0),
+			       "from");
+	json_array_foreach (from, i, peer) {
 		json_t *sel = json_object_get(peer, "namespaceSelector"), *e;
 		size_t j;
 
@@ -334,15 +407,20 @@ static void network_selects_namespaces_only_by_name(void **state)
 			continue;
 		saw_ns_selector = 1;
 		assert_null(json_object_get(sel, "matchLabels"));
-		json_array_foreach(json_object_get(sel, "matchExpressions"), j, e)
+		json_array_foreach (json_object_get(sel, "matchExpressions"), j, e)
 			assert_string_equal(json_string_value(json_object_get(e, "key")),
 					    "kubernetes.io/metadata.name");
 	}
 	assert_true(saw_ns_selector);
 	/* alpha allows beta and the platform namespaces, in that order */
-	values = json_dumps(json_object_get(json_array_get(json_object_get(json_object_get(
-			json_array_get(from, 1), "namespaceSelector"), "matchExpressions"), 0), "values"),
-			    JSON_COMPACT);
+	values = json_dumps(
+		json_object_get(json_array_get(json_object_get(json_object_get(json_array_get(from,
+											      1),
+									       "namespaceSelector"),
+							       "matchExpressions"),
+					       0),
+				"values"),
+		JSON_COMPACT);
 	assert_string_equal(values, "[\"ingress-nginx\",\"monitoring\",\"beta\"]");
 	free(values);
 	json_decref(list);
@@ -463,18 +541,17 @@ static const char *calico_ingress(json_t **policies, size_t n, const char *ns, c
 	qsort(sorted, n, sizeof(*sorted), policy_cmp);
 	for (i = 0; i < n; i++) {
 		json_t *spec = json_object_get(sorted[i], "spec");
-		const char *pns = json_string_value(json_object_get(json_object_get(sorted[i],
-										      "metadata"),
-								   "namespace"));
+		const char *pns = json_string_value(
+			json_object_get(json_object_get(sorted[i], "metadata"), "namespace"));
 		const char *tier = json_string_value(json_object_get(spec, "tier"));
 
 		assert_true(!tier || !strcmp(tier, "default"));
 		if (strcmp(pns, ns))
 			continue; /* a namespaced policy selects its own namespace's pods only */
-		assert_true(selector_matches(json_string_value(json_object_get(spec, "selector")),
-					     ns));
+		assert_true(
+			selector_matches(json_string_value(json_object_get(spec, "selector")), ns));
 		selected = true;
-		json_array_foreach(json_object_get(spec, "ingress"), j, rule) {
+		json_array_foreach (json_object_get(spec, "ingress"), j, rule) {
 			const char *action = json_string_value(json_object_get(rule, "action"));
 
 			assert_true(!strcmp(action, "Allow") || !strcmp(action, "Deny"));
@@ -518,10 +595,9 @@ static void calico_tenants_open_their_own_door_only(void **state)
 		json_t *iso_a = NULL, *iso_b = NULL, *pol[3];
 		size_t i;
 
-		json_array_foreach(list, i, o) {
-			const char *ns = json_string_value(json_object_get(json_object_get(o,
-											 "metadata"),
-								       "namespace"));
+		json_array_foreach (list, i, o) {
+			const char *ns = json_string_value(
+				json_object_get(json_object_get(o, "metadata"), "namespace"));
 
 			/* kubetenant-system's own policy (network_system.c) is not a tenant's */
 			if (strcmp(kind_of(o), "NetworkPolicy") || !strcmp(ns, "kubetenant-system"))
@@ -572,8 +648,9 @@ static bool has_str(json_t *a, const char *s, bool wildcard)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(a, i, v)
-		if (!strcmp(json_string_value(v), s) || (wildcard && !strcmp(json_string_value(v), "*")))
+	json_array_foreach (a, i, v)
+		if (!strcmp(json_string_value(v), s) ||
+		    (wildcard && !strcmp(json_string_value(v), "*")))
 			return true;
 	return false;
 }
@@ -590,7 +667,7 @@ static bool routed_by(json_t *cfg, const char *group, const char *resource, cons
 	json_t *h, *r;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(cfg, "webhooks"), i, h) {
+	json_array_foreach (json_object_get(cfg, "webhooks"), i, h) {
 		json_t *osel = json_object_get(h, "objectSelector");
 
 		if (cluster ? !osel : !!osel)
@@ -598,9 +675,10 @@ static bool routed_by(json_t *cfg, const char *group, const char *resource, cons
 		if (!json_object_get(cluster ? osel : json_object_get(h, "namespaceSelector"),
 				     "matchLabels"))
 			continue;
-		json_array_foreach(json_object_get(h, "rules"), j, r)
+		json_array_foreach (json_object_get(h, "rules"), j, r)
 			if (has_str(json_object_get(r, "apiGroups"), group, true) &&
-			    has_str(json_object_get(r, "resources"), resource, !strchr(resource, '/')) &&
+			    has_str(json_object_get(r, "resources"), resource,
+				    !strchr(resource, '/')) &&
 			    has_str(json_object_get(r, "operations"), op, true) &&
 			    !strcmp(json_string_value(json_object_get(r, "scope")),
 				    cluster ? "Cluster" : "Namespaced"))
@@ -616,13 +694,15 @@ static bool constrained_by(json_t *list, const char *ckind, const char *group, c
 	size_t i, j;
 	bool any = false;
 
-	json_array_foreach(list, i, o) {
+	json_array_foreach (list, i, o) {
 		bool hit = false;
 
 		if (strcmp(kind_of(o), ckind))
 			continue;
-		json_array_foreach(json_object_get(json_object_get(json_object_get(o, "spec"),
-								     "match"), "kinds"), j, m)
+		json_array_foreach (json_object_get(json_object_get(json_object_get(o, "spec"),
+								    "match"),
+						    "kinds"),
+				    j, m)
 			hit = hit || (has_str(json_object_get(m, "apiGroups"), group, true) &&
 				      has_str(json_object_get(m, "kinds"), kind, true));
 		if (!hit)
@@ -651,9 +731,12 @@ static void every_judged_kind_is_routed_in_every_profile(void **state)
 	for (size_t n = 0; n < 4; n++)
 		for (size_t e = 0; e < 2; e++)
 			for (size_t k = 0; k < 2; k++) {
-				json_t *list = render(fixture_full(), nets[n], enfs[e], karps[k], NULL);
-				json_t *val = find(list, "ValidatingWebhookConfiguration", "kubetenant");
-				json_t *mut = find(list, "MutatingWebhookConfiguration", "kubetenant");
+				json_t *list =
+					render(fixture_full(), nets[n], enfs[e], karps[k], NULL);
+				json_t *val =
+					find(list, "ValidatingWebhookConfiguration", "kubetenant");
+				json_t *mut =
+					find(list, "MutatingWebhookConfiguration", "kubetenant");
 
 				for (size_t i = 0; i < kt_policy_n_kinds; i++) {
 					const struct kt_kind *kd = &kt_policy_kinds[i];
@@ -661,27 +744,35 @@ static void every_judged_kind_is_routed_in_every_profile(void **state)
 					if (e == 1) {
 						assert_null(val);
 						if (kd->gatekeeper & KT_GK_DOMAINS)
-							assert_true(constrained_by(list, "AuthorizedDomainPolicy",
-										   kd->group, kd->kind));
+							assert_true(
+								constrained_by(list,
+									       "AuthorizedDomainPolicy",
+									       kd->group,
+									       kd->kind));
 						if (kd->gatekeeper & KT_GK_SERVICE_TYPES)
-							assert_true(constrained_by(list, "K8sDenyServiceType",
-										   kd->group, kd->kind));
+							assert_true(
+								constrained_by(list,
+									       "K8sDenyServiceType",
+									       kd->group,
+									       kd->kind));
 						continue;
 					}
 					for (size_t o = 0; o < 3; o++) {
 						if (!(kd->ops & (1u << o)))
 							continue;
-						if (!routed_by(val, kd->group, kd->resource, opnames[o],
-							       kd->cluster))
-							fail_msg("%s %s/%s %s is not routed", nets[n],
-								 kd->group, kd->resource, opnames[o]);
+						if (!routed_by(val, kd->group, kd->resource,
+							       opnames[o], kd->cluster))
+							fail_msg("%s %s/%s %s is not routed",
+								 nets[n], kd->group, kd->resource,
+								 opnames[o]);
 						for (size_t j = 0; kd->subresources[j]; j++) {
 							char sub[128];
 
-							snprintf(sub, sizeof(sub), "%s/%s", kd->resource,
-								 kd->subresources[j]);
+							snprintf(sub, sizeof(sub), "%s/%s",
+								 kd->resource, kd->subresources[j]);
 							assert_true(routed_by(val, kd->group, sub,
-									      opnames[o], kd->cluster));
+									      opnames[o],
+									      kd->cluster));
 						}
 					}
 					if (kd->mutate)
@@ -695,23 +786,28 @@ static void every_judged_kind_is_routed_in_every_profile(void **state)
 static void pod_security_labels_are_pinned(void **state)
 {
 	json_t *list = render(fixture_full(), "kubernetes", "webhook", "v1", NULL);
-	json_t *alpha = json_object_get(json_object_get(find(list, "Namespace", "alpha"), "metadata"),
-					"labels");
+	json_t *alpha =
+		json_object_get(json_object_get(find(list, "Namespace", "alpha"), "metadata"),
+				"labels");
 	json_t *beta = json_object_get(json_object_get(find(list, "Namespace", "beta"), "metadata"),
 				       "labels");
 	char latest[16];
 
 	(void)state;
 	snprintf(latest, sizeof(latest), "v1.%d", KT_PSS_LATEST_MINOR);
-	assert_string_equal(json_string_value(json_object_get(alpha, "pod-security.kubernetes.io/enforce")),
+	assert_string_equal(json_string_value(
+				    json_object_get(alpha, "pod-security.kubernetes.io/enforce")),
 			    "baseline");
-	assert_string_equal(json_string_value(json_object_get(alpha,
-							       "pod-security.kubernetes.io/warn-version")),
+	assert_string_equal(json_string_value(
+				    json_object_get(alpha,
+						    "pod-security.kubernetes.io/warn-version")),
 			    "v1.30");
-	assert_string_equal(json_string_value(json_object_get(beta, "pod-security.kubernetes.io/audit")),
+	assert_string_equal(json_string_value(
+				    json_object_get(beta, "pod-security.kubernetes.io/audit")),
 			    "privileged");
-	assert_string_equal(json_string_value(json_object_get(beta,
-							       "pod-security.kubernetes.io/enforce-version")),
+	assert_string_equal(json_string_value(
+				    json_object_get(beta,
+						    "pod-security.kubernetes.io/enforce-version")),
 			    latest);
 	assert_string_equal(json_string_value(json_object_get(beta, "platform.it.vt.edu/purpose")),
 			    "platform-tenant");
@@ -726,16 +822,16 @@ static void tenant_role_is_read_only(void **state)
 
 	(void)state;
 	assert_non_null(role);
-	json_array_foreach(json_object_get(role, "rules"), i, rule) {
+	json_array_foreach (json_object_get(role, "rules"), i, rule) {
 		json_t *x;
 
-		json_array_foreach(json_object_get(rule, "verbs"), j, x) {
+		json_array_foreach (json_object_get(rule, "verbs"), j, x) {
 			const char *verb = json_string_value(x);
 
 			assert_true(!strcmp(verb, "get") || !strcmp(verb, "list") ||
 				    !strcmp(verb, "watch"));
 		}
-		json_array_foreach(json_object_get(rule, "resources"), j, x) {
+		json_array_foreach (json_object_get(rule, "resources"), j, x) {
 			const char *res = json_string_value(x);
 
 			assert_true(strcmp(res, "secrets") && strcmp(res, "pods/exec") &&
@@ -751,9 +847,10 @@ static size_t count(json_t *list, const char *kind, const char *name)
 	size_t i, n = 0;
 	json_t *o;
 
-	json_array_foreach(list, i, o)
+	json_array_foreach (list, i, o)
 		n += !strcmp(json_string_value(json_object_get(o, "kind")), kind) &&
-		     !strcmp(json_string_value(json_object_get(json_object_get(o, "metadata"), "name")),
+		     !strcmp(json_string_value(
+				     json_object_get(json_object_get(o, "metadata"), "name")),
 			     name);
 	return n;
 }
@@ -824,14 +921,15 @@ static void webhooks_cannot_select_system_namespaces(void **state)
 		assert_non_null(json_object_get(json_object_get(json_object_get(cfg, "metadata"),
 								"annotations"),
 						"cert-manager.io/inject-ca-from"));
-		json_array_foreach(json_object_get(cfg, "webhooks"), i, h) {
+		json_array_foreach (json_object_get(cfg, "webhooks"), i, h) {
 			json_t *sel = json_object_get(h, "namespaceSelector");
 
 			if (!sel)
 				sel = json_object_get(h, "objectSelector");
-			assert_string_equal(json_string_value(json_object_get(
-						    json_object_get(sel, "matchLabels"),
-						    "platform.it.vt.edu/purpose")),
+			assert_string_equal(json_string_value(
+						    json_object_get(json_object_get(sel,
+										    "matchLabels"),
+								    "platform.it.vt.edu/purpose")),
 					    "platform-tenant");
 			assert_string_equal(json_string_value(json_object_get(h, "failurePolicy")),
 					    "Fail");
@@ -852,8 +950,8 @@ static void quotas_stay_strings_and_gatekeeper_excludes_allowed_tenants(void **s
 	char *s;
 
 	(void)state;
-	assert_true(json_is_string(json_object_get(json_object_get(json_object_get(q, "spec"), "hard"),
-						   "pods")));
+	assert_true(json_is_string(
+		json_object_get(json_object_get(json_object_get(q, "spec"), "hard"), "pods")));
 	s = json_dumps(json_object_get(json_object_get(json_object_get(lb, "spec"), "match"),
 				       "excludedNamespaces"),
 		       JSON_COMPACT);
@@ -878,9 +976,9 @@ static void tenant_filter_and_unknown_tenant(void **state)
 	/* the webhook's tenants file first: it denies tenant namespaces it does not know */
 	assert_string_equal(kind_of(json_array_get(list, 0)), "ConfigMap");
 	assert_string_equal(kind_of(json_array_get(list, 1)), "Namespace");
-	json_array_foreach(list, i, obj) {
-		const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-								   "namespace"));
+	json_array_foreach (list, i, obj) {
+		const char *ns = json_string_value(
+			json_object_get(json_object_get(obj, "metadata"), "namespace"));
 
 		assert_true(!ns || !strcmp(ns, i ? "beta" : "kubetenant-system"));
 		assert_true(strcmp(kind_of(obj), "ClusterRole"));
@@ -922,9 +1020,12 @@ static void group_prefix_option_overrides_file(void **state)
 
 	(void)state;
 	assert_int_equal(kt_render_list(fixture_blog(), &o, &list, NULL), KT_OK);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
-					  find(list, "RoleBinding", "tenant-access"), "subjects"), 0),
-							      "name")),
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(find(list, "RoleBinding",
+									"tenant-access"),
+								   "subjects"),
+						   0),
+				    "name")),
 			    "corp-team.devs.platform-access");
 	json_decref(list);
 }
@@ -948,7 +1049,8 @@ static void profile_names_and_paths(void **state)
 	assert_string_equal(b.buf, "team-a/rolebinding-tenant-access.yaml");
 	json_decref(o);
 	kt_buf_reset(&b);
-	o = json_pack("{s:s, s:{s:s}}", "kind", "ClusterRole", "metadata", "name", "platform-tenant");
+	o = json_pack("{s:s, s:{s:s}}", "kind", "ClusterRole", "metadata", "name",
+		      "platform-tenant");
 	assert_int_equal(kt_render_path(o, &b, NULL), KT_OK);
 	assert_string_equal(b.buf, "_cluster/clusterrole-platform-tenant.yaml");
 	json_decref(o);

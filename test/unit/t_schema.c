@@ -46,13 +46,19 @@ static void parses_and_quantity_maps_agree(void **state)
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	root = json_loads(text, 0, &jerr);
 	assert_non_null(root);
-	tenant = json_object_get(json_object_get(json_object_get(json_object_get(root,
-			"properties"), "tenants"), "additionalProperties"), "properties");
+	tenant =
+		json_object_get(json_object_get(json_object_get(json_object_get(root, "properties"),
+								"tenants"),
+						"additionalProperties"),
+				"properties");
 	quota = json_object_get(json_object_get(tenant, "quota"), "additionalProperties");
 	assert_non_null(json_object_get(quota, "pattern"));
 	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		lim = json_object_get(json_object_get(json_object_get(json_object_get(tenant,
-				"limits"), "properties"), limits[i]), "additionalProperties");
+										      "limits"),
+								      "properties"),
+						      limits[i]),
+				      "additionalProperties");
 		assert_true(json_equal(lim, quota));
 	}
 	json_decref(root);

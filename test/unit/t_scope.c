@@ -153,11 +153,12 @@ static void tables_keep_rows_by_their_object(void **state)
 		      "\"PartialObjectMetadata\",\"metadata\":{\"name\":\"team-a\"}}},"
 		      "{\"cells\":[\"shop\",\"Active\"]}]}");
 	assert_non_null(out);
-	assert_string_equal(out, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\","
-				 "\"metadata\":{\"resourceVersion\":\"42\"},\"columnDefinitions\":"
-				 "[{\"name\":\"Name\"}],\"rows\":[{\"cells\":[\"team-a\",\"Active\"],"
-				 "\"object\":{\"kind\":\"PartialObjectMetadata\",\"metadata\":{"
-				 "\"name\":\"team-a\"}}}]}");
+	assert_string_equal(out,
+			    "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\","
+			    "\"metadata\":{\"resourceVersion\":\"42\"},\"columnDefinitions\":"
+			    "[{\"name\":\"Name\"}],\"rows\":[{\"cells\":[\"team-a\",\"Active\"],"
+			    "\"object\":{\"kind\":\"PartialObjectMetadata\",\"metadata\":{"
+			    "\"name\":\"team-a\"}}}]}");
 	kt_scope_free(s);
 }
 
@@ -216,11 +217,16 @@ static void classes_the_tenants_may_use(void **state)
 
 	(void)state;
 	s = view(KT_SCOPE_PRIORITYCLASSES, member, 2);
-	assert_string_equal(list(s, "{\"kind\":\"PriorityClassList\",\"items\":[" CLS(
-					    "team-a-high", "") "," CLS("team-b-high", "") "," CLS(
-					    "standard", "") "," CLS("system-node-critical", "") "]}"),
-			    "{\"kind\":\"PriorityClassList\",\"items\":[" CLS("team-a-high", "") "," CLS(
-				    "standard", "") "]}");
+	assert_string_equal(list(s,
+				 "{\"kind\":\"PriorityClassList\",\"items\":[" CLS(
+					 "team-a-high",
+					 "") "," CLS("team-b-high",
+						     "") "," CLS("standard",
+								 "") "," CLS("system-node-critical",
+									     "") "]}"),
+			    "{\"kind\":\"PriorityClassList\",\"items\":[" CLS("team-a-high",
+									      "") "," CLS("standard",
+											  "") "]}");
 	kt_scope_free(s);
 	s = view(KT_SCOPE_RUNTIMECLASSES, member, 2);
 	assert_string_equal(list(s, "{\"kind\":\"RuntimeClassList\",\"items\":[" CLS(
@@ -229,11 +235,12 @@ static void classes_the_tenants_may_use(void **state)
 	kt_scope_free(s);
 	/* team-a names nginx-a; shop names none, so it sees the default class only */
 	s = view(KT_SCOPE_INGRESSCLASSES, member, 2);
-	assert_string_equal(list(s, "{\"kind\":\"IngressClassList\",\"items\":[" CLS(
-					    "nginx-a", "") "," CLS("nginx-b", "") "," CLS(
-					    "public", DEFAULT_ING) "]}"),
-			    "{\"kind\":\"IngressClassList\",\"items\":[" CLS("nginx-a", "") "," CLS(
-				    "public", DEFAULT_ING) "]}");
+	assert_string_equal(
+		list(s, "{\"kind\":\"IngressClassList\",\"items\":[" CLS("nginx-a", "") "," CLS(
+				"nginx-b", "") "," CLS("public", DEFAULT_ING) "]}"),
+		"{\"kind\":\"IngressClassList\",\"items\":[" CLS("nginx-a",
+								 "") "," CLS("public",
+									     DEFAULT_ING) "]}");
 	kt_scope_free(s);
 	s = view(KT_SCOPE_INGRESSCLASSES, member, 1); /* team-a alone: its list only */
 	assert_string_equal(list(s, "{\"kind\":\"IngressClassList\",\"items\":[" CLS(
@@ -244,40 +251,45 @@ static void classes_the_tenants_may_use(void **state)
 	s = view(KT_SCOPE_STORAGECLASSES, member, 2);
 	assert_string_equal(
 		list(s, "{\"kind\":\"StorageClassList\",\"items\":[" CLS("gp3", DEFAULT_SC) "," CLS(
-				"io2", "") "," CLS("gp2", ",\"annotations\":{\"storageclass.kubernetes.io/"
-							  "is-default-class\":\"false\"}") "]}"),
+				"io2", "") "," CLS("gp2",
+						   ",\"annotations\":{\"storageclass.kubernetes.io/"
+						   "is-default-class\":\"false\"}") "]}"),
 		"{\"kind\":\"StorageClassList\",\"items\":[" CLS("gp3", DEFAULT_SC) "]}");
 	kt_scope_free(s);
 	/* in no tenant: not even the default */
 	s = view(KT_SCOPE_STORAGECLASSES, nobody, 2);
-	assert_string_equal(list(s, "{\"kind\":\"StorageClassList\",\"items\":[" CLS(
-					    "gp3", DEFAULT_SC) "]}"),
+	assert_string_equal(list(s,
+				 "{\"kind\":\"StorageClassList\",\"items\":[" CLS("gp3",
+										  DEFAULT_SC) "]}"),
 			    "{\"kind\":\"StorageClassList\",\"items\":[]}");
 	kt_scope_free(s);
 	s = view(KT_SCOPE_PRIORITYCLASSES, nobody, 2);
-	assert_string_equal(list(s, "{\"kind\":\"PriorityClassList\",\"items\":[" CLS(
-					    "standard", "") "]}"),
+	assert_string_equal(list(s, "{\"kind\":\"PriorityClassList\",\"items\":[" CLS("standard",
+										      "") "]}"),
 			    "{\"kind\":\"PriorityClassList\",\"items\":[]}");
 	kt_scope_free(s);
 }
 
-#define EV(type, name) "{\"type\":\"" type "\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" name "\"}}}"
+#define EV(type, name)                                                                             \
+	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" name \
+	"\"}}}"
 
 static void watches_are_filtered_event_by_event(void **state)
 {
-	static const char stream[] =
-		EV("ADDED", "team-a") "\n" EV("ADDED", "team-b") "\n" EV("MODIFIED", "shop")
-		"\n{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{"
-		"\"resourceVersion\":\"50\",\"annotations\":{\"k8s.io/initial-events-end\":"
-		"\"true\"}}}}" EV("DELETED", "team-b") "\n" EV("SURPRISE", "team-a")
-		"\n{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":"
-		"\"Expired\",\"message\":\"too old resource version: 1 (50)\"}}\n";
-	static const char want[] =
-		EV("ADDED", "team-a") "\n" EV("MODIFIED", "shop")
-		"\n{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{"
-		"\"resourceVersion\":\"50\",\"annotations\":{\"k8s.io/initial-events-end\":"
-		"\"true\"}}}}\n{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
-		"\"reason\":\"Expired\",\"message\":\"too old resource version: 1 (50)\"}}\n";
+	static const char stream[] = EV("ADDED", "team-a") "\n" EV("ADDED", "team-b") "\n" EV(
+		"MODIFIED",
+		"shop") "\n{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{"
+			"\"resourceVersion\":\"50\",\"annotations\":{\"k8s.io/initial-events-end\":"
+			"\"true\"}}}}" EV("DELETED", "team-b") "\n" EV(
+				"SURPRISE",
+				"team-a") "\n{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":"
+					  "\"Expired\",\"message\":\"too old resource version: 1 (50)\"}}\n";
+	static const char want[] = EV("ADDED", "team-a") "\n" EV(
+		"MODIFIED",
+		"shop") "\n{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{"
+			"\"resourceVersion\":\"50\",\"annotations\":{\"k8s.io/initial-events-end\":"
+			"\"true\"}}}}\n{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+			"\"reason\":\"Expired\",\"message\":\"too old resource version: 1 (50)\"}}\n";
 	struct kt_scope *s = view(KT_SCOPE_NAMESPACES, member, 2);
 	size_t step, i, n;
 

@@ -22,18 +22,17 @@
 #include "core.h"
 #include "webhook/webhook.h"
 
-static const char tenants_yaml[] =
-	"global:\n"
-	"  tenantHostPrefix: tenants.example.org\n"
-	"  clusterName: test-cluster\n"
-	"nodePools:\n"
-	"  a-pool:\n"
-	"    instances:\n"
-	"      instanceTypes: [t3a.large]\n"
-	"    costCode: org1\n"
-	"tenants:\n"
-	"  team-a:\n"
-	"    nodePool: a-pool\n";
+static const char tenants_yaml[] = "global:\n"
+				   "  tenantHostPrefix: tenants.example.org\n"
+				   "  clusterName: test-cluster\n"
+				   "nodePools:\n"
+				   "  a-pool:\n"
+				   "    instances:\n"
+				   "      instanceTypes: [t3a.large]\n"
+				   "    costCode: org1\n"
+				   "tenants:\n"
+				   "  team-a:\n"
+				   "    nodePool: a-pool\n";
 
 static struct kt_config *load_config(void)
 {
@@ -81,9 +80,10 @@ static void listen_addresses(void **state)
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	struct kt_err err = { 0 };
 	unsigned len;
-	static const char *const bad[] = { "nonsense:port", "1.2.3.4:70000", "1.2.3.4:",
-					   ":-1", "::1:80", "[::1]", "[::1]:x", "host.example:80",
-					   "", ":", "1.2.3.4:+80", "[::1]:80x" };
+	static const char *const bad[] = {
+		"nonsense:port", "1.2.3.4:70000",   "1.2.3.4:", ":-1", "::1:80",      "[::1]",
+		"[::1]:x",       "host.example:80", "",         ":",   "1.2.3.4:+80", "[::1]:80x"
+	};
 	size_t i;
 
 	(void)state;
@@ -305,10 +305,12 @@ static void metrics_format(void **state)
 	atomic_store(&m->config_reload_failures, 1);
 	assert_int_equal(kt_metrics_format(m, &g, &o), KT_OK);
 	assert_non_null(line_of(o.buf, "# TYPE kubetenant_webhook_requests_total counter\n"));
-	assert_non_null(line_of(o.buf, "kubetenant_webhook_requests_total{endpoint=\"validate\","
-				       "kind=\"Pod\",operation=\"CREATE\",verdict=\"denied\"} 3\n"));
-	assert_non_null(line_of(o.buf, "kubetenant_webhook_requests_total{endpoint=\"mutate\","
-				       "kind=\"other\",operation=\"other\",verdict=\"mutated\"} 1\n"));
+	assert_non_null(line_of(o.buf,
+				"kubetenant_webhook_requests_total{endpoint=\"validate\","
+				"kind=\"Pod\",operation=\"CREATE\",verdict=\"denied\"} 3\n"));
+	assert_non_null(line_of(o.buf,
+				"kubetenant_webhook_requests_total{endpoint=\"mutate\","
+				"kind=\"other\",operation=\"other\",verdict=\"mutated\"} 1\n"));
 	/* only series that happened are listed */
 	assert_null(line_of(o.buf, "kubetenant_webhook_requests_total{endpoint=\"validate\","
 				   "kind=\"Pod\",operation=\"CREATE\",verdict=\"allowed\"}"));
@@ -389,8 +391,7 @@ static const char *fake_header(const struct kt_http_req *req, const char *name)
 	return !strcasecmp(name, "Content-Type") ? f->content_type : NULL;
 }
 
-static struct fake_req fake(const char *method, const char *path, const char *ct,
-			    const char *body)
+static struct fake_req fake(const char *method, const char *path, const char *ct, const char *body)
 {
 	struct fake_req f = { .content_type = ct };
 
@@ -430,21 +431,24 @@ static void webhook_transport_rules(void **state)
 	h = kt_webhook_handler_new(s, "/validate", KT_POLICY_VALIDATE);
 	/* no tenants file yet: fail closed */
 	assert_int_equal(call(h, fake("POST", "/validate", "application/json", review_default),
-			      &resp), 0);
+			      &resp),
+			 0);
 	assert_int_equal(resp.status, 503);
 	kt_buf_release(&resp.body);
 	kt_serve_set_config(s, load_config());
 	assert_int_equal(call(h, fake("GET", "/validate", NULL, ""), &resp), 0);
 	assert_int_equal(resp.status, 405);
 	assert_string_equal(resp.allow, "POST");
-	assert_string_equal(resp.body.buf, "method 'GET' is not allowed on '/validate'; use POST\n");
+	assert_string_equal(resp.body.buf,
+			    "method 'GET' is not allowed on '/validate'; use POST\n");
 	kt_buf_release(&resp.body);
 	assert_int_equal(call(h, fake("POST", "/validate", "text/plain", review_default), &resp),
 			 0);
 	assert_int_equal(resp.status, 415);
 	kt_buf_release(&resp.body);
 	assert_int_equal(call(h, fake("POST", "/validate", "application/jsonx", review_default),
-			      &resp), 0);
+			      &resp),
+			 0);
 	assert_int_equal(resp.status, 415);
 	kt_buf_release(&resp.body);
 	assert_int_equal(call(h, fake("POST", "/validate", NULL, review_default), &resp), 0);
@@ -455,24 +459,31 @@ static void webhook_transport_rules(void **state)
 	assert_int_equal(resp.status, 400);
 	assert_non_null(strstr(resp.body.buf, "bad admission review: "));
 	kt_buf_release(&resp.body);
-	assert_int_equal(call(h, fake("POST", "/validate", "Application/JSON; charset=utf-8",
-				      review_default), &resp), 0);
+	assert_int_equal(call(h,
+			      fake("POST", "/validate", "Application/JSON; charset=utf-8",
+				   review_default),
+			      &resp),
+			 0);
 	assert_int_equal(resp.status, 200);
 	assert_string_equal(resp.content_type, "application/json");
 	assert_non_null(strstr(resp.body.buf, "\"uid\":\"u-1\""));
 	/* only tenant namespaces reach the webhook: one its file does not know is denied */
 	assert_non_null(strstr(resp.body.buf, "\"allowed\":false"));
-	assert_non_null(strstr(resp.body.buf, "namespace 'default' is labelled as a tenant namespace"));
+	assert_non_null(
+		strstr(resp.body.buf, "namespace 'default' is labelled as a tenant namespace"));
 	assert_non_null(strstr(resp.body.buf, "(generation 1)"));
 	assert_null(strstr(resp.body.buf, "patch"));
 	kt_buf_release(&resp.body);
 	/* counted: 503 and 405/415x3/400 as errors and invalid, one denied */
 	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][kt_metrics_kind("Pod")]
-							 [kt_metrics_op("CREATE")][KT_V_DENIED]), 1);
+							 [kt_metrics_op("CREATE")][KT_V_DENIED]),
+			 1);
 	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KT_METRICS_KIND_NONE]
-							 [KT_METRICS_OPS - 1][KT_V_INVALID]), 5);
+							 [KT_METRICS_OPS - 1][KT_V_INVALID]),
+			 5);
 	assert_int_equal(atomic_load(&s->metrics.requests[KT_EP_VALIDATE][KT_METRICS_KIND_NONE]
-							 [KT_METRICS_OPS - 1][KT_V_ERROR]), 1);
+							 [KT_METRICS_OPS - 1][KT_V_ERROR]),
+			 1);
 	h->on_dispose(h);
 	kt_serve_release(s);
 	free(s);
@@ -547,7 +558,7 @@ static void histogram_series(void **state)
 
 	(void)state;
 	kt_histogram_init(&h, bounds, 3);
-	kt_histogram_observe(&h, 500);  /* on a bound: that bucket (le is "less or equal") */
+	kt_histogram_observe(&h, 500); /* on a bound: that bucket (le is "less or equal") */
 	kt_histogram_observe(&h, 501);
 	kt_histogram_observe(&h, 9000000);
 	kt_prom_histogram(&o, "x_seconds", NULL, &h);

@@ -23,11 +23,19 @@ static void valid_sequences(void **state)
 		size_t len;
 		unsigned long cp;
 	} ok[] = {
-		{ "\x00", 1, 0x0 },         { "\x1b", 1, 0x1b },        { "A", 1, 0x41 },
-		{ "\x7f", 1, 0x7f },        { "\xc2\x80", 2, 0x80 },     { "\xc3\xa9", 2, 0xe9 },
-		{ "\xdf\xbf", 2, 0x7ff },   { "\xe0\xa0\x80", 3, 0x800 }, { "\xed\x9f\xbf", 3, 0xd7ff },
-		{ "\xee\x80\x80", 3, 0xe000 }, { "\xef\xbf\xbf", 3, 0xffff },
-		{ "\xf0\x90\x80\x80", 4, 0x10000 }, { "\xf0\x9f\x98\x80", 4, 0x1f600 },
+		{ "\x00", 1, 0x0 },
+		{ "\x1b", 1, 0x1b },
+		{ "A", 1, 0x41 },
+		{ "\x7f", 1, 0x7f },
+		{ "\xc2\x80", 2, 0x80 },
+		{ "\xc3\xa9", 2, 0xe9 },
+		{ "\xdf\xbf", 2, 0x7ff },
+		{ "\xe0\xa0\x80", 3, 0x800 },
+		{ "\xed\x9f\xbf", 3, 0xd7ff },
+		{ "\xee\x80\x80", 3, 0xe000 },
+		{ "\xef\xbf\xbf", 3, 0xffff },
+		{ "\xf0\x90\x80\x80", 4, 0x10000 },
+		{ "\xf0\x9f\x98\x80", 4, 0x1f600 },
 		{ "\xf4\x8f\xbf\xbf", 4, 0x10ffff },
 	};
 	unsigned long cp;
@@ -45,7 +53,7 @@ static void valid_sequences(void **state)
 static void invalid_sequences(void **state)
 {
 	static const char *const bad[] = {
-		"\x80",             /* a continuation byte first */
+		"\x80", /* a continuation byte first */
 		"\xbf",
 		"\xc0\x80",         /* overlong NUL */
 		"\xc1\xbf",         /* overlong 0x7f */
@@ -56,7 +64,7 @@ static void invalid_sequences(void **state)
 		"\xf4\x90\x80\x80", /* U+110000 */
 		"\xf5\x80\x80\x80", /* no such lead byte */
 		"\xff",
-		"\xc3\x41",         /* a continuation missing */
+		"\xc3\x41", /* a continuation missing */
 		"\xe2\x82\x41",
 	};
 	unsigned long cp;

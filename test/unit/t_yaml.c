@@ -300,7 +300,8 @@ static void documents_and_scalars(void **state)
 	assert_int_equal(get(g.root[0], "b")->n, 8);
 	kt_arena_release(&g.a);
 	/* single quotes decoded by us: runs of '' and line folding */
-	read1(&g, "a: 'x''''''''y'\nb: 'one\n   two  \n\n  three'\nc: !!str 5\nd: ! 6\ne: !!int 7\n");
+	read1(&g,
+	      "a: 'x''''''''y'\nb: 'one\n   two  \n\n  three'\nc: !!str 5\nd: ! 6\ne: !!int 7\n");
 	assert_int_equal(g.rc, KT_OK);
 	n = get(g.root[0], "a");
 	assert_int_equal(n->n, 6);
