@@ -95,6 +95,7 @@ struct kt_prom_family {
 	atomic_ulong *v;
 	struct kt_histogram *hist;
 	double (*read)(void *ctx, size_t i);
+	const char *const *names; /* one label, series i's value names[i]: no label function */
 	bool (*label)(void *ctx, size_t i, const char **values, char *scratch, size_t len);
 	void *ctx;
 	bool zeros;

@@ -143,6 +143,8 @@ static void add_family(struct kt_buf *o, const struct kt_prom_family *f)
 
 		if (f->label && !f->label(f->ctx, i, values, scratch, sizeof(scratch)))
 			continue;
+		if (!f->label && f->names)
+			values[0] = f->names[i];
 		if (f->v)
 			u = atomic_load_explicit(&f->v[i], memory_order_relaxed);
 		else if (f->read && isnan(d = f->read(f->ctx, i)))

@@ -193,6 +193,8 @@ static const unsigned long lat_bounds_us[PROXY_LAT_BUCKETS] = {
 	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 5000000,
 };
 
+static const char *const jwks_results[] = { "ok", "error" };
+
 static bool number_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
 {
 	(void)ctx;
@@ -209,15 +211,6 @@ static bool reason_label(void *ctx, size_t i, const char **l, char *scratch, siz
 	(void)len;
 	l[0] = atomic_load_explicit(&m->reason_names[i], memory_order_acquire);
 	return l[0] != NULL;
-}
-
-static bool result_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
-{
-	(void)ctx;
-	(void)scratch;
-	(void)len;
-	l[0] = i ? "error" : "ok";
-	return true;
 }
 
 static bool loop_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
@@ -286,9 +279,11 @@ void kt_proxy_metrics_init(struct proxy *p)
 	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_proxy_token_cache_misses_total",
 		      "Tokens verified in full.", &m->cache_misses);
 	f = labelled(r, "kubetenant_proxy_jwks_refresh_total", "Key set fetches, by result.",
-		     "result", 2, m->jwks, result_label);
-	if (f)
+		     "result", 2, m->jwks, NULL);
+	if (f) {
+		f->names = jwks_results;
 		f->zeros = true;
+	}
 	kt_prom_func(r, KT_PROM_GAUGE, "kubetenant_proxy_jwks_keys",
 		     "Keys in the issuer's key set in use.", jwks_keys, p);
 	f = labelled(r, "kubetenant_proxy_loop_connections_total",

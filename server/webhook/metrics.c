@@ -65,6 +65,7 @@ _Static_assert(KIND_NONE == KT_METRICS_KIND_NONE, "KT_METRICS_KIND_NONE out of d
 
 static const char *const ops[KT_METRICS_OPS] = { "CREATE", "UPDATE", "DELETE", "CONNECT", "other" };
 static const char *const endpoints[KT_EP_N] = { "mutate", "validate" };
+static const char *const stages[] = { "body", "decode" };
 static const char *const verdicts[KT_V_N] = { "allowed", "mutated", "denied", "invalid", "error" };
 static const unsigned long bucket_us[KT_METRICS_BUCKETS] = {
 	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
@@ -110,7 +111,7 @@ const char *kt_metrics_op_name(size_t i)
 
 /* ---- what the registry reads at scrape time ---- */
 
-#define LABELS(f, ...)                                                                     \
+#define LABELS(f, ...) \
 	memcpy((f)->labels, (const char *[KT_PROM_LABELS]){ __VA_ARGS__ }, sizeof((f)->labels))
 
 /* requests[e][k][op][v], flattened: zero series are left out by the registry */
@@ -132,30 +133,12 @@ static bool request_labels(void *ctx, size_t i, const char **l, char *scratch, s
 	return true;
 }
 
-static bool endpoint_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
-{
-	(void)ctx;
-	(void)scratch;
-	(void)len;
-	l[0] = endpoints[i];
-	return true;
-}
-
 static bool code_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
 {
 	(void)ctx;
 	if (i < KT_METRICS_CODES)
 		snprintf(scratch, len, "%d", codes[i]);
 	l[0] = i < KT_METRICS_CODES ? scratch : "other";
-	return true;
-}
-
-static bool stage_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
-{
-	(void)ctx;
-	(void)scratch;
-	(void)len;
-	l[0] = i ? "decode" : "body";
 	return true;
 }
 
@@ -260,7 +243,7 @@ void kt_metrics_init(struct kt_serve *s)
 		LABELS(f, "endpoint");
 		f->n = KT_EP_N;
 		f->hist = m->latency;
-		f->label = endpoint_label;
+		f->names = endpoints;
 	}
 	f = kt_prom_add(r, KT_PROM_COUNTER, "kubetenant_http_responses_total",
 			"HTTP responses of the webhook listener, by status code.");
@@ -285,7 +268,7 @@ void kt_metrics_init(struct kt_serve *s)
 		LABELS(f, "stage");
 		f->n = 2;
 		f->read = budget_refused;
-		f->label = stage_label;
+		f->names = stages;
 		f->ctx = s;
 		f->zeros = true;
 	}
