@@ -141,16 +141,16 @@ static void add_family(struct kt_buf *o, const struct kt_prom_family *f)
 		unsigned long u = 0;
 		double d = 0;
 
-		if (f->label && !f->label(f->ctx, i, values, scratch, sizeof(scratch)))
-			continue;
-		if (!f->label && f->names)
-			values[0] = f->names[i];
 		if (f->v)
 			u = atomic_load_explicit(&f->v[i], memory_order_relaxed);
 		else if (f->read && isnan(d = f->read(f->ctx, i)))
 			continue;
 		if (!f->hist && !f->zeros && !u && !(d > 0 || d < 0))
+			continue; /* before the label: most of a sparse family is zeros */
+		if (f->label && !f->label(f->ctx, i, values, scratch, sizeof(scratch)))
 			continue;
+		if (!f->label && f->names)
+			values[0] = f->names[i];
 		if (!head) {
 			kt_buf_addf(o, "# HELP %s ", f->name);
 			add_escaped(o, f->help, false);
