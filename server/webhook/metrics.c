@@ -1,5 +1,6 @@
 /*
- * metrics.c: Prometheus text exposition from atomic counters.
+ * metrics.c: the webhook's counters and the families of its /metrics,
+ * registered in the one Prometheus registry (server/prom.c).
  *
  * Recording a request is three relaxed atomic increments into fixed arrays:
  * no lock, no allocation, no label string built.  Label values come from
