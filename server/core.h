@@ -48,9 +48,21 @@ void kt_process_run(const struct kt_process *p, const sigset_t *sigs);
  */
 int kt_health_probe(const char *path, bool draining, const char *not_ready, const char **why);
 
-/* ---- the Prometheus text format, 0.0.4 (prom.c) ---- */
+/*
+ * The answer to a probe, the same on every listener of both servers:
+ * 0 when path is no probe (resp untouched); otherwise resp is filled
+ * (405 with Allow for a method other than GET or HEAD, else the status of
+ * kt_health_probe() and a text/plain body) and its status returned.
+ * ready (may be NULL, then "ok") is the body of a /readyz that passes.
+ */
+int kt_health_answer(const char *method, const char *path, bool draining, const char *not_ready,
+		     const char *ready, struct kt_http_resp *resp);
+
+/* ---- one Prometheus registry, text format 0.0.4 (prom.c) ---- */
 
 #define KT_HISTOGRAM_MAX 16
+#define KT_PROM_FAMILIES 40 /* metric families in one registry */
+#define KT_PROM_LABELS 4    /* label names in one family */
 
 /* A latency histogram: fixed upper bounds, relaxed atomic counts. */
 struct kt_histogram {
@@ -63,17 +75,63 @@ struct kt_histogram {
 void kt_histogram_init(struct kt_histogram *h, const unsigned long *bounds_us, size_t n);
 void kt_histogram_observe(struct kt_histogram *h, uint64_t micros);
 
-/* "# HELP name text" and "# TYPE name type". */
-void kt_prom_help(struct kt_buf *o, const char *name, const char *type, const char *text);
-/* A metric without labels: its HELP, TYPE and value. */
-void kt_prom_scalar(struct kt_buf *o, const char *name, const char *type, const char *text,
-		    unsigned long v);
+enum kt_prom_type { KT_PROM_COUNTER, KT_PROM_GAUGE, KT_PROM_HISTOGRAM };
+
 /*
- * The series of a histogram: _bucket (cumulative, le in seconds), _sum and
- * _count; label ("endpoint=\"mutate\"", or NULL) goes in front of le.
- * HELP and TYPE are the caller's, once for all the labels.
+ * A family: one name, help and type, n series told apart by their labels.
+ * The values are read at scrape time, lock-free, from one of: v (n relaxed
+ * atomics: updating a metric is one atomic add, the registry is not on the
+ * hot path), hist (n histograms) or read (computed; NAN leaves the series
+ * out).  label fills the values of series i's labels (scratch is room for
+ * a number) and returns false to leave it out; values are escaped here, so
+ * a label may come from a hostile string.  Series whose value is 0 are
+ * left out unless zeros is set (histograms are always listed).
  */
-void kt_prom_histogram(struct kt_buf *o, const char *name, const char *label,
-		       const struct kt_histogram *h);
+struct kt_prom_family {
+	const char *name, *help;
+	enum kt_prom_type type;
+	const char *labels[KT_PROM_LABELS]; /* names; NULL-terminated when fewer */
+	size_t n;
+	atomic_ulong *v;
+	struct kt_histogram *hist;
+	double (*read)(void *ctx, size_t i);
+	const char *const *names; /* one label, series i's value names[i]: no label function */
+	bool (*label)(void *ctx, size_t i, const char **values, char *scratch, size_t len);
+	void *ctx;
+	bool zeros;
+};
+
+/* Families are registered before the first thread starts, then only read. */
+struct kt_prom {
+	struct kt_prom_family f[KT_PROM_FAMILIES];
+	size_t n;
+	bool full; /* a family did not fit */
+};
+
+/*
+ * Register a family (its strings are borrowed: static ones) and return it
+ * to be given its values: NULL (and nothing registered) when the registry
+ * is full, which kt_prom_render() reports.
+ */
+struct kt_prom_family *kt_prom_add(struct kt_prom *r, enum kt_prom_type type, const char *name,
+				   const char *help);
+/* The common shapes: one series from an atomic or from a function. */
+void kt_prom_value(struct kt_prom *r, enum kt_prom_type type, const char *name, const char *help,
+		   atomic_ulong *v);
+void kt_prom_func(struct kt_prom *r, enum kt_prom_type type, const char *name, const char *help,
+		  double (*read)(void *ctx, size_t i), void *ctx);
+
+/*
+ * Every family: HELP, TYPE, then its series; histograms as _bucket
+ * (cumulative, le in seconds, +Inf), _sum and _count.  KT_E_NOMEM when out
+ * of memory or when a family did not fit in the registry.
+ */
+enum kt_rc kt_prom_render(const struct kt_prom *r, struct kt_buf *o);
+
+/*
+ * GET or HEAD /metrics on both servers: 200 with the registry's text,
+ * 405 for another method.  -1 when the text could not be made.
+ */
+int kt_prom_answer(const struct kt_prom *r, const char *method, struct kt_http_resp *resp);
 
 #endif

@@ -233,12 +233,9 @@ static const char *req_header(const struct kt_http_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-/* Queue resp; the body moves to libmicrohttpd. */
-static enum MHD_Result send_resp(struct kt_http_server *s, struct req_state *r,
-				 struct kt_http_resp *resp)
+struct MHD_Response *kt_http_response(struct kt_http_resp *resp)
 {
 	struct MHD_Response *m;
-	enum MHD_Result ok;
 	size_t len = resp->body.len;
 	char *body;
 
@@ -249,7 +246,7 @@ static enum MHD_Result send_resp(struct kt_http_server *s, struct req_state *r,
 		 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!m) {
 		free(body);
-		return MHD_NO;
+		return NULL;
 	}
 	if (resp->content_type)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
@@ -261,6 +258,18 @@ static enum MHD_Result send_resp(struct kt_http_server *s, struct req_state *r,
 		snprintf(secs, sizeof(secs), "%u", resp->retry_after);
 		MHD_add_response_header(m, MHD_HTTP_HEADER_RETRY_AFTER, secs);
 	}
+	return m;
+}
+
+/* Queue resp; the body moves to libmicrohttpd. */
+static enum MHD_Result send_resp(struct kt_http_server *s, struct req_state *r,
+				 struct kt_http_resp *resp)
+{
+	struct MHD_Response *m = kt_http_response(resp);
+	enum MHD_Result ok;
+
+	if (!m)
+		return MHD_NO;
 	if (atomic_load_explicit(&s->closing, memory_order_relaxed))
 		MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
 	ok = MHD_queue_response(r->req.conn, (unsigned)resp->status, m);

@@ -82,6 +82,14 @@ struct kt_handler {
 int kt_http_text(struct kt_http_resp *resp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * resp as a libmicrohttpd response (its body moves there; a resp with no
+ * status becomes a 500), for a server that answers on its own connections
+ * (the proxy).  NULL when out of memory.
+ */
+struct MHD_Response;
+struct MHD_Response *kt_http_response(struct kt_http_resp *resp);
+
 /* The handler for path (query string and fragment ignored), or NULL: borrowed. */
 struct kt_handler *kt_http_route(struct kt_handler *const *handlers, size_t n, const char *path);
 

@@ -39,16 +39,19 @@
 #define PROXY_MAX_REASONS 32
 #define PROXY_MAX_LOOPS 256 /* event loops (--threads) */
 
+/* Relaxed atomics, read at scrape time by the registry (server/prom.c). */
 struct proxy_metrics {
-	atomic_ullong by_status[600];
-	atomic_ullong auth_fail[PROXY_MAX_REASONS];
-	const char *reason_names[PROXY_MAX_REASONS]; /* static strings; guarded by lock */
+	atomic_ulong by_status[600];
+	atomic_ulong auth_fail[PROXY_MAX_REASONS];
+	/* static strings, added under lock, read by scrapes without it */
+	_Atomic(const char *) reason_names[PROXY_MAX_REASONS];
 	pthread_mutex_t lock;
 	struct kt_histogram latency; /* to the API server's response headers */
-	atomic_llong tunnels_open;
-	atomic_ullong tunnels_total, cache_hits, cache_misses, jwks_ok, jwks_fail;
-	atomic_uint loops;                         /* event loops running (loop.c) */
-	atomic_ullong loop_conns[PROXY_MAX_LOOPS]; /* connections each loop was dealt */
+	atomic_ulong tunnels_open;
+	atomic_ulong tunnels_total, cache_hits, cache_misses, jwks[2]; /* jwks: ok, error */
+	atomic_uint loops;                        /* event loops running (loop.c) */
+	atomic_ulong loop_conns[PROXY_MAX_LOOPS]; /* connections each loop was dealt */
+	struct kt_prom reg;
 };
 
 struct proxy_creds {
@@ -188,11 +191,10 @@ void kt_proxy_upstream_release(struct proxy_upstream *u);
 /* "Authorization: Bearer <token>" into out (reset first), re-reading a rotated file; false if none. */
 bool kt_proxy_creds_header(struct proxy_creds *c, struct kt_buf *out);
 void kt_proxy_creds_release(struct proxy_creds *c);
-void kt_proxy_metrics_init(struct proxy_metrics *m);
+void kt_proxy_metrics_init(struct proxy *p); /* the counters at 0, the families registered */
 void kt_proxy_count_status(struct proxy_metrics *m, unsigned status);
 void kt_proxy_count_auth_fail(struct proxy_metrics *m, const char *reason);
 void kt_proxy_observe_latency(struct proxy_metrics *m, double seconds);
-char *kt_proxy_metrics_render(struct proxy *p, size_t *len); /* malloc'd */
 double kt_proxy_elapsed(const struct timespec *since);
 void kt_proxy_audit(struct preq *r, const char *verb);
 /* A Kubernetes Status object as the response body. */

@@ -193,11 +193,106 @@ static const unsigned long lat_bounds_us[PROXY_LAT_BUCKETS] = {
 	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 5000000,
 };
 
-void kt_proxy_metrics_init(struct proxy_metrics *m)
+static const char *const jwks_results[] = { "ok", "error" };
+
+static bool number_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
 {
+	(void)ctx;
+	snprintf(scratch, len, "%zu", i);
+	l[0] = scratch;
+	return true;
+}
+
+static bool reason_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
+{
+	struct proxy_metrics *m = ctx;
+
+	(void)scratch;
+	(void)len;
+	l[0] = atomic_load_explicit(&m->reason_names[i], memory_order_acquire);
+	return l[0] != NULL;
+}
+
+static bool loop_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
+{
+	struct proxy_metrics *m = ctx;
+
+	return i < atomic_load(&m->loops) && number_label(NULL, i, l, scratch, len);
+}
+
+static double jwks_keys(void *ctx, size_t i)
+{
+	struct kt_jwks *keys = kt_oidc_keys(((struct proxy *)ctx)->oidc);
+	size_t n = kt_jwks_count(keys);
+
+	(void)i;
+	kt_jwks_unref(keys);
+	return (double)n;
+}
+
+static double tunnels_open(void *ctx, size_t i)
+{
+	(void)i;
+	return (double)(long)atomic_load(&((struct proxy_metrics *)ctx)->tunnels_open);
+}
+
+static struct kt_prom_family *labelled(struct kt_prom *r, const char *name, const char *help,
+				       const char *label, size_t n, atomic_ulong *v,
+				       bool (*fn)(void *, size_t, const char **, char *, size_t))
+{
+	struct kt_prom_family *f = kt_prom_add(r, KT_PROM_COUNTER, name, help);
+
+	if (f) {
+		f->labels[0] = label;
+		f->n = n;
+		f->v = v;
+		f->label = fn;
+	}
+	return f;
+}
+
+void kt_proxy_metrics_init(struct proxy *p)
+{
+	struct proxy_metrics *m = &p->m;
+	struct kt_prom *r = &m->reg;
+	struct kt_prom_family *f;
+
 	memset(m, 0, sizeof(*m));
 	kt_histogram_init(&m->latency, lat_bounds_us, PROXY_LAT_BUCKETS);
 	pthread_mutex_init(&m->lock, NULL);
+	labelled(r, "kubetenant_proxy_requests_total", "Requests answered, by HTTP status.", "code",
+		 600, m->by_status, number_label);
+	f = labelled(r, "kubetenant_proxy_auth_failures_total", "Refused requests, by reason.",
+		     "reason", PROXY_MAX_REASONS, m->auth_fail, reason_label);
+	if (f)
+		f->ctx = m;
+	f = kt_prom_add(r, KT_PROM_HISTOGRAM, "kubetenant_proxy_upstream_latency_seconds",
+			"Time to the API server's response headers.");
+	if (f)
+		f->hist = &m->latency;
+	kt_prom_func(r, KT_PROM_GAUGE, "kubetenant_proxy_tunnels_open",
+		     "Exec, attach and port-forward tunnels open now.", tunnels_open, m);
+	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_proxy_tunnels_total",
+		      "Tunnels opened since start.", &m->tunnels_total);
+	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_proxy_token_cache_hits_total",
+		      "Tokens found verified in the cache.", &m->cache_hits);
+	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_proxy_token_cache_misses_total",
+		      "Tokens verified in full.", &m->cache_misses);
+	f = labelled(r, "kubetenant_proxy_jwks_refresh_total", "Key set fetches, by result.",
+		     "result", 2, m->jwks, NULL);
+	if (f) {
+		f->names = jwks_results;
+		f->zeros = true;
+	}
+	kt_prom_func(r, KT_PROM_GAUGE, "kubetenant_proxy_jwks_keys",
+		     "Keys in the issuer's key set in use.", jwks_keys, p);
+	f = labelled(r, "kubetenant_proxy_loop_connections_total",
+		     "Connections dealt to each event loop.", "loop", PROXY_MAX_LOOPS,
+		     m->loop_conns, loop_label);
+	if (f) {
+		f->ctx = m;
+		f->zeros = true;
+	}
 }
 
 void kt_proxy_count_status(struct proxy_metrics *m, unsigned status)
@@ -215,7 +310,7 @@ void kt_proxy_count_auth_fail(struct proxy_metrics *m, const char *reason)
 		if (!strcmp(m->reason_names[i], reason))
 			break;
 	if (i < PROXY_MAX_REASONS && !m->reason_names[i])
-		m->reason_names[i] = reason; /* reasons are static strings */
+		atomic_store_explicit(&m->reason_names[i], reason, memory_order_release);
 	pthread_mutex_unlock(&m->lock);
 	if (i < PROXY_MAX_REASONS)
 		atomic_fetch_add_explicit(&m->auth_fail[i], 1, memory_order_relaxed);
@@ -224,59 +319,6 @@ void kt_proxy_count_auth_fail(struct proxy_metrics *m, const char *reason)
 void kt_proxy_observe_latency(struct proxy_metrics *m, double s)
 {
 	kt_histogram_observe(&m->latency, (uint64_t)(s * 1e6));
-}
-
-char *kt_proxy_metrics_render(struct proxy *p, size_t *len)
-{
-	struct proxy_metrics *m = &p->m;
-	struct kt_buf b = KT_BUF_INIT;
-	struct kt_jwks *keys;
-	size_t i;
-
-	kt_buf_adds(&b,
-		    "# HELP kubetenant_proxy_requests_total Requests answered, by HTTP status.\n"
-		    "# TYPE kubetenant_proxy_requests_total counter\n");
-	for (i = 0; i < 600; i++) {
-		unsigned long long v = atomic_load(&m->by_status[i]);
-
-		if (v)
-			kt_buf_addf(&b, "kubetenant_proxy_requests_total{code=\"%zu\"} %llu\n", i,
-				    v);
-	}
-	kt_buf_adds(&b, "# HELP kubetenant_proxy_auth_failures_total Refused requests, by reason.\n"
-			"# TYPE kubetenant_proxy_auth_failures_total counter\n");
-	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < PROXY_MAX_REASONS && m->reason_names[i]; i++)
-		kt_buf_addf(&b, "kubetenant_proxy_auth_failures_total{reason=\"%s\"} %llu\n",
-			    m->reason_names[i], atomic_load(&m->auth_fail[i]));
-	pthread_mutex_unlock(&m->lock);
-	kt_prom_help(&b, "kubetenant_proxy_upstream_latency_seconds", "histogram",
-		     "Time to the API server's response headers.");
-	kt_prom_histogram(&b, "kubetenant_proxy_upstream_latency_seconds", NULL, &m->latency);
-	keys = kt_oidc_keys(p->oidc);
-	kt_buf_addf(&b,
-		    "# TYPE kubetenant_proxy_tunnels_open gauge\nkubetenant_proxy_tunnels_open %lld\n"
-		    "# TYPE kubetenant_proxy_tunnels_total counter\n"
-		    "kubetenant_proxy_tunnels_total %llu\n"
-		    "# TYPE kubetenant_proxy_token_cache_hits_total counter\n"
-		    "kubetenant_proxy_token_cache_hits_total %llu\n"
-		    "# TYPE kubetenant_proxy_token_cache_misses_total counter\n"
-		    "kubetenant_proxy_token_cache_misses_total %llu\n"
-		    "# TYPE kubetenant_proxy_jwks_refresh_total counter\n"
-		    "kubetenant_proxy_jwks_refresh_total{result=\"ok\"} %llu\n"
-		    "kubetenant_proxy_jwks_refresh_total{result=\"error\"} %llu\n"
-		    "# TYPE kubetenant_proxy_jwks_keys gauge\nkubetenant_proxy_jwks_keys %zu\n",
-		    atomic_load(&m->tunnels_open), atomic_load(&m->tunnels_total),
-		    atomic_load(&m->cache_hits), atomic_load(&m->cache_misses),
-		    atomic_load(&m->jwks_ok), atomic_load(&m->jwks_fail), kt_jwks_count(keys));
-	kt_jwks_unref(keys);
-	kt_buf_adds(&b, "# HELP kubetenant_proxy_loop_connections_total Connections dealt to "
-			"each event loop.\n"
-			"# TYPE kubetenant_proxy_loop_connections_total counter\n");
-	for (i = 0; i < atomic_load(&m->loops); i++)
-		kt_buf_addf(&b, "kubetenant_proxy_loop_connections_total{loop=\"%zu\"} %llu\n", i,
-			    atomic_load(&m->loop_conns[i]));
-	return kt_buf_detach(&b, len);
 }
 
 double kt_proxy_elapsed(const struct timespec *since)

@@ -124,7 +124,7 @@ static enum kt_jwt_fail authenticate(struct proxy *p, const char *tok, size_t le
 			break;
 		if (attempt || !kt_oidc_refresh_limited(p->oidc, now, KID_REFRESH_INTERVAL, NULL))
 			break;
-		atomic_fetch_add(&p->m.jwks_ok, 1);
+		atomic_fetch_add(&p->m.jwks[0], 1);
 	}
 	if (why == KT_JWT_OK)
 		kt_jwt_cache_put(p->cache, tok, len, id);
@@ -191,36 +191,32 @@ out:
 
 /* ---- request dispatch ---- */
 
-static enum MHD_Result text(struct MHD_Connection *c, struct preq *r, unsigned code,
-			    const char *body, const char *type)
+/* An answer of the core's handlers (server/health.c, server/prom.c), queued. */
+static enum MHD_Result queue(struct MHD_Connection *c, struct preq *r, struct kt_http_resp *resp)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *m = kt_http_response(resp);
 	enum MHD_Result ret;
 
-	if (!resp)
+	if (!m)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", type);
 	if (r)
-		r->status = code;
-	ret = MHD_queue_response(c, code, resp);
-	MHD_destroy_response(resp);
+		r->status = (unsigned)resp->status;
+	ret = MHD_queue_response(c, (unsigned)resp->status, m);
+	MHD_destroy_response(m);
 	return ret;
 }
 
 static enum MHD_Result health(struct proxy *p, struct MHD_Connection *c, struct preq *r,
-			      const char *path)
+			      const char *method, const char *path)
 {
 	struct kt_jwks *k = kt_oidc_keys(p->oidc);
-	const char *why;
-	char body[64];
-	int code;
+	struct kt_http_resp resp = { .body = KT_BUF_INIT };
 
-	code = kt_health_probe(path, atomic_load(&p->draining), k ? NULL : "key set not loaded",
-			       &why);
+	if (!kt_health_answer(method, path, atomic_load(&p->draining),
+			      k ? NULL : "key set not loaded", NULL, &resp))
+		kt_http_text(&resp, 404, "not found");
 	kt_jwks_unref(k);
-	snprintf(body, sizeof(body), "%s\n", why);
-	return text(c, r, code ? (unsigned)code : 404, code ? body : "not found\n", "text/plain");
+	return queue(c, r, &resp);
 }
 
 static bool is_health(const char *uri)
@@ -295,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			*upload_size = 0;
 			return MHD_YES;
 		}
-		return r->status ? MHD_YES : health(p, c, r, r->uri);
+		return r->status ? MHD_YES : health(p, c, r, r->method, r->uri);
 	}
 	if (r->tun)
 		return kt_proxy_tunnel_answer(c, r);
@@ -381,31 +377,19 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
 				  size_t *upload_size, void **con_cls)
 {
 	struct proxy *p = cls;
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	size_t len;
-	char *body;
+	struct kt_http_resp resp = { .body = KT_BUF_INIT };
 
 	(void)version;
 	(void)upload;
 	(void)upload_size;
 	(void)con_cls;
-	if (strcmp(method, "GET"))
-		return text(c, NULL, 405, "method not allowed\n", "text/plain");
 	if (is_health(url))
-		return health(p, c, NULL, url);
+		return health(p, c, NULL, method, url);
 	if (strcmp(url, "/metrics"))
-		return text(c, NULL, 404, "not found\n", "text/plain");
-	body = kt_proxy_metrics_render(p, &len);
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
-	ret = MHD_queue_response(c, 200, resp);
-	MHD_destroy_response(resp);
-	return ret;
+		kt_http_text(&resp, 404, "not found");
+	else if (kt_prom_answer(&p->m.reg, method, &resp))
+		kt_http_text(&resp, 500, "cannot render the metrics");
+	return queue(c, NULL, &resp);
 }
 
 /* ---- sockets, TLS files, daemons ---- */
@@ -455,12 +439,12 @@ static void *refresher(void *cls)
 			struct kt_err err = { 0 };
 
 			if (kt_oidc_refresh(s->p.oidc, now, &err)) {
-				atomic_fetch_add(&s->p.m.jwks_fail, 1);
+				atomic_fetch_add(&s->p.m.jwks[1], 1);
 				kt_log(KT_LOG_WARN, "cannot load the issuer's keys", "error",
 				       err.msg, NULL);
 				next = now + 5;
 			} else {
-				atomic_fetch_add(&s->p.m.jwks_ok, 1);
+				atomic_fetch_add(&s->p.m.jwks[0], 1);
 				next = now + JWKS_REFRESH_INTERVAL;
 			}
 		}
@@ -499,7 +483,7 @@ static enum kt_rc setup(struct server *s, struct kt_proxy_opts *o, struct kt_err
 	s->p.opts = o;
 	s->listen_fd = -1;
 	kt_proxy_opts_policy(o, &s->p.policy);
-	kt_proxy_metrics_init(&s->p.m);
+	kt_proxy_metrics_init(&s->p);
 	s->p.creds.token_file = o->token_file;
 	pthread_mutex_init(&s->p.creds.lock, NULL);
 	if ((rc = kt_proxy_upstream_init(&s->p.up, o, err)))

@@ -1,8 +1,9 @@
 /*
  * h_health.c: GET /healthz (the process answers) and GET /readyz (it can
  * decide: a valid tenants file is loaded and it is not shutting down), as
- * server/health.c decides for both servers.
+ * server/health.c answers for both servers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "webhook.h"
@@ -17,24 +18,14 @@ static int health_on_request(struct kt_handler *h, const struct kt_http_req *req
 			     struct kt_http_resp *resp)
 {
 	struct health_handler *self = (void *)h;
-	struct kt_conf_ref *ref = NULL;
-	const char *why;
-	int status;
+	struct kt_conf_ref *ref = self->ready ? kt_conf_acquire(&self->s->conf) : NULL;
+	char ready[64];
 
-	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
-		resp->allow = "GET, HEAD";
-		return kt_http_text(resp, 405, "method '%.32s' is not allowed; use GET",
-				    req->method);
-	}
-	if (self->ready)
-		ref = kt_conf_acquire(&self->s->conf);
-	status = kt_health_probe(self->ready ? "/readyz" : "/healthz",
-				 atomic_load(&self->s->draining),
-				 ref ? NULL : "no valid tenants file is loaded", &why);
-	if (status == 200 && ref)
-		kt_http_text(resp, 200, "ready: tenants file generation %lu", ref->generation);
-	else
-		kt_http_text(resp, status, "%s", why);
+	if (ref)
+		snprintf(ready, sizeof(ready), "ready: tenants file generation %lu",
+			 ref->generation);
+	kt_health_answer(req->method, h->path, atomic_load(&self->s->draining),
+			 ref ? NULL : "no valid tenants file is loaded", ref ? ready : NULL, resp);
 	kt_conf_release(ref);
 	return 0;
 }

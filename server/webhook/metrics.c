@@ -1,5 +1,6 @@
 /*
- * metrics.c: Prometheus text exposition from atomic counters.
+ * metrics.c: the webhook's counters and the families of its /metrics,
+ * registered in the one Prometheus registry (server/prom.c).
  *
  * Recording a request is three relaxed atomic increments into fixed arrays:
  * no lock, no allocation, no label string built.  Label values come from
@@ -7,6 +8,7 @@
  * and operation of a review are attacker-chosen strings and a label per
  * distinct value would let anyone grow the process without bound.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,7 @@ _Static_assert(KIND_NONE == KT_METRICS_KIND_NONE, "KT_METRICS_KIND_NONE out of d
 
 static const char *const ops[KT_METRICS_OPS] = { "CREATE", "UPDATE", "DELETE", "CONNECT", "other" };
 static const char *const endpoints[KT_EP_N] = { "mutate", "validate" };
+static const char *const stages[] = { "body", "decode" };
 static const char *const verdicts[KT_V_N] = { "allowed", "mutated", "denied", "invalid", "error" };
 static const unsigned long bucket_us[KT_METRICS_BUCKETS] = {
 	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
@@ -107,10 +110,117 @@ const char *kt_metrics_op_name(size_t i)
 	return ops[i < KT_METRICS_OPS ? i : KT_METRICS_OPS - 1];
 }
 
-void kt_metrics_init(struct kt_metrics *m)
-{
-	struct timespec ts;
+/* ---- what the registry reads at scrape time ---- */
 
+#define LABELS(f, ...) \
+	memcpy((f)->labels, (const char *[KT_PROM_LABELS]){ __VA_ARGS__ }, sizeof((f)->labels))
+
+/* requests[e][k][op][v], flattened: zero series are left out by the registry */
+static bool request_labels(void *ctx, size_t i, const char **l, char *scratch, size_t len)
+{
+	size_t v = i % KT_V_N, op = i / KT_V_N % KT_METRICS_OPS,
+	       k = i / KT_V_N / KT_METRICS_OPS % KT_METRICS_KINDS,
+	       e = i / KT_V_N / KT_METRICS_OPS / KT_METRICS_KINDS;
+
+	(void)ctx;
+	(void)scratch;
+	(void)len;
+	if (k >= N_KINDS + 2)
+		return false;
+	l[0] = endpoints[e];
+	l[1] = kt_metrics_kind_name(k);
+	l[2] = ops[op];
+	l[3] = verdicts[v];
+	return true;
+}
+
+static bool code_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
+{
+	(void)ctx;
+	if (i < KT_METRICS_CODES)
+		snprintf(scratch, len, "%d", codes[i]);
+	l[0] = i < KT_METRICS_CODES ? scratch : "other";
+	return true;
+}
+
+static bool version_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
+{
+	const struct kt_serve *s = ctx;
+
+	(void)i;
+	(void)scratch;
+	(void)len;
+	l[0] = s->version;
+	return s->version != NULL;
+}
+
+static double in_flight(void *ctx, size_t i)
+{
+	const struct kt_serve *s = ctx;
+
+	(void)i;
+	return s->https ? (double)kt_http_in_flight(s->https) : 0;
+}
+
+static double body_timeouts(void *ctx, size_t i)
+{
+	const struct kt_serve *s = ctx;
+
+	(void)i;
+	return s->https ? (double)kt_http_body_timeouts(s->https) : 0;
+}
+
+/* the budget's series exist only with --memory-budget */
+static double budget_max(void *ctx, size_t i)
+{
+	const struct kt_serve *s = ctx;
+
+	(void)i;
+	return s->budget.max ? (double)s->budget.max : NAN;
+}
+
+static double budget_used(void *ctx, size_t i)
+{
+	struct kt_serve *s = ctx;
+
+	(void)i;
+	return s->budget.max ? (double)atomic_load_explicit(&s->budget.used, memory_order_relaxed)
+			     : NAN;
+}
+
+static double budget_refused(void *ctx, size_t i)
+{
+	struct kt_serve *s = ctx;
+
+	if (!s->budget.max)
+		return NAN;
+	return (double)atomic_load_explicit(i ? &s->budget.refused_work : &s->budget.refused_body,
+					    memory_order_relaxed);
+}
+
+static double rss(void *ctx, size_t i)
+{
+	long long n = kt_metrics_rss();
+
+	(void)ctx;
+	(void)i;
+	return n >= 0 ? (double)n : NAN;
+}
+
+static double start_time(void *ctx, size_t i)
+{
+	const struct kt_metrics *m = ctx;
+
+	(void)i;
+	return m->start_time;
+}
+
+void kt_metrics_init(struct kt_serve *s)
+{
+	struct kt_metrics *m = &s->metrics;
+	struct kt_prom *r = &m->reg;
+	struct kt_prom_family *f;
+	struct timespec ts;
 	size_t e;
 
 	memset(m, 0, sizeof(*m));
@@ -118,6 +228,82 @@ void kt_metrics_init(struct kt_metrics *m)
 		kt_histogram_init(&m->latency[e], bucket_us, KT_METRICS_BUCKETS);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	m->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	atomic_init(&m->one, 1);
+
+	f = kt_prom_add(r, KT_PROM_COUNTER, "kubetenant_webhook_requests_total",
+			"Admission reviews answered, by endpoint, kind, operation and verdict.");
+	if (f) {
+		LABELS(f, "endpoint", "kind", "operation", "verdict");
+		f->n = sizeof(m->requests) / sizeof(atomic_ulong);
+		f->v = &m->requests[0][0][0][0];
+		f->label = request_labels;
+	}
+	f = kt_prom_add(r, KT_PROM_HISTOGRAM, "kubetenant_webhook_request_duration_seconds",
+			"Time from complete request headers to a ready response.");
+	if (f) {
+		LABELS(f, "endpoint");
+		f->n = KT_EP_N;
+		f->hist = m->latency;
+		f->names = endpoints;
+	}
+	f = kt_prom_add(r, KT_PROM_COUNTER, "kubetenant_http_responses_total",
+			"HTTP responses of the webhook listener, by status code.");
+	if (f) {
+		LABELS(f, "code");
+		f->n = KT_METRICS_CODES + 1;
+		f->v = m->http;
+		f->label = code_label;
+	}
+	kt_prom_func(r, KT_PROM_GAUGE, "kubetenant_webhook_in_flight_requests",
+		     "Requests being received or answered now.", in_flight, s);
+	kt_prom_func(r, KT_PROM_GAUGE, "kubetenant_memory_budget_bytes",
+		     "Memory the webhook's requests may hold together (--memory-budget).",
+		     budget_max, s);
+	kt_prom_func(r, KT_PROM_GAUGE, "kubetenant_memory_budget_used_bytes",
+		     "Memory charged now: bodies in flight and reviews being decoded.", budget_used,
+		     s);
+	f = kt_prom_add(r, KT_PROM_COUNTER, "kubetenant_memory_budget_exceeded_total",
+			"Requests answered 503 because the memory budget had no room, by what did "
+			"not fit.");
+	if (f) {
+		LABELS(f, "stage");
+		f->n = 2;
+		f->read = budget_refused;
+		f->names = stages;
+		f->ctx = s;
+		f->zeros = true;
+	}
+	kt_prom_func(r, KT_PROM_COUNTER, "kubetenant_http_body_timeouts_total",
+		     "Connections closed because their request body was still arriving at the "
+		     "deadline.",
+		     body_timeouts, s);
+	kt_prom_value(r, KT_PROM_GAUGE, "kubetenant_config_generation",
+		      "Generation of the tenants file in use (1 at start, +1 per reload).",
+		      &m->config_generation);
+	kt_prom_value(r, KT_PROM_GAUGE, "kubetenant_config_tenants",
+		      "Tenants in the tenants file in use.", &m->config_tenants);
+	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_config_reloads_total",
+		      "Tenants files loaded after start.", &m->config_reloads);
+	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_config_reload_failures_total",
+		      "Tenants files rejected (the previous one kept serving).",
+		      &m->config_reload_failures);
+	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_tls_reloads_total",
+		      "Certificate/key pairs loaded after start.", &m->tls_reloads);
+	kt_prom_value(r, KT_PROM_COUNTER, "kubetenant_tls_reload_failures_total",
+		      "Certificate/key pairs rejected (the previous one kept serving).",
+		      &m->tls_reload_failures);
+	kt_prom_func(r, KT_PROM_GAUGE, "process_resident_memory_bytes",
+		     "Resident memory size in bytes.", rss, NULL);
+	kt_prom_func(r, KT_PROM_GAUGE, "process_start_time_seconds",
+		     "Start time of the process since the Unix epoch in seconds.", start_time, m);
+	f = kt_prom_add(r, KT_PROM_GAUGE, "kubetenant_build_info",
+			"Version of kubetenant, always 1.");
+	if (f) {
+		LABELS(f, "version");
+		f->v = &m->one;
+		f->label = version_label;
+		f->ctx = s;
+	}
 }
 
 void kt_metrics_request(struct kt_metrics *m, enum kt_endpoint ep, const char *kind,
@@ -136,125 +322,6 @@ void kt_metrics_http(struct kt_metrics *m, int status)
 	for (i = 0; i < KT_METRICS_CODES && codes[i] != status; i++)
 		;
 	atomic_fetch_add_explicit(&m->http[i], 1, memory_order_relaxed);
-}
-
-static unsigned long get(atomic_ulong *v)
-{
-	return atomic_load_explicit(v, memory_order_relaxed);
-}
-
-static void format_requests(struct kt_metrics *m, struct kt_buf *o)
-{
-	size_t e, k, op, v;
-	unsigned long n;
-
-	kt_prom_help(o, "kubetenant_webhook_requests_total", "counter",
-		     "Admission reviews answered, by endpoint, kind, operation and verdict.");
-	for (e = 0; e < KT_EP_N; e++)
-		for (k = 0; k < N_KINDS + 2; k++)
-			for (op = 0; op < KT_METRICS_OPS; op++)
-				for (v = 0; v < KT_V_N; v++) {
-					n = get(&m->requests[e][k][op][v]);
-					if (!n)
-						continue;
-					kt_buf_addf(
-						o,
-						"kubetenant_webhook_requests_total{endpoint=\"%s\","
-						"kind=\"%s\",operation=\"%s\",verdict=\"%s\"} %lu\n",
-						endpoints[e], kt_metrics_kind_name(k), ops[op],
-						verdicts[v], n);
-				}
-}
-
-static void format_latency(struct kt_metrics *m, struct kt_buf *o)
-{
-	const char *name = "kubetenant_webhook_request_duration_seconds";
-	char label[32];
-	size_t e;
-
-	kt_prom_help(o, name, "histogram",
-		     "Time from complete request headers to a ready response.");
-	for (e = 0; e < KT_EP_N; e++) {
-		snprintf(label, sizeof(label), "endpoint=\"%s\"", endpoints[e]);
-		kt_prom_histogram(o, name, label, &m->latency[e]);
-	}
-}
-
-enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauges *g,
-			     struct kt_buf *o)
-{
-	size_t i;
-
-	format_requests(m, o);
-	format_latency(m, o);
-	kt_prom_help(o, "kubetenant_http_responses_total", "counter",
-		     "HTTP responses of the webhook listener, by status code.");
-	for (i = 0; i <= KT_METRICS_CODES; i++) {
-		unsigned long n = get(&m->http[i]);
-
-		if (!n)
-			continue;
-		if (i < KT_METRICS_CODES)
-			kt_buf_addf(o, "kubetenant_http_responses_total{code=\"%d\"} %lu\n",
-				    codes[i], n);
-		else
-			kt_buf_addf(o, "kubetenant_http_responses_total{code=\"other\"} %lu\n", n);
-	}
-	kt_prom_help(o, "kubetenant_webhook_in_flight_requests", "gauge",
-		     "Requests being received or answered now.");
-	kt_buf_addf(o, "kubetenant_webhook_in_flight_requests %ld\n", g->in_flight);
-	if (g->budget && g->budget->max) {
-		const char *name = "kubetenant_memory_budget_exceeded_total";
-
-		kt_prom_scalar(o, "kubetenant_memory_budget_bytes", "gauge",
-			       "Memory the webhook's requests may hold together (--memory-budget).",
-			       (unsigned long)g->budget->max);
-		kt_prom_scalar(o, "kubetenant_memory_budget_used_bytes", "gauge",
-			       "Memory charged now: bodies in flight and reviews being decoded.",
-			       (unsigned long)
-				       atomic_load_explicit(&((struct kt_http_budget *)g->budget)
-								     ->used,
-							    memory_order_relaxed));
-		kt_prom_help(o, name, "counter",
-			     "Requests answered 503 because the memory budget had no room, by what "
-			     "did not fit.");
-		kt_buf_addf(o, "%s{stage=\"body\"} %lu\n%s{stage=\"decode\"} %lu\n", name,
-			    get((atomic_ulong *)&g->budget->refused_body), name,
-			    get((atomic_ulong *)&g->budget->refused_work));
-	}
-	kt_prom_scalar(
-		o, "kubetenant_http_body_timeouts_total", "counter",
-		"Connections closed because their request body was still arriving at the deadline.",
-		g->body_timeouts);
-	kt_prom_scalar(o, "kubetenant_config_generation", "gauge",
-		       "Generation of the tenants file in use (1 at start, +1 per reload).",
-		       get(&m->config_generation));
-	kt_prom_scalar(o, "kubetenant_config_tenants", "gauge",
-		       "Tenants in the tenants file in use.", get(&m->config_tenants));
-	kt_prom_scalar(o, "kubetenant_config_reloads_total", "counter",
-		       "Tenants files loaded after start.", get(&m->config_reloads));
-	kt_prom_scalar(o, "kubetenant_config_reload_failures_total", "counter",
-		       "Tenants files rejected (the previous one kept serving).",
-		       get(&m->config_reload_failures));
-	kt_prom_scalar(o, "kubetenant_tls_reloads_total", "counter",
-		       "Certificate/key pairs loaded after start.", get(&m->tls_reloads));
-	kt_prom_scalar(o, "kubetenant_tls_reload_failures_total", "counter",
-		       "Certificate/key pairs rejected (the previous one kept serving).",
-		       get(&m->tls_reload_failures));
-	if (g->rss_bytes >= 0) {
-		kt_prom_help(o, "process_resident_memory_bytes", "gauge",
-			     "Resident memory size in bytes.");
-		kt_buf_addf(o, "process_resident_memory_bytes %lld\n", g->rss_bytes);
-	}
-	kt_prom_help(o, "process_start_time_seconds", "gauge",
-		     "Start time of the process since the Unix epoch in seconds.");
-	kt_buf_addf(o, "process_start_time_seconds %.3f\n", m->start_time);
-	if (g->version) {
-		kt_prom_help(o, "kubetenant_build_info", "gauge",
-			     "Version of kubetenant, always 1.");
-		kt_buf_addf(o, "kubetenant_build_info{version=\"%s\"} 1\n", g->version);
-	}
-	return o->len && o->buf[o->len - 1] == '\n' ? KT_OK : KT_E_NOMEM;
 }
 
 long long kt_metrics_rss(void)

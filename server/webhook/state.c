@@ -15,7 +15,7 @@ void kt_serve_init(struct kt_serve *s, const char *tenants_path, const char *ver
 {
 	memset(s, 0, sizeof(*s));
 	kt_conf_slot_init(&s->conf);
-	kt_metrics_init(&s->metrics);
+	kt_metrics_init(s);
 	atomic_init(&s->draining, false);
 	s->tenants_path = tenants_path;
 	s->version = version;

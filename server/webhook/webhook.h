@@ -91,23 +91,16 @@ struct kt_metrics {
 	atomic_ulong tls_reloads, tls_reload_failures;
 	atomic_ulong config_generation, config_tenants;
 	double start_time; /* seconds since the epoch */
+	atomic_ulong one;  /* kubetenant_build_info's value */
+	struct kt_prom reg;
 };
 
-/* Gauges read at scrape time. */
-struct kt_metrics_gauges {
-	long in_flight;
-	const struct kt_http_budget *budget; /* NULL: none */
-	unsigned long body_timeouts;
-	long long rss_bytes; /* < 0: unknown */
-	const char *version;
-};
-
-void kt_metrics_init(struct kt_metrics *m);
+struct kt_serve;
+/* The counters at 0, every family of /metrics registered (gauges read s). */
+void kt_metrics_init(struct kt_serve *s);
 void kt_metrics_request(struct kt_metrics *m, enum kt_endpoint ep, const char *kind,
 			const char *operation, enum kt_verdict v, uint64_t micros);
 void kt_metrics_http(struct kt_metrics *m, int status);
-enum kt_rc kt_metrics_format(struct kt_metrics *m, const struct kt_metrics_gauges *g,
-			     struct kt_buf *out);
 long long kt_metrics_rss(void);
 /*
  * The fixed label values: a kind's index (the kinds sorted, then "other"

@@ -230,6 +230,16 @@ stream_shows() { # outfile strings... (kubectl args in $STREAM_ARGS)
 	[ "$output" = "ok" ]
 }
 
+@test "proxy: the metrics listener answers as the webhook's does" {
+	run curl -sS "http://127.0.0.1:$METRICS_PORT/metrics" -o /dev/null -w '%{http_code} %{content_type}'
+	[ "$output" = "200 text/plain; version=0.0.4; charset=utf-8" ]
+	run curl -sS "http://127.0.0.1:$METRICS_PORT/healthz" -w ' %{http_code} %{content_type}'
+	[ "$output" = $'ok\n 200 text/plain; charset=utf-8' ]
+	run curl -sS -X POST "http://127.0.0.1:$METRICS_PORT/healthz" -D - -o /dev/null
+	[[ "$output" == "HTTP/1.1 405 "* ]]
+	[[ "$output" == *$'\nAllow: GET, HEAD\r'* ]]
+}
+
 @test "proxy: probes keep their connection open" {
 	run curl -sv --cacert "$PROXY_DIR/ca.crt" "https://127.0.0.1:$PROXY_PORT/healthz" \
 		"https://127.0.0.1:$PROXY_PORT/readyz"

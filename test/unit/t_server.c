@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
@@ -287,12 +288,12 @@ static const char *line_of(const char *text, const char *prefix)
 
 static void metrics_format(void **state)
 {
-	struct kt_metrics *m = malloc(sizeof(*m));
-	struct kt_metrics_gauges g = { .in_flight = 2, .rss_bytes = 4096, .version = "1.2.3" };
+	struct kt_serve *s = malloc(sizeof(*s));
+	struct kt_metrics *m = &s->metrics;
 	struct kt_buf o = KT_BUF_INIT;
 
 	(void)state;
-	kt_metrics_init(m);
+	kt_serve_init(s, "t.yaml", "1.2.3");
 	m->start_time = 1700000000.5;
 	kt_metrics_request(m, KT_EP_VALIDATE, "Pod", "CREATE", KT_V_DENIED, 40);
 	kt_metrics_request(m, KT_EP_VALIDATE, "Pod", "CREATE", KT_V_DENIED, 50);
@@ -303,7 +304,7 @@ static void metrics_format(void **state)
 	kt_metrics_http(m, 418);
 	atomic_store(&m->config_generation, 3);
 	atomic_store(&m->config_reload_failures, 1);
-	assert_int_equal(kt_metrics_format(m, &g, &o), KT_OK);
+	assert_int_equal(kt_prom_render(&m->reg, &o), KT_OK);
 	assert_non_null(line_of(o.buf, "# TYPE kubetenant_webhook_requests_total counter\n"));
 	assert_non_null(line_of(o.buf,
 				"kubetenant_webhook_requests_total{endpoint=\"validate\","
@@ -335,17 +336,29 @@ static void metrics_format(void **state)
 				       "endpoint=\"mutate\"} 1\n"));
 	assert_non_null(line_of(o.buf, "kubetenant_http_responses_total{code=\"200\"} 2\n"));
 	assert_non_null(line_of(o.buf, "kubetenant_http_responses_total{code=\"other\"} 1\n"));
-	assert_non_null(line_of(o.buf, "kubetenant_webhook_in_flight_requests 2\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_webhook_in_flight_requests 0\n"));
 	assert_non_null(line_of(o.buf, "kubetenant_config_generation 3\n"));
 	assert_non_null(line_of(o.buf, "kubetenant_config_reload_failures_total 1\n"));
 	assert_non_null(line_of(o.buf, "kubetenant_tls_reloads_total 0\n"));
-	assert_non_null(line_of(o.buf, "process_resident_memory_bytes 4096\n"));
-	assert_non_null(line_of(o.buf, "process_start_time_seconds 1700000000.500\n"));
+	assert_non_null(line_of(o.buf, "process_resident_memory_bytes "));
+	assert_non_null(line_of(o.buf, "process_start_time_seconds 1700000000.5\n"));
+	/* no --memory-budget: none of its families, not even their HELP */
+	assert_null(strstr(o.buf, "kubetenant_memory_budget"));
 	assert_non_null(line_of(o.buf, "kubetenant_build_info{version=\"1.2.3\"} 1\n"));
 	assert_true(o.buf[o.len - 1] == '\n');
 	assert_true(kt_metrics_rss() > 0);
+	/* with a budget its gauges and both stages appear, 0 included */
+	s->budget.max = 1000;
+	atomic_store(&s->budget.used, 200);
+	kt_buf_reset(&o);
+	assert_int_equal(kt_prom_render(&m->reg, &o), KT_OK);
+	assert_non_null(line_of(o.buf, "kubetenant_memory_budget_bytes 1000\n"));
+	assert_non_null(line_of(o.buf, "kubetenant_memory_budget_used_bytes 200\n"));
+	assert_non_null(
+		line_of(o.buf, "kubetenant_memory_budget_exceeded_total{stage=\"decode\"} 0\n"));
 	kt_buf_release(&o);
-	free(m);
+	kt_serve_release(s);
+	free(s);
 }
 
 /* ---- the config swap ---- */
@@ -549,31 +562,139 @@ static void probes_answer_alike(void **state)
 	assert_int_equal(kt_health_probe("/metrics", false, NULL, &why), 0);
 }
 
+/* The one probe answer: status, content type, body and Allow, as both servers send it. */
+static void health_answer_is_one_response(void **state)
+{
+	struct kt_http_resp resp = { .body = KT_BUF_INIT };
+
+	(void)state;
+	assert_int_equal(kt_health_answer("GET", "/metrics", false, NULL, NULL, &resp), 0);
+	assert_int_equal(resp.status, 0); /* untouched: not a probe */
+	assert_int_equal(kt_health_answer("HEAD", "/livez", true, "x", "ready", &resp), 200);
+	assert_string_equal(resp.content_type, "text/plain; charset=utf-8");
+	assert_string_equal(resp.body.buf, "ok\n");
+	assert_int_equal(kt_health_answer("GET", "/readyz", false, NULL, "ready: gen 4", &resp),
+			 200);
+	assert_string_equal(resp.body.buf, "ready: gen 4\n");
+	assert_int_equal(kt_health_answer("GET", "/readyz", false, "key set not loaded", NULL,
+					  &resp),
+			 503);
+	assert_string_equal(resp.body.buf, "key set not loaded\n");
+	assert_int_equal(kt_health_answer("POST", "/healthz", false, NULL, NULL, &resp), 405);
+	assert_string_equal(resp.allow, "GET, HEAD");
+	assert_string_equal(resp.body.buf, "method 'POST' is not allowed; use GET\n");
+	kt_buf_release(&resp.body);
+}
+
 /* One histogram type for both servers: cumulative buckets, le in seconds, +Inf. */
 static void histogram_series(void **state)
 {
 	static const unsigned long bounds[] = { 500, 1000, 5000000 };
-	struct kt_histogram h;
+	struct kt_histogram h[2];
+	struct kt_prom *r = calloc(1, sizeof(*r));
+	struct kt_prom_family *f;
 	struct kt_buf o = KT_BUF_INIT;
 
 	(void)state;
-	kt_histogram_init(&h, bounds, 3);
-	kt_histogram_observe(&h, 500); /* on a bound: that bucket (le is "less or equal") */
-	kt_histogram_observe(&h, 501);
-	kt_histogram_observe(&h, 9000000);
-	kt_prom_histogram(&o, "x_seconds", NULL, &h);
-	assert_string_equal(o.buf, "x_seconds_bucket{le=\"0.0005\"} 1\n"
+	kt_histogram_init(&h[0], bounds, 3);
+	kt_histogram_init(&h[1], bounds, 3);
+	kt_histogram_observe(&h[0], 500); /* on a bound: that bucket (le is "less or equal") */
+	kt_histogram_observe(&h[0], 501);
+	kt_histogram_observe(&h[0], 9000000);
+	f = kt_prom_add(r, KT_PROM_HISTOGRAM, "x_seconds", "X.");
+	f->hist = h;
+	assert_int_equal(kt_prom_render(r, &o), KT_OK);
+	assert_string_equal(o.buf, "# HELP x_seconds X.\n"
+				   "# TYPE x_seconds histogram\n"
+				   "x_seconds_bucket{le=\"0.0005\"} 1\n"
 				   "x_seconds_bucket{le=\"0.001\"} 2\n"
 				   "x_seconds_bucket{le=\"5\"} 2\n"
 				   "x_seconds_bucket{le=\"+Inf\"} 3\n"
 				   "x_seconds_sum 9.001001\n"
 				   "x_seconds_count 3\n");
+	/* labelled: le goes last; an empty histogram is listed too, every bucket 0 */
+	f->labels[0] = "endpoint";
+	f->n = 2;
+	f->names = (const char *const[]){ "mutate", "validate" };
 	kt_buf_reset(&o);
-	kt_prom_histogram(&o, "x_seconds", "endpoint=\"mutate\"", &h);
+	assert_int_equal(kt_prom_render(r, &o), KT_OK);
 	assert_non_null(strstr(o.buf, "x_seconds_bucket{endpoint=\"mutate\",le=\"+Inf\"} 3\n"));
 	assert_non_null(strstr(o.buf, "x_seconds_sum{endpoint=\"mutate\"} 9.001001\n"));
 	assert_non_null(strstr(o.buf, "x_seconds_count{endpoint=\"mutate\"} 3\n"));
+	assert_non_null(strstr(o.buf, "x_seconds_bucket{endpoint=\"validate\",le=\"0.0005\"} 0\n"));
+	assert_non_null(strstr(o.buf, "x_seconds_count{endpoint=\"validate\"} 0\n"));
 	kt_buf_release(&o);
+	free(r);
+}
+
+static bool hostile_label(void *ctx, size_t i, const char **l, char *scratch, size_t len)
+{
+	(void)ctx;
+	(void)len;
+	if (i == 2)
+		return false;
+	l[0] = i ? "a\"b\\c\nd" : "plain";
+	l[1] = scratch;
+	snprintf(scratch, len, "%zu", i);
+	return true;
+}
+
+static double half(void *ctx, size_t i)
+{
+	(void)i;
+	return *(double *)ctx;
+}
+
+/* The registry: every type, its HELP and TYPE once, labels escaped, zeros left out. */
+static void registry_renders_each_type(void **state)
+{
+	struct kt_prom *r = calloc(1, sizeof(*r));
+	atomic_ulong c = 7, g = 0, lc[4] = { 1, 2, 3, 0 };
+	double d = 0.5;
+	struct kt_prom_family *f;
+	struct kt_buf o = KT_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	kt_prom_value(r, KT_PROM_COUNTER, "a_total", "A \\ with\nnewline.", &c);
+	kt_prom_value(r, KT_PROM_GAUGE, "b", "B.", &g);
+	kt_prom_func(r, KT_PROM_GAUGE, "c", "C.", half, &d);
+	f = kt_prom_add(r, KT_PROM_COUNTER, "d_total", "D.");
+	f->labels[0] = "who";
+	f->labels[1] = "n";
+	f->n = 4;
+	f->v = lc;
+	f->label = hostile_label;
+	assert_int_equal(kt_prom_render(r, &o), KT_OK);
+	assert_string_equal(o.buf, "# HELP a_total A \\\\ with\\nnewline.\n"
+				   "# TYPE a_total counter\n"
+				   "a_total 7\n"
+				   "# HELP b B.\n"
+				   "# TYPE b gauge\n"
+				   "b 0\n"
+				   "# HELP c C.\n"
+				   "# TYPE c gauge\n"
+				   "c 0.5\n"
+				   "# HELP d_total D.\n"
+				   "# TYPE d_total counter\n"
+				   "d_total{who=\"plain\",n=\"0\"} 1\n"
+				   "d_total{who=\"a\\\"b\\\\c\\nd\",n=\"1\"} 2\n");
+	/* a function's NAN and a family with no series left leave no HELP behind */
+	d = NAN;
+	atomic_store(&lc[0], 0);
+	atomic_store(&lc[1], 0);
+	kt_buf_reset(&o);
+	assert_int_equal(kt_prom_render(r, &o), KT_OK);
+	assert_null(strstr(o.buf, "# HELP c "));
+	assert_null(strstr(o.buf, "d_total"));
+	/* a registry that overflowed says so rather than serve half the metrics */
+	for (i = r->n; i < KT_PROM_FAMILIES; i++)
+		assert_non_null(kt_prom_add(r, KT_PROM_GAUGE, "x", "X."));
+	assert_null(kt_prom_add(r, KT_PROM_GAUGE, "y", "Y."));
+	kt_buf_reset(&o);
+	assert_int_equal(kt_prom_render(r, &o), KT_E_NOMEM);
+	kt_buf_release(&o);
+	free(r);
 }
 
 static void health_and_metrics_handlers(void **state)
@@ -649,7 +770,9 @@ int main(void)
 		cmocka_unit_test(webhook_transport_rules),
 		cmocka_unit_test(reload_sees_a_file_swapped_after_the_first_read),
 		cmocka_unit_test(probes_answer_alike),
+		cmocka_unit_test(health_answer_is_one_response),
 		cmocka_unit_test(histogram_series),
+		cmocka_unit_test(registry_renders_each_type),
 		cmocka_unit_test(health_and_metrics_handlers),
 		cmocka_unit_test(http_text_fills_response),
 	};
