@@ -1,7 +1,7 @@
 /*
  * who.c: writers that are not the tenant (the kube-controller-manager's
- * controllers, cert-manager's HTTP01 solver, the tenant's Flux), as the rule
- * files and the dispatcher (engine.c) both ask.  Calls no rule file back.
+ * controllers, cert-manager's HTTP01 solver, the tenant's Flux), as several
+ * rule files ask.  Out of engine.c so that no rule file calls the dispatcher.
  */
 #include <string.h>
 #include "internal.h"
