@@ -4,7 +4,7 @@
 #   make demo         install missing build dependencies, build, render examples/platform.yaml
 #   make demo-login   an OIDC provider, a test API server and the proxy on 127.0.0.1 (Ctrl-C stops)
 #   make check        lint, build, run every test (plain and under ASan+UBSan), print "N passed, N failed"
-#   make lint         clang-format check, cppcheck, and only kt_ symbols exported by the libraries
+#   make lint         clang-format check, cppcheck, only kt_ symbols exported, no files calling each other
 #   make check-fast   the same suite, plain build only
 #   make check-asan   the same suite under AddressSanitizer + UndefinedBehaviorSanitizer only
 #   make fuzz         build the libFuzzer targets with clang (fuzz-run FUZZ_TIME=60 runs them)
@@ -108,8 +108,9 @@ demo: deps
 	$(MAKE) all
 	$(KT) render -f examples/platform.yaml
 
-# Format (scripts/format.sh fixes what the check reports), cppcheck, and the
-# libraries' exported names.  cppcheck's suppressions, each with its reason:
+# Format (scripts/format.sh fixes what the check reports), cppcheck, the
+# libraries' exported names, and no two files that call each other
+# (docs/layout.md).  cppcheck's suppressions, each with its reason:
 #  missingIncludeSystem  system headers are not analysed, only our code;
 #  varFuncNullUB         NULL ends kt_log()'s list: it is (void *)0 in C on
 #                        glibc, and __attribute__((sentinel)) checks each call.
@@ -117,11 +118,12 @@ CPPCHECK_FLAGS = -q --std=c11 -D_GNU_SOURCE -Iinclude --library=scripts/cppcheck
 	--enable=warning,portability,performance --inline-suppr --error-exitcode=1 \
 	--suppress=missingIncludeSystem --suppress=varFuncNullUB \
 	--cppcheck-build-dir=$(BUILD)/cppcheck
-lint: $(BUILD)/libkt.a
+lint: $(BUILD)/libkt.a $(SERVER_OBJS) $(CMD_OBJS)
 	scripts/format.sh --check
 	@mkdir -p $(BUILD)/cppcheck
 	cppcheck $(CPPCHECK_FLAGS) cmd lib server test/unit test/fuzz bench
 	scripts/lint-symbols.sh $(BUILD)/libkt.a $(wildcard $(BUILD)/libktserver.a)
+	scripts/cycles.py $(BUILD)
 
 # The whole suite twice: a plain -O2 build and an ASan+UBSan clang build.
 demo-login: $(KT)

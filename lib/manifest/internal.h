@@ -1,5 +1,6 @@
 /*
- * internal.h: between the YAML builder (yaml.c) and the loader (load.c).
+ * internal.h: between the YAML builder (yaml.c), the document it fills
+ * (doc.c) and the loader (load.c).
  */
 #ifndef KT_MANIFEST_INTERNAL_H
 #define KT_MANIFEST_INTERNAL_H

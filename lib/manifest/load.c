@@ -11,29 +11,6 @@
 #include "kt/buf.h"
 #include "internal.h"
 
-enum kt_rc kt_yaml_doc_item_line(struct yaml_doc *d, int line)
-{
-	if (d->n_item_lines == d->alloc_item_lines) {
-		size_t na = d->alloc_item_lines ? d->alloc_item_lines * 2 : 16;
-		int *nl = realloc(d->item_lines, na * sizeof(*nl));
-
-		if (!nl)
-			return KT_E_NOMEM;
-		d->item_lines = nl;
-		d->alloc_item_lines = na;
-	}
-	d->item_lines[d->n_item_lines++] = line;
-	return KT_OK;
-}
-
-void kt_yaml_doc_reset(struct yaml_doc *d)
-{
-	json_decref(d->root);
-	d->root = NULL;
-	d->line = 0;
-	d->n_item_lines = 0;
-}
-
 static const char *str_field(json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));

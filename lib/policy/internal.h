@@ -6,6 +6,11 @@
  * borrowed) and the decision being filled.  Rules only ever add findings and
  * patch operations; they never fail except out of memory, which is sticky
  * in c->rc.
+ *
+ * Who calls whom: engine.c dispatches through the table in kinds.c to the
+ * rule files; the rule files call the shared helpers (pctx.c, who.c,
+ * patch.c, decode.c) and each other, never engine.c or kinds.c, so no two
+ * files call each other (scripts/cycles.py, docs/layout.md).
  */
 #ifndef KT_POLICY_INTERNAL_H
 #define KT_POLICY_INTERNAL_H
@@ -115,7 +120,7 @@ bool kt_managed_exempt(const struct kt_pctx *c);
  */
 void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *value);
 
-/* Label or annotation value of an object, or NULL. */
+/* pctx.c: label or annotation value of an object, or NULL. */
 const char *kt_meta_label(struct kt_jv obj, const char *key);
 const char *kt_meta_annotation(struct kt_jv obj, const char *key);
 
@@ -135,11 +140,11 @@ const char *kt_as_string(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...
 bool kt_as_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Is s in the list? */
+/* pctx.c: is s in the list? */
 bool kt_strv_has(const struct kt_strv *v, const char *s);
 
 /*
- * Writers that are not the tenant.  kt_kube_controller(): the request comes
+ * who.c: writers that are not the tenant.  kt_kube_controller(): the request comes
  * from the kube-controller-manager's controller of that name, under its own
  * service account in kube-system or the manager's shared identity (no
  * tenant can hold either).  kt_controller_ref(): obj names an owner of that

@@ -1,7 +1,8 @@
 /*
  * pctx.c: what a rule does with a decision in progress (struct kt_pctx):
  * add a denial or a warning, word a path or a quoted value, and read a
- * value as the type it must have, denying it as malformed otherwise.
+ * value as the type it must have, denying it as malformed otherwise; read
+ * an object's labels and annotations.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,3 +162,25 @@ bool kt_as_true(struct kt_pctx *c, struct kt_jv v, const char *fmt, ...)
 }
 
 #undef AS
+
+/* ---- reading objects ---- */
+
+bool kt_strv_has(const struct kt_strv *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return true;
+	return false;
+}
+
+const char *kt_meta_label(struct kt_jv obj, const char *key)
+{
+	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"), key);
+}
+
+const char *kt_meta_annotation(struct kt_jv obj, const char *key)
+{
+	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "annotations"), key);
+}

@@ -1,7 +1,9 @@
 /*
  * internal.h: internals of the Pod Security Standards evaluator, shared by
  * evaluate.c (decoding the pod once into flat views, walking the
- * containers, version gating) and checks.c (the checks and their messages).
+ * containers, version gating), checks.c (the checks and their messages),
+ * invalid.c (malformed fields) and strvec.c (the quoted lists).  evaluate.c
+ * calls the others; none of them calls evaluate.c.
  *
  * Design: one pass over the pod decides which checks are violated, touching
  * every key of the spec once and allocating nothing.  Only when a check is
@@ -131,7 +133,7 @@ const char *kt_pss_check_id(enum pss_check ck);
 /* Word violated check ck into reason and detail (malloc'd).  false on ENOMEM. */
 bool kt_pss_check_format(struct pss_eval *e, enum pss_check ck, char **reason, char **detail);
 
-/* Record a malformed field (slow pass: its path).  Always marks CK_INVALID. */
+/* invalid.c: record a malformed field (slow pass: its path).  Always marks CK_INVALID. */
 void kt_pss_invalid(struct pss_eval *e, const struct ctr_view *c, const char *field,
 		    const char *want);
 
