@@ -7,24 +7,34 @@
 # workers) answering a fixed body of the size kubetenant answers.  nginx
 # does no work per request but TLS and HTTP: the ratio is what the policy
 # engine and our adapter cost on top.  A GET /healthz on both sides (half as
-# long) measures the transport alone: TLS, HTTP, the adapter.  Targets:
-# >= 0.8x nginx throughput, p99 <= 2 ms at 16 connections, RSS <= 20 MB.
+# long) measures the transport alone: TLS, HTTP, the adapter.  The Go
+# peer (bench/goweb, standard library only) is the floor of a webhook on
+# the Go stack: it decodes the review into map[string]interface{}, makes
+# three checks and answers with encoding/json; all three servers must
+# first give the same verdicts and the same patch.  Targets (issue #15):
+# >= 0.8x nginx and >= 3x Go throughput, p99 <= 2 ms at 16 connections,
+# <= 25 us CPU per request, RSS <= 20 MB.
 #
-# Knobs: KT=path/to/kubetenant, BENCH_SECONDS (default 10), BENCH_CONNS (16).
+# Knobs: KT=path/to/kubetenant, BUILD (Go's cache and binary go there),
+# BENCH_SECONDS (default 10), BENCH_CONNS (16), BENCH_THREADS (wrk's, 1).
 set -eu
 cd "$(dirname "$0")/.."
 KT=${KT:-build/kubetenant}
 secs=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNS:-16}
 threads=$(nproc)
-for t in wrk nginx openssl jq; do
+wrk_threads=${BENCH_THREADS:-1}
+build=${BUILD:-build}
+for t in wrk nginx openssl jq go base64; do
 	command -v "$t" >/dev/null || { echo "bench/serve.sh: '$t' is not installed" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
-KT_PID= nginx_pid=
+KT_PID= nginx_pid= go_pid=
 cleanup() {
-	[ -n "$KT_PID" ] && kill "$KT_PID" 2>/dev/null && wait "$KT_PID" 2>/dev/null
-	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+	# a killed server's status is not a failure: go on to the next one
+	[ -n "$KT_PID" ] && kill "$KT_PID" 2>/dev/null && wait "$KT_PID" 2>/dev/null || true
+	[ -n "$go_pid" ] && kill "$go_pid" 2>/dev/null && wait "$go_pid" 2>/dev/null || true
+	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -82,6 +92,44 @@ CONF
 done
 [ -n "$nginx_pid" ] || { cat "$tmp/nginx/start.log" >&2; exit 1; }
 
+# the Go peer, built off-line from the standard library alone
+mkdir -p "$build/bench"
+(cd bench/goweb && GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$PWD/../../$build/gocache" \
+	go build -o "$PWD/../../$build/bench/goweb" .)
+for _ in 1 2 3 4 5; do
+	go_port=$((20000 + RANDOM % 40000))
+	"$build/bench/goweb" -addr "127.0.0.1:$go_port" -cert "$tmp/certs/server.pem" \
+		-key "$tmp/certs/server.key" -tenants 1000 2>"$tmp/goweb.log" &
+	go_pid=$!
+	sleep 0.5
+	if kill -0 "$go_pid" 2>/dev/null; then break; fi
+	wait "$go_pid" 2>/dev/null || true
+	go_pid=
+done
+[ -n "$go_pid" ] || { cat "$tmp/goweb.log" >&2; exit 1; }
+
+# the same verdicts and the same patch (decoded) from all three, first
+answer() { # URL: the response member of the answer, the patch decoded
+	curl -sS --cacert "$tmp/certs/ca.pem" -H 'Content-Type: application/json' \
+		--data-binary @bench/serve-review.json "$1" |
+		jq -cS '.response | {uid, allowed, patchType,
+			patch: (if .patch then (.patch | @base64d | fromjson) else null end)}'
+}
+for ep in mutate validate; do
+	want=$(answer "https://127.0.0.1:$kt_port/$ep")
+	for url in "https://127.0.0.1:$go_port/$ep" "https://127.0.0.1:$nginx_port/$ep"; do
+		[ "$url" = "https://127.0.0.1:$nginx_port/validate" ] && continue # one fixed answer
+		got=$(answer "$url")
+		[ "$got" = "$want" ] || {
+			printf 'bench/serve.sh: %s answers\n  %s\nkubetenant answers\n  %s\n' \
+				"$url" "$got" "$want" >&2
+			exit 1
+		}
+	done
+done
+jq -e '.allowed and (.patch | length) == 2' <<<"$(answer "https://127.0.0.1:$kt_port/mutate")" \
+	>/dev/null || { echo "bench/serve.sh: /mutate should allow with a patch" >&2; exit 1; }
+
 hz=$(getconf CLK_TCK)
 
 # run NAME URL SCRIPT PID...: wrk for $secs s (SCRIPT "-": plain GET); sets
@@ -92,7 +140,7 @@ run() {
 	[ "$3" = - ] || script=(-s "$3")
 	shift 3
 	t0=$(cpu_ticks "$@")
-	out=$(BODY=bench/serve-review.json wrk -t2 -c"$conns" -d"${secs}s" --latency \
+	out=$(BODY=bench/serve-review.json wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --latency \
 		"${script[@]}" "$url")
 	t1=$(cpu_ticks "$@")
 	printf '%s\n' "$out" >"$tmp/wrk-$name.txt"
@@ -109,7 +157,10 @@ run() {
 run validate "https://127.0.0.1:$kt_port/validate" bench/serve.lua "$KT_PID"
 run mutate "https://127.0.0.1:$kt_port/mutate" bench/serve.lua "$KT_PID"
 run nginx "https://127.0.0.1:$nginx_port/validate" bench/serve.lua "$nginx_pid" $(pgrep -P "$nginx_pid")
+run go_validate "https://127.0.0.1:$go_port/validate" bench/serve.lua "$go_pid"
+run go_mutate "https://127.0.0.1:$go_port/mutate" bench/serve.lua "$go_pid"
 # transport alone: a GET answered without the policy engine, both sides
+full_secs=$secs
 secs=$(( secs > 1 ? secs / 2 : 1 ))
 run healthz "https://127.0.0.1:$kt_port/healthz" - "$KT_PID"
 run nginx_get "https://127.0.0.1:$nginx_port/healthz" - "$nginx_pid" $(pgrep -P "$nginx_pid")
@@ -119,20 +170,26 @@ hwm=$(rss_kb "$KT_PID" VmHWM)
 verdict() { # condition text
 	if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "MISSED"; fi
 }
-echo "kubetenant serve vs nginx: ${secs}s each, $conns connections, TLS, keep-alive,"
+echo "kubetenant serve vs nginx and a Go peer: ${full_secs}s each (GETs half), wrk -t$wrk_threads -c$conns, TLS, keep-alive,"
 echo "$(wc -c <bench/serve-review.json)-byte Pod CREATE review, 1,000 tenants, $threads threads/workers"
-printf '%-24s %11s %8s %9s %12s %8s\n' "" "requests/s" "p99 ms" "vs nginx" "CPU us/req" "non-200"
-for n in validate mutate nginx healthz nginx_get; do
+printf '%-24s %11s %8s %9s %7s %12s %8s\n' "" "requests/s" "p99 ms" "vs nginx" "vs Go" \
+	"CPU us/req" "non-200"
+for n in validate mutate go_validate go_mutate nginx healthz nginx_get; do
 	eval "r=\$RPS_$n p=\$P99_$n b=\$BAD_$n c=\$CPU_$n"
-	base=$RPS_nginx
+	base=$RPS_nginx vs_go=-
 	case $n in
 	nginx) label="nginx (fixed answer)" ;;
+	go_*) label="Go peer /${n#go_}" ;;
 	healthz) label="kubetenant GET /healthz" base=$RPS_nginx_get ;;
 	nginx_get) label="nginx GET /healthz" base=$RPS_nginx_get ;;
-	*) label="kubetenant /$n" ;;
+	*)
+		label="kubetenant /$n"
+		eval "g=\$RPS_go_$n"
+		vs_go=$(awk "BEGIN { printf \"%.2fx\", $r / $g }")
+		;;
 	esac
-	printf '%-24s %11.0f %8.3f %8.2fx %12.1f %8s\n' "$label" "$r" "$p" \
-		"$(awk "BEGIN { print $r / $base }")" "$c" "${b:--}"
+	printf '%-24s %11.0f %8.3f %8.2fx %7s %12.1f %8s\n' "$label" "$r" "$p" \
+		"$(awk "BEGIN { print $r / $base }")" "$vs_go" "$c" "${b:--}"
 done
 printf 'kubetenant RSS: %.1f MB idle, %.1f MB after load (peak %.1f MB)\n' \
 	"$(awk "BEGIN { print $idle_rss / 1024 }")" "$(awk "BEGIN { print $rss / 1024 }")" \
@@ -140,5 +197,7 @@ printf 'kubetenant RSS: %.1f MB idle, %.1f MB after load (peak %.1f MB)\n' \
 echo "(CPU us/req is the server's own user+system time per request: it holds when other"
 echo " jobs share the machine, where requests/s and p99 swing with their load)"
 echo "targets: throughput >= 0.8x nginx: validate $(verdict "$RPS_validate >= 0.8 * $RPS_nginx"), mutate $(verdict "$RPS_mutate >= 0.8 * $RPS_nginx");" \
+	">= 3x Go: validate $(verdict "$RPS_validate >= 3 * $RPS_go_validate"), mutate $(verdict "$RPS_mutate >= 3 * $RPS_go_mutate");" \
 	"p99 <= 2 ms: validate $(verdict "$P99_validate <= 2"), mutate $(verdict "$P99_mutate <= 2");" \
+	"CPU <= 25 us/req: validate $(verdict "$CPU_validate <= 25"), mutate $(verdict "$CPU_mutate <= 25");" \
 	"RSS <= 20 MB: $(verdict "$hwm <= 20480")"

@@ -8,7 +8,7 @@ pkgs=(
 	libcurl4-openssl-dev libcmocka-dev
 	# the read-only JSON view of the decision path (header-only tokenizer)
 	libjsmn-dev
-	bats jq curl openssl man-db nginx-light wrk time
+	bats jq curl openssl man-db nginx-light wrk time golang-go
 	python3-jsonschema python3-yaml
 	# make lint: the format check and the static analyser
 	clang-format cppcheck

@@ -9,7 +9,8 @@
  * the text, the JSON grammar in hand: every byte between two tokens must
  * be the whitespace and the one separator the grammar allows there, every
  * token must start exactly where the walk expects it, literals and numbers
- * are matched in full, strings are decoded (UTF-8 through kt_utf8_decode,
+ * are matched in full, strings are checked 8 bytes at a time while they
+ * are plain ASCII and decoded past that (UTF-8 through kt_utf8_decode,
  * escapes, surrogate pairs), and each object's keys are compared once its
  * members are walked.  Whatever jsmn accepted wrongly ends there.
  *
@@ -17,6 +18,7 @@
  * 64 bits, a real that overflows a double): fail closed, and the fuzz
  * target (test/fuzz/fuzz_jview.c) holds both to the same answer.
  */
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -127,6 +129,26 @@ static size_t put_utf8(char *out, unsigned long cp)
 }
 
 /*
+ * The first of 8 bytes (read little-endian) that needs a look of its own:
+ * a quote, a backslash, a control byte or a byte of a UTF-8 sequence; 8
+ * if none.  (x - 0x20 in every byte) & ~x sets the high bit of the first
+ * byte below 0x20 (a borrow can mark the bytes after it, never before);
+ * a byte equal to b is a zero byte of x ^ b.
+ */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#define BELOW(x, b) (((x)-ONES * (b)) & ~(x))
+
+static unsigned plain8(uint64_t x)
+{
+	uint64_t m =
+		(x | BELOW(x, 0x20) | BELOW(x ^ (ONES * '"'), 1) | BELOW(x ^ (ONES * '\\'), 1)) &
+		HIGHS;
+
+	return m ? (unsigned)__builtin_ctzll(m) / 8 : 8;
+}
+
+/*
  * The string between p and end (quotes excluded), checked; with out, its
  * unescaped bytes written there (never more than end - p).  Returns the
  * unescaped length, or -1 with the reason (and its byte) in w.
@@ -137,11 +159,32 @@ static long string(struct walk *w, uint32_t p, uint32_t end, char *out, bool *es
 	size_t n = 0, l;
 	unsigned long cp;
 	int hi, lo;
+	uint64_t x;
 
 	*esc = false;
 	while (p < end) {
-		unsigned char c = t[p];
+		unsigned char c;
+		uint32_t k, left = end - p;
 
+		/*
+		 * Plain ASCII 8 bytes at a time, up to the first byte that needs
+		 * a look of its own; past a string's end only while the text
+		 * goes on, those bytes made plain so they cannot stop the run.
+		 */
+		if (left >= 8 || p + 8 <= w->v->len) {
+			memcpy(&x, t + p, 8);
+			x = le64toh(x);
+			if (left < 8)
+				x = (x & ((1ull << 8 * left) - 1)) | (ONES * 'a' << 8 * left);
+			if ((k = plain8(x)) > left)
+				k = left;
+			if (out)
+				memcpy(out + n, t + p, k);
+			n += k, p += k;
+			if (k == 8 || p == end)
+				continue;
+		}
+		c = t[p];
 		if (c >= 0x20 && c != '\\' && c < 0x80) {
 			if (out)
 				out[n] = (char)c;

@@ -4,120 +4,113 @@
  * Denials become status 403 with one message listing every reason (kubectl
  * prints only status.message) and the same reasons as status.details.causes
  * for machines; warnings go to response.warnings, which kubectl shows as
- * "Warning: ..." even for allowed requests.  The response is built as a
- * jansson value and serialized by jansson; members are added in a fixed
- * order, so the same decision always gives the same bytes.
+ * "Warning: ..." even for allowed requests.  The text is written straight
+ * into the output buffer, members in a fixed order, so the same decision
+ * always gives the same bytes (those jansson wrote when the answer was a
+ * tree: t_policy compares).
  */
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <openssl/evp.h>
-#include "kt/json.h"
+#include "kt/jwrite.h"
 #include "internal.h"
 
-/* A text of the decision (uid, rule, message...): never invalid UTF-8. */
-static json_t *text(const char *s, size_t n)
+/* The JSON Patch in base64, as AdmissionReview wants it, encoded in place. */
+static enum kt_rc patch_base64(struct kt_buf *b, const struct kt_buf *patch)
 {
-	return kt_json_text(s, n, SIZE_MAX);
-}
-
-static json_t *cstr(const char *s)
-{
-	return text(s, strlen(s));
-}
-
-/* The JSON Patch in base64, as AdmissionReview wants it. */
-static json_t *patch_base64(const struct kt_buf *patch)
-{
-	unsigned char *b64;
-	json_t *v;
+	enum kt_rc rc;
 	int n;
 
 	if (patch->len > (size_t)INT_MAX / 4 * 3 - 3)
-		return NULL;
-	b64 = malloc(patch->len / 3 * 4 + 5);
-	if (!b64)
-		return NULL;
-	n = EVP_EncodeBlock(b64, (const unsigned char *)patch->buf, (int)patch->len);
-	v = json_stringn_nocheck((const char *)b64, (size_t)n);
-	free(b64);
-	return v;
+		return KT_E_NOMEM;
+	if ((rc = kt_buf_grow(b, patch->len / 3 * 4 + 5)))
+		return rc;
+	n = EVP_EncodeBlock((unsigned char *)b->buf + b->len, (const unsigned char *)patch->buf,
+			    (int)patch->len);
+	b->len += (size_t)n;
+	b->buf[b->len] = '\0';
+	return KT_OK;
 }
 
-/* A warning: "[rule] path: message", or "[rule] message" without a path. */
-static json_t *reason(const struct kt_finding *f)
+/* "[rule] path: message"; the path and ": " left out when sep is false. */
+static enum kt_rc reason_chars(struct kt_buf *b, const struct kt_finding *f, bool sep)
 {
-	struct kt_buf t = KT_BUF_INIT;
-	bool with_path = f->path && *f->path;
-	json_t *v = NULL;
+	const char *path = f->path ? f->path : "";
+	enum kt_rc rc;
 
-	if (!kt_buf_addf(&t, "[%s] %s%s%s", f->rule, with_path ? f->path : "",
-			 with_path ? ": " : "", f->message))
-		v = text(t.buf, t.len);
-	kt_buf_release(&t);
-	return v;
+	if ((rc = kt_buf_addch(b, '[')) || (rc = kt_jw_chars(b, f->rule, strlen(f->rule))) ||
+	    (rc = kt_buf_adds(b, "] ")) || (rc = kt_jw_chars(b, path, strlen(path))) ||
+	    (sep && (rc = kt_buf_adds(b, ": "))))
+		return rc;
+	return kt_jw_chars(b, f->message, strlen(f->message));
 }
 
 /* status: code, reason, message (every reason in one line) and details.causes. */
-static json_t *status(const struct kt_decision *d)
+static enum kt_rc status(struct kt_buf *b, const struct kt_decision *d)
 {
-	struct kt_buf msg = KT_BUF_INIT;
-	json_t *st = NULL, *causes = json_array(), *cause;
-	enum kt_rc rc = causes ? KT_OK : KT_E_NOMEM;
+	enum kt_rc rc;
 	size_t i;
 
-	if (!rc && d->tenant)
-		rc = kt_buf_addf(&msg, "tenant '%s': ", d->tenant->name);
-	for (i = 0; !rc && i < d->n_denials; i++) {
+	if ((rc = kt_buf_addf(b, ",\"status\":{\"code\":%d,\"reason\":\"Forbidden\",\"message\":\"",
+			      d->code ? d->code : 403)))
+		return rc;
+	if (d->tenant && ((rc = kt_buf_adds(b, "tenant '")) ||
+			  (rc = kt_jw_chars(b, d->tenant->name, strlen(d->tenant->name))) ||
+			  (rc = kt_buf_adds(b, "': "))))
+		return rc;
+	for (i = 0; i < d->n_denials; i++)
+		if ((i && (rc = kt_buf_adds(b, "; "))) ||
+		    (rc = reason_chars(b, &d->denials[i], d->denials[i].path)))
+			return rc;
+	if (!d->n_denials && (rc = kt_buf_adds(b, "denied")))
+		return rc;
+	if ((rc = kt_buf_adds(b, "\",\"details\":{\"causes\":[")))
+		return rc;
+	for (i = 0; i < d->n_denials; i++) {
 		const struct kt_finding *f = &d->denials[i];
 
-		rc = kt_buf_addf(&msg, "%s[%s] %s%s%s", i ? "; " : "", f->rule,
-				 f->path ? f->path : "", f->path ? ": " : "", f->message);
-		cause = rc ? NULL : json_object();
-		if (cause && (json_object_set_new(cause, "reason", cstr(f->rule)) ||
-			      json_object_set_new(cause, "message", cstr(f->message)) ||
-			      (f->path && json_object_set_new(cause, "field", cstr(f->path)))))
-			rc = KT_E_NOMEM;
-		if (!cause || json_array_append_new(causes, cause))
-			rc = KT_E_NOMEM;
+		if ((rc = kt_buf_adds(b, i ? ",{\"reason\":" : "{\"reason\":")) ||
+		    (rc = kt_jw_str(b, f->rule)) || (rc = kt_buf_adds(b, ",\"message\":")) ||
+		    (rc = kt_jw_str(b, f->message)) ||
+		    (f->path &&
+		     ((rc = kt_buf_adds(b, ",\"field\":")) || (rc = kt_jw_str(b, f->path)))) ||
+		    (rc = kt_buf_addch(b, '}')))
+			return rc;
 	}
-	if (!rc && !d->n_denials)
-		rc = kt_buf_adds(&msg, "denied");
-	if (!rc)
-		st = json_pack("{s:i,s:s,s:o,s:{s:O}}", "code", d->code ? d->code : 403, "reason",
-			       "Forbidden", "message", text(msg.buf, msg.len), "details", "causes",
-			       causes);
-	json_decref(causes);
-	kt_buf_release(&msg);
-	return st;
+	return kt_buf_adds(b, "]}}");
+}
+
+static enum kt_rc response(struct kt_buf *b, const struct kt_decision *d)
+{
+	enum kt_rc rc;
+	size_t i;
+
+	if ((rc = kt_buf_adds(b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
+				 "\"AdmissionReview\",\"response\":{\"uid\":")) ||
+	    (rc = kt_jw_str(b, d->uid)) ||
+	    (rc = kt_buf_adds(b, d->allowed ? ",\"allowed\":true" : ",\"allowed\":false")))
+		return rc;
+	if (d->allowed && d->patch.len &&
+	    ((rc = kt_buf_adds(b, ",\"patchType\":\"JSONPatch\",\"patch\":\"")) ||
+	     (rc = patch_base64(b, &d->patch)) || (rc = kt_buf_addch(b, '"'))))
+		return rc;
+	if (!d->allowed && (rc = status(b, d)))
+		return rc;
+	for (i = 0; i < d->n_warnings; i++) {
+		const struct kt_finding *f = &d->warnings[i];
+
+		if ((rc = kt_buf_adds(b, i ? ",\"" : ",\"warnings\":[\"")) ||
+		    (rc = reason_chars(b, f, f->path && *f->path)) || (rc = kt_buf_addch(b, '"')))
+			return rc;
+	}
+	if (d->n_warnings && (rc = kt_buf_addch(b, ']')))
+		return rc;
+	return kt_buf_adds(b, "}}");
 }
 
 enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out)
 {
-	json_t *review, *resp, *warnings;
-	enum kt_rc rc = KT_E_NOMEM;
-	bool ok;
-	size_t i;
-
-	kt_json_arena_begin(); /* the response lives until it is text */
-	resp = json_object();
-	review = json_pack("{s:s,s:s,s:O}", "apiVersion", "admission.k8s.io/v1", "kind",
-			   "AdmissionReview", "response", resp);
-	ok = review && !json_object_set_new(resp, "uid", cstr(d->uid ? d->uid : "")) &&
-	     !json_object_set_new(resp, "allowed", json_boolean(d->allowed));
-	if (ok && d->allowed && d->patch.len)
-		ok = !json_object_set_new(resp, "patchType", json_string("JSONPatch")) &&
-		     !json_object_set_new(resp, "patch", patch_base64(&d->patch));
-	if (ok && !d->allowed)
-		ok = !json_object_set_new(resp, "status", status(d));
-	if (ok && d->n_warnings) {
-		ok = (warnings = json_array()) && !json_object_set_new(resp, "warnings", warnings);
-		for (i = 0; ok && i < d->n_warnings; i++)
-			ok = !json_array_append_new(warnings, reason(&d->warnings[i]));
-	}
-	if (ok)
-		rc = kt_json_dump(review, out);
-	json_decref(resp);
-	json_decref(review);
-	kt_json_arena_end();
-	return rc;
+	/* out of room past out->max is out of memory, as jansson's dump reported it */
+	return response(out, d) ? KT_E_NOMEM : KT_OK;
 }

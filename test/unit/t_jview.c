@@ -324,11 +324,62 @@ static void reuse(void **state)
 	kt_jview_release(&v);
 }
 
+/*
+ * Strings are scanned 8 bytes at a time: a byte needing a look of its own
+ * (control byte, bad or good UTF-8, escape) is found at every offset of a
+ * run, in strings of every length near the word size, each text in a
+ * buffer of its exact size so a read past it shows under ASan.
+ */
+static void word_scan(void **state)
+{
+	static const struct {
+		const char *ins, *out; /* out NULL: refused */
+	} cases[] = {
+		{ "\x01", NULL },           { "\x1f", NULL },
+		{ "\xff", NULL },           { "\xc3", NULL },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\\n", "\n" },
+		{ "\\\"", "\"" },           { "\\u2028", "\xe2\x80\xa8" },
+		{ "\x7f", "\x7f" },
+	};
+	struct kt_jview v = KT_JVIEW_INIT;
+	struct kt_err err;
+	char want[64];
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (size_t len = 0; len < 20; len++)
+			for (size_t at = 0; at <= len; at++) {
+				size_t il = strlen(cases[c].ins), n = 0;
+				char *t = malloc(len + il + 4);
+
+				assert_non_null(t);
+				t[n++] = '[', t[n++] = '"';
+				memset(t + n, 'a', at), n += at;
+				memcpy(t + n, cases[c].ins, il), n += il;
+				memset(t + n, 'b', len - at), n += len - at;
+				t[n++] = '"', t[n++] = ']';
+				if (!cases[c].out) {
+					assert_int_equal(parse(&v, t, n, &err), KT_E_PARSE);
+				} else {
+					assert_int_equal(parse(&v, t, n, &err), KT_OK);
+					snprintf(want, sizeof(want), "%.*s%s%.*s", (int)at,
+						 "aaaaaaaaaaaaaaaaaaaa", cases[c].out,
+						 (int)(len - at), "bbbbbbbbbbbbbbbbbbbb");
+					assert_string_equal(kt_jv_str(
+								    kt_jv_at(kt_jview_root(&v), 0)),
+							    want);
+				}
+				free(t);
+			}
+	kt_jview_release(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(refused), cmocka_unit_test(accepted), cmocka_unit_test(limits),
-		cmocka_unit_test(reading), cmocka_unit_test(pointers), cmocka_unit_test(reuse),
+		cmocka_unit_test(refused),   cmocka_unit_test(accepted), cmocka_unit_test(limits),
+		cmocka_unit_test(reading),   cmocka_unit_test(pointers), cmocka_unit_test(reuse),
+		cmocka_unit_test(word_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

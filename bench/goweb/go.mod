@@ -1,0 +1,3 @@
+module kubetenant/bench/goweb
+
+go 1.19

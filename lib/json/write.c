@@ -1,0 +1,78 @@
+/*
+ * write.c: JSON strings for kt/jwrite.h.
+ *
+ * Runs of bytes that need nothing are copied whole; the rest goes one
+ * sequence at a time through kt_utf8_decode, the decoder kt_json_text()
+ * uses, so both turn the same bytes into U+FFFD.
+ */
+#include <string.h>
+#include "kt/jwrite.h"
+#include "kt/utf8.h"
+
+enum kt_rc kt_jw_chars(struct kt_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run, l;
+	unsigned long cp;
+	enum kt_rc rc = KT_OK;
+	char e[6];
+
+	while (!rc && i < n) {
+		for (run = i;
+		     run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\';
+		     run++)
+			;
+		if (run > i && (rc = kt_buf_add(b, s + i, run - i)))
+			break;
+		if ((i = run) == n)
+			break;
+		if (p[i] >= 0x80) {
+			l = kt_utf8_decode(p + i, n - i, &cp);
+			rc = l ? kt_buf_add(b, s + i, l) : kt_buf_add(b, "\xef\xbf\xbd", 3);
+			i += l ? l : 1;
+			continue;
+		}
+		e[0] = '\\';
+		switch (p[i]) {
+		case '"':
+		case '\\':
+			e[1] = (char)p[i];
+			break;
+		case '\b':
+			e[1] = 'b';
+			break;
+		case '\f':
+			e[1] = 'f';
+			break;
+		case '\n':
+			e[1] = 'n';
+			break;
+		case '\r':
+			e[1] = 'r';
+			break;
+		case '\t':
+			e[1] = 't';
+			break;
+		default:
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[p[i] >> 4];
+			e[5] = hex[p[i] & 15];
+			rc = kt_buf_add(b, e, 6);
+			i++;
+			continue;
+		}
+		rc = kt_buf_add(b, e, 2);
+		i++;
+	}
+	return rc;
+}
+
+enum kt_rc kt_jw_str(struct kt_buf *b, const char *s)
+{
+	enum kt_rc rc;
+
+	if ((rc = kt_buf_addch(b, '"')) || (s && (rc = kt_jw_chars(b, s, strlen(s)))))
+		return rc;
+	return kt_buf_addch(b, '"');
+}

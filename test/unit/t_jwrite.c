@@ -1,0 +1,221 @@
+/*
+ * t_jwrite.c: JSON written without a tree (kt/jwrite.h, the AdmissionReview
+ * response) is byte for byte what jansson wrote from a tree: strings
+ * against kt_json_text() + kt_json_dump() on hostile bytes, responses
+ * against the tree the response was built as before, kept here as the
+ * oracle.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include "kt/config.h"
+#include "kt/json.h"
+#include "kt/jwrite.h"
+#include "kt/policy.h"
+
+/* jansson's answer for the n bytes at s: a string as kt_json_text makes it, dumped. */
+static void oracle_str(const char *s, size_t n, struct kt_buf *out)
+{
+	json_t *v = kt_json_text(s, n, SIZE_MAX);
+
+	assert_non_null(v);
+	assert_int_equal(kt_json_dump(v, out), KT_OK);
+	json_decref(v);
+}
+
+static void same_str(const char *s, size_t n)
+{
+	struct kt_buf want = KT_BUF_INIT, got = KT_BUF_INIT;
+
+	oracle_str(s, n, &want);
+	assert_int_equal(kt_buf_addch(&got, '"'), KT_OK);
+	assert_int_equal(kt_jw_chars(&got, s, n), KT_OK);
+	assert_int_equal(kt_buf_addch(&got, '"'), KT_OK);
+	if (got.len != want.len || memcmp(got.buf, want.buf, got.len))
+		fail_msg("%zu-byte input: jansson wrote %s, kt_jw_chars %s", n, want.buf, got.buf);
+	kt_buf_release(&want);
+	kt_buf_release(&got);
+}
+
+static void strings(void **state)
+{
+	static const char *const hostile[] = {
+		"",
+		"plain",
+		"quote \" backslash \\ slash /",
+		"\x01\x02\x1f\x7f\b\f\n\r\t",
+		"line\xe2\x80\xa8sep\xe2\x80\xa9para",
+		"\xff\xfe bad lead bytes",
+		"\xc3 truncated",
+		"\xc3",
+		"\xe2\x80",
+		"\xc0\xaf overlong slash",
+		"\xed\xa0\x80 surrogate",
+		"\xf4\x90\x80\x80 beyond U+10FFFF",
+		"\xf0\x9f\x98\x80 emoji",
+		"\x80\x80\x80 continuation",
+		"caf\xc3\xa9 \\u0041 </script>",
+	};
+	char rnd[64];
+	uint32_t x = 2463534242u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+		same_str(hostile[i], strlen(hostile[i]));
+	same_str("nul\0inside", 10);
+	/* random bytes, weighted to the ones that need care */
+	for (int k = 0; k < 20000; k++) {
+		size_t n = k % sizeof(rnd);
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			rnd[i] = x % 3 ? (char)(x >> 8)
+				       : "\"\\\x01\xc3\xa9\xe2\x80\xa8\xf0\xed"[x % 10];
+		}
+		same_str(rnd, n);
+	}
+}
+
+/* ---- the response as a jansson tree, as it was built before ---- */
+
+static json_t *cstr(const char *s)
+{
+	return kt_json_text(s, strlen(s), SIZE_MAX);
+}
+
+static json_t *tree_reason(const struct kt_finding *f)
+{
+	struct kt_buf t = KT_BUF_INIT;
+	bool with_path = f->path && *f->path;
+	json_t *v;
+
+	assert_int_equal(kt_buf_addf(&t, "[%s] %s%s%s", f->rule, with_path ? f->path : "",
+				     with_path ? ": " : "", f->message),
+			 KT_OK);
+	v = kt_json_text(t.buf, t.len, SIZE_MAX);
+	kt_buf_release(&t);
+	return v;
+}
+
+static json_t *tree_status(const struct kt_decision *d)
+{
+	struct kt_buf msg = KT_BUF_INIT;
+	json_t *causes = json_array(), *cause, *st;
+
+	if (d->tenant)
+		kt_buf_addf(&msg, "tenant '%s': ", d->tenant->name);
+	for (size_t i = 0; i < d->n_denials; i++) {
+		const struct kt_finding *f = &d->denials[i];
+
+		kt_buf_addf(&msg, "%s[%s] %s%s%s", i ? "; " : "", f->rule, f->path ? f->path : "",
+			    f->path ? ": " : "", f->message);
+		cause = json_object();
+		json_object_set_new(cause, "reason", cstr(f->rule));
+		json_object_set_new(cause, "message", cstr(f->message));
+		if (f->path)
+			json_object_set_new(cause, "field", cstr(f->path));
+		json_array_append_new(causes, cause);
+	}
+	if (!d->n_denials)
+		kt_buf_adds(&msg, "denied");
+	st = json_pack("{s:i,s:s,s:o,s:{s:O}}", "code", d->code ? d->code : 403, "reason",
+		       "Forbidden", "message", kt_json_text(msg.buf, msg.len, SIZE_MAX), "details",
+		       "causes", causes);
+	json_decref(causes);
+	kt_buf_release(&msg);
+	return st;
+}
+
+static void tree_response(const struct kt_decision *d, struct kt_buf *out)
+{
+	json_t *resp = json_object(), *review, *warnings;
+
+	review = json_pack("{s:s,s:s,s:O}", "apiVersion", "admission.k8s.io/v1", "kind",
+			   "AdmissionReview", "response", resp);
+	json_object_set_new(resp, "uid", cstr(d->uid ? d->uid : ""));
+	json_object_set_new(resp, "allowed", json_boolean(d->allowed));
+	if (d->allowed && d->patch.len) {
+		unsigned char *b64 = malloc(d->patch.len / 3 * 4 + 5);
+		int n = EVP_EncodeBlock(b64, (const unsigned char *)d->patch.buf,
+					(int)d->patch.len);
+
+		json_object_set_new(resp, "patchType", json_string("JSONPatch"));
+		json_object_set_new(resp, "patch", json_stringn((const char *)b64, (size_t)n));
+		free(b64);
+	}
+	if (!d->allowed)
+		json_object_set_new(resp, "status", tree_status(d));
+	if (d->n_warnings) {
+		json_object_set_new(resp, "warnings", warnings = json_array());
+		for (size_t i = 0; i < d->n_warnings; i++)
+			json_array_append_new(warnings, tree_reason(&d->warnings[i]));
+	}
+	assert_int_equal(kt_json_dump(review, out), KT_OK);
+	json_decref(resp);
+	json_decref(review);
+}
+
+static void same_response(const struct kt_decision *d)
+{
+	struct kt_buf want = KT_BUF_INIT, got = KT_BUF_INIT;
+
+	tree_response(d, &want);
+	assert_int_equal(kt_policy_response(d, &got), KT_OK);
+	if (got.len != want.len || memcmp(got.buf, want.buf, got.len))
+		fail_msg("response differs:\njansson: %s\nwritten: %s", want.buf, got.buf);
+	kt_buf_release(&want);
+	kt_buf_release(&got);
+}
+
+static void responses(void **state)
+{
+	struct kt_tenant t = { .name = "team-\"a\"\xff" };
+	struct kt_finding f[] = {
+		{ "placement.foreign-toleration", "pod tolerates node pool 'b-pool'",
+		  "spec.tolerations[1]" },
+		{ "pss.baseline\x01", "bad \xc3 utf-8 \"quoted\" \\ \xe2\x80\xa8", NULL },
+		{ "images.registry", "image 'x' is not allowed", "" },
+		{ "r\n", "\xed\xa0\x80", "spec.containers[0].image\t" },
+	};
+	struct kt_decision d = { .uid = "705ab4f5-6393-11e8-b7cc-42010a800002" };
+
+	(void)state;
+	/* allowed, bare; with a patch; with warnings; then denied every way */
+	d.allowed = true, d.code = 200;
+	same_response(&d);
+	kt_buf_adds(&d.patch, "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector\",\"value\":"
+			      "{\"pool\":\"a\"}}]");
+	same_response(&d);
+	d.warnings = f, d.n_warnings = 4;
+	same_response(&d);
+	d.uid = NULL;
+	same_response(&d);
+	d.uid = "u\"\\\x02\xff";
+	d.allowed = false, d.code = 403;
+	same_response(&d);
+	d.denials = f, d.n_denials = 4, d.n_warnings = 0;
+	same_response(&d);
+	d.tenant = &t;
+	same_response(&d);
+	d.n_denials = 0, d.code = 0;
+	same_response(&d);
+	d.n_denials = 1, d.n_warnings = 2, d.code = 400;
+	same_response(&d);
+	kt_buf_release(&d.patch);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(strings),
+		cmocka_unit_test(responses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
