@@ -125,31 +125,33 @@ lint: $(BUILD)/libkt.a $(SERVER_OBJS) $(CMD_OBJS)
 	scripts/lint-symbols.sh $(BUILD)/libkt.a $(wildcard $(BUILD)/libktserver.a)
 	scripts/cycles.py $(BUILD)
 
-# The whole suite twice: a plain -O2 build and an ASan+UBSan clang build.
 demo-login: $(KT)
 	KT=$(KT) scripts/demo-login.sh
 
+# The whole suite twice: a plain -O2 build and an ASan+UBSan clang build,
+# each built with a job per CPU.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) lint
-	$(MAKE) test-bins
-	$(MAKE) BUILD=$(BUILD)/asan CC=clang CFLAGS="-O1 -g" SANITIZE=address,undefined test-bins
+	$(MAKE) -j$(JOBS) lint
+	$(MAKE) -j$(JOBS) test-bins
+	$(MAKE) -j$(JOBS) BUILD=$(BUILD)/asan CC=clang CFLAGS="-O1 -g" SANITIZE=address,undefined test-bins
 	test/run.sh $(BUILD) $(BUILD)/asan
 
 check-fast:
-	$(MAKE) lint
-	$(MAKE) test-bins
+	$(MAKE) -j$(JOBS) lint
+	$(MAKE) -j$(JOBS) test-bins
 	test/run.sh $(BUILD)
 
 check-asan:
-	$(MAKE) BUILD=$(BUILD)/asan CC=clang CFLAGS="-O1 -g" SANITIZE=address,undefined test-bins
+	$(MAKE) -j$(JOBS) BUILD=$(BUILD)/asan CC=clang CFLAGS="-O1 -g" SANITIZE=address,undefined test-bins
 	test/run.sh $(BUILD)/asan
 
 FUZZ_TIME ?= 60
-fuzz:
+fuzz: $(BUILD)/gen/ui_assets.c
 	@mkdir -p $(BUILD)/fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang $(BASIC_CFLAGS) -Iserver -O1 -g -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f \
-	    $(LIB_SRCS) $(SERVER_SRCS) $(LIBS) || exit 1; done
+	  clang $(BASIC_CFLAGS) -I. -Iserver -O1 -g -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f \
+	    $(LIB_SRCS) $(SERVER_SRCS) $(BUILD)/gen/ui_assets.c $(LIBS) || exit 1; done
 
 fuzz-run: fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); mkdir -p $(BUILD)/fuzz/corpus-$$n; \

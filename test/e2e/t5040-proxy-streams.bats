@@ -103,18 +103,24 @@ tunnel_audits() { grep -c "\"path\":\"/api/v1/namespaces/team-a/pods/web-1/$1\",
 	# The set-up thread resumes the client's connection; nothing else is going
 	# on, so unless it wakes the event loop the 101 waits for the loop's next
 	# one-second tick (half a second on average): eight tunnels in a row then
-	# take about four seconds more than the fraction of one they need.
-	local t0 t1
+	# take about four seconds more than they need.  Each tunnel is a new node
+	# process, so node's own start-up, timed first, is taken off: on a loaded
+	# machine it alone can take seconds.
+	local t0 t1 t2
 	t0=$(date +%s%N)
+	for i in 1 2 3 4 5 6 7 8; do
+		node -e 0
+	done
+	t1=$(date +%s%N)
 	for i in 1 2 3 4 5 6 7 8; do
 		node "$FIXTURES/raw-upgrade.js" "$PROXY_PORT" "$PROXY_DIR/ca.crt" "$TOKEN" \
 			"/api/v1/namespaces/team-a/pods/web-1/exec?command=sh&raw=true" "SPDY/3.1" "ping-$i" \
 			>"$BATS_TEST_TMPDIR/tunnel"
 		grep -q "spdy-hello.*ping-$i" "$BATS_TEST_TMPDIR/tunnel"
 	done
-	t1=$(date +%s%N)
-	echo "eight tunnels: $(((t1 - t0) / 1000000)) ms"
-	[ $(((t1 - t0) / 1000000)) -lt 3000 ]
+	t2=$(date +%s%N)
+	echo "eight node start-ups: $(((t1 - t0) / 1000000)) ms, eight tunnels: $(((t2 - t1) / 1000000)) ms"
+	[ $(((t2 - t1 - (t1 - t0)) / 1000000)) -lt 2500 ]
 }
 
 # kubectl exec -i whose stdin stays open: an idle, live tunnel.  Sets KPID and FEEDER.
