@@ -118,11 +118,11 @@ CPPCHECK_FLAGS = -q --std=c11 -D_GNU_SOURCE -Iinclude --library=scripts/cppcheck
 	--enable=warning,portability,performance --inline-suppr --error-exitcode=1 \
 	--suppress=missingIncludeSystem --suppress=varFuncNullUB \
 	--cppcheck-build-dir=$(BUILD)/cppcheck
-lint: $(BUILD)/libkt.a $(SERVER_OBJS) $(CMD_OBJS)
+lint: $(BUILD)/libkt.a $(BUILD)/libktserver.a $(CMD_OBJS)
 	scripts/format.sh --check
 	@mkdir -p $(BUILD)/cppcheck
 	cppcheck $(CPPCHECK_FLAGS) cmd lib server test/unit test/fuzz bench
-	scripts/lint-symbols.sh $(BUILD)/libkt.a $(wildcard $(BUILD)/libktserver.a)
+	scripts/lint-symbols.sh $(BUILD)/libkt.a $(BUILD)/libktserver.a
 	scripts/cycles.py $(BUILD)
 
 demo-login: $(KT)

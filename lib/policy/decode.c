@@ -1,15 +1,15 @@
 /*
  * decode.c: JSON in, bounded.
  *
- * jansson decodes every review (json_loadb, duplicate keys rejected: the
- * API server never sends them, and a decoder that kept "the other one"
- * would be a smuggling channel).  jansson validates UTF-8, refuses \u0000
- * and lone surrogates, but has no limit of its own except a fixed nesting
- * of 2048 levels, and it allocates each value as it reads it.  So the bytes
- * are measured first (nesting and number of values, on the raw text, with
- * no allocation), and objects handed over already decoded (`check`,
- * `audit`) are measured by a walk: every decision works on a tree of at
- * most KT_POLICY_MAX_DEPTH levels and KT_POLICY_MAX_VALUES values.
+ * The webhook reads a review through the JSON view (lib/json/, parsed in
+ * engine.c); before that, kt_policy_decode_cost() measures the raw text
+ * (nesting and number of values, no allocation) so the server can charge
+ * the review to its memory budget and refuse what is over a limit.
+ * kt_policy_decode() is jansson's decode under the same limits: no
+ * decision uses it any more; fuzz_jview holds the view to it.  Objects
+ * handed over already decoded (`check`, `audit`) are measured by a walk:
+ * every decision works on at most KT_POLICY_MAX_DEPTH levels and
+ * KT_POLICY_MAX_VALUES values.
  */
 #include <string.h>
 #include "kt/utf8.h"
