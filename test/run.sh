@@ -46,8 +46,16 @@ for build in "$@"; do
 		n=${r##*/replay_}
 		run_tap "$build: fuzz replay $n" "$r" "test/fuzz/corpus/$n"
 	done
-	if ls test/e2e/*.bats >/dev/null 2>&1; then
-		run_tap "$build: e2e (bats)" bats --tap test/e2e
+	# t9xxx check the docs, the install commands and the layout, not the
+	# binary's memory: they run with the first build only
+	files=()
+	for f in test/e2e/*.bats; do
+		[ -e "$f" ] || continue
+		[ "$build" != "$1" ] && [[ $f == test/e2e/t9* ]] && continue
+		files+=("$f")
+	done
+	if [ ${#files[@]} -ne 0 ]; then
+		run_tap "$build: e2e (bats)" bats --tap "${files[@]}"
 	fi
 done
 if [ "$skip" -ne 0 ]; then
