@@ -217,6 +217,17 @@ static enum kt_login_fail fresh_login(struct session *s, struct kt_login_answer 
 	return f;
 }
 
+/* The member's cache file into path, locked: the lock's fd, -1 on error. */
+static int lock_cache(const struct kt_login_opts *o, char *path, size_t size, struct kt_err *err)
+{
+	if (!kt_login_cache_path(o, path, size)) {
+		kt_err_set(err, KT_E_INVALID,
+			   "no cache directory: set XDG_CACHE_HOME or HOME, or give --cache-dir");
+		return -1;
+	}
+	return kt_login_cache_lock(path, err);
+}
+
 enum kt_login_fail kt_login_token(const struct kt_login_opts *o, struct kt_login_token *out,
 				  struct kt_err *err)
 {
@@ -229,13 +240,8 @@ enum kt_login_fail kt_login_token(const struct kt_login_opts *o, struct kt_login
 	int lock;
 
 	memset(out, 0, sizeof(*out));
-	if (!kt_login_cache_path(o, path, sizeof(path)))
-		return kt_err_set(err, KT_E_INVALID,
-				  "no cache directory: set XDG_CACHE_HOME or "
-				  "HOME, or give --cache-dir"),
-		       KT_LOGIN_CACHE;
 	/* held until the end: a second kubectl waits, then finds this one's tokens */
-	lock = kt_login_cache_lock(path, err);
+	lock = lock_cache(o, path, sizeof(path), err);
 	if (lock < 0)
 		return KT_LOGIN_CACHE;
 	kt_login_cache_read(path, &c);
@@ -310,12 +316,7 @@ enum kt_login_fail kt_login_logout(const struct kt_login_opts *o, struct kt_err 
 	char path[4096];
 	int lock;
 
-	if (!kt_login_cache_path(o, path, sizeof(path)))
-		return kt_err_set(err, KT_E_INVALID,
-				  "no cache directory: set XDG_CACHE_HOME or "
-				  "HOME, or give --cache-dir"),
-		       KT_LOGIN_CACHE;
-	lock = kt_login_cache_lock(path, err);
+	lock = lock_cache(o, path, sizeof(path), err);
 	if (lock < 0)
 		return KT_LOGIN_CACHE;
 	if (unlink(path) && errno != ENOENT) {
