@@ -18,4 +18,12 @@ enum kt_rc kt_jw_chars(struct kt_buf *b, const char *s, size_t n);
 /* s as a JSON string, quotes included; NULL is "". */
 enum kt_rc kt_jw_str(struct kt_buf *b, const char *s);
 
+/*
+ * One segment of a JSON pointer (RFC 6901), inside a string being written:
+ * '/' then s with '~' as "~0" and '/' as "~1", escaped as kt_jw_chars()
+ * escapes (so a pointer written segment by segment is the string jansson
+ * dumps for the whole pointer).
+ */
+enum kt_rc kt_jw_pointer_seg(struct kt_buf *b, const char *s);
+
 #endif

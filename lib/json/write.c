@@ -76,3 +76,20 @@ enum kt_rc kt_jw_str(struct kt_buf *b, const char *s)
 		return rc;
 	return kt_buf_addch(b, '"');
 }
+
+enum kt_rc kt_jw_pointer_seg(struct kt_buf *b, const char *s)
+{
+	enum kt_rc rc = kt_buf_addch(b, '/');
+	size_t run;
+
+	/* '~' and '/' are ASCII: cutting there never splits a UTF-8 sequence */
+	while (!rc && *s) {
+		run = strcspn(s, "~/");
+		if (run && (rc = kt_jw_chars(b, s, run)))
+			break;
+		s += run;
+		if (*s)
+			rc = kt_buf_add(b, *s++ == '~' ? "~0" : "~1", 2);
+	}
+	return rc;
+}

@@ -233,12 +233,11 @@ static void finish(struct kt_pctx *c)
 	}
 	d->allowed = d->n_denials == 0;
 	d->code = d->allowed ? 200 : 403;
-	kt_buf_release(&d->patch);
-	if (d->allowed && c->mode == KT_POLICY_MUTATE && c->patch &&
-	    kt_json_dump(c->patch, &d->patch))
+	/* the operations kt_patch_add() wrote: a patch only for an allowed request */
+	if (!d->allowed || c->rc)
+		kt_buf_release(&d->patch);
+	else if (d->patch.len && kt_buf_addch(&d->patch, ']'))
 		c->rc = KT_E_NOMEM;
-	json_decref(c->patch);
-	c->patch = NULL;
 }
 
 /*

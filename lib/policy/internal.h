@@ -39,7 +39,6 @@ struct kt_pctx {
 	struct kt_decision *d;
 	const char *pool_key;    /* "<labelDomain>/node-pool" */
 	const char *managed_key; /* "app.kubernetes.io/managed-by" */
-	json_t *patch;           /* the JSON Patch operations; NULL when none */
 	unsigned dropped_denials, dropped_warnings;
 	enum kt_rc rc; /* KT_E_NOMEM when any allocation failed */
 };
@@ -114,11 +113,12 @@ bool kt_managed_dispatch(struct kt_pctx *c);
 bool kt_managed_exempt(const struct kt_pctx *c);
 
 /*
- * patch.c: an "add" operation of value (reference stolen; NULL is out of
- * memory) at the pointer of n segments, appended to c->patch (MUTATE mode
- * only); finish() in engine.c serializes it to c->d->patch.
+ * patch.c: an "add" operation at the pointer of n segments, its value
+ * written by value() as JSON text (kt/jwrite.h), appended to the JSON Patch
+ * in c->d->patch (MUTATE mode only); finish() in engine.c closes it.
  */
-void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *value);
+typedef enum kt_rc (*kt_patch_value)(struct kt_buf *b, const struct kt_pctx *c);
+void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, kt_patch_value value);
 
 /* pctx.c: label or annotation value of an object, or NULL. */
 const char *kt_meta_label(struct kt_jv obj, const char *key);

@@ -1,6 +1,6 @@
 /*
- * patch.c: building the JSON Patch the mutating webhook answers with (a
- * jansson array, serialized once the decision is final), and
+ * patch.c: writing the JSON Patch the mutating webhook answers with
+ * (straight into the decision: no tree on the decision path), and
  * applying a JSON Patch to a jansson document (RFC 6901 pointers, RFC 6902
  * operations) so `check` and the tests can re-judge the mutated object.
  */
@@ -8,48 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include "kt/json.h"
+#include "kt/jwrite.h"
 #include "internal.h"
 
-/* One JSON Pointer segment: '~' -> "~0", '/' -> "~1" (RFC 6901). */
-static enum kt_rc add_segment(struct kt_buf *b, const char *s)
+/*
+ * The patch is written where the decision keeps it, one operation after
+ * the other: "[" before the first, "," between them; finish() in engine.c
+ * closes the array, or drops it when the request is denied.
+ */
+void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, kt_patch_value value)
 {
-	enum kt_rc rc = kt_buf_addch(b, '/');
-	const char *p;
-
-	for (p = s; !rc && *p; p++) {
-		if (*p == '~')
-			rc = kt_buf_add(b, "~0", 2);
-		else if (*p == '/')
-			rc = kt_buf_add(b, "~1", 2);
-		else
-			rc = kt_buf_addch(b, *p);
-	}
-	return rc;
-}
-
-void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, json_t *value)
-{
-	struct kt_buf path = KT_BUF_INIT;
-	enum kt_rc rc = KT_OK;
-	json_t *op;
+	struct kt_buf *b = &c->d->patch;
+	enum kt_rc rc;
 	size_t i;
 
-	if (c->mode != KT_POLICY_MUTATE) {
-		json_decref(value);
+	if (c->mode != KT_POLICY_MUTATE || c->rc)
 		return;
-	}
+	rc = kt_buf_adds(b,
+			 b->len ? ",{\"op\":\"add\",\"path\":\"" : "[{\"op\":\"add\",\"path\":\"");
 	for (i = 0; !rc && i < n; i++)
-		rc = add_segment(&path, ptr[i]);
-	if (!c->patch && !(c->patch = json_array()))
-		rc = KT_E_NOMEM;
-	op = rc ? NULL
-		: json_pack("{s:s,s:o,s:O}", "op", "add", "path",
-			    kt_json_text(path.buf, path.len, SIZE_MAX), "value", value);
-	if (!op || json_array_append_new(c->patch, op))
+		rc = kt_jw_pointer_seg(b, ptr[i]);
+	if (rc || (rc = kt_buf_adds(b, "\",\"value\":")) || (rc = value(b, c)) ||
+	    (rc = kt_buf_addch(b, '}')))
 		c->rc = KT_E_NOMEM;
-	json_decref(value);
-	kt_buf_release(&path);
 }
 
 /* ---- applying ---- */

@@ -11,9 +11,8 @@
  * so pods admitted earlier keep working.
  */
 #include <stdio.h>
-#include <stdint.h>
 #include <string.h>
-#include "kt/json.h"
+#include "kt/jwrite.h"
 #include "internal.h"
 
 #define KARPENTER_POOL_KEY "karpenter.sh/nodepool"
@@ -511,17 +510,39 @@ static bool is_pool_toleration(const struct kt_pctx *c, struct kt_jv t)
 	       (!effect || !*effect || !strcmp(effect, "NoSchedule"));
 }
 
-/* A string of the tenants file (valid UTF-8 by the loader; made sure of anyway). */
-static json_t *cfg_str(const char *s)
+/* The values the patch adds, written as JSON (the tenants file's strings, escaped anyway). */
+static enum kt_rc pool_name(struct kt_buf *b, const struct kt_pctx *c)
 {
-	return kt_json_text(s, strlen(s), SIZE_MAX);
+	return kt_jw_str(b, c->t->node_pool);
 }
 
-/* The pool's toleration, as the patch adds it. */
-static json_t *pool_toleration(struct kt_pctx *c)
+static enum kt_rc pool_selector(struct kt_buf *b, const struct kt_pctx *c)
 {
-	return json_pack("{s:o,s:s,s:o,s:s}", "key", cfg_str(c->pool_key), "operator", "Equal",
-			 "value", cfg_str(c->t->node_pool), "effect", "NoSchedule");
+	enum kt_rc rc;
+
+	if ((rc = kt_buf_addch(b, '{')) || (rc = kt_jw_str(b, c->pool_key)) ||
+	    (rc = kt_buf_addch(b, ':')) || (rc = pool_name(b, c)))
+		return rc;
+	return kt_buf_addch(b, '}');
+}
+
+static enum kt_rc pool_toleration(struct kt_buf *b, const struct kt_pctx *c)
+{
+	enum kt_rc rc;
+
+	if ((rc = kt_buf_adds(b, "{\"key\":")) || (rc = kt_jw_str(b, c->pool_key)) ||
+	    (rc = kt_buf_adds(b, ",\"operator\":\"Equal\",\"value\":")) || (rc = pool_name(b, c)))
+		return rc;
+	return kt_buf_adds(b, ",\"effect\":\"NoSchedule\"}");
+}
+
+static enum kt_rc pool_tolerations(struct kt_buf *b, const struct kt_pctx *c)
+{
+	enum kt_rc rc;
+
+	if ((rc = kt_buf_addch(b, '[')) || (rc = pool_toleration(b, c)))
+		return rc;
+	return kt_buf_addch(b, ']');
 }
 
 /*
@@ -537,21 +558,13 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 	bool found = false;
 
 	if (!kt_jv_ok(kt_jv_get(ns, c->pool_key))) {
-		if (kt_jv_absent(ns)) {
-			const char *ptr[] = { "spec", "nodeSelector" };
-			json_t *sel = json_object();
+		const char *whole[] = { "spec", "nodeSelector" },
+			   *member[] = { "spec", "nodeSelector", c->pool_key };
 
-			if (sel &&
-			    json_object_set_new(sel, c->pool_key, cfg_str(c->t->node_pool))) {
-				json_decref(sel);
-				sel = NULL;
-			}
-			kt_patch_add(c, ptr, 2, sel);
-		} else {
-			const char *ptr[] = { "spec", "nodeSelector", c->pool_key };
-
-			kt_patch_add(c, ptr, 3, cfg_str(c->t->node_pool));
-		}
+		if (kt_jv_absent(ns))
+			kt_patch_add(c, whole, 2, pool_selector);
+		else
+			kt_patch_add(c, member, 3, pool_name);
 	}
 	kt_each (t, tols)
 		found = found || is_pool_toleration(c, t.v);
@@ -560,8 +573,8 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 			   *end[] = { "spec", "tolerations", "-" };
 
 		if (kt_jv_absent(tols))
-			kt_patch_add(c, whole, 2, json_pack("[o]", pool_toleration(c)));
+			kt_patch_add(c, whole, 2, pool_tolerations);
 		else
-			kt_patch_add(c, end, 3, pool_toleration(c));
+			kt_patch_add(c, end, 3, pool_toleration);
 	}
 }

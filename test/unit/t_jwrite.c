@@ -1,9 +1,9 @@
 /*
  * t_jwrite.c: JSON written without a tree (kt/jwrite.h, the AdmissionReview
- * response) is byte for byte what jansson wrote from a tree: strings
- * against kt_json_text() + kt_json_dump() on hostile bytes, responses
- * against the tree the response was built as before, kept here as the
- * oracle.
+ * response and its JSON Patch) is byte for byte what jansson wrote from a
+ * tree: strings and JSON pointers against kt_json_text() + kt_json_dump()
+ * on hostile bytes, responses and patches against the trees they were
+ * built as before, kept here as the oracle.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include "kt/json.h"
 #include "kt/jwrite.h"
 #include "kt/policy.h"
+#include "policy_fixture.h"
 
 /* jansson's answer for the n bytes at s: a string as kt_json_text makes it, dumped. */
 static void oracle_str(const char *s, size_t n, struct kt_buf *out)
@@ -210,11 +211,175 @@ static void responses(void **state)
 	kt_buf_release(&d.patch);
 }
 
+/* RFC 6901 as the patch built it before: '~' -> "~0", '/' -> "~1", then a jansson string. */
+static void oracle_pointer(const char *const *seg, size_t n, struct kt_buf *out)
+{
+	struct kt_buf p = KT_BUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(kt_buf_addch(&p, '/'), KT_OK);
+		for (const char *c = seg[i]; *c; c++)
+			assert_int_equal(*c == '~'   ? kt_buf_adds(&p, "~0")
+					 : *c == '/' ? kt_buf_adds(&p, "~1")
+						     : kt_buf_addch(&p, *c),
+					 KT_OK);
+	}
+	oracle_str(p.buf ? p.buf : "", p.len, out);
+	kt_buf_release(&p);
+}
+
+static void same_pointer(const char *const *seg, size_t n)
+{
+	struct kt_buf want = KT_BUF_INIT, got = KT_BUF_INIT;
+
+	oracle_pointer(seg, n, &want);
+	assert_int_equal(kt_buf_addch(&got, '"'), KT_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(kt_jw_pointer_seg(&got, seg[i]), KT_OK);
+	assert_int_equal(kt_buf_addch(&got, '"'), KT_OK);
+	if (got.len != want.len || memcmp(got.buf, want.buf, got.len))
+		fail_msg("pointer of %zu segments: jansson wrote %s, kt_jw_pointer_seg %s", n,
+			 want.buf, got.buf);
+	kt_buf_release(&want);
+	kt_buf_release(&got);
+}
+
+static void pointers(void **state)
+{
+	static const char *const seg[] = {
+		"spec",
+		"",
+		"kubetenant.io/node-pool",
+		"~",
+		"/",
+		"~1/~0",
+		"a~b/c",
+		"-",
+		"0",
+		"\xc3/\xa9",
+		"\xe2\x80~",
+		"\"q\\\x01",
+		"caf\xc3\xa9~\xff",
+	};
+	char rnd[4][24];
+	const char *r[4] = { rnd[0], rnd[1], rnd[2], rnd[3] };
+	uint32_t x = 88172645u;
+
+	(void)state;
+	same_pointer(seg, 0);
+	for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++)
+		same_pointer(seg + i, sizeof(seg) / sizeof(seg[0]) - i);
+	/* random segments, weighted to '~', '/' and the bytes that need care */
+	for (int k = 0; k < 20000; k++) {
+		for (int j = 0; j < 4; j++) {
+			size_t n = (size_t)(k + j) % sizeof(rnd[j]);
+
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+				rnd[j][i] = x % 3 ? (char)(x >> 8 | 1)
+						  : "~/\"\\\x01\xc3\xa9\xe2\x80\xed"[x % 10];
+			}
+			rnd[j][n] = '\0';
+		}
+		same_pointer(r, (size_t)k % 5);
+	}
+}
+
+/* ---- the JSON Patch as the jansson tree kt_patch_add built before ---- */
+
+static json_t *tree_op(const char *const *seg, size_t n, json_t *value)
+{
+	struct kt_buf p = KT_BUF_INIT;
+	json_t *op;
+
+	for (size_t i = 0; i < n; i++) {
+		kt_buf_addch(&p, '/');
+		for (const char *c = seg[i]; *c; c++)
+			*c == '~'   ? kt_buf_adds(&p, "~0")
+			: *c == '/' ? kt_buf_adds(&p, "~1")
+				    : kt_buf_addch(&p, *c);
+	}
+	op = json_pack("{s:s,s:o,s:o}", "op", "add", "path", kt_json_text(p.buf, p.len, SIZE_MAX),
+		       "value", value);
+	assert_non_null(op);
+	kt_buf_release(&p);
+	return op;
+}
+
+static json_t *tree_toleration(const char *key, const char *pool)
+{
+	return json_pack("{s:o,s:s,s:o,s:s}", "key", cstr(key), "operator", "Equal", "value",
+			 cstr(pool), "effect", "NoSchedule");
+}
+
+/* A Pod CREATE by the ReplicaSet controller in team-a, with spec members of its own. */
+static void same_patch(const char *spec_extra, json_t *want_ops)
+{
+	static const char fmt[] =
+		"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+		"\"uid\":\"705ab4f5-6393-11e8-b7cc-42010a800002\",\"kind\":{\"group\":\"\","
+		"\"version\":\"v1\",\"kind\":\"Pod\"},\"resource\":{\"group\":\"\",\"version\":"
+		"\"v1\",\"resource\":\"pods\"},\"namespace\":\"team-a\",\"operation\":\"CREATE\","
+		"\"userInfo\":{\"username\":\"system:serviceaccount:kube-system:replicaset-"
+		"controller\",\"groups\":[\"system:serviceaccounts\",\"system:authenticated\"]},"
+		"\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"generateName\":"
+		"\"web-7d4b9c8f6-\",\"namespace\":\"team-a\"},\"spec\":{\"containers\":[{\"name\":"
+		"\"web\",\"image\":\"ghcr.io/acme/web:1.2.3\",\"terminationMessagePath\":"
+		"\"/dev/termination-log\",\"imagePullPolicy\":\"IfNotPresent\"}],"
+		"\"restartPolicy\":\"Always\",\"dnsPolicy\":\"ClusterFirst\",\"schedulerName\":"
+		"\"default-scheduler\",\"securityContext\":{}%s}},\"oldObject\":null,"
+		"\"dryRun\":false}}";
+	struct kt_buf body = KT_BUF_INIT, want = KT_BUF_INIT;
+	struct kt_decision d;
+	struct kt_err err;
+
+	assert_int_equal(kt_buf_addf(&body, fmt, spec_extra), KT_OK);
+	assert_int_equal(kt_policy_review(kt_policy_fixture(), body.buf, body.len, KT_POLICY_MUTATE,
+					  &d, &err),
+			 KT_OK);
+	assert_true(d.allowed);
+	assert_int_equal(kt_json_dump(want_ops, &want), KT_OK);
+	if (d.patch.len != want.len || memcmp(d.patch.buf, want.buf, want.len))
+		fail_msg("patch differs:\njansson: %s\nwritten: %.*s", want.buf, (int)d.patch.len,
+			 d.patch.buf ? d.patch.buf : "");
+	json_decref(want_ops);
+	kt_decision_release(&d);
+	kt_buf_release(&want);
+	kt_buf_release(&body);
+}
+
+static void patches(void **state)
+{
+	static const char key[] = "kubetenant.io/node-pool", pool[] = "a-pool";
+	const char *sel[] = { "spec", "nodeSelector", key },
+		   *tol[] = { "spec", "tolerations", "-" };
+
+	(void)state;
+	/* neither field: both added whole */
+	same_patch("", json_pack("[o,o]", tree_op(sel, 2, json_pack("{s:o}", key, cstr(pool))),
+				 tree_op(tol, 2, json_pack("[o]", tree_toleration(key, pool)))));
+	/* the API server's default tolerations and a selector of the pod's own: members added */
+	same_patch(",\"nodeSelector\":{\"disktype\":\"ssd\"},\"tolerations\":[{\"key\":"
+		   "\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\",\"effect\":"
+		   "\"NoExecute\",\"tolerationSeconds\":300}]",
+		   json_pack("[o,o]", tree_op(sel, 3, cstr(pool)),
+			     tree_op(tol, 3, tree_toleration(key, pool))));
+	/* the selector there already: the toleration only */
+	same_patch(",\"nodeSelector\":{\"kubetenant.io/node-pool\":\"a-pool\"}",
+		   json_pack("[o]", tree_op(tol, 2, json_pack("[o]", tree_toleration(key, pool)))));
+	/* the toleration there already: the selector only */
+	same_patch(",\"tolerations\":[{\"key\":\"kubetenant.io/node-pool\",\"operator\":\"Equal\","
+		   "\"value\":\"a-pool\",\"effect\":\"NoSchedule\"}]",
+		   json_pack("[o]", tree_op(sel, 2, json_pack("{s:o}", key, cstr(pool)))));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(strings),
 		cmocka_unit_test(responses),
+		cmocka_unit_test(pointers),
+		cmocka_unit_test(patches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
