@@ -513,7 +513,7 @@ static bool ends_with(const char *s, const char *suffix)
 
 void kt_annotations_ingress(struct kt_pctx *c)
 {
-	struct kt_jv ann = kt_jv_get(kt_jv_get(c->obj, "metadata"), "annotations"), a;
+	struct kt_jv ann = c->ann, a;
 	char path[KT_PCTX_PATH_MAX], q[96], cn[40];
 	const char *key;
 

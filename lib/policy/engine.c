@@ -100,10 +100,14 @@ static bool parse_op(const char *s, enum kt_op *op)
 	return false;
 }
 
-/* The shape every Kubernetes object must have before any rule reads it. */
-static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
+/*
+ * The shape every Kubernetes object must have before any rule reads it
+ * (meta, labels and ann: o's, as decide() looked them up).
+ */
+static bool object_shape(struct kt_pctx *c, struct kt_jv o, struct kt_jv meta, struct kt_jv labels,
+			 struct kt_jv ann, const char *which)
 {
-	struct kt_jv meta, labels, ann, m;
+	struct kt_jv m;
 	const char *k;
 
 	if (!kt_jv_ok(o))
@@ -112,11 +116,8 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 		kt_pctx_deny(c, "request.malformed", which, "%s is not a JSON object", which);
 		return false;
 	}
-	meta = kt_jv_get(o, "metadata");
 	if (kt_jv_absent(meta))
 		return true;
-	labels = kt_jv_get(meta, "labels");
-	ann = kt_jv_get(meta, "annotations");
 	if (!kt_jv_is(meta, KT_J_OBJECT) ||
 	    !(kt_jv_absent(labels) || kt_jv_is(labels, KT_J_OBJECT)) ||
 	    !(kt_jv_absent(ann) || kt_jv_is(ann, KT_J_OBJECT))) {
@@ -127,9 +128,9 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 	/* names decide the tenant, reserved names and messages: strings or nothing */
 	for (int i = 0; i < 3; i++) {
 		static const char *const names[] = { "name", "generateName", "namespace" };
+		struct kt_jv v = kt_jv_get(meta, names[i]);
 
-		if (!kt_as_string(c, kt_jv_get(meta, names[i]), "metadata.%s", names[i]) &&
-		    !kt_jv_absent(kt_jv_get(meta, names[i])))
+		if (!kt_as_string(c, v, "metadata.%s", names[i]) && !kt_jv_absent(v))
 			return false;
 	}
 	/* label and annotation values are strings; rules compare them as such */
@@ -152,11 +153,9 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, const char *which)
 	return true;
 }
 
-static bool labelled_managed(struct kt_jv o)
+static bool labelled_managed(struct kt_jv labels)
 {
-	const char *v = kt_meta_label(o, KT_POLICY_MANAGED_BY_KEY);
-
-	return v && !strcmp(v, KT_POLICY_MANAGED_BY_VALUE);
+	return kt_jv_streq(kt_jv_get(labels, KT_POLICY_MANAGED_BY_KEY), KT_POLICY_MANAGED_BY_VALUE);
 }
 
 /*
@@ -170,7 +169,7 @@ static bool routed(const struct kt_pctx *c, const struct kt_kind *k)
 	if (k && (k->ops & (1u << c->op)))
 		return true;
 	return !*c->sub && c->op != KT_OP_CONNECT && (!k || !k->cluster) &&
-	       (labelled_managed(c->obj) || labelled_managed(c->old));
+	       (labelled_managed(c->labels) || labelled_managed(c->old_labels));
 }
 
 static void judge(struct kt_pctx *c)
@@ -180,10 +179,11 @@ static void judge(struct kt_pctx *c)
 	char q1[80], q2[80];
 
 	/* the API server refuses these itself, routed or not */
-	if (!object_shape(c, c->obj, "object") || !object_shape(c, c->old, "oldObject"))
+	if (!object_shape(c, c->obj, c->meta, c->labels, c->ann, "object") ||
+	    !object_shape(c, c->old, c->old_meta, c->old_labels, c->old_ann, "oldObject"))
 		return;
 	/* the API server refuses a mismatch; `check` must too, with a clear reason */
-	ons = kt_gets(kt_jv_get(c->obj, "metadata"), "namespace");
+	ons = kt_gets(c->meta, "namespace");
 	if (kt_jv_ok(c->obj) && ons && *ons && strcmp(ons, c->ns) && strcmp(c->kind, "Namespace"))
 		kt_pctx_deny(c, "request.namespace-mismatch", "metadata.namespace",
 			     "object names namespace '%s' but belongs to tenant '%s' in namespace "
@@ -251,12 +251,11 @@ static void finish(struct kt_pctx *c)
  */
 static void unknown_namespace(struct kt_pctx *c, const struct kt_review_route *route)
 {
-	struct kt_jv old_meta = kt_jv_get(c->old, "metadata");
 	char q[80];
 
 	if (c->op == KT_OP_DELETE ||
 	    (c->op == KT_OP_UPDATE &&
-	     kt_jv_is(kt_jv_get(old_meta, "deletionTimestamp"), KT_J_STRING)))
+	     kt_jv_is(kt_jv_get(c->old_meta, "deletionTimestamp"), KT_J_STRING)))
 		return;
 	kt_pctx_deny(c, "tenant.unknown-namespace", NULL,
 		     "namespace '%s' is labelled as a tenant namespace but the tenants file this "
@@ -275,12 +274,16 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 	static const char *const ops[] = { "CREATE", "UPDATE", "DELETE", "CONNECT" };
 	struct kt_decision *d = c->d;
 	const char *name = c->name;
-	char *key;
+	char keybuf[256], *key = keybuf;
+	size_t ld;
 
+	/* every rule reads these: looked up once */
+	c->meta = kt_jv_get(c->obj, "metadata");
+	c->old_meta = kt_jv_get(c->old, "metadata");
 	if (!*name)
-		name = kt_gets(kt_jv_get(kt_jv_ok(c->obj) ? c->obj : c->old, "metadata"), "name");
+		name = kt_gets(kt_jv_ok(c->obj) ? c->meta : c->old_meta, "name");
 	if (!name)
-		name = kt_gets(kt_jv_get(c->obj, "metadata"), "generateName");
+		name = kt_gets(c->meta, "generateName");
 	if (set_str(&d->uid, uid) || set_str(&d->kind, c->kind) || set_str(&d->namespace, c->ns) ||
 	    set_str(&d->name, name) || set_str(&d->operation, ops[c->op]) ||
 	    set_str(&d->user, user))
@@ -299,14 +302,24 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 		d->code = 200;
 		return KT_OK;
 	}
-	if (asprintf(&key, "%s/node-pool", c->cfg->global.label_domain) < 0)
+	c->labels = kt_jv_get(c->meta, "labels");
+	c->ann = kt_jv_get(c->meta, "annotations");
+	c->old_labels = kt_jv_get(c->old_meta, "labels");
+	c->old_ann = kt_jv_get(c->old_meta, "annotations");
+	/* "<labelDomain>/node-pool", on the stack unless the domain is unusually long */
+	ld = strlen(c->cfg->global.label_domain);
+	if (ld + sizeof("/node-pool") > sizeof(keybuf) &&
+	    !(key = malloc(ld + sizeof("/node-pool"))))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	memcpy(key, c->cfg->global.label_domain, ld);
+	memcpy(key + ld, "/node-pool", sizeof("/node-pool"));
 	c->pool_key = key;
 	c->managed_key = KT_POLICY_MANAGED_BY_KEY;
 	judge(c);
 	finish(c);
 	c->pool_key = NULL;
-	free(key);
+	if (key != keybuf)
+		free(key);
 	if (c->rc)
 		return kt_err_set(err, c->rc, "out of memory while deciding");
 	return KT_OK;

@@ -217,7 +217,7 @@ void kt_hostnames_annotations(struct kt_pctx *c)
 	char path[KT_PCTX_PATH_MAX];
 
 	for (size_t i = 0; i < 2; i++) {
-		const char *v = kt_meta_annotation(c->obj, keys[i]);
+		const char *v = kt_meta_annotation(c, keys[i]);
 
 		if (v)
 			judge_host_list(c, v, true,
@@ -275,14 +275,14 @@ static void judge_issuer_annotations(struct kt_pctx *c)
 {
 	const char *v;
 
-	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/cluster-issuer")))
+	if ((v = kt_meta_annotation(c, "cert-manager.io/cluster-issuer")))
 		judge_issuer(c, "ClusterIssuer", NULL, v,
 			     "metadata.annotations[cert-manager.io/cluster-issuer]");
-	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/issuer")))
-		judge_issuer(c, kt_meta_annotation(c->obj, "cert-manager.io/issuer-kind"),
-			     kt_meta_annotation(c->obj, "cert-manager.io/issuer-group"), v,
+	if ((v = kt_meta_annotation(c, "cert-manager.io/issuer")))
+		judge_issuer(c, kt_meta_annotation(c, "cert-manager.io/issuer-kind"),
+			     kt_meta_annotation(c, "cert-manager.io/issuer-group"), v,
 			     "metadata.annotations[cert-manager.io/issuer]");
-	if ((v = kt_meta_annotation(c->obj, "cert-manager.io/common-name")) && *v)
+	if ((v = kt_meta_annotation(c, "cert-manager.io/common-name")) && *v)
 		judge_host(c, v, true, "metadata.annotations[cert-manager.io/common-name]",
 			   "certificate common name");
 }
@@ -321,7 +321,7 @@ static void judge_ingress(struct kt_pctx *c)
 	judge_class(c,
 		    kt_as_string(c, kt_jv_get(spec, "ingressClassName"), "spec.ingressClassName"),
 		    "spec.ingressClassName");
-	judge_class(c, kt_meta_annotation(c->obj, "kubernetes.io/ingress.class"),
+	judge_class(c, kt_meta_annotation(c, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
 	if (!kt_jv_absent(kt_jv_get(spec, "defaultBackend")) ||
 	    !kt_jv_absent(kt_jv_get(spec, "backend")))
@@ -355,7 +355,7 @@ static void judge_ingress(struct kt_pctx *c)
 		}
 	}
 	/* annotation values are strings: judge() checked */
-	judge_aliases(c, kt_meta_annotation(c->obj, "nginx.ingress.kubernetes.io/server-alias"));
+	judge_aliases(c, kt_meta_annotation(c, "nginx.ingress.kubernetes.io/server-alias"));
 	kt_annotations_ingress(c);
 	judge_issuer_annotations(c);
 }

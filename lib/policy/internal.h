@@ -36,6 +36,8 @@ struct kt_pctx {
 	const char *ns, *name;          /* never NULL */
 	bool platform;                  /* a platform identity sent the request */
 	struct kt_jv obj, old;          /* absent when absent or null (DELETE has no obj) */
+	/* their metadata, labels and annotations, looked up once (decide() in engine.c) */
+	struct kt_jv meta, labels, ann, old_meta, old_labels, old_ann;
 	struct kt_decision *d;
 	const char *pool_key;    /* "<labelDomain>/node-pool" */
 	const char *managed_key; /* "app.kubernetes.io/managed-by" */
@@ -120,9 +122,8 @@ bool kt_managed_exempt(const struct kt_pctx *c);
 typedef enum kt_rc (*kt_patch_value)(struct kt_buf *b, const struct kt_pctx *c);
 void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, kt_patch_value value);
 
-/* pctx.c: label or annotation value of an object, or NULL. */
-const char *kt_meta_label(struct kt_jv obj, const char *key);
-const char *kt_meta_annotation(struct kt_jv obj, const char *key);
+/* pctx.c: an annotation of the object (c->obj), or NULL. */
+const char *kt_meta_annotation(const struct kt_pctx *c, const char *key);
 
 /*
  * Typed reads that fail closed: v (absent or JSON null: absent, NULL,

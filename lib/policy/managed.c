@@ -31,11 +31,10 @@ bool kt_managed_exempt(const struct kt_pctx *c)
 	return false;
 }
 
-static bool is_managed(struct kt_jv o)
+/* labels: of the object or the old object */
+static bool is_managed(struct kt_jv labels)
 {
-	const char *v = kt_meta_label(o, KT_POLICY_MANAGED_BY_KEY);
-
-	return v && !strcmp(v, KT_POLICY_MANAGED_BY_VALUE);
+	return kt_jv_streq(kt_jv_get(labels, KT_POLICY_MANAGED_BY_KEY), KT_POLICY_MANAGED_BY_VALUE);
 }
 
 static bool reserved_name(const char *name)
@@ -80,8 +79,8 @@ static const char *protected_ns_key(const struct kt_pctx *c, const char *key, bo
 static void judge_namespace_meta(struct kt_pctx *c, bool label)
 {
 	const char *which = label ? "labels" : "annotations";
-	struct kt_jv now = kt_jv_get(kt_jv_get(c->obj, "metadata"), which);
-	struct kt_jv was = kt_jv_get(kt_jv_get(c->old, "metadata"), which), m;
+	struct kt_jv now = label ? c->labels : c->ann;
+	struct kt_jv was = label ? c->old_labels : c->old_ann, m;
 	char path[KT_PCTX_PATH_MAX], q[96];
 	const char *kind, *key;
 
@@ -119,7 +118,7 @@ static void judge_namespace_meta(struct kt_pctx *c, bool label)
 static void judge_namespace(struct kt_pctx *c)
 {
 	if (c->op == KT_OP_DELETE) {
-		if (!is_managed(c->old))
+		if (!is_managed(c->old_labels))
 			kt_pctx_deny(c, "namespace.delete", NULL,
 				     "namespace '%s' of tenant '%s' is deleted by the platform only",
 				     c->ns, c->t->name);
@@ -140,7 +139,7 @@ void kt_managed_judge(struct kt_pctx *c)
 		return;
 	/* status writes (controllers) cannot change what the platform set */
 	if ((c->op == KT_OP_UPDATE || c->op == KT_OP_DELETE) && strcmp(c->sub, "status") &&
-	    is_managed(c->old)) {
+	    is_managed(c->old_labels)) {
 		kt_pctx_deny(c, "managed.protected-object", NULL,
 			     "%s '%s' is managed by the platform (label %s=%s); tenants may not %s "
 			     "it: change the tenants file instead",
@@ -151,17 +150,17 @@ void kt_managed_judge(struct kt_pctx *c)
 	}
 	if (!*c->group && !strcmp(c->kind, "Namespace"))
 		judge_namespace(c);
-	if ((c->op == KT_OP_CREATE || c->op == KT_OP_UPDATE) && is_managed(c->obj) &&
-	    !is_managed(c->old))
+	if ((c->op == KT_OP_CREATE || c->op == KT_OP_UPDATE) && is_managed(c->labels) &&
+	    !is_managed(c->old_labels))
 		kt_pctx_deny(c, "managed.reserved-label",
 			     "metadata.labels[" KT_POLICY_MANAGED_BY_KEY "]",
 			     "the label %s=%s marks objects of the platform; remove it",
 			     KT_POLICY_MANAGED_BY_KEY, KT_POLICY_MANAGED_BY_VALUE);
 	if (c->op == KT_OP_CREATE && strcmp(c->kind, "Namespace")) {
-		const char *name = kt_gets(kt_jv_get(c->obj, "metadata"), "name");
+		const char *name = kt_gets(c->meta, "name");
 
 		if (!name)
-			name = kt_gets(kt_jv_get(c->obj, "metadata"), "generateName");
+			name = kt_gets(c->meta, "generateName");
 		if (reserved_name(name))
 			kt_pctx_deny(c, "managed.reserved-name", "metadata.name",
 				     "the name '%s' is reserved for objects of the platform; choose "

@@ -175,12 +175,7 @@ bool kt_strv_has(const struct kt_strv *v, const char *s)
 	return false;
 }
 
-const char *kt_meta_label(struct kt_jv obj, const char *key)
+const char *kt_meta_annotation(const struct kt_pctx *c, const char *key)
 {
-	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "labels"), key);
-}
-
-const char *kt_meta_annotation(struct kt_jv obj, const char *key)
-{
-	return kt_gets(kt_jv_get(kt_jv_get(obj, "metadata"), "annotations"), key);
+	return kt_gets(c->ann, key);
 }

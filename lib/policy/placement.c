@@ -135,12 +135,12 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 {
 	char path[KT_PCTX_PATH_MAX], tpath[KT_PCTX_PATH_MAX], why[256];
 
-	/* paths are built only for findings: most pods have none */
-#define TPATH                                                                      \
-	kt_pctx_path(tpath, sizeof(tpath), "%s.affinity.nodeAffinity.%s", p->base, \
-		     required ? "requiredDuringSchedulingIgnoredDuringExecution."  \
-				"nodeSelectorTerms"                                \
-			      : "preferredDuringSchedulingIgnoredDuringExecution")
+	/* paths are built only for findings (most pods have none): formats until then */
+#define TFMT "%s.affinity.nodeAffinity.%s"
+#define TARGS                                                                                  \
+	p->base, required ? "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms" \
+			  : "preferredDuringSchedulingIgnoredDuringExecution"
+#define TPATH kt_pctx_path(tpath, sizeof(tpath), TFMT, TARGS)
 	if (!kt_jv_absent(terms) && !kt_jv_is(terms, KT_J_ARRAY)) {
 		malformed(c, TPATH, "node affinity terms must be a list");
 		return;
@@ -154,8 +154,8 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 			continue;
 		}
 		if (required &&
-		    kt_jv_size(kt_as_list(c, kt_jv_get(sel, "matchFields"), "%s[%zu].matchFields",
-					  TPATH, term.i)) &&
+		    kt_jv_size(kt_as_list(c, kt_jv_get(sel, "matchFields"),
+					  TFMT "[%zu].matchFields", TARGS, term.i)) &&
 		    !(p->daemon && daemon_node_term(sel)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
 				     kt_pctx_path(path, sizeof(path), "%s[%zu].matchFields", TPATH,
@@ -164,7 +164,7 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
 		kt_each (req, kt_as_list(c, kt_jv_get(sel, "matchExpressions"),
-					 "%s[%zu]%s.matchExpressions", TPATH, term.i,
+					 TFMT "[%zu]%s.matchExpressions", TARGS, term.i,
 					 required ? "" : ".preference")) {
 			const char *key = kt_gets(req.v, "key"), *esc;
 
@@ -190,6 +190,8 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 		}
 	}
 #undef TPATH
+#undef TARGS
+#undef TFMT
 }
 
 static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv pa,
@@ -225,8 +227,10 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 				malformed(c, APATH, "pod affinity term must be an object");
 				continue;
 			}
-			kt_each (ns, kt_as_list(c, kt_jv_get(t, "namespaces"), "%s.namespaces",
-						APATH)) {
+			kt_each (ns,
+				 kt_as_list(c, kt_jv_get(t, "namespaces"),
+					    "%s.affinity.%s.%s[%zu]%s.namespaces", p->base, which,
+					    lists[l], term.i, l ? ".podAffinityTerm" : "")) {
 				if (kt_jv_streq(ns.v, c->ns))
 					continue;
 				kt_pctx_deny(c, "placement.cross-namespace-affinity", APATH,

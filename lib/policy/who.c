@@ -44,14 +44,14 @@ bool kt_controller_ref(struct kt_jv obj, const char *api_version, const char *ki
 bool kt_acme_solver(const struct kt_pctx *c)
 {
 	static const char prefix[] = "cm-acme-http-solver-";
-	struct kt_jv meta = kt_jv_get(c->obj, "metadata");
-	const char *gen = kt_gets(meta, "generateName"), *name = kt_gets(meta, "name");
+	const char *gen, *name;
 
-	return c->platform && c->op == KT_OP_CREATE &&
-	       kt_jv_streq(kt_jv_get(kt_jv_get(meta, "labels"),
-				     "acme.cert-manager.io/http01-solver"),
-			   "true") &&
-	       ((gen && !strcmp(gen, prefix)) ||
+	if (!c->platform || c->op != KT_OP_CREATE ||
+	    !kt_jv_streq(kt_jv_get(c->labels, "acme.cert-manager.io/http01-solver"), "true"))
+		return false;
+	gen = kt_gets(c->meta, "generateName");
+	name = kt_gets(c->meta, "name");
+	return ((gen && !strcmp(gen, prefix)) ||
 		(name && !strncmp(name, prefix, sizeof(prefix) - 1))) &&
 	       kt_controller_ref(c->obj, "acme.cert-manager.io/v1", "Challenge");
 }

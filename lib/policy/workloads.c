@@ -58,12 +58,13 @@ static void judge_pod_security(struct kt_pctx *c, const struct kt_podref *p)
 		snprintf(ver, sizeof(ver), "latest");
 	else
 		snprintf(ver, sizeof(ver), "v1.%d", pol->minor);
-	kt_pctx_path(path, sizeof(path), "%s", p->base);
 	/* the pod itself: the standard reads the spec and the annotations of the metadata */
 	if (kt_pss_evaluate_view(pol, p->meta, p->spec, &res)) {
 		c->rc = KT_E_NOMEM;
 		return;
 	}
+	if (res.n)
+		kt_pctx_path(path, sizeof(path), "%s", p->base);
 	for (i = 0; i < res.n; i++) {
 		char rule[96];
 
@@ -103,7 +104,7 @@ static void judge_pod(struct kt_pctx *c)
 		return;
 	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->old) &&
 	    kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
-		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_meta = c->old_meta;
 		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	p.daemon = c->op == KT_OP_CREATE && c->t->allow_daemonsets &&
@@ -127,7 +128,7 @@ static void judge_ephemeral(struct kt_pctx *c)
 		return;
 	judge_pod_security(c, &p);
 	if (kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
-		p.old_meta = kt_jv_get(c->old, "metadata");
+		p.old_meta = c->old_meta;
 		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	kt_images_judge(c, &p);

@@ -14,6 +14,16 @@
 #include "internal.h"
 
 #define KEYEQ(k, kl, lit) ((kl) == sizeof(lit) - 1 && !memcmp((k), (lit), sizeof(lit) - 1))
+#define MEMBER_IS(m, lit) member_is(m, lit, sizeof(lit) - 1)
+
+/* The member m has the key lit (n bytes); the key read once. */
+static bool member_is(struct kt_jv m, const char *lit, size_t n)
+{
+	size_t kl = 0;
+	const char *k = kt_jv_key(m, &kl);
+
+	return k && kl == n && !memcmp(k, lit, n);
+}
 
 /* The checks in force at a level and (resolved) policy version. */
 static uint32_t active_checks(enum kt_pss_level level, int v)
@@ -134,7 +144,7 @@ static const char *profile_type(struct pss_eval *e, const struct ctr_view *c, co
 	struct kt_jv it;
 
 	for (it = kt_jv_first_member(o); kt_jv_ok(it); it = kt_jv_next(it))
-		if (KEYEQ(kt_jv_key(it, NULL), kt_jv_keylen(it), "type"))
+		if (MEMBER_IS(it, "type"))
 			t = get_str(e, c, field, it, "");
 	return t;
 }
@@ -150,8 +160,8 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 	struct kt_jv it;
 
 	for (it = kt_jv_first_member(o); kt_jv_ok(it); it = kt_jv_next(it)) {
-		const char *k = kt_jv_key(it, NULL);
-		size_t kl = kt_jv_keylen(it);
+		size_t kl = 0;
+		const char *k = kt_jv_key(it, &kl);
 		struct kt_jv v = it, x;
 		struct kt_jv j;
 
@@ -188,8 +198,8 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 					break;
 				sc->has_caps = true;
 				for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j)) {
-					const char *ck = kt_jv_key(j, NULL);
-					size_t ckl = kt_jv_keylen(j);
+					size_t ckl = 0;
+					const char *ck = kt_jv_key(j, &ckl);
 
 					if (KEYEQ(ck, ckl, "add"))
 						sc->caps_add =
@@ -220,8 +230,8 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 					break;
 				sc->has_selinux = true;
 				for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j)) {
-					const char *sk = kt_jv_key(j, NULL);
-					size_t skl = kt_jv_keylen(j);
+					size_t skl = 0;
+					const char *sk = kt_jv_key(j, &skl);
 					struct kt_jv sv = j;
 
 					if (KEYEQ(sk, skl, "type"))
@@ -245,8 +255,7 @@ static void scan_sc(struct pss_eval *e, const struct ctr_view *c, struct kt_jv o
 				if (!kt_jv_ok(x))
 					break;
 				for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j))
-					if (KEYEQ(kt_jv_key(j, NULL), kt_jv_keylen(j),
-						  "hostProcess"))
+					if (MEMBER_IS(j, "hostProcess"))
 						sc->host_process = get_bool(
 							e, c,
 							"securityContext.windowsOptions.hostProcess",
@@ -287,8 +296,8 @@ static void scan_container(struct pss_eval *e, struct kt_jv o, struct ctr_view *
 	struct kt_jv it;
 
 	for (it = kt_jv_first_member(o); kt_jv_ok(it); it = kt_jv_next(it)) {
-		const char *k = kt_jv_key(it, NULL);
-		size_t kl = kt_jv_keylen(it);
+		size_t kl = 0;
+		const char *k = kt_jv_key(it, &kl);
 		struct kt_jv v = it, x;
 		struct kt_jv j;
 
@@ -308,8 +317,8 @@ static void scan_container(struct pss_eval *e, struct kt_jv o, struct ctr_view *
 			if (!kt_jv_ok(x))
 				break;
 			for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j)) {
-				const char *hk = kt_jv_key(j, NULL);
-				size_t hkl = kt_jv_keylen(j);
+				size_t hkl = 0;
+				const char *hk = kt_jv_key(j, &hkl);
 
 				if (KEYEQ(hk, hkl, "postStart"))
 					c->handlers[0] = get_obj(e, c, "lifecycle.postStart", j);
@@ -346,8 +355,8 @@ static void scan_spec(struct pss_eval *e, struct kt_jv spec)
 	struct kt_jv it;
 
 	for (it = kt_jv_first_member(spec); kt_jv_ok(it); it = kt_jv_next(it)) {
-		const char *k = kt_jv_key(it, NULL);
-		size_t kl = kt_jv_keylen(it);
+		size_t kl = 0;
+		const char *k = kt_jv_key(it, &kl);
 		struct kt_jv v = it, x;
 		struct kt_jv j;
 
@@ -359,7 +368,7 @@ static void scan_spec(struct pss_eval *e, struct kt_jv spec)
 			if (!kt_jv_ok(x))
 				break;
 			for (j = kt_jv_first_member(x); kt_jv_ok(j); j = kt_jv_next(j))
-				if (KEYEQ(kt_jv_key(j, NULL), kt_jv_keylen(j), "name"))
+				if (MEMBER_IS(j, "name"))
 					p->windows =
 						!strcmp(get_str(e, NULL, "spec.os.name", j, ""),
 							"windows");
