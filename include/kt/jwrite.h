@@ -10,10 +10,28 @@
 #define KT_JWRITE_H
 
 #include <stddef.h>
+#include <string.h>
 #include "kt/buf.h"
 
 /* The n bytes of s escaped, without quotes: a part of a string. */
 enum kt_rc kt_jw_chars(struct kt_buf *b, const char *s, size_t n);
+
+/*
+ * n bytes of JSON text written as they are: kt_buf_add() inlined for when
+ * the buffer has room (the writers' common case), within b->max as there.
+ */
+static inline enum kt_rc kt_jw_raw(struct kt_buf *b, const char *s, size_t n)
+{
+	if (b->alloc - b->len <= n || (b->max && n > b->max - b->len))
+		return kt_buf_add(b, s, n);
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return KT_OK;
+}
+
+/* The same from a string literal (no strlen). */
+#define kt_jw_lit(b, lit) kt_jw_raw((b), "" lit, sizeof(lit) - 1)
 
 /* s as a JSON string, quotes included; NULL is "". */
 enum kt_rc kt_jw_str(struct kt_buf *b, const char *s);

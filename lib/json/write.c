@@ -9,6 +9,20 @@
 #include "kt/jwrite.h"
 #include "kt/utf8.h"
 
+/* Bytes written as they are: printable ASCII (DEL too) but '"' and '\\'. */
+/* clang-format off */
+static const unsigned char plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 enum kt_rc kt_jw_chars(struct kt_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -19,11 +33,9 @@ enum kt_rc kt_jw_chars(struct kt_buf *b, const char *s, size_t n)
 	char e[6];
 
 	while (!rc && i < n) {
-		for (run = i;
-		     run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\';
-		     run++)
+		for (run = i; run < n && plain[p[run]]; run++)
 			;
-		if (run > i && (rc = kt_buf_add(b, s + i, run - i)))
+		if (run > i && (rc = kt_jw_raw(b, s + i, run - i)))
 			break;
 		if ((i = run) == n)
 			break;
@@ -70,16 +82,24 @@ enum kt_rc kt_jw_chars(struct kt_buf *b, const char *s, size_t n)
 
 enum kt_rc kt_jw_str(struct kt_buf *b, const char *s)
 {
+	size_t n = s ? strlen(s) : 0;
 	enum kt_rc rc;
 
-	if ((rc = kt_buf_addch(b, '"')) || (s && (rc = kt_jw_chars(b, s, strlen(s)))))
+	/* room for the string as it usually is, nothing to escape */
+	if ((rc = kt_buf_grow(b, n + 2)))
 		return rc;
-	return kt_buf_addch(b, '"');
+	b->buf[b->len++] = '"';
+	b->buf[b->len] = '\0';
+	if ((rc = kt_jw_chars(b, s, n)) || (rc = kt_buf_grow(b, 1)))
+		return rc;
+	b->buf[b->len++] = '"';
+	b->buf[b->len] = '\0';
+	return KT_OK;
 }
 
 enum kt_rc kt_jw_pointer_seg(struct kt_buf *b, const char *s)
 {
-	enum kt_rc rc = kt_buf_addch(b, '/');
+	enum kt_rc rc = kt_jw_lit(b, "/");
 	size_t run;
 
 	/* '~' and '/' are ASCII: cutting there never splits a UTF-8 sequence */
@@ -89,7 +109,7 @@ enum kt_rc kt_jw_pointer_seg(struct kt_buf *b, const char *s)
 			break;
 		s += run;
 		if (*s)
-			rc = kt_buf_add(b, *s++ == '~' ? "~0" : "~1", 2);
+			rc = kt_jw_raw(b, *s++ == '~' ? "~0" : "~1", 2);
 	}
 	return rc;
 }

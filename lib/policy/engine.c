@@ -351,7 +351,7 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 {
 	struct kt_jv req, v, ui, groups, g;
 	struct kt_pctx c = { 0 };
-	const char *uid, *op, *user = "", *ns, *group = "", *res = "";
+	const char *uid, *op, *user = "", *ns, *group = "", *res = "", *s;
 	enum kt_rc rc = KT_E_PARSE;
 	bool plat = false;
 	size_t i;
@@ -381,22 +381,20 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 				  "or CONNECT",
 				  op);
 	v = kt_jv_get(req, "kind");
-	if (!kt_jv_is(v, KT_J_OBJECT) || !kt_gets(v, "kind"))
+	if (!kt_jv_is(v, KT_J_OBJECT) || !(c.kind = kt_gets(v, "kind")))
 		return kt_err_set(err, rc, "request.kind must be an object with a kind");
-	c.kind = kt_gets(v, "kind");
 	group = kt_gets(v, "group");
 	c.group = group ? group : "";
-	v = kt_jv_get(req, "resource");
-	if (kt_jv_is(v, KT_J_OBJECT) && kt_gets(v, "resource"))
-		res = kt_gets(v, "resource");
+	if ((s = kt_gets(kt_jv_get(req, "resource"), "resource")))
+		res = s;
 	ui = kt_jv_get(req, "userInfo");
 	if (!kt_jv_absent(ui)) {
 		groups = kt_jv_get(ui, "groups");
 		if (!kt_jv_is(ui, KT_J_OBJECT) ||
 		    !(kt_jv_absent(groups) || kt_jv_is(groups, KT_J_ARRAY)))
 			return kt_err_set(err, rc, "request.userInfo is malformed");
-		if (kt_gets(ui, "username"))
-			user = kt_gets(ui, "username");
+		if ((s = kt_gets(ui, "username")))
+			user = s;
 		plat = platform_user(cfg, user);
 		for (i = 0, g = kt_jv_first_elem(groups); kt_jv_ok(g); i++, g = kt_jv_next(g)) {
 			if (!kt_jv_is(g, KT_J_STRING))

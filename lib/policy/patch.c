@@ -27,12 +27,12 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, kt_patch_
 	/* room for the usual patch at once: a pod's selector and toleration take ~250 bytes */
 	rc = kt_buf_grow(b, 512);
 	if (!rc)
-		rc = kt_buf_adds(b, b->len ? ",{\"op\":\"add\",\"path\":\""
-					   : "[{\"op\":\"add\",\"path\":\"");
+		rc = b->len ? kt_jw_lit(b, ",{\"op\":\"add\",\"path\":\"")
+			    : kt_jw_lit(b, "[{\"op\":\"add\",\"path\":\"");
 	for (i = 0; !rc && i < n; i++)
 		rc = kt_jw_pointer_seg(b, ptr[i]);
-	if (rc || (rc = kt_buf_adds(b, "\",\"value\":")) || (rc = value(b, c)) ||
-	    (rc = kt_buf_addch(b, '}')))
+	if (rc || (rc = kt_jw_lit(b, "\",\"value\":")) || (rc = value(b, c)) ||
+	    (rc = kt_jw_lit(b, "}")))
 		c->rc = KT_E_NOMEM;
 }
 

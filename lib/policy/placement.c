@@ -409,12 +409,11 @@ static const char *allowed_list(char *buf, size_t size, const char *dflt, const 
 	return buf;
 }
 
-/* A per-tenant allow-list on one pod field; always-denied values first. */
+/* A per-tenant allow-list on one pod field (v, the spec's); always-denied values first. */
 static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const char *field,
-			  const char *rule, const struct kt_strv *allowed, const char *dflt,
-			  const char *const *never, const char *hint)
+			  struct kt_jv v, const char *rule, const struct kt_strv *allowed,
+			  const char *dflt, const char *const *never, const char *hint)
 {
-	struct kt_jv v = kt_jv_get(p->spec, field);
 	char path[KT_PCTX_PATH_MAX], q[80], list[256];
 	const char *s;
 
@@ -478,6 +477,7 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 	static const char *const critical[] = { "system-node-critical", "system-cluster-critical",
 						NULL };
 	const struct kt_tenant *t = c->t;
+	struct kt_jv pc;
 
 	if (p->is_pod && c->op == KT_OP_CREATE && c->mode == KT_POLICY_VALIDATE)
 		judge_mutated(c, p);
@@ -491,26 +491,32 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 	 * tenant's (global.defaultPriorityClasses).  Only pods get it, so only
 	 * a pod's message says where it may come from.
 	 */
-	if (!kt_strv_has(&c->cfg->global.default_priority_classes,
-			 kt_jv_str_or(kt_jv_get(p->spec, "priorityClassName"), "")))
-		judge_allowed(c, p, "priorityClassName", "placement.priority-class",
+	pc = kt_jv_get(p->spec, "priorityClassName");
+	if (!kt_strv_has(&c->cfg->global.default_priority_classes, kt_jv_str_or(pc, "")))
+		judge_allowed(c, p, "priorityClassName", pc, "placement.priority-class",
 			      &t->priority_classes, NULL, critical,
 			      p->is_pod ? " (if the API server set it from the cluster's "
 					  "globalDefault PriorityClass, list that class in "
 					  "global.defaultPriorityClasses)"
 					: NULL);
-	judge_allowed(c, p, "runtimeClassName", "placement.runtime-class", &t->runtime_classes,
-		      NULL, NULL, NULL);
-	judge_allowed(c, p, "schedulerName", "placement.scheduler-name", &t->scheduler_names,
-		      "default-scheduler", NULL, NULL);
+	judge_allowed(c, p, "runtimeClassName", kt_jv_get(p->spec, "runtimeClassName"),
+		      "placement.runtime-class", &t->runtime_classes, NULL, NULL, NULL);
+	judge_allowed(c, p, "schedulerName", kt_jv_get(p->spec, "schedulerName"),
+		      "placement.scheduler-name", &t->scheduler_names, "default-scheduler", NULL,
+		      NULL);
 }
 
 static bool is_pool_toleration(const struct kt_pctx *c, struct kt_jv t)
 {
-	const char *op = kt_gets(t, "operator"), *effect = kt_gets(t, "effect");
+	const char *op, *effect;
 
-	return kt_jv_streq(kt_jv_get(t, "key"), c->pool_key) && (!op || !strcmp(op, "Equal")) &&
-	       kt_jv_streq(kt_jv_get(t, "value"), c->t->node_pool) &&
+	/* the key first: the API server's own tolerations are told apart there */
+	if (!kt_jv_streq(kt_jv_get(t, "key"), c->pool_key) ||
+	    !kt_jv_streq(kt_jv_get(t, "value"), c->t->node_pool))
+		return false;
+	op = kt_gets(t, "operator");
+	effect = kt_gets(t, "effect");
+	return (!op || !strcmp(op, "Equal")) &&
 	       (!effect || !*effect || !strcmp(effect, "NoSchedule"));
 }
 
@@ -524,29 +530,29 @@ static enum kt_rc pool_selector(struct kt_buf *b, const struct kt_pctx *c)
 {
 	enum kt_rc rc;
 
-	if ((rc = kt_buf_addch(b, '{')) || (rc = kt_jw_str(b, c->pool_key)) ||
-	    (rc = kt_buf_addch(b, ':')) || (rc = pool_name(b, c)))
+	if ((rc = kt_jw_lit(b, "{")) || (rc = kt_jw_str(b, c->pool_key)) ||
+	    (rc = kt_jw_lit(b, ":")) || (rc = pool_name(b, c)))
 		return rc;
-	return kt_buf_addch(b, '}');
+	return kt_jw_lit(b, "}");
 }
 
 static enum kt_rc pool_toleration(struct kt_buf *b, const struct kt_pctx *c)
 {
 	enum kt_rc rc;
 
-	if ((rc = kt_buf_adds(b, "{\"key\":")) || (rc = kt_jw_str(b, c->pool_key)) ||
-	    (rc = kt_buf_adds(b, ",\"operator\":\"Equal\",\"value\":")) || (rc = pool_name(b, c)))
+	if ((rc = kt_jw_lit(b, "{\"key\":")) || (rc = kt_jw_str(b, c->pool_key)) ||
+	    (rc = kt_jw_lit(b, ",\"operator\":\"Equal\",\"value\":")) || (rc = pool_name(b, c)))
 		return rc;
-	return kt_buf_adds(b, ",\"effect\":\"NoSchedule\"}");
+	return kt_jw_lit(b, ",\"effect\":\"NoSchedule\"}");
 }
 
 static enum kt_rc pool_tolerations(struct kt_buf *b, const struct kt_pctx *c)
 {
 	enum kt_rc rc;
 
-	if ((rc = kt_buf_addch(b, '[')) || (rc = pool_toleration(b, c)))
+	if ((rc = kt_jw_lit(b, "[")) || (rc = pool_toleration(b, c)))
 		return rc;
-	return kt_buf_addch(b, ']');
+	return kt_jw_lit(b, "]");
 }
 
 /*

@@ -39,9 +39,9 @@ static enum kt_rc reason_chars(struct kt_buf *b, const struct kt_finding *f, boo
 	const char *path = f->path ? f->path : "";
 	enum kt_rc rc;
 
-	if ((rc = kt_buf_addch(b, '[')) || (rc = kt_jw_chars(b, f->rule, strlen(f->rule))) ||
-	    (rc = kt_buf_adds(b, "] ")) || (rc = kt_jw_chars(b, path, strlen(path))) ||
-	    (sep && (rc = kt_buf_adds(b, ": "))))
+	if ((rc = kt_jw_lit(b, "[")) || (rc = kt_jw_chars(b, f->rule, strlen(f->rule))) ||
+	    (rc = kt_jw_lit(b, "] ")) || (rc = kt_jw_chars(b, path, strlen(path))) ||
+	    (sep && (rc = kt_jw_lit(b, ": "))))
 		return rc;
 	return kt_jw_chars(b, f->message, strlen(f->message));
 }
@@ -55,30 +55,30 @@ static enum kt_rc status(struct kt_buf *b, const struct kt_decision *d)
 	if ((rc = kt_buf_addf(b, ",\"status\":{\"code\":%d,\"reason\":\"Forbidden\",\"message\":\"",
 			      d->code ? d->code : 403)))
 		return rc;
-	if (d->tenant && ((rc = kt_buf_adds(b, "tenant '")) ||
+	if (d->tenant && ((rc = kt_jw_lit(b, "tenant '")) ||
 			  (rc = kt_jw_chars(b, d->tenant->name, strlen(d->tenant->name))) ||
-			  (rc = kt_buf_adds(b, "': "))))
+			  (rc = kt_jw_lit(b, "': "))))
 		return rc;
 	for (i = 0; i < d->n_denials; i++)
-		if ((i && (rc = kt_buf_adds(b, "; "))) ||
+		if ((i && (rc = kt_jw_lit(b, "; "))) ||
 		    (rc = reason_chars(b, &d->denials[i], d->denials[i].path)))
 			return rc;
-	if (!d->n_denials && (rc = kt_buf_adds(b, "denied")))
+	if (!d->n_denials && (rc = kt_jw_lit(b, "denied")))
 		return rc;
-	if ((rc = kt_buf_adds(b, "\",\"details\":{\"causes\":[")))
+	if ((rc = kt_jw_lit(b, "\",\"details\":{\"causes\":[")))
 		return rc;
 	for (i = 0; i < d->n_denials; i++) {
 		const struct kt_finding *f = &d->denials[i];
 
 		if ((rc = kt_buf_adds(b, i ? ",{\"reason\":" : "{\"reason\":")) ||
-		    (rc = kt_jw_str(b, f->rule)) || (rc = kt_buf_adds(b, ",\"message\":")) ||
+		    (rc = kt_jw_str(b, f->rule)) || (rc = kt_jw_lit(b, ",\"message\":")) ||
 		    (rc = kt_jw_str(b, f->message)) ||
 		    (f->path &&
-		     ((rc = kt_buf_adds(b, ",\"field\":")) || (rc = kt_jw_str(b, f->path)))) ||
-		    (rc = kt_buf_addch(b, '}')))
+		     ((rc = kt_jw_lit(b, ",\"field\":")) || (rc = kt_jw_str(b, f->path)))) ||
+		    (rc = kt_jw_lit(b, "}")))
 			return rc;
 	}
-	return kt_buf_adds(b, "]}}");
+	return kt_jw_lit(b, "]}}");
 }
 
 static enum kt_rc response(struct kt_buf *b, const struct kt_decision *d)
@@ -86,14 +86,14 @@ static enum kt_rc response(struct kt_buf *b, const struct kt_decision *d)
 	enum kt_rc rc;
 	size_t i;
 
-	if ((rc = kt_buf_adds(b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
-				 "\"AdmissionReview\",\"response\":{\"uid\":")) ||
+	if ((rc = kt_jw_lit(b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
+			       "\"AdmissionReview\",\"response\":{\"uid\":")) ||
 	    (rc = kt_jw_str(b, d->uid)) ||
 	    (rc = kt_buf_adds(b, d->allowed ? ",\"allowed\":true" : ",\"allowed\":false")))
 		return rc;
 	if (d->allowed && d->patch.len &&
-	    ((rc = kt_buf_adds(b, ",\"patchType\":\"JSONPatch\",\"patch\":\"")) ||
-	     (rc = patch_base64(b, &d->patch)) || (rc = kt_buf_addch(b, '"'))))
+	    ((rc = kt_jw_lit(b, ",\"patchType\":\"JSONPatch\",\"patch\":\"")) ||
+	     (rc = patch_base64(b, &d->patch)) || (rc = kt_jw_lit(b, "\""))))
 		return rc;
 	if (!d->allowed && (rc = status(b, d)))
 		return rc;
@@ -101,12 +101,12 @@ static enum kt_rc response(struct kt_buf *b, const struct kt_decision *d)
 		const struct kt_finding *f = &d->warnings[i];
 
 		if ((rc = kt_buf_adds(b, i ? ",\"" : ",\"warnings\":[\"")) ||
-		    (rc = reason_chars(b, f, f->path && *f->path)) || (rc = kt_buf_addch(b, '"')))
+		    (rc = reason_chars(b, f, f->path && *f->path)) || (rc = kt_jw_lit(b, "\"")))
 			return rc;
 	}
-	if (d->n_warnings && (rc = kt_buf_addch(b, ']')))
+	if (d->n_warnings && (rc = kt_jw_lit(b, "]")))
 		return rc;
-	return kt_buf_adds(b, "}}");
+	return kt_jw_lit(b, "}}");
 }
 
 enum kt_rc kt_policy_response(const struct kt_decision *d, struct kt_buf *out)
