@@ -57,7 +57,10 @@ const char *kt_pctx_q(char *buf, size_t size, const char *s);
 
 /* A pod or a pod template under judgement. */
 struct kt_podref {
-	struct kt_jv meta, spec;         /* spec is an object (checked by the caller) */
+	struct kt_jv meta, spec; /* spec is an object (checked by the caller) */
+	/* spec's members the rules read, found in one pass (kt_podref_read) */
+	struct kt_jv node_name, node_selector, affinity, tolerations;
+	struct kt_jv priority_class, runtime_class, scheduler_name;
 	struct kt_jv old_meta, old_spec; /* Pod UPDATE only; else absent */
 	const char *base;                /* path of spec: "spec", "spec.template.spec" */
 	const char *what;                /* "pod", "pod template" */
@@ -66,7 +69,8 @@ struct kt_podref {
 	bool solver;                     /* cert-manager's HTTP01 solver (kt_acme_solver) */
 };
 
-/* placement.c */
+/* placement.c; kt_podref_read fills the members of p from p->spec */
+void kt_podref_read(struct kt_podref *p);
 void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p);
 void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p);
 /* images.c */

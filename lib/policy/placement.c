@@ -17,6 +17,38 @@
 
 #define KARPENTER_POOL_KEY "karpenter.sh/nodepool"
 
+#define KEY_IS(k, kl, lit) ((kl) == sizeof(lit) - 1 && !memcmp((k), (lit), sizeof(lit) - 1))
+
+/*
+ * One pass over the spec for the members placement reads (several times:
+ * judged, then mutated), rather than a lookup through every member for
+ * each, and for each again.
+ */
+void kt_podref_read(struct kt_podref *p)
+{
+	kt_each (m, p->spec) {
+		size_t kl = 0;
+		const char *k = kt_jv_key(m.v, &kl);
+
+		if (!k)
+			break;
+		if (KEY_IS(k, kl, "nodeName"))
+			p->node_name = m.v;
+		else if (KEY_IS(k, kl, "nodeSelector"))
+			p->node_selector = m.v;
+		else if (KEY_IS(k, kl, "affinity"))
+			p->affinity = m.v;
+		else if (KEY_IS(k, kl, "tolerations"))
+			p->tolerations = m.v;
+		else if (KEY_IS(k, kl, "priorityClassName"))
+			p->priority_class = m.v;
+		else if (KEY_IS(k, kl, "runtimeClassName"))
+			p->runtime_class = m.v;
+		else if (KEY_IS(k, kl, "schedulerName"))
+			p->scheduler_name = m.v;
+	}
+}
+
 static bool is_pool_key(const struct kt_pctx *c, const char *key)
 {
 	return !strcmp(key, c->pool_key) || !strcmp(key, KARPENTER_POOL_KEY);
@@ -29,7 +61,7 @@ static void malformed(struct kt_pctx *c, const char *path, const char *what)
 
 static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv nn = kt_jv_get(p->spec, "nodeName");
+	struct kt_jv nn = p->node_name;
 	char path[KT_PCTX_PATH_MAX], q[80];
 
 	if (kt_jv_absent(nn) || kt_jv_streq(nn, ""))
@@ -46,7 +78,7 @@ static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
 
 static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv ns = kt_jv_get(p->spec, "nodeSelector");
+	struct kt_jv ns = p->node_selector;
 	struct kt_jv old = kt_jv_get(p->old_spec, "nodeSelector"), m;
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
 	const char *pool = c->t->node_pool, *key;
@@ -248,7 +280,7 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 
 static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv aff = kt_jv_get(p->spec, "affinity"), na;
+	struct kt_jv aff = p->affinity, na;
 	char path[KT_PCTX_PATH_MAX];
 
 	if (kt_jv_absent(aff))
@@ -319,7 +351,7 @@ static bool has_toleration(struct kt_jv tols, struct kt_jv t)
 
 static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv tols = kt_jv_get(p->spec, "tolerations");
+	struct kt_jv tols = p->tolerations;
 	struct kt_jv old = kt_jv_get(p->old_spec, "tolerations");
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
 	const char *pool = c->t->node_pool;
@@ -456,13 +488,13 @@ static void judge_mutated(struct kt_pctx *c, const struct kt_podref *p)
 	bool tol = false;
 
 	/* a selector for another pool is denied by judge_node_selector already */
-	if (!kt_jv_ok(kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key)))
+	if (!kt_jv_ok(kt_jv_get(p->node_selector, c->pool_key)))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			     "%s lacks nodeSelector '%s: %s', which the mutating webhook adds; "
 			     "check that it is installed",
 			     p->what, c->pool_key, c->t->node_pool);
-	kt_each (t, kt_jv_get(p->spec, "tolerations"))
+	kt_each (t, p->tolerations)
 		tol = tol || is_pool_toleration(c, t.v);
 	if (!tol)
 		kt_pctx_warn(c, "placement.missing-pool-toleration",
@@ -491,7 +523,7 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 	 * tenant's (global.defaultPriorityClasses).  Only pods get it, so only
 	 * a pod's message says where it may come from.
 	 */
-	pc = kt_jv_get(p->spec, "priorityClassName");
+	pc = p->priority_class;
 	if (!kt_strv_has(&c->cfg->global.default_priority_classes, kt_jv_str_or(pc, "")))
 		judge_allowed(c, p, "priorityClassName", pc, "placement.priority-class",
 			      &t->priority_classes, NULL, critical,
@@ -499,11 +531,10 @@ void kt_placement_judge(struct kt_pctx *c, const struct kt_podref *p)
 					  "globalDefault PriorityClass, list that class in "
 					  "global.defaultPriorityClasses)"
 					: NULL);
-	judge_allowed(c, p, "runtimeClassName", kt_jv_get(p->spec, "runtimeClassName"),
-		      "placement.runtime-class", &t->runtime_classes, NULL, NULL, NULL);
-	judge_allowed(c, p, "schedulerName", kt_jv_get(p->spec, "schedulerName"),
-		      "placement.scheduler-name", &t->scheduler_names, "default-scheduler", NULL,
-		      NULL);
+	judge_allowed(c, p, "runtimeClassName", p->runtime_class, "placement.runtime-class",
+		      &t->runtime_classes, NULL, NULL, NULL);
+	judge_allowed(c, p, "schedulerName", p->scheduler_name, "placement.scheduler-name",
+		      &t->scheduler_names, "default-scheduler", NULL, NULL);
 }
 
 static bool is_pool_toleration(const struct kt_pctx *c, struct kt_jv t)
@@ -563,8 +594,8 @@ static enum kt_rc pool_tolerations(struct kt_buf *b, const struct kt_pctx *c)
  */
 void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 {
-	struct kt_jv ns = kt_jv_get(p->spec, "nodeSelector");
-	struct kt_jv tols = kt_jv_get(p->spec, "tolerations");
+	struct kt_jv ns = p->node_selector;
+	struct kt_jv tols = p->tolerations;
 	bool found = false;
 
 	if (!kt_jv_ok(kt_jv_get(ns, c->pool_key))) {

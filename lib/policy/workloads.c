@@ -85,13 +85,16 @@ static void judge_podlike(struct kt_pctx *c, const struct kt_podref *p)
 	kt_images_judge(c, p);
 }
 
-static bool get_spec(struct kt_pctx *c, struct kt_jv holder, const char *path, struct kt_jv *meta,
-		     struct kt_jv *spec)
+/* The metadata and spec of holder into p (meta: holder's own, when known). */
+static bool get_spec(struct kt_pctx *c, struct kt_jv holder, struct kt_jv meta, const char *path,
+		     struct kt_podref *p)
 {
-	*meta = kt_jv_get(holder, "metadata");
-	*spec = kt_jv_get(holder, "spec");
-	if (kt_jv_is(*spec, KT_J_OBJECT) && (kt_jv_absent(*meta) || kt_jv_is(*meta, KT_J_OBJECT)))
+	p->meta = meta;
+	p->spec = kt_jv_get(holder, "spec");
+	if (kt_jv_is(p->spec, KT_J_OBJECT) && (kt_jv_absent(meta) || kt_jv_is(meta, KT_J_OBJECT))) {
+		kt_podref_read(p);
 		return true;
+	}
 	kt_pctx_deny(c, "request.malformed", path, "%s must have a spec object", path);
 	return false;
 }
@@ -100,7 +103,7 @@ static void judge_pod(struct kt_pctx *c)
 {
 	struct kt_podref p = { .base = "spec", .what = "pod", .is_pod = true };
 
-	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
+	if (!get_spec(c, c->obj, c->meta, "pod", &p))
 		return;
 	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->old) &&
 	    kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
@@ -124,7 +127,7 @@ static void judge_ephemeral(struct kt_pctx *c)
 {
 	struct kt_podref p = { .base = "spec", .what = "pod", .is_pod = true };
 
-	if (!get_spec(c, c->obj, "pod", &p.meta, &p.spec))
+	if (!get_spec(c, c->obj, c->meta, "pod", &p))
 		return;
 	judge_pod_security(c, &p);
 	if (kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
@@ -145,10 +148,10 @@ static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
 	const char *pool = c->t->node_pool;
 	bool tol = false;
 
-	kt_each (t, kt_jv_get(p->spec, "tolerations"))
+	kt_each (t, p->tolerations)
 		tol = tol || (kt_jv_streq(kt_jv_get(t.v, "key"), c->pool_key) &&
 			      kt_jv_streq(kt_jv_get(t.v, "value"), pool));
-	if (kt_jv_streq(kt_jv_get(kt_jv_get(p->spec, "nodeSelector"), c->pool_key), pool) && tol)
+	if (kt_jv_streq(kt_jv_get(p->node_selector, c->pool_key), pool) && tol)
 		return;
 	kt_pctx_deny(c, "placement.daemonset-pool", "spec.template.spec",
 		     "the DaemonSet controller places pods by the template alone: add nodeSelector "
@@ -171,7 +174,7 @@ static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 	for (size_t i = 0; k->keys[i]; i++)
 		tpl = kt_jv_get(tpl, k->keys[i]);
 	snprintf(path, sizeof(path), "%.*s", (int)(strlen(k->path) - 5), k->path);
-	if (!get_spec(c, tpl, path, &p.meta, &p.spec))
+	if (!get_spec(c, tpl, kt_jv_get(tpl, "metadata"), path, &p))
 		return;
 	judge_podlike(c, &p);
 	if (!strcmp(k->kind, "DaemonSet") && c->t->allow_daemonsets)
