@@ -38,6 +38,7 @@ struct kt_pctx {
 	struct kt_jv obj, old;          /* absent when absent or null (DELETE has no obj) */
 	/* their metadata, labels and annotations, looked up once (decide() in engine.c) */
 	struct kt_jv meta, labels, ann, old_meta, old_labels, old_ann;
+	struct kt_jv meta_name, meta_gen; /* the object's metadata.name and generateName */
 	struct kt_decision *d;
 	const char *pool_key;    /* "<labelDomain>/node-pool" */
 	const char *managed_key; /* "app.kubernetes.io/managed-by" */
@@ -119,12 +120,14 @@ bool kt_managed_dispatch(struct kt_pctx *c);
 bool kt_managed_exempt(const struct kt_pctx *c);
 
 /*
- * patch.c: an "add" operation at the pointer of n segments, its value
- * written by value() as JSON text (kt/jwrite.h), appended to the JSON Patch
- * in c->d->patch (MUTATE mode only); finish() in engine.c closes it.
+ * patch.c: an "add" operation at the JSON pointer path (written as it is:
+ * the rules' own, with nothing to escape) followed by the segment seg
+ * (escaped; NULL for none), its value written by value() as JSON text
+ * (kt/jwrite.h), appended to the JSON Patch in c->d->patch (MUTATE mode
+ * only); finish() in engine.c closes it.
  */
 typedef enum kt_rc (*kt_patch_value)(struct kt_buf *b, const struct kt_pctx *c);
-void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, kt_patch_value value);
+void kt_patch_add(struct kt_pctx *c, const char *path, const char *seg, kt_patch_value value);
 
 /* pctx.c: an annotation of the object (c->obj), or NULL. */
 const char *kt_meta_annotation(const struct kt_pctx *c, const char *key);
@@ -184,9 +187,15 @@ void kt_clean_text(char *s);
  * still judged element by element: fail closed); none for anything else.
  *	kt_each(e, tolerations) { ... e.v (struct kt_jv), e.i (its position) ... }
  */
+/* kt_jv_get, inlined so that the length of a literal name is known when compiling */
+static inline struct kt_jv kt_get(struct kt_jv obj, const char *name)
+{
+	return kt_jv_getn(obj, name, strlen(name));
+}
+
 static inline const char *kt_gets(struct kt_jv obj, const char *key)
 {
-	return kt_jv_str(kt_jv_get(obj, key));
+	return kt_jv_str(kt_get(obj, key));
 }
 
 struct kt_each {

@@ -16,11 +16,10 @@
  * the other: "[" before the first, "," between them; finish() in engine.c
  * closes the array, or drops it when the request is denied.
  */
-void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, kt_patch_value value)
+void kt_patch_add(struct kt_pctx *c, const char *path, const char *seg, kt_patch_value value)
 {
 	struct kt_buf *b = &c->d->patch;
 	enum kt_rc rc;
-	size_t i;
 
 	if (c->mode != KT_POLICY_MUTATE || c->rc)
 		return;
@@ -29,8 +28,10 @@ void kt_patch_add(struct kt_pctx *c, const char *const *ptr, size_t n, kt_patch_
 	if (!rc)
 		rc = b->len ? kt_jw_lit(b, ",{\"op\":\"add\",\"path\":\"")
 			    : kt_jw_lit(b, "[{\"op\":\"add\",\"path\":\"");
-	for (i = 0; !rc && i < n; i++)
-		rc = kt_jw_pointer_seg(b, ptr[i]);
+	if (!rc)
+		rc = kt_jw_raw(b, path, strlen(path));
+	if (!rc && seg)
+		rc = kt_jw_pointer_seg(b, seg);
 	if (rc || (rc = kt_jw_lit(b, "\",\"value\":")) || (rc = value(b, c)) ||
 	    (rc = kt_jw_lit(b, "}")))
 		c->rc = KT_E_NOMEM;
