@@ -214,23 +214,34 @@ static bool old_has_image(const struct kt_podref *p, const char *image)
 	return false;
 }
 
+/* Where the image of element idx of list (NULL: of volume idx) is, for a finding. */
+static const char *image_path(char *buf, size_t size, const struct kt_podref *p, const char *list,
+			      size_t idx)
+{
+	if (list)
+		return kt_pctx_path(buf, size, "%s.%s[%zu].image", p->base, list, idx);
+	return kt_pctx_path(buf, size, "%s.volumes[%zu].image.reference", p->base, idx);
+}
+
 static void judge_image(struct kt_pctx *c, const struct kt_podref *p, struct kt_jv img,
-			const char *path)
+			const char *list, size_t idx)
 {
 	const struct kt_strv *regs = &c->t->image_registries;
 	const char *image = kt_jv_str(img);
 	struct imgref r;
-	char q[128];
+	char q[128], path[KT_PCTX_PATH_MAX];
 	size_t i;
 
+	/* the path is written only for a finding: most images pass */
+#define IPATH image_path(path, sizeof(path), p, list, idx)
 	if (!image) {
-		kt_pctx_deny(c, "images.invalid-reference", path, "%s has no image", p->what);
+		kt_pctx_deny(c, "images.invalid-reference", IPATH, "%s has no image", p->what);
 		return;
 	}
 	if (old_has_image(p, image))
 		return; /* UPDATE: admitted before */
 	if (!parse_ref(image, &r)) {
-		kt_pctx_deny(c, "images.invalid-reference", path,
+		kt_pctx_deny(c, "images.invalid-reference", IPATH,
 			     "image '%s' is not a valid image reference",
 			     kt_pctx_q(q, sizeof(q), image));
 		return;
@@ -238,36 +249,30 @@ static void judge_image(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 	for (i = 0; i < regs->n; i++)
 		if (entry_matches(&r, regs->v[i]))
 			return;
-	kt_pctx_deny(c, "images.registry", path,
+	kt_pctx_deny(c, "images.registry", IPATH,
 		     "image '%s' (%s/%s) is not from a registry tenant '%s' may use; use one of "
 		     "its imageRegistries",
 		     kt_pctx_q(q, sizeof(q), image), r.domain, r.path, c->t->name);
+#undef IPATH
 }
 
 void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 {
 	static const char *const lists[] = { "containers", "initContainers",
 					     "ephemeralContainers" };
-	char path[KT_PCTX_PATH_MAX];
 
 	/* the solver's image is cert-manager's flag, not the tenant's choice */
 	if (!c->t->image_registries.n || p->solver)
 		return;
 	for (size_t l = 0; l < 3; l++) {
-		kt_each (ct, kt_as_list(c, kt_get(p->spec, lists[l]), "%s.%s", p->base, lists[l])) {
-			kt_pctx_path(path, sizeof(path), "%s.%s[%zu].image", p->base, lists[l],
-				     ct.i);
-			judge_image(c, p, kt_get(ct.v, "image"), path);
-		}
+		kt_each (ct, kt_as_list(c, kt_get(p->spec, lists[l]), "%s.%s", p->base, lists[l]))
+			judge_image(c, p, kt_get(ct.v, "image"), lists[l], ct.i);
 	}
 	/* image volumes (Kubernetes 1.31+) pull images too */
 	kt_each (vol, kt_as_list(c, kt_get(p->spec, "volumes"), "%s.volumes", p->base)) {
 		struct kt_jv iv = kt_get(vol.v, "image");
 
-		if (!kt_jv_absent(iv)) {
-			kt_pctx_path(path, sizeof(path), "%s.volumes[%zu].image.reference", p->base,
-				     vol.i);
-			judge_image(c, p, kt_get(iv, "reference"), path);
-		}
+		if (!kt_jv_absent(iv))
+			judge_image(c, p, kt_get(iv, "reference"), NULL, vol.i);
 	}
 }
