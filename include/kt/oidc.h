@@ -12,6 +12,7 @@
 #define KT_OIDC_H
 
 #include <stdbool.h>
+#include "kt/buf.h"
 #include "kt/err.h"
 #include "kt/jwt.h"
 
@@ -19,6 +20,15 @@
 #define KT_OIDC_TIMEOUT_MS 10000L
 
 struct kt_oidc;
+
+/*
+ * One request to an issuer, the only way kubetenant speaks to one: GET, or
+ * POST of the form-encoded `body` when not NULL, with the rules above
+ * (ca_file NULL: system CAs), the answer (at most `max` bytes) in out.  Any
+ * HTTP status is the caller's to judge: it is in *status (0 when none came).
+ */
+enum kt_rc kt_oidc_fetch(const char *url, const char *ca_file, const char *body, size_t max,
+			 struct kt_buf *out, long *status, struct kt_err *err);
 
 /*
  * Returns a new fetcher in *out (free with kt_oidc_free); fetches nothing

@@ -18,9 +18,6 @@ struct kt_login_endpoints {
 void kt_login_endpoints_release(struct kt_login_endpoints *e);
 enum kt_login_fail kt_login_discover(const struct kt_login_opts *o, struct kt_login_endpoints *e,
 				     struct kt_err *err);
-/* One HTTPS request, a body for POST, NULL for GET; any HTTP status is returned. */
-enum kt_login_fail kt_login_request(const char *ca_file, const char *url, const char *body,
-				    struct kt_buf *out, long *status, struct kt_err *err);
 /* POST a form (name, value pairs, NULL-terminated) and keep the body, any status. */
 enum kt_login_fail kt_login_post(const struct kt_login_opts *o, const char *url,
 				 const char *const *form, struct kt_buf *out, struct kt_err *err);

@@ -20,21 +20,22 @@ struct kt_oidc {
 
 static size_t on_data(char *p, size_t size, size_t n, void *cls)
 {
-	struct kt_buf *b = cls;
-
-	return kt_buf_add(b, p, size * n) ? 0 : size * n; /* 0 aborts: over the cap */
+	return kt_buf_add(cls, p, size * n) ? 0 : size * n; /* 0 aborts: over the cap */
 }
 
-static enum kt_rc get(const struct kt_oidc *o, const char *url, size_t max, struct kt_buf *out,
-		      struct kt_err *err)
+enum kt_rc kt_oidc_fetch(const char *url, const char *ca_file, const char *body, size_t max,
+			 struct kt_buf *out, long *status, struct kt_err *err)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
-	CURL *c = curl_easy_init();
-	long code = 0;
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+	CURL *c = h ? curl_easy_init() : NULL;
 	CURLcode cc;
 
-	if (!c)
+	*status = 0;
+	if (!c) {
+		curl_slist_free_all(h);
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	}
 	kt_buf_reset(out);
 	out->max = max;
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -47,19 +48,34 @@ static enum kt_rc get(const struct kt_oidc *o, const char *url, size_t max, stru
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	if (o->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
 	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
 	if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
-		return kt_err_set(err, KT_E_LIMIT, "'%s' is larger than %zu bytes", url, max);
+		return kt_err_set(err, KT_E_LIMIT, "the answer of '%s' is larger than %zu bytes",
+				  url, max);
 	if (cc)
-		return kt_err_set(err, KT_E_IO, "cannot fetch '%s': %s", url,
+		return kt_err_set(err, KT_E_IO, "cannot reach '%s': %s", url,
 				  ebuf[0] ? ebuf : curl_easy_strerror(cc));
-	if (code != 200)
-		return kt_err_set(err, KT_E_IO, "cannot fetch '%s': HTTP status %ld", url, code);
 	return KT_OK;
+}
+
+/* The issuer's documents: anything but 200 is a failure. */
+static enum kt_rc get(const struct kt_oidc *o, const char *url, size_t max, struct kt_buf *out,
+		      struct kt_err *err)
+{
+	long status;
+	enum kt_rc rc = kt_oidc_fetch(url, o->ca_file, NULL, max, out, &status, err);
+
+	if (!rc && status != 200)
+		rc = kt_err_set(err, KT_E_IO, "'%s' answered HTTP status %ld", url, status);
+	return rc;
 }
 
 enum kt_rc kt_oidc_new(const char *issuer, const char *ca_file, struct kt_oidc **out,
