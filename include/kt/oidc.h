@@ -57,6 +57,16 @@ bool kt_oidc_refresh_limited(struct kt_oidc *o, long long now, long long min_int
 /* The current key set: a new reference (kt_jwks_unref) or NULL before the first fetch. */
 struct kt_jwks *kt_oidc_keys(struct kt_oidc *o);
 
+/*
+ * What discovery names for a client that logs in: https:// URLs only, NULL
+ * where absent or not https://.  All NULL until a refresh succeeded once;
+ * discovery runs once, so they then stay as they are while o lives.
+ */
+struct kt_oidc_endpoints {
+	char *authorization, *token, *device;
+};
+const struct kt_oidc_endpoints *kt_oidc_endpoints(const struct kt_oidc *o);
+
 /* Time of the last successful key fetch, 0 if none. */
 long long kt_oidc_loaded_at(struct kt_oidc *o);
 

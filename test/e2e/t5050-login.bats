@@ -286,3 +286,21 @@ login() { "$KT_BIN" login --issuer-url "$ISSUER" --client-id kubectl --oidc-ca "
 	run cache_file
 	[ "$status" -ne 0 ]
 }
+
+@test "login: discovery is read once, and a key set it cannot fetch stops the login" {
+	local d=$BATS_TEST_TMPDIR port
+	port=$(free_port)
+	jq -n --arg iss "https://127.0.0.1:$port" '{issuer: $iss, jwks_uri: "\($iss)/keys",
+		authorization_endpoint: "\($iss)/auth", token_endpoint: "\($iss)/token"}' >"$d/disc.json"
+	node "$FIXTURES/static.js" "$port" "$PROXY_DIR/upstream.crt" "$PROXY_DIR/upstream.key" \
+		/.well-known/openid-configuration "$d/disc.json" "$d/req.log" &
+	echo $! >"$d/pid"
+	wait_https "https://127.0.0.1:$port/healthz" "$(cat "$d/pid")"
+	run "$KT_BIN" login --issuer-url "https://127.0.0.1:$port" --client-id kubectl \
+		--oidc-ca "$PROXY_DIR/ca.crt"
+	kill "$(cat "$d/pid")"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"'https://127.0.0.1:$port/keys' answered HTTP status 404"* ]]
+	[ "$(grep -c '"url":"/.well-known/openid-configuration"' "$d/req.log")" -eq 1 ]
+	[ "$(runs)" -eq 0 ]
+}
