@@ -8,33 +8,7 @@ load proxy_lib
 
 setup_file() {
 	proxy_env_up
-	export TENANTS=$PROXY_DIR/tenants.yaml
-	cat >"$TENANTS" <<-EOF
-	global:
-	  tenantHostPrefix: tenants.example.org
-	  clusterName: test-cluster
-	  oidc:
-	    issuerURL: $ISSUER
-	    clientID: kubernetes
-	    usernameClaim: email
-	    proxyHostname: kube.example.org
-	nodePools:
-	  pool:
-	    instances:
-	      instanceTypes: ["t3a.large"]
-	    costCode: org1
-	tenants:
-	  team-a:
-	    nodePool: pool
-	    operatorEdGroup: team.devs
-	  team-b:
-	    nodePool: pool
-	    operatorEdGroup: team-b.devs
-	    readOnlyGroups: [auditors]
-	  team-c:
-	    nodePool: pool
-	    operatorEdGroup: team-c.devs
-	EOF
+	write_tenants kubernetes
 }
 
 teardown_file() { proxy_env_down; }

@@ -17,26 +17,7 @@ setup_file() {
 	proxy_env_up
 	stop_proxy
 	start_proxy --audience kubectl --username-claim email
-	export TENANTS=$PROXY_DIR/tenants.yaml
-	cat >"$TENANTS" <<-EOF
-	global:
-	  tenantHostPrefix: tenants.example.org
-	  clusterName: test-cluster
-	  oidc:
-	    issuerURL: $ISSUER
-	    clientID: kubectl
-	    usernameClaim: email
-	    proxyHostname: kube.example.org
-	nodePools:
-	  pool:
-	    instances:
-	      instanceTypes: ["t3a.large"]
-	    costCode: org1
-	tenants:
-	  team-a:
-	    nodePool: pool
-	    operatorEdGroup: team.devs
-	EOF
+	write_tenants kubectl
 	export KC=$BATS_FILE_TMPDIR/kubeconfig
 	"$KT_BIN" kubeconfig -f "$TENANTS" --tenant team-a --server "https://127.0.0.1:$PROXY_PORT" \
 		--ca "$PROXY_DIR/ca.crt" --oidc-ca "$PROXY_DIR/ca.crt" >"$KC"
