@@ -12,6 +12,7 @@
 #define KT_OIDC_H
 
 #include <stdbool.h>
+#include "kt/buf.h"
 #include "kt/err.h"
 #include "kt/jwt.h"
 
@@ -19,6 +20,15 @@
 #define KT_OIDC_TIMEOUT_MS 10000L
 
 struct kt_oidc;
+
+/*
+ * One request to an issuer, the only way kubetenant speaks to one: GET, or
+ * POST of the form-encoded `body` when not NULL, with the rules above
+ * (ca_file NULL: system CAs), the answer (at most `max` bytes) in out.  Any
+ * HTTP status is the caller's to judge: it is in *status (0 when none came).
+ */
+enum kt_rc kt_oidc_fetch(const char *url, const char *ca_file, const char *body, size_t max,
+			 struct kt_buf *out, long *status, struct kt_err *err);
 
 /*
  * Returns a new fetcher in *out (free with kt_oidc_free); fetches nothing
@@ -46,6 +56,16 @@ bool kt_oidc_refresh_limited(struct kt_oidc *o, long long now, long long min_int
 
 /* The current key set: a new reference (kt_jwks_unref) or NULL before the first fetch. */
 struct kt_jwks *kt_oidc_keys(struct kt_oidc *o);
+
+/*
+ * What discovery names for a client that logs in: https:// URLs only, NULL
+ * where absent or not https://.  All NULL until a refresh succeeded once;
+ * discovery runs once, so they then stay as they are while o lives.
+ */
+struct kt_oidc_endpoints {
+	char *authorization, *token, *device;
+};
+const struct kt_oidc_endpoints *kt_oidc_endpoints(const struct kt_oidc *o);
 
 /* Time of the last successful key fetch, 0 if none. */
 long long kt_oidc_loaded_at(struct kt_oidc *o);

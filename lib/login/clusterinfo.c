@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "kt/oidc.h"
 #include "internal.h"
 
 #define KT_CLUSTER_INFO_PATH "/api/v1/namespaces/kube-public/configmaps/kubetenant-info"
@@ -94,14 +95,13 @@ enum kt_rc kt_cluster_info_fetch(const char *api, const char *ca_file, struct kt
 		n--;
 	if (kt_buf_add(&url, api, n) || kt_buf_adds(&url, KT_CLUSTER_INFO_PATH))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
-	if (kt_login_request(ca_file, url.buf, NULL, &b, &status, err))
-		rc = KT_E_IO;
-	else if (status != 200)
+	rc = kt_oidc_fetch(url.buf, ca_file, NULL, KT_LOGIN_MAX_ANSWER, &b, &status, err);
+	if (!rc && status != 200)
 		rc = kt_err_set(err, KT_E_IO,
 				"'%s' answered HTTP status %ld: does the cluster run "
 				"kubetenant with global.oidc, and allow anonymous reads of it?",
 				url.buf, status);
-	else
+	if (!rc)
 		rc = kt_cluster_info_parse(b.buf, b.len, ci, err);
 	kt_buf_release(&url);
 	kt_buf_release(&b);

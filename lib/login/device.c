@@ -10,7 +10,7 @@
 #include "internal.h"
 
 enum kt_login_fail kt_login_device_flow(const struct kt_login_opts *o,
-					const struct kt_login_endpoints *e,
+					const struct kt_oidc_endpoints *e,
 					struct kt_login_answer *a, struct kt_err *err)
 {
 	const char *form[] = { "client_id", o->client_id, "scope", o->scopes, NULL };

@@ -5,58 +5,18 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
+#include <curl/curl.h> /* curl_easy_escape */
 #include <jansson.h>
 #include "kt/oidc.h"
 #include "internal.h"
 
-static size_t on_data(char *p, size_t size, size_t n, void *cls)
+/* How a failed request reads to the member: only a lack of memory is ours. */
+static enum kt_login_fail fetch(const char *ca_file, const char *url, const char *body,
+				struct kt_buf *out, long *status, struct kt_err *err)
 {
-	return kt_buf_add(cls, p, size * n) ? 0 : size * n; /* 0 aborts: over the cap */
-}
+	enum kt_rc rc = kt_oidc_fetch(url, ca_file, body, KT_LOGIN_MAX_ANSWER, out, status, err);
 
-enum kt_login_fail kt_login_request(const char *ca_file, const char *url, const char *body,
-				    struct kt_buf *out, long *status, struct kt_err *err)
-{
-	char ebuf[CURL_ERROR_SIZE] = "";
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	CURLcode cc;
-
-	if (!c)
-		return kt_err_set(err, KT_E_NOMEM, "out of memory"), KT_LOGIN_INTERNAL;
-	kt_buf_reset(out);
-	out->max = KT_LOGIN_MAX_ANSWER;
-	h = curl_slist_append(h, "Accept: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, KT_OIDC_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, KT_OIDC_TIMEOUT_MS / 2);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)KT_LOGIN_MAX_ANSWER);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	if (ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	cc = curl_easy_perform(c);
-	*status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(h);
-	if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
-		return kt_err_set(err, KT_E_LIMIT, "the answer of '%s' is over %u bytes", url,
-				  KT_LOGIN_MAX_ANSWER),
-		       KT_LOGIN_UNREACHABLE;
-	if (cc)
-		return kt_err_set(err, KT_E_IO, "cannot reach '%s': %s", url,
-				  ebuf[0] ? ebuf : curl_easy_strerror(cc)),
-		       KT_LOGIN_UNREACHABLE;
-	return KT_LOGIN_OK;
+	return !rc ? KT_LOGIN_OK : rc == KT_E_NOMEM ? KT_LOGIN_INTERNAL : KT_LOGIN_UNREACHABLE;
 }
 
 char *kt_login_escape(const char *s)
@@ -88,80 +48,13 @@ enum kt_login_fail kt_login_post(const struct kt_login_opts *o, const char *url,
 		}
 		free(v);
 	}
-	f = kt_login_request(o->ca_file, url, body.buf, out, &status, err);
+	f = fetch(o->ca_file, url, body.buf, out, &status, err);
 	kt_buf_release(&body);
 	/* 200 or an OAuth error object (400, 401): the parser decides */
 	if (!f && status != 200 && status != 400 && status != 401) {
 		kt_err_set(err, KT_E_IO, "'%s' answered HTTP status %ld", url, status);
 		f = KT_LOGIN_UNREACHABLE;
 	}
-	return f;
-}
-
-static char *https_field(json_t *doc, const char *name)
-{
-	const char *v = json_string_value(json_object_get(doc, name));
-
-	return v && !strncmp(v, "https://", 8) ? strdup(v) : NULL;
-}
-
-void kt_login_endpoints_release(struct kt_login_endpoints *e)
-{
-	free(e->authorization);
-	free(e->token);
-	free(e->device);
-	memset(e, 0, sizeof(*e));
-}
-
-enum kt_login_fail kt_login_discover(const struct kt_login_opts *o, struct kt_login_endpoints *e,
-				     struct kt_err *err)
-{
-	struct kt_buf url = KT_BUF_INIT, b = KT_BUF_INIT;
-	size_t n = strlen(o->issuer);
-	enum kt_login_fail f;
-	const char *iss;
-	json_t *doc = NULL;
-	long status;
-
-	memset(e, 0, sizeof(*e));
-	if (n && o->issuer[n - 1] == '/')
-		n--;
-	if (kt_buf_add(&url, o->issuer, n) ||
-	    kt_buf_adds(&url, "/.well-known/openid-configuration"))
-		return kt_err_set(err, KT_E_NOMEM, "out of memory"), KT_LOGIN_INTERNAL;
-	f = kt_login_request(o->ca_file, url.buf, NULL, &b, &status, err);
-	if (f)
-		goto out;
-	f = KT_LOGIN_UNREACHABLE;
-	if (status != 200) {
-		kt_err_set(err, KT_E_IO, "'%s' answered HTTP status %ld: is '%s' the issuer?",
-			   url.buf, status, o->issuer);
-		goto out;
-	}
-	doc = json_loadb(b.buf, b.len, JSON_REJECT_DUPLICATES, NULL);
-	iss = json_string_value(json_object_get(doc, "issuer"));
-	if (!json_is_object(doc)) {
-		kt_err_set(err, KT_E_PARSE, "'%s' is not a JSON object", url.buf);
-	} else if (!iss || strcmp(iss, o->issuer)) {
-		/* OpenID Connect Discovery 1.0, 4.3: someone else's metadata */
-		kt_err_set(err, KT_E_INVALID, "'%s' names issuer '%s', expected '%s'", url.buf,
-			   iss ? iss : "", o->issuer);
-	} else if (!(e->authorization = https_field(doc, "authorization_endpoint")) ||
-		   !(e->token = https_field(doc, "token_endpoint"))) {
-		kt_err_set(err, KT_E_INVALID,
-			   "'%s' has no https:// authorization_endpoint and "
-			   "token_endpoint",
-			   url.buf);
-	} else {
-		e->device = https_field(doc, "device_authorization_endpoint");
-		f = KT_LOGIN_OK;
-	}
-out:
-	if (f)
-		kt_login_endpoints_release(e);
-	json_decref(doc);
-	kt_buf_release(&url);
-	kt_buf_release(&b);
 	return f;
 }
 

@@ -6,21 +6,13 @@
 
 #include "kt/buf.h"
 #include "kt/login.h"
+#include "kt/oidc.h"
 
 /* pkce.c */
 char *kt_login_random(size_t nbytes);      /* base64url of nbytes random bytes */
 char *kt_login_s256(const char *verifier); /* base64url(SHA-256(verifier)) */
 
 /* exchange.c: HTTPS to the issuer */
-struct kt_login_endpoints {
-	char *authorization, *token, *device; /* device: NULL when not offered */
-};
-void kt_login_endpoints_release(struct kt_login_endpoints *e);
-enum kt_login_fail kt_login_discover(const struct kt_login_opts *o, struct kt_login_endpoints *e,
-				     struct kt_err *err);
-/* One HTTPS request, a body for POST, NULL for GET; any HTTP status is returned. */
-enum kt_login_fail kt_login_request(const char *ca_file, const char *url, const char *body,
-				    struct kt_buf *out, long *status, struct kt_err *err);
 /* POST a form (name, value pairs, NULL-terminated) and keep the body, any status. */
 enum kt_login_fail kt_login_post(const struct kt_login_opts *o, const char *url,
 				 const char *const *form, struct kt_buf *out, struct kt_err *err);
@@ -35,7 +27,7 @@ bool kt_login_open_browser(const char *cmd, const char *url);
 
 /* device.c */
 enum kt_login_fail kt_login_device_flow(const struct kt_login_opts *o,
-					const struct kt_login_endpoints *e,
+					const struct kt_oidc_endpoints *e,
 					struct kt_login_answer *a, struct kt_err *err);
 
 /* cache.c */

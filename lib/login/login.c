@@ -18,7 +18,7 @@
 
 struct session {
 	const struct kt_login_opts *o;
-	struct kt_login_endpoints ep;
+	const struct kt_oidc_endpoints *ep; /* the oidc fetcher's */
 	struct kt_oidc *oidc;
 	bool discovered;
 };
@@ -27,11 +27,16 @@ static enum kt_login_fail discover(struct session *s, struct kt_err *err)
 {
 	if (s->discovered)
 		return KT_LOGIN_OK;
-	if (kt_login_discover(s->o, &s->ep, err))
-		return KT_LOGIN_UNREACHABLE;
 	if (kt_oidc_new(s->o->issuer, s->o->ca_file, &s->oidc, err) ||
 	    kt_oidc_refresh(s->oidc, (long long)time(NULL), err))
 		return KT_LOGIN_UNREACHABLE;
+	s->ep = kt_oidc_endpoints(s->oidc);
+	if (!s->ep->authorization || !s->ep->token)
+		return kt_err_set(err, KT_E_INVALID,
+				  "the discovery of '%s' has no https:// authorization_endpoint "
+				  "and token_endpoint",
+				  s->o->issuer),
+		       KT_LOGIN_UNREACHABLE;
 	s->discovered = true;
 	return KT_LOGIN_OK;
 }
@@ -105,7 +110,7 @@ static enum kt_login_fail refresh(struct session *s, const char *rt, struct kt_l
 			       rt,           "client_id",     s->o->client_id,
 			       NULL };
 	struct kt_buf b = KT_BUF_INIT;
-	enum kt_login_fail f = kt_login_post(s->o, s->ep.token, form, &b, err);
+	enum kt_login_fail f = kt_login_post(s->o, s->ep->token, form, &b, err);
 
 	if (!f)
 		f = kt_login_parse_token(b.buf, b.len, a, err);
@@ -145,7 +150,7 @@ static enum kt_login_fail browser(struct session *s, const char *state, const ch
 	    kt_buf_addf(&url,
 			"%s%sresponse_type=code&client_id=%s&redirect_uri=%s&scope=%s"
 			"&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256",
-			s->ep.authorization, strchr(s->ep.authorization, '?') ? "&" : "?", esc[0],
+			s->ep->authorization, strchr(s->ep->authorization, '?') ? "&" : "?", esc[0],
 			esc[1], esc[2], state, nonce, challenge)) {
 		kt_err_set(err, KT_E_NOMEM, "out of memory");
 		goto out;
@@ -172,7 +177,7 @@ static enum kt_login_fail browser(struct session *s, const char *state, const ch
 				       verifier,
 				       NULL };
 
-		f = kt_login_post(o, s->ep.token, form, &b, err);
+		f = kt_login_post(o, s->ep->token, form, &b, err);
 		if (!f)
 			f = kt_login_parse_token(b.buf, b.len, a, err);
 		if (!f && a->pending) {
@@ -203,8 +208,8 @@ static enum kt_login_fail fresh_login(struct session *s, struct kt_login_answer 
 
 	if (!state || !nonce) {
 		kt_err_set(err, KT_E_INTERNAL, "no random bytes for the login");
-	} else if (s->o->device || (!s->o->browser && !s->o->print_url && s->ep.device)) {
-		f = kt_login_device_flow(s->o, &s->ep, a, err);
+	} else if (s->o->device || (!s->o->browser && !s->o->print_url && s->ep->device)) {
+		f = kt_login_device_flow(s->o, s->ep, a, err);
 		if (!f)
 			f = verify(s, a->id_token, NULL, true, exp, NULL, err);
 	} else {
@@ -305,7 +310,6 @@ out:
 		out->exp = 0;
 	kt_login_answer_release(&a);
 	kt_login_cached_release(&c);
-	kt_login_endpoints_release(&s.ep);
 	kt_oidc_free(s.oidc);
 	close(lock);
 	return out->id_token ? KT_LOGIN_OK : f ? f : KT_LOGIN_INTERNAL;

@@ -8,7 +8,8 @@
 #   - kubetenant proxy itself between them,
 # and exports PROXY_PORT, METRICS_PORT, ISSUER, TOKEN (a real token from the
 # issuer) and KUBECTL (kubectl pointed at the proxy).  Processes are
-# stopped by their pid in proxy_env_down.
+# stopped by their pid in proxy_env_down.  Its pieces (proxy_dir_up,
+# serve_fixture, start_proxy) serve set-ups with other fixtures (t5060).
 
 KT_BIN=${KT_BIN:-$BATS_TEST_DIRNAME/../../build/kubetenant}
 FIXTURES=$BATS_TEST_DIRNAME/fixtures
@@ -88,36 +89,80 @@ mint() { # spec json
 	node "$FIXTURES/mint.js" "$PROXY_DIR/sign.jwk" "$1"
 }
 
-proxy_env_up() {
-	fixtures_ready
+# $PROXY_DIR with what every proxy test starts from: certificates, the
+# issuer's signing key, the proxy's service account token.
+proxy_dir_up() {
 	export PROXY_DIR=$BATS_FILE_TMPDIR/proxy
 	mkdir -p "$PROXY_DIR"
 	make_certs
 	node "$FIXTURES/mint.js" --genkey k1 >"$PROXY_DIR/sign.jwk"
-	node "$FIXTURES/mint.js" --genkey k2 >"$PROXY_DIR/other.jwk"
 	echo "proxy-sa-token-1" >"$PROXY_DIR/sa.token"
+}
+
+# Start `node fixtures/SCRIPT PORT NAME.crt NAME.key ARGS...` on a free port
+# (pid and log as $PROXY_DIR/NAME.pid, NAME.log) and wait until https PATH
+# answers; the port in $FIXTURE_PORT.  A port found free may be taken before
+# the server binds it: three tries.
+serve_fixture() { # name script path args...
+	local name=$1 script=$2 path=$3 try
+	shift 3
+	for try in 1 2 3; do
+		FIXTURE_PORT=$(free_port)
+		node "$FIXTURES/$script" "$FIXTURE_PORT" "$PROXY_DIR/$name.crt" "$PROXY_DIR/$name.key" \
+			"$@" >"$PROXY_DIR/$name.log" 2>&1 &
+		echo $! >"$PROXY_DIR/$name.pid"
+		wait_https "https://127.0.0.1:$FIXTURE_PORT$path" $! && return 0
+		kill $! 2>/dev/null || true
+	done
+	echo "$script did not start after $try tries" >&2
+	return 1
+}
+
+proxy_env_up() {
+	fixtures_ready
+	proxy_dir_up
+	node "$FIXTURES/mint.js" --genkey k2 >"$PROXY_DIR/other.jwk"
 	export REC=$PROXY_DIR/upstream.jsonl
 	: >"$REC"
-	# a port found free may be taken before the server binds it: try again
-	for _ in 1 2 3; do
-		export ISSUER_PORT=$(free_port)
-		export ISSUER=https://127.0.0.1:$ISSUER_PORT
-		node "$FIXTURES/issuer.js" "$ISSUER_PORT" "$PROXY_DIR/issuer.crt" \
-			"$PROXY_DIR/issuer.key" "$PROXY_DIR/sign.jwk" >"$PROXY_DIR/issuer.log" 2>&1 &
-		echo $! >"$PROXY_DIR/issuer.pid"
-		wait_https "$ISSUER/.well-known/openid-configuration" $! && break
-	done
-	for _ in 1 2 3; do
-		export UPSTREAM_PORT=$(free_port)
-		node "$FIXTURES/upstream.js" "$UPSTREAM_PORT" "$PROXY_DIR/upstream.crt" \
-			"$PROXY_DIR/upstream.key" "$REC" >"$PROXY_DIR/upstream.log" 2>&1 &
-		echo $! >"$PROXY_DIR/upstream.pid"
-		wait_https "https://127.0.0.1:$UPSTREAM_PORT/version" $! && break
-	done
+	serve_fixture issuer issuer.js /.well-known/openid-configuration "$PROXY_DIR/sign.jwk"
+	export ISSUER_PORT=$FIXTURE_PORT ISSUER=https://127.0.0.1:$FIXTURE_PORT
+	serve_fixture upstream upstream.js /version "$REC"
+	export UPSTREAM_PORT=$FIXTURE_PORT
 	export PROXY_PORT=$(free_port) METRICS_PORT=$(free_port)
 	start_proxy
 	export TOKEN=$(issuer_token)
 	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
+}
+
+# $TENANTS: three tenants whose members log in at $ISSUER as client $1.
+write_tenants() { # client id
+	export TENANTS=$PROXY_DIR/tenants.yaml
+	cat >"$TENANTS" <<-EOF
+	global:
+	  tenantHostPrefix: tenants.example.org
+	  clusterName: test-cluster
+	  oidc:
+	    issuerURL: $ISSUER
+	    clientID: $1
+	    usernameClaim: email
+	    proxyHostname: kube.example.org
+	nodePools:
+	  pool:
+	    instances:
+	      instanceTypes: ["t3a.large"]
+	    costCode: org1
+	tenants:
+	  team-a:
+	    nodePool: pool
+	    operatorEdGroup: team.devs
+	  team-b:
+	    nodePool: pool
+	    operatorEdGroup: team-b.devs
+	    readOnlyGroups: [auditors]
+	  team-c:
+	    nodePool: pool
+	    operatorEdGroup: team-c.devs
+	EOF
 }
 
 proxy_env_down() {

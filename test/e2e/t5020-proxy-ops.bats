@@ -332,8 +332,8 @@ good_claims() {
 	# the same provider reached as https://localhost:PORT says it is https://127.0.0.1:PORT
 	launch_proxy --issuer-url "https://localhost:$ISSUER_PORT"
 	wait_https "https://127.0.0.1:$PROXY_PORT/healthz" "$(cat "$PROXY_DIR/proxy.pid")"
-	for _ in $(seq 1 50); do grep -q "discovery names issuer 'https://127.0.0.1:$ISSUER_PORT'" "$PROXY_DIR/proxy.log" && break; sleep 0.1; done
-	grep -q "discovery names issuer 'https://127.0.0.1:$ISSUER_PORT', expected 'https://localhost:$ISSUER_PORT'" "$PROXY_DIR/proxy.log"
+	for _ in $(seq 1 50); do grep -q "names issuer 'https://127.0.0.1:$ISSUER_PORT'" "$PROXY_DIR/proxy.log" && break; sleep 0.1; done
+	grep -q "openid-configuration' names issuer 'https://127.0.0.1:$ISSUER_PORT', expected 'https://localhost:$ISSUER_PORT'" "$PROXY_DIR/proxy.log"
 	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz"
 	[ "$output" = 503 ]
 }

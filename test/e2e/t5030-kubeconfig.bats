@@ -8,33 +8,7 @@ load proxy_lib
 
 setup_file() {
 	proxy_env_up
-	export TENANTS=$PROXY_DIR/tenants.yaml
-	cat >"$TENANTS" <<-EOF
-	global:
-	  tenantHostPrefix: tenants.example.org
-	  clusterName: test-cluster
-	  oidc:
-	    issuerURL: $ISSUER
-	    clientID: kubernetes
-	    usernameClaim: email
-	    proxyHostname: kube.example.org
-	nodePools:
-	  pool:
-	    instances:
-	      instanceTypes: ["t3a.large"]
-	    costCode: org1
-	tenants:
-	  team-a:
-	    nodePool: pool
-	    operatorEdGroup: team.devs
-	  team-b:
-	    nodePool: pool
-	    operatorEdGroup: team-b.devs
-	    readOnlyGroups: [auditors]
-	  team-c:
-	    nodePool: pool
-	    operatorEdGroup: team-c.devs
-	EOF
+	write_tenants kubernetes
 }
 
 teardown_file() { proxy_env_down; }
@@ -177,9 +151,24 @@ teardown_file() { proxy_env_down; }
 	run grep -ci authorization "$d/req.log"
 	[ "$output" = 0 ]
 	[ "$(wc -l <"$d/req.log")" -ge 2 ]
+	grep -q '"accept":"application/json"' "$d/req.log"
 	# the server's certificate is verified: not with the system CAs
 	run "$KT_BIN" kubeconfig --from-cluster "https://127.0.0.1:$port"
 	[ "$status" -eq 3 ]
+	[[ "$output" == *"cannot reach 'https://127.0.0.1:$port/api/v1/"* ]]
+	# a cluster without the ConfigMap: the status, and what to check
+	run "$KT_BIN" kubeconfig --from-cluster "https://127.0.0.1:$port/elsewhere" \
+		--ca "$PROXY_DIR/ca.crt" --tenant team-a
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"answered HTTP status 404: does the cluster run kubetenant"* ]]
+	# an answer over 64 KiB is cut off, not read
+	jq --arg pad "$(head -c 65536 /dev/zero | tr '\0' x)" '.data.pad = $pad' "$d/cm.json" >"$d/big.json"
+	cp "$d/cm.json" "$d/small.json" && mv "$d/big.json" "$d/cm.json"
+	run "$KT_BIN" kubeconfig --from-cluster "https://127.0.0.1:$port" --ca "$PROXY_DIR/ca.crt" \
+		--tenant team-a
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"kubetenant-info' is larger than 65536 bytes"* ]]
+	mv "$d/small.json" "$d/cm.json"
 	# a hostile ConfigMap cannot send the member's login over plain HTTP
 	jq '.data.issuerURL = "http://evil.example"' "$d/cm.json" >"$d/cm2.json" && mv "$d/cm2.json" "$d/cm.json"
 	run "$KT_BIN" kubeconfig --from-cluster "https://127.0.0.1:$port" --ca "$PROXY_DIR/ca.crt"

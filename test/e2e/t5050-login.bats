@@ -17,26 +17,7 @@ setup_file() {
 	proxy_env_up
 	stop_proxy
 	start_proxy --audience kubectl --username-claim email
-	export TENANTS=$PROXY_DIR/tenants.yaml
-	cat >"$TENANTS" <<-EOF
-	global:
-	  tenantHostPrefix: tenants.example.org
-	  clusterName: test-cluster
-	  oidc:
-	    issuerURL: $ISSUER
-	    clientID: kubectl
-	    usernameClaim: email
-	    proxyHostname: kube.example.org
-	nodePools:
-	  pool:
-	    instances:
-	      instanceTypes: ["t3a.large"]
-	    costCode: org1
-	tenants:
-	  team-a:
-	    nodePool: pool
-	    operatorEdGroup: team.devs
-	EOF
+	write_tenants kubectl
 	export KC=$BATS_FILE_TMPDIR/kubeconfig
 	"$KT_BIN" kubeconfig -f "$TENANTS" --tenant team-a --server "https://127.0.0.1:$PROXY_PORT" \
 		--ca "$PROXY_DIR/ca.crt" --oidc-ca "$PROXY_DIR/ca.crt" >"$KC"
@@ -285,4 +266,22 @@ login() { "$KT_BIN" login --issuer-url "$ISSUER" --client-id kubectl --oidc-ca "
 	[ "$status" -eq 0 ]
 	run cache_file
 	[ "$status" -ne 0 ]
+}
+
+@test "login: discovery is read once, and a key set it cannot fetch stops the login" {
+	local d=$BATS_TEST_TMPDIR port
+	port=$(free_port)
+	jq -n --arg iss "https://127.0.0.1:$port" '{issuer: $iss, jwks_uri: "\($iss)/keys",
+		authorization_endpoint: "\($iss)/auth", token_endpoint: "\($iss)/token"}' >"$d/disc.json"
+	node "$FIXTURES/static.js" "$port" "$PROXY_DIR/upstream.crt" "$PROXY_DIR/upstream.key" \
+		/.well-known/openid-configuration "$d/disc.json" "$d/req.log" &
+	echo $! >"$d/pid"
+	wait_https "https://127.0.0.1:$port/healthz" "$(cat "$d/pid")"
+	run "$KT_BIN" login --issuer-url "https://127.0.0.1:$port" --client-id kubectl \
+		--oidc-ca "$PROXY_DIR/ca.crt"
+	kill "$(cat "$d/pid")"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"'https://127.0.0.1:$port/keys' answered HTTP status 404"* ]]
+	[ "$(grep -c '"url":"/.well-known/openid-configuration"' "$d/req.log")" -eq 1 ]
+	[ "$(runs)" -eq 0 ]
 }

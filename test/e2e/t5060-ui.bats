@@ -19,32 +19,17 @@ ui_ready() {
 setup_file() {
 	fixtures_ready
 	ui_ready || skip "chromium or puppeteer-core missing (scripts/install-deps.sh)"
-	export PROXY_DIR=$BATS_FILE_TMPDIR/proxy
-	mkdir -p "$PROXY_DIR"
-	make_certs
-	node "$FIXTURES/mint.js" --genkey k1 >"$PROXY_DIR/sign.jwk"
-	echo "proxy-sa-token-1" >"$PROXY_DIR/sa.token"
+	proxy_dir_up
 	export ISSUER_REC=$PROXY_DIR/issuer.jsonl CLUSTER_REC=$PROXY_DIR/cluster.jsonl
 	: >"$ISSUER_REC"
 	: >"$CLUSTER_REC"
 	export PROXY_PORT=$(free_port) METRICS_PORT=$(free_port)
 	export PROXY=https://127.0.0.1:$PROXY_PORT
-	for _ in 1 2 3; do
-		export ISSUER_PORT=$(free_port)
-		export ISSUER=https://127.0.0.1:$ISSUER_PORT
-		node "$FIXTURES/ui-issuer.js" "$ISSUER_PORT" "$PROXY_DIR/issuer.crt" \
-			"$PROXY_DIR/issuer.key" "$PROXY_DIR/sign.jwk" "$PROXY" "$ISSUER_REC" \
-			>"$PROXY_DIR/issuer.log" 2>&1 &
-		echo $! >"$PROXY_DIR/issuer.pid"
-		wait_https "$ISSUER/.well-known/openid-configuration" $! && break
-	done
-	for _ in 1 2 3; do
-		export UPSTREAM_PORT=$(free_port)
-		node "$FIXTURES/ui-cluster.js" "$UPSTREAM_PORT" "$PROXY_DIR/upstream.crt" \
-			"$PROXY_DIR/upstream.key" "$CLUSTER_REC" >"$PROXY_DIR/upstream.log" 2>&1 &
-		echo $! >"$PROXY_DIR/upstream.pid"
-		wait_https "https://127.0.0.1:$UPSTREAM_PORT/version" $! && break
-	done
+	serve_fixture issuer ui-issuer.js /.well-known/openid-configuration "$PROXY_DIR/sign.jwk" \
+		"$PROXY" "$ISSUER_REC"
+	export ISSUER_PORT=$FIXTURE_PORT ISSUER=https://127.0.0.1:$FIXTURE_PORT
+	serve_fixture upstream ui-cluster.js /version "$CLUSTER_REC"
+	export UPSTREAM_PORT=$FIXTURE_PORT
 	start_proxy --ui
 }
 
