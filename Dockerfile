@@ -11,7 +11,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
       libfyaml-dev libyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libgnutls28-dev \
-      libcjose-dev libcurl4-openssl-dev \
+      libcjose-dev libcurl4-openssl-dev libsimdjson-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -22,6 +22,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
       libfyaml0 libyaml-0-2 libjansson4 libssl3 libmicrohttpd12 libgnutls30 libcjose0 libcurl4 \
+      libsimdjson14 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/kubetenant /usr/bin/kubetenant
 # non-root (matches runAsUser in the rendered Deployments); nothing is written

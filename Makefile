@@ -12,10 +12,15 @@
 #   make image        build ./Dockerfile with buildah (no Docker engine) and verify the image (root)
 #   make install      PREFIX=/usr/local DESTDIR=
 #
-# Knobs: CC=clang, SANITIZE=address,undefined, BUILD=dir (objects and binaries).
+# Knobs: CC=clang (C++ with clang++ then), SANITIZE=address,undefined, BUILD=dir.
 
-PKGS    := libfyaml yaml-0.1 jansson libssl libcrypto libmicrohttpd gnutls cjose libcurl
+PKGS    := libfyaml yaml-0.1 jansson libssl libcrypto libmicrohttpd gnutls cjose libcurl simdjson
 CC      ?= cc
+# The one C++ file (lib/json/simd.cc, behind kt/jview.h) is compiled by
+# the C compiler's C++ sibling, so a clang build is clang throughout.
+ifeq ($(origin CXX),default)
+CXX     := $(if $(findstring clang,$(CC)),clang++,g++)
+endif
 BUILD   ?= build
 PREFIX  ?= /usr/local
 CFLAGS  ?= -O2 -g
@@ -25,20 +30,25 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wno-format-nonlitera
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 BASIC_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(PKG_CFLAGS)
-LIBS    = $(PKG_LIBS) -lpthread -lm
+# no exception may cross into C: simdjson is used through its error codes
+BASIC_CXXFLAGS = -std=c++17 -D_GNU_SOURCE -Iinclude -Wall -Wextra -Werror -Wshadow -Wvla \
+	-fno-exceptions -fno-rtti $(PKG_CFLAGS)
+LIBS    = $(PKG_LIBS) -lstdc++ -lpthread -lm
 ifdef SANITIZE
 BASIC_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+BASIC_CXXFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS      += -fsanitize=$(SANITIZE)
 endif
 
 LIB_SRCS  := $(sort $(wildcard lib/*/*.c))
+LIB_CXX_SRCS := $(sort $(wildcard lib/*/*.cc))
 SERVER_SRCS := $(sort $(wildcard server/*.c server/*/*.c))
 CMD_SRCS  := $(sort $(wildcard cmd/*.c))
 UNIT_SRCS := $(sort $(wildcard test/unit/t_*.c))
 FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz_*.c))
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD)/%.o)
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
@@ -73,6 +83,10 @@ $(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c server/proxy/ui.h
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASIC_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(BASIC_CXXFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # server/'s headers are its own: only server/, cmd/ and the tests see them (-Iserver)
 $(BUILD)/server/%.o: server/%.c
@@ -147,11 +161,17 @@ check-asan:
 	test/run.sh $(BUILD)/asan
 
 FUZZ_TIME ?= 60
-fuzz: $(BUILD)/gen/ui_assets.c
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CXX_OBJS := $(LIB_CXX_SRCS:%.cc=$(BUILD)/fuzz/%.o)
+$(BUILD)/fuzz/%.o: %.cc
+	@mkdir -p $(@D)
+	clang++ $(BASIC_CXXFLAGS) -O1 -g $(FUZZ_SAN) -c -o $@ $<
+
+fuzz: $(BUILD)/gen/ui_assets.c $(FUZZ_CXX_OBJS)
 	@mkdir -p $(BUILD)/fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 	  clang $(BASIC_CFLAGS) -I. -Iserver -O1 -g -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$n $$f \
-	    $(LIB_SRCS) $(SERVER_SRCS) $(BUILD)/gen/ui_assets.c $(LIBS) || exit 1; done
+	    $(LIB_SRCS) $(SERVER_SRCS) $(BUILD)/gen/ui_assets.c $(FUZZ_CXX_OBJS) $(LIBS) || exit 1; done
 
 fuzz-run: fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); mkdir -p $(BUILD)/fuzz/corpus-$$n; \

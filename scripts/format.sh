@@ -6,6 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 mapfile -t files < <({
 	find cmd lib server include test/unit test/fuzz -name '*.[ch]' -not -path '*/node_modules/*'
+	find lib -name '*.cc'
 	find bench -maxdepth 1 -name '*.c'
 } | sort)
 if [ "${1:-}" = --check ]; then

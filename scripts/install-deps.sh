@@ -6,8 +6,9 @@ pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfyaml-dev libyaml-dev libjansson-dev libssl-dev libmicrohttpd-dev libgnutls28-dev libcjose-dev
 	libcurl4-openssl-dev libcmocka-dev
-	# the read-only JSON view of the decision path (header-only tokenizer)
-	libjsmn-dev
+	# the read-only JSON view of the decision path: simdjson's DOM parser
+	# (lib/json/simd.cc, the one C++ file; g++ comes with build-essential)
+	libsimdjson-dev
 	bats jq curl openssl man-db nginx-light wrk time golang-go
 	python3-jsonschema python3-yaml
 	# make lint: the format check and the static analyser

@@ -1,13 +1,16 @@
 /*
  * jview.h: a read-only view of JSON text, for the decision path.
  *
- * One pass tokenizes the bytes (jsmn, strict) and a second validates and
- * indexes them: the grammar jsmn leaves loose (separators, literals,
- * numbers), UTF-8 (kt/utf8.h), escapes (\u0000 and lone surrogates
- * refused), duplicate keys at every level (compared after unescaping:
- * "\u0061" is "a"), nesting and number of values.  Nothing is allocated
- * per value: a node array, a scratch array and a string arena, all sized
- * by the input and kept by the view for the next document.
+ * simdjson's DOM parser (lib/json/simd.cc, the one C++ file) validates
+ * the grammar, UTF-8 and escapes (lone surrogates refused) and
+ * unescapes every string; one walk of its tape then fills the view's
+ * nodes and refuses what simdjson lets through and jansson does not:
+ * \u0000 in a string or key, duplicate keys at every level (compared
+ * unescaped: "\u0061" is "a"), integers beyond int64, a root that is
+ * not an object or an array, more values than asked.  Nesting is bounded
+ * by the parser itself, before any value is read.  Nothing is allocated
+ * per value: the parser, a padded copy of the text, a node array and a
+ * scratch array are kept by the view for the next document.
  *
  * Values are handles (struct kt_jv, passed by value) valid until the view
  * parses again or is released.  A handle of an absent value (a missing
@@ -36,26 +39,27 @@ enum kt_jtype {
 
 /* One value or key; the view's internals, read through the functions below. */
 struct kt_jnode {
-	uint32_t start, end; /* strings: between the quotes; else the whole value */
-	uint32_t next;       /* the node after this one's subtree: skipping is O(1) */
-	uint32_t parent;     /* the array or object (never the key); UINT32_MAX: root */
-	uint32_t size;       /* elements or members; strings: unescaped length */
-	uint8_t type;        /* enum kt_jtype */
-	uint8_t flags;
-	const char *s; /* strings: unescaped bytes, once read (see view.c) */
+	union {
+		const char *s; /* strings: the unescaped bytes, NUL-terminated (the parser's) */
+		long long ll;  /* numbers written as integers (flag KT_JN_INT) */
+		double d;      /* other numbers */
+	};
+	uint32_t next;   /* the node after this one's subtree: skipping is O(1) */
+	uint32_t parent; /* the array or object (never the key); UINT32_MAX: root */
+	uint32_t size;   /* elements or members; strings: unescaped length */
+	uint8_t type;    /* enum kt_jtype */
+	uint8_t flags;   /* KT_JN_* */
 };
+#define KT_JN_KEY 1u /* an object key */
+#define KT_JN_INT 2u /* a number written as an integer (no fraction, no exponent) */
 
 struct kt_jview {
-	const char *text;
-	size_t len;
 	struct kt_jnode *n;
 	uint32_t count; /* nodes, keys included; 0: nothing parsed */
 	/* owned buffers, reused by the next parse */
-	void *tok;     /* jsmn's tokens */
+	size_t cap;    /* nodes and scratch entries allocated */
 	void *scratch; /* the keys of one object, for the duplicate check */
-	size_t cap;    /* tokens, nodes and scratch entries allocated */
-	char *arena;   /* unescaped strings, NUL-terminated */
-	size_t arena_used, arena_cap;
+	void *simd;    /* simdjson's parser and a padded copy of the text (simd.cc) */
 };
 
 /* clang-format off */
@@ -68,11 +72,12 @@ struct kt_jv {
 };
 
 /*
- * Parse len bytes of text (not copied: it must outlive the view's use).
+ * Parse len bytes of text (copied: the text may go once this returns).
  * The root must be an object or an array, at most max_depth levels deep
  * and with at most max_values values (keys not counted).  KT_E_PARSE with
- * "invalid JSON at byte N: why" for anything that is not strict JSON or
- * is over a limit; KT_E_NOMEM.  On failure the view holds no document.
+ * "invalid JSON: why" for anything that is not strict JSON or is over a
+ * limit (simdjson tells what, not where); KT_E_NOMEM.  On failure the
+ * view holds no document.
  */
 enum kt_rc kt_jview_parse(struct kt_jview *v, const char *text, size_t len, unsigned max_depth,
 			  unsigned max_values, struct kt_err *err);
@@ -152,8 +157,8 @@ static inline size_t kt_jv_keylen(struct kt_jv member)
 
 /*
  * The unescaped string (NUL-terminated; never contains NUL), its length
- * in *len when not NULL; NULL when v is not a string.  Unescaped into the
- * view's arena on first read; the pointer lives as long as the document.
+ * in *len when not NULL; NULL when v is not a string.  The pointer lives
+ * as long as the document.
  */
 const char *kt_jv_strn(struct kt_jv v, size_t *len);
 static inline const char *kt_jv_str(struct kt_jv v)
@@ -215,9 +220,6 @@ static inline bool kt_jv_is_int(struct kt_jv v)
  * are equal too, absent and null are not.  a and b may be of two views.
  */
 bool kt_jv_equal(struct kt_jv a, struct kt_jv b);
-
-/* The JSON text of v, exactly as received (for copying a subtree out). */
-const char *kt_jv_raw(struct kt_jv v, size_t *len);
 
 /*
  * The JSON pointer (RFC 6901) of v from the root, into buf ("" for the

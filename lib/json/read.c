@@ -4,17 +4,14 @@
  * Nodes are in document order; a container's children follow it, each
  * member as its key node then its value, and every node knows where its
  * subtree ends (next), so a lookup steps over siblings without entering
- * them.  Keys with escapes were unescaped while parsing (for the
- * duplicate check); other keys are compared in place.
+ * them.  Strings and keys were unescaped by the parser and numbers
+ * converted by it: reading is pointer and field access.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "kt/jview.h"
 
 #define NONE UINT32_MAX
-
-const char *kt_jview_unescape_(struct kt_jview *v, uint32_t i);
 
 static struct kt_jv absent(struct kt_jview *doc)
 {
@@ -98,7 +95,7 @@ const char *kt_jv_key(struct kt_jv member, size_t *len)
 	n = &member.doc->n[member.i - 1];
 	if (len)
 		*len = n->size;
-	return kt_jview_unescape_(member.doc, member.i - 1);
+	return n->s;
 }
 
 const char *kt_jv_strn(struct kt_jv v, size_t *len)
@@ -107,7 +104,7 @@ const char *kt_jv_strn(struct kt_jv v, size_t *len)
 		return NULL;
 	if (len)
 		*len = v.doc->n[v.i].size;
-	return kt_jview_unescape_(v.doc, v.i);
+	return v.doc->n[v.i].s;
 }
 
 bool kt_jv_streq(struct kt_jv v, const char *s)
@@ -120,60 +117,28 @@ bool kt_jv_streq(struct kt_jv v, const char *s)
 	n = &v.doc->n[v.i];
 	if (n->size != len)
 		return false;
-	/* with escapes, s is the raw text until the string is first read */
-	return !memcmp(n->flags & 2u /* F_ESC */ ? kt_jv_str(v) : n->s, s, len);
-}
-
-/* A number's text, NUL-terminated in a small buffer; NULL if longer. */
-static const char *number(struct kt_jv v, char *buf, size_t size)
-{
-	const struct kt_jnode *n;
-	size_t len;
-
-	if (kt_jv_type(v) != KT_J_NUMBER)
-		return NULL;
-	n = &v.doc->n[v.i];
-	len = n->end - n->start;
-	if (len >= size)
-		return NULL;
-	memcpy(buf, v.doc->text + n->start, len);
-	buf[len] = '\0';
-	return buf;
+	return !memcmp(n->s, s, len);
 }
 
 bool kt_jv_int(struct kt_jv v, long long *out)
 {
-	char buf[32];
-	const char *s = number(v, buf, sizeof(buf));
+	const struct kt_jnode *n;
 
 	/* parsing refused integers beyond 64 bits; reals are not integers */
-	if (!s || strpbrk(s, ".eE"))
+	if (kt_jv_type(v) != KT_J_NUMBER || !((n = &v.doc->n[v.i])->flags & KT_JN_INT))
 		return false;
-	*out = strtoll(s, NULL, 10);
+	*out = n->ll;
 	return true;
 }
 
 bool kt_jv_real(struct kt_jv v, double *out)
 {
-	char buf[512], *copy;
 	const struct kt_jnode *n;
-	const char *s;
-	size_t len;
 
-	if ((s = number(v, buf, sizeof(buf)))) {
-		*out = strtod(s, NULL);
-		return true;
-	}
 	if (kt_jv_type(v) != KT_J_NUMBER)
 		return false;
 	n = &v.doc->n[v.i];
-	len = n->end - n->start;
-	if (!(copy = malloc(len + 1)))
-		return false;
-	memcpy(copy, v.doc->text + n->start, len);
-	copy[len] = '\0';
-	*out = strtod(copy, NULL);
-	free(copy);
+	*out = n->flags & KT_JN_INT ? (double)n->ll : n->d;
 	return true;
 }
 
@@ -219,19 +184,6 @@ bool kt_jv_equal(struct kt_jv a, struct kt_jv b)
 	}
 }
 
-const char *kt_jv_raw(struct kt_jv v, size_t *len)
-{
-	const struct kt_jnode *n;
-	bool str;
-
-	if (!kt_jv_ok(v))
-		return NULL;
-	n = &v.doc->n[v.i];
-	str = n->type == KT_J_STRING;
-	*len = n->end - n->start + 2 * str;
-	return v.doc->text + n->start - str;
-}
-
 /* Append the pointer of node i to buf at *at; false when it does not fit. */
 static bool pointer(struct kt_jview *doc, uint32_t i, char *buf, size_t size, size_t *at)
 {
@@ -254,7 +206,7 @@ static bool pointer(struct kt_jview *doc, uint32_t i, char *buf, size_t size, si
 		*at += (size_t)w;
 		return true;
 	}
-	key = kt_jview_unescape_(doc, i - 1);
+	key = n[i - 1].s;
 	len = n[i - 1].size;
 	if (*at + 1 >= size)
 		return false;

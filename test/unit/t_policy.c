@@ -82,14 +82,14 @@ static void hostile_reviews_are_parse_errors(void **state)
 	expect_parse_error("{\"a\":\"x\\u0000y\"}", "\\u0000");
 	expect_parse_error("{\"a\":\"tab\there\"}", "control character");
 	expect_parse_error("{\"a\":1} {}", "trailing data");
-	expect_parse_error("{\"a\":01}", "invalid literal or number");
+	expect_parse_error("{\"a\":01}", "invalid number");
 	expect_parse_error("{\"a\":1.}", "invalid number");
-	expect_parse_error("{\"a\":tru}", "invalid literal or number");
-	expect_parse_error("{\"a\":1e400}", "real number out of range");
+	expect_parse_error("{\"a\":tru}", "invalid literal");
+	expect_parse_error("{\"a\":1e400}", "out of range");
 	expect_parse_error("{\"a\":9223372036854775808}", "integer out of range");
 	expect_parse_error("{\"a\\u0000\":1}", "\\u0000 in an object key");
-	/* the message names the byte, it does not quote the input */
-	expect_parse_error("{\"a\":\x1b[31m}", "invalid JSON at byte 5: invalid token");
+	/* the message says what was found, it does not quote the input */
+	expect_parse_error("{\"a\":\x1b[31m}", "invalid JSON: invalid structure");
 	expect_parse_error("{\"a\":\"\\x\"}", "invalid escape");
 }
 
