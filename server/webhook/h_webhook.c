@@ -38,9 +38,10 @@ static bool is_json(const char *ct)
 	return !*ct || *ct == ';';
 }
 
-static void add_rules(json_t *line, const char *key, const struct kt_finding *f, size_t n)
+static void add_rules(struct kt_log_line *line, const char *key, const struct kt_finding *f,
+		      size_t n)
 {
-	json_t *list = kt_log_list(line, key);
+	struct kt_log_line *list = kt_log_list(line, key);
 	size_t i;
 
 	for (i = 0; i < n && i < 64; i++)
@@ -52,7 +53,7 @@ static void log_decision(struct webhook_handler *self, const struct kt_http_req 
 			 const struct kt_decision *d, const char *verdict, unsigned long generation,
 			 uint64_t micros)
 {
-	json_t *line;
+	struct kt_log_line *line;
 
 	if (KT_LOG_INFO < kt_log_min)
 		return;
@@ -78,7 +79,7 @@ static void log_decision(struct webhook_handler *self, const struct kt_http_req 
 static void log_rejected(struct webhook_handler *self, const struct kt_http_req *req, int status,
 			 const char *why)
 {
-	json_t *line;
+	struct kt_log_line *line;
 
 	if (KT_LOG_WARN < kt_log_min)
 		return;
