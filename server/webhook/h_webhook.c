@@ -100,6 +100,32 @@ static int reject(struct webhook_handler *self, const struct kt_http_req *req,
 	return kt_http_text(resp, status, "%s", why);
 }
 
+/* Up to this size a review is charged a bound on its decode, not measured. */
+#define SMALL_REVIEW (64u << 10)
+
+/*
+ * What decoding this review may take, to charge to the budget before it
+ * happens.  Text of len bytes holds at most len / 2 + 1 JSON values, so a
+ * small review (the API server's usual few KB) is charged that bound at
+ * once, without a pass over its bytes: a few hundred KB, held only while a
+ * worker decides, and never more than 1/16 of the budget.  Larger ones are
+ * measured (kt_policy_decode_cost), which also refuses them when too deep
+ * or too many values before any work; a small one is refused by the
+ * decode's own limits.
+ */
+static enum kt_rc decode_cost(struct webhook_handler *self, const struct kt_http_req *req,
+			      size_t *cost, struct kt_err *err)
+{
+	size_t len = req->body_len, bound = (len / 2 + 1) * KT_POLICY_VALUE_COST + len;
+	size_t max = self->s->budget.max;
+
+	if (len <= SMALL_REVIEW && (!max || bound <= max / 16)) {
+		*cost = bound;
+		return KT_OK;
+	}
+	return kt_policy_decode_cost(req->body, len, cost, err);
+}
+
 /*
  * The tree is freed: give its charge back, and after a large one the heap
  * to the system too.  glibc keeps freed memory for reuse, so one review of
@@ -139,7 +165,7 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 	if (!is_json(req->header(req, "Content-Type")))
 		return reject(self, req, resp, 415, KT_V_INVALID,
 			      "content type must be application/json (an AdmissionReview)");
-	if (kt_policy_decode_cost(req->body, req->body_len, &cost, &err)) {
+	if (decode_cost(self, req, &cost, &err)) {
 		snprintf(why, sizeof(why), "bad admission review: %s", err.msg);
 		return reject(self, req, resp, 400, KT_V_INVALID, why);
 	}

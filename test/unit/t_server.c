@@ -611,6 +611,57 @@ static void webhook_transport_rules(void **state)
 }
 
 /*
+ * A small review is charged a bound on its decode instead of being
+ * measured first: the limits still hold (the decode's own), the charge is
+ * given back, and with a budget too small for the bound it is measured.
+ */
+static void webhook_small_reviews_keep_the_limits(void **state)
+{
+	static const size_t budgets[] = { 48u << 20, 64u << 10 };
+	struct kt_serve *s = malloc(sizeof(*s));
+	struct kt_handler *h;
+	struct kt_http_resp resp;
+	char deep[201];
+	size_t i;
+
+	(void)state;
+	kt_log_min = KT_LOG_ERROR;
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	deep[200] = '\0';
+	kt_serve_init(s, "t.yaml", "test");
+	kt_serve_set_config(s, load_config());
+	h = kt_webhook_handler_new(s, "/validate", KT_POLICY_VALIDATE);
+	for (i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
+		s->budget.max = budgets[i];
+		assert_int_equal(call(h, fake("POST", "/validate", "application/json", deep),
+				      &resp),
+				 0);
+		assert_int_equal(resp.status, 400);
+		assert_non_null(strstr(resp.body.buf, "nesting too deep (more than 64 levels)"));
+		kt_buf_release(&resp.body);
+		assert_int_equal(call(h,
+				      fake("POST", "/validate", "application/json", review_default),
+				      &resp),
+				 0);
+		assert_int_equal(resp.status, 200);
+		kt_buf_release(&resp.body);
+		assert_int_equal(atomic_load(&s->budget.used), 0);
+	}
+	/* measured: the review's 30 values fit where its bound would not */
+	s->budget.max = 16u << 10;
+	assert_int_equal(call(h, fake("POST", "/validate", "application/json", review_default),
+			      &resp),
+			 0);
+	assert_int_equal(resp.status, 200);
+	kt_buf_release(&resp.body);
+	assert_int_equal(atomic_load(&s->budget.refused_work), 0);
+	h->on_dispose(h);
+	kt_serve_release(s);
+	free(s);
+}
+
+/*
  * The file changes between serve's first read and its start: the first
  * poll must load the new bytes, not take them for the ones already loaded.
  */
@@ -877,6 +928,7 @@ int main(void)
 		cmocka_unit_test(metrics_format),
 		cmocka_unit_test(conf_slot_keeps_old_config_for_running_requests),
 		cmocka_unit_test(webhook_transport_rules),
+		cmocka_unit_test(webhook_small_reviews_keep_the_limits),
 		cmocka_unit_test(reload_sees_a_file_swapped_after_the_first_read),
 		cmocka_unit_test(probes_answer_alike),
 		cmocka_unit_test(health_answer_is_one_response),
