@@ -2,7 +2,7 @@
  * log.c: JSON lines on stderr, the format Kubernetes log collectors expect.
  *
  * A line is written as it is built, straight into a per-thread buffer (no
- * tree, no allocation once the buffer has grown), the bytes jansson's
+ * tree; one allocation, the buffer, freed once the line is written), the bytes jansson's
  * compact dump of the same object would give: values are escaped by
  * kt_jw_chars(), which replaces invalid UTF-8 the way kt_json_text() does.
  * Each line goes out with a single write(2), so lines from different
@@ -18,8 +18,6 @@
 
 #define MAX_VALUE 512
 #define HOLD_MAX (64u << 10)
-/* a buffer grown past this by a long line (a rejected file's diagnostics) is not kept */
-#define KEEP_MAX (16u << 10)
 
 enum kt_log_level kt_log_min = KT_LOG_INFO;
 
@@ -154,6 +152,8 @@ struct kt_log_line *kt_log_begin(enum kt_log_level lvl, const char *msg)
 		return NULL;
 	*l = (struct kt_log_line){ .out = holding ? &held : &own, .open = true };
 	l->start = l->out->len;
+	if (!holding && kt_buf_grow(&own, 512)) /* most lines fit: one allocation */
+		l->failed = true;
 	timestamp(ts);
 	add(l, "{\"ts\":\"", 7);
 	add(l, ts, sizeof(ts));
@@ -234,6 +234,8 @@ enum kt_rc kt_log_format(struct kt_log_line *line, struct kt_buf *out)
 		return KT_E_NOMEM;
 	rc = kt_buf_add(out, line->out->buf + line->start, line->out->len - line->start);
 	line->out->len = line->start;
+	if (line->out == &own)
+		kt_buf_release(&own);
 	return rc;
 }
 
@@ -267,18 +269,20 @@ void kt_log_hold(bool on)
 
 void kt_log_end(struct kt_log_line *line)
 {
-	if (!line || !finish(line))
+	if (!line)
 		return;
+	if (!finish(line)) {
+		if (line->out == &own)
+			kt_buf_release(&own);
+		return;
+	}
 	if (line->out == &held) {
 		if (held.len >= HOLD_MAX)
 			kt_log_flush();
 		return;
 	}
 	write_all(own.buf, own.len);
-	if (own.alloc > KEEP_MAX)
-		kt_buf_release(&own);
-	else
-		kt_buf_reset(&own);
+	kt_buf_release(&own); /* a worker thread that ends leaves nothing behind */
 }
 
 void kt_log(enum kt_log_level lvl, const char *msg, ...)
