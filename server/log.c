@@ -212,7 +212,18 @@ void kt_log_add(struct kt_log_line *list, const char *s, size_t max)
 	value(list, s, max);
 }
 
-/* Close the line; false when it failed (then it is gone from its buffer). */
+/* The line's bytes taken out of its buffer, once written or copied or failed. */
+static void drop(struct kt_log_line *l)
+{
+	if (l->out == &own) {
+		kt_buf_release(&own); /* a worker thread that ends leaves nothing behind */
+	} else if (held.alloc) {
+		held.len = l->start;
+		held.buf[held.len] = '\0';
+	}
+}
+
+/* Close the line; false when it failed (then it is dropped whole). */
 static bool finish(struct kt_log_line *l)
 {
 	if (l->list)
@@ -220,7 +231,7 @@ static bool finish(struct kt_log_line *l)
 	add(l, "}\n", 2);
 	l->open = false;
 	if (l->failed)
-		l->out->len = l->start; /* a line cut short is dropped whole */
+		drop(l);
 	return !l->failed;
 }
 
@@ -228,14 +239,10 @@ enum kt_rc kt_log_format(struct kt_log_line *line, struct kt_buf *out)
 {
 	enum kt_rc rc;
 
-	if (!line)
-		return KT_E_NOMEM;
-	if (!finish(line))
+	if (!line || !finish(line))
 		return KT_E_NOMEM;
 	rc = kt_buf_add(out, line->out->buf + line->start, line->out->len - line->start);
-	line->out->len = line->start;
-	if (line->out == &own)
-		kt_buf_release(&own);
+	drop(line);
 	return rc;
 }
 
@@ -269,20 +276,15 @@ void kt_log_hold(bool on)
 
 void kt_log_end(struct kt_log_line *line)
 {
-	if (!line)
+	if (!line || !finish(line))
 		return;
-	if (!finish(line)) {
-		if (line->out == &own)
-			kt_buf_release(&own);
-		return;
-	}
 	if (line->out == &held) {
 		if (held.len >= HOLD_MAX)
 			kt_log_flush();
 		return;
 	}
 	write_all(own.buf, own.len);
-	kt_buf_release(&own); /* a worker thread that ends leaves nothing behind */
+	drop(line);
 }
 
 void kt_log(enum kt_log_level lvl, const char *msg, ...)
