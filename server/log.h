@@ -5,7 +5,6 @@
 #define KT_LOG_H
 
 #include <stdbool.h>
-#include <jansson.h>
 #include "kt/buf.h"
 #include "kt/err.h"
 
@@ -16,25 +15,28 @@ extern enum kt_log_level kt_log_min;
 enum kt_rc kt_log_parse_level(const char *s, enum kt_log_level *out);
 
 /*
- * Build a line as a jansson object: kt_log_begin() (a new object, NULL when
- * out of memory: the calls below then do nothing), fields in the order they
- * are added, kt_log_end() (serializes it with jansson, writes it with one
- * write(2) and frees it).  Strings are cut at 512 bytes ("..." appended)
- * and invalid UTF-8 becomes U+FFFD, so a hostile value can neither break
- * the line nor grow it without bound.  A NULL string is written as null.
- * Between the two, this thread's jansson values come from its arena
- * (kt/json.h): every begin must meet its end, and no value made in between
- * may outlive the line.
+ * A line is written as it is built, into this thread's buffer:
+ * kt_log_begin() ("ts", "level" and "msg"), fields in the order they are
+ * added (distinct keys, the program's own), kt_log_end() (one write(2)).
+ * A thread builds one line at a time: a begin before the previous end
+ * returns NULL, and every call below does nothing with a NULL line.
+ * Strings are cut at 512 bytes ("..." appended) and each byte that is not
+ * valid UTF-8 becomes U+FFFD (kt/jwrite.h), so a hostile value can neither
+ * break the line nor grow it without bound.  A NULL string is written as
+ * null.  A line that runs out of memory is dropped whole.  The level is
+ * the caller's to check first (if (lvl < kt_log_min) return): begin does
+ * not, so a line the operator must see is written at any level.
  */
-json_t *kt_log_begin(enum kt_log_level lvl, const char *msg);
-void kt_log_str(json_t *line, const char *key, const char *val);
-void kt_log_num(json_t *line, const char *key, long long val);
-/* An empty list under key (borrowed; NULL when line is); kt_log_add() appends s cut at max. */
-json_t *kt_log_list(json_t *line, const char *key);
-void kt_log_add(json_t *list, const char *s, size_t max);
-/* The line as it is written: compact JSON and a newline, appended to out. */
-enum kt_rc kt_log_format(const json_t *line, struct kt_buf *out);
-void kt_log_end(json_t *line);
+struct kt_log_line;
+struct kt_log_line *kt_log_begin(enum kt_log_level lvl, const char *msg);
+void kt_log_str(struct kt_log_line *line, const char *key, const char *val);
+void kt_log_num(struct kt_log_line *line, const char *key, long long val);
+/* A list under key: the kt_log_add() calls that follow at once are its items, cut at max. */
+struct kt_log_line *kt_log_list(struct kt_log_line *line, const char *key);
+void kt_log_add(struct kt_log_line *list, const char *s, size_t max);
+void kt_log_end(struct kt_log_line *line);
+/* Ends the line without writing it: its text and a newline appended to out. */
+enum kt_rc kt_log_format(struct kt_log_line *line, struct kt_buf *out);
 
 /*
  * An event loop that ends many requests per pass holds this thread's lines

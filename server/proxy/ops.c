@@ -332,7 +332,7 @@ double kt_proxy_elapsed(const struct timespec *since)
 /* The audit line: the identity the token proved, never the token. */
 void kt_proxy_audit(struct preq *r, const char *verb)
 {
-	json_t *line, *groups;
+	struct kt_log_line *line, *groups;
 	char *path;
 	size_t i;
 

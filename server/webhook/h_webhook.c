@@ -38,9 +38,10 @@ static bool is_json(const char *ct)
 	return !*ct || *ct == ';';
 }
 
-static void add_rules(json_t *line, const char *key, const struct kt_finding *f, size_t n)
+static void add_rules(struct kt_log_line *line, const char *key, const struct kt_finding *f,
+		      size_t n)
 {
-	json_t *list = kt_log_list(line, key);
+	struct kt_log_line *list = kt_log_list(line, key);
 	size_t i;
 
 	for (i = 0; i < n && i < 64; i++)
@@ -52,7 +53,7 @@ static void log_decision(struct webhook_handler *self, const struct kt_http_req 
 			 const struct kt_decision *d, const char *verdict, unsigned long generation,
 			 uint64_t micros)
 {
-	json_t *line;
+	struct kt_log_line *line;
 
 	if (KT_LOG_INFO < kt_log_min)
 		return;
@@ -78,7 +79,7 @@ static void log_decision(struct webhook_handler *self, const struct kt_http_req 
 static void log_rejected(struct webhook_handler *self, const struct kt_http_req *req, int status,
 			 const char *why)
 {
-	json_t *line;
+	struct kt_log_line *line;
 
 	if (KT_LOG_WARN < kt_log_min)
 		return;
@@ -97,6 +98,32 @@ static int reject(struct webhook_handler *self, const struct kt_http_req *req,
 			   kt_http_now_us() - req->start_us);
 	log_rejected(self, req, status, why);
 	return kt_http_text(resp, status, "%s", why);
+}
+
+/* Up to this size a review is charged a bound on its decode, not measured. */
+#define SMALL_REVIEW (64u << 10)
+
+/*
+ * What decoding this review may take, to charge to the budget before it
+ * happens.  Text of len bytes holds at most len / 2 + 1 JSON values, so a
+ * small review (the API server's usual few KB) is charged that bound at
+ * once, without a pass over its bytes: a few hundred KB, held only while a
+ * worker decides, and never more than 1/16 of the budget.  Larger ones are
+ * measured (kt_policy_decode_cost), which also refuses them when too deep
+ * or too many values before any work; a small one is refused by the
+ * decode's own limits.
+ */
+static enum kt_rc decode_cost(struct webhook_handler *self, const struct kt_http_req *req,
+			      size_t *cost, struct kt_err *err)
+{
+	size_t len = req->body_len, bound = (len / 2 + 1) * KT_POLICY_VALUE_COST + len;
+	size_t max = self->s->budget.max;
+
+	if (len <= SMALL_REVIEW && (!max || bound <= max / 16)) {
+		*cost = bound;
+		return KT_OK;
+	}
+	return kt_policy_decode_cost(req->body, len, cost, err);
 }
 
 /*
@@ -138,7 +165,7 @@ static int webhook_on_request(struct kt_handler *h, const struct kt_http_req *re
 	if (!is_json(req->header(req, "Content-Type")))
 		return reject(self, req, resp, 415, KT_V_INVALID,
 			      "content type must be application/json (an AdmissionReview)");
-	if (kt_policy_decode_cost(req->body, req->body_len, &cost, &err)) {
+	if (decode_cost(self, req, &cost, &err)) {
 		snprintf(why, sizeof(why), "bad admission review: %s", err.msg);
 		return reject(self, req, resp, 400, KT_V_INVALID, why);
 	}

@@ -29,7 +29,7 @@ static bool metrics_on(const struct kt_webhook_opts *o)
 static enum kt_rc start(struct server *sv, const struct kt_webhook_opts *o, struct kt_err *err)
 {
 	struct kt_http_opts ho = { 0 };
-	json_t *line;
+	struct kt_log_line *line;
 	enum kt_rc rc;
 
 	sv->handlers[0] = kt_webhook_handler_new(&sv->state, "/mutate", KT_POLICY_MUTATE);
@@ -102,7 +102,7 @@ static void drain(void *ctx, const sigset_t *sigs)
 	struct server *sv = ctx;
 	uint64_t deadline = kt_http_now_us() + (uint64_t)sv->o->drain * 1000000u;
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
-	json_t *line;
+	struct kt_log_line *line;
 	long left;
 
 	atomic_store(&sv->state.draining, true);

@@ -30,7 +30,7 @@ void kt_serve_release(struct kt_serve *s)
 static void installed(struct kt_serve *s, struct kt_config *cfg, const char *msg)
 {
 	unsigned long n = cfg->n_tenants, gen = kt_conf_slot_set(&s->conf, cfg);
-	json_t *line;
+	struct kt_log_line *line;
 
 	if (!gen)
 		return;
@@ -59,7 +59,7 @@ void kt_serve_set_config(struct kt_serve *s, struct kt_config *cfg)
 
 static void rejected(struct kt_serve *s, const struct kt_err *err, const struct kt_diags *d)
 {
-	json_t *line, *list;
+	struct kt_log_line *line, *list;
 	size_t i;
 
 	atomic_fetch_add(&s->metrics.config_reload_failures, 1);

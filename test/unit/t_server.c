@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "http.h"
+#include "kt/json.h"
 #include "log.h"
 #include "core.h"
 #include "webhook/webhook.h"
@@ -136,22 +137,117 @@ static void cpu_quota_text(void **state)
 
 /* ---- log ---- */
 
-/* One value of a log line, cut at max, as the line is written. */
+/* One value of a log line, cut at max, as the line is written: from the list on. */
 static void log_value(struct kt_buf *b, const char *s, size_t max)
 {
-	json_t *line = json_object();
+	struct kt_buf line = KT_BUF_INIT;
+	struct kt_log_line *l = kt_log_begin(KT_LOG_INFO, "m");
+	const char *list;
 
+	kt_log_add(kt_log_list(l, "k"), s, max);
+	assert_int_equal(kt_log_format(l, &line), KT_OK);
+	list = strstr(line.buf, "\"msg\":\"m\",\"k\":[");
+	assert_non_null(list);
 	kt_buf_reset(b);
-	kt_log_add(kt_log_list(line, "k"), s, max);
-	assert_int_equal(kt_log_format(line, b), KT_OK);
-	json_decref(line);
+	assert_int_equal(kt_buf_adds(b, "{"), KT_OK);
+	assert_int_equal(kt_buf_adds(b, list + strlen("\"msg\":\"m\",")), KT_OK);
+	kt_buf_release(&line);
+}
+
+/*
+ * The line jansson writes for the fields log_line() writes: a tree of
+ * kt_json_text() values dumped compactly, the way every line was written
+ * before.  The writer must give these bytes exactly, for any string.
+ */
+static void jansson_line(struct kt_buf *out, const char *ts, const char *s, size_t max)
+{
+	json_t *o = json_object(), *list = json_array(), *empty = json_array();
+	size_t n = strlen(s);
+
+	json_object_set_new(o, "ts", json_string(ts));
+	json_object_set_new(o, "level", json_string("error"));
+	json_object_set_new(o, "msg", kt_json_text(s, n, 512));
+	json_object_set_new(o, "s", kt_json_text(s, n, 512));
+	json_object_set_new(o, "none", json_null());
+	json_array_append_new(list, kt_json_text(s, n, max));
+	json_array_append_new(list, kt_json_text("", 0, max));
+	json_array_append_new(list, kt_json_text(s, n, max));
+	json_object_set_new(o, "list", list);
+	json_object_set_new(o, "min", json_integer(LLONG_MIN));
+	json_object_set_new(o, "empty", empty);
+	json_object_set_new(o, "max", json_integer(LLONG_MAX));
+	json_object_set_new(o, "zero", json_integer(0));
+	kt_buf_reset(out);
+	assert_int_equal(kt_json_dump(o, out), KT_OK);
+	assert_int_equal(kt_buf_addch(out, '\n'), KT_OK);
+	json_decref(o);
+}
+
+static void log_line(struct kt_buf *out, const char *s, size_t max)
+{
+	struct kt_log_line *l = kt_log_begin(KT_LOG_ERROR, s), *list;
+
+	kt_log_str(l, "s", s);
+	kt_log_str(l, "none", NULL);
+	list = kt_log_list(l, "list");
+	kt_log_add(list, s, max);
+	kt_log_add(list, "", max);
+	kt_log_add(list, s, max);
+	kt_log_num(l, "min", LLONG_MIN);
+	kt_log_list(l, "empty");
+	kt_log_num(l, "max", LLONG_MAX);
+	kt_log_num(l, "zero", 0);
+	kt_buf_reset(out);
+	assert_int_equal(kt_log_format(l, out), KT_OK);
+}
+
+/* Hostile values give jansson's bytes: escapes, U+FFFD for invalid UTF-8, cuts. */
+static void log_lines_are_janssons(void **state)
+{
+	static const char *const hostile[] = {
+		"",
+		"plain",
+		"\"quoted\" \\back\\slash/",
+		"\x01\x02\x08\x09\x0a\x0b\x0c\x0d\x1b\x1f\x7f end",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8 \xef\xbb\xbf",
+		"\x80\xbf \xc0\xaf \xc1\xbf \xe0\x80\xaf \xed\xa0\x80 \xed\xbf\xbf \xf4\x90\x80\x80",
+		"\xf5\xf8\xfe\xff \xc3 \xe2\x82 \xf0\x9f\x98 trailing\xc3",
+		"{\"ts\":\"forged\",\"level\":\"error\"}\n{\"msg\":\"second line\"}",
+		"ab\xc3\xa9",
+	};
+	struct kt_buf want = KT_BUF_INIT, got = KT_BUF_INIT, big = KT_BUF_INIT;
+	size_t i, max;
+	char ts[32];
+
+	(void)state;
+	/* long values: cut at 512 or at max, in and between sequences */
+	for (i = 0; i < 300; i++)
+		assert_int_equal(kt_buf_adds(&big, i % 3 ? "\xe2\x82\xac" : "\"\x01"), KT_OK);
+	for (i = 0; i <= sizeof(hostile) / sizeof(hostile[0]); i++) {
+		const char *s = i < sizeof(hostile) / sizeof(hostile[0]) ? hostile[i] : big.buf;
+
+		for (max = 1; max <= 600; max += max < 8 ? 1 : 97) {
+			log_line(&got, s, max);
+			/* the same time stamp on both sides */
+			assert_int_equal(strncmp(got.buf, "{\"ts\":\"", 7), 0);
+			memcpy(ts, got.buf + 7, 27);
+			ts[27] = '\0';
+			jansson_line(&want, ts, s, max);
+			assert_string_equal(got.buf, want.buf);
+			assert_int_equal(got.len, want.len);
+		}
+	}
+	kt_buf_release(&want);
+	kt_buf_release(&got);
+	kt_buf_release(&big);
 }
 
 static void log_values_are_safe(void **state)
 {
 	struct kt_buf b = KT_BUF_INIT;
 	char long_s[600];
-	json_t *line, *j;
+	struct kt_log_line *line;
+	json_t *j;
 
 	(void)state;
 	/* jansson's escapes: short forms, \u00XX for other controls, DEL as it is */
@@ -177,7 +273,6 @@ static void log_values_are_safe(void **state)
 	kt_log_num(line, "n", -42);
 	kt_buf_reset(&b);
 	assert_int_equal(kt_log_format(line, &b), KT_OK);
-	json_decref(line);
 	assert_non_null(strstr(b.buf, "\",\"level\":\"warn\",\"msg\":\"m\\n\",\"s\":\"xxx"));
 	assert_non_null(strstr(b.buf, "x...\",\"none\":null,\"n\":-42}\n"));
 	assert_int_equal(strncmp(b.buf, "{\"ts\":\"", 7), 0);
@@ -188,6 +283,19 @@ static void log_values_are_safe(void **state)
 	assert_int_equal(strlen(json_string_value(json_object_get(j, "ts"))),
 			 strlen("2026-01-02T03:04:05.123456Z"));
 	json_decref(j);
+	/* one line at a time per thread: a second begin gets nothing, and nothing breaks */
+	line = kt_log_begin(KT_LOG_INFO, "outer");
+	assert_null(kt_log_begin(KT_LOG_INFO, "inner"));
+	kt_log_str(NULL, "k", "v");
+	kt_log_num(NULL, "k", 1);
+	kt_log_add(kt_log_list(NULL, "k"), "v", 1);
+	kt_log_end(NULL);
+	assert_int_equal(kt_log_format(NULL, &b), KT_E_NOMEM);
+	kt_log_add(line, "not in a list", 10); /* ignored */
+	kt_log_str(line, "k", "v");
+	kt_buf_reset(&b);
+	assert_int_equal(kt_log_format(line, &b), KT_OK);
+	assert_non_null(strstr(b.buf, "\"msg\":\"outer\",\"k\":\"v\"}\n"));
 	kt_buf_release(&b);
 }
 
@@ -503,6 +611,57 @@ static void webhook_transport_rules(void **state)
 }
 
 /*
+ * A small review is charged a bound on its decode instead of being
+ * measured first: the limits still hold (the decode's own), the charge is
+ * given back, and with a budget too small for the bound it is measured.
+ */
+static void webhook_small_reviews_keep_the_limits(void **state)
+{
+	static const size_t budgets[] = { 48u << 20, 64u << 10 };
+	struct kt_serve *s = malloc(sizeof(*s));
+	struct kt_handler *h;
+	struct kt_http_resp resp;
+	char deep[201];
+	size_t i;
+
+	(void)state;
+	kt_log_min = KT_LOG_ERROR;
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	deep[200] = '\0';
+	kt_serve_init(s, "t.yaml", "test");
+	kt_serve_set_config(s, load_config());
+	h = kt_webhook_handler_new(s, "/validate", KT_POLICY_VALIDATE);
+	for (i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
+		s->budget.max = budgets[i];
+		assert_int_equal(call(h, fake("POST", "/validate", "application/json", deep),
+				      &resp),
+				 0);
+		assert_int_equal(resp.status, 400);
+		assert_non_null(strstr(resp.body.buf, "nesting too deep (more than 64 levels)"));
+		kt_buf_release(&resp.body);
+		assert_int_equal(call(h,
+				      fake("POST", "/validate", "application/json", review_default),
+				      &resp),
+				 0);
+		assert_int_equal(resp.status, 200);
+		kt_buf_release(&resp.body);
+		assert_int_equal(atomic_load(&s->budget.used), 0);
+	}
+	/* measured: the review's 30 values fit where its bound would not */
+	s->budget.max = 16u << 10;
+	assert_int_equal(call(h, fake("POST", "/validate", "application/json", review_default),
+			      &resp),
+			 0);
+	assert_int_equal(resp.status, 200);
+	kt_buf_release(&resp.body);
+	assert_int_equal(atomic_load(&s->budget.refused_work), 0);
+	h->on_dispose(h);
+	kt_serve_release(s);
+	free(s);
+}
+
+/*
  * The file changes between serve's first read and its start: the first
  * poll must load the new bytes, not take them for the ones already loaded.
  */
@@ -762,12 +921,14 @@ int main(void)
 		cmocka_unit_test(listen_addresses),
 		cmocka_unit_test(cpu_quota_text),
 		cmocka_unit_test(log_values_are_safe),
+		cmocka_unit_test(log_lines_are_janssons),
 		cmocka_unit_test(log_hold_batches_one_thread),
 		cmocka_unit_test(log_levels),
 		cmocka_unit_test(metric_kinds_are_sorted),
 		cmocka_unit_test(metrics_format),
 		cmocka_unit_test(conf_slot_keeps_old_config_for_running_requests),
 		cmocka_unit_test(webhook_transport_rules),
+		cmocka_unit_test(webhook_small_reviews_keep_the_limits),
 		cmocka_unit_test(reload_sees_a_file_swapped_after_the_first_read),
 		cmocka_unit_test(probes_answer_alike),
 		cmocka_unit_test(health_answer_is_one_response),
