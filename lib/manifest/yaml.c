@@ -209,12 +209,18 @@ static enum plain_kind resolve_plain(const char *s, size_t n, bool json_mode, js
 	size_t i, j;
 
 	*v = NULL;
-	if (!n || word_in(s, n, null_words))
+	if (!n)
+		return (*v = json_null()) ? P_NULL : P_BAD;
+	/* most scalars are no null or bool word: those are short and start so */
+	if (n > 5 || !memchr("~nNtTyYfFoO", s[0], 11))
+		goto number;
+	if (word_in(s, n, null_words))
 		return (*v = json_null()) ? P_NULL : P_BAD;
 	if (word_in(s, n, json_mode ? (const char *const[]){ "true", NULL } : true_words))
 		return (*v = json_true()) ? P_BOOL : P_BAD;
 	if (word_in(s, n, json_mode ? (const char *const[]){ "false", NULL } : false_words))
 		return (*v = json_false()) ? P_BOOL : P_BAD;
+number:
 	if (!strchr("+-.0123456789", s[0]))
 		return P_STRING;
 	if (!json_mode && word_in(s, n, special_floats))

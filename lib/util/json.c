@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kt/json.h"
 #include "kt/jview.h"
+#include "kt/jwrite.h"
 #include "kt/policy.h"
 #include "kt/utf8.h"
 
@@ -46,6 +47,91 @@ enum kt_rc kt_json_dump(const json_t *v, struct kt_buf *out)
 	return KT_OK;
 }
 
+/*
+ * Deeper than any tree read here can be (jansson's own parser stops at 2048
+ * levels, YAML at 64): only the stack is protected, the view refuses depth.
+ */
+#define TEXT_MAX_DEPTH 2048
+
+static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth);
+
+static enum kt_rc text_of_object(const json_t *v, struct kt_buf *b, int depth)
+{
+	void *it = json_object_iter((json_t *)v);
+	enum kt_rc rc = kt_buf_addch(b, '{');
+
+	for (; !rc && it; it = json_object_iter_next((json_t *)v, it)) {
+		if ((b->buf[b->len - 1] != '{' && (rc = kt_buf_addch(b, ','))) ||
+		    (rc = kt_buf_addch(b, '"')) ||
+		    (rc = kt_jw_chars(b, json_object_iter_key(it), json_object_iter_key_len(it))) ||
+		    (rc = kt_buf_add(b, "\":", 2)))
+			break;
+		rc = text_of(json_object_iter_value(it), b, depth + 1);
+	}
+	return rc ? rc : kt_buf_addch(b, '}');
+}
+
+static enum kt_rc text_of_array(const json_t *v, struct kt_buf *b, int depth)
+{
+	size_t i, n = json_array_size(v);
+	enum kt_rc rc = kt_buf_addch(b, '[');
+
+	for (i = 0; !rc && i < n; i++)
+		if (!i || !(rc = kt_buf_addch(b, ',')))
+			rc = text_of(json_array_get(v, i), b, depth + 1);
+	return rc ? rc : kt_buf_addch(b, ']');
+}
+
+static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
+{
+	char d[24], *p = d + sizeof(d);
+	unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	return kt_buf_add(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+/*
+ * The compact JSON text of v, as kt_json_dump() writes it, without
+ * jansson's dumper: that one keeps a table of the containers it is in,
+ * keyed by their addresses printed with snprintf, so writing a tree cost
+ * more than reading it.  A real still goes through jansson (its digits are
+ * jansson's).  Strings are valid UTF-8 (jansson checks) and a NUL in one is
+ * written \u0000, for the view to refuse as it refuses it anywhere.
+ */
+static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth)
+{
+	const char *s;
+
+	if (depth > TEXT_MAX_DEPTH)
+		return KT_E_PARSE;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return text_of_object(v, b, depth);
+	case JSON_ARRAY:
+		return text_of_array(v, b, depth);
+	case JSON_STRING:
+		s = json_string_value(v);
+		if (kt_buf_addch(b, '"') || kt_jw_chars(b, s, json_string_length(v)))
+			return KT_E_NOMEM;
+		return kt_buf_addch(b, '"');
+	case JSON_INTEGER:
+		return text_of_integer(json_integer_value(v), b);
+	case JSON_TRUE:
+		return kt_buf_add(b, "true", 4);
+	case JSON_FALSE:
+		return kt_buf_add(b, "false", 5);
+	case JSON_NULL:
+		return kt_buf_add(b, "null", 4);
+	default:
+		return kt_json_dump(v, b);
+	}
+}
+
 enum kt_rc kt_json_view(json_t *j, struct kt_buf *text, struct kt_jview *v, struct kt_jv *out,
 			struct kt_err *err)
 {
@@ -55,8 +141,12 @@ enum kt_rc kt_json_view(json_t *j, struct kt_buf *text, struct kt_jview *v, stru
 	if (!j)
 		return KT_OK;
 	/* in a list of one: a view's root is an object or a list, j may be any value */
-	if (kt_buf_addch(text, '[') || kt_json_dump(j, text) || kt_buf_addch(text, ']'))
+	if (kt_buf_addch(text, '[') || (rc = text_of(j, text, 1)) == KT_E_NOMEM ||
+	    kt_buf_addch(text, ']'))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	if (rc)
+		return kt_err_set(err, KT_E_PARSE, "nesting too deep (more than %d levels)",
+				  TEXT_MAX_DEPTH);
 	if ((rc = kt_jview_parse(v, text->buf, text->len, KT_POLICY_MAX_DEPTH + 1,
 				 KT_POLICY_MAX_VALUES + 1, err)))
 		return rc;
