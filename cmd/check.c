@@ -73,10 +73,27 @@ struct check_opts {
 	int n_paths;
 };
 
-/* What a mode found; printed as text lines as it goes, or as JSON at the end. */
+/*
+ * What a mode found.  Each file is judged as soon as it is read, and its
+ * objects freed: the trees of every manifest at once cost more in page
+ * faults than judging them.  The output keeps the order of reading all
+ * files first: errors of reading go to standard error at once; the text
+ * for standard output, and the errors of judging between its lines, wait
+ * in out and late until the end (JSON: in objects and late_errors).
+ */
+struct late {
+	size_t at; /* bytes of out written before it */
+	char *msg;
+};
+
 struct report {
 	enum format format;
-	json_t *objects, *errors; /* JSON mode only */
+	json_t *objects, *errors, *late_errors; /* JSON mode only */
+	FILE *out;                              /* text mode */
+	char *out_buf;
+	size_t out_len;
+	struct late *late;
+	size_t n_late, alloc_late;
 	unsigned n_objects, n_pass, n_violate, n_skipped, n_errors;
 };
 
@@ -94,28 +111,108 @@ static void report_error(struct report *r, const struct kt_err *err)
 		kt_error("%s", err->msg);
 }
 
-/* Load every PATH; unreadable or unparsable files are reported and skipped. */
-static void load_manifests(const struct check_opts *o, struct kt_manifest_set *set,
-			   struct report *r)
+/* An error met while judging: it goes out between the lines printed before and after it. */
+static void report_late_error(struct report *r, const struct kt_err *err)
+{
+	char *msg = NULL;
+
+	if (r->format == FMT_JSON) {
+		r->n_errors++;
+		json_array_append_new(r->late_errors, json_pack("{s:s, s:s}", "where", err->where,
+								"message", err->msg));
+		return;
+	}
+	if (r->n_late == r->alloc_late) {
+		size_t na = r->alloc_late ? r->alloc_late * 2 : 8;
+		struct late *nl = realloc(r->late, na * sizeof(*nl));
+
+		if (nl) {
+			r->late = nl;
+			r->alloc_late = na;
+		}
+	}
+	if (fflush(r->out) || r->n_late == r->alloc_late ||
+	    asprintf(&msg, "%s%s%s", err->where, *err->where ? ": " : "", err->msg) < 0) {
+		report_error(r, err); /* out of memory: at once, then */
+		return;
+	}
+	r->n_errors++;
+	r->late[r->n_late++] = (struct late){ r->out_len, msg };
+}
+
+static bool report_init(struct report *r, enum format format)
+{
+	*r = (struct report){ .format = format };
+	if (format == FMT_JSON)
+		return (r->objects = json_array()) && (r->errors = json_array()) &&
+		       (r->late_errors = json_array());
+	return (r->out = open_memstream(&r->out_buf, &r->out_len)) != NULL;
+}
+
+/* The text held back, to standard output, with the late errors where they fell. */
+static void report_flush(struct report *r)
+{
+	size_t at = 0, i;
+
+	if (!r->out)
+		return;
+	fclose(r->out);
+	r->out = NULL;
+	for (i = 0; i < r->n_late; i++) {
+		fwrite(r->out_buf + at, 1, r->late[i].at - at, stdout);
+		at = r->late[i].at;
+		kt_error("%s", r->late[i].msg);
+	}
+	fwrite(r->out_buf + at, 1, r->out_len - at, stdout);
+}
+
+static void report_release(struct report *r)
+{
+	size_t i;
+
+	report_flush(r);
+	for (i = 0; i < r->n_late; i++)
+		free(r->late[i].msg);
+	free(r->late);
+	free(r->out_buf);
+	json_decref(r->objects);
+	json_decref(r->errors);
+	json_decref(r->late_errors);
+}
+
+/* Judges one object; anything but 0 is an exit status, and stops. */
+typedef int judge_fn(void *ctx, struct report *r, const struct kt_manifest_obj *mo);
+
+/*
+ * Every object of every PATH, file by file, to judge; unreadable or
+ * unparsable files are reported and skipped.
+ */
+static int each_object(const struct check_opts *o, struct report *r, judge_fn *judge, void *ctx)
 {
 	struct kt_err err;
 	char **files;
-	size_t n, i;
-	int p;
+	size_t n, i, k;
+	int p, rc = 0;
 
-	for (p = 0; p < o->n_paths; p++) {
+	for (p = 0; p < o->n_paths && !rc; p++) {
 		memset(&err, 0, sizeof(err));
 		if (kt_manifest_find_files(o->paths[p], &files, &n, &err)) {
 			report_error(r, &err);
 			continue;
 		}
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !rc; i++) {
+			struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
+
 			memset(&err, 0, sizeof(err));
-			if (kt_manifest_load_file(set, files[i], &err))
+			if (kt_manifest_load_file(&set, files[i], &err))
 				report_error(r, &err);
+			for (k = 0; k < set.n && !rc; k++)
+				rc = judge(ctx, r, &set.objs[k]);
+			kt_manifest_set_release(&set);
 		}
 		kt_manifest_files_free(files);
 	}
+	return rc;
 }
 
 static const char *display_name(json_t *obj)
@@ -135,18 +232,18 @@ static void report_object(struct report *r, const struct kt_manifest_obj *mo, co
 
 	if (r->format == FMT_TEXT) {
 		for (i = 0; res && i < res->n; i++) {
-			printf("%s:%d: ", mo->file, mo->line);
-			kt_put_safe(kind);
-			putchar('/');
-			kt_put_safe(name);
-			printf(": %s: ", policy);
-			kt_put_safe(res->v[i].reason);
+			fprintf(r->out, "%s:%d: ", mo->file, mo->line);
+			kt_fput_safe(r->out, kind);
+			putc('/', r->out);
+			kt_fput_safe(r->out, name);
+			fprintf(r->out, ": %s: ", policy);
+			kt_fput_safe(r->out, res->v[i].reason);
 			if (res->v[i].detail && *res->v[i].detail) {
-				printf(" (");
-				kt_put_safe(res->v[i].detail);
-				putchar(')');
+				fputs(" (", r->out);
+				kt_fput_safe(r->out, res->v[i].detail);
+				putc(')', r->out);
 			}
-			putchar('\n');
+			putc('\n', r->out);
 		}
 		return;
 	}
@@ -183,7 +280,12 @@ static void invalid_workload(struct kt_pss_result *res, struct kt_pss_violation 
 /* Print the JSON report (if any) and the summary; choose the exit status. */
 static int finish(struct report *r, const char *mode, const char *what)
 {
+	report_flush(r);
 	if (r->format == FMT_JSON) {
+		if (json_array_extend(r->errors, r->late_errors)) {
+			kt_error("out of memory");
+			return KT_EXIT_INTERNAL;
+		}
 		json_t *doc = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:O, s:O}", "mode",
 					mode, "policy", what, "summary", "objects", r->n_objects,
 					"pass", r->n_pass, "violate", r->n_violate, "skipped",
@@ -209,89 +311,91 @@ static int finish(struct report *r, const char *mode, const char *what)
 	return r->n_violate ? KT_EXIT_FINDINGS : KT_EXIT_OK;
 }
 
+struct pss_check {
+	struct kt_pss_policy pol;
+	char policy[64];
+};
+
+static int judge_pod_security(void *ctx, struct report *r, const struct kt_manifest_obj *mo)
+{
+	struct pss_check *c = ctx;
+	struct kt_manifest_pod pod;
+	struct kt_pss_violation bad;
+	struct kt_pss_result res = { .allowed = true };
+	struct kt_err err = { 0 };
+	bool owned = false;
+
+	r->n_objects++;
+	if (kt_manifest_pod_spec(mo->obj, &pod, &err)) {
+		invalid_workload(&res, &bad, &err);
+	} else if (!pod.spec) {
+		r->n_skipped++;
+		report_object(r, mo, c->policy, "skipped", NULL, NULL);
+		return 0;
+	} else if (kt_pss_evaluate(&c->pol, pod.metadata, pod.spec, &res)) {
+		kt_error("out of memory");
+		return KT_EXIT_INTERNAL;
+	} else {
+		owned = true;
+	}
+	if (res.allowed)
+		r->n_pass++;
+	else
+		r->n_violate++;
+	report_object(r, mo, c->policy, res.allowed ? "pass" : "violate", pod.path, &res);
+	if (owned)
+		kt_pss_result_release(&res);
+	return 0;
+}
+
 static int check_pod_security(const struct check_opts *o)
 {
-	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
-	struct report r = { .format = o->format };
-	struct kt_pss_policy pol;
+	struct pss_check c;
+	struct report r;
 	struct kt_err err = { 0 };
-	char policy[64];
-	size_t i;
 	int rc;
 
-	if (kt_pss_policy_parse(o->pod_security, &pol, &err)) {
+	if (kt_pss_policy_parse(o->pod_security, &c.pol, &err)) {
 		kt_error("--pod-security: %s", err.msg);
 		return KT_EXIT_USAGE;
 	}
-	if (pol.minor == KT_PSS_LATEST)
-		snprintf(policy, sizeof(policy), "%s:latest", kt_pss_level_name(pol.level));
+	if (c.pol.minor == KT_PSS_LATEST)
+		snprintf(c.policy, sizeof(c.policy), "%s:latest", kt_pss_level_name(c.pol.level));
 	else
-		snprintf(policy, sizeof(policy), "%s:v1.%d", kt_pss_level_name(pol.level),
-			 pol.minor);
-	if (o->format == FMT_JSON && (!(r.objects = json_array()) || !(r.errors = json_array()))) {
-		json_decref(r.objects);
+		snprintf(c.policy, sizeof(c.policy), "%s:v1.%d", kt_pss_level_name(c.pol.level),
+			 c.pol.minor);
+	if (!report_init(&r, o->format)) {
+		report_release(&r);
 		kt_error("out of memory");
 		return KT_EXIT_INTERNAL;
 	}
-	load_manifests(o, &set, &r);
-	for (i = 0; i < set.n; i++) {
-		const struct kt_manifest_obj *mo = &set.objs[i];
-		struct kt_manifest_pod pod;
-		struct kt_pss_violation bad;
-		struct kt_pss_result res = { .allowed = true };
-		bool owned = false;
-
-		r.n_objects++;
-		memset(&err, 0, sizeof(err));
-		if (kt_manifest_pod_spec(mo->obj, &pod, &err)) {
-			invalid_workload(&res, &bad, &err);
-		} else if (!pod.spec) {
-			r.n_skipped++;
-			report_object(&r, mo, policy, "skipped", NULL, NULL);
-			continue;
-		} else if (kt_pss_evaluate(&pol, pod.metadata, pod.spec, &res)) {
-			kt_error("out of memory");
-			rc = KT_EXIT_INTERNAL;
-			goto out;
-		} else {
-			owned = true;
-		}
-		if (res.allowed)
-			r.n_pass++;
-		else
-			r.n_violate++;
-		report_object(&r, mo, policy, res.allowed ? "pass" : "violate", pod.path, &res);
-		if (owned)
-			kt_pss_result_release(&res);
-	}
-	rc = finish(&r, "pod-security", policy);
-out:
-	json_decref(r.objects);
-	json_decref(r.errors);
-	kt_manifest_set_release(&set);
+	rc = each_object(o, &r, judge_pod_security, &c);
+	if (!rc)
+		rc = finish(&r, "pod-security", c.policy);
+	report_release(&r);
 	return rc;
 }
 
 /* ---- --tenant: every rule of the webhook ---- */
 
-static void print_finding(const struct kt_manifest_obj *mo, const char *what,
+static void print_finding(FILE *out, const struct kt_manifest_obj *mo, const char *what,
 			  const struct kt_finding *f)
 {
-	printf("%s:%d: ", mo->file, mo->line);
-	kt_put_safe(kt_manifest_kind(mo->obj));
-	putchar('/');
-	kt_put_safe(display_name(mo->obj));
-	printf(": %s%s: ", what, f->rule);
+	fprintf(out, "%s:%d: ", mo->file, mo->line);
+	kt_fput_safe(out, kt_manifest_kind(mo->obj));
+	putc('/', out);
+	kt_fput_safe(out, display_name(mo->obj));
+	fprintf(out, ": %s%s: ", what, f->rule);
 	if (f->path) {
-		kt_put_safe(f->path);
-		printf(": ");
+		kt_fput_safe(out, f->path);
+		fputs(": ", out);
 	}
-	kt_put_safe(f->message);
-	putchar('\n');
+	kt_fput_safe(out, f->message);
+	putc('\n', out);
 }
 
 /* "add /spec/nodeSelector {...}", one line per operation of the patch */
-static void print_mutations(const struct kt_manifest_obj *mo, json_t *ops)
+static void print_mutations(FILE *out, const struct kt_manifest_obj *mo, json_t *ops)
 {
 	json_t *op;
 	size_t i;
@@ -299,17 +403,17 @@ static void print_mutations(const struct kt_manifest_obj *mo, json_t *ops)
 	json_array_foreach (ops, i, op) {
 		char *v = json_dumps(json_object_get(op, "value"), JSON_COMPACT | JSON_ENCODE_ANY);
 
-		printf("%s:%d: ", mo->file, mo->line);
-		kt_put_safe(kt_manifest_kind(mo->obj));
-		putchar('/');
-		kt_put_safe(display_name(mo->obj));
-		printf(": mutation: %s ", json_string_value(json_object_get(op, "op")));
-		kt_put_safe(json_string_value(json_object_get(op, "path")));
+		fprintf(out, "%s:%d: ", mo->file, mo->line);
+		kt_fput_safe(out, kt_manifest_kind(mo->obj));
+		putc('/', out);
+		kt_fput_safe(out, display_name(mo->obj));
+		fprintf(out, ": mutation: %s ", json_string_value(json_object_get(op, "op")));
+		kt_fput_safe(out, json_string_value(json_object_get(op, "path")));
 		if (v) {
-			putchar(' ');
-			kt_put_safe(v);
+			putc(' ', out);
+			kt_fput_safe(out, v);
 		}
-		putchar('\n');
+		putc('\n', out);
 		free(v);
 	}
 }
@@ -334,11 +438,11 @@ static void report_decision(struct report *r, const struct check_opts *o,
 		return;
 	}
 	for (i = 0; i < d->n_denials; i++)
-		print_finding(mo, "", &d->denials[i]);
+		print_finding(r->out, mo, "", &d->denials[i]);
 	for (i = 0; i < d->n_warnings; i++)
-		print_finding(mo, "warning: ", &d->warnings[i]);
+		print_finding(r->out, mo, "warning: ", &d->warnings[i]);
 	if (o->show_mutations && ops)
-		print_mutations(mo, ops);
+		print_mutations(r->out, mo, ops);
 }
 
 static bool str_is(const json_t *v, const char *s)
@@ -430,64 +534,70 @@ static enum kt_rc judge_object(const struct kt_config *cfg, const struct kt_tena
 	return rc;
 }
 
+struct tenant_check {
+	const struct check_opts *o;
+	const struct kt_config *cfg;
+	const struct kt_tenant *t;
+};
+
+static int judge_tenant(void *ctx, struct report *r, const struct kt_manifest_obj *mo)
+{
+	struct tenant_check *c = ctx;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	json_t *ops = NULL;
+
+	r->n_objects++;
+	if (judge_object(c->cfg, c->t, c->o->enforcement, mo->obj, &d, &ops, &err)) {
+		kt_decision_release(&d);
+		if (err.rc == KT_E_NOMEM || err.rc == KT_E_INTERNAL) {
+			kt_error("%s:%d: %s", mo->file, mo->line, err.msg);
+			return KT_EXIT_INTERNAL;
+		}
+		snprintf(err.where, sizeof(err.where), "%s:%d", mo->file, mo->line);
+		report_late_error(r, &err);
+		return 0;
+	}
+	if (d.allowed)
+		r->n_pass++;
+	else
+		r->n_violate++;
+	report_decision(r, c->o, mo, &d, ops);
+	json_decref(ops);
+	kt_decision_release(&d);
+	return 0;
+}
+
 static int check_tenant(const struct check_opts *o)
 {
-	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
-	struct report r = { .format = o->format };
-	const struct kt_tenant *t;
+	struct tenant_check c = { .o = o };
+	struct report r;
 	struct kt_config *cfg = NULL;
 	char what[128];
-	size_t i;
 	int rc;
 
 	rc = kt_cmd_load_config(o->tenants, &cfg);
 	if (rc)
 		return rc;
-	t = kt_config_tenant_by_ns(cfg, o->tenant);
-	if (!t) {
+	c.cfg = cfg;
+	c.t = kt_config_tenant_by_ns(cfg, o->tenant);
+	if (!c.t) {
 		kt_error("tenant '%s' is not in '%s'", o->tenant, o->tenants);
 		kt_config_free(cfg);
 		return KT_EXIT_USAGE;
 	}
-	snprintf(what, sizeof(what), "tenant '%s'%s", t->name,
+	snprintf(what, sizeof(what), "tenant '%s'%s", c.t->name,
 		 o->enforcement == KT_ENF_GATEKEEPER ? " under gatekeeper" : "");
-	if (o->format == FMT_JSON && (!(r.objects = json_array()) || !(r.errors = json_array()))) {
+	if (!report_init(&r, o->format)) {
 		kt_error("out of memory");
 		rc = KT_EXIT_INTERNAL;
 		goto out;
 	}
-	load_manifests(o, &set, &r);
-	for (i = 0; i < set.n; i++) {
-		const struct kt_manifest_obj *mo = &set.objs[i];
-		struct kt_decision d;
-		struct kt_err err = { 0 };
-		json_t *ops = NULL;
-
-		r.n_objects++;
-		if (judge_object(cfg, t, o->enforcement, mo->obj, &d, &ops, &err)) {
-			kt_decision_release(&d);
-			if (err.rc == KT_E_NOMEM || err.rc == KT_E_INTERNAL) {
-				kt_error("%s:%d: %s", mo->file, mo->line, err.msg);
-				rc = KT_EXIT_INTERNAL;
-				goto out;
-			}
-			snprintf(err.where, sizeof(err.where), "%s:%d", mo->file, mo->line);
-			report_error(&r, &err);
-			continue;
-		}
-		if (d.allowed)
-			r.n_pass++;
-		else
-			r.n_violate++;
-		report_decision(&r, o, mo, &d, ops);
-		json_decref(ops);
-		kt_decision_release(&d);
-	}
-	rc = finish(&r, "tenant", what);
+	rc = each_object(o, &r, judge_tenant, &c);
+	if (!rc)
+		rc = finish(&r, "tenant", what);
 out:
-	json_decref(r.objects);
-	json_decref(r.errors);
-	kt_manifest_set_release(&set);
+	report_release(&r);
 	kt_config_free(cfg);
 	return rc;
 }
