@@ -10,6 +10,7 @@
  * reports through struct report.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,13 @@ static int each_object(const struct check_opts *o, struct report *r, judge_fn *j
 	size_t n, i, k;
 	int p, rc = 0;
 
+	/*
+	 * Each file's trees are freed before the next is read: keep the heap
+	 * they leave (bounded by one file's) instead of giving it back to the
+	 * kernel and faulting it in again, a fifth of the run otherwise.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
 	for (p = 0; p < o->n_paths && !rc; p++) {
 		memset(&err, 0, sizeof(err));
 		if (kt_manifest_find_files(o->paths[p], &files, &n, &err)) {
