@@ -55,31 +55,64 @@ enum kt_rc kt_json_dump(const json_t *v, struct kt_buf *out)
 
 static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth);
 
+/* kt_buf_add without its checks when the room is there (kt_json_view ends the text with NUL). */
+static enum kt_rc put(struct kt_buf *b, const char *s, size_t n)
+{
+	if ((b->max || b->len + n + 1 > b->alloc) && kt_buf_grow(b, n))
+		return KT_E_NOMEM;
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	return KT_OK;
+}
+
+/* A string, or a key with its colon: nearly always bytes that need no escape. */
+static enum kt_rc put_string(struct kt_buf *b, const char *s, size_t n, bool key)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\'; i++)
+		;
+	if (i == n) {
+		if ((b->max || b->len + n + 4 > b->alloc) && kt_buf_grow(b, n + 3))
+			return KT_E_NOMEM;
+		b->buf[b->len++] = '"';
+		memcpy(b->buf + b->len, s, n);
+		b->len += n;
+		b->buf[b->len++] = '"';
+		if (key)
+			b->buf[b->len++] = ':';
+		return KT_OK;
+	}
+	if (put(b, "\"", 1) || kt_jw_chars(b, s, n) || put(b, "\":", key ? 2 : 1))
+		return KT_E_NOMEM;
+	return KT_OK;
+}
+
 static enum kt_rc text_of_object(const json_t *v, struct kt_buf *b, int depth)
 {
 	void *it = json_object_iter((json_t *)v);
-	enum kt_rc rc = kt_buf_addch(b, '{');
+	enum kt_rc rc = put(b, "{", 1);
 
 	for (; !rc && it; it = json_object_iter_next((json_t *)v, it)) {
-		if ((b->buf[b->len - 1] != '{' && (rc = kt_buf_addch(b, ','))) ||
-		    (rc = kt_buf_addch(b, '"')) ||
-		    (rc = kt_jw_chars(b, json_object_iter_key(it), json_object_iter_key_len(it))) ||
-		    (rc = kt_buf_add(b, "\":", 2)))
+		if ((b->buf[b->len - 1] != '{' && (rc = put(b, ",", 1))) ||
+		    (rc = put_string(b, json_object_iter_key(it), json_object_iter_key_len(it),
+				     true)))
 			break;
 		rc = text_of(json_object_iter_value(it), b, depth + 1);
 	}
-	return rc ? rc : kt_buf_addch(b, '}');
+	return rc ? rc : put(b, "}", 1);
 }
 
 static enum kt_rc text_of_array(const json_t *v, struct kt_buf *b, int depth)
 {
 	size_t i, n = json_array_size(v);
-	enum kt_rc rc = kt_buf_addch(b, '[');
+	enum kt_rc rc = put(b, "[", 1);
 
 	for (i = 0; !rc && i < n; i++)
-		if (!i || !(rc = kt_buf_addch(b, ',')))
+		if (!i || !(rc = put(b, ",", 1)))
 			rc = text_of(json_array_get(v, i), b, depth + 1);
-	return rc ? rc : kt_buf_addch(b, ']');
+	return rc ? rc : put(b, "]", 1);
 }
 
 static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
@@ -92,7 +125,7 @@ static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
 	while (u /= 10);
 	if (i < 0)
 		*--p = '-';
-	return kt_buf_add(b, p, (size_t)(d + sizeof(d) - p));
+	return put(b, p, (size_t)(d + sizeof(d) - p));
 }
 
 /*
@@ -105,8 +138,6 @@ static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
  */
 static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth)
 {
-	const char *s;
-
 	if (depth > TEXT_MAX_DEPTH)
 		return KT_E_PARSE;
 	switch (json_typeof(v)) {
@@ -115,20 +146,17 @@ static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth)
 	case JSON_ARRAY:
 		return text_of_array(v, b, depth);
 	case JSON_STRING:
-		s = json_string_value(v);
-		if (kt_buf_addch(b, '"') || kt_jw_chars(b, s, json_string_length(v)))
-			return KT_E_NOMEM;
-		return kt_buf_addch(b, '"');
+		return put_string(b, json_string_value(v), json_string_length(v), false);
 	case JSON_INTEGER:
 		return text_of_integer(json_integer_value(v), b);
 	case JSON_TRUE:
-		return kt_buf_add(b, "true", 4);
+		return put(b, "true", 4);
 	case JSON_FALSE:
-		return kt_buf_add(b, "false", 5);
+		return put(b, "false", 5);
 	case JSON_NULL:
-		return kt_buf_add(b, "null", 4);
+		return put(b, "null", 4);
 	default:
-		return kt_json_dump(v, b);
+		return kt_json_dump(v, b) ? KT_E_NOMEM : KT_OK;
 	}
 }
 
@@ -141,8 +169,8 @@ enum kt_rc kt_json_view(json_t *j, struct kt_buf *text, struct kt_jview *v, stru
 	if (!j)
 		return KT_OK;
 	/* in a list of one: a view's root is an object or a list, j may be any value */
-	if (kt_buf_addch(text, '[') || (rc = text_of(j, text, 1)) == KT_E_NOMEM ||
-	    kt_buf_addch(text, ']'))
+	if ((!text->alloc && kt_buf_grow(text, 4096)) || kt_buf_addch(text, '[') ||
+	    ((rc = text_of(j, text, 1)) && rc != KT_E_PARSE) || kt_buf_addch(text, ']'))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
 	if (rc)
 		return kt_err_set(err, KT_E_PARSE, "nesting too deep (more than %d levels)",
