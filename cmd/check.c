@@ -9,11 +9,15 @@
  * one function below that loads the manifests with load_manifests() and
  * reports through struct report.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "kt.h"
 #include "kt/json.h"
 #include "kt/manifest.h"
@@ -23,8 +27,9 @@
 
 static const char usage[] =
 	"usage: kubetenant check -f TENANTS --tenant NAME [--enforcement PROFILE]\n"
-	"                        [--show-mutations] [--format text|json] PATH...\n"
-	"       kubetenant check --pod-security LEVEL[:VERSION] [--format text|json] PATH...\n"
+	"                        [--show-mutations] [--format text|json] [-j N] PATH...\n"
+	"       kubetenant check --pod-security LEVEL[:VERSION] [--format text|json]\n"
+	"                        [-j N] PATH...\n"
 	"\n"
 	"Judge Kubernetes manifests offline.  PATH is a YAML or JSON file (any number\n"
 	"of documents, List kinds expanded), a directory (every *.yaml, *.yml and\n"
@@ -54,6 +59,8 @@ static const char usage[] =
 	"                      \"file:line: Kind/name: rule: path: message\" (--tenant)\n"
 	"                      \"file:line: Kind/name: level:version: message\"\n"
 	"                      (--pod-security); json: one report object on stdout\n"
+	"  -j, --jobs N        judge files in N threads (1 to 256; default: one a\n"
+	"                      CPU); the output is the same for any N\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"A summary goes to standard error.\n"
@@ -64,6 +71,8 @@ static const char usage[] =
 
 enum format { FMT_TEXT, FMT_JSON };
 
+#define MAX_JOBS 256
+
 struct check_opts {
 	const char *pod_security;
 	const char *tenants, *tenant;
@@ -72,6 +81,7 @@ struct check_opts {
 	enum format format;
 	char **paths;
 	int n_paths;
+	int jobs; /* threads judging files */
 };
 
 /*
@@ -112,6 +122,24 @@ static void report_error(struct report *r, const struct kt_err *err)
 		kt_error("%s", err->msg);
 }
 
+/* msg goes out between the text written so far and what follows; false: out of memory. */
+static bool late_add(struct report *r, char *msg)
+{
+	if (r->n_late == r->alloc_late) {
+		size_t na = r->alloc_late ? r->alloc_late * 2 : 8;
+		struct late *nl = realloc(r->late, na * sizeof(*nl));
+
+		if (!nl)
+			return false;
+		r->late = nl;
+		r->alloc_late = na;
+	}
+	if (fflush(r->out))
+		return false;
+	r->late[r->n_late++] = (struct late){ r->out_len, msg };
+	return true;
+}
+
 /* An error met while judging: it goes out between the lines printed before and after it. */
 static void report_late_error(struct report *r, const struct kt_err *err)
 {
@@ -123,22 +151,13 @@ static void report_late_error(struct report *r, const struct kt_err *err)
 								"message", err->msg));
 		return;
 	}
-	if (r->n_late == r->alloc_late) {
-		size_t na = r->alloc_late ? r->alloc_late * 2 : 8;
-		struct late *nl = realloc(r->late, na * sizeof(*nl));
-
-		if (nl) {
-			r->late = nl;
-			r->alloc_late = na;
-		}
-	}
-	if (fflush(r->out) || r->n_late == r->alloc_late ||
-	    asprintf(&msg, "%s%s%s", err->where, *err->where ? ": " : "", err->msg) < 0) {
+	if (asprintf(&msg, "%s%s%s", err->where, *err->where ? ": " : "", err->msg) < 0 ||
+	    !late_add(r, msg)) {
+		free(msg);
 		report_error(r, err); /* out of memory: at once, then */
 		return;
 	}
 	r->n_errors++;
-	r->late[r->n_late++] = (struct late){ r->out_len, msg };
 }
 
 static bool report_init(struct report *r, enum format format)
@@ -181,45 +200,171 @@ static void report_release(struct report *r)
 	json_decref(r->late_errors);
 }
 
+/* What one file's report f holds, after what r holds; false: out of memory. */
+static bool report_merge(struct report *r, struct report *f)
+{
+	size_t at = 0, i;
+
+	r->n_objects += f->n_objects;
+	r->n_pass += f->n_pass;
+	r->n_violate += f->n_violate;
+	r->n_skipped += f->n_skipped;
+	r->n_errors += f->n_errors;
+	if (r->format == FMT_JSON)
+		return !json_array_extend(r->objects, f->objects) &&
+		       !json_array_extend(r->late_errors, f->late_errors);
+	if (fflush(f->out))
+		return false;
+	for (i = 0; i < f->n_late; i++) {
+		fwrite(f->out_buf + at, 1, f->late[i].at - at, r->out);
+		at = f->late[i].at;
+		if (!late_add(r, f->late[i].msg)) {
+			kt_error("%s", f->late[i].msg);
+			continue;
+		}
+		f->late[i].msg = NULL; /* r's now */
+	}
+	fwrite(f->out_buf + at, 1, f->out_len - at, r->out);
+	return !ferror(r->out);
+}
+
 /* Judges one object; anything but 0 is an exit status, and stops. */
 typedef int judge_fn(void *ctx, struct report *r, const struct kt_manifest_obj *mo);
 
 /*
- * Every object of every PATH, file by file, to judge; unreadable or
- * unparsable files are reported and skipped.
+ * One file, or a PATH that could not be listed (file NULL), in the order
+ * of the command line.  Whichever worker takes it judges it into its own
+ * report; they are merged in this order once every worker is done, so the
+ * output is the same for any number of workers.
+ */
+struct job {
+	const char *file;
+	struct kt_err err;
+	bool bad; /* reading or listing failed: err says why */
+	struct report r;
+	int rc;
+};
+
+struct pool {
+	const struct check_opts *o;
+	judge_fn *judge;
+	void *ctx;
+	struct job *jobs;
+	size_t n;
+	atomic_size_t next;
+	atomic_bool stop; /* a judge failed: take no more files */
+};
+
+static void run_job(struct pool *p, struct job *j)
+{
+	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
+	size_t k;
+
+	if (!report_init(&j->r, p->o->format)) {
+		kt_error("out of memory");
+		j->rc = KT_EXIT_INTERNAL;
+		return;
+	}
+	j->bad = kt_manifest_load_file(&set, j->file, &j->err) != KT_OK;
+	for (k = 0; k < set.n && !j->rc; k++)
+		j->rc = p->judge(p->ctx, &j->r, &set.objs[k]);
+	kt_manifest_set_release(&set);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while (!atomic_load(&p->stop) && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
+		if (!p->jobs[i].file)
+			continue;
+		run_job(p, &p->jobs[i]);
+		if (p->jobs[i].rc)
+			atomic_store(&p->stop, true);
+	}
+	return NULL;
+}
+
+/*
+ * Every object of every PATH, file by file, to judge, by o->jobs threads;
+ * unreadable or unparsable files are reported and skipped.
  */
 static int each_object(const struct check_opts *o, struct report *r, judge_fn *judge, void *ctx)
 {
-	struct kt_err err;
-	char **files;
-	size_t n, i, k;
-	int p, rc = 0;
+	struct pool p = { .o = o, .judge = judge, .ctx = ctx };
+	char ***lists;
+	size_t n, i, k, alloc = 0;
+	pthread_t *tid = NULL;
+	int t, started = 0, rc = 0;
 
 	/*
 	 * Each file's trees are freed before the next is read: keep the heap
-	 * they leave (bounded by one file's) instead of giving it back to the
-	 * kernel and faulting it in again, a fifth of the run otherwise.
+	 * they leave (bounded by one file's a thread) instead of giving it back
+	 * to the kernel and faulting it in again, a fifth of the run otherwise.
+	 * glibc applies both to the arenas of other threads too.
 	 */
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_TOP_PAD, 4 << 20);
-	for (p = 0; p < o->n_paths && !rc; p++) {
-		memset(&err, 0, sizeof(err));
-		if (kt_manifest_find_files(o->paths[p], &files, &n, &err)) {
-			report_error(r, &err);
-			continue;
-		}
-		for (i = 0; i < n && !rc; i++) {
-			struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
+	lists = calloc((size_t)o->n_paths, sizeof(*lists));
+	if (!lists)
+		goto nomem;
+	for (t = 0; t < o->n_paths; t++) {
+		struct kt_err err = { 0 };
+		char **files = NULL;
 
-			memset(&err, 0, sizeof(err));
-			if (kt_manifest_load_file(&set, files[i], &err))
-				report_error(r, &err);
-			for (k = 0; k < set.n && !rc; k++)
-				rc = judge(ctx, r, &set.objs[k]);
-			kt_manifest_set_release(&set);
+		n = 0;
+		if (kt_manifest_find_files(o->paths[t], &files, &n, &err))
+			n = 0;
+		lists[t] = files;
+		if (p.n + n + 1 > alloc) {
+			size_t na = (p.n + n + 1) * 2;
+			struct job *nj = realloc(p.jobs, na * sizeof(*nj));
+
+			if (!nj)
+				goto nomem;
+			p.jobs = nj;
+			alloc = na;
 		}
-		kt_manifest_files_free(files);
+		if (!files)
+			p.jobs[p.n++] = (struct job){ .err = err, .bad = true };
+		for (k = 0; files && k < n; k++)
+			p.jobs[p.n++] = (struct job){ .file = files[k] };
 	}
+
+	n = (size_t)o->jobs < p.n ? (size_t)o->jobs : p.n;
+	if (n > 1 && (tid = calloc(n - 1, sizeof(*tid))))
+		while ((size_t)started < n - 1 && !pthread_create(&tid[started], NULL, worker, &p))
+			started++; /* fewer threads than asked: the others do more */
+	worker(&p);
+	for (t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	free(tid);
+
+	for (i = 0; i < p.n && !rc; i++) {
+		struct job *j = &p.jobs[i];
+
+		if (j->bad)
+			report_error(r, &j->err);
+		if (j->file && !report_merge(r, &j->r))
+			goto nomem;
+		rc = j->rc;
+	}
+	goto out;
+nomem:
+	kt_error("out of memory");
+	rc = KT_EXIT_INTERNAL;
+out:
+	for (i = 0; i < p.n; i++) {
+		if (p.jobs[i].r.out) /* not merged: its text is not for standard output */
+			fclose(p.jobs[i].r.out);
+		p.jobs[i].r.out = NULL;
+		report_release(&p.jobs[i].r);
+	}
+	free(p.jobs);
+	for (t = 0; lists && t < o->n_paths; t++)
+		kt_manifest_files_free(lists[t]);
+	free(lists);
 	return rc;
 }
 
@@ -620,15 +765,21 @@ int cmd_check(int argc, char **argv)
 		{ "show-mutations", no_argument, NULL, 'm' },
 		{ "enforcement", required_argument, NULL, 'e' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o = { .format = FMT_TEXT, .enforcement = -1 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	bool json;
+	char *end;
+	long n;
 	int c;
 
+	o.jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus;
+
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.pod_security = optarg;
@@ -655,6 +806,16 @@ int cmd_check(int argc, char **argv)
 			if (kt_opt_format(optarg, &json))
 				return KT_EXIT_USAGE;
 			o.format = json ? FMT_JSON : FMT_TEXT;
+			break;
+		case 'j':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || n < 1 || n > MAX_JOBS) {
+				kt_error("-j: '%s' is not a number of threads from 1 to %d", optarg,
+					 MAX_JOBS);
+				return kt_usage(usage, 0);
+			}
+			o.jobs = (int)n;
 			break;
 		case 'h':
 			return kt_usage(usage, 1);
