@@ -28,6 +28,25 @@ setup() {
 	# read, but refused when judged: an error between the findings
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nul}\ndata: {x: "a\\0b"}\n' >"$m/j-nul.yaml"
 	cp bad/escapes.yaml "$m/k-escapes.yaml"
+	# annotation values whose message names the characters allowed, in every
+	# file of one directory: threads write these messages at the same time
+	mkdir "$m/ann"
+	for i in $(seq -w 0 19); do
+		cat >"$m/ann/i$i.yaml" <<Y
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web-$i
+  annotations:
+    nginx.ingress.kubernetes.io/auth-cache-duration: "200 30m!"
+    nginx.ingress.kubernetes.io/auth-cache-key: "\$remote_user%"
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: web-$i.app.example.org
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+Y
+	done
 }
 
 # check with -j1 and -j4 on the same input: the same bytes out, the same status
@@ -47,6 +66,26 @@ same() {
 	# each file's lines together, in the order of the files, whatever finished first
 	cat >"$T/order" <<E
 $m/a-big.yaml 200
+$m/ann/i00.yaml 2
+$m/ann/i01.yaml 2
+$m/ann/i02.yaml 2
+$m/ann/i03.yaml 2
+$m/ann/i04.yaml 2
+$m/ann/i05.yaml 2
+$m/ann/i06.yaml 2
+$m/ann/i07.yaml 2
+$m/ann/i08.yaml 2
+$m/ann/i09.yaml 2
+$m/ann/i10.yaml 2
+$m/ann/i11.yaml 2
+$m/ann/i12.yaml 2
+$m/ann/i13.yaml 2
+$m/ann/i14.yaml 2
+$m/ann/i15.yaml 2
+$m/ann/i16.yaml 2
+$m/ann/i17.yaml 2
+$m/ann/i18.yaml 2
+$m/ann/i19.yaml 2
 $m/d1-escapes.yaml 3
 $m/d2-escapes.yaml 3
 $m/d3-escapes.yaml 3
@@ -73,13 +112,13 @@ kubetenant: error: $T/missing.yaml: cannot open '$T/missing.yaml': No such file 
 kubetenant: error: $m/j-nul.yaml:1: string contains a NUL byte
 E
 	grep '^kubetenant: error:' "$T/err1" | diff "$T/err-want" -
-	[[ "$(tail -n 1 "$T/err1")" == "kubetenant: check tenant 'team-a': 463 objects: 228 pass, 234 violate, 0 skipped; 4 unreadable inputs" ]]
+	[[ "$(tail -n 1 "$T/err1")" == "kubetenant: check tenant 'team-a': 483 objects: 228 pass, 254 violate, 0 skipped; 4 unreadable inputs" ]]
 }
 
 @test "-j4 --tenant --format json --show-mutations: the report of -j1" {
 	same -f tenants.yaml --tenant team-a --format json --show-mutations
 	[ "$s1" -eq 3 ]
-	[ "$(jq '.objects | length' "$T/out1")" -eq 462 ]
+	[ "$(jq '.objects | length' "$T/out1")" -eq 482 ]
 	[ "$(jq -r '.errors[-1].message' "$T/out1")" = "string contains a NUL byte" ]
 }
 
