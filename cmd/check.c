@@ -586,7 +586,7 @@ static void report_decision(struct report *r, const struct check_opts *o,
 				  kt_findings_json(d->warnings, d->n_warnings));
 
 		if (j && o->show_mutations)
-			json_object_set(j, "patch", ops ? ops : json_array());
+			json_object_set_new(j, "patch", ops ? json_incref(ops) : json_array());
 		json_array_append_new(r->objects, j);
 		return;
 	}
