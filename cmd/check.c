@@ -210,6 +210,8 @@ static bool report_merge(struct report *r, struct report *f)
 	r->n_violate += f->n_violate;
 	r->n_skipped += f->n_skipped;
 	r->n_errors += f->n_errors;
+	if (!f->out && !f->objects)
+		return true; /* never judged: out of memory before */
 	if (r->format == FMT_JSON)
 		return !json_array_extend(r->objects, f->objects) &&
 		       !json_array_extend(r->late_errors, f->late_errors);
@@ -239,6 +241,7 @@ typedef int judge_fn(void *ctx, struct report *r, const struct kt_manifest_obj *
  */
 struct job {
 	const char *file;
+	bool stdin_; /* "-": judged before the workers start */
 	struct kt_err err;
 	bool bad; /* reading or listing failed: err says why */
 	struct report r;
@@ -261,6 +264,8 @@ static void run_job(struct pool *p, struct job *j)
 	size_t k;
 
 	if (!report_init(&j->r, p->o->format)) {
+		report_release(&j->r);
+		j->r = (struct report){ 0 };
 		kt_error("out of memory");
 		j->rc = KT_EXIT_INTERNAL;
 		return;
@@ -277,7 +282,7 @@ static void *worker(void *arg)
 	size_t i;
 
 	while (!atomic_load(&p->stop) && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
-		if (!p->jobs[i].file)
+		if (!p->jobs[i].file || p->jobs[i].stdin_)
 			continue;
 		run_job(p, &p->jobs[i]);
 		if (p->jobs[i].rc)
@@ -294,7 +299,7 @@ static int each_object(const struct check_opts *o, struct report *r, judge_fn *j
 {
 	struct pool p = { .o = o, .judge = judge, .ctx = ctx };
 	char ***lists;
-	size_t n, i, k, alloc = 0;
+	size_t n, i, k, workers, alloc = 0;
 	pthread_t *tid = NULL;
 	int t, started = 0, rc = 0;
 
@@ -311,12 +316,8 @@ static int each_object(const struct check_opts *o, struct report *r, judge_fn *j
 		goto nomem;
 	for (t = 0; t < o->n_paths; t++) {
 		struct kt_err err = { 0 };
-		char **files = NULL;
+		bool bad = kt_manifest_find_files(o->paths[t], &lists[t], &n, &err) != KT_OK;
 
-		n = 0;
-		if (kt_manifest_find_files(o->paths[t], &files, &n, &err))
-			n = 0;
-		lists[t] = files;
 		if (p.n + n + 1 > alloc) {
 			size_t na = (p.n + n + 1) * 2;
 			struct job *nj = realloc(p.jobs, na * sizeof(*nj));
@@ -326,15 +327,25 @@ static int each_object(const struct check_opts *o, struct report *r, judge_fn *j
 			p.jobs = nj;
 			alloc = na;
 		}
-		if (!files)
+		if (bad)
 			p.jobs[p.n++] = (struct job){ .err = err, .bad = true };
-		for (k = 0; files && k < n; k++)
-			p.jobs[p.n++] = (struct job){ .file = files[k] };
+		for (k = 0; k < n; k++)
+			p.jobs[p.n++] = (struct job){ .file = lists[t][k],
+						      .stdin_ = !strcmp(lists[t][k], "-") };
 	}
 
-	n = (size_t)o->jobs < p.n ? (size_t)o->jobs : p.n;
-	if (n > 1 && (tid = calloc(n - 1, sizeof(*tid))))
-		while ((size_t)started < n - 1 && !pthread_create(&tid[started], NULL, worker, &p))
+	/*
+	 * Standard input is read whole by its first "-" (a second one finds it
+	 * empty), never by two threads at once.
+	 */
+	for (i = 0; i < p.n; i++)
+		if (p.jobs[i].stdin_)
+			run_job(&p, &p.jobs[i]);
+
+	workers = (size_t)o->jobs < p.n ? (size_t)o->jobs : p.n;
+	if (workers > 1 && (tid = calloc(workers - 1, sizeof(*tid))))
+		while ((size_t)started < workers - 1 &&
+		       !pthread_create(&tid[started], NULL, worker, &p))
 			started++; /* fewer threads than asked: the others do more */
 	worker(&p);
 	for (t = 0; t < started; t++)

@@ -51,9 +51,9 @@ Y
 
 # check with -j1 and -j4 on the same input: the same bytes out, the same status
 same() {
-	"$KT_BIN" check -j1 "$@" "$m" "$T/missing.yaml" - "$m/b1-web.yaml" \
+	"$KT_BIN" check -j1 "$@" "$m" "$T/missing.yaml" - "$m/b1-web.yaml" - \
 		<bad/escapes.yaml >"$T/out1" 2>"$T/err1" && s1=0 || s1=$?
-	"$KT_BIN" check -j4 "$@" "$m" "$T/missing.yaml" - "$m/b1-web.yaml" \
+	"$KT_BIN" check -j4 "$@" "$m" "$T/missing.yaml" - "$m/b1-web.yaml" - \
 		<bad/escapes.yaml >"$T/out4" 2>"$T/err4" && s4=0 || s4=$?
 	cmp "$T/out1" "$T/out4"
 	cmp "$T/err1" "$T/err4"
