@@ -241,7 +241,7 @@ typedef int judge_fn(void *ctx, struct report *r, const struct kt_manifest_obj *
  */
 struct job {
 	const char *file;
-	bool stdin_; /* "-": judged before the workers start */
+	bool from_stdin; /* "-": judged before the workers start */
 	struct kt_err err;
 	bool bad; /* reading or listing failed: err says why */
 	struct report r;
@@ -282,7 +282,7 @@ static void *worker(void *arg)
 	size_t i;
 
 	while (!atomic_load(&p->stop) && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
-		if (!p->jobs[i].file || p->jobs[i].stdin_)
+		if (!p->jobs[i].file || p->jobs[i].from_stdin)
 			continue;
 		run_job(p, &p->jobs[i]);
 		if (p->jobs[i].rc)
@@ -331,7 +331,7 @@ static int each_object(const struct check_opts *o, struct report *r, judge_fn *j
 			p.jobs[p.n++] = (struct job){ .err = err, .bad = true };
 		for (k = 0; k < n; k++)
 			p.jobs[p.n++] = (struct job){ .file = lists[t][k],
-						      .stdin_ = !strcmp(lists[t][k], "-") };
+						      .from_stdin = !strcmp(lists[t][k], "-") };
 	}
 
 	/*
@@ -339,7 +339,7 @@ static int each_object(const struct check_opts *o, struct report *r, judge_fn *j
 	 * empty), never by two threads at once.
 	 */
 	for (i = 0; i < p.n; i++)
-		if (p.jobs[i].stdin_)
+		if (p.jobs[i].from_stdin)
 			run_job(&p, &p.jobs[i]);
 
 	workers = (size_t)o->jobs < p.n ? (size_t)o->jobs : p.n;
