@@ -9,10 +9,15 @@
  * one function below that loads the manifests with load_manifests() and
  * reports through struct report.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "kt.h"
 #include "kt/json.h"
 #include "kt/manifest.h"
@@ -22,8 +27,9 @@
 
 static const char usage[] =
 	"usage: kubetenant check -f TENANTS --tenant NAME [--enforcement PROFILE]\n"
-	"                        [--show-mutations] [--format text|json] PATH...\n"
-	"       kubetenant check --pod-security LEVEL[:VERSION] [--format text|json] PATH...\n"
+	"                        [--show-mutations] [--format text|json] [-j N] PATH...\n"
+	"       kubetenant check --pod-security LEVEL[:VERSION] [--format text|json]\n"
+	"                        [-j N] PATH...\n"
 	"\n"
 	"Judge Kubernetes manifests offline.  PATH is a YAML or JSON file (any number\n"
 	"of documents, List kinds expanded), a directory (every *.yaml, *.yml and\n"
@@ -53,6 +59,8 @@ static const char usage[] =
 	"                      \"file:line: Kind/name: rule: path: message\" (--tenant)\n"
 	"                      \"file:line: Kind/name: level:version: message\"\n"
 	"                      (--pod-security); json: one report object on stdout\n"
+	"  -j, --jobs N        judge files in N threads (1 to 256; default: one a\n"
+	"                      CPU); the output is the same for any N\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"A summary goes to standard error.\n"
@@ -63,6 +71,8 @@ static const char usage[] =
 
 enum format { FMT_TEXT, FMT_JSON };
 
+#define MAX_JOBS 256
+
 struct check_opts {
 	const char *pod_security;
 	const char *tenants, *tenant;
@@ -71,12 +81,30 @@ struct check_opts {
 	enum format format;
 	char **paths;
 	int n_paths;
+	int jobs; /* threads judging files */
 };
 
-/* What a mode found; printed as text lines as it goes, or as JSON at the end. */
+/*
+ * What a mode found.  Each file is judged as soon as it is read, and its
+ * objects freed: the trees of every manifest at once cost more in page
+ * faults than judging them.  The output keeps the order of reading all
+ * files first: errors of reading go to standard error at once; the text
+ * for standard output, and the errors of judging between its lines, wait
+ * in out and late until the end (JSON: in objects and late_errors).
+ */
+struct late {
+	size_t at; /* bytes of out written before it */
+	char *msg;
+};
+
 struct report {
 	enum format format;
-	json_t *objects, *errors; /* JSON mode only */
+	json_t *objects, *errors, *late_errors; /* JSON mode only */
+	FILE *out;                              /* text mode */
+	char *out_buf;
+	size_t out_len;
+	struct late *late;
+	size_t n_late, alloc_late;
 	unsigned n_objects, n_pass, n_violate, n_skipped, n_errors;
 };
 
@@ -94,28 +122,261 @@ static void report_error(struct report *r, const struct kt_err *err)
 		kt_error("%s", err->msg);
 }
 
-/* Load every PATH; unreadable or unparsable files are reported and skipped. */
-static void load_manifests(const struct check_opts *o, struct kt_manifest_set *set,
-			   struct report *r)
+/* msg goes out between the text written so far and what follows; false: out of memory. */
+static bool late_add(struct report *r, char *msg)
 {
-	struct kt_err err;
-	char **files;
-	size_t n, i;
-	int p;
+	if (r->n_late == r->alloc_late) {
+		size_t na = r->alloc_late ? r->alloc_late * 2 : 8;
+		struct late *nl = realloc(r->late, na * sizeof(*nl));
 
-	for (p = 0; p < o->n_paths; p++) {
-		memset(&err, 0, sizeof(err));
-		if (kt_manifest_find_files(o->paths[p], &files, &n, &err)) {
-			report_error(r, &err);
+		if (!nl)
+			return false;
+		r->late = nl;
+		r->alloc_late = na;
+	}
+	if (fflush(r->out))
+		return false;
+	r->late[r->n_late++] = (struct late){ r->out_len, msg };
+	return true;
+}
+
+/* An error met while judging: it goes out between the lines printed before and after it. */
+static void report_late_error(struct report *r, const struct kt_err *err)
+{
+	char *msg = NULL;
+
+	if (r->format == FMT_JSON) {
+		r->n_errors++;
+		json_array_append_new(r->late_errors, json_pack("{s:s, s:s}", "where", err->where,
+								"message", err->msg));
+		return;
+	}
+	if (asprintf(&msg, "%s%s%s", err->where, *err->where ? ": " : "", err->msg) < 0 ||
+	    !late_add(r, msg)) {
+		free(msg);
+		report_error(r, err); /* out of memory: at once, then */
+		return;
+	}
+	r->n_errors++;
+}
+
+static bool report_init(struct report *r, enum format format)
+{
+	*r = (struct report){ .format = format };
+	if (format == FMT_JSON)
+		return (r->objects = json_array()) && (r->errors = json_array()) &&
+		       (r->late_errors = json_array());
+	return (r->out = open_memstream(&r->out_buf, &r->out_len)) != NULL;
+}
+
+/* The text held back, to standard output, with the late errors where they fell. */
+static void report_flush(struct report *r)
+{
+	size_t at = 0, i;
+
+	if (!r->out)
+		return;
+	fclose(r->out);
+	r->out = NULL;
+	for (i = 0; i < r->n_late; i++) {
+		fwrite(r->out_buf + at, 1, r->late[i].at - at, stdout);
+		at = r->late[i].at;
+		kt_error("%s", r->late[i].msg);
+	}
+	fwrite(r->out_buf + at, 1, r->out_len - at, stdout);
+}
+
+static void report_release(struct report *r)
+{
+	size_t i;
+
+	report_flush(r);
+	for (i = 0; i < r->n_late; i++)
+		free(r->late[i].msg);
+	free(r->late);
+	free(r->out_buf);
+	json_decref(r->objects);
+	json_decref(r->errors);
+	json_decref(r->late_errors);
+}
+
+/* What one file's report f holds, after what r holds; false: out of memory. */
+static bool report_merge(struct report *r, struct report *f)
+{
+	size_t at = 0, i;
+
+	r->n_objects += f->n_objects;
+	r->n_pass += f->n_pass;
+	r->n_violate += f->n_violate;
+	r->n_skipped += f->n_skipped;
+	r->n_errors += f->n_errors;
+	if (!f->out && !f->objects)
+		return true; /* never judged: out of memory before */
+	if (r->format == FMT_JSON)
+		return !json_array_extend(r->objects, f->objects) &&
+		       !json_array_extend(r->late_errors, f->late_errors);
+	if (fflush(f->out))
+		return false;
+	for (i = 0; i < f->n_late; i++) {
+		fwrite(f->out_buf + at, 1, f->late[i].at - at, r->out);
+		at = f->late[i].at;
+		if (!late_add(r, f->late[i].msg)) {
+			kt_error("%s", f->late[i].msg);
 			continue;
 		}
-		for (i = 0; i < n; i++) {
-			memset(&err, 0, sizeof(err));
-			if (kt_manifest_load_file(set, files[i], &err))
-				report_error(r, &err);
-		}
-		kt_manifest_files_free(files);
+		f->late[i].msg = NULL; /* r's now */
 	}
+	fwrite(f->out_buf + at, 1, f->out_len - at, r->out);
+	return !ferror(r->out);
+}
+
+/* Judges one object; anything but 0 is an exit status, and stops. */
+typedef int judge_fn(void *ctx, struct report *r, const struct kt_manifest_obj *mo);
+
+/*
+ * One file, or a PATH that could not be listed (file NULL), in the order
+ * of the command line.  Whichever worker takes it judges it into its own
+ * report; they are merged in this order once every worker is done, so the
+ * output is the same for any number of workers.
+ */
+struct job {
+	const char *file;
+	bool from_stdin; /* "-": judged before the workers start */
+	struct kt_err err;
+	bool bad; /* reading or listing failed: err says why */
+	struct report r;
+	int rc;
+};
+
+struct pool {
+	const struct check_opts *o;
+	judge_fn *judge;
+	void *ctx;
+	struct job *jobs;
+	size_t n;
+	atomic_size_t next;
+	atomic_bool stop; /* a judge failed: take no more files */
+};
+
+static void run_job(struct pool *p, struct job *j)
+{
+	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
+	size_t k;
+
+	if (!report_init(&j->r, p->o->format)) {
+		report_release(&j->r);
+		j->r = (struct report){ 0 };
+		kt_error("out of memory");
+		j->rc = KT_EXIT_INTERNAL;
+		return;
+	}
+	j->bad = kt_manifest_load_file(&set, j->file, &j->err) != KT_OK;
+	for (k = 0; k < set.n && !j->rc; k++)
+		j->rc = p->judge(p->ctx, &j->r, &set.objs[k]);
+	kt_manifest_set_release(&set);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while (!atomic_load(&p->stop) && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
+		if (!p->jobs[i].file || p->jobs[i].from_stdin)
+			continue;
+		run_job(p, &p->jobs[i]);
+		if (p->jobs[i].rc)
+			atomic_store(&p->stop, true);
+	}
+	return NULL;
+}
+
+/*
+ * Every object of every PATH, file by file, to judge, by o->jobs threads;
+ * unreadable or unparsable files are reported and skipped.
+ */
+static int each_object(const struct check_opts *o, struct report *r, judge_fn *judge, void *ctx)
+{
+	struct pool p = { .o = o, .judge = judge, .ctx = ctx };
+	char ***lists;
+	size_t n, i, k, workers, alloc = 0;
+	pthread_t *tid = NULL;
+	int t, started = 0, rc = 0;
+
+	/*
+	 * Each file's trees are freed before the next is read: keep the heap
+	 * they leave (bounded by one file's a thread) instead of giving it back
+	 * to the kernel and faulting it in again, a fifth of the run otherwise.
+	 * glibc applies both to the arenas of other threads too.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
+	lists = calloc((size_t)o->n_paths, sizeof(*lists));
+	if (!lists)
+		goto nomem;
+	for (t = 0; t < o->n_paths; t++) {
+		struct kt_err err = { 0 };
+		bool bad = kt_manifest_find_files(o->paths[t], &lists[t], &n, &err) != KT_OK;
+
+		if (p.n + n + 1 > alloc) {
+			size_t na = (p.n + n + 1) * 2;
+			struct job *nj = realloc(p.jobs, na * sizeof(*nj));
+
+			if (!nj)
+				goto nomem;
+			p.jobs = nj;
+			alloc = na;
+		}
+		if (bad)
+			p.jobs[p.n++] = (struct job){ .err = err, .bad = true };
+		for (k = 0; k < n; k++)
+			p.jobs[p.n++] = (struct job){ .file = lists[t][k],
+						      .from_stdin = !strcmp(lists[t][k], "-") };
+	}
+
+	/*
+	 * Standard input is read whole by its first "-" (a second one finds it
+	 * empty), never by two threads at once.
+	 */
+	for (i = 0; i < p.n; i++)
+		if (p.jobs[i].from_stdin)
+			run_job(&p, &p.jobs[i]);
+
+	workers = (size_t)o->jobs < p.n ? (size_t)o->jobs : p.n;
+	if (workers > 1 && (tid = calloc(workers - 1, sizeof(*tid))))
+		while ((size_t)started < workers - 1 &&
+		       !pthread_create(&tid[started], NULL, worker, &p))
+			started++; /* fewer threads than asked: the others do more */
+	worker(&p);
+	for (t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	free(tid);
+
+	for (i = 0; i < p.n && !rc; i++) {
+		struct job *j = &p.jobs[i];
+
+		if (j->bad)
+			report_error(r, &j->err);
+		if (j->file && !report_merge(r, &j->r))
+			goto nomem;
+		rc = j->rc;
+	}
+	goto out;
+nomem:
+	kt_error("out of memory");
+	rc = KT_EXIT_INTERNAL;
+out:
+	for (i = 0; i < p.n; i++) {
+		if (p.jobs[i].r.out) /* not merged: its text is not for standard output */
+			fclose(p.jobs[i].r.out);
+		p.jobs[i].r.out = NULL;
+		report_release(&p.jobs[i].r);
+	}
+	free(p.jobs);
+	for (t = 0; lists && t < o->n_paths; t++)
+		kt_manifest_files_free(lists[t]);
+	free(lists);
+	return rc;
 }
 
 static const char *display_name(json_t *obj)
@@ -135,18 +396,18 @@ static void report_object(struct report *r, const struct kt_manifest_obj *mo, co
 
 	if (r->format == FMT_TEXT) {
 		for (i = 0; res && i < res->n; i++) {
-			printf("%s:%d: ", mo->file, mo->line);
-			kt_put_safe(kind);
-			putchar('/');
-			kt_put_safe(name);
-			printf(": %s: ", policy);
-			kt_put_safe(res->v[i].reason);
+			fprintf(r->out, "%s:%d: ", mo->file, mo->line);
+			kt_fput_safe(r->out, kind);
+			putc('/', r->out);
+			kt_fput_safe(r->out, name);
+			fprintf(r->out, ": %s: ", policy);
+			kt_fput_safe(r->out, res->v[i].reason);
 			if (res->v[i].detail && *res->v[i].detail) {
-				printf(" (");
-				kt_put_safe(res->v[i].detail);
-				putchar(')');
+				fputs(" (", r->out);
+				kt_fput_safe(r->out, res->v[i].detail);
+				putc(')', r->out);
 			}
-			putchar('\n');
+			putc('\n', r->out);
 		}
 		return;
 	}
@@ -183,7 +444,12 @@ static void invalid_workload(struct kt_pss_result *res, struct kt_pss_violation 
 /* Print the JSON report (if any) and the summary; choose the exit status. */
 static int finish(struct report *r, const char *mode, const char *what)
 {
+	report_flush(r);
 	if (r->format == FMT_JSON) {
+		if (json_array_extend(r->errors, r->late_errors)) {
+			kt_error("out of memory");
+			return KT_EXIT_INTERNAL;
+		}
 		json_t *doc = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:O, s:O}", "mode",
 					mode, "policy", what, "summary", "objects", r->n_objects,
 					"pass", r->n_pass, "violate", r->n_violate, "skipped",
@@ -209,89 +475,91 @@ static int finish(struct report *r, const char *mode, const char *what)
 	return r->n_violate ? KT_EXIT_FINDINGS : KT_EXIT_OK;
 }
 
+struct pss_check {
+	struct kt_pss_policy pol;
+	char policy[64];
+};
+
+static int judge_pod_security(void *ctx, struct report *r, const struct kt_manifest_obj *mo)
+{
+	struct pss_check *c = ctx;
+	struct kt_manifest_pod pod;
+	struct kt_pss_violation bad;
+	struct kt_pss_result res = { .allowed = true };
+	struct kt_err err = { 0 };
+	bool owned = false;
+
+	r->n_objects++;
+	if (kt_manifest_pod_spec(mo->obj, &pod, &err)) {
+		invalid_workload(&res, &bad, &err);
+	} else if (!pod.spec) {
+		r->n_skipped++;
+		report_object(r, mo, c->policy, "skipped", NULL, NULL);
+		return 0;
+	} else if (kt_pss_evaluate(&c->pol, pod.metadata, pod.spec, &res)) {
+		kt_error("out of memory");
+		return KT_EXIT_INTERNAL;
+	} else {
+		owned = true;
+	}
+	if (res.allowed)
+		r->n_pass++;
+	else
+		r->n_violate++;
+	report_object(r, mo, c->policy, res.allowed ? "pass" : "violate", pod.path, &res);
+	if (owned)
+		kt_pss_result_release(&res);
+	return 0;
+}
+
 static int check_pod_security(const struct check_opts *o)
 {
-	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
-	struct report r = { .format = o->format };
-	struct kt_pss_policy pol;
+	struct pss_check c;
+	struct report r;
 	struct kt_err err = { 0 };
-	char policy[64];
-	size_t i;
 	int rc;
 
-	if (kt_pss_policy_parse(o->pod_security, &pol, &err)) {
+	if (kt_pss_policy_parse(o->pod_security, &c.pol, &err)) {
 		kt_error("--pod-security: %s", err.msg);
 		return KT_EXIT_USAGE;
 	}
-	if (pol.minor == KT_PSS_LATEST)
-		snprintf(policy, sizeof(policy), "%s:latest", kt_pss_level_name(pol.level));
+	if (c.pol.minor == KT_PSS_LATEST)
+		snprintf(c.policy, sizeof(c.policy), "%s:latest", kt_pss_level_name(c.pol.level));
 	else
-		snprintf(policy, sizeof(policy), "%s:v1.%d", kt_pss_level_name(pol.level),
-			 pol.minor);
-	if (o->format == FMT_JSON && (!(r.objects = json_array()) || !(r.errors = json_array()))) {
-		json_decref(r.objects);
+		snprintf(c.policy, sizeof(c.policy), "%s:v1.%d", kt_pss_level_name(c.pol.level),
+			 c.pol.minor);
+	if (!report_init(&r, o->format)) {
+		report_release(&r);
 		kt_error("out of memory");
 		return KT_EXIT_INTERNAL;
 	}
-	load_manifests(o, &set, &r);
-	for (i = 0; i < set.n; i++) {
-		const struct kt_manifest_obj *mo = &set.objs[i];
-		struct kt_manifest_pod pod;
-		struct kt_pss_violation bad;
-		struct kt_pss_result res = { .allowed = true };
-		bool owned = false;
-
-		r.n_objects++;
-		memset(&err, 0, sizeof(err));
-		if (kt_manifest_pod_spec(mo->obj, &pod, &err)) {
-			invalid_workload(&res, &bad, &err);
-		} else if (!pod.spec) {
-			r.n_skipped++;
-			report_object(&r, mo, policy, "skipped", NULL, NULL);
-			continue;
-		} else if (kt_pss_evaluate(&pol, pod.metadata, pod.spec, &res)) {
-			kt_error("out of memory");
-			rc = KT_EXIT_INTERNAL;
-			goto out;
-		} else {
-			owned = true;
-		}
-		if (res.allowed)
-			r.n_pass++;
-		else
-			r.n_violate++;
-		report_object(&r, mo, policy, res.allowed ? "pass" : "violate", pod.path, &res);
-		if (owned)
-			kt_pss_result_release(&res);
-	}
-	rc = finish(&r, "pod-security", policy);
-out:
-	json_decref(r.objects);
-	json_decref(r.errors);
-	kt_manifest_set_release(&set);
+	rc = each_object(o, &r, judge_pod_security, &c);
+	if (!rc)
+		rc = finish(&r, "pod-security", c.policy);
+	report_release(&r);
 	return rc;
 }
 
 /* ---- --tenant: every rule of the webhook ---- */
 
-static void print_finding(const struct kt_manifest_obj *mo, const char *what,
+static void print_finding(FILE *out, const struct kt_manifest_obj *mo, const char *what,
 			  const struct kt_finding *f)
 {
-	printf("%s:%d: ", mo->file, mo->line);
-	kt_put_safe(kt_manifest_kind(mo->obj));
-	putchar('/');
-	kt_put_safe(display_name(mo->obj));
-	printf(": %s%s: ", what, f->rule);
+	fprintf(out, "%s:%d: ", mo->file, mo->line);
+	kt_fput_safe(out, kt_manifest_kind(mo->obj));
+	putc('/', out);
+	kt_fput_safe(out, display_name(mo->obj));
+	fprintf(out, ": %s%s: ", what, f->rule);
 	if (f->path) {
-		kt_put_safe(f->path);
-		printf(": ");
+		kt_fput_safe(out, f->path);
+		fputs(": ", out);
 	}
-	kt_put_safe(f->message);
-	putchar('\n');
+	kt_fput_safe(out, f->message);
+	putc('\n', out);
 }
 
 /* "add /spec/nodeSelector {...}", one line per operation of the patch */
-static void print_mutations(const struct kt_manifest_obj *mo, json_t *ops)
+static void print_mutations(FILE *out, const struct kt_manifest_obj *mo, json_t *ops)
 {
 	json_t *op;
 	size_t i;
@@ -299,17 +567,17 @@ static void print_mutations(const struct kt_manifest_obj *mo, json_t *ops)
 	json_array_foreach (ops, i, op) {
 		char *v = json_dumps(json_object_get(op, "value"), JSON_COMPACT | JSON_ENCODE_ANY);
 
-		printf("%s:%d: ", mo->file, mo->line);
-		kt_put_safe(kt_manifest_kind(mo->obj));
-		putchar('/');
-		kt_put_safe(display_name(mo->obj));
-		printf(": mutation: %s ", json_string_value(json_object_get(op, "op")));
-		kt_put_safe(json_string_value(json_object_get(op, "path")));
+		fprintf(out, "%s:%d: ", mo->file, mo->line);
+		kt_fput_safe(out, kt_manifest_kind(mo->obj));
+		putc('/', out);
+		kt_fput_safe(out, display_name(mo->obj));
+		fprintf(out, ": mutation: %s ", json_string_value(json_object_get(op, "op")));
+		kt_fput_safe(out, json_string_value(json_object_get(op, "path")));
 		if (v) {
-			putchar(' ');
-			kt_put_safe(v);
+			putc(' ', out);
+			kt_fput_safe(out, v);
 		}
-		putchar('\n');
+		putc('\n', out);
 		free(v);
 	}
 }
@@ -329,16 +597,16 @@ static void report_decision(struct report *r, const struct check_opts *o,
 				  kt_findings_json(d->warnings, d->n_warnings));
 
 		if (j && o->show_mutations)
-			json_object_set(j, "patch", ops ? ops : json_array());
+			json_object_set_new(j, "patch", ops ? json_incref(ops) : json_array());
 		json_array_append_new(r->objects, j);
 		return;
 	}
 	for (i = 0; i < d->n_denials; i++)
-		print_finding(mo, "", &d->denials[i]);
+		print_finding(r->out, mo, "", &d->denials[i]);
 	for (i = 0; i < d->n_warnings; i++)
-		print_finding(mo, "warning: ", &d->warnings[i]);
+		print_finding(r->out, mo, "warning: ", &d->warnings[i]);
 	if (o->show_mutations && ops)
-		print_mutations(mo, ops);
+		print_mutations(r->out, mo, ops);
 }
 
 static bool str_is(const json_t *v, const char *s)
@@ -430,64 +698,70 @@ static enum kt_rc judge_object(const struct kt_config *cfg, const struct kt_tena
 	return rc;
 }
 
+struct tenant_check {
+	const struct check_opts *o;
+	const struct kt_config *cfg;
+	const struct kt_tenant *t;
+};
+
+static int judge_tenant(void *ctx, struct report *r, const struct kt_manifest_obj *mo)
+{
+	struct tenant_check *c = ctx;
+	struct kt_decision d;
+	struct kt_err err = { 0 };
+	json_t *ops = NULL;
+
+	r->n_objects++;
+	if (judge_object(c->cfg, c->t, c->o->enforcement, mo->obj, &d, &ops, &err)) {
+		kt_decision_release(&d);
+		if (err.rc == KT_E_NOMEM || err.rc == KT_E_INTERNAL) {
+			kt_error("%s:%d: %s", mo->file, mo->line, err.msg);
+			return KT_EXIT_INTERNAL;
+		}
+		snprintf(err.where, sizeof(err.where), "%s:%d", mo->file, mo->line);
+		report_late_error(r, &err);
+		return 0;
+	}
+	if (d.allowed)
+		r->n_pass++;
+	else
+		r->n_violate++;
+	report_decision(r, c->o, mo, &d, ops);
+	json_decref(ops);
+	kt_decision_release(&d);
+	return 0;
+}
+
 static int check_tenant(const struct check_opts *o)
 {
-	struct kt_manifest_set set = KT_MANIFEST_SET_INIT;
-	struct report r = { .format = o->format };
-	const struct kt_tenant *t;
+	struct tenant_check c = { .o = o };
+	struct report r;
 	struct kt_config *cfg = NULL;
 	char what[128];
-	size_t i;
 	int rc;
 
 	rc = kt_cmd_load_config(o->tenants, &cfg);
 	if (rc)
 		return rc;
-	t = kt_config_tenant_by_ns(cfg, o->tenant);
-	if (!t) {
+	c.cfg = cfg;
+	c.t = kt_config_tenant_by_ns(cfg, o->tenant);
+	if (!c.t) {
 		kt_error("tenant '%s' is not in '%s'", o->tenant, o->tenants);
 		kt_config_free(cfg);
 		return KT_EXIT_USAGE;
 	}
-	snprintf(what, sizeof(what), "tenant '%s'%s", t->name,
+	snprintf(what, sizeof(what), "tenant '%s'%s", c.t->name,
 		 o->enforcement == KT_ENF_GATEKEEPER ? " under gatekeeper" : "");
-	if (o->format == FMT_JSON && (!(r.objects = json_array()) || !(r.errors = json_array()))) {
+	if (!report_init(&r, o->format)) {
 		kt_error("out of memory");
 		rc = KT_EXIT_INTERNAL;
 		goto out;
 	}
-	load_manifests(o, &set, &r);
-	for (i = 0; i < set.n; i++) {
-		const struct kt_manifest_obj *mo = &set.objs[i];
-		struct kt_decision d;
-		struct kt_err err = { 0 };
-		json_t *ops = NULL;
-
-		r.n_objects++;
-		if (judge_object(cfg, t, o->enforcement, mo->obj, &d, &ops, &err)) {
-			kt_decision_release(&d);
-			if (err.rc == KT_E_NOMEM || err.rc == KT_E_INTERNAL) {
-				kt_error("%s:%d: %s", mo->file, mo->line, err.msg);
-				rc = KT_EXIT_INTERNAL;
-				goto out;
-			}
-			snprintf(err.where, sizeof(err.where), "%s:%d", mo->file, mo->line);
-			report_error(&r, &err);
-			continue;
-		}
-		if (d.allowed)
-			r.n_pass++;
-		else
-			r.n_violate++;
-		report_decision(&r, o, mo, &d, ops);
-		json_decref(ops);
-		kt_decision_release(&d);
-	}
-	rc = finish(&r, "tenant", what);
+	rc = each_object(o, &r, judge_tenant, &c);
+	if (!rc)
+		rc = finish(&r, "tenant", what);
 out:
-	json_decref(r.objects);
-	json_decref(r.errors);
-	kt_manifest_set_release(&set);
+	report_release(&r);
 	kt_config_free(cfg);
 	return rc;
 }
@@ -502,15 +776,21 @@ int cmd_check(int argc, char **argv)
 		{ "show-mutations", no_argument, NULL, 'm' },
 		{ "enforcement", required_argument, NULL, 'e' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o = { .format = FMT_TEXT, .enforcement = -1 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	bool json;
+	char *end;
+	long n;
 	int c;
 
+	o.jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus;
+
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.pod_security = optarg;
@@ -537,6 +817,16 @@ int cmd_check(int argc, char **argv)
 			if (kt_opt_format(optarg, &json))
 				return KT_EXIT_USAGE;
 			o.format = json ? FMT_JSON : FMT_TEXT;
+			break;
+		case 'j':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || n < 1 || n > MAX_JOBS) {
+				kt_error("-j: '%s' is not a number of threads from 1 to %d", optarg,
+					 MAX_JOBS);
+				return kt_usage(usage, 0);
+			}
+			o.jobs = (int)n;
 			break;
 		case 'h':
 			return kt_usage(usage, 1);

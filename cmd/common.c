@@ -57,16 +57,21 @@ int kt_exit_for(enum kt_rc rc)
 	}
 }
 
-void kt_put_safe(const char *s)
+void kt_fput_safe(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch < 0x20 || ch == 0x7f)
-			printf("\\x%02x", ch);
+			fprintf(f, "\\x%02x", ch);
 		else
-			putchar(ch);
+			putc(ch, f);
 	}
+}
+
+void kt_put_safe(const char *s)
+{
+	kt_fput_safe(stdout, s);
 }
 
 json_t *kt_findings_json(const struct kt_finding *f, size_t n)

@@ -65,6 +65,7 @@ int kt_exit_for(enum kt_rc rc);
  * a manifest cannot rewrite the terminal or fake an output line.
  */
 void kt_put_safe(const char *s);
+void kt_fput_safe(FILE *f, const char *s); /* the same on f */
 
 /*
  * The value of --format: "text" or "json" (*json says which).  Anything else

@@ -209,12 +209,18 @@ static enum plain_kind resolve_plain(const char *s, size_t n, bool json_mode, js
 	size_t i, j;
 
 	*v = NULL;
-	if (!n || word_in(s, n, null_words))
+	if (!n)
+		return (*v = json_null()) ? P_NULL : P_BAD;
+	/* most scalars are no null or bool word: those are short and start so */
+	if (n > 5 || !memchr("~nNtTyYfFoO", s[0], 11))
+		goto number;
+	if (word_in(s, n, null_words))
 		return (*v = json_null()) ? P_NULL : P_BAD;
 	if (word_in(s, n, json_mode ? (const char *const[]){ "true", NULL } : true_words))
 		return (*v = json_true()) ? P_BOOL : P_BAD;
 	if (word_in(s, n, json_mode ? (const char *const[]){ "false", NULL } : false_words))
 		return (*v = json_false()) ? P_BOOL : P_BAD;
+number:
 	if (!strchr("+-.0123456789", s[0]))
 		return P_STRING;
 	if (!json_mode && word_in(s, n, special_floats))
@@ -363,50 +369,61 @@ static enum kt_rc scalar_value(struct reading *rd, const struct kt_ynode *node, 
 	return KT_OK;
 }
 
-/* A mapping key as a JSON object key: resolved, then written back as text. */
-static enum kt_rc key_text(struct reading *rd, const struct kt_ynode *k, char **key, size_t *len)
+static bool ascii(const char *s, size_t n)
 {
-	char num[64];
-	const char *s = num;
+	while (n--)
+		if ((unsigned char)*s++ >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * A mapping key as a JSON object key: resolved, then written back as text,
+ * into num or pointing at the node's own text (the usual case: a string,
+ * known without making one).
+ */
+static enum kt_rc key_text(struct reading *rd, const struct kt_ynode *k, char num[64],
+			   const char **key, size_t *len)
+{
 	json_t *v = NULL;
 	enum kt_rc rc;
-	size_t n;
 
 	if (k->kind != KT_Y_SCALAR)
 		return fail(rd, KT_E_PARSE, k->line, k->col, "mapping keys must be scalars");
+	*key = k->u.s;
+	*len = k->n;
+	/* plain text is screened UTF-8; quoted text may carry escapes jansson refuses */
+	if (!k->tag && (k->quoted ? ascii(k->u.s, k->n)
+				  : resolve_plain(k->u.s, k->n, rd->json_mode, &v) == P_STRING))
+		return KT_OK;
+	json_decref(v);
+	v = NULL;
 	rc = scalar_value(rd, k, &v);
 	if (rc)
 		return rc;
 	switch (json_typeof(v)) {
-	case JSON_STRING:
-		s = json_string_value(v);
-		n = json_string_length(v);
+	case JSON_STRING: /* the node's text, as scalar_value() made it */
 		break;
 	case JSON_NULL:
-		s = "null", n = 4;
+		*key = "null", *len = 4;
 		break;
 	case JSON_TRUE:
-		s = "true", n = 4;
+		*key = "true", *len = 4;
 		break;
 	case JSON_FALSE:
-		s = "false", n = 5;
+		*key = "false", *len = 5;
 		break;
 	case JSON_INTEGER:
-		n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-				     json_integer_value(v));
+		*key = num;
+		*len = (size_t)snprintf(num, 64, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	default:
-		n = (size_t)snprintf(num, sizeof(num), "%g", json_real_value(v));
+		*key = num;
+		*len = (size_t)snprintf(num, 64, "%g", json_real_value(v));
 		break;
 	}
-	*key = malloc(n + 1);
-	if (*key) {
-		memcpy(*key, s, n);
-		(*key)[n] = '\0';
-		*len = n;
-	}
 	json_decref(v);
-	return *key ? KT_OK : fail(rd, KT_E_NOMEM, k->line, k->col, "out of memory");
+	return KT_OK;
 }
 
 static enum kt_rc value_of(struct reading *rd, const struct kt_ynode *n, bool items, json_t **out);
@@ -467,12 +484,13 @@ static enum kt_rc mapping(struct reading *rd, const struct kt_ynode *n, bool roo
 		return fail(rd, KT_E_NOMEM, n->line, n->col, "out of memory");
 	for (i = 0; i < n->n && !rc; i++) {
 		const struct kt_ynode *k = n->u.pairs[i].key;
-		char *key = NULL;
+		const char *key = NULL;
+		char num[64];
 		size_t kl = 0;
 		/* only a plain << merges; a quoted one is an ordinary key */
 		bool merge = !rd->json_mode && !k->quoted && !k->tag && kt_ynode_is(k, "<<");
 
-		rc = key_text(rd, k, &key, &kl);
+		rc = key_text(rd, k, num, &key, &kl);
 		if (!rc)
 			rc = value_of(rd, n->u.pairs[i].value,
 				      root && kl == 5 && !memcmp(key, "items", 5), &v);
@@ -490,7 +508,6 @@ static enum kt_rc mapping(struct reading *rd, const struct kt_ynode *n, bool roo
 		} else if (!rc && json_object_setn_new(obj, key, kl, v)) {
 			rc = fail(rd, KT_E_NOMEM, k->line, k->col, "out of memory");
 		}
-		free(key);
 	}
 	if (!rc && merges)
 		rc = apply_merges(rd, n, obj, merges);

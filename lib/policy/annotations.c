@@ -407,7 +407,7 @@ static bool go_bool(const char *v)
 
 static const char *shape_name(const struct ann_rule *r)
 {
-	static char buf[96];
+	static _Thread_local char buf[96]; /* serve's pool and check -j judge at once */
 
 	switch (r->shape) {
 	case URL:

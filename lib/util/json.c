@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kt/json.h"
 #include "kt/jview.h"
+#include "kt/jwrite.h"
 #include "kt/policy.h"
 #include "kt/utf8.h"
 
@@ -46,6 +47,119 @@ enum kt_rc kt_json_dump(const json_t *v, struct kt_buf *out)
 	return KT_OK;
 }
 
+/*
+ * Deeper than any tree read here can be (jansson's own parser stops at 2048
+ * levels, YAML at 64): only the stack is protected, the view refuses depth.
+ */
+#define TEXT_MAX_DEPTH 2048
+
+static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth);
+
+/* kt_buf_add without its checks when the room is there (kt_json_view ends the text with NUL). */
+static enum kt_rc put(struct kt_buf *b, const char *s, size_t n)
+{
+	if ((b->max || b->len + n + 1 > b->alloc) && kt_buf_grow(b, n))
+		return KT_E_NOMEM;
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	return KT_OK;
+}
+
+/* A string, or a key with its colon: nearly always bytes that need no escape. */
+static enum kt_rc put_string(struct kt_buf *b, const char *s, size_t n, bool key)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\'; i++)
+		;
+	if (i == n) {
+		if ((b->max || b->len + n + 4 > b->alloc) && kt_buf_grow(b, n + 3))
+			return KT_E_NOMEM;
+		b->buf[b->len++] = '"';
+		memcpy(b->buf + b->len, s, n);
+		b->len += n;
+		b->buf[b->len++] = '"';
+		if (key)
+			b->buf[b->len++] = ':';
+		return KT_OK;
+	}
+	if (put(b, "\"", 1) || kt_jw_chars(b, s, n) || put(b, "\":", key ? 2 : 1))
+		return KT_E_NOMEM;
+	return KT_OK;
+}
+
+static enum kt_rc text_of_object(const json_t *v, struct kt_buf *b, int depth)
+{
+	void *it = json_object_iter((json_t *)v);
+	enum kt_rc rc = put(b, "{", 1);
+
+	for (; !rc && it; it = json_object_iter_next((json_t *)v, it)) {
+		if ((b->buf[b->len - 1] != '{' && (rc = put(b, ",", 1))) ||
+		    (rc = put_string(b, json_object_iter_key(it), json_object_iter_key_len(it),
+				     true)))
+			break;
+		rc = text_of(json_object_iter_value(it), b, depth + 1);
+	}
+	return rc ? rc : put(b, "}", 1);
+}
+
+static enum kt_rc text_of_array(const json_t *v, struct kt_buf *b, int depth)
+{
+	size_t i, n = json_array_size(v);
+	enum kt_rc rc = put(b, "[", 1);
+
+	for (i = 0; !rc && i < n; i++)
+		if (!i || !(rc = put(b, ",", 1)))
+			rc = text_of(json_array_get(v, i), b, depth + 1);
+	return rc ? rc : put(b, "]", 1);
+}
+
+static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
+{
+	char d[24], *p = d + sizeof(d);
+	unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	return put(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+/*
+ * The compact JSON text of v, as kt_json_dump() writes it, without
+ * jansson's dumper: that one keeps a table of the containers it is in,
+ * keyed by their addresses printed with snprintf, so writing a tree cost
+ * more than reading it.  A real still goes through jansson (its digits are
+ * jansson's).  Strings are valid UTF-8 (jansson checks) and a NUL in one is
+ * written \u0000, for the view to refuse as it refuses it anywhere.
+ */
+static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth)
+{
+	if (depth > TEXT_MAX_DEPTH)
+		return KT_E_PARSE;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return text_of_object(v, b, depth);
+	case JSON_ARRAY:
+		return text_of_array(v, b, depth);
+	case JSON_STRING:
+		return put_string(b, json_string_value(v), json_string_length(v), false);
+	case JSON_INTEGER:
+		return text_of_integer(json_integer_value(v), b);
+	case JSON_TRUE:
+		return put(b, "true", 4);
+	case JSON_FALSE:
+		return put(b, "false", 5);
+	case JSON_NULL:
+		return put(b, "null", 4);
+	default:
+		return kt_json_dump(v, b) ? KT_E_NOMEM : KT_OK;
+	}
+}
+
 enum kt_rc kt_json_view(json_t *j, struct kt_buf *text, struct kt_jview *v, struct kt_jv *out,
 			struct kt_err *err)
 {
@@ -55,8 +169,12 @@ enum kt_rc kt_json_view(json_t *j, struct kt_buf *text, struct kt_jview *v, stru
 	if (!j)
 		return KT_OK;
 	/* in a list of one: a view's root is an object or a list, j may be any value */
-	if (kt_buf_addch(text, '[') || kt_json_dump(j, text) || kt_buf_addch(text, ']'))
+	if ((!text->alloc && kt_buf_grow(text, 4096)) || kt_buf_addch(text, '[') ||
+	    ((rc = text_of(j, text, 1)) && rc != KT_E_PARSE) || kt_buf_addch(text, ']'))
 		return kt_err_set(err, KT_E_NOMEM, "out of memory");
+	if (rc)
+		return kt_err_set(err, KT_E_PARSE, "nesting too deep (more than %d levels)",
+				  TEXT_MAX_DEPTH);
 	if ((rc = kt_jview_parse(v, text->buf, text->len, KT_POLICY_MAX_DEPTH + 1,
 				 KT_POLICY_MAX_VALUES + 1, err)))
 		return rc;

@@ -1,9 +1,10 @@
 /*
  * t_jwrite.c: JSON written without a tree (kt/jwrite.h, the AdmissionReview
- * response and its JSON Patch) is byte for byte what jansson wrote from a
- * tree: strings and JSON pointers against kt_json_text() + kt_json_dump()
- * on hostile bytes, responses and patches against the trees they were
- * built as before, kept here as the oracle.
+ * response, its JSON Patch, and the text kt_json_view() writes of a tree)
+ * is byte for byte what jansson wrote from a tree: strings and JSON
+ * pointers against kt_json_text() + kt_json_dump() on hostile bytes,
+ * responses and patches against the trees they were built as before, kept
+ * here as the oracle, and kt_json_view()'s text against jansson's dump.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <openssl/evp.h>
 #include "kt/config.h"
 #include "kt/json.h"
+#include "kt/jview.h"
 #include "kt/jwrite.h"
 #include "kt/policy.h"
 #include "policy_fixture.h"
@@ -371,6 +373,71 @@ static void patches(void **state)
 	same_patch(",\"tolerations\":[{\"key\":\"kubetenant.io/node-pool\",\"operator\":\"Equal\","
 		   "\"value\":\"a-pool\",\"effect\":\"NoSchedule\"}]",
 		   json_pack("[o]", tree_op(sel, 2, json_pack("{s:o}", key, cstr(pool)))));
+/* kt_json_view's text of v is "[" + jansson's compact dump + "]"; returns what the view said. */
+static enum kt_rc same_tree_text(json_t *v)
+{
+	struct kt_buf want = KT_BUF_INIT, got = KT_BUF_INIT;
+	struct kt_jview view = KT_JVIEW_INIT;
+	struct kt_jv root;
+	struct kt_err err = { 0 };
+	enum kt_rc rc;
+
+	assert_non_null(v);
+	assert_int_equal(kt_buf_addch(&want, '['), KT_OK);
+	assert_int_equal(kt_json_dump(v, &want), KT_OK);
+	assert_int_equal(kt_buf_addch(&want, ']'), KT_OK);
+	rc = kt_json_view(v, &got, &view, &root, &err);
+	if (got.len != want.len || memcmp(got.buf, want.buf, got.len))
+		fail_msg("jansson wrote %s, kt_json_view %s", want.buf, got.buf);
+	kt_jview_release(&view);
+	kt_buf_release(&want);
+	kt_buf_release(&got);
+	json_decref(v);
+	return rc;
+}
+
+static void tree_text(void **state)
+{
+	static const char *const keys[] = {
+		"", "k", "quote \" back \\", "\x01\x1f\x7f\n", "caf\xc3\xa9 \xe2\x80\xa8", "/slash/"
+	};
+	json_t *obj = json_object(), *arr = json_array(), *deep = json_array(), *d = deep;
+	size_t i;
+
+	(void)state;
+	assert_non_null(obj);
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		assert_int_equal(json_object_set_new(obj, keys[i], json_string(keys[i])), 0);
+	assert_int_equal(json_object_set_new(obj, "min", json_integer(INT64_MIN)), 0);
+	assert_int_equal(json_object_set_new(obj, "max", json_integer(INT64_MAX)), 0);
+	assert_int_equal(json_object_set_new(obj, "zero", json_integer(0)), 0);
+	assert_int_equal(json_object_set_new(obj, "neg", json_integer(-42)), 0);
+	assert_int_equal(json_object_set_new(obj, "real", json_real(0.1)), 0);
+	assert_int_equal(json_object_set_new(obj, "big", json_real(1e300)), 0);
+	json_array_append_new(arr, json_true());
+	json_array_append_new(arr, json_false());
+	json_array_append_new(arr, json_null());
+	json_array_append_new(arr, json_object());
+	json_array_append_new(arr, json_array());
+	json_array_append_new(arr, kt_json_text("\xff bad \xc3", 7, SIZE_MAX));
+	assert_int_equal(json_object_set_new(obj, "list", arr), 0);
+	assert_int_equal(same_tree_text(obj), KT_OK);
+	/* any value at the root, and the order of members as inserted */
+	assert_int_equal(same_tree_text(json_string("just a string")), KT_OK);
+	assert_int_equal(same_tree_text(json_integer(7)), KT_OK);
+	assert_int_equal(same_tree_text(json_pack("{s:i, s:i, s:i}", "z", 1, "a", 2, "m", 3)),
+			 KT_OK);
+	/* a NUL is written \u0000, for the view to refuse */
+	assert_int_equal(same_tree_text(json_stringn("a\0b", 3)), KT_E_PARSE);
+	assert_int_equal(same_tree_text(json_pack("{s:s%}", "k", "x\0y", (size_t)3)), KT_E_PARSE);
+	/* deeper than a view takes: the same text, and the view refuses it */
+	for (i = 0; i < 100; i++) {
+		json_t *n = json_array();
+
+		json_array_append_new(d, n);
+		d = n;
+	}
+	assert_int_equal(same_tree_text(deep), KT_E_PARSE);
 }
 
 int main(void)
@@ -380,6 +447,7 @@ int main(void)
 		cmocka_unit_test(responses),
 		cmocka_unit_test(pointers),
 		cmocka_unit_test(patches),
+		cmocka_unit_test(tree_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
