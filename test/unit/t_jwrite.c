@@ -373,6 +373,8 @@ static void patches(void **state)
 	same_patch(",\"tolerations\":[{\"key\":\"kubetenant.io/node-pool\",\"operator\":\"Equal\","
 		   "\"value\":\"a-pool\",\"effect\":\"NoSchedule\"}]",
 		   json_pack("[o]", tree_op(sel, 2, json_pack("{s:o}", key, cstr(pool)))));
+}
+
 /* kt_json_view's text of v is "[" + jansson's compact dump + "]"; returns what the view said. */
 static enum kt_rc same_tree_text(json_t *v)
 {
@@ -443,11 +445,8 @@ static void tree_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(strings),
-		cmocka_unit_test(responses),
-		cmocka_unit_test(pointers),
-		cmocka_unit_test(patches),
-		cmocka_unit_test(tree_text),
+		cmocka_unit_test(strings), cmocka_unit_test(responses), cmocka_unit_test(pointers),
+		cmocka_unit_test(patches), cmocka_unit_test(tree_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
