@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "kt/err.h"
 
 enum kt_jtype {
@@ -121,8 +122,12 @@ static inline bool kt_jv_is(struct kt_jv v, enum kt_jtype t)
 /* Members of an object, elements of an array; 0 for anything else. */
 size_t kt_jv_size(struct kt_jv v);
 /* The member of that name (a key compares unescaped); absent if none or not an object. */
-struct kt_jv kt_jv_get(struct kt_jv obj, const char *name);
 struct kt_jv kt_jv_getn(struct kt_jv obj, const char *name, size_t len);
+/* Inline, so that the length of a literal name is known when compiling. */
+static inline struct kt_jv kt_jv_get(struct kt_jv obj, const char *name)
+{
+	return kt_jv_getn(obj, name, strlen(name));
+}
 /* Element i of an array (O(i): elements are skipped whole). */
 struct kt_jv kt_jv_at(struct kt_jv arr, size_t i);
 

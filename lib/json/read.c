@@ -45,11 +45,6 @@ struct kt_jv kt_jv_getn(struct kt_jv obj, const char *name, size_t len)
 	return absent(obj.doc);
 }
 
-struct kt_jv kt_jv_get(struct kt_jv obj, const char *name)
-{
-	return kt_jv_getn(obj, name, strlen(name));
-}
-
 struct kt_jv kt_jv_first(struct kt_jv parent)
 {
 	enum kt_jtype t = kt_jv_type(parent);

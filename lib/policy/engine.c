@@ -128,7 +128,7 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, struct kt_jv meta, s
 	/* names decide the tenant, reserved names and messages: strings or nothing */
 	for (int i = 0; i < 3; i++) {
 		static const char *const names[] = { "name", "generateName", "namespace" };
-		struct kt_jv v = i == 0 ? name : i == 1 ? gen : kt_get(meta, names[i]);
+		struct kt_jv v = i == 0 ? name : i == 1 ? gen : kt_jv_get(meta, names[i]);
 
 		if (!kt_as_string(c, v, "metadata.%s", names[i]) && !kt_jv_absent(v))
 			return false;
@@ -155,7 +155,7 @@ static bool object_shape(struct kt_pctx *c, struct kt_jv o, struct kt_jv meta, s
 
 static bool labelled_managed(struct kt_jv labels)
 {
-	return kt_jv_streq(kt_get(labels, KT_POLICY_MANAGED_BY_KEY), KT_POLICY_MANAGED_BY_VALUE);
+	return kt_jv_streq(kt_jv_get(labels, KT_POLICY_MANAGED_BY_KEY), KT_POLICY_MANAGED_BY_VALUE);
 }
 
 /*
@@ -182,7 +182,7 @@ static void judge(struct kt_pctx *c)
 	if (!object_shape(c, c->obj, c->meta, c->labels, c->ann, c->meta_name, c->meta_gen,
 			  "object") ||
 	    !object_shape(c, c->old, c->old_meta, c->old_labels, c->old_ann,
-			  kt_get(c->old_meta, "name"), kt_get(c->old_meta, "generateName"),
+			  kt_jv_get(c->old_meta, "name"), kt_jv_get(c->old_meta, "generateName"),
 			  "oldObject"))
 		return;
 	/* the API server refuses a mismatch; `check` must too, with a clear reason */
@@ -258,7 +258,7 @@ static void unknown_namespace(struct kt_pctx *c, const struct kt_review_route *r
 
 	if (c->op == KT_OP_DELETE ||
 	    (c->op == KT_OP_UPDATE &&
-	     kt_jv_is(kt_get(c->old_meta, "deletionTimestamp"), KT_J_STRING)))
+	     kt_jv_is(kt_jv_get(c->old_meta, "deletionTimestamp"), KT_J_STRING)))
 		return;
 	kt_pctx_deny(c, "tenant.unknown-namespace", NULL,
 		     "namespace '%s' is labelled as a tenant namespace but the tenants file this "
@@ -281,10 +281,10 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 	size_t ld;
 
 	/* every rule reads these: looked up once */
-	c->meta = kt_get(c->obj, "metadata");
-	c->old_meta = kt_get(c->old, "metadata");
-	c->meta_name = kt_get(c->meta, "name");
-	c->meta_gen = kt_get(c->meta, "generateName");
+	c->meta = kt_jv_get(c->obj, "metadata");
+	c->old_meta = kt_jv_get(c->old, "metadata");
+	c->meta_name = kt_jv_get(c->meta, "name");
+	c->meta_gen = kt_jv_get(c->meta, "generateName");
 	if (!*name)
 		name = kt_jv_ok(c->obj) ? kt_jv_str(c->meta_name) : kt_gets(c->old_meta, "name");
 	if (!name)
@@ -307,10 +307,10 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 		d->code = 200;
 		return KT_OK;
 	}
-	c->labels = kt_get(c->meta, "labels");
-	c->ann = kt_get(c->meta, "annotations");
-	c->old_labels = kt_get(c->old_meta, "labels");
-	c->old_ann = kt_get(c->old_meta, "annotations");
+	c->labels = kt_jv_get(c->meta, "labels");
+	c->ann = kt_jv_get(c->meta, "annotations");
+	c->old_labels = kt_jv_get(c->old_meta, "labels");
+	c->old_ann = kt_jv_get(c->old_meta, "annotations");
 	/* "<labelDomain>/node-pool", on the stack unless the domain is unusually long */
 	ld = strlen(c->cfg->global.label_domain);
 	if (ld + sizeof("/node-pool") > sizeof(keybuf) &&
@@ -335,7 +335,7 @@ static enum kt_rc decide(struct kt_pctx *c, const char *uid, const char *user,
 static enum kt_rc want_str(struct kt_jv obj, const char *key, bool required, const char **out,
 			   struct kt_err *err)
 {
-	struct kt_jv v = kt_get(obj, key);
+	struct kt_jv v = kt_jv_get(obj, key);
 
 	*out = "";
 	if (kt_jv_absent(v)) {
@@ -363,12 +363,12 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 
 	if (!kt_jv_is(root, KT_J_OBJECT))
 		return kt_err_set(err, rc, "AdmissionReview must be a JSON object");
-	if (!kt_jv_streq(kt_get(root, "apiVersion"), "admission.k8s.io/v1") ||
-	    !kt_jv_streq(kt_get(root, "kind"), "AdmissionReview"))
+	if (!kt_jv_streq(kt_jv_get(root, "apiVersion"), "admission.k8s.io/v1") ||
+	    !kt_jv_streq(kt_jv_get(root, "kind"), "AdmissionReview"))
 		return kt_err_set(err, rc,
 				  "expected apiVersion 'admission.k8s.io/v1' and kind "
 				  "'AdmissionReview'");
-	req = kt_get(root, "request");
+	req = kt_jv_get(root, "request");
 	if (!kt_jv_is(req, KT_J_OBJECT))
 		return kt_err_set(err, rc, "AdmissionReview has no request object");
 	if ((rc = want_str(req, "uid", true, &uid, err)) ||
@@ -385,16 +385,16 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 				  "request.operation '%.32s' is not CREATE, UPDATE, DELETE "
 				  "or CONNECT",
 				  op);
-	v = kt_get(req, "kind");
+	v = kt_jv_get(req, "kind");
 	if (!kt_jv_is(v, KT_J_OBJECT) || !(c.kind = kt_gets(v, "kind")))
 		return kt_err_set(err, rc, "request.kind must be an object with a kind");
 	group = kt_gets(v, "group");
 	c.group = group ? group : "";
-	if ((s = kt_gets(kt_get(req, "resource"), "resource")))
+	if ((s = kt_gets(kt_jv_get(req, "resource"), "resource")))
 		res = s;
-	ui = kt_get(req, "userInfo");
+	ui = kt_jv_get(req, "userInfo");
 	if (!kt_jv_absent(ui)) {
-		groups = kt_get(ui, "groups");
+		groups = kt_jv_get(ui, "groups");
 		if (!kt_jv_is(ui, KT_J_OBJECT) ||
 		    !(kt_jv_absent(groups) || kt_jv_is(groups, KT_J_ARRAY)))
 			return kt_err_set(err, rc, "request.userInfo is malformed");
@@ -409,8 +409,8 @@ static enum kt_rc review(const struct kt_config *cfg, struct kt_jv root, enum kt
 		}
 	}
 	/* absent and null alike: no object */
-	c.obj = kt_get(req, "object");
-	c.old = kt_get(req, "oldObject");
+	c.obj = kt_jv_get(req, "object");
+	c.old = kt_jv_get(req, "oldObject");
 	if (kt_jv_absent(c.obj))
 		c.obj = (struct kt_jv){ 0 };
 	if (kt_jv_absent(c.old))
@@ -529,7 +529,7 @@ enum kt_rc kt_policy_decide(const struct kt_config *cfg, const struct kt_policy_
 	c.mode = mode;
 	c.d = d;
 	if (!*c.group && !strcmp(c.kind, "Namespace")) {
-		const char *n = kt_gets(kt_get(src, "metadata"), "name");
+		const char *n = kt_gets(kt_jv_get(src, "metadata"), "name");
 
 		ns = n ? n : "";
 	}

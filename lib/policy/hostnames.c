@@ -257,7 +257,7 @@ static void judge_issuer(struct kt_pctx *c, const char *kind, const char *group,
 
 static void judge_issuer_ref(struct kt_pctx *c, struct kt_jv spec)
 {
-	struct kt_jv ref = kt_get(spec, "issuerRef");
+	struct kt_jv ref = kt_jv_get(spec, "issuerRef");
 
 	if (kt_jv_absent(ref))
 		return;
@@ -265,8 +265,8 @@ static void judge_issuer_ref(struct kt_pctx *c, struct kt_jv spec)
 		kt_pctx_deny(c, "request.malformed", "spec.issuerRef", "issuerRef needs a name");
 		return;
 	}
-	judge_issuer(c, kt_as_string(c, kt_get(ref, "kind"), "spec.issuerRef.kind"),
-		     kt_as_string(c, kt_get(ref, "group"), "spec.issuerRef.group"),
+	judge_issuer(c, kt_as_string(c, kt_jv_get(ref, "kind"), "spec.issuerRef.kind"),
+		     kt_as_string(c, kt_jv_get(ref, "group"), "spec.issuerRef.group"),
 		     kt_gets(ref, "name"), "spec.issuerRef");
 }
 
@@ -311,25 +311,27 @@ static void judge_aliases(struct kt_pctx *c, const char *v)
 
 static void judge_ingress(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_get(c->obj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!kt_jv_is(spec, KT_J_OBJECT)) {
 		kt_pctx_deny(c, "request.malformed", "spec", "ingress must have a spec object");
 		return;
 	}
-	judge_class(c, kt_as_string(c, kt_get(spec, "ingressClassName"), "spec.ingressClassName"),
+	judge_class(c,
+		    kt_as_string(c, kt_jv_get(spec, "ingressClassName"), "spec.ingressClassName"),
 		    "spec.ingressClassName");
 	judge_class(c, kt_meta_annotation(c, "kubernetes.io/ingress.class"),
 		    "metadata.annotations[kubernetes.io/ingress.class]");
-	if (!kt_jv_absent(kt_get(spec, "defaultBackend")) || !kt_jv_absent(kt_get(spec, "backend")))
+	if (!kt_jv_absent(kt_jv_get(spec, "defaultBackend")) ||
+	    !kt_jv_absent(kt_jv_get(spec, "backend")))
 		kt_pctx_deny(c, "hostnames.ingress-catch-all",
-			     kt_jv_ok(kt_get(spec, "defaultBackend")) ? "spec.defaultBackend"
-								      : "spec.backend",
+			     kt_jv_ok(kt_jv_get(spec, "defaultBackend")) ? "spec.defaultBackend"
+									 : "spec.backend",
 			     "a default backend receives requests for every hostname, including "
 			     "other tenants'; remove it and give each rule a host");
-	kt_each (rule, kt_as_list(c, kt_get(spec, "rules"), "spec.rules")) {
-		struct kt_jv host = kt_get(rule.v, "host");
+	kt_each (rule, kt_as_list(c, kt_jv_get(spec, "rules"), "spec.rules")) {
+		struct kt_jv host = kt_jv_get(rule.v, "host");
 
 		kt_pctx_path(path, sizeof(path), "spec.rules[%zu].host", rule.i);
 		if (kt_jv_absent(host) || kt_jv_streq(host, ""))
@@ -339,8 +341,8 @@ static void judge_ingress(struct kt_pctx *c)
 		else
 			judge_host_value(c, host, true, path, "ingress host");
 	}
-	kt_each (tls, kt_as_list(c, kt_get(spec, "tls"), "spec.tls")) {
-		struct kt_jv hosts = kt_get(tls.v, "hosts");
+	kt_each (tls, kt_as_list(c, kt_jv_get(spec, "tls"), "spec.tls")) {
+		struct kt_jv hosts = kt_jv_get(tls.v, "hosts");
 
 		if (!kt_jv_is(hosts, KT_J_ARRAY) || !kt_jv_size(hosts))
 			kt_pctx_deny(c, "hostnames.ingress-catch-all",
@@ -368,7 +370,7 @@ static void judge_ingress(struct kt_pctx *c)
  */
 static void judge_route(struct kt_pctx *c)
 {
-	struct kt_jv hosts = kt_get(kt_get(c->obj, "spec"), "hostnames");
+	struct kt_jv hosts = kt_jv_get(kt_jv_get(c->obj, "spec"), "hostnames");
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!strcmp(c->kind, "TCPRoute") || !strcmp(c->kind, "UDPRoute")) {
@@ -396,7 +398,7 @@ static void judge_route(struct kt_pctx *c)
 static void judge_certificate(struct kt_pctx *c)
 {
 	static const char *const sans[] = { "uris", "emailAddresses", "ipAddresses", "otherNames" };
-	struct kt_jv spec = kt_get(c->obj, "spec"), cn;
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), cn;
 	char path[KT_PCTX_PATH_MAX];
 	unsigned i;
 
@@ -404,17 +406,17 @@ static void judge_certificate(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec", "certificate must have a spec object");
 		return;
 	}
-	kt_each (n, kt_as_list(c, kt_get(spec, "dnsNames"), "spec.dnsNames")) {
+	kt_each (n, kt_as_list(c, kt_jv_get(spec, "dnsNames"), "spec.dnsNames")) {
 		kt_pctx_path(path, sizeof(path), "spec.dnsNames[%zu]", n.i);
 		judge_host_value(c, n.v, true, path, "certificate DNS name");
 	}
 	/* "" is no common name to cert-manager (omitempty) */
-	cn = kt_get(spec, "commonName");
+	cn = kt_jv_get(spec, "commonName");
 	if (!kt_jv_absent(cn) && !kt_jv_streq(cn, "")) {
 		bool listed = false;
 
 		judge_host_value(c, cn, true, "spec.commonName", "certificate common name");
-		kt_each (n, kt_get(spec, "dnsNames"))
+		kt_each (n, kt_jv_get(spec, "dnsNames"))
 			listed |= kt_jv_is(n.v, KT_J_STRING) && kt_jv_is(cn, KT_J_STRING) &&
 				  !strcasecmp(kt_jv_str(n.v), kt_jv_str(cn));
 		/* cert-manager puts it in the CSR's subject only: csr.c refuses that */
@@ -424,7 +426,7 @@ static void judge_certificate(struct kt_pctx *c)
 				     "from it will be refused; list it in dnsNames too");
 	}
 	for (i = 0; i < 4; i++) {
-		struct kt_jv v = kt_get(spec, sans[i]);
+		struct kt_jv v = kt_jv_get(spec, sans[i]);
 
 		if (!kt_jv_absent(v) && (!kt_jv_is(v, KT_J_ARRAY) || kt_jv_size(v)))
 			kt_pctx_deny(c, "hostnames.certificate-san",
@@ -432,10 +434,10 @@ static void judge_certificate(struct kt_pctx *c)
 				     "certificates of tenants may only name DNS hostnames; remove %s",
 				     sans[i]);
 	}
-	if (!kt_jv_absent(kt_get(spec, "literalSubject")))
+	if (!kt_jv_absent(kt_jv_get(spec, "literalSubject")))
 		kt_pctx_deny(c, "hostnames.certificate-san", "spec.literalSubject",
 			     "a literal subject cannot be checked; use commonName");
-	if (kt_as_true(c, kt_get(spec, "isCA"), "spec.isCA"))
+	if (kt_as_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -481,7 +483,7 @@ static void judge_csr(struct kt_pctx *c, const char *b64)
 
 static void judge_certificate_request(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_get(c->obj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	const char *req = kt_gets(spec, "request");
 
 	if (!kt_jv_is(spec, KT_J_OBJECT) || !req) {
@@ -490,7 +492,7 @@ static void judge_certificate_request(struct kt_pctx *c)
 		return;
 	}
 	judge_csr(c, req);
-	if (kt_as_true(c, kt_get(spec, "isCA"), "spec.isCA"))
+	if (kt_as_true(c, kt_jv_get(spec, "isCA"), "spec.isCA"))
 		kt_pctx_deny(c, "hostnames.certificate-ca", "spec.isCA",
 			     "a CA certificate could sign any hostname; tenants may not request one");
 	judge_issuer_ref(c, spec);
@@ -541,10 +543,10 @@ static void judge_dns_endpoint(struct kt_pctx *c)
 {
 	char path[KT_PCTX_PATH_MAX], where[96];
 
-	struct kt_jv spec = kt_as_object(c, kt_get(c->obj, "spec"), "spec");
+	struct kt_jv spec = kt_as_object(c, kt_jv_get(c->obj, "spec"), "spec");
 
-	kt_each (e, kt_as_list(c, kt_get(spec, "endpoints"), "spec.endpoints")) {
-		struct kt_jv name = kt_get(e.v, "dnsName");
+	kt_each (e, kt_as_list(c, kt_jv_get(spec, "endpoints"), "spec.endpoints")) {
+		struct kt_jv name = kt_jv_get(e.v, "dnsName");
 		const char *s = kt_jv_str(name);
 		size_t skip = s ? underscore_labels(s) : 0;
 

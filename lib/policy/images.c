@@ -208,8 +208,8 @@ static bool old_has_image(const struct kt_podref *p, const char *image)
 					     "ephemeralContainers" };
 
 	for (size_t l = 0; kt_jv_ok(p->old_spec) && l < 3; l++)
-		kt_each (ct, kt_get(p->old_spec, lists[l]))
-			if (kt_jv_streq(kt_get(ct.v, "image"), image))
+		kt_each (ct, kt_jv_get(p->old_spec, lists[l]))
+			if (kt_jv_streq(kt_jv_get(ct.v, "image"), image))
 				return true;
 	return false;
 }
@@ -265,14 +265,15 @@ void kt_images_judge(struct kt_pctx *c, const struct kt_podref *p)
 	if (!c->t->image_registries.n || p->solver)
 		return;
 	for (size_t l = 0; l < 3; l++) {
-		kt_each (ct, kt_as_list(c, kt_get(p->spec, lists[l]), "%s.%s", p->base, lists[l]))
-			judge_image(c, p, kt_get(ct.v, "image"), lists[l], ct.i);
+		kt_each (ct,
+			 kt_as_list(c, kt_jv_get(p->spec, lists[l]), "%s.%s", p->base, lists[l]))
+			judge_image(c, p, kt_jv_get(ct.v, "image"), lists[l], ct.i);
 	}
 	/* image volumes (Kubernetes 1.31+) pull images too */
-	kt_each (vol, kt_as_list(c, kt_get(p->spec, "volumes"), "%s.volumes", p->base)) {
-		struct kt_jv iv = kt_get(vol.v, "image");
+	kt_each (vol, kt_as_list(c, kt_jv_get(p->spec, "volumes"), "%s.volumes", p->base)) {
+		struct kt_jv iv = kt_jv_get(vol.v, "image");
 
 		if (!kt_jv_absent(iv))
-			judge_image(c, p, kt_get(iv, "reference"), NULL, vol.i);
+			judge_image(c, p, kt_jv_get(iv, "reference"), NULL, vol.i);
 	}
 }

@@ -187,15 +187,9 @@ void kt_clean_text(char *s);
  * still judged element by element: fail closed); none for anything else.
  *	kt_each(e, tolerations) { ... e.v (struct kt_jv), e.i (its position) ... }
  */
-/* kt_jv_get, inlined so that the length of a literal name is known when compiling */
-static inline struct kt_jv kt_get(struct kt_jv obj, const char *name)
-{
-	return kt_jv_getn(obj, name, strlen(name));
-}
-
 static inline const char *kt_gets(struct kt_jv obj, const char *key)
 {
-	return kt_jv_str(kt_get(obj, key));
+	return kt_jv_str(kt_jv_get(obj, key));
 }
 
 struct kt_each {

@@ -34,7 +34,7 @@ bool kt_managed_exempt(const struct kt_pctx *c)
 /* labels: of the object or the old object */
 static bool is_managed(struct kt_jv labels)
 {
-	return kt_jv_streq(kt_get(labels, KT_POLICY_MANAGED_BY_KEY), KT_POLICY_MANAGED_BY_VALUE);
+	return kt_jv_streq(kt_jv_get(labels, KT_POLICY_MANAGED_BY_KEY), KT_POLICY_MANAGED_BY_VALUE);
 }
 
 static bool reserved_name(const char *name)
@@ -88,7 +88,7 @@ static void judge_namespace_meta(struct kt_pctx *c, bool label)
 	for (int pass = 0; pass < 2; pass++) {
 		for (m = kt_jv_first(pass ? was : now); kt_jv_ok(m) && (key = kt_jv_key(m, NULL));
 		     m = kt_jv_next(m)) {
-			struct kt_jv other = kt_get(pass ? now : was, key);
+			struct kt_jv other = kt_jv_get(pass ? now : was, key);
 
 			if (pass && kt_jv_ok(other))
 				continue;
@@ -181,8 +181,8 @@ void kt_managed_judge(struct kt_pctx *c)
  */
 static void judge_calico(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_get(c->obj, "spec"), order = kt_get(spec, "order");
-	const char *tier = kt_as_string(c, kt_get(spec, "tier"), "spec.tier");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), order = kt_jv_get(spec, "order");
+	const char *tier = kt_as_string(c, kt_jv_get(spec, "tier"), "spec.tier");
 
 	if (!kt_jv_absent(order) && !kt_jv_is(order, KT_J_NUMBER))
 		kt_pctx_deny(c, "request.malformed", "spec.order", "order must be a number");
@@ -213,7 +213,7 @@ static void judge_ref_ns(struct kt_pctx *c, struct kt_jv ref, const char *path)
 		kt_pctx_deny(c, "request.malformed", rp, "%s must be an object", rp);
 		return;
 	}
-	ns = kt_as_string(c, kt_get(ref, "namespace"), "%s", path);
+	ns = kt_as_string(c, kt_jv_get(ref, "namespace"), "%s", path);
 
 	if (ns && *ns && strcmp(ns, c->ns))
 		kt_pctx_deny(c, "flux.cross-namespace-ref", path,
@@ -224,7 +224,7 @@ static void judge_ref_ns(struct kt_pctx *c, struct kt_jv ref, const char *path)
 
 static void judge_flux(struct kt_pctx *c, bool helm)
 {
-	struct kt_jv spec = kt_get(c->obj, "spec");
+	struct kt_jv spec = kt_jv_get(c->obj, "spec");
 	const char *sa = kt_gets(spec, "serviceAccountName");
 	const char *want = kt_policy_flux_service_account(c->t);
 	char path[KT_PCTX_PATH_MAX], q[96];
@@ -235,24 +235,24 @@ static void judge_flux(struct kt_pctx *c, bool helm)
 			     "to '%s'%s%s%s",
 			     c->kind, want, sa ? " (not '" : "",
 			     sa ? kt_pctx_q(q, sizeof(q), sa) : "", sa ? "')" : "");
-	if (!kt_jv_absent(kt_get(spec, "kubeConfig")))
+	if (!kt_jv_absent(kt_jv_get(spec, "kubeConfig")))
 		kt_pctx_deny(c, "flux.kubeconfig", "spec.kubeConfig",
 			     "%s may not apply to another cluster with kubeConfig; remove it",
 			     c->kind);
 	if (helm) {
-		judge_ref_ns(c, kt_get(kt_get(kt_get(spec, "chart"), "spec"), "sourceRef"),
+		judge_ref_ns(c, kt_jv_get(kt_jv_get(kt_jv_get(spec, "chart"), "spec"), "sourceRef"),
 			     "spec.chart.spec.sourceRef.namespace");
-		judge_ref_ns(c, kt_get(spec, "chartRef"), "spec.chartRef.namespace");
+		judge_ref_ns(c, kt_jv_get(spec, "chartRef"), "spec.chartRef.namespace");
 	} else {
-		judge_ref_ns(c, kt_get(spec, "sourceRef"), "spec.sourceRef.namespace");
+		judge_ref_ns(c, kt_jv_get(spec, "sourceRef"), "spec.sourceRef.namespace");
 	}
-	kt_each (dep, kt_as_list(c, kt_get(spec, "dependsOn"), "spec.dependsOn")) {
+	kt_each (dep, kt_as_list(c, kt_jv_get(spec, "dependsOn"), "spec.dependsOn")) {
 		kt_pctx_path(path, sizeof(path), "spec.dependsOn[%zu].namespace", dep.i);
 		judge_ref_ns(c, dep.v, path);
 	}
 	for (int k = 0; k < (helm ? 2 : 1); k++) {
 		const char *field = k ? "storageNamespace" : "targetNamespace";
-		const char *v = kt_as_string(c, kt_get(spec, field), "spec.%s", field);
+		const char *v = kt_as_string(c, kt_jv_get(spec, field), "spec.%s", field);
 
 		if (v && *v && strcmp(v, c->ns))
 			kt_pctx_deny(c, "flux.target-namespace",
@@ -283,7 +283,7 @@ static const struct {
 
 static void judge_flux_refs(struct kt_pctx *c, const char *field, bool list)
 {
-	struct kt_jv v = kt_get(kt_get(c->obj, "spec"), field);
+	struct kt_jv v = kt_jv_get(kt_jv_get(c->obj, "spec"), field);
 	char path[KT_PCTX_PATH_MAX];
 
 	if (!list) {

@@ -66,7 +66,7 @@ static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
 
 	if (kt_jv_absent(nn) || kt_jv_streq(nn, ""))
 		return;
-	if (kt_jv_ok(p->old_spec) && kt_jv_equal(nn, kt_get(p->old_spec, "nodeName")))
+	if (kt_jv_ok(p->old_spec) && kt_jv_equal(nn, kt_jv_get(p->old_spec, "nodeName")))
 		return; /* bound by the scheduler earlier: not the sender's choice */
 	kt_pctx_deny(c, "placement.node-name",
 		     kt_pctx_path(path, sizeof(path), "%s.nodeName", p->base),
@@ -79,7 +79,7 @@ static void judge_node_name(struct kt_pctx *c, const struct kt_podref *p)
 static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 {
 	struct kt_jv ns = p->node_selector;
-	struct kt_jv old = kt_get(p->old_spec, "nodeSelector"), m;
+	struct kt_jv old = kt_jv_get(p->old_spec, "nodeSelector"), m;
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
 	const char *pool = c->t->node_pool, *key;
 
@@ -107,8 +107,8 @@ static void judge_node_selector(struct kt_pctx *c, const struct kt_podref *p)
 #undef SEL_PATH
 	}
 	/* a gated pod may be retargeted, but never out of its pool */
-	if (p->is_pod && c->op == KT_OP_UPDATE && kt_jv_streq(kt_get(old, c->pool_key), pool) &&
-	    !kt_jv_streq(kt_get(ns, c->pool_key), pool))
+	if (p->is_pod && c->op == KT_OP_UPDATE && kt_jv_streq(kt_jv_get(old, c->pool_key), pool) &&
+	    !kt_jv_streq(kt_jv_get(ns, c->pool_key), pool))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			     "the update removes nodeSelector '%s: %s'; keep it", c->pool_key,
@@ -120,7 +120,7 @@ static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv req,
 				      size_t size)
 {
 	const char *op = kt_gets(req, "operator");
-	struct kt_jv values = kt_get(req, "values");
+	struct kt_jv values = kt_jv_get(req, "values");
 	char q[80];
 
 	if (!op)
@@ -154,11 +154,11 @@ static const char *requirement_escape(const struct kt_pctx *c, struct kt_jv req,
  */
 static bool daemon_node_term(struct kt_jv term)
 {
-	struct kt_jv mf = kt_get(term, "matchFields"), r = kt_jv_at(mf, 0);
-	struct kt_jv values = kt_get(r, "values");
+	struct kt_jv mf = kt_jv_get(term, "matchFields"), r = kt_jv_at(mf, 0);
+	struct kt_jv values = kt_jv_get(r, "values");
 
-	return kt_jv_size(mf) == 1 && kt_jv_streq(kt_get(r, "key"), "metadata.name") &&
-	       kt_jv_streq(kt_get(r, "operator"), "In") && kt_jv_size(values) == 1 &&
+	return kt_jv_size(mf) == 1 && kt_jv_streq(kt_jv_get(r, "key"), "metadata.name") &&
+	       kt_jv_streq(kt_jv_get(r, "operator"), "In") && kt_jv_size(values) == 1 &&
 	       kt_jv_is(kt_jv_at(values, 0), KT_J_STRING);
 }
 
@@ -178,7 +178,7 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 		return;
 	}
 	kt_each (term, terms) {
-		struct kt_jv sel = required ? term.v : kt_get(term.v, "preference");
+		struct kt_jv sel = required ? term.v : kt_jv_get(term.v, "preference");
 
 		if (!kt_jv_is(sel, KT_J_OBJECT)) {
 			malformed(c, kt_pctx_path(path, sizeof(path), "%s[%zu]", TPATH, term.i),
@@ -186,8 +186,8 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 			continue;
 		}
 		if (required &&
-		    kt_jv_size(kt_as_list(c, kt_get(sel, "matchFields"), TFMT "[%zu].matchFields",
-					  TARGS, term.i)) &&
+		    kt_jv_size(kt_as_list(c, kt_jv_get(sel, "matchFields"),
+					  TFMT "[%zu].matchFields", TARGS, term.i)) &&
 		    !(p->daemon && daemon_node_term(sel)))
 			kt_pctx_deny(c, "placement.node-affinity-fields",
 				     kt_pctx_path(path, sizeof(path), "%s[%zu].matchFields", TPATH,
@@ -195,7 +195,7 @@ static void judge_terms(struct kt_pctx *c, const struct kt_podref *p, struct kt_
 				     "%s pins nodes by name with matchFields; remove it: pods of "
 				     "tenant '%s' are scheduled onto node pool '%s' only",
 				     p->what, c->t->name, c->t->node_pool);
-		kt_each (req, kt_as_list(c, kt_get(sel, "matchExpressions"),
+		kt_each (req, kt_as_list(c, kt_jv_get(sel, "matchExpressions"),
 					 TFMT "[%zu]%s.matchExpressions", TARGS, term.i,
 					 required ? "" : ".preference")) {
 			const char *key = kt_gets(req.v, "key"), *esc;
@@ -236,10 +236,10 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 
 	pa = kt_as_object(c, pa, "%s.affinity.%s", p->base, which);
 	for (l = 0; l < 2; l++) {
-		kt_each (term, kt_as_list(c, kt_get(pa, lists[l]), "%s.affinity.%s.%s", p->base,
+		kt_each (term, kt_as_list(c, kt_jv_get(pa, lists[l]), "%s.affinity.%s.%s", p->base,
 					  which, lists[l])) {
-			struct kt_jv t = l ? kt_get(term.v, "podAffinityTerm") : term.v;
-			struct kt_jv sel = kt_get(t, "namespaceSelector");
+			struct kt_jv t = l ? kt_jv_get(term.v, "podAffinityTerm") : term.v;
+			struct kt_jv sel = kt_jv_get(t, "namespaceSelector");
 
 #define APATH                                                                                  \
 	kt_pctx_path(path, sizeof(path), "%s.affinity.%s.%s[%zu]%s", p->base, which, lists[l], \
@@ -260,7 +260,7 @@ static void judge_pod_affinity(struct kt_pctx *c, const struct kt_podref *p, str
 				continue;
 			}
 			kt_each (ns,
-				 kt_as_list(c, kt_get(t, "namespaces"),
+				 kt_as_list(c, kt_jv_get(t, "namespaces"),
 					    "%s.affinity.%s.%s[%zu]%s.namespaces", p->base, which,
 					    lists[l], term.i, l ? ".podAffinityTerm" : "")) {
 				if (kt_jv_streq(ns.v, c->ns))
@@ -285,24 +285,26 @@ static void judge_affinity(struct kt_pctx *c, const struct kt_podref *p)
 
 	if (kt_jv_absent(aff))
 		return;
-	if (kt_jv_ok(p->old_spec) && kt_jv_equal(aff, kt_get(p->old_spec, "affinity")))
+	if (kt_jv_ok(p->old_spec) && kt_jv_equal(aff, kt_jv_get(p->old_spec, "affinity")))
 		return;
 	if (!kt_jv_is(aff, KT_J_OBJECT)) {
 		malformed(c, kt_pctx_path(path, sizeof(path), "%s.affinity", p->base),
 			  "affinity must be an object");
 		return;
 	}
-	na = kt_as_object(c, kt_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity", p->base);
+	na = kt_as_object(c, kt_jv_get(aff, "nodeAffinity"), "%s.affinity.nodeAffinity", p->base);
 	judge_terms(c, p,
-		    kt_get(kt_as_object(
-				   c, kt_get(na, "requiredDuringSchedulingIgnoredDuringExecution"),
-				   "%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
-				   p->base),
-			   "nodeSelectorTerms"),
+		    kt_jv_get(kt_as_object(
+				      c,
+				      kt_jv_get(na,
+						"requiredDuringSchedulingIgnoredDuringExecution"),
+				      "%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+				      p->base),
+			      "nodeSelectorTerms"),
 		    true);
-	judge_terms(c, p, kt_get(na, "preferredDuringSchedulingIgnoredDuringExecution"), false);
-	judge_pod_affinity(c, p, kt_get(aff, "podAffinity"), "podAffinity");
-	judge_pod_affinity(c, p, kt_get(aff, "podAntiAffinity"), "podAntiAffinity");
+	judge_terms(c, p, kt_jv_get(na, "preferredDuringSchedulingIgnoredDuringExecution"), false);
+	judge_pod_affinity(c, p, kt_jv_get(aff, "podAffinity"), "podAffinity");
+	judge_pod_affinity(c, p, kt_jv_get(aff, "podAntiAffinity"), "podAntiAffinity");
 }
 
 /*
@@ -333,7 +335,7 @@ static const char *system_taint(const struct kt_pctx *c, const char *key, struct
 		return "a platform taint";
 	if (!strcmp(key, "node.kubernetes.io/not-ready") ||
 	    !strcmp(key, "node.kubernetes.io/unreachable"))
-		return kt_jv_streq(kt_get(tol, "effect"), "NoExecute")
+		return kt_jv_streq(kt_jv_get(tol, "effect"), "NoExecute")
 			       ? NULL
 			       : "a node-condition taint (only effect NoExecute may be tolerated)";
 	return NULL;
@@ -350,7 +352,7 @@ static bool has_toleration(struct kt_jv tols, struct kt_jv t)
 static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 {
 	struct kt_jv tols = p->tolerations;
-	struct kt_jv old = kt_get(p->old_spec, "tolerations");
+	struct kt_jv old = kt_jv_get(p->old_spec, "tolerations");
 	char path[KT_PCTX_PATH_MAX], q1[80], q2[80];
 	const char *pool = c->t->node_pool;
 
@@ -410,7 +412,7 @@ static void judge_tolerations(struct kt_pctx *c, const struct kt_podref *p)
 		sys = system_taint(c, key, t.v);
 		/* DaemonSet pods stay on a cordoned node: the controller adds this one */
 		if (sys && p->daemon && !strcmp(key, "node.kubernetes.io/unschedulable") &&
-		    !strcmp(op, "Exists") && kt_jv_streq(kt_get(t.v, "effect"), "NoSchedule"))
+		    !strcmp(op, "Exists") && kt_jv_streq(kt_jv_get(t.v, "effect"), "NoSchedule"))
 			continue;
 		if (sys)
 			kt_pctx_deny(c, "placement.system-toleration", TOLPATH,
@@ -454,7 +456,7 @@ static void judge_allowed(struct kt_pctx *c, const struct kt_podref *p, const ch
 		malformed(c, FPATH, "must be a string");
 		return;
 	}
-	if (!*s || (kt_jv_ok(p->old_spec) && kt_jv_equal(v, kt_get(p->old_spec, field))))
+	if (!*s || (kt_jv_ok(p->old_spec) && kt_jv_equal(v, kt_jv_get(p->old_spec, field))))
 		return;
 	for (; never && *never; never++)
 		if (!strcmp(s, *never)) {
@@ -485,7 +487,7 @@ static void judge_mutated(struct kt_pctx *c, const struct kt_podref *p)
 	bool tol = false;
 
 	/* a selector for another pool is denied by judge_node_selector already */
-	if (!kt_jv_ok(kt_get(p->node_selector, c->pool_key)))
+	if (!kt_jv_ok(kt_jv_get(p->node_selector, c->pool_key)))
 		kt_pctx_deny(c, "placement.missing-pool-selector",
 			     kt_pctx_path(path, sizeof(path), "%s.nodeSelector", p->base),
 			     "%s lacks nodeSelector '%s: %s', which the mutating webhook adds; "
@@ -539,8 +541,8 @@ static bool is_pool_toleration(const struct kt_pctx *c, struct kt_jv t)
 	const char *op, *effect;
 
 	/* the key first: the API server's own tolerations are told apart there */
-	if (!kt_jv_streq(kt_get(t, "key"), c->pool_key) ||
-	    !kt_jv_streq(kt_get(t, "value"), c->t->node_pool))
+	if (!kt_jv_streq(kt_jv_get(t, "key"), c->pool_key) ||
+	    !kt_jv_streq(kt_jv_get(t, "value"), c->t->node_pool))
 		return false;
 	op = kt_gets(t, "operator");
 	effect = kt_gets(t, "effect");
@@ -595,7 +597,7 @@ void kt_placement_mutate(struct kt_pctx *c, const struct kt_podref *p)
 	struct kt_jv tols = p->tolerations;
 	bool found = false;
 
-	if (!kt_jv_ok(kt_get(ns, c->pool_key))) {
+	if (!kt_jv_ok(kt_jv_get(ns, c->pool_key))) {
 		if (kt_jv_absent(ns))
 			kt_patch_add(c, "/spec/nodeSelector", NULL, pool_selector);
 		else

@@ -111,7 +111,7 @@ bool kt_rbac_dispatch(struct kt_pctx *c)
 		return false;
 	if (kt_managed_exempt(c))
 		return true;
-	judge_role_ref(c, kt_get(c->obj, "roleRef"));
-	judge_subjects(c, kt_get(c->obj, "subjects"));
+	judge_role_ref(c, kt_jv_get(c->obj, "roleRef"));
+	judge_subjects(c, kt_jv_get(c->obj, "subjects"));
 	return true;
 }

@@ -31,7 +31,7 @@ static bool endpoint_writer(const struct kt_pctx *c)
 
 static void judge_service(struct kt_pctx *c)
 {
-	struct kt_jv spec = kt_get(c->obj, "spec"), ips;
+	struct kt_jv spec = kt_jv_get(c->obj, "spec"), ips;
 	const char *type;
 	char q[80];
 
@@ -40,7 +40,7 @@ static void judge_service(struct kt_pctx *c)
 		return;
 	}
 	type = kt_gets(spec, "type");
-	if (!kt_jv_absent(kt_get(spec, "type")) && !type) {
+	if (!kt_jv_absent(kt_jv_get(spec, "type")) && !type) {
 		kt_pctx_deny(c, "request.malformed", "spec.type", "service type must be a string");
 	} else if (type && !strcmp(type, "NodePort")) {
 		/* cert-manager's default solver Service: it exposes the token only, for minutes */
@@ -64,7 +64,7 @@ static void judge_service(struct kt_pctx *c)
 		kt_pctx_deny(c, "request.malformed", "spec.type", "unknown service type '%s'",
 			     kt_pctx_q(q, sizeof(q), type));
 	}
-	ips = kt_get(spec, "externalIPs");
+	ips = kt_jv_get(spec, "externalIPs");
 	if (!kt_jv_absent(ips) && (!kt_jv_is(ips, KT_J_ARRAY) || kt_jv_size(ips)))
 		kt_pctx_deny(c, "services.external-ips", "spec.externalIPs",
 			     "externalIPs capture traffic for addresses the tenant does not own "
@@ -81,14 +81,14 @@ static void judge_service(struct kt_pctx *c)
  */
 static void judge_service_status(struct kt_pctx *c)
 {
-	struct kt_jv st = kt_get(c->obj, "status"), ost = kt_get(c->old, "status");
+	struct kt_jv st = kt_jv_get(c->obj, "status"), ost = kt_jv_get(c->old, "status");
 	const char *user = c->d->user && *c->d->user ? c->d->user : "(unknown)";
 	char q[128];
 
 	if (c->platform || kt_kube_controller(c, "service-controller") ||
 	    (c->d->user && !strcmp(c->d->user, "system:cloud-controller-manager")))
 		return;
-	if (kt_jv_equal(kt_get(st, "loadBalancer"), kt_get(ost, "loadBalancer")))
+	if (kt_jv_equal(kt_jv_get(st, "loadBalancer"), kt_jv_get(ost, "loadBalancer")))
 		return;
 	kt_pctx_deny(c, "services.status", "status.loadBalancer",
 		     "'%s' is not a platform identity and may not change status.loadBalancer of "

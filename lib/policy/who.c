@@ -26,10 +26,10 @@ bool kt_kube_controller(const struct kt_pctx *c, const char *name)
 
 bool kt_controller_ref(struct kt_jv obj, const char *api_version, const char *kind)
 {
-	kt_each (ref, kt_get(kt_get(obj, "metadata"), "ownerReferences"))
-		if (kt_jv_true(kt_get(ref.v, "controller")) &&
-		    kt_jv_streq(kt_get(ref.v, "apiVersion"), api_version) &&
-		    kt_jv_streq(kt_get(ref.v, "kind"), kind))
+	kt_each (ref, kt_jv_get(kt_jv_get(obj, "metadata"), "ownerReferences"))
+		if (kt_jv_true(kt_jv_get(ref.v, "controller")) &&
+		    kt_jv_streq(kt_jv_get(ref.v, "apiVersion"), api_version) &&
+		    kt_jv_streq(kt_jv_get(ref.v, "kind"), kind))
 			return true;
 	return false;
 }
@@ -47,7 +47,7 @@ bool kt_acme_solver(const struct kt_pctx *c)
 	const char *gen, *name;
 
 	if (!c->platform || c->op != KT_OP_CREATE ||
-	    !kt_jv_streq(kt_get(c->labels, "acme.cert-manager.io/http01-solver"), "true"))
+	    !kt_jv_streq(kt_jv_get(c->labels, "acme.cert-manager.io/http01-solver"), "true"))
 		return false;
 	gen = kt_jv_str(c->meta_gen);
 	name = kt_jv_str(c->meta_name);

@@ -28,8 +28,8 @@ static bool pss_annotation(const char *key)
 
 static bool pss_relevant_change(const struct kt_podref *p)
 {
-	struct kt_jv an = kt_get(p->meta, "annotations"), oan = kt_get(p->old_meta, "annotations"),
-		     m;
+	struct kt_jv an = kt_jv_get(p->meta, "annotations"),
+		     oan = kt_jv_get(p->old_meta, "annotations"), m;
 	const char *key;
 
 	if (!kt_jv_ok(p->old_spec) || !kt_jv_equal(p->spec, p->old_spec))
@@ -38,7 +38,7 @@ static bool pss_relevant_change(const struct kt_podref *p)
 	for (int pass = 0; pass < 2; pass++) {
 		for (m = kt_jv_first(pass ? oan : an); kt_jv_ok(m) && (key = kt_jv_key(m, NULL));
 		     m = kt_jv_next(m)) {
-			if (pss_annotation(key) && !kt_jv_equal(m, kt_get(pass ? an : oan, key)))
+			if (pss_annotation(key) && !kt_jv_equal(m, kt_jv_get(pass ? an : oan, key)))
 				return true;
 		}
 	}
@@ -93,7 +93,7 @@ static bool get_spec(struct kt_pctx *c, struct kt_jv holder, struct kt_jv meta, 
 		     struct kt_podref *p)
 {
 	p->meta = meta;
-	p->spec = kt_get(holder, "spec");
+	p->spec = kt_jv_get(holder, "spec");
 	if (kt_jv_is(p->spec, KT_J_OBJECT) && (kt_jv_absent(meta) || kt_jv_is(meta, KT_J_OBJECT))) {
 		kt_podref_read(p);
 		return true;
@@ -109,9 +109,9 @@ static void judge_pod(struct kt_pctx *c)
 	if (!get_spec(c, c->obj, c->meta, "pod", &p))
 		return;
 	if (c->op == KT_OP_UPDATE && kt_jv_ok(c->old) &&
-	    kt_jv_is(kt_get(c->old, "spec"), KT_J_OBJECT)) {
+	    kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
 		p.old_meta = c->old_meta;
-		p.old_spec = kt_get(c->old, "spec");
+		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	p.daemon = c->op == KT_OP_CREATE && c->t->allow_daemonsets &&
 		   kt_kube_controller(c, "daemon-set-controller") &&
@@ -133,9 +133,9 @@ static void judge_ephemeral(struct kt_pctx *c)
 	if (!get_spec(c, c->obj, c->meta, "pod", &p))
 		return;
 	judge_pod_security(c, &p);
-	if (kt_jv_ok(c->old) && kt_jv_is(kt_get(c->old, "spec"), KT_J_OBJECT)) {
+	if (kt_jv_ok(c->old) && kt_jv_is(kt_jv_get(c->old, "spec"), KT_J_OBJECT)) {
 		p.old_meta = c->old_meta;
-		p.old_spec = kt_get(c->old, "spec");
+		p.old_spec = kt_jv_get(c->old, "spec");
 	}
 	kt_images_judge(c, &p);
 }
@@ -152,9 +152,9 @@ static void judge_daemonset_pool(struct kt_pctx *c, const struct kt_podref *p)
 	bool tol = false;
 
 	kt_each (t, p->tolerations)
-		tol = tol || (kt_jv_streq(kt_get(t.v, "key"), c->pool_key) &&
-			      kt_jv_streq(kt_get(t.v, "value"), pool));
-	if (kt_jv_streq(kt_get(p->node_selector, c->pool_key), pool) && tol)
+		tol = tol || (kt_jv_streq(kt_jv_get(t.v, "key"), c->pool_key) &&
+			      kt_jv_streq(kt_jv_get(t.v, "value"), pool));
+	if (kt_jv_streq(kt_jv_get(p->node_selector, c->pool_key), pool) && tol)
 		return;
 	kt_pctx_deny(c, "placement.daemonset-pool", "spec.template.spec",
 		     "the DaemonSet controller places pods by the template alone: add nodeSelector "
@@ -175,9 +175,9 @@ static void judge_template(struct kt_pctx *c, const struct kt_podkind *k)
 			     "of the pool, shared with other tenants; use a Deployment",
 			     c->t->name);
 	for (size_t i = 0; k->keys[i]; i++)
-		tpl = kt_get(tpl, k->keys[i]);
+		tpl = kt_jv_get(tpl, k->keys[i]);
 	snprintf(path, sizeof(path), "%.*s", (int)(strlen(k->path) - 5), k->path);
-	if (!get_spec(c, tpl, kt_get(tpl, "metadata"), path, &p))
+	if (!get_spec(c, tpl, kt_jv_get(tpl, "metadata"), path, &p))
 		return;
 	judge_podlike(c, &p);
 	if (!strcmp(k->kind, "DaemonSet") && c->t->allow_daemonsets)

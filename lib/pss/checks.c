@@ -284,7 +284,7 @@ static void check_sysctls(struct pss_eval *e)
 		const char *name = "";
 
 		if (kt_jv_is(x, KT_J_OBJECT)) {
-			struct kt_jv n = kt_get(x, "name");
+			struct kt_jv n = kt_jv_get(x, "name");
 
 			if (kt_jv_is(n, KT_J_STRING) && strlen(kt_jv_str(n)) == kt_jv_len(n))
 				name = kt_jv_str(n);
@@ -325,7 +325,7 @@ static void check_annotations(struct pss_eval *e)
 		}
 	}
 	if (ev_on(e, CK_SECCOMP_BASELINE) && e->minor < 19) {
-		v = kt_get(ann, SECCOMP_POD_ANNOTATION);
+		v = kt_jv_get(ann, SECCOMP_POD_ANNOTATION);
 		if (kt_jv_ok(v) && !kt_jv_is(v, KT_J_STRING))
 			kt_pss_invalid(e, NULL, "metadata.annotations values", "strings");
 		else if (kt_jv_ok(v) && !seccomp_annotation_ok(kt_jv_str(v))) {
@@ -429,7 +429,7 @@ static bool handler_hosts(struct pss_eval *e, const struct ctr_view *c, struct k
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		struct kt_jv x = kt_get(h, kinds[i]), host;
+		struct kt_jv x = kt_jv_get(h, kinds[i]), host;
 
 		if (kt_jv_absent(x))
 			continue;
@@ -437,7 +437,7 @@ static bool handler_hosts(struct pss_eval *e, const struct ctr_view *c, struct k
 			kt_pss_invalid(e, c, "probes and lifecycle handlers", "objects");
 			continue;
 		}
-		host = kt_get(x, "host");
+		host = kt_jv_get(x, "host");
 		if (kt_jv_absent(host))
 			continue;
 		if (!kt_jv_is(host, KT_J_STRING)) {
@@ -469,7 +469,7 @@ static void check_host_ports(struct pss_eval *e, const struct ctr_view *c)
 			kt_pss_invalid(e, c, "ports[]", "objects");
 			continue;
 		}
-		hp = kt_get(port, "hostPort");
+		hp = kt_jv_get(port, "hostPort");
 		if (kt_jv_absent(hp))
 			continue;
 		if (!kt_jv_is_int(hp)) {

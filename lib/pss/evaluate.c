@@ -140,7 +140,7 @@ static struct kt_jv get_str_arr(struct pss_eval *e, const struct ctr_view *c, co
 static const char *profile_type(struct pss_eval *e, const struct ctr_view *c, const char *field,
 				struct kt_jv o)
 {
-	struct kt_jv t = kt_get(o, "type");
+	struct kt_jv t = kt_jv_get(o, "type");
 
 	return kt_jv_ok(t) ? get_str(e, c, field, t, "") : "";
 }
@@ -427,7 +427,7 @@ static void run(struct pss_eval *e, struct kt_jv meta, struct kt_jv spec)
 			kt_pss_invalid(e, NULL, "metadata", "an object");
 		else
 			p->annotations = get_obj(e, NULL, "metadata.annotations",
-						 kt_get(meta, "annotations"));
+						 kt_jv_get(meta, "annotations"));
 	}
 	if (!kt_jv_is(spec, KT_J_OBJECT)) {
 		kt_pss_invalid(e, NULL, "spec", "an object");

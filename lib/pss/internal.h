@@ -23,12 +23,6 @@
 #include "kt/jview.h"
 #include "kt/pss.h"
 
-/* kt_jv_get, inlined so that the length of a literal name is known when compiling */
-static inline struct kt_jv kt_get(struct kt_jv obj, const char *name)
-{
-	return kt_jv_getn(obj, name, strlen(name));
-}
-
 /*
  * Check ids in upstream message order: the registry sorts baseline check
  * ids, then restricted ones, byte-wise.  CK_INVALID is ours: a field the
