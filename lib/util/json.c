@@ -55,36 +55,11 @@ enum kt_rc kt_json_dump(const json_t *v, struct kt_buf *out)
 
 static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth);
 
-/* kt_buf_add without its checks when the room is there (kt_json_view ends the text with NUL). */
-static enum kt_rc put(struct kt_buf *b, const char *s, size_t n)
-{
-	if ((b->max || b->len + n + 1 > b->alloc) && kt_buf_grow(b, n))
-		return KT_E_NOMEM;
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	return KT_OK;
-}
-
-/* A string, or a key with its colon: nearly always bytes that need no escape. */
+/* A string, or a key with its colon (kt_jw_chars copies the runs that need no escape whole). */
 static enum kt_rc put_string(struct kt_buf *b, const char *s, size_t n, bool key)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
-
-	for (i = 0; i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\'; i++)
-		;
-	if (i == n) {
-		if ((b->max || b->len + n + 4 > b->alloc) && kt_buf_grow(b, n + 3))
-			return KT_E_NOMEM;
-		b->buf[b->len++] = '"';
-		memcpy(b->buf + b->len, s, n);
-		b->len += n;
-		b->buf[b->len++] = '"';
-		if (key)
-			b->buf[b->len++] = ':';
-		return KT_OK;
-	}
-	if (put(b, "\"", 1) || kt_jw_chars(b, s, n) || put(b, "\":", key ? 2 : 1))
+	if (kt_jw_lit(b, "\"") || kt_jw_chars(b, s, n) ||
+	    (key ? kt_jw_lit(b, "\":") : kt_jw_lit(b, "\"")))
 		return KT_E_NOMEM;
 	return KT_OK;
 }
@@ -92,27 +67,27 @@ static enum kt_rc put_string(struct kt_buf *b, const char *s, size_t n, bool key
 static enum kt_rc text_of_object(const json_t *v, struct kt_buf *b, int depth)
 {
 	void *it = json_object_iter((json_t *)v);
-	enum kt_rc rc = put(b, "{", 1);
+	enum kt_rc rc = kt_jw_lit(b, "{");
 
 	for (; !rc && it; it = json_object_iter_next((json_t *)v, it)) {
-		if ((b->buf[b->len - 1] != '{' && (rc = put(b, ",", 1))) ||
+		if ((b->buf[b->len - 1] != '{' && (rc = kt_jw_lit(b, ","))) ||
 		    (rc = put_string(b, json_object_iter_key(it), json_object_iter_key_len(it),
 				     true)))
 			break;
 		rc = text_of(json_object_iter_value(it), b, depth + 1);
 	}
-	return rc ? rc : put(b, "}", 1);
+	return rc ? rc : kt_jw_lit(b, "}");
 }
 
 static enum kt_rc text_of_array(const json_t *v, struct kt_buf *b, int depth)
 {
 	size_t i, n = json_array_size(v);
-	enum kt_rc rc = put(b, "[", 1);
+	enum kt_rc rc = kt_jw_lit(b, "[");
 
 	for (i = 0; !rc && i < n; i++)
-		if (!i || !(rc = put(b, ",", 1)))
+		if (!i || !(rc = kt_jw_lit(b, ",")))
 			rc = text_of(json_array_get(v, i), b, depth + 1);
-	return rc ? rc : put(b, "]", 1);
+	return rc ? rc : kt_jw_lit(b, "]");
 }
 
 static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
@@ -125,7 +100,7 @@ static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
 	while (u /= 10);
 	if (i < 0)
 		*--p = '-';
-	return put(b, p, (size_t)(d + sizeof(d) - p));
+	return kt_jw_raw(b, p, (size_t)(d + sizeof(d) - p));
 }
 
 /*
@@ -150,11 +125,11 @@ static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth)
 	case JSON_INTEGER:
 		return text_of_integer(json_integer_value(v), b);
 	case JSON_TRUE:
-		return put(b, "true", 4);
+		return kt_jw_lit(b, "true");
 	case JSON_FALSE:
-		return put(b, "false", 5);
+		return kt_jw_lit(b, "false");
 	case JSON_NULL:
-		return put(b, "null", 4);
+		return kt_jw_lit(b, "null");
 	default:
 		return kt_json_dump(v, b) ? KT_E_NOMEM : KT_OK;
 	}
