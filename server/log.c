@@ -58,37 +58,13 @@ static void add(struct kt_log_line *l, const char *s, size_t n)
 		l->failed = true;
 }
 
-/* s (n bytes) needs no escape: the usual value, copied with its quotes at once */
-static bool plain(const unsigned char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
-			return false;
-	return true;
-}
-
 /* A value: its first max bytes, repaired and escaped, and "..." when cut. */
 static void value(struct kt_log_line *l, const char *s, size_t max)
 {
 	size_t len = strlen(s), n = len < max ? len : max;
-	struct kt_buf *b = l->out;
 
-	if (n == len && plain((const unsigned char *)s, n)) {
-		if (l->failed || kt_buf_grow(b, n + 2)) {
-			l->failed = true;
-			return;
-		}
-		b->buf[b->len] = '"';
-		memcpy(b->buf + b->len + 1, s, n);
-		b->buf[b->len + 1 + n] = '"';
-		b->len += n + 2;
-		b->buf[b->len] = '\0';
-		return;
-	}
 	add(l, "\"", 1);
-	if (!l->failed && kt_jw_chars(b, s, n))
+	if (!l->failed && kt_jw_chars(l->out, s, n))
 		l->failed = true;
 	if (n < len)
 		add(l, "...", 3);
@@ -177,18 +153,11 @@ void kt_log_str(struct kt_log_line *line, const char *k, const char *val)
 
 void kt_log_num(struct kt_log_line *line, const char *k, long long val)
 {
-	char digits[24], *p = digits + sizeof(digits);
-	unsigned long long u = val < 0 ? 0ull - (unsigned long long)val : (unsigned long long)val;
-
 	if (!line)
 		return;
 	key(line, k);
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (val < 0)
-		*--p = '-';
-	add(line, p, (size_t)(digits + sizeof(digits) - p));
+	if (!line->failed && kt_jw_int(line->out, val))
+		line->failed = true;
 }
 
 struct kt_log_line *kt_log_list(struct kt_log_line *line, const char *k)

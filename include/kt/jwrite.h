@@ -35,6 +35,8 @@ static inline enum kt_rc kt_jw_raw(struct kt_buf *b, const char *s, size_t n)
 
 /* s as a JSON string, quotes included; NULL is "". */
 enum kt_rc kt_jw_str(struct kt_buf *b, const char *s);
+/* i as a JSON integer (jansson's dump of a json_int_t). */
+enum kt_rc kt_jw_int(struct kt_buf *b, long long i);
 
 /*
  * One segment of a JSON pointer (RFC 6901), inside a string being written:

@@ -97,6 +97,19 @@ enum kt_rc kt_jw_str(struct kt_buf *b, const char *s)
 	return KT_OK;
 }
 
+enum kt_rc kt_jw_int(struct kt_buf *b, long long i)
+{
+	char d[24], *p = d + sizeof(d);
+	unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	return kt_jw_raw(b, p, (size_t)(d + sizeof(d) - p));
+}
+
 enum kt_rc kt_jw_pointer_seg(struct kt_buf *b, const char *s)
 {
 	enum kt_rc rc = kt_jw_lit(b, "/");

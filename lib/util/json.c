@@ -90,19 +90,6 @@ static enum kt_rc text_of_array(const json_t *v, struct kt_buf *b, int depth)
 	return rc ? rc : kt_jw_lit(b, "]");
 }
 
-static enum kt_rc text_of_integer(json_int_t i, struct kt_buf *b)
-{
-	char d[24], *p = d + sizeof(d);
-	unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (i < 0)
-		*--p = '-';
-	return kt_jw_raw(b, p, (size_t)(d + sizeof(d) - p));
-}
-
 /*
  * The compact JSON text of v, as kt_json_dump() writes it, without
  * jansson's dumper: that one keeps a table of the containers it is in,
@@ -123,7 +110,7 @@ static enum kt_rc text_of(const json_t *v, struct kt_buf *b, int depth)
 	case JSON_STRING:
 		return put_string(b, json_string_value(v), json_string_length(v), false);
 	case JSON_INTEGER:
-		return text_of_integer(json_integer_value(v), b);
+		return kt_jw_int(b, (long long)json_integer_value(v));
 	case JSON_TRUE:
 		return kt_jw_lit(b, "true");
 	case JSON_FALSE:

@@ -442,11 +442,32 @@ static void tree_text(void **state)
 	assert_int_equal(same_tree_text(deep), KT_E_PARSE);
 }
 
+/* Integers as jansson dumps a json_int_t, the ends of the range too. */
+static void integers(void **state)
+{
+	static const long long v[] = { 0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN };
+	struct kt_buf got = KT_BUF_INIT, want = KT_BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_t *j = json_integer((json_int_t)v[i]);
+
+		kt_buf_reset(&got);
+		kt_buf_reset(&want);
+		assert_int_equal(kt_jw_int(&got, v[i]), KT_OK);
+		assert_int_equal(kt_json_dump(j, &want), KT_OK);
+		assert_string_equal(got.buf, want.buf);
+		json_decref(j);
+	}
+	kt_buf_release(&got);
+	kt_buf_release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(strings), cmocka_unit_test(responses), cmocka_unit_test(pointers),
-		cmocka_unit_test(patches), cmocka_unit_test(tree_text),
+		cmocka_unit_test(patches), cmocka_unit_test(tree_text), cmocka_unit_test(integers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
